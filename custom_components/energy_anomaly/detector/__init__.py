@@ -1,0 +1,1 @@
+"""Energy Anomaly detection engine: pure Python + numpy, no Home Assistant imports."""
