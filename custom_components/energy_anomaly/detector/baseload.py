@@ -1,0 +1,262 @@
+"""Baseload: the home's always-on power, tracked night by night, with an alarm on a lasting step up.
+
+The baseload of a night is the lowest 1-minute mean power between `night_start_hour` and
+`night_end_hour` (local wall clock of the readings). The minimum, not a low percentile: fridges
+and thermostatic heaters cycle, and on a cold night a heater is on for most minutes, so even the
+5th percentile jumps by hundreds of watts; the quietest minute is when everything that cycles is
+off, which is what is always on. Zero and negative readings are faults (or PV export), not
+consumption, and are left out.
+
+A step up is judged against the home's own previous nights (`history_nights`): their median, or,
+when they vary more than the smallest step (heating at night) and the outdoor temperature is
+known, a polynomial in the temperature at the quietest minute, so a heat pump that never stops on
+a cold night is not a step. A night colder or warmer than all of those nights (by
+`temperature_margin`) is then not judged: nothing says how much heating it needs. A night is a
+step when it exceeds the expectation by max(`min_step_w`, `noise_factor` x the history's robust
+spread). One odd night (a heater left on) is no alarm; `confirm_nights` steps in a row are. Step
+nights are held out of the history, so the step stays visible; once `accept_nights` nights are
+held, a confirmed step becomes the new baseline (and the alarm ends).
+"""
+
+from dataclasses import asdict, dataclass, field
+from statistics import median
+from typing import Any
+
+import numpy as np
+
+from .model import Finding, Reading
+
+KIND = "baseload"
+MAD_TO_STD = 1.4826  # robust spread: median absolute deviation scaled to a normal's std
+
+
+@dataclass(frozen=True, slots=True)
+class BaseloadConfig:
+    """Which hours make the night, what a night estimate needs, and what a step is."""
+
+    night_start_hour: int = 0
+    night_end_hour: int = 5
+    min_coverage: float = 0.5  # share of the night's minutes with readings for an estimate
+    history_nights: int = 14
+    min_nights: int = 7
+    min_step_w: float = 40.0
+    noise_factor: float = 4.0
+    temperature_margin: float = 1.0  # °C beyond the history's range that is still judged
+    confirm_nights: int = 2
+    accept_nights: int = 4
+
+
+@dataclass(slots=True)
+class _State:
+    """Open minute, open night, learned nights and the alarm (all plain data)."""
+
+    minute: int | None = None  # epoch minute of the open minute
+    minute_night: int | None = None  # date ordinal of its night, None outside the night
+    minute_sum: float = 0.0
+    minute_count: int = 0
+    minute_temp_sum: float = 0.0
+    minute_temp_count: int = 0
+    night: int | None = None
+    night_min: float | None = None
+    night_temp: float | None = None  # temperature at the quietest minute
+    night_minutes: int = 0
+    history: list[tuple[float, float | None]] = field(default_factory=list)
+    held: list[tuple[float, float | None]] = field(default_factory=list)  # a step in question
+    steps: int = 0  # judged step nights among them, in a row
+    value: float | None = None
+    expected: float | None = None
+    reason: str | None = None
+    score: float = 0.0
+
+
+class BaseloadCheck:
+    """Streaming baseload tracker and step-up alarm for one home: `update` per reading.
+
+    A Finding's score is the step over the smallest step that counts (at least 1 while on).
+    """
+
+    def __init__(self, config: BaseloadConfig | None = None, state: _State | None = None) -> None:
+        """Create a tracker that has seen no night yet (or continue from `state`)."""
+        self.config = config or BaseloadConfig()
+        self._s = state or _State()
+        self._finding = self._make_finding()
+
+    @property
+    def value(self) -> float | None:
+        """The latest night's baseload (W), None before the first night ends."""
+        return self._s.value
+
+    @property
+    def expected(self) -> float | None:
+        """The baseload (W) the previous nights led to expect for the latest night, if judged."""
+        return self._s.expected
+
+    def update(self, reading: Reading) -> Finding | None:
+        """Account for one reading; a Finding while a confirmed step up is not yet accepted.
+
+        The work happens once a minute (close the minute) and once a night (judge it); a
+        reading older than the open minute is ignored.
+        """
+        s = self._s
+        minute = int(reading.timestamp.timestamp() // 60)
+        if s.minute is not None and minute < s.minute:
+            return self._finding
+        if minute != s.minute:
+            self._close_minute()
+            c = self.config
+            in_night = c.night_start_hour <= reading.timestamp.hour < c.night_end_hour
+            night = reading.timestamp.date().toordinal() if in_night else None
+            if s.night is not None and night != s.night:
+                self._close_night()
+            s.minute, s.minute_night = minute, night
+            s.minute_sum = s.minute_temp_sum = 0.0
+            s.minute_count = s.minute_temp_count = 0
+        if reading.power > 0:
+            s.minute_sum += reading.power
+            s.minute_count += 1
+        if reading.temperature is not None:
+            s.minute_temp_sum += reading.temperature
+            s.minute_temp_count += 1
+        return self._finding
+
+    def _close_minute(self) -> None:
+        """Fold the open minute's mean power into its night, if it belongs to one."""
+        s = self._s
+        if s.minute_night is None or s.minute_count == 0:
+            return
+        if s.night != s.minute_night:
+            s.night, s.night_min, s.night_temp, s.night_minutes = s.minute_night, None, None, 0
+        mean = s.minute_sum / s.minute_count
+        s.night_minutes += 1
+        if s.night_min is None or mean < s.night_min:
+            s.night_min = mean
+            s.night_temp = s.minute_temp_sum / s.minute_temp_count if s.minute_temp_count else None
+
+    def _close_night(self) -> None:
+        """Judge the finished night if enough of it was seen, then start afresh."""
+        s, c = self._s, self.config
+        night_minutes = (c.night_end_hour - c.night_start_hour) * 60
+        if s.night_min is not None and s.night_minutes >= c.min_coverage * night_minutes:
+            self._judge(s.night_min, s.night_temp)
+        s.night, s.night_min, s.night_temp, s.night_minutes = None, None, None, 0
+
+    def _judge(self, watts: float, temp: float | None) -> None:
+        """Compare a night's baseload with the expectation; hold, confirm, accept or learn it.
+
+        A night that cannot be judged is learned, or held with the step nights while a step is
+        in question (it is likely at the step's level and must not teach the old baseline).
+        """
+        s, c = self._s, self.config
+        s.value = watts
+        s.expected = None
+        night = (watts, temp)
+        expectation = self._expect(temp)
+        if expectation is None:
+            if not s.held:
+                self._learn(night)
+                return
+            s.held.append(night)
+            if len(s.held) >= c.accept_nights:
+                self._settle()
+            return
+        expected, limit, with_temp = expectation
+        s.expected = expected
+        if watts - expected < limit:
+            if s.steps < c.confirm_nights:  # one odd night, not a step: it is normal life
+                for held in s.held:
+                    self._learn(held)
+            s.held.clear()
+            s.steps, s.reason, s.score = 0, None, 0.0
+            self._learn(night)
+        else:
+            s.held.append(night)
+            s.steps += 1
+            if len(s.held) >= c.accept_nights:
+                self._settle()
+            elif s.steps >= c.confirm_nights:
+                at = f" at {temp:.0f} °C" if with_temp and temp is not None else ""
+                s.reason = (
+                    f"Baseload has been about {watts:.0f} W for {s.steps} nights, "
+                    f"up {watts - expected:.0f} W from the usual {expected:.0f} W{at}"
+                )
+                s.score = (watts - expected) / limit
+        self._finding = self._make_finding()
+
+    def _settle(self) -> None:
+        """Held long enough: a confirmed step is the new baseline, an unconfirmed one is learned.
+
+        Called when `accept_nights` nights are held, so an alarm ends even when warmer nights
+        (outside the history's temperatures) cannot be judged.
+        """
+        s = self._s
+        if s.steps >= self.config.confirm_nights:
+            s.history = s.held[-self.config.history_nights :]
+        else:
+            for held in s.held:
+                self._learn(held)
+        s.held = []
+        s.steps, s.reason, s.score = 0, None, 0.0
+        self._finding = None
+
+    def _learn(self, night: tuple[float, float | None]) -> None:
+        s = self._s
+        s.history.append(night)
+        del s.history[: -self.config.history_nights]
+
+    def _expect(self, temp: float | None) -> tuple[float, float, bool] | None:
+        """(expected W, smallest step that counts, whether temperature was used) or None.
+
+        The temperature is used only when the nights vary more around their median than the
+        smallest step anyway (heating or cooling at night), and then only for a night within the
+        temperature range of the history. None while fewer than `min_nights` are known or when
+        the night is outside that range: the expectation would be a guess.
+        """
+        s, c = self._s, self.config
+        if len(s.history) < c.min_nights:
+            return None
+        watts = [w for w, _ in s.history]
+        expected = median(watts)
+        limit = max(c.min_step_w, c.noise_factor * _spread([w - expected for w in watts]))
+        temps = [t for _, t in s.history if t is not None]
+        if limit == c.min_step_w or temp is None or len(temps) < len(watts):
+            return expected, limit, False
+        low, high = min(temps), max(temps)
+        if not low - c.temperature_margin <= temp <= high + c.temperature_margin:
+            return None
+        span = high - low
+        degree = 2 if span >= 4.0 else 1 if span >= 2.0 else 0
+        if degree == 0:
+            return expected, limit, False
+        x = np.array(temps)
+        y = np.array(watts)
+        coefficients = np.polyfit(x, y, degree)
+        residuals = (y - np.polyval(coefficients, x)).tolist()
+        limit = max(c.min_step_w, c.noise_factor * _spread(residuals))
+        return float(np.polyval(coefficients, temp)), limit, True
+
+    def _make_finding(self) -> Finding | None:
+        s = self._s
+        if s.reason is None:
+            return None
+        return Finding(KIND, s.reason, s.score, expected=s.expected)
+
+    def to_state(self) -> dict[str, Any]:
+        """Open minute and night, learned nights and the alarm, as JSON-ready plain data."""
+        return asdict(self._s)
+
+    @classmethod
+    def from_state(
+        cls, state: dict[str, Any], config: BaseloadConfig | None = None
+    ) -> BaseloadCheck:
+        """Restore a tracker saved by `to_state` (JSON turns the night pairs into lists)."""
+        nights = {
+            key: [(float(w), None if t is None else float(t)) for w, t in state[key]]
+            for key in ("history", "held")
+        }
+        return cls(config, _State(**{**state, **nights}))
+
+
+def _spread(residuals: list[float]) -> float:
+    """Robust standard deviation: the median absolute deviation, scaled."""
+    centre = median(residuals)
+    return MAD_TO_STD * median(abs(r - centre) for r in residuals)

@@ -1,0 +1,135 @@
+"""Specifications of the baseload tracker and its step-up alarm on constructed days."""
+
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+import json
+
+from custom_components.energy_anomaly.detector.baseload import BaseloadCheck
+from custom_components.energy_anomaly.detector.model import Finding, Reading
+
+TZ = timezone(timedelta(hours=1))
+START = datetime(2024, 1, 8, tzinfo=TZ)  # a Monday, midnight
+DAY = 1440  # minutes
+
+
+def power(minute: int) -> float:
+    """Standby 60-64 W, a fridge cycling 15 min in 45, evening activity, a kettle at breakfast."""
+    hour = minute % DAY / 60
+    watts = 60.0 + minute % 5 + (90.0 if minute % 45 < 15 else 0.0)
+    if 17 <= hour < 23:
+        watts += 300.0
+    if 7.5 <= hour < 7.55:
+        watts += 2000.0
+    return watts
+
+
+def run(
+    check: BaseloadCheck,
+    first_day: int,
+    days: int,
+    extra: Callable[[int], float] = lambda m: 0.0,
+    temperature: Callable[[int], float | None] = lambda m: None,
+) -> list[tuple[int, Finding | None]]:
+    """Feed minute readings of `days` days; (minute, finding) for every reading."""
+    out = []
+    for minute in range(first_day * DAY, (first_day + days) * DAY):
+        reading = Reading(
+            START + timedelta(minutes=minute),
+            power(minute) + extra(minute),
+            temperature=temperature(minute),
+        )
+        out.append((minute, check.update(reading)))
+    return out
+
+
+def at(day: int, hour: float) -> int:
+    return int(day * DAY + hour * 60)
+
+
+def test_the_baseload_is_the_quietest_minute_of_the_night() -> None:
+    check = BaseloadCheck()
+    assert check.value is None
+    run(check, 0, 1)
+    assert check.value == 60.0
+
+
+def test_an_80_w_step_alarms_within_two_nights_and_is_accepted_later() -> None:
+    check = BaseloadCheck()
+    step = at(14, 15)
+    found = run(check, 0, 22, extra=lambda m: 80.0 if m >= step else 0.0)
+    alarms = [m for m, f in found if f is not None]
+    assert alarms
+    assert alarms[0] == at(16, 5)  # the second night after the step confirms it
+    assert alarms[0] - step <= 2 * DAY
+    finding = next(f for _, f in found if f is not None)
+    assert finding.kind == "baseload"
+    assert finding.reason.startswith("Baseload has been about 140 W for 2 nights, up 80 W")
+    assert finding.expected == 60.0
+    assert alarms[-1] < at(18, 5)  # accepted as the new normal after four nights
+    assert not any(f for m, f in found if m >= at(18, 5))
+    assert check.value == 140.0
+
+
+def test_one_odd_night_does_not_alarm() -> None:
+    check = BaseloadCheck()
+    found = run(check, 0, 20, extra=lambda m: 1500.0 if at(15, 0) <= m < at(15, 6) else 0.0)
+    assert not any(f for _, f in found)
+
+
+def test_heating_explained_by_a_colder_night_is_no_step() -> None:
+    """A heat pump that runs all night draws more the colder it is; that is not baseload."""
+
+    def night_temperature(minute: int) -> float:
+        return float([-6, 2, -2, 4, 0, -4, 3, -1, 1, -5, -3, 4, 0, -6, -2, 1, -4, 3][minute // DAY])
+
+    def heating(minute: int) -> float:
+        return 400.0 + 60.0 * (8.0 - night_temperature(minute))
+
+    check = BaseloadCheck()
+    found = run(check, 0, 18, extra=heating, temperature=night_temperature)
+    assert not any(f for _, f in found)
+
+
+def test_a_step_is_found_in_a_heated_home_when_the_temperature_is_known() -> None:
+    def night_temperature(minute: int) -> float:
+        return float([-6, 2, -2, 4, 0, -4, 3, -1, 1, -5, -3, 4, 0, -6, -2, 1, -4, 3][minute // DAY])
+
+    def heating(minute: int) -> float:
+        step = 100.0 if minute >= at(14, 15) else 0.0
+        return 400.0 + 60.0 * (8.0 - night_temperature(minute)) + step
+
+    check = BaseloadCheck()
+    found = run(check, 0, 18, extra=heating, temperature=night_temperature)
+    alarms = [m for m, f in found if f is not None]
+    assert alarms
+    assert alarms[0] == at(16, 5)
+    finding = next(f for _, f in found if f is not None)
+    assert "°C" in finding.reason
+
+
+def test_state_round_trips_through_json() -> None:
+    check = BaseloadCheck()
+    step = at(14, 15)
+    run(check, 0, 15, extra=lambda m: 80.0 if m >= step else 0.0)
+    restored = BaseloadCheck.from_state(json.loads(json.dumps(check.to_state())))
+    assert restored.to_state() == check.to_state()
+    rest_a = run(check, 15, 3, extra=lambda m: 80.0)
+    rest_b = run(restored, 15, 3, extra=lambda m: 80.0)
+    assert rest_a == rest_b
+    assert any(f for _, f in rest_b)
+
+
+def test_nights_colder_than_any_before_are_not_judged() -> None:
+    """Nothing says how much more a heat pump needs at -12 °C when it has only seen -6 °C."""
+
+    def night_temperature(minute: int) -> float:
+        temps = [-6, 2, -2, 4, 0, -4, 3, -1, 1, -5, -3, 4, 0, -6, -2, -12, -13, -12]
+        return float(temps[minute // DAY])
+
+    def heating(minute: int) -> float:
+        t = night_temperature(minute)
+        return 400.0 + 60.0 * (8.0 - t) + 8.0 * min(t + 6.0, 0.0) ** 2  # steeper when very cold
+
+    check = BaseloadCheck()
+    found = run(check, 0, 18, extra=heating, temperature=night_temperature)
+    assert not any(f for _, f in found)

@@ -1,0 +1,128 @@
+"""Specifications of the meter/data fault checks on small constructed series."""
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+import json
+
+from custom_components.energy_anomaly.detector.faults import FaultCheck, FaultConfig
+from custom_components.energy_anomaly.detector.model import Finding, Reading
+
+TZ = timezone(timedelta(hours=1))
+START = datetime(2024, 1, 8, tzinfo=TZ)
+STEP = 10  # seconds
+DAY = 86_400
+
+
+def readings(
+    start_s: int, end_s: int, power: float | None = None, production: float | None = None
+) -> list[Reading]:
+    """Readings every 10 s in [start_s, end_s); a home drawing 150-170 W unless `power` is given."""
+    return [
+        Reading(
+            START + timedelta(seconds=s),
+            power if power is not None else 150.0 + (s // STEP) % 7 * 3,
+            power_production=production,
+        )
+        for s in range(start_s, end_s, STEP)
+    ]
+
+
+def feed(check: FaultCheck, series: Iterable[Reading]) -> list[Finding | None]:
+    return [check.update(r) for r in series]
+
+
+def learned() -> FaultCheck:
+    """A check that has seen a day of a home that always draws 150-170 W."""
+    check = FaultCheck()
+    assert not any(feed(check, readings(0, DAY)))
+    return check
+
+
+def test_exact_zeros_alarm_in_a_home_that_always_draws() -> None:
+    check = learned()
+    found = feed(check, readings(DAY, DAY + 600, power=0.0))
+    first = next(i for i, f in enumerate(found) if f is not None)
+    assert first * STEP <= 90
+    finding = found[-1]
+    assert finding is not None
+    assert finding.kind == "meter_fault"
+    assert "exactly 0 W" in finding.reason
+    assert "150 W" in finding.reason
+    assert check.update(readings(DAY + 600, DAY + 610)[0]) is None
+
+
+def test_a_single_zero_reading_stays_quiet() -> None:
+    check = learned()
+    assert not any(
+        feed(check, [*readings(DAY, DAY + 20, power=0.0), *readings(DAY + 20, DAY + 600)])
+    )
+
+
+def test_zeros_while_exporting_are_normal() -> None:
+    check = learned()
+    assert not any(feed(check, readings(DAY, DAY + 4 * 3600, power=0.0, production=2500.0)))
+
+
+def test_zeros_do_not_alarm_in_a_home_that_read_zero_while_learning() -> None:
+    check = FaultCheck()
+    feed(check, readings(0, 3600, power=0.0))
+    feed(check, readings(3600, DAY))
+    assert not any(feed(check, readings(DAY, DAY + 3600, power=0.0)))
+
+
+def test_negative_power_without_production_alarms() -> None:
+    check = FaultCheck()  # needs nothing learned
+    found = feed(check, readings(0, 300, power=-850.0))
+    assert found[0] is None
+    finding = found[-1]
+    assert finding is not None
+    assert finding.kind == "meter_fault"
+    assert "negative" in finding.reason
+    assert "-850 W" in finding.reason
+
+
+def test_a_value_stuck_for_an_hour_alarms_while_normal_repeats_do_not() -> None:
+    check = FaultCheck()
+    # normal life: a value repeated for up to a minute at a time
+    normal = [
+        Reading(START + timedelta(seconds=s), 150.0 + (s // 60) % 5) for s in range(0, DAY, STEP)
+    ]
+    assert not any(feed(check, normal))
+    found = feed(check, readings(DAY, DAY + 3600, power=321.0))
+    first = next(i for i, f in enumerate(found) if f is not None)
+    assert 5 * 60 <= first * STEP <= 15 * 60
+    finding = found[-1]
+    assert finding is not None
+    assert "321 W" in finding.reason
+
+
+def test_stale_values_do_not_alarm_while_learning() -> None:
+    check = FaultCheck()
+    assert not any(feed(check, readings(0, 3600, power=321.0)))
+
+
+def test_a_gap_alarms_at_the_next_reading_for_a_short_while() -> None:
+    check = learned()
+    after = readings(DAY + 1800, DAY + 1800 + 600)
+    found = feed(check, after)
+    assert found[0] is not None
+    assert found[0].kind == "meter_fault"
+    assert "No readings for 30 minutes" in found[0].reason
+    held = [f is not None for f in found]
+    assert all(held[: 300 // STEP])
+    assert not any(held[300 // STEP + 1 :])
+
+
+def test_ordinary_spacing_jitter_is_no_gap() -> None:
+    check = FaultCheck(FaultConfig(gap_min_s=120.0))
+    series = [Reading(START + timedelta(seconds=s), 150.0 + s % 7) for s in range(0, 7200, 37)]
+    assert not any(feed(check, series))
+
+
+def test_state_round_trips_through_json() -> None:
+    check = learned()
+    feed(check, readings(DAY, DAY + 30, power=0.0))
+    restored = FaultCheck.from_state(json.loads(json.dumps(check.to_state())))
+    rest = readings(DAY + 30, DAY + 600, power=0.0)
+    assert feed(restored, rest) == feed(check, rest)
+    assert restored.to_state() == check.to_state()

@@ -1,0 +1,99 @@
+"""PARX (Liu & Nielsen) on small constructed hourly series."""
+
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+
+from custom_components.energy_anomaly.detector.model import Reading, Status
+from custom_components.energy_anomaly.detector.parx import (
+    HourlyParx,
+    HourVerdict,
+    Parx,
+    degree_terms,
+    ksc_distance,
+)
+
+DAY0 = 19_000  # an arbitrary day index (days since 1970-01-01, local)
+
+
+def profile(rng: np.random.Generator) -> np.ndarray:
+    """A household day (W): night base, morning and evening peaks, 5 % noise."""
+    h = np.arange(24)
+    base = 300 + 500 * np.exp(-(((h - 7) / 1.2) ** 2)) + 900 * np.exp(-(((h - 19) / 2.0) ** 2))
+    return base * (1 + rng.normal(0, 0.05, 24))
+
+
+def run(model: HourlyParx, days: np.ndarray, temps: np.ndarray | None = None) -> list[HourVerdict]:
+    out = []
+    for d, day in enumerate(days):
+        for h in range(24):
+            t = None if temps is None else float(temps[d, h])
+            out.append(model.add_hour((DAY0 + d) * 24 + h, float(day[h]), t))
+    return out
+
+
+def test_degree_terms_use_break_points_5_16_20() -> None:
+    assert degree_terms(10.0) == (6.0, 0.0, 0.0)
+    assert degree_terms(0.0) == (16.0, 5.0, 0.0)
+    assert degree_terms(25.0) == (0.0, 0.0, 5.0)
+
+
+def test_ksc_distance_is_scale_and_shift_tolerant() -> None:
+    x = np.array([1.0, 1, 5, 9, 5, 1, 1, 1])
+    assert ksc_distance(x, x) == pytest.approx(0.0)
+    assert ksc_distance(x, 3 * x) == pytest.approx(0.0, abs=1e-12)
+    shifted = np.roll(x, 1)
+    assert ksc_distance(x, shifted) == pytest.approx(0.0, abs=1e-12)
+    assert ksc_distance(x, shifted, max_shift=0) > 0.3
+    assert ksc_distance(x, np.roll(x, 3)) > 0.3
+    assert ksc_distance(x, np.full(8, np.nan)) == 1.0
+
+
+def test_new_nightly_pattern_alarms_on_first_nights_then_is_learned() -> None:
+    rng = np.random.default_rng(1)
+    days = np.array([profile(rng) for _ in range(35)])
+    days[21:, 1:4] += 3000  # EV charging 01:00-04:00 every night from day 21 on
+    verdicts = run(HourlyParx(), days)
+    by_day = [[v.anomaly for v in verdicts[d * 24 : (d + 1) * 24]] for d in range(35)]
+    assert not any(any(a) for a in by_day[14:21])  # active and quiet before the change
+    assert any(by_day[21])  # first night alarms
+    assert not any(any(a) for a in by_day[25:])  # learned after a few nights
+
+
+def test_cold_snap_with_temperature_does_not_alarm() -> None:
+    rng = np.random.default_rng(2)
+    n = 35
+    temps = 5 + rng.normal(0, 3, (n, 1)) + 2 * np.sin(np.arange(24) / 24 * 2 * np.pi)
+    temps[24:31] -= 14  # a cold week
+    days = np.array([profile(rng) for _ in range(n)]) + 120 * np.clip(16 - temps, 0, None)
+    verdicts = run(HourlyParx(), days, temps)
+    assert any(v.probability is not None for v in verdicts[14 * 24 :])
+    assert not any(v.anomaly for v in verdicts[24 * 24 : 31 * 24])
+
+
+def test_learning_until_enough_history() -> None:
+    rng = np.random.default_rng(3)
+    verdicts = run(HourlyParx(), np.array([profile(rng) for _ in range(5)]))
+    assert all(v.expected is None and not v.anomaly for v in verdicts)
+
+
+def test_streaming_scorer_builds_hourly_means_in_local_time() -> None:
+    rng = np.random.default_rng(4)
+    tz = timezone(timedelta(hours=1))  # hours are local: 00:00+01:00 starts day 0
+    start = datetime(2024, 1, 1, tzinfo=tz)
+    scorer = Parx()
+    days = [profile(rng) for _ in range(16)]
+    results = []
+    for d, day in enumerate(days):
+        for h in range(24):
+            for m in range(0, 60, 10):
+                ts = start + timedelta(days=d, hours=h, minutes=m)
+                results.append(scorer.update(Reading(timestamp=ts, power=float(day[h]))))
+    assert results[0].status is Status.LEARNING
+    assert results[-1].status is Status.ACTIVE
+    assert results[-1].expected is not None
+    verdict = scorer.verdict
+    assert verdict is not None
+    assert verdict.observed == pytest.approx(days[-1][22])  # the last completed hour
+    assert sum(r.anomaly for r in results) < 0.02 * len(results)

@@ -1,0 +1,107 @@
+"""Specifications of the power quality check (EN 50160 voltage, main fuse) on constructed series."""
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+import json
+
+from custom_components.energy_anomaly.detector.model import Finding, Reading
+from custom_components.energy_anomaly.detector.power_quality import (
+    PowerQualityCheck,
+    PowerQualityConfig,
+)
+
+TZ = timezone(timedelta(hours=1))
+START = datetime(2024, 1, 8, tzinfo=TZ)
+STEP = 10  # seconds
+
+Phases = tuple[float | None, float | None, float | None]
+
+
+def readings(
+    start_s: int,
+    seconds: int,
+    voltage: Phases = (231.0, 229.0, 230.0),
+    current: Phases = (3.0, 2.0, 4.0),
+) -> list[Reading]:
+    return [
+        Reading(START + timedelta(seconds=s), 2000.0, voltage=voltage, current=current)
+        for s in range(start_s, start_s + seconds, STEP)
+    ]
+
+
+def feed(check: PowerQualityCheck, series: Iterable[Reading]) -> list[Finding | None]:
+    return [check.update(r) for r in series]
+
+
+def test_a_30_second_dip_stays_quiet() -> None:
+    check = PowerQualityCheck()
+    series = [
+        *readings(0, 600),
+        *readings(600, 30, voltage=(231.0, 195.0, 230.0)),
+        *readings(630, 600),
+    ]
+    assert not any(feed(check, series))
+
+
+def test_five_minutes_at_198_volts_alarm() -> None:
+    check = PowerQualityCheck()
+    feed(check, readings(0, 600))
+    found = feed(check, readings(600, 300, voltage=(231.0, 198.0, 230.0)))
+    first = next(i for i, f in enumerate(found) if f is not None)
+    assert 60 <= first * STEP <= 120
+    finding = found[-1]
+    assert finding is not None
+    assert finding.kind == "power_quality"
+    assert finding.reason.startswith("Voltage on L2 has been 198 V for 5 minutes")
+    assert "207-253 V" in finding.reason
+    assert finding.score > 1.0
+    after = feed(check, readings(900, 120))
+    assert after[-1] is None
+
+
+def test_noise_around_the_limit_keeps_one_overvoltage_episode() -> None:
+    check = PowerQualityCheck()
+    volts = [255.0, 254.0, 252.5, 255.5, 254.5, 256.0]  # one reading dips inside the band
+    series = [
+        Reading(START + timedelta(seconds=i * STEP), 500.0, voltage=(volts[i % 6], None, None))
+        for i in range(60)
+    ]
+    found = feed(check, series)
+    first = next(i for i, f in enumerate(found) if f is not None)
+    assert all(found[first:])
+
+
+def test_phases_the_meter_does_not_report_are_skipped() -> None:
+    check = PowerQualityCheck(PowerQualityConfig(fuse_a=25.0))
+    assert not any(
+        feed(check, readings(0, 600, voltage=(230.0, None, None), current=(5.0, None, None)))
+    )
+
+
+def test_a_current_above_the_fuse_for_two_minutes_alarms() -> None:
+    check = PowerQualityCheck(PowerQualityConfig(fuse_a=25.0))
+    found = feed(check, readings(0, 120, current=(28.0, 5.0, 5.0)))
+    finding = found[-1]
+    assert finding is not None
+    assert finding.reason == "Current on L1 is 28 A, above the 25 A fuse, for 2 minutes"
+    assert finding.expected == 25.0
+
+
+def test_an_inrush_above_the_fuse_stays_quiet() -> None:
+    check = PowerQualityCheck(PowerQualityConfig(fuse_a=25.0))
+    series = [*readings(0, 300), *readings(300, 20, current=(3.0, 40.0, 3.0)), *readings(320, 300)]
+    assert not any(feed(check, series))
+
+
+def test_without_a_fuse_the_current_is_not_checked() -> None:
+    check = PowerQualityCheck()
+    assert not any(feed(check, readings(0, 600, current=(40.0, 40.0, 40.0))))
+
+
+def test_state_round_trips_through_json() -> None:
+    config = PowerQualityConfig(fuse_a=25.0)
+    check = PowerQualityCheck(config)
+    feed(check, readings(0, 60, voltage=(250.0, 260.0, 230.0), current=(30.0, 3.0, 3.0)))
+    restored = PowerQualityCheck.from_state(json.loads(json.dumps(check.to_state())), config)
+    rest = readings(60, 300, voltage=(250.0, 260.0, 230.0), current=(30.0, 3.0, 3.0))
+    assert feed(restored, rest) == feed(check, rest)
