@@ -1,0 +1,149 @@
+"""Event-based evaluation (issue #3's rules).
+
+- An event is found when an alarm (a reading whose Result.anomaly is True) falls inside it or within
+  `grace` (15 min) after its end; its delay is that first alarm's time minus the event's start.
+- An alarm episode (maximal run of consecutive readings with anomaly True) is a false alarm when it
+  touches no event, the event windows again extended by `grace`. Don't-care regions (events with
+  counted=False) neither count as events to find nor make an episode touching them false.
+- Only the evaluation period counts: episodes that end before `eval_start` (the learning weeks) are
+  reported separately as warm-up episodes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import statistics
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .streams import KINDS
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .streams import Event
+
+GRACE = 15 * 60
+
+
+@dataclass(frozen=True)
+class Outcome:
+    event: Event
+    found: bool
+    delay: float | None  # seconds
+
+
+@dataclass(frozen=True)
+class HomeEvaluation:
+    outcomes: list[Outcome]
+    false_alarms: int
+    episodes: int
+    warmup_episodes: int
+    weeks: float
+    alarm_share_outside: (
+        float  # share of evaluation-period readings in alarm outside any event window
+    )
+    false_episodes: list[tuple[int, int]]
+
+
+def episodes(t: np.ndarray, alarm: np.ndarray) -> list[tuple[int, int]]:
+    """Maximal runs of alarm=True as (time of first, time of last) reading."""
+    a = np.asarray(alarm, dtype=np.int8)
+    if not len(a):
+        return []
+    edges = np.diff(np.concatenate([[0], a, [0]]))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1) - 1
+    return [(int(t[s]), int(t[e])) for s, e in zip(starts, ends, strict=True)]
+
+
+def evaluate(
+    t: np.ndarray,
+    alarm: np.ndarray,
+    events: Sequence[Event],
+    eval_start: int,
+    eval_end: int,
+    *,
+    grace: int = GRACE,
+) -> HomeEvaluation:
+    """Score one home's alarm series (`alarm[i]` = state right after the reading at `t[i]`)."""
+    t = np.asarray(t)
+    alarm = np.asarray(alarm, dtype=bool)
+    outcomes = []
+    for ev in events:
+        if not ev.counted:
+            continue
+        lo = int(np.searchsorted(t, ev.start, side="left"))
+        hi = int(np.searchsorted(t, ev.end + grace, side="right"))
+        hits = np.flatnonzero(alarm[lo:hi])
+        if len(hits):
+            outcomes.append(Outcome(ev, True, float(t[lo + hits[0]] - ev.start)))
+        else:
+            outcomes.append(Outcome(ev, False, None))
+    windows = [(ev.start, ev.end + grace) for ev in events]
+    false_eps: list[tuple[int, int]] = []
+    n_eps = warm = 0
+    for s, e in episodes(t, alarm):
+        if e < eval_start:
+            warm += 1
+            continue
+        n_eps += 1
+        if not any(s <= we and e >= ws for ws, we in windows):
+            false_eps.append((s, e))
+    in_eval = t >= eval_start
+    outside = in_eval.copy()
+    for ws, we in windows:
+        outside &= ~((t >= ws) & (t <= we))
+    share = float(alarm[outside].mean()) if outside.any() else 0.0
+    return HomeEvaluation(
+        outcomes=outcomes,
+        false_alarms=len(false_eps),
+        episodes=n_eps,
+        warmup_episodes=warm,
+        weeks=(eval_end - eval_start) / (7 * 86_400),
+        alarm_share_outside=share,
+        false_episodes=false_eps,
+    )
+
+
+@dataclass(frozen=True)
+class Summary:
+    recall: dict[str, float | None]  # per kind
+    delay_min: dict[str, float | None]  # median delay of found events, minutes
+    found: dict[str, tuple[int, int]]  # per kind: (found, total)
+    overall_recall: float | None
+    false_alarms: int
+    home_weeks: float
+    fa_per_home_week: float
+    warmup_episodes: int
+    alarm_share_outside: float
+
+
+def summarise(homes: Sequence[HomeEvaluation], kinds: Sequence[str] = KINDS) -> Summary:
+    """Pool homes: recall and median delay per kind, overall recall, false alarms/home-week."""
+    outcomes = [o for h in homes for o in h.outcomes]
+    recall: dict[str, float | None] = {}
+    delay: dict[str, float | None] = {}
+    found: dict[str, tuple[int, int]] = {}
+    for kind in kinds:
+        mine = [o for o in outcomes if o.event.kind == kind]
+        hits = [o for o in mine if o.found]
+        found[kind] = (len(hits), len(mine))
+        recall[kind] = len(hits) / len(mine) if mine else None
+        delays = [o.delay / 60 for o in hits if o.delay is not None]
+        delay[kind] = statistics.median(delays) if delays else None
+    fa = sum(h.false_alarms for h in homes)
+    weeks = sum(h.weeks for h in homes)
+    share = sum(h.alarm_share_outside * h.weeks for h in homes) / weeks if weeks else 0.0
+    return Summary(
+        recall=recall,
+        delay_min=delay,
+        found=found,
+        overall_recall=sum(o.found for o in outcomes) / len(outcomes) if outcomes else None,
+        false_alarms=fa,
+        home_weeks=weeks,
+        fa_per_home_week=fa / weeks if weeks else 0.0,
+        warmup_episodes=sum(h.warmup_episodes for h in homes),
+        alarm_share_outside=share,
+    )
