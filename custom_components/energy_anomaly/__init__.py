@@ -1,0 +1,92 @@
+"""Energy Anomaly: learns a home's normal electricity use from live data and flags anomalies."""
+
+from homeassistant.const import CONF_ACCESS_TOKEN, EVENT_HOMEASSISTANT_STOP, Platform
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
+import tibber
+
+from .const import CONF_HOMES, CONF_SOURCE, DEMO_HOME_ID, DOMAIN, LOGGER, SOURCE_DEMO
+from .coordinator import (
+    EnergyAnomalyConfigEntry,
+    EnergyAnomalyCoordinator,
+    EnergyAnomalyRuntimeData,
+    HomeInfo,
+)
+from .demo_source import DemoSource, load_demo_trace
+from .live_source import CONNECTION_ERRORS, TibberLiveSource, async_fetch_account
+from .source import ReadingSource
+from .storage import HomeStateStore
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR]
+
+
+async def _async_tibber_source(
+    hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
+) -> tuple[ReadingSource, list[HomeInfo]]:
+    """Reach the Tibber account (test before setup) and name the homes the user chose."""
+    try:
+        account = await async_fetch_account(hass, entry.data[CONF_ACCESS_TOKEN])
+    except tibber.InvalidLoginError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="invalid_auth"
+        ) from err
+    except CONNECTION_ERRORS as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"error": str(err) or type(err).__name__},
+        ) from err
+    names = {home.home_id: home.name for home in account.homes}
+    homes = []
+    for home_id, stored_name in entry.data[CONF_HOMES].items():
+        if home_id not in names:
+            LOGGER.warning("Home %s is no longer on the Tibber account", stored_name)
+        homes.append(HomeInfo(home_id, names.get(home_id, stored_name), "Tibber Pulse"))
+    return TibberLiveSource(hass, entry, account.connection), homes
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry) -> bool:
+    """Set up a Tibber account or the demo home."""
+    source: ReadingSource
+    if entry.data[CONF_SOURCE] == SOURCE_DEMO:
+        source = DemoSource(hass, await hass.async_add_executor_job(load_demo_trace))
+        homes = [HomeInfo(DEMO_HOME_ID, "Demo home", "Recorded household")]
+    else:
+        source, homes = await _async_tibber_source(hass, entry)
+
+    coordinators = {
+        home.home_id: await EnergyAnomalyCoordinator.async_create(hass, entry, home)
+        for home in homes
+    }
+    entry.runtime_data = EnergyAnomalyRuntimeData(source=source, homes=coordinators)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    await source.async_start(coordinators)
+
+    async def _async_on_stop(_event: Event) -> None:
+        await _async_stop_and_save(entry)
+
+    entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_on_stop))
+    return True
+
+
+async def _async_stop_and_save(entry: EnergyAnomalyConfigEntry) -> None:
+    """Close the source, then write every home's detector state (final write)."""
+    await entry.runtime_data.source.async_stop()
+    for coordinator in entry.runtime_data.homes.values():
+        await coordinator.async_save_state()
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry) -> bool:
+    """Unload platforms, close the live connection and save what was learned."""
+    if unloaded := await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
+        await _async_stop_and_save(entry)
+    return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry) -> None:
+    """Delete the stored detector state of the entry's homes."""
+    home_ids = [DEMO_HOME_ID] if entry.data[CONF_SOURCE] == SOURCE_DEMO else entry.data[CONF_HOMES]
+    for home_id in home_ids:
+        await HomeStateStore(hass, home_id).async_remove()

@@ -1,0 +1,59 @@
+"""The anomaly binary sensor: on while the detector flags the home, with the reason why."""
+
+from typing import Any
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorDeviceClass,
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import EnergyAnomalyConfigEntry
+from .entity import EnergyAnomalyEntity
+
+PARALLEL_UPDATES = 0
+
+ANOMALY = BinarySensorEntityDescription(
+    key="anomaly",
+    translation_key="anomaly",
+    device_class=BinarySensorDeviceClass.PROBLEM,
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: EnergyAnomalyConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add one anomaly sensor per home."""
+    async_add_entities(
+        EnergyAnomalyBinarySensor(coordinator, ANOMALY)
+        for coordinator in entry.runtime_data.homes.values()
+    )
+
+
+class EnergyAnomalyBinarySensor(EnergyAnomalyEntity, BinarySensorEntity):
+    """On while the latest result is an anomaly; its attributes say what and why."""
+
+    # Observed and expected change with every reading: keep them out of the database.
+    _unrecorded_attributes = frozenset({"observed", "expected"})
+
+    @property
+    def is_on(self) -> bool:
+        """Whether the home is in an anomaly right now."""
+        return self.coordinator.data.result.anomaly
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Kind, reason, observed and expected power, and since when (None when off)."""
+        data = self.coordinator.data
+        result = data.result
+        return {
+            "kind": result.kind if result.anomaly else None,
+            "reason": result.reason if result.anomaly else None,
+            "observed": result.observed,
+            "expected": result.expected,
+            "since": data.anomaly_since.isoformat() if data.anomaly_since else None,
+        }

@@ -1,0 +1,202 @@
+"""Config flow: a Tibber account (token, then the homes to watch) or the demo home."""
+
+from collections.abc import Mapping
+from typing import Any, override
+
+from homeassistant.components.sensor import SensorDeviceClass
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+    OptionsFlowWithReload,
+)
+from homeassistant.const import CONF_ACCESS_TOKEN
+from homeassistant.core import callback
+from homeassistant.helpers.selector import (
+    EntitySelector,
+    EntitySelectorConfig,
+    EntityWithDeviceFilterSelectorConfig,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+import probatio
+import tibber
+
+from .const import (
+    CONF_FUSE_SIZE,
+    CONF_HOMES,
+    CONF_SOURCE,
+    CONF_TEMPERATURE_ENTITY,
+    DEMO_UNIQUE_ID,
+    DOMAIN,
+    LOGGER,
+    SOURCE_DEMO,
+    SOURCE_TIBBER,
+)
+from .live_source import CONNECTION_ERRORS, TibberAccount, async_fetch_account
+
+TOKEN_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_ACCESS_TOKEN): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.PASSWORD)
+        )
+    }
+)
+
+
+class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Add a Tibber account (one entry per account, one device per home) or the demo home."""
+
+    VERSION = 1
+
+    _access_token: str
+    _account: TibberAccount
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+        """Options: an outdoor temperature entity and the main fuse size."""
+        return EnergyAnomalyOptionsFlow()
+
+    @override
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Let the user choose between a Tibber account and the demo home."""
+        return self.async_show_menu(step_id="user", menu_options=[SOURCE_TIBBER, SOURCE_DEMO])
+
+    async def async_step_demo(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Add the demo home, which needs no account."""
+        await self.async_set_unique_id(DEMO_UNIQUE_ID)
+        self._abort_if_unique_id_configured()
+        if user_input is None:
+            return self.async_show_form(step_id=SOURCE_DEMO)
+        return self.async_create_entry(title="Demo home", data={CONF_SOURCE: SOURCE_DEMO})
+
+    async def async_step_tibber(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for a Tibber access token and check it lists a home with a Pulse."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            account = await self._async_reach_account(user_input[CONF_ACCESS_TOKEN], errors)
+            if account is not None and not _pulse_homes(account):
+                errors["base"] = "no_pulse"
+            elif account is not None:
+                await self.async_set_unique_id(account.user_id)
+                self._abort_if_unique_id_configured()
+                self._access_token = user_input[CONF_ACCESS_TOKEN]
+                self._account = account
+                return await self.async_step_homes()
+        return self.async_show_form(step_id=SOURCE_TIBBER, data_schema=TOKEN_SCHEMA, errors=errors)
+
+    async def async_step_homes(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Let the user pick which of the account's Pulse homes to watch (all by default)."""
+        homes = _pulse_homes(self._account)
+        errors: dict[str, str] = {}
+        if len(homes) == 1:
+            return self._async_create_account_entry(homes)
+        if user_input is not None:
+            if chosen := user_input[CONF_HOMES]:
+                return self._async_create_account_entry({key: homes[key] for key in chosen})
+            errors["base"] = "no_home_selected"
+        options = [SelectOptionDict(value=key, label=name) for key, name in homes.items()]
+        schema = probatio.Schema(
+            {
+                probatio.Required(CONF_HOMES, default=list(homes)): SelectSelector(
+                    SelectSelectorConfig(
+                        options=options, multiple=True, mode=SelectSelectorMode.LIST
+                    )
+                )
+            }
+        )
+        return self.async_show_form(step_id="homes", data_schema=schema, errors=errors)
+
+    def _async_create_account_entry(self, homes: dict[str, str]) -> ConfigFlowResult:
+        return self.async_create_entry(
+            title=self._account.name or "Tibber",
+            data={
+                CONF_SOURCE: SOURCE_TIBBER,
+                CONF_ACCESS_TOKEN: self._access_token,
+                CONF_HOMES: homes,
+            },
+        )
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """Tibber rejected the stored token: ask for a new one."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Check the new token belongs to the same account, then reload with it."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            account = await self._async_reach_account(user_input[CONF_ACCESS_TOKEN], errors)
+            if account is not None:
+                await self.async_set_unique_id(account.user_id)
+                self._abort_if_unique_id_mismatch(reason="wrong_account")
+                return self.async_update_reload_and_abort(
+                    self._get_reauth_entry(),
+                    data_updates={CONF_ACCESS_TOKEN: user_input[CONF_ACCESS_TOKEN]},
+                )
+        return self.async_show_form(
+            step_id="reauth_confirm", data_schema=TOKEN_SCHEMA, errors=errors
+        )
+
+    async def _async_reach_account(
+        self, access_token: str, errors: dict[str, str]
+    ) -> TibberAccount | None:
+        """Return the account, or None with the reason put in `errors`."""
+        try:
+            return await async_fetch_account(self.hass, access_token)
+        except tibber.InvalidLoginError:
+            errors[CONF_ACCESS_TOKEN] = "invalid_auth"
+        except CONNECTION_ERRORS:
+            errors["base"] = "cannot_connect"
+        except Exception:
+            LOGGER.exception("Unexpected error reaching Tibber")
+            errors["base"] = "unknown"
+        return None
+
+
+def _pulse_homes(account: TibberAccount) -> dict[str, str]:
+    """The account's homes that stream live data (have a Pulse), id → name."""
+    return {home.home_id: home.name for home in account.homes if home.has_pulse}
+
+
+class EnergyAnomalyOptionsFlow(OptionsFlowWithReload):
+    """Optional inputs that sharpen detection; the entry reloads when they change."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the outdoor temperature entity and the fuse size, both optional."""
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        schema = probatio.Schema(
+            {
+                probatio.Optional(CONF_TEMPERATURE_ENTITY): EntitySelector(
+                    EntitySelectorConfig(
+                        filter=[
+                            EntityWithDeviceFilterSelectorConfig(
+                                domain="sensor", device_class=SensorDeviceClass.TEMPERATURE
+                            ),
+                            EntityWithDeviceFilterSelectorConfig(domain="weather"),
+                        ]
+                    )
+                ),
+                probatio.Optional(CONF_FUSE_SIZE): NumberSelector(
+                    NumberSelectorConfig(
+                        min=6, max=250, step=1, unit_of_measurement="A", mode=NumberSelectorMode.BOX
+                    )
+                ),
+            }
+        )
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(schema, self.config_entry.options),
+        )

@@ -1,0 +1,38 @@
+"""Constants for the Energy Anomaly integration."""
+
+from datetime import timedelta
+import logging
+from typing import Final
+
+DOMAIN: Final = "energy_anomaly"
+LOGGER = logging.getLogger(__package__)
+
+CONF_SOURCE: Final = "source"
+CONF_HOMES: Final = "homes"
+CONF_TEMPERATURE_ENTITY: Final = "temperature_entity"
+CONF_FUSE_SIZE: Final = "fuse_size"
+SOURCE_TIBBER: Final = "tibber"
+SOURCE_DEMO: Final = "demo"
+
+DEMO_HOME_ID: Final = "demo"
+DEMO_UNIQUE_ID: Final = "demo"
+
+EVENT_ANOMALY: Final = f"{DOMAIN}_detected"
+
+# A Pulse sends a reading every 2-10 s: a home silent for this long counts as unavailable.
+STALE_AFTER: Final = timedelta(seconds=60)
+# How often the live connection is checked (and, when down, reconnected after its backoff).
+HEALTH_CHECK_INTERVAL: Final = timedelta(seconds=10)
+# Reconnect backoff after an ordinary failure: doubles from the first to the last, with jitter.
+RECONNECT_BACKOFF_FIRST: Final = timedelta(seconds=10)
+RECONNECT_BACKOFF_MAX: Final = timedelta(minutes=5)
+# Tibber refuses a third websocket per token (close code 4429): wait minutes, not seconds.
+TOO_MANY_CONNECTIONS_CODE: Final = 4429
+TOO_MANY_CONNECTIONS_BACKOFF_FIRST: Final = timedelta(minutes=5)
+TOO_MANY_CONNECTIONS_BACKOFF_MAX: Final = timedelta(hours=1)
+
+# Detector state is written at most this often in steady state (SD-card wear), and on shutdown.
+STATE_SAVE_INTERVAL: Final = timedelta(minutes=5)
+STORAGE_VERSION: Final = 1
+
+ISSUE_TOO_MANY_CONNECTIONS: Final = "too_many_connections"

@@ -1,0 +1,121 @@
+"""The demo home: a recorded household replayed through the same path as live Tibber data.
+
+The bundled trace (`demo/household.csv.gz`, 10-second rows over three days) is anchored so its
+clock starts at midnight two days ago. Its first two days are fed at once when the demo starts
+(what a real home would have taught the detector by now); the last day is then replayed at ten
+times real speed, one row a second, from midnight today. It contains a heater left on in the
+night, which the detector flags a few minutes into the replay.
+"""
+
+import csv
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+import gzip
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.util import dt as dt_util
+
+from .const import DEMO_HOME_ID
+from .detector.model import Reading
+
+if TYPE_CHECKING:
+    from .coordinator import EnergyAnomalyCoordinator
+
+DEMO_TRACE = Path(__file__).parent / "demo" / "household.csv.gz"
+CATCH_UP = timedelta(hours=48)
+REPLAY_TICK = timedelta(seconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoRow:
+    """One row of the trace: seconds since the trace started, and the meter's values."""
+
+    offset: float
+    power: float
+    voltage: tuple[float | None, float | None, float | None]
+    current: tuple[float | None, float | None, float | None]
+
+
+def _optional(value: str) -> float | None:
+    return float(value) if value else None
+
+
+def load_demo_trace(path: Path = DEMO_TRACE) -> list[DemoRow]:
+    """Read the compressed trace (blocking: run it in the executor)."""
+    with gzip.open(path, "rt", newline="") as file:
+        return [
+            DemoRow(
+                offset=float(row["offset_s"]),
+                power=float(row["power"]),
+                voltage=(
+                    _optional(row["voltage_l1"]),
+                    _optional(row["voltage_l2"]),
+                    _optional(row["voltage_l3"]),
+                ),
+                current=(
+                    _optional(row["current_l1"]),
+                    _optional(row["current_l2"]),
+                    _optional(row["current_l3"]),
+                ),
+            )
+            for row in csv.DictReader(file)
+        ]
+
+
+class DemoSource:
+    """Replays the demo trace into the demo home's coordinator."""
+
+    def __init__(self, hass: HomeAssistant, rows: list[DemoRow]) -> None:
+        """Prepare the replay of `rows`; nothing runs before `async_start`."""
+        self._hass = hass
+        self._rows = rows
+        self._period = timedelta(seconds=rows[-1].offset - rows[0].offset + 10)
+        self._anchor = dt_util.start_of_local_day() - CATCH_UP
+        self._position = 0
+        self._loops = 0
+        self._coordinator: EnergyAnomalyCoordinator | None = None
+        self._unsub_tick: CALLBACK_TYPE | None = None
+
+    def _reading(self, row: DemoRow) -> Reading:
+        """Turn a trace row into a reading stamped on the demo clock."""
+        timestamp: datetime = self._anchor + timedelta(seconds=row.offset)
+        return Reading(
+            timestamp=timestamp + self._loops * (self._period - CATCH_UP),
+            power=row.power,
+            voltage=row.voltage,
+            current=row.current,
+        )
+
+    async def async_start(self, homes: dict[str, EnergyAnomalyCoordinator]) -> None:
+        """Feed the first two days at once, then replay the rest one row a second."""
+        self._coordinator = homes[DEMO_HOME_ID]
+        catch_up_end = CATCH_UP.total_seconds()
+        history = [row for row in self._rows if row.offset <= catch_up_end]
+        self._position = len(history)
+        self._coordinator.async_add_readings([self._reading(row) for row in history])
+        self._unsub_tick = async_track_time_interval(self._hass, self._async_tick, REPLAY_TICK)
+
+    @callback
+    def _async_tick(self, _now: datetime) -> None:
+        """Deliver the next row; after the last one, replay the last day again, a day later."""
+        if self._position == len(self._rows):
+            self._loops += 1
+            self._position = next(
+                i for i, row in enumerate(self._rows) if row.offset > CATCH_UP.total_seconds()
+            )
+        assert self._coordinator is not None
+        self._coordinator.async_add_reading(self._reading(self._rows[self._position]))
+        self._position += 1
+
+    async def async_stop(self) -> None:
+        """Stop the replay."""
+        if self._unsub_tick is not None:
+            self._unsub_tick()
+            self._unsub_tick = None
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Where the replay is."""
+        return {"source": "demo", "rows": len(self._rows), "position": self._position}

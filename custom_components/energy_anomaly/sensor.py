@@ -1,0 +1,146 @@
+"""Sensors of a home: live power, voltage and current, and the detector's score and status."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    EntityCategory,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfPower,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import EnergyAnomalyConfigEntry, EnergyAnomalyCoordinator, HomeData
+from .detector.model import Status
+from .entity import EnergyAnomalyEntity
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnergyAnomalySensorDescription(SensorEntityDescription):
+    """A sensor and how to read its value from the latest reading and result."""
+
+    value_fn: Callable[[HomeData], float | str | None]
+
+
+def _phase(quantity: str, phase: int) -> EnergyAnomalySensorDescription:
+    """A per-phase voltage or current sensor, created only once the meter reports that phase."""
+    voltage = quantity == "voltage"
+    return EnergyAnomalySensorDescription(
+        key=f"{quantity}_l{phase}",
+        translation_key=f"{quantity}_phase",
+        translation_placeholders={"phase": str(phase)},
+        device_class=SensorDeviceClass.VOLTAGE if voltage else SensorDeviceClass.CURRENT,
+        native_unit_of_measurement=(
+            UnitOfElectricPotential.VOLT if voltage else UnitOfElectricCurrent.AMPERE
+        ),
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=lambda data: (data.reading.voltage if voltage else data.reading.current)[
+            phase - 1
+        ],
+    )
+
+
+SENSORS: tuple[EnergyAnomalySensorDescription, ...] = (
+    EnergyAnomalySensorDescription(
+        key="power",
+        translation_key="power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda data: data.reading.power,
+    ),
+    EnergyAnomalySensorDescription(
+        key="power_production",
+        translation_key="power_production",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda data: data.reading.power_production,
+    ),
+    EnergyAnomalySensorDescription(
+        key="anomaly_score",
+        translation_key="anomaly_score",
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        value_fn=lambda data: round(data.result.score, 3),
+    ),
+    EnergyAnomalySensorDescription(
+        key="expected_power",
+        translation_key="expected_power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda data: data.result.expected,
+    ),
+    EnergyAnomalySensorDescription(
+        key="detector_status",
+        translation_key="detector_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=[status.value for status in Status],
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda data: data.result.status.value,
+    ),
+)
+PHASE_SENSORS = {
+    description.key: description
+    for quantity in ("voltage", "current")
+    for description in (_phase(quantity, phase) for phase in (1, 2, 3))
+}
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: EnergyAnomalyConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add each home's sensors; phase sensors as soon as the meter reports the phase."""
+    for coordinator in entry.runtime_data.homes.values():
+        async_add_entities(
+            EnergyAnomalySensor(coordinator, description)
+            for description in (
+                *SENSORS,
+                *(PHASE_SENSORS[key] for key in sorted(coordinator.phases)),
+            )
+        )
+        entry.async_on_unload(
+            coordinator.async_add_phase_listener(_phase_adder(coordinator, async_add_entities))
+        )
+
+
+def _phase_adder(
+    coordinator: EnergyAnomalyCoordinator, async_add_entities: AddConfigEntryEntitiesCallback
+) -> Callable[[set[str]], None]:
+    """Return a listener that adds the sensors of newly reported phases."""
+
+    @callback
+    def add(keys: set[str]) -> None:
+        async_add_entities(
+            EnergyAnomalySensor(coordinator, PHASE_SENSORS[key]) for key in sorted(keys)
+        )
+
+    return add
+
+
+class EnergyAnomalySensor(EnergyAnomalyEntity, SensorEntity):
+    """A home's sensor."""
+
+    entity_description: EnergyAnomalySensorDescription
+
+    @property
+    def native_value(self) -> float | str | None:
+        """The value for the latest reading."""
+        return self.entity_description.value_fn(self.coordinator.data)

@@ -1,0 +1,49 @@
+"""Per-home detector state in Home Assistant storage, so a restart does not restart learning."""
+
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.storage import Store
+
+from .const import DOMAIN, STORAGE_VERSION
+
+
+class StoredHomeData(TypedDict):
+    """What is stored for one home: the detector's plain-data state and the phases seen."""
+
+    detector: dict[str, Any]
+    phases: list[str]
+
+
+@dataclass
+class HomeStateStore:
+    """One storage file per home (`.storage/energy_anomaly.<home id>`), versioned for migrations.
+
+    Keyed by the home, not the config entry, so removing and re-adding an account keeps what
+    was learned until the entry is removed for good (then `async_remove` deletes it).
+    """
+
+    hass: HomeAssistant
+    home_id: str
+    _store: Store[StoredHomeData] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._store = Store(self.hass, STORAGE_VERSION, f"{DOMAIN}.{self.home_id}")
+
+    async def async_load(self) -> StoredHomeData | None:
+        """Return the stored state, or None for a home seen for the first time."""
+        return await self._store.async_load()
+
+    @callback
+    def async_schedule_save(self, data: StoredHomeData) -> None:
+        """Write `data` soon, once; a later call before the write replaces what is written."""
+        self._store.async_delay_save(lambda: data)
+
+    async def async_save(self, data: StoredHomeData) -> None:
+        """Write `data` now (unload, shutdown)."""
+        await self._store.async_save(data)
+
+    async def async_remove(self) -> None:
+        """Delete the stored state (the config entry was removed)."""
+        await self._store.async_remove()

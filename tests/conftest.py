@@ -1,0 +1,96 @@
+"""Fixtures shared by the integration tests: the real HA harness and a local Tibber API server."""
+
+from collections.abc import AsyncIterator
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_ACCESS_TOKEN
+from homeassistant.core import HomeAssistant
+from homeassistant.util.ssl import get_default_context
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.energy_anomaly.const import (
+    CONF_HOMES,
+    CONF_SOURCE,
+    DEMO_UNIQUE_ID,
+    DOMAIN,
+    SOURCE_DEMO,
+    SOURCE_TIBBER,
+)
+
+from .tibber_server import (
+    DEFAULT_TOKEN,
+    LocalAccount,
+    LocalHome,
+    LocalTibberServer,
+    point_pytibber_at,
+)
+
+pytest_plugins = ["pytest_homeassistant_custom_component"]
+
+USER_ID = "user-1"
+HOME_A = "00000000-0000-4000-8000-00000000000a"
+HOME_B = "00000000-0000-4000-8000-00000000000b"
+HOME_NO_PULSE = "00000000-0000-4000-8000-00000000000c"
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load custom_components/energy_anomaly in every test."""
+
+
+@pytest.fixture
+def tibber_account() -> LocalAccount:
+    """A Tibber user with two Pulse homes and one without a Pulse."""
+    return LocalAccount(
+        user_id=USER_ID,
+        name="Ada Lovelace",
+        homes=[
+            LocalHome(HOME_A, nickname="Cabin", address1="Fjellveien 1"),
+            LocalHome(HOME_B, nickname="Flat", address1="Bygata 2"),
+            LocalHome(HOME_NO_PULSE, nickname=None, has_pulse=False, subscription_status=None),
+        ],
+    )
+
+
+@pytest.fixture
+async def tibber_server(
+    hass: HomeAssistant,
+    socket_enabled: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tibber_account: LocalAccount,
+) -> AsyncIterator[LocalTibberServer]:
+    """The local Tibber API (HTTP + wss on 127.0.0.1), with pyTibber pointed at it.
+
+    At the end, loaded entries are unloaded before the server stops, as a user would see it.
+    """
+    async with LocalTibberServer(account=tibber_account, tls=True) as server:
+        server.trust(get_default_context())
+        point_pytibber_at(server, monkeypatch)
+        yield server
+        for entry in hass.config_entries.async_entries(DOMAIN):
+            if entry.state is ConfigEntryState.LOADED:
+                await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.fixture
+def tibber_entry() -> MockConfigEntry:
+    """A config entry for the Tibber account watching both Pulse homes."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Ada Lovelace",
+        unique_id=USER_ID,
+        data={
+            CONF_SOURCE: SOURCE_TIBBER,
+            CONF_ACCESS_TOKEN: DEFAULT_TOKEN,
+            CONF_HOMES: {HOME_A: "Cabin", HOME_B: "Flat"},
+        },
+    )
+
+
+@pytest.fixture
+def demo_entry() -> MockConfigEntry:
+    """A config entry for the demo home."""
+    return MockConfigEntry(
+        domain=DOMAIN, title="Demo home", unique_id=DEMO_UNIQUE_ID, data={CONF_SOURCE: SOURCE_DEMO}
+    )

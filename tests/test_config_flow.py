@@ -1,0 +1,215 @@
+"""Config flow: every branch, with the real pyTibber client against the local Tibber server."""
+
+from collections.abc import Iterator
+from unittest.mock import AsyncMock, patch
+
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.const import CONF_ACCESS_TOKEN
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.energy_anomaly.const import (
+    CONF_HOMES,
+    CONF_SOURCE,
+    DOMAIN,
+    SOURCE_DEMO,
+    SOURCE_TIBBER,
+)
+
+from .conftest import HOME_A, HOME_B, HOME_NO_PULSE, USER_ID
+from .tibber_server import DEFAULT_TOKEN, HttpFault, LocalAccount, LocalHome, LocalTibberServer
+
+pytestmark = pytest.mark.usefixtures("tibber_server")
+
+
+@pytest.fixture(autouse=True)
+def setup_entry() -> Iterator[AsyncMock]:
+    """Keep the flow tests about the flow: creating an entry does not start it."""
+    with patch("custom_components.energy_anomaly.async_setup_entry", return_value=True) as mock:
+        yield mock
+
+
+async def _token_form(hass: HomeAssistant) -> str:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == [SOURCE_TIBBER, SOURCE_DEMO]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": SOURCE_TIBBER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == SOURCE_TIBBER
+    return result["flow_id"]
+
+
+async def test_token_then_chosen_homes_create_one_entry_per_account(hass: HomeAssistant) -> None:
+    flow_id = await _token_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_ACCESS_TOKEN: DEFAULT_TOKEN}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "homes"
+    offered = result["data_schema"].schema[CONF_HOMES].config["options"]
+    assert [option["value"] for option in offered] == [HOME_A, HOME_B]
+
+    result = await hass.config_entries.flow.async_configure(flow_id, {CONF_HOMES: [HOME_B]})
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Ada Lovelace"
+    assert result["result"].unique_id == USER_ID
+    assert result["data"] == {
+        CONF_SOURCE: SOURCE_TIBBER,
+        CONF_ACCESS_TOKEN: DEFAULT_TOKEN,
+        CONF_HOMES: {HOME_B: "Flat"},
+    }
+
+
+@pytest.mark.parametrize(
+    "tibber_account",
+    [
+        LocalAccount(
+            user_id=USER_ID,
+            name="Ada Lovelace",
+            homes=[
+                LocalHome(HOME_A, nickname="Cabin"),
+                LocalHome(HOME_NO_PULSE, has_pulse=False),
+            ],
+        )
+    ],
+)
+async def test_account_with_one_pulse_home_skips_the_home_choice(hass: HomeAssistant) -> None:
+    flow_id = await _token_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_ACCESS_TOKEN: DEFAULT_TOKEN}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_HOMES] == {HOME_A: "Cabin"}
+
+
+async def test_choosing_no_home_shows_an_error(hass: HomeAssistant) -> None:
+    flow_id = await _token_form(hass)
+    await hass.config_entries.flow.async_configure(flow_id, {CONF_ACCESS_TOKEN: DEFAULT_TOKEN})
+    result = await hass.config_entries.flow.async_configure(flow_id, {CONF_HOMES: []})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "no_home_selected"}
+
+
+async def test_invalid_token_shows_an_error_and_a_good_token_then_works(
+    hass: HomeAssistant,
+) -> None:
+    flow_id = await _token_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_ACCESS_TOKEN: "not-a-token"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_ACCESS_TOKEN: "invalid_auth"}
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_ACCESS_TOKEN: DEFAULT_TOKEN}
+    )
+    assert result["step_id"] == "homes"
+
+
+@pytest.mark.parametrize("fault", [HttpFault.SERVER_ERROR, HttpFault.RATE_LIMITED])
+async def test_unreachable_tibber_shows_cannot_connect(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, fault: HttpFault
+) -> None:
+    flow_id = await _token_form(hass)
+    tibber_server.http_fault = fault
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_ACCESS_TOKEN: DEFAULT_TOKEN}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+@pytest.mark.parametrize(
+    "tibber_account",
+    [LocalAccount(user_id=USER_ID, homes=[LocalHome(HOME_NO_PULSE, has_pulse=False)])],
+)
+async def test_account_without_pulse_shows_no_pulse(hass: HomeAssistant) -> None:
+    flow_id = await _token_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_ACCESS_TOKEN: DEFAULT_TOKEN}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "no_pulse"}
+
+
+async def test_unexpected_error_shows_unknown(hass: HomeAssistant) -> None:
+    flow_id = await _token_form(hass)
+    with patch(
+        "custom_components.energy_anomaly.config_flow.async_fetch_account",
+        side_effect=RuntimeError("boom"),
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            flow_id, {CONF_ACCESS_TOKEN: DEFAULT_TOKEN}
+        )
+    assert result["errors"] == {"base": "unknown"}
+
+
+async def test_same_account_cannot_be_added_twice(
+    hass: HomeAssistant, tibber_entry: MockConfigEntry
+) -> None:
+    tibber_entry.add_to_hass(hass)
+    flow_id = await _token_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_ACCESS_TOKEN: DEFAULT_TOKEN}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_demo_home_needs_no_account_and_is_added_once(hass: HomeAssistant) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": SOURCE_DEMO}
+    )
+    assert result["type"] is FlowResultType.FORM
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {CONF_SOURCE: SOURCE_DEMO}
+
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": SOURCE_DEMO}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_reauth_with_a_new_token_of_the_same_account_updates_the_entry(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    tibber_entry.add_to_hass(hass)
+    tibber_server.valid_tokens = {"new-token"}
+    result = await tibber_entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ACCESS_TOKEN: DEFAULT_TOKEN}
+    )
+    assert result["errors"] == {CONF_ACCESS_TOKEN: "invalid_auth"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ACCESS_TOKEN: "new-token"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert tibber_entry.data[CONF_ACCESS_TOKEN] == "new-token"
+    assert tibber_entry.data[CONF_HOMES] == {HOME_A: "Cabin", HOME_B: "Flat"}
+
+
+async def test_reauth_with_a_token_of_another_account_is_refused(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    tibber_entry.add_to_hass(hass)
+    tibber_server.account.user_id = "someone-else"
+    result = await tibber_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ACCESS_TOKEN: DEFAULT_TOKEN}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_account"
+    assert tibber_entry.data[CONF_ACCESS_TOKEN] == DEFAULT_TOKEN

@@ -1,0 +1,63 @@
+"""The demo home: the bundled trace through the same path as live data, no account needed."""
+
+from datetime import timedelta
+
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
+
+from custom_components.energy_anomaly.const import EVENT_ANOMALY
+
+from .test_live_data import state_of, wait_until
+
+ANOMALY = "binary_sensor.demo_home_anomaly"
+
+
+async def set_up_demo(hass: HomeAssistant, demo_entry: MockConfigEntry) -> None:
+    demo_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(demo_entry.entry_id)
+    await wait_until(
+        hass, lambda: state_of(hass, "sensor.demo_home_power") not in (None, "unavailable")
+    )
+
+
+async def test_demo_home_shows_values_at_once_and_has_learned_its_first_two_days(
+    hass: HomeAssistant, demo_entry: MockConfigEntry
+) -> None:
+    await set_up_demo(hass, demo_entry)
+
+    assert float(state_of(hass, "sensor.demo_home_power")) > 0
+    assert 200 < float(state_of(hass, "sensor.demo_home_voltage_l3")) < 260
+    assert float(state_of(hass, "sensor.demo_home_current_l1")) >= 0
+    assert float(state_of(hass, "sensor.demo_home_expected_power")) > 0
+    assert state_of(hass, "sensor.demo_home_detector_status") == "active"
+    assert state_of(hass, ANOMALY) == "off"
+
+
+async def test_demo_home_flags_the_heater_left_on_at_night(
+    hass: HomeAssistant, demo_entry: MockConfigEntry
+) -> None:
+    events = async_capture_events(hass, EVENT_ANOMALY)
+    await set_up_demo(hass, demo_entry)
+
+    start = dt_util.utcnow()
+    replayed = 0
+    while state_of(hass, ANOMALY) != "on" and replayed < 3 * 360:  # up to 3 demo hours
+        replayed += 1
+        async_fire_time_changed(hass, start + timedelta(seconds=replayed))
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+    anomaly = hass.states.get(ANOMALY)
+    assert anomaly.state == "on"
+    assert anomaly.attributes["device_class"] == "problem"
+    assert anomaly.attributes["kind"] == "unusual_consumption"
+    assert "kW" in anomaly.attributes["reason"]
+    assert anomaly.attributes["observed"] > anomaly.attributes["expected"]
+    assert anomaly.attributes["since"] is not None
+    assert [event.data["kind"] for event in events] == ["unusual_consumption"]
+    assert events[0].data["home"] == "Demo home"
+    assert float(state_of(hass, "sensor.demo_home_anomaly_score")) > 1

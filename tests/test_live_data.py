@@ -1,0 +1,249 @@
+"""Tibber live data end to end: local Tibber server → real pyTibber → detector → entities."""
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+import logging
+
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.energy_anomaly.const import DOMAIN
+
+from .conftest import HOME_A, HOME_B
+from .tibber_server import HttpFault, LocalTibberServer
+
+
+async def wait_until(hass: HomeAssistant, condition: Callable[[], bool]) -> None:
+    """Let the websocket, the detector's executor job and HA settle until `condition` holds."""
+    async with asyncio.timeout(5):
+        while True:
+            await hass.async_block_till_done(wait_background_tasks=True)
+            if condition():
+                return
+            await asyncio.sleep(0.02)
+
+
+class Clock:
+    """Moves Home Assistant's timers forward while sockets keep running on real time.
+
+    (Freezing time would also freeze the event loop's clock the websocket relies on.)
+    """
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        self._hass = hass
+        self._start = dt_util.utcnow()
+        self._elapsed = timedelta()
+
+    async def advance(self, delta: timedelta) -> None:
+        self._elapsed += delta
+        async_fire_time_changed(self._hass, self._start + self._elapsed)
+        await self._hass.async_block_till_done(wait_background_tasks=True)
+        await asyncio.sleep(0.05)  # let socket I/O (e.g. the answer to a keepalive ping) happen
+
+
+def state_of(hass: HomeAssistant, entity_id: str) -> str | None:
+    state = hass.states.get(entity_id)
+    return None if state is None else state.state
+
+
+async def set_up(hass: HomeAssistant, entry: MockConfigEntry, server: LocalTibberServer) -> None:
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await server.wait_for_subscriptions(len(entry.data["homes"]))
+
+
+async def test_two_homes_share_one_websocket_and_become_devices(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+
+    assert tibber_server.connections_total == 1
+    assert tibber_server.open_connections == 1
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), tibber_entry.entry_id)
+    assert sorted(device.name for device in devices) == ["Cabin", "Flat"]
+
+
+async def test_live_measurements_become_entity_states_with_units(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+
+    await tibber_server.push(
+        HOME_A, power=1234.0, powerProduction=0.0, voltagePhase1=231.5, currentL1=5.4
+    )
+    await tibber_server.push(HOME_B, power=321.0)
+    await wait_until(
+        hass,
+        lambda: (
+            state_of(hass, "sensor.cabin_power") == "1234.0"
+            and state_of(hass, "sensor.flat_power") == "321.0"
+        ),
+    )
+
+    power = hass.states.get("sensor.cabin_power")
+    assert power.attributes["unit_of_measurement"] == "W"
+    assert power.attributes["device_class"] == "power"
+    assert power.attributes["state_class"] == "measurement"
+    voltage = hass.states.get("sensor.cabin_voltage_l1")
+    assert (voltage.state, voltage.attributes["unit_of_measurement"]) == ("231.5", "V")
+    current = hass.states.get("sensor.cabin_current_l1")
+    assert (current.state, current.attributes["unit_of_measurement"]) == ("5.4", "A")
+    assert state_of(hass, "sensor.cabin_power_production") == "0.0"
+    assert state_of(hass, "sensor.cabin_detector_status") == "learning"
+    assert state_of(hass, "binary_sensor.cabin_anomaly") == "off"
+    assert state_of(hass, "sensor.cabin_anomaly_score") is not None
+
+
+async def test_phases_the_meter_does_not_report_create_no_entities(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+
+    await tibber_server.push(
+        HOME_A,
+        power=500.0,
+        voltagePhase1=230.0,
+        voltagePhase2=None,
+        voltagePhase3=None,
+        currentL1=2.2,
+        currentL2=None,
+        currentL3=None,
+    )
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "500.0")
+
+    registry = er.async_get(hass)
+    cabin_phase_entities = sorted(
+        entry.unique_id.removeprefix(f"{HOME_A}_")
+        for entry in er.async_entries_for_config_entry(registry, tibber_entry.entry_id)
+        if entry.unique_id.startswith(HOME_A) and "_l" in entry.unique_id[-3:]
+    )
+    assert cabin_phase_entities == ["current_l1", "voltage_l1"]
+
+
+async def test_entities_go_unavailable_when_the_stream_drops_and_recover_when_it_returns(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    await tibber_server.push(HOME_A, power=700.0)
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "700.0")
+
+    tibber_server.refuse_websockets = True
+    await tibber_server.drop_connections()
+    await tibber_server.wait_for(lambda: tibber_server.open_connections == 0)
+    clock = Clock(hass)
+    for _ in range(3):  # noticed within three health checks
+        await asyncio.sleep(0.5)  # pyTibber's own resubscribe attempt (refused) runs on real time
+        await clock.advance(timedelta(seconds=10))
+    assert state_of(hass, "sensor.cabin_power") == STATE_UNAVAILABLE
+    assert state_of(hass, "binary_sensor.cabin_anomaly") == STATE_UNAVAILABLE
+    assert caplog.text.count("Live data for Cabin is unavailable") == 1
+
+    tibber_server.refuse_websockets = False
+    await clock.advance(timedelta(seconds=15))
+    await tibber_server.wait_for_subscriptions(2)
+    await tibber_server.push(HOME_A, power=800.0)
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "800.0")
+    assert tibber_server.open_connections == 1
+    assert caplog.text.count("Live data for Cabin is back") == 1
+
+
+async def test_a_home_silent_for_a_minute_goes_unavailable(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    await tibber_server.push(HOME_B, power=150.0)
+    await wait_until(hass, lambda: state_of(hass, "sensor.flat_power") == "150.0")
+
+    clock = Clock(hass)
+    for _ in range(5):
+        await clock.advance(timedelta(seconds=10))
+    assert state_of(hass, "sensor.flat_power") == "150.0"
+    for _ in range(2):
+        await clock.advance(timedelta(seconds=10))
+
+    assert state_of(hass, "sensor.flat_power") == STATE_UNAVAILABLE
+    assert "Live data for Flat is unavailable: no reading for 60 s" in caplog.text
+
+
+async def test_too_many_connections_backs_off_for_minutes_and_raises_a_repair_issue(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    tibber_server.reject_all_connections = True
+    tibber_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+    await wait_until(hass, lambda: len(issue_registry.issues) == 1)
+    assert (DOMAIN, f"too_many_connections_{tibber_entry.entry_id}") in issue_registry.issues
+    assert tibber_server.connections_total == 1
+
+    clock = Clock(hass)
+    for _ in range(12):  # two minutes of health checks: no reconnect loop
+        await clock.advance(timedelta(seconds=10))
+    assert tibber_server.connections_total == 1
+
+    tibber_server.reject_all_connections = False
+    await clock.advance(timedelta(minutes=5))
+    await tibber_server.wait_for_subscriptions(2)
+    await tibber_server.push(HOME_A, power=100.0)
+    await wait_until(hass, lambda: len(issue_registry.issues) == 0)
+    assert tibber_server.connections_total == 2
+
+
+async def test_rejected_token_at_start_asks_for_reauthentication(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    tibber_server.valid_tokens = {"another-token"}
+    tibber_entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(tibber_entry.entry_id)
+
+    assert tibber_entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_unreachable_tibber_at_start_retries_setup_later(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    tibber_server.http_fault = HttpFault.SERVER_ERROR
+    tibber_entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(tibber_entry.entry_id)
+    assert tibber_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_unload_closes_the_websocket(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    assert await hass.config_entries.async_unload(tibber_entry.entry_id)
+    await tibber_server.wait_for(lambda: tibber_server.open_connections == 0)
+    assert tibber_entry.state is ConfigEntryState.NOT_LOADED
+
+
+async def test_malformed_live_message_is_skipped_and_logged(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="custom_components.energy_anomaly")
+    await set_up(hass, tibber_entry, tibber_server)
+    await tibber_server.push(HOME_A, power=None)
+    await tibber_server.push(HOME_A, power=900.0)
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "900.0")
+    assert "Skipping malformed live message" in caplog.text

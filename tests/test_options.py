@@ -1,0 +1,79 @@
+"""Options: an outdoor temperature entity (°C or °F) reaches the detector with each reading."""
+
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.energy_anomaly.const import CONF_FUSE_SIZE, CONF_TEMPERATURE_ENTITY
+
+from .conftest import HOME_A
+from .test_live_data import set_up, state_of, wait_until
+from .tibber_server import LocalTibberServer
+
+
+async def test_options_are_saved_and_reload_the_entry(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    result = await hass.config_entries.options.async_init(tibber_entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_TEMPERATURE_ENTITY: "sensor.outside", CONF_FUSE_SIZE: 25}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert tibber_entry.options == {CONF_TEMPERATURE_ENTITY: "sensor.outside", CONF_FUSE_SIZE: 25}
+    await tibber_server.wait_for_subscriptions(2)
+    assert tibber_server.connections_total == 2
+    assert tibber_server.open_connections == 1
+
+
+@pytest.mark.parametrize(
+    ("entity_id", "state", "attributes", "celsius"),
+    [
+        (
+            "sensor.outside",
+            "-3.5",
+            {"unit_of_measurement": "°C", "device_class": "temperature"},
+            -3.5,
+        ),
+        (
+            "sensor.outside",
+            "50",
+            {"unit_of_measurement": "°F", "device_class": "temperature"},
+            10.0,
+        ),
+        ("weather.home", "sunny", {"temperature": 50, "temperature_unit": "°F"}, 10.0),
+        ("sensor.outside", "unavailable", {"unit_of_measurement": "°C"}, None),
+    ],
+)
+async def test_readings_carry_the_outdoor_temperature_in_celsius(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    entity_id: str,
+    state: str,
+    attributes: dict[str, object],
+    celsius: float | None,
+) -> None:
+    hass.states.async_set(entity_id, state, attributes)
+    tibber_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        tibber_entry, options={CONF_TEMPERATURE_ENTITY: entity_id}
+    )
+    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+    await tibber_server.wait_for_subscriptions(2)
+    await tibber_server.push(HOME_A, power=420.0)
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "420.0")
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, tibber_entry)
+
+    assert f"temperature={celsius}" in diagnostics["homes"][HOME_A]["last_reading"]

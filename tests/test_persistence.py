@@ -1,0 +1,93 @@
+"""What a home's detector learned survives unload, restart and bad stored data."""
+
+from datetime import datetime, timedelta
+import logging
+from typing import Any
+
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.energy_anomaly.const import DOMAIN
+
+from .conftest import HOME_A
+from .test_live_data import set_up, state_of, wait_until
+from .tibber_server import LocalTibberServer
+
+STORE_KEY = f"{DOMAIN}.{HOME_A}"
+START = datetime.fromisoformat("2026-11-02T00:00:00+01:00")
+
+
+async def push_hours(hass: HomeAssistant, server: LocalTibberServer, first: int, last: int) -> None:
+    """Cabin readings every 10 minutes from hour `first` to `last` after START, all processed.
+
+    The last one (999 W) marks the end: once the power sensor shows it, all were processed.
+    """
+    for minutes in range(first * 60, last * 60 + 1, 10):
+        timestamp = (START + timedelta(minutes=minutes)).isoformat()
+        power = 999.0 if minutes == last * 60 else 300.0 + minutes % 7
+        await server.push(HOME_A, power=power, timestamp=timestamp)
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "999.0")
+
+
+def learned_seconds(hass_storage: dict[str, Any]) -> float:
+    return float(hass_storage[STORE_KEY]["data"]["detector"]["learned_seconds"])
+
+
+async def test_unload_stores_the_learned_state_and_setup_continues_from_it(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    await push_hours(hass, tibber_server, 0, 3)
+    assert await hass.config_entries.async_unload(tibber_entry.entry_id)
+    assert learned_seconds(hass_storage) == 3 * 3600
+    assert hass_storage[STORE_KEY]["version"] == 1
+
+    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+    await tibber_server.wait_for_subscriptions(2)
+    await push_hours(hass, tibber_server, 4, 5)
+    assert await hass.config_entries.async_unload(tibber_entry.entry_id)
+    assert learned_seconds(hass_storage) > 3 * 3600
+
+
+async def test_home_assistant_stop_writes_the_state(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    await push_hours(hass, tibber_server, 0, 1)
+    assert STORE_KEY not in hass_storage
+
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert learned_seconds(hass_storage) == 3600
+    await tibber_server.wait_for(lambda: tibber_server.open_connections == 0)
+
+
+async def test_unreadable_stored_state_starts_learning_afresh_with_a_warning(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    hass_storage[STORE_KEY] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": STORE_KEY,
+        "data": {"detector": {"version": 999}, "phases": []},
+    }
+    caplog.set_level(logging.WARNING)
+    await set_up(hass, tibber_entry, tibber_server)
+    await tibber_server.push(HOME_A, power=250.0)
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "250.0")
+
+    assert state_of(hass, "sensor.cabin_detector_status") == "learning"
+    assert "Could not restore what the detector learned for Cabin" in caplog.text
