@@ -36,6 +36,7 @@ async def test_demo_home_shows_values_at_once_and_has_learned_its_first_two_days
     assert float(state_of(hass, "sensor.demo_home_expected_power")) > 0
     assert state_of(hass, "sensor.demo_home_detector_status") == "active"
     assert state_of(hass, ANOMALY) == "off"
+    assert hass.states.get("sensor.demo_home_power_production") is None  # no solar in the trace
 
 
 async def test_demo_home_flags_the_heater_left_on_at_night(

@@ -38,5 +38,5 @@ async def test_diagnostics_redact_the_token_and_describe_each_home(
     assert diagnostics["source"]["subscribed"] is True
     assert diagnostics["source"]["subscription_running"] is True
     assert diagnostics["homes"][HOME_A]["status"] == "learning"
-    assert diagnostics["homes"][HOME_A]["phases"] == ["voltage_l1"]
+    assert diagnostics["homes"][HOME_A]["reported"] == ["power_production", "voltage_l1"]
     assert diagnostics["homes"][HOME_B]["last_reading"] is None

@@ -82,7 +82,7 @@ async def test_unreadable_stored_state_starts_learning_afresh_with_a_warning(
         "version": 1,
         "minor_version": 1,
         "key": STORE_KEY,
-        "data": {"detector": {"version": 999}, "phases": []},
+        "data": {"detector": {"version": 999}, "reported": []},
     }
     caplog.set_level(logging.WARNING)
     await set_up(hass, tibber_entry, tibber_server)

@@ -59,11 +59,16 @@ class EnergyAnomalyRuntimeData:
 type EnergyAnomalyConfigEntry = ConfigEntry[EnergyAnomalyRuntimeData]
 
 
-def reported_phases(reading: Reading) -> set[str]:
-    """Return the phase quantities a reading carries, e.g. {"voltage_l1", "current_l1"}."""
-    phases = {f"voltage_l{i}" for i, value in enumerate(reading.voltage, 1) if value is not None}
-    phases |= {f"current_l{i}" for i, value in enumerate(reading.current, 1) if value is not None}
-    return phases
+def reported_quantities(reading: Reading) -> set[str]:
+    """Return the optional quantities a reading carries, e.g. {"voltage_l1", "power_production"}.
+
+    Meters differ: a single-phase meter reports one phase, a home without solar no production.
+    """
+    reported = {f"voltage_l{i}" for i, value in enumerate(reading.voltage, 1) if value is not None}
+    reported |= {f"current_l{i}" for i, value in enumerate(reading.current, 1) if value is not None}
+    if reading.power_production is not None:
+        reported.add("power_production")
+    return reported
 
 
 def _restored_detector(home: HomeInfo, stored: StoredHomeData | None) -> Detector:
@@ -105,8 +110,8 @@ class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):
         self.home = home
         self._store = store
         self._detector = _restored_detector(home, stored)
-        self.phases: set[str] = set(stored["phases"]) if stored is not None else set()
-        self._phase_listeners: list[Callable[[set[str]], None]] = []
+        self.reported: set[str] = set(stored["reported"]) if stored is not None else set()
+        self._reported_listeners: list[Callable[[set[str]], None]] = []
         self._pending: list[Reading] = []
         self._worker: asyncio.Task[None] | None = None
         self._detector_lock = asyncio.Lock()
@@ -177,8 +182,8 @@ class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):
         return await self.hass.async_add_executor_job(self._stored_data)
 
     def _stored_data(self) -> StoredHomeData:
-        """Executor: the detector state and the phases seen, as plain data."""
-        return {"detector": self._detector.to_state(), "phases": sorted(self.phases)}
+        """Executor: the detector state and the quantities seen, as plain data."""
+        return {"detector": self._detector.to_state(), "reported": sorted(self.reported)}
 
     async def async_save_state(self) -> None:
         """Write the current state now, after the readings already queued (unload, shutdown)."""
@@ -191,7 +196,7 @@ class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):
     @callback
     def _async_publish(self, batch: Sequence[Reading], results: Sequence[Result]) -> None:
         """Push the batch's last result to the entities; fire an event when an anomaly starts."""
-        self._async_note_phases(batch)
+        self._async_note_reported(batch)
         previous = self.data.result if self.data is not None else None
         since = self.data.anomaly_since if self.data is not None else None
         for result in results:
@@ -223,20 +228,20 @@ class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):
         )
 
     @callback
-    def _async_note_phases(self, batch: Sequence[Reading]) -> None:
-        """Remember newly reported phases and let the platforms add their entities."""
-        new = set().union(*(reported_phases(reading) for reading in batch)) - self.phases
+    def _async_note_reported(self, batch: Sequence[Reading]) -> None:
+        """Remember newly reported quantities and let the platforms add their entities."""
+        new = set().union(*(reported_quantities(reading) for reading in batch)) - self.reported
         if not new:
             return
-        self.phases |= new
-        for listener in self._phase_listeners:
+        self.reported |= new
+        for listener in self._reported_listeners:
             listener(new)
 
     @callback
-    def async_add_phase_listener(self, listener: Callable[[set[str]], None]) -> CALLBACK_TYPE:
-        """Call `listener` with the phase keys a reading reports for the first time."""
-        self._phase_listeners.append(listener)
-        return lambda: self._phase_listeners.remove(listener)
+    def async_add_reported_listener(self, listener: Callable[[set[str]], None]) -> CALLBACK_TYPE:
+        """Call `listener` with the quantities a reading reports for the first time."""
+        self._reported_listeners.append(listener)
+        return lambda: self._reported_listeners.remove(listener)
 
     @callback
     def async_set_unavailable(self, why: str) -> None:
@@ -264,7 +269,7 @@ class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):
         """Describe the home's detector for the diagnostics download."""
         return {
             "status": self.detector_status,
-            "phases": sorted(self.phases),
+            "reported": sorted(self.reported),
             "queued_readings": len(self._pending),
             "last_reading": None if self.data is None else repr(self.data.reading),
             "last_result": None if self.data is None else repr(self.data.result),

@@ -62,15 +62,6 @@ SENSORS: tuple[EnergyAnomalySensorDescription, ...] = (
         value_fn=lambda data: data.reading.power,
     ),
     EnergyAnomalySensorDescription(
-        key="power_production",
-        translation_key="power_production",
-        device_class=SensorDeviceClass.POWER,
-        native_unit_of_measurement=UnitOfPower.WATT,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=0,
-        value_fn=lambda data: data.reading.power_production,
-    ),
-    EnergyAnomalySensorDescription(
         key="anomaly_score",
         translation_key="anomaly_score",
         state_class=SensorStateClass.MEASUREMENT,
@@ -87,6 +78,15 @@ SENSORS: tuple[EnergyAnomalySensorDescription, ...] = (
         value_fn=lambda data: data.result.expected,
     ),
     EnergyAnomalySensorDescription(
+        key="baseload",
+        translation_key="baseload",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda data: data.result.baseload,
+    ),
+    EnergyAnomalySensorDescription(
         key="detector_status",
         translation_key="detector_status",
         device_class=SensorDeviceClass.ENUM,
@@ -95,10 +95,23 @@ SENSORS: tuple[EnergyAnomalySensorDescription, ...] = (
         value_fn=lambda data: data.result.status.value,
     ),
 )
-PHASE_SENSORS = {
-    description.key: description
-    for quantity in ("voltage", "current")
-    for description in (_phase(quantity, phase) for phase in (1, 2, 3))
+POWER_PRODUCTION = EnergyAnomalySensorDescription(
+    key="power_production",
+    translation_key="power_production",
+    device_class=SensorDeviceClass.POWER,
+    native_unit_of_measurement=UnitOfPower.WATT,
+    state_class=SensorStateClass.MEASUREMENT,
+    suggested_display_precision=0,
+    value_fn=lambda data: data.reading.power_production,
+)
+# Created once the meter reports the quantity (see coordinator.reported_quantities).
+OPTIONAL_SENSORS = {
+    POWER_PRODUCTION.key: POWER_PRODUCTION,
+    **{
+        description.key: description
+        for quantity in ("voltage", "current")
+        for description in (_phase(quantity, phase) for phase in (1, 2, 3))
+    },
 }
 
 
@@ -107,29 +120,31 @@ async def async_setup_entry(
     entry: EnergyAnomalyConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add each home's sensors; phase sensors as soon as the meter reports the phase."""
+    """Add each home's sensors; optional ones as soon as the meter reports their quantity."""
     for coordinator in entry.runtime_data.homes.values():
         async_add_entities(
             EnergyAnomalySensor(coordinator, description)
             for description in (
                 *SENSORS,
-                *(PHASE_SENSORS[key] for key in sorted(coordinator.phases)),
+                *(OPTIONAL_SENSORS[key] for key in sorted(coordinator.reported)),
             )
         )
         entry.async_on_unload(
-            coordinator.async_add_phase_listener(_phase_adder(coordinator, async_add_entities))
+            coordinator.async_add_reported_listener(
+                _optional_adder(coordinator, async_add_entities)
+            )
         )
 
 
-def _phase_adder(
+def _optional_adder(
     coordinator: EnergyAnomalyCoordinator, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> Callable[[set[str]], None]:
-    """Return a listener that adds the sensors of newly reported phases."""
+    """Return a listener that adds the sensors of newly reported quantities."""
 
     @callback
     def add(keys: set[str]) -> None:
         async_add_entities(
-            EnergyAnomalySensor(coordinator, PHASE_SENSORS[key]) for key in sorted(keys)
+            EnergyAnomalySensor(coordinator, OPTIONAL_SENSORS[key]) for key in sorted(keys)
         )
 
     return add

@@ -10,10 +10,10 @@ from .const import DOMAIN, STORAGE_VERSION
 
 
 class StoredHomeData(TypedDict):
-    """What is stored for one home: the detector's plain-data state and the phases seen."""
+    """What is stored for one home: the detector's plain-data state and the quantities seen."""
 
     detector: dict[str, Any]
-    phases: list[str]
+    reported: list[str]
 
 
 @dataclass

@@ -34,7 +34,8 @@ class Result:
 
     `score` is one number a user can graph (0 = normal, higher = more unusual). `anomaly` is the
     binary sensor's state; `kind` and `reason` say why when it is on. `expected` is the power (W)
-    the model expected, None until it knows.
+    the model expected, None until it knows. `baseload` is the home's always-on power (W) as
+    last estimated, None until known.
     """
 
     timestamp: datetime
@@ -45,6 +46,7 @@ class Result:
     expected: float | None = None
     kind: str | None = None
     reason: str | None = None
+    baseload: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
