@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
@@ -40,7 +41,7 @@ async def test_demo_home_shows_values_at_once_and_has_learned_its_first_two_days
 
 
 async def test_demo_home_flags_the_heater_left_on_at_night(
-    hass: HomeAssistant, demo_entry: MockConfigEntry
+    hass: HomeAssistant, demo_entry: MockConfigEntry, caplog: pytest.LogCaptureFixture
 ) -> None:
     events = async_capture_events(hass, EVENT_ANOMALY)
     await set_up_demo(hass, demo_entry)
@@ -62,3 +63,4 @@ async def test_demo_home_flags_the_heater_left_on_at_night(
     assert [event.data["kind"] for event in events] == ["unusual_consumption"]
     assert events[0].data["home"] == "Demo home"
     assert float(state_of(hass, "sensor.demo_home_anomaly_score")) > 1
+    assert "Anomaly at Demo home (unusual_consumption): " in caplog.text

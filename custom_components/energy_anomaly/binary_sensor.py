@@ -53,7 +53,7 @@ class EnergyAnomalyBinarySensor(EnergyAnomalyEntity, BinarySensorEntity):
         return {
             "kind": result.kind if result.anomaly else None,
             "reason": result.reason if result.anomaly else None,
-            "observed": result.observed,
-            "expected": result.expected,
+            "observed": round(result.observed, 1),
+            "expected": None if result.expected is None else round(result.expected, 1),
             "since": data.anomaly_since.isoformat() if data.anomaly_since else None,
         }

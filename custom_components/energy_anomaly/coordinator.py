@@ -213,7 +213,8 @@ class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):
 
     @callback
     def _async_fire_anomaly(self, result: Result) -> None:
-        """Tell automations that an anomaly started, and why."""
+        """Tell automations (and the log) that an anomaly started, and why."""
+        LOGGER.info("Anomaly at %s (%s): %s", self.home.name, result.kind, result.reason)
         self.hass.bus.async_fire(
             EVENT_ANOMALY,
             {

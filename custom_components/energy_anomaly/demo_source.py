@@ -3,8 +3,8 @@
 The bundled trace (`demo/household.csv.gz`, 10-second rows over three days) is anchored so its
 clock starts at midnight two days ago. Its first two days are fed at once when the demo starts
 (what a real home would have taught the detector by now); the last day is then replayed at ten
-times real speed, one row a second, from midnight today. It contains a heater left on in the
-night, which the detector flags a few minutes into the replay.
+times real speed, one row a second, from midnight today. It contains a heater left on from 02:00,
+which the detector flags about 13 minutes into the replay (02:07 on the demo clock).
 """
 
 import csv
@@ -76,7 +76,6 @@ class DemoSource:
         self._anchor = dt_util.start_of_local_day() - CATCH_UP
         self._position = 0
         self._loops = 0
-        self._coordinator: EnergyAnomalyCoordinator | None = None
         self._unsub_tick: CALLBACK_TYPE | None = None
 
     def _reading(self, row: DemoRow) -> Reading:
@@ -91,24 +90,27 @@ class DemoSource:
 
     async def async_start(self, homes: dict[str, EnergyAnomalyCoordinator]) -> None:
         """Feed the first two days at once, then replay the rest one row a second."""
-        self._coordinator = homes[DEMO_HOME_ID]
-        catch_up_end = CATCH_UP.total_seconds()
-        history = [row for row in self._rows if row.offset <= catch_up_end]
+        coordinator = homes[DEMO_HOME_ID]
+        history = [row for row in self._rows if row.offset <= CATCH_UP.total_seconds()]
         self._position = len(history)
-        self._coordinator.async_add_readings([self._reading(row) for row in history])
-        self._unsub_tick = async_track_time_interval(self._hass, self._async_tick, REPLAY_TICK)
+        coordinator.async_add_readings([self._reading(row) for row in history])
 
-    @callback
-    def _async_tick(self, _now: datetime) -> None:
-        """Deliver the next row; after the last one, replay the last day again, a day later."""
+        @callback
+        def replay_next(_now: datetime) -> None:
+            coordinator.async_add_reading(self._next_reading())
+
+        self._unsub_tick = async_track_time_interval(self._hass, replay_next, REPLAY_TICK)
+
+    def _next_reading(self) -> Reading:
+        """The next row; after the last one, the last day again, a day later."""
         if self._position == len(self._rows):
             self._loops += 1
             self._position = next(
                 i for i, row in enumerate(self._rows) if row.offset > CATCH_UP.total_seconds()
             )
-        assert self._coordinator is not None
-        self._coordinator.async_add_reading(self._reading(self._rows[self._position]))
+        reading = self._reading(self._rows[self._position])
         self._position += 1
+        return reading
 
     async def async_stop(self) -> None:
         """Stop the replay."""
