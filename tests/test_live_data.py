@@ -4,6 +4,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 import logging
+from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
@@ -16,6 +17,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.energy_anomaly.const import DOMAIN
+from custom_components.energy_anomaly.detector.engine import Detector
+from custom_components.energy_anomaly.detector.model import Reading, Result
 
 from .conftest import HOME_A, HOME_B
 from .tibber_server import HttpFault, LocalTibberServer
@@ -247,3 +250,25 @@ async def test_malformed_live_message_is_skipped_and_logged(
     await tibber_server.push(HOME_A, power=900.0)
     await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "900.0")
     assert "Skipping malformed live message" in caplog.text
+
+
+async def test_a_reading_the_detector_fails_on_is_logged_and_the_next_ones_still_count(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    original = Detector.update
+
+    def fail_on_13_watts(self: Detector, reading: Reading) -> Result:
+        if reading.power == 13.0:
+            raise ArithmeticError("unforeseen")
+        return original(self, reading)
+
+    with patch.object(Detector, "update", fail_on_13_watts):
+        await tibber_server.push(HOME_A, power=13.0)
+        await tibber_server.push(HOME_A, power=14.0)
+        await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "14.0")
+
+    assert "Skipped a reading for Cabin the detector failed on" in caplog.text

@@ -159,7 +159,7 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
             errors[CONF_ACCESS_TOKEN] = "invalid_auth"
         except CONNECTION_ERRORS:
             errors["base"] = "cannot_connect"
-        except Exception:
+        except Exception:  # noqa: BLE001 - a form error beats a broken flow
             LOGGER.exception("Unexpected error reaching Tibber")
             errors["base"] = "unknown"
         return None

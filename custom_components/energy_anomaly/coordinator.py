@@ -163,15 +163,28 @@ class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):
         while self._pending:
             batch, self._pending = self._pending, []
             async with self._detector_lock:
-                results = await self.hass.async_add_executor_job(self._detector_update, batch)
+                taken = await self.hass.async_add_executor_job(self._detector_update, batch)
                 snapshot = await self._async_snapshot_if_due()
-            self._async_publish(batch, results)
+            if taken:
+                self._async_publish(batch, taken)
             if snapshot is not None:
                 self._store.async_schedule_save(snapshot)
 
-    def _detector_update(self, batch: Sequence[Reading]) -> list[Result]:
-        """Executor: update the detector with each reading in order."""
-        return [self._detector.update(reading) for reading in batch]
+    def _detector_update(self, batch: Sequence[Reading]) -> list[tuple[Reading, Result]]:
+        """Executor: update the detector with each reading in order.
+
+        A reading the detector cannot take (a bug, or input nobody foresaw) is logged and
+        skipped; the readings after it are still processed.
+        """
+        taken: list[tuple[Reading, Result]] = []
+        for reading in batch:
+            try:
+                taken.append((reading, self._detector.update(reading)))
+            except Exception:  # noqa: BLE001 - one bad reading must not stop the home
+                LOGGER.exception(
+                    "Skipped a reading for %s the detector failed on: %s", self.home.name, reading
+                )
+        return taken
 
     async def _async_snapshot_if_due(self) -> StoredHomeData | None:
         """Return the state to store when the last snapshot is old enough (SD-card wear)."""
@@ -194,12 +207,14 @@ class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):
         await self._store.async_save(data)
 
     @callback
-    def _async_publish(self, batch: Sequence[Reading], results: Sequence[Result]) -> None:
+    def _async_publish(
+        self, batch: Sequence[Reading], taken: Sequence[tuple[Reading, Result]]
+    ) -> None:
         """Push the batch's last result to the entities; fire an event when an anomaly starts."""
         self._async_note_reported(batch)
         previous = self.data.result if self.data is not None else None
         since = self.data.anomaly_since if self.data is not None else None
-        for result in results:
+        for _reading, result in taken:
             if result.anomaly and not (previous is not None and previous.anomaly):
                 since = result.timestamp
                 self._async_fire_anomaly(result)
@@ -209,7 +224,8 @@ class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):
         if self._unavailable_logged:
             LOGGER.info("Live data for %s is back", self.home.name)
             self._unavailable_logged = False
-        self.async_set_updated_data(HomeData(batch[-1], results[-1], since))
+        reading, result = taken[-1]
+        self.async_set_updated_data(HomeData(reading, result, since))
 
     @callback
     def _async_fire_anomaly(self, result: Result) -> None:

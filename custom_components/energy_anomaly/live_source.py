@@ -207,7 +207,7 @@ class TibberLiveSource:
             await self._async_close()
             self._entry.async_start_reauth(self._hass)
             return
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001 - any failure: close, back off, retry
             await self._async_handle_failure(err)
             return
         self._subscribed = True
