@@ -7,9 +7,11 @@ from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_ACCESS_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.energy_anomaly import async_setup_entry as real_setup_entry
 from custom_components.energy_anomaly.const import (
     CONF_HOMES,
     CONF_SOURCE,
@@ -213,3 +215,52 @@ async def test_reauth_with_a_token_of_another_account_is_refused(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_account"
     assert tibber_entry.data[CONF_ACCESS_TOKEN] == DEFAULT_TOKEN
+
+
+async def test_reconfigure_changes_the_watched_homes_and_removes_the_dropped_device(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+) -> None:
+    with patch("custom_components.energy_anomaly.async_setup_entry", wraps=real_setup_entry):
+        tibber_entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+        await tibber_server.wait_for_subscriptions(2)
+        result = await tibber_entry.start_reconfigure_flow(hass)
+        assert result["step_id"] == "reconfigure"
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_ACCESS_TOKEN: DEFAULT_TOKEN}
+        )
+        assert result["step_id"] == "homes"
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_HOMES: [HOME_A]}
+        )
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert tibber_entry.data[CONF_HOMES] == {HOME_A: "Cabin"}
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), tibber_entry.entry_id)
+    assert [device.name for device in devices] == ["Cabin"]
+
+
+async def test_reconfigure_with_a_token_of_another_account_is_refused(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    tibber_entry.add_to_hass(hass)
+    tibber_server.account.user_id = "someone-else"
+    result = await tibber_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ACCESS_TOKEN: DEFAULT_TOKEN}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_account"
+
+
+async def test_the_demo_home_has_nothing_to_reconfigure(
+    hass: HomeAssistant, demo_entry: MockConfigEntry
+) -> None:
+    demo_entry.add_to_hass(hass)
+    result = await demo_entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "nothing_to_reconfigure"

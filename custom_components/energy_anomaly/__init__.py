@@ -4,6 +4,7 @@ from homeassistant.const import CONF_ACCESS_TOKEN, EVENT_HOMEASSISTANT_STOP, Pla
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
 import tibber
 
 from .const import CONF_HOMES, CONF_SOURCE, DEMO_HOME_ID, DOMAIN, LOGGER, SOURCE_DEMO
@@ -56,6 +57,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
     else:
         source, homes = await _async_tibber_source(hass, entry)
 
+    _async_remove_stale_devices(hass, entry, homes)
     coordinators = {
         home.home_id: await EnergyAnomalyCoordinator.async_create(hass, entry, home)
         for home in homes
@@ -69,6 +71,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
 
     entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_on_stop))
     return True
+
+
+def _async_remove_stale_devices(
+    hass: HomeAssistant, entry: EnergyAnomalyConfigEntry, homes: list[HomeInfo]
+) -> None:
+    """Remove the devices of homes the entry no longer watches (reconfigured away)."""
+    registry = dr.async_get(hass)
+    watched = {(DOMAIN, home.home_id) for home in homes}
+    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        if not device.identifiers & watched:
+            registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
 
 
 async def _async_stop_and_save(entry: EnergyAnomalyConfigEntry) -> None:

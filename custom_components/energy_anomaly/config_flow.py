@@ -5,6 +5,7 @@ from typing import Any, override
 
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
@@ -105,10 +106,15 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
             if chosen := user_input[CONF_HOMES]:
                 return self._async_create_account_entry({key: homes[key] for key in chosen})
             errors["base"] = "no_home_selected"
+        watched = list(homes)
+        if self.source == SOURCE_RECONFIGURE:
+            watched = [
+                key for key in self._get_reconfigure_entry().data[CONF_HOMES] if key in homes
+            ]
         options = [SelectOptionDict(value=key, label=name) for key, name in homes.items()]
         schema = probatio.Schema(
             {
-                probatio.Required(CONF_HOMES, default=list(homes)): SelectSelector(
+                probatio.Required(CONF_HOMES, default=watched): SelectSelector(
                     SelectSelectorConfig(
                         options=options, multiple=True, mode=SelectSelectorMode.LIST
                     )
@@ -118,6 +124,12 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(step_id="homes", data_schema=schema, errors=errors)
 
     def _async_create_account_entry(self, homes: dict[str, str]) -> ConfigFlowResult:
+        """Create the entry, or when reconfiguring, update it and reload."""
+        if self.source == SOURCE_RECONFIGURE:
+            return self.async_update_reload_and_abort(
+                self._get_reconfigure_entry(),
+                data_updates={CONF_ACCESS_TOKEN: self._access_token, CONF_HOMES: homes},
+            )
         return self.async_create_entry(
             title=self._account.name or "Tibber",
             data={
@@ -126,6 +138,25 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_HOMES: homes,
             },
         )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the token or the watched homes of a Tibber account (same account only)."""
+        if self._get_reconfigure_entry().data[CONF_SOURCE] == SOURCE_DEMO:
+            return self.async_abort(reason="nothing_to_reconfigure")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            account = await self._async_reach_account(user_input[CONF_ACCESS_TOKEN], errors)
+            if account is not None and not _pulse_homes(account):
+                errors["base"] = "no_pulse"
+            elif account is not None:
+                await self.async_set_unique_id(account.user_id)
+                self._abort_if_unique_id_mismatch(reason="wrong_account")
+                self._access_token = user_input[CONF_ACCESS_TOKEN]
+                self._account = account
+                return await self.async_step_homes()
+        return self.async_show_form(step_id="reconfigure", data_schema=TOKEN_SCHEMA, errors=errors)
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Tibber rejected the stored token: ask for a new one."""
