@@ -43,10 +43,11 @@ except ImportError as err:  # pragma: no cover - while parx.py is being written
     NOTES.append(f"parx skipped: {err}")
 
 try:
+    from custom_components.energy_anomaly.detector.config import DetectorConfig
     from custom_components.energy_anomaly.detector.engine import Detector
 
-    SCORERS["energy_anomaly"] = lambda s: Detector()
-except Exception as err:
+    SCORERS["energy_anomaly"] = lambda s: Detector(DetectorConfig(fuse_amps=s.fuse))
+except Exception as err:  # noqa: BLE001 - any failure to build the engine skips it with a note
     NOTES.append(f"energy_anomaly (detector.engine.Detector) skipped: {type(err).__name__}: {err}")
 
 

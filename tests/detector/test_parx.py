@@ -95,5 +95,5 @@ def test_streaming_scorer_builds_hourly_means_in_local_time() -> None:
     assert results[-1].expected is not None
     verdict = scorer.verdict
     assert verdict is not None
-    assert verdict.observed == pytest.approx(days[-1][22])  # the last completed hour
+    assert verdict.observed == pytest.approx(days[-1][22], abs=0.05)  # last hour, kept to 0.1 W
     assert sum(r.anomaly for r in results) < 0.02 * len(results)

@@ -1,72 +1,76 @@
-"""The detector: live readings in, a verdict per reading out, learning the home as it goes.
+"""The detector: every live reading goes through every check; one verdict per reading comes out.
 
-Readings are averaged into fixed time windows (a minute by default). Each window's mean power
-is compared with the typical power at that hour of the day (a per-hour profile), and the forest
-point of the window is how far power has stayed above the usual over the last few windows
-(a "sustained excess", so a kettle does not count but a heater left on does), plus the time of
-day. The point's collusive displacement in a robust random cut forest (CoDisp: how much the
-forest's structure depends on it) divided by a threshold learned from the home's own scores is
-the anomaly score. A run of high scores raises the alarm (never during the learning period); it
-is kept out of the forest while it lasts, so it stays unusual, and learned once it is over.
+Checks, in priority order (the verdict's kind and reason come from the first one in alarm):
+
+1. meter_fault (`faults.py`): zeros, negatives without production, a frozen value, gaps;
+2. power_quality (`power_quality.py`): voltage outside 230 V +/- 10 %, current above the fuse;
+3. unusual_consumption (`consumption.py`): power that stays above what this home draws at this
+   time of day;
+4. new_pattern (`parx.py`): the last 24 hours do not follow the daily pattern PARX predicts
+   (temperature is used when readings carry it);
+5. baseload (`baseload.py`): a lasting step up of the always-on power.
+
+Readings during a meter fault teach neither the consumption model nor PARX. The learned models
+alarm only once they know the home: two weeks of data, as the consumption model compares with
+the last 14 days (PARX's alarms wait for it too; baseload needs 7 nights of its own). The
+fault and power-quality rules need no model of the home and alarm from the start (the zero and
+frozen-value rules first watch the home for a day). The score is the highest of the checks'
+normalised scores: 1 is the bar at which a check alarms.
 
 Times of day are the readings' own wall clock: pass local timestamps (Tibber does).
 """
 
-from collections import deque
+import math
 from typing import Any
 
-from .alarm import KIND, Alarm, AlarmConfig
+from .baseload import BaseloadCheck
 from .config import DetectorConfig
-from .features import point, power_level
-from .forest import Forest
-from .model import Reading, Result, Status
-from .profile import HourlyProfile, hour_key
-from .threshold import ScoreThreshold
-from .windows import Window, WindowAccumulator
+from .consumption import KIND as CONSUMPTION
+from .consumption import ConsumptionModel
+from .faults import FaultCheck
+from .model import Finding, Reading, Result, Status
+from .parx import HourlyParx, Parx
+from .power_quality import PowerQualityCheck, PowerQualityConfig
 
-STATE_VERSION = 1
+STATE_VERSION = 2
+NEW_PATTERN = "new_pattern"
+PROFILE_DAYS = 7  # days averaged for the expected power before PARX has a model
 
 
 class Detector:
     """Streaming anomaly detector for one home. Not thread-safe: feed it from one worker."""
 
     def __init__(self, config: DetectorConfig | None = None, seed: int = 0) -> None:
-        """Create a detector that has learned nothing yet."""
-        self.config = config or DetectorConfig()
+        """Create a detector that has learned nothing yet.
+
+        `seed` is kept for reproducibility of future randomised parts; the checks are
+        deterministic today.
+        """
+        self.config = config = config or DetectorConfig()
         self._seed = seed
-        self._windows = WindowAccumulator(self.config.window_seconds)
-        self._excesses: deque[float] = deque(maxlen=self.config.shingle)
-        self._forest = Forest(self.config.trees, self.config.tree_size, seed)
-        self._threshold = ScoreThreshold(
-            self.config.score_memory, self.config.score_quantile, self.config.threshold_margin
-        )
-        self._profile = HourlyProfile(self.config.profile_days)
-        self._alarm = Alarm()
-        self._alarm_config = AlarmConfig(
-            self.config.persistence,
-            self.config.release,
-            (self.config.shingle - 1) * self.config.window_seconds,
-        )
-        self._held: list[list[float]] = []
+        self._faults = FaultCheck()
+        self._power_quality = PowerQualityCheck(PowerQualityConfig(fuse_a=config.fuse_amps))
+        self._consumption = ConsumptionModel(config.consumption)
+        self._parx = Parx(HourlyParx(threshold=config.parx_threshold))
+        self._baseload = BaseloadCheck()
         self._last_epoch: float | None = None
         self._learned_seconds = 0.0
-        self._scored_windows = 0
-        self._score = 0.0
+        self._findings: list[Finding] = []
+        self._expected_hour: int | None = None
+        self._expected: float | None = None
 
     @property
     def status(self) -> Status:
-        """ACTIVE once enough data was seen to trust the threshold; it never goes back."""
-        return Status.ACTIVE if self.learning_progress >= 1.0 else Status.LEARNING
+        """ACTIVE once the consumption model has learned enough days; it never goes back."""
+        return Status.ACTIVE if self._consumption.active else Status.LEARNING
 
     @property
     def learning_progress(self) -> float:
-        """How much of the learning period is done, from 0 to 1, by time covered.
-
-        It stops short of 1 until the forest has scored `min_windows` windows, which only
-        matters for very sparse input.
-        """
-        done = min(1.0, self._learned_seconds / self.config.learning_seconds)
-        return done if self._scored_windows >= self.config.min_windows else min(done, 0.99)
+        """How much of the learning period is done, from 0 to 1 (by time covered)."""
+        if self._consumption.active:
+            return 1.0
+        days = self.config.consumption.min_days
+        return min(0.99, self._learned_seconds / (days * 86_400))
 
     def update(self, reading: Reading) -> Result:
         """Take one reading (in time order) and return the verdict right after it.
@@ -74,120 +78,115 @@ class Detector:
         A reading older than the previous one is not learned from; it gets the current verdict.
         """
         epoch = reading.timestamp.timestamp()
-        if self._last_epoch is None or epoch >= self._last_epoch:
-            if self._last_epoch is not None:
-                gap = min(epoch - self._last_epoch, self.config.max_gap_seconds)
-                self._learned_seconds += gap
-            self._last_epoch = epoch
-            window = self._windows.add(epoch, reading.power, reading.timestamp.tzinfo)
-            if window is not None:
-                self._on_window(window)
+        if self._last_epoch is not None and epoch < self._last_epoch:
+            return self._result(reading)
+        if self._last_epoch is not None:
+            self._learned_seconds += min(epoch - self._last_epoch, 3600.0)
+        self._last_epoch = epoch
+        fault = self._faults.update(reading)
+        quality = self._power_quality.update(reading)
+        if fault is None:
+            self._consumption.update(epoch, reading.power, reading.timestamp, reading.temperature)
+            self._parx.update(reading)
+        baseload = self._baseload.update(reading)
+        found = [fault, quality, self._consumption_finding(), self._pattern_finding(), baseload]
+        self._findings = [f for f in found if f is not None]
         return self._result(reading)
 
-    def _on_window(self, window: Window) -> None:
-        """Score a completed window against its hour's typical power, then learn from it.
+    def _consumption_finding(self) -> Finding | None:
+        model = self._consumption
+        if not model.alarm or model.reason is None:
+            return None
+        return Finding(CONSUMPTION, model.reason, max(model.score, 1.0), model.reference)
 
-        Until the hour's typical power is known (a day), the window only feeds the profile:
-        an excess over nothing carries no information and would teach the forest that any
-        excess is unusual.
-        """
-        expected = self._profile.expected(window.start.hour)
-        if expected is not None:
-            excess = power_level(window.mean_power) - power_level(expected)
-            self._excesses.append(max(excess, 0.0))
-            if len(self._excesses) == self.config.shingle:
-                self._score_window(window, expected)
-        self._profile.update(hour_key(window.start), window.mean_power)
+    def _pattern_finding(self) -> Finding | None:
+        verdict = self._parx.verdict
+        if verdict is None or not verdict.anomaly or not self._consumption.active:
+            return None
+        expected = verdict.expected or 0.0
+        reason = (
+            f"The last {self._parx.model.window} h do not follow this home's daily pattern: "
+            f"the last hour used {verdict.observed:.0f} W, {expected:.0f} W expected"
+        )
+        return Finding(NEW_PATTERN, reason, max(self._pattern_score(), 1.0), verdict.expected)
 
-    def _score_window(self, window: Window, expected: float) -> None:
-        """Score the window's point in the forest, update the alarm and learn the point."""
-        self._scored_windows += 1
-        values = point(self._excesses, window.start, self.config.time_weight)
-        codisp = self._forest.insert(values)
-        threshold = self._threshold.value
-        self._score = 0.0 if threshold is None else codisp / threshold
-        if self.status is Status.ACTIVE:
-            self._alarm.update(window, self._score, expected, self._alarm_config)
-        self._hold_or_learn(values)
-        if not self._alarm.on:
-            self._threshold.add(codisp)
+    def _pattern_score(self) -> float:
+        """PARX's tail probability on the score scale: 1 at the threshold."""
+        verdict = self._parx.verdict
+        if verdict is None or verdict.probability is None:
+            return 0.0
+        bar = -math.log10(self.config.parx_threshold)
+        return -math.log10(max(verdict.probability, 1e-12)) / bar
 
-    def _hold_or_learn(self, values: list[float]) -> None:
-        """Keep an unusual run's points out of the forest until the run is over.
-
-        Otherwise the forest learns a stuck-on heater within minutes and stops finding it
-        unusual. Once the run is over its points are learned, so a routine seen for the first
-        time (a new dinner habit) is less unusual the next day. A run longer than
-        `hold_out_windows` is taken as a new normal and learned from then on.
-        """
-        if self._alarm.in_run and self._alarm.run_windows <= self.config.hold_out_windows:
-            self._forest.unlearn_newest()
-            self._held.append(values)
-            return
-        for held in self._held:
-            self._forest.learn(held)
-        self._held.clear()
+    def _expected_power(self, reading: Reading) -> float | None:
+        """PARX's prediction for the current hour, else the mean of this hour on recent days."""
+        offset = reading.timestamp.utcoffset()
+        local = reading.timestamp.timestamp() + (offset.total_seconds() if offset else 0.0)
+        index = int(local // 3600)
+        if index != self._expected_hour:
+            self._expected_hour = index
+            model = self._parx.model
+            day, hour = divmod(index, 24)
+            expected = model.predict(day, hour, reading.temperature)
+            if expected is None:
+                past = [model.power.get(d) for d in range(day - PROFILE_DAYS, day)]
+                known = [float(v[hour]) for v in past if v is not None and not math.isnan(v[hour])]
+                expected = sum(known) / len(known) if known else None
+            self._expected = expected
+        return self._expected
 
     def _result(self, reading: Reading) -> Result:
-        """The current verdict, stamped with `reading`."""
-        on = self._alarm.on
+        findings = self._findings
+        top = findings[0] if findings else None
+        scores = [f.score for f in findings]
+        scores += [self._consumption.score, self._pattern_score()]
         return Result(
             timestamp=reading.timestamp,
-            score=self._score,
-            anomaly=on,
+            score=round(max(scores), 3),
+            anomaly=top is not None,
             status=self.status,
             observed=reading.power,
-            expected=self._profile.expected(reading.timestamp.hour),
-            kind=KIND if on else None,
-            reason=self._alarm.reason,
+            expected=self._expected_power(reading),
+            kind=top.kind if top else None,
+            reason=top.reason if top else None,
+            baseload=self._baseload.value,
         )
 
     def to_state(self) -> dict[str, Any]:
-        """Everything learned, as JSON-ready plain data (a few hundred kB at most)."""
+        """What was learned (and the user's options) as JSON-ready data; no tuning defaults."""
         return {
             "version": STATE_VERSION,
-            "config": self.config.to_dict(),
+            "options": self.config.options(),
             "seed": self._seed,
             "last_epoch": self._last_epoch,
             "learned_seconds": self._learned_seconds,
-            "scored_windows": self._scored_windows,
-            "score": round(self._score, 4),
-            "window": self._windows.to_state(),
-            "excesses": [round(excess, 4) for excess in self._excesses],
-            "forest": self._forest.to_state(),
-            "held": list(self._held),
-            "scores": self._threshold.to_state(),
-            "profile": self._profile.to_state(),
-            "alarm": self._alarm.to_state(),
+            "faults": self._faults.to_state(),
+            "power_quality": self._power_quality.to_state(),
+            "consumption": self._consumption.to_state(),
+            "parx": self._parx.to_state(),
+            "baseload": self._baseload.to_state(),
         }
 
     @classmethod
-    def from_state(cls, state: dict[str, Any]) -> Detector:
-        """Restore a detector saved by `to_state`, learning status and all.
+    def from_state(cls, state: dict[str, Any], config: DetectorConfig | None = None) -> Detector:
+        """Restore a detector saved by `to_state`, with the current tuning defaults.
 
-        Raises ValueError for a state written by an unknown format version.
+        `config` overrides the stored user options. Raises ValueError for a state written by an
+        unknown format version.
         """
         if state.get("version") != STATE_VERSION:
             raise ValueError(f"unsupported detector state version {state.get('version')!r}")
-        detector = cls(DetectorConfig.from_dict(state["config"]), state["seed"])
-        detector._restore(state)
+        config = config or DetectorConfig.from_options(state["options"])
+        detector = cls(config, state["seed"])
+        detector._last_epoch = state["last_epoch"]
+        detector._learned_seconds = state["learned_seconds"]
+        detector._faults = FaultCheck.from_state(state["faults"])
+        detector._power_quality = PowerQualityCheck.from_state(
+            state["power_quality"], PowerQualityConfig(fuse_a=config.fuse_amps)
+        )
+        detector._consumption = ConsumptionModel.from_state(
+            state["consumption"], config.consumption
+        )
+        detector._parx.restore(state["parx"])
+        detector._baseload = BaseloadCheck.from_state(state["baseload"])
         return detector
-
-    def _restore(self, state: dict[str, Any]) -> None:
-        """Load the learned parts of `state` into this freshly created detector."""
-        config = self.config
-        self._last_epoch = state["last_epoch"]
-        self._learned_seconds = state["learned_seconds"]
-        self._scored_windows = state["scored_windows"]
-        self._score = state["score"]
-        self._windows = WindowAccumulator.from_state(config.window_seconds, state["window"])
-        self._excesses.extend(state["excesses"])
-        self._forest = Forest(
-            config.trees, config.tree_size, self._seed, state["forest"], self._scored_windows
-        )
-        self._held = [list(values) for values in state["held"]]
-        self._threshold = ScoreThreshold(
-            config.score_memory, config.score_quantile, config.threshold_margin, state["scores"]
-        )
-        self._profile = HourlyProfile(config.profile_days, state["profile"])
-        self._alarm = Alarm.from_state(state["alarm"])

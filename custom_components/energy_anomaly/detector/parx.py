@@ -25,8 +25,9 @@ Pure numpy; no Home Assistant import.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 import math
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -192,11 +193,16 @@ class HourlyParx:
     ) -> HourVerdict:
         """Record a completed hour (mean power W, mean outdoor temperature °C or None) and judge."""
         day, hour = divmod(hour_index, HOURS)
+        power = round(power, 1)  # what the stored state keeps, so a restored model is the same
+        if temperature is not None:
+            temperature = round(temperature, 1)
         if self.fitted_day != day:
             self.fit(day)
         if temperature is not None and not math.isnan(temperature):
             self.last_temperature = temperature
         expected = self.predict(day, hour, temperature)
+        if expected is not None:
+            expected = round(expected, 1)
         for store in (self.power, self.temp, self.pred):
             if day not in store:
                 store[day] = np.full(HOURS, np.nan)
@@ -213,7 +219,7 @@ class HourlyParx:
             self.last_distance = None
             return HourVerdict(hour_index, power, expected, None, None, False)
         distance = ksc_distance(obs, pred)
-        log_d = math.log(max(distance, 1e-6))
+        log_d = round(math.log(max(distance, 1e-6)), 4)
         probability: float | None = None
         anomaly = False
         if len(self.distances) >= self.min_distances:
@@ -229,6 +235,38 @@ class HourlyParx:
             self.distances.append(log_d)
         self.last_distance = distance
         return HourVerdict(hour_index, power, expected, distance, probability, anomaly)
+
+    def to_state(self) -> dict[str, Any]:
+        """The hourly history and past distances as JSON-ready data (not the tuning).
+
+        The coefficients are not kept: they are refitted from the history on restore, which
+        gives the same model.
+        """
+        return {
+            "days": {
+                str(day): [_plain(self.power[day]), _plain(self.temp[day]), _plain(self.pred[day])]
+                for day in sorted(self.power)
+            },
+            "distances": list(self.distances),
+            "last_distance": self.last_distance,
+            "last_temperature": self.last_temperature,
+            "fitted_day": self.fitted_day,
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Load a history saved by `to_state` into this (fresh) model."""
+        for key, (power, temp, pred) in state["days"].items():
+            day = int(key)
+            self.power[day], self.temp[day], self.pred[day] = (
+                _array(power),
+                _array(temp),
+                _array(pred),
+            )
+        self.distances.extend(state["distances"])
+        self.last_distance = state["last_distance"]
+        self.last_temperature = state["last_temperature"]
+        if state["fitted_day"] is not None:
+            self.fit(state["fitted_day"])
 
     def _window(self, hour_index: int) -> tuple[FloatArray, FloatArray]:
         obs = np.full(self.window, np.nan)
@@ -292,9 +330,35 @@ class Parx:
             ),
         )
 
+    def to_state(self) -> dict[str, Any]:
+        """The model's history, the hour being collected and the last verdict, as plain data."""
+        return {
+            "model": self.model.to_state(),
+            "hour": self._hour,
+            "sums": [self._power_sum, self._count, self._temp_sum, self._temp_count],
+            "verdict": None if self.verdict is None else asdict(self.verdict),
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Load a state saved by `to_state` into this (fresh) scorer."""
+        self.model.restore(state["model"])
+        self._hour = state["hour"]
+        self._power_sum, self._count, self._temp_sum, self._temp_count = state["sums"]
+        verdict = state["verdict"]
+        self.verdict = None if verdict is None else HourVerdict(**verdict)
+
     def _close(self) -> None:
         assert self._hour is not None
         temperature = self._temp_sum / self._temp_count if self._temp_count else None
         self.verdict = self.model.add_hour(self._hour, self._power_sum / self._count, temperature)
         self._power_sum = self._temp_sum = 0.0
         self._count = self._temp_count = 0
+
+
+def _plain(values: FloatArray) -> list[float | None]:
+    """An hourly array as JSON-ready data (NaN as None)."""
+    return [None if math.isnan(v) else float(v) for v in values.tolist()]
+
+
+def _array(values: list[float | None]) -> FloatArray:
+    return np.array([np.nan if v is None else v for v in values], dtype=float)

@@ -1,0 +1,180 @@
+"""The combined detector on small constructed homes: what it flags, what it leaves alone."""
+
+from datetime import timedelta
+from functools import cache
+import json
+
+import numpy as np
+import pytest
+
+from custom_components.energy_anomaly.detector.config import DetectorConfig
+from custom_components.energy_anomaly.detector.engine import Detector
+from custom_components.energy_anomaly.detector.model import Reading, Result, Status
+
+from .household import DAY, START, at, first_alarm, minute_of, normal_days, readings, run, with_load
+
+LEARNED = 15  # days of ordinary life before anything is judged (the learning period is 14 days)
+
+
+@cache
+def ordinary() -> tuple[Result, ...]:
+    return tuple(run(Detector(), readings(normal_days(LEARNED + 2))))
+
+
+@cache
+def heater_night() -> tuple[Result, ...]:
+    """A 2 kW heater left on from 03:00 to 06:00 after the learning period."""
+    power = with_load(normal_days(LEARNED + 1), at(LEARNED, 3), 180, 2000.0)
+    return tuple(run(Detector(), readings(power)))
+
+
+def test_nothing_alarms_while_learning_and_status_follows() -> None:
+    power = with_load(normal_days(3), at(1, 3), 180, 2000.0)
+    results = run(Detector(), readings(power))
+
+    assert all(r.status is Status.LEARNING for r in results)
+    assert not any(r.anomaly for r in results)
+
+
+def test_a_kettle_and_dinner_oven_every_day_never_alarm() -> None:
+    results = ordinary()
+
+    assert results[-1].status is Status.ACTIVE
+    assert first_alarm(results) is None
+    assert results[-1].expected is not None
+    assert results[-1].baseload is not None
+
+
+def test_a_heater_left_on_at_night_is_flagged_within_15_minutes_and_ends() -> None:
+    results = heater_night()
+    alarm = first_alarm(results)
+
+    assert alarm is not None
+    assert alarm.kind == "unusual_consumption"
+    assert at(LEARNED, 3) <= minute_of(alarm) <= at(LEARNED, 3, 15)
+    assert alarm.reason is not None
+    assert "drawn since 0" in alarm.reason
+    assert alarm.score >= 1.0
+    after = [r.anomaly for r in results if minute_of(r) >= at(LEARNED, 7)]
+    assert not any(after)
+
+
+def test_a_nightly_new_load_alarms_on_its_first_nights_and_then_is_learned() -> None:
+    days = LEARNED + 8
+    power = normal_days(days)
+    for day in range(LEARNED, days):
+        power = with_load(power, at(day, 1), 180, 400.0)  # a PC every night from 01:00 to 04:00
+    results = run(Detector(), readings(power))
+    by_night = [
+        any(r.anomaly for r in results if at(d, 0) <= minute_of(r) < at(d, 6))
+        for d in range(LEARNED, days)
+    ]
+
+    assert by_night[0]
+    assert not any(by_night[4:])
+
+
+def _faulty(value: float, minutes: int) -> list[Reading]:
+    stream = readings(normal_days(3))
+    start = at(2, 10)
+    return [
+        Reading(r.timestamp, value) if start <= i < start + minutes else r
+        for i, r in enumerate(stream)
+    ]
+
+
+@pytest.mark.parametrize(("value", "kind"), [(0.0, "meter_fault"), (-300.0, "meter_fault")])
+def test_zeros_and_negatives_alarm_even_while_learning(value: float, kind: str) -> None:
+    alarm = first_alarm(run(Detector(), _faulty(value, 30)))
+
+    assert alarm is not None
+    assert alarm.kind == kind
+    assert at(2, 10) <= minute_of(alarm) <= at(2, 10, 5)
+
+
+def test_a_stale_value_alarms() -> None:
+    stream = readings(normal_days(3))
+    start = at(2, 10)
+    frozen = [
+        Reading(r.timestamp, 777.0) if start <= i < start + 60 else r for i, r in enumerate(stream)
+    ]
+    alarm = first_alarm(run(Detector(), frozen))
+
+    assert alarm is not None
+    assert alarm.kind == "meter_fault"
+
+
+def test_a_cold_snap_explained_by_temperature_does_not_alarm() -> None:
+    """Learning days between 2 and 12 °C with 60 W of heating per degree below 16 °C, then three
+    days at -8 °C: the extra heating (all day and night) follows from the temperature."""
+    days = LEARNED + 3
+    daily = [2.0, 12.0, 6.0, 10.0, 4.0, 8.0, 11.0, 3.0] * 2 + [-8.0] * 3
+    daily = daily[:LEARNED] + daily[-3:]
+    temperature = np.repeat(daily, DAY)
+    power = normal_days(days) + 60.0 * (16.0 - temperature)
+    stream = [
+        Reading(r.timestamp, r.power, temperature=float(temperature[i]))
+        for i, r in enumerate(readings(power))
+    ]
+    without = [Reading(r.timestamp, r.power) for r in stream]
+
+    assert first_alarm(run(Detector(), stream)) is None
+    assert first_alarm(run(Detector(), without)) is not None  # the temperature is what explains it
+
+
+def test_the_verdict_takes_kind_and_reason_from_the_most_important_check() -> None:
+    results = heater_night()
+    alarm = first_alarm(results)
+    assert alarm is not None
+    moment = alarm.timestamp + timedelta(minutes=30)
+    detector = Detector(DetectorConfig(fuse_amps=25.0))
+    stream = readings(with_load(normal_days(LEARNED + 1), at(LEARNED, 3), 180, 2000.0))
+    cut = next(i for i, r in enumerate(stream) if r.timestamp >= moment)
+    run(detector, stream[:cut])
+    over = detector.update(Reading(moment, 2000.0, current=(40.0, None, None)))
+    for s in range(10, 130, 10):
+        over = detector.update(
+            Reading(moment + timedelta(seconds=s), 2000.0, current=(40.0, None, None))
+        )
+    zero = detector.update(Reading(moment + timedelta(seconds=200), 0.0))
+    for s in range(210, 400, 10):
+        zero = detector.update(Reading(moment + timedelta(seconds=s), 0.0))
+
+    assert over.kind == "power_quality"
+    assert zero.kind == "meter_fault"
+    assert zero.anomaly
+
+
+@pytest.mark.parametrize("split", [at(LEARNED, 2, 30) + 17, at(LEARNED, 3, 40) + 5])
+def test_state_round_trips_through_json_and_decides_the_same(split: int) -> None:
+    """Restored before or during an alarm, the detector goes on exactly as if never stopped."""
+    stream = readings(with_load(normal_days(LEARNED + 1), at(LEARNED, 3), 180, 2000.0))
+    uninterrupted, interrupted = Detector(), Detector()
+    expected = run(uninterrupted, stream)
+    run(interrupted, stream[:split])
+
+    text = json.dumps(interrupted.to_state())
+    restored = Detector.from_state(json.loads(text))
+
+    assert len(text) < 100_000
+    assert "consumption" not in json.loads(text)["options"]
+    assert run(restored, stream[split:]) == expected[split:]
+
+
+def test_the_stored_options_come_back_and_unknown_versions_are_refused() -> None:
+    state = Detector(DetectorConfig(fuse_amps=35.0)).to_state()
+
+    assert Detector.from_state(state).config.fuse_amps == 35.0
+    with pytest.raises(ValueError, match="999"):
+        Detector.from_state(state | {"version": 999})
+
+
+def test_any_spacing_and_out_of_order_readings_are_answered() -> None:
+    stream = readings(normal_days(1)[: DAY // 2], 600.0)
+    detector = Detector()
+    results = run(detector, stream)
+    late = detector.update(stream[3])
+
+    assert [r.timestamp for r in results] == [r.timestamp for r in stream]
+    assert late.timestamp == stream[3].timestamp
+    assert late.timestamp >= START
