@@ -28,12 +28,16 @@ def test_no_detector_module_imports_homeassistant() -> None:
     assert {name: mods for name, mods in offenders.items() if mods} == {}
 
 
-def test_detector_runs_where_homeassistant_cannot_be_imported() -> None:
-    """Import every detector module and score a reading with `homeassistant` unimportable."""
+def test_detector_runs_where_homeassistant_and_pkg_resources_cannot_be_imported() -> None:
+    """Import every detector module and score a reading with `homeassistant` unimportable.
+
+    `pkg_resources` is blocked too: Home Assistant's setuptools (84) no longer ships it.
+    """
     program = """
 import importlib, pkgutil, sys
 from datetime import datetime, timezone
 sys.modules["homeassistant"] = None
+sys.modules["pkg_resources"] = None
 import detector
 for module in pkgutil.iter_modules(detector.__path__):
     importlib.import_module(f"detector.{module.name}")

@@ -101,6 +101,7 @@ async def test_live_measurements_become_entity_states_with_units(
     assert (current.state, current.attributes["unit_of_measurement"]) == ("5.4", "A")
     assert state_of(hass, "sensor.cabin_power_production") == "0.0"
     assert state_of(hass, "sensor.cabin_detector_status") == "learning"
+    assert hass.states.get("sensor.cabin_detector_status").attributes["learning_progress"] == 0
     assert state_of(hass, "binary_sensor.cabin_anomaly") == "off"
     assert state_of(hass, "sensor.cabin_anomaly_score") is not None
 

@@ -1,4 +1,6 @@
-"""Options: an outdoor temperature entity (°C or °F) reaches the detector with each reading."""
+"""Options: an outdoor temperature entity (°C or °F) and the fuse size reach the detector."""
+
+from datetime import datetime, timedelta
 
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -77,3 +79,27 @@ async def test_readings_carry_the_outdoor_temperature_in_celsius(
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, tibber_entry)
 
     assert f"temperature={celsius}" in diagnostics["homes"][HOME_A]["last_reading"]
+
+
+async def test_current_above_the_fuse_size_raises_a_power_quality_alarm(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    tibber_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(tibber_entry, options={CONF_FUSE_SIZE: 25})
+    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+    await tibber_server.wait_for_subscriptions(2)
+
+    start = datetime.fromisoformat("2026-11-24T18:00:00+01:00")
+    for seconds in range(0, 181, 10):  # three minutes at 32 A on L1
+        await tibber_server.push(
+            HOME_A,
+            power=7400.0 + seconds,
+            currentL1=32.0,
+            timestamp=(start + timedelta(seconds=seconds)).isoformat(),
+        )
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "7580.0")
+
+    anomaly = hass.states.get("binary_sensor.cabin_anomaly")
+    assert anomaly.state == "on"
+    assert anomaly.attributes["kind"] == "power_quality"
+    assert "above the 25 A fuse" in anomaly.attributes["reason"]

@@ -50,6 +50,9 @@ async def test_unload_stores_the_learned_state_and_setup_continues_from_it(
     assert await hass.config_entries.async_setup(tibber_entry.entry_id)
     await tibber_server.wait_for_subscriptions(2)
     await push_hours(hass, tibber_server, 4, 5)
+    # 5 of the 336 hours of learning: the 3 hours before the restart still count
+    status = hass.states.get("sensor.cabin_detector_status")
+    assert status.attributes["learning_progress"] == pytest.approx(100 * 5 / 336, abs=0.1)
     assert await hass.config_entries.async_unload(tibber_entry.entry_id)
     assert learned_seconds(hass_storage) > 3 * 3600
 

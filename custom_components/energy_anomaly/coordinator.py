@@ -13,6 +13,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .const import (
+    CONF_FUSE_SIZE,
     CONF_TEMPERATURE_ENTITY,
     DOMAIN,
     EVENT_ANOMALY,
@@ -21,6 +22,7 @@ from .const import (
     STALE_AFTER,
     STATE_SAVE_INTERVAL,
 )
+from .detector.config import DetectorConfig
 from .detector.engine import Detector
 from .detector.model import Reading, Result
 from .storage import HomeStateStore, StoredHomeData
@@ -71,19 +73,24 @@ def reported_quantities(reading: Reading) -> set[str]:
     return reported
 
 
-def _restored_detector(home: HomeInfo, stored: StoredHomeData | None) -> Detector:
-    """The detector as stored, or a new one when there is none or it cannot be read."""
+def _restored_detector(
+    home: HomeInfo, stored: StoredHomeData | None, config: DetectorConfig
+) -> Detector:
+    """The detector as stored, or a new one when there is none or it cannot be read.
+
+    The current options (fuse size) apply either way.
+    """
     if stored is None:
-        return Detector()
+        return Detector(config)
     try:
-        return Detector.from_state(stored["detector"])
+        return Detector.from_state(stored["detector"], config)
     except (KeyError, TypeError, ValueError) as err:
         LOGGER.warning(
             "Could not restore what the detector learned for %s (%s); learning afresh",
             home.name,
             err,
         )
-        return Detector()
+        return Detector(config)
 
 
 class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):
@@ -109,7 +116,8 @@ class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):
         super().__init__(hass, LOGGER, config_entry=entry, name=f"{DOMAIN} {home.name}")
         self.home = home
         self._store = store
-        self._detector = _restored_detector(home, stored)
+        config = DetectorConfig(fuse_amps=entry.options.get(CONF_FUSE_SIZE))
+        self._detector = _restored_detector(home, stored, config)
         self.reported: set[str] = set(stored["reported"]) if stored is not None else set()
         self._reported_listeners: list[Callable[[set[str]], None]] = []
         self._pending: list[Reading] = []
@@ -136,6 +144,11 @@ class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):
     def detector_status(self) -> str:
         """Learning or active, known even before the first reading after a restart."""
         return self._detector.status.value
+
+    @property
+    def learning_progress(self) -> float:
+        """How much of the learning period is done, in percent (one decimal)."""
+        return round(self._detector.learning_progress * 100, 1)
 
     @callback
     def async_add_reading(self, reading: Reading) -> None:
@@ -286,6 +299,7 @@ class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):
         """Describe the home's detector for the diagnostics download."""
         return {
             "status": self.detector_status,
+            "learning_progress": self.learning_progress,
             "reported": sorted(self.reported),
             "queued_readings": len(self._pending),
             "last_reading": None if self.data is None else repr(self.data.reading),

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -30,6 +31,7 @@ class EnergyAnomalySensorDescription(SensorEntityDescription):
     """A sensor and how to read its value from the latest reading and result."""
 
     value_fn: Callable[[HomeData], float | str | None]
+    attributes_fn: Callable[[EnergyAnomalyCoordinator], dict[str, Any]] | None = None
 
 
 def _phase(quantity: str, phase: int) -> EnergyAnomalySensorDescription:
@@ -93,6 +95,7 @@ SENSORS: tuple[EnergyAnomalySensorDescription, ...] = (
         options=[status.value for status in Status],
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda data: data.result.status.value,
+        attributes_fn=lambda coordinator: {"learning_progress": coordinator.learning_progress},
     ),
 )
 POWER_PRODUCTION = EnergyAnomalySensorDescription(
@@ -159,3 +162,10 @@ class EnergyAnomalySensor(EnergyAnomalyEntity, SensorEntity):
     def native_value(self) -> float | str | None:
         """The value for the latest reading."""
         return self.entity_description.value_fn(self.coordinator.data)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Extra detail some sensors carry (the learning progress, in percent)."""
+        if self.entity_description.attributes_fn is None:
+            return None
+        return self.entity_description.attributes_fn(self.coordinator)
