@@ -83,6 +83,15 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_tibber(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for a Tibber access token and check it lists a home with a Pulse."""
+        return await self._async_token_step(SOURCE_TIBBER, user_input)
+
+    async def _async_token_step(
+        self, step_id: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """Check a token reaches an account with a Pulse home, then choose the homes.
+
+        A new account must not be configured yet; a reconfigured one must stay the same account.
+        """
         errors: dict[str, str] = {}
         if user_input is not None:
             account = await self._async_reach_account(user_input[CONF_ACCESS_TOKEN], errors)
@@ -90,11 +99,14 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
                 errors["base"] = "no_pulse"
             elif account is not None:
                 await self.async_set_unique_id(account.user_id)
-                self._abort_if_unique_id_configured()
+                if self.source == SOURCE_RECONFIGURE:
+                    self._abort_if_unique_id_mismatch(reason="wrong_account")
+                else:
+                    self._abort_if_unique_id_configured()
                 self._access_token = user_input[CONF_ACCESS_TOKEN]
                 self._account = account
                 return await self.async_step_homes()
-        return self.async_show_form(step_id=SOURCE_TIBBER, data_schema=TOKEN_SCHEMA, errors=errors)
+        return self.async_show_form(step_id=step_id, data_schema=TOKEN_SCHEMA, errors=errors)
 
     async def async_step_homes(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Let the user pick which of the account's Pulse homes to watch (all by default)."""
@@ -145,18 +157,7 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
         """Change the token or the watched homes of a Tibber account (same account only)."""
         if self._get_reconfigure_entry().data[CONF_SOURCE] == SOURCE_DEMO:
             return self.async_abort(reason="nothing_to_reconfigure")
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            account = await self._async_reach_account(user_input[CONF_ACCESS_TOKEN], errors)
-            if account is not None and not _pulse_homes(account):
-                errors["base"] = "no_pulse"
-            elif account is not None:
-                await self.async_set_unique_id(account.user_id)
-                self._abort_if_unique_id_mismatch(reason="wrong_account")
-                self._access_token = user_input[CONF_ACCESS_TOKEN]
-                self._account = account
-                return await self.async_step_homes()
-        return self.async_show_form(step_id="reconfigure", data_schema=TOKEN_SCHEMA, errors=errors)
+        return await self._async_token_step("reconfigure", user_input)
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Tibber rejected the stored token: ask for a new one."""

@@ -34,6 +34,21 @@ class EnergyAnomalySensorDescription(SensorEntityDescription):
     attributes_fn: Callable[[EnergyAnomalyCoordinator], dict[str, Any]] | None = None
 
 
+def _watts(
+    key: str, value_fn: Callable[[HomeData], float | str | None]
+) -> EnergyAnomalySensorDescription:
+    """A power sensor (W) with long-term statistics."""
+    return EnergyAnomalySensorDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=value_fn,
+    )
+
+
 def _phase(quantity: str, phase: int) -> EnergyAnomalySensorDescription:
     """A per-phase voltage or current sensor, created only once the meter reports that phase."""
     voltage = quantity == "voltage"
@@ -54,15 +69,7 @@ def _phase(quantity: str, phase: int) -> EnergyAnomalySensorDescription:
 
 
 SENSORS: tuple[EnergyAnomalySensorDescription, ...] = (
-    EnergyAnomalySensorDescription(
-        key="power",
-        translation_key="power",
-        device_class=SensorDeviceClass.POWER,
-        native_unit_of_measurement=UnitOfPower.WATT,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=0,
-        value_fn=lambda data: data.reading.power,
-    ),
+    _watts("power", lambda data: data.reading.power),
     EnergyAnomalySensorDescription(
         key="anomaly_score",
         translation_key="anomaly_score",
@@ -70,24 +77,8 @@ SENSORS: tuple[EnergyAnomalySensorDescription, ...] = (
         suggested_display_precision=2,
         value_fn=lambda data: round(data.result.score, 3),
     ),
-    EnergyAnomalySensorDescription(
-        key="expected_power",
-        translation_key="expected_power",
-        device_class=SensorDeviceClass.POWER,
-        native_unit_of_measurement=UnitOfPower.WATT,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=0,
-        value_fn=lambda data: data.result.expected,
-    ),
-    EnergyAnomalySensorDescription(
-        key="baseload",
-        translation_key="baseload",
-        device_class=SensorDeviceClass.POWER,
-        native_unit_of_measurement=UnitOfPower.WATT,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=0,
-        value_fn=lambda data: data.result.baseload,
-    ),
+    _watts("expected_power", lambda data: data.result.expected),
+    _watts("baseload", lambda data: data.result.baseload),
     EnergyAnomalySensorDescription(
         key="detector_status",
         translation_key="detector_status",
@@ -98,15 +89,7 @@ SENSORS: tuple[EnergyAnomalySensorDescription, ...] = (
         attributes_fn=lambda coordinator: {"learning_progress": coordinator.learning_progress},
     ),
 )
-POWER_PRODUCTION = EnergyAnomalySensorDescription(
-    key="power_production",
-    translation_key="power_production",
-    device_class=SensorDeviceClass.POWER,
-    native_unit_of_measurement=UnitOfPower.WATT,
-    state_class=SensorStateClass.MEASUREMENT,
-    suggested_display_precision=0,
-    value_fn=lambda data: data.reading.power_production,
-)
+POWER_PRODUCTION = _watts("power_production", lambda data: data.reading.power_production)
 # Created once the meter reports the quantity (see coordinator.reported_quantities).
 OPTIONAL_SENSORS = {
     POWER_PRODUCTION.key: POWER_PRODUCTION,
