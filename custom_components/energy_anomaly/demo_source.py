@@ -1,10 +1,12 @@
 """The demo home: a recorded household replayed through the same path as live Tibber data.
 
-The bundled trace (`demo/household.csv.gz`, 10-second rows over three days) is anchored so its
-clock starts at midnight two days ago. Its first two days are fed at once when the demo starts
-(what a real home would have taught the detector by now); the last day is then replayed at ten
-times real speed, one row a second, from midnight today. It contains a heater left on from 02:00,
-which the detector flags about 13 minutes into the replay (02:07 on the demo clock).
+The bundled trace (`demo/household.csv.gz`: 17 days, 1-minute rows for the first 16 and 10-second
+rows for the last) is anchored so its clock starts at midnight 16 days ago. Its first 16 days are
+fed at once when the demo starts (what a real home would have taught the detector by now: it
+judges consumption after 14 days, so it is active at once); the last day is then replayed at ten
+times real speed, one row a second, from midnight today, and again a day later once it ends. In it
+a 2 kW heater is left on from 02:00 to 05:00, which the detector flags at 02:10 on the demo clock,
+13 minutes into the replay.
 """
 
 import csv
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
     from .coordinator import EnergyAnomalyCoordinator
 
 DEMO_TRACE = Path(__file__).parent / "demo" / "household.csv.gz"
-CATCH_UP = timedelta(hours=48)
+CATCH_UP = timedelta(days=16)
 REPLAY_TICK = timedelta(seconds=1)
 
 
@@ -89,7 +91,7 @@ class DemoSource:
         )
 
     async def async_start(self, homes: dict[str, EnergyAnomalyCoordinator]) -> None:
-        """Feed the first two days at once, then replay the rest one row a second."""
+        """Feed the history (CATCH_UP) at once, then replay the last day one row a second."""
         coordinator = homes[DEMO_HOME_ID]
         history = [row for row in self._rows if row.offset <= CATCH_UP.total_seconds()]
         self._position = len(history)
