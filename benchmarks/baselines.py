@@ -25,6 +25,17 @@ if TYPE_CHECKING:
     from types import ModuleType
 
 
+def insert_and_score(forest: list[Any], point: Any, index: int, tree_size: int) -> float:
+    """rrcf as its documentation streams: forget the oldest point, insert, mean CoDisp."""
+    total = 0.0
+    for tree in forest:
+        if len(tree.leaves) > tree_size:
+            tree.forget_point(index - tree_size - 1)
+        tree.insert_point(point, index=index)
+        total += tree.codisp(index)
+    return float(total / len(forest))
+
+
 def load_rrcf() -> ModuleType:
     """`import rrcf`, or its core module directly when the package's pkg_resources import fails."""
     try:
@@ -84,16 +95,8 @@ class RcfScorer:
         self.window.append(value)
         if len(self.window) < (self.window.maxlen or 1):
             return
-        point = np.array(self.window)
-        i = self.index
+        score = insert_and_score(self.forest, np.array(self.window), self.index, self.tree_size)
         self.index += 1
-        total = 0.0
-        for tree in self.forest:
-            if len(tree.leaves) > self.tree_size:
-                tree.forget_point(i - self.tree_size - 1)
-            tree.insert_point(point, index=i)
-            total += tree.codisp(i)
-        score = total / len(self.forest)
         self.score = score
         if self.n >= self.warmup:
             std = math.sqrt(self.m2 / (self.n - 1))
