@@ -273,3 +273,21 @@ async def test_a_reading_the_detector_fails_on_is_logged_and_the_next_ones_still
         await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "14.0")
 
     assert "Skipped a reading for Cabin the detector failed on" in caplog.text
+
+
+async def test_a_home_removed_from_the_account_is_reported_and_the_others_keep_working(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    tibber_server.account.homes = [h for h in tibber_server.account.homes if h.home_id != HOME_B]
+    tibber_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+    await tibber_server.wait_for_subscriptions(1)
+    await tibber_server.push(HOME_A, power=610.0)
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "610.0")
+
+    assert "Home Flat is no longer on the Tibber account" in caplog.text
+    assert "Live data for Flat is unavailable: the home is no longer on the account" in caplog.text
+    assert state_of(hass, "sensor.flat_power") == STATE_UNAVAILABLE

@@ -4,10 +4,11 @@ from datetime import datetime, timedelta
 import logging
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.energy_anomaly.const import DOMAIN
 
@@ -31,8 +32,12 @@ async def push_hours(hass: HomeAssistant, server: LocalTibberServer, first: int,
     await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "999.0")
 
 
+def learned_seconds_of(hass_storage: dict[str, Any], key: str) -> float:
+    return float(hass_storage[key]["data"]["detector"]["learned_seconds"])
+
+
 def learned_seconds(hass_storage: dict[str, Any]) -> float:
-    return float(hass_storage[STORE_KEY]["data"]["detector"]["learned_seconds"])
+    return learned_seconds_of(hass_storage, STORE_KEY)
 
 
 async def test_unload_stores_the_learned_state_and_setup_continues_from_it(
@@ -94,3 +99,44 @@ async def test_unreadable_stored_state_starts_learning_afresh_with_a_warning(
 
     assert state_of(hass, "sensor.cabin_detector_status") == "learning"
     assert "Could not restore what the detector learned for Cabin" in caplog.text
+
+
+async def test_removing_the_entry_deletes_what_was_learned(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    await push_hours(hass, tibber_server, 0, 1)
+    assert await hass.config_entries.async_unload(tibber_entry.entry_id)
+    assert STORE_KEY in hass_storage
+
+    await hass.config_entries.async_remove(tibber_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert STORE_KEY not in hass_storage
+
+
+async def test_steady_state_writes_the_state_once_per_five_minutes(
+    hass: HomeAssistant,
+    demo_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    demo_key = f"{DOMAIN}.demo"
+    demo_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(demo_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    writes: list[float] = []
+
+    for _ in range(11 * 60):  # eleven minutes of replay, one reading a second
+        freezer.tick(timedelta(seconds=1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        if demo_key in hass_storage:
+            learned = learned_seconds_of(hass_storage, demo_key)
+            if not writes or writes[-1] != learned:
+                writes.append(learned)
+
+    assert len(writes) == 2  # after 5 and after 10 minutes, not once per reading
