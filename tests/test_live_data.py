@@ -291,3 +291,20 @@ async def test_a_home_removed_from_the_account_is_reported_and_the_others_keep_w
     assert "Home Flat is no longer on the Tibber account" in caplog.text
     assert "Live data for Flat is unavailable: the home is no longer on the account" in caplog.text
     assert state_of(hass, "sensor.flat_power") == STATE_UNAVAILABLE
+
+
+async def test_the_anomaly_sensor_does_not_change_state_on_normal_readings(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    await tibber_server.push(HOME_A, power=300.0)
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "300.0")
+    before = hass.states.get("binary_sensor.cabin_anomaly")
+
+    await tibber_server.push(HOME_A, power=320.0)
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "320.0")
+
+    after = hass.states.get("binary_sensor.cabin_anomaly")
+    assert after.state == "off"
+    assert after.last_updated == before.last_updated  # nothing new for the recorder
+    assert after.attributes["observed"] is None

@@ -47,12 +47,18 @@ class EnergyAnomalyBinarySensor(EnergyAnomalyEntity, BinarySensorEntity):
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
-        """Kind, reason, observed and expected power, and since when (None when off)."""
+        """Kind, reason, observed and expected power, and since when; all None while off.
+
+        While off they stay None, so a normal reading changes nothing and writes no new state
+        (the recorder would otherwise store this sensor every 2 seconds).
+        """
         data = self.coordinator.data
         result = data.result
+        if not result.anomaly:
+            return dict.fromkeys(("kind", "reason", "observed", "expected", "since"))
         return {
-            "kind": result.kind if result.anomaly else None,
-            "reason": result.reason if result.anomaly else None,
+            "kind": result.kind,
+            "reason": result.reason,
             "observed": round(result.observed, 1),
             "expected": None if result.expected is None else round(result.expected, 1),
             "since": data.anomaly_since.isoformat() if data.anomaly_since else None,
