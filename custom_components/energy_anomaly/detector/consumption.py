@@ -84,11 +84,6 @@ class ConsumptionModel:
         return [[None] * SLOTS for _ in self.config.tiers]
 
     @property
-    def learned_days(self) -> int:
-        """Full days of history kept."""
-        return len(self._past)
-
-    @property
     def active(self) -> bool:
         """Whether enough days are known to judge."""
         return len(self._past) >= self.config.min_days
