@@ -11,6 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import EnergyAnomalyConfigEntry
+from .detector.render import render
 from .entity import EnergyAnomalyEntity
 
 PARALLEL_UPDATES = 0
@@ -43,23 +44,27 @@ class EnergyAnomalyBinarySensor(EnergyAnomalyEntity, BinarySensorEntity):
     @property
     def is_on(self) -> bool:
         """Whether the home is in an anomaly right now."""
-        return self.coordinator.data.result.anomaly
+        return self.coordinator.data.result.finding is not None
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
-        """Kind, reason, observed and expected power, and since when; all None while off.
+        """Kind, reason, observed and expected value (in `unit`), since when; all None while off.
 
         While off they stay None, so a normal reading changes nothing and writes no new state
         (the recorder would otherwise store this sensor every 2 seconds).
         """
-        data = self.coordinator.data
-        result = data.result
-        if not result.anomaly:
-            return dict.fromkeys(("kind", "reason", "observed", "expected", "since"))
+        finding = self.coordinator.data.result.finding
+        if finding is None:
+            return dict.fromkeys(("kind", "reason", "observed", "expected", "unit", "since"))
         return {
-            "kind": result.kind,
-            "reason": result.reason,
-            "observed": round(result.observed, 1),
-            "expected": None if result.expected is None else round(result.expected, 1),
-            "since": data.anomaly_since.isoformat() if data.anomaly_since else None,
+            "kind": finding.kind.value,
+            "reason": render(finding),
+            "observed": _rounded(finding.observed),
+            "expected": _rounded(finding.expected),
+            "unit": finding.unit,
+            "since": finding.since.isoformat(),
         }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)

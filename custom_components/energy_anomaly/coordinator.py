@@ -25,6 +25,7 @@ from .const import (
 from .detector.config import DetectorConfig
 from .detector.engine import Detector
 from .detector.model import Reading, Result
+from .detector.render import render
 from .storage import HomeStateStore, StoredHomeData
 from .temperature import outdoor_temperature
 
@@ -47,7 +48,6 @@ class HomeData:
 
     reading: Reading
     result: Result
-    anomaly_since: datetime | None
 
 
 @dataclass(kw_only=True)
@@ -84,7 +84,7 @@ def _restored_detector(
         return Detector(config)
     try:
         return Detector.from_state(stored["detector"], config)
-    except (KeyError, TypeError, ValueError) as err:
+    except Exception as err:  # noqa: BLE001 - stored data must never stop a home
         LOGGER.warning(
             "Could not restore what the detector learned for %s (%s); learning afresh",
             home.name,
@@ -226,33 +226,34 @@ class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):
         """Push the batch's last result to the entities; fire an event when an anomaly starts."""
         self._async_note_reported(batch)
         previous = self.data.result if self.data is not None else None
-        since = self.data.anomaly_since if self.data is not None else None
         for _reading, result in taken:
             if result.anomaly and not (previous is not None and previous.anomaly):
-                since = result.timestamp
                 self._async_fire_anomaly(result)
-            elif not result.anomaly:
-                since = None
             previous = result
         if self._unavailable_logged:
             LOGGER.info("Live data for %s is back", self.home.name)
             self._unavailable_logged = False
         reading, result = taken[-1]
-        self.async_set_updated_data(HomeData(reading, result, since))
+        self.async_set_updated_data(HomeData(reading, result))
 
     @callback
     def _async_fire_anomaly(self, result: Result) -> None:
         """Tell automations (and the log) that an anomaly started, and why."""
-        LOGGER.info("Anomaly at %s (%s): %s", self.home.name, result.kind, result.reason)
+        finding = result.finding
+        assert finding is not None
+        reason = render(finding)
+        LOGGER.info("Anomaly at %s (%s): %s", self.home.name, finding.kind, reason)
         self.hass.bus.async_fire(
             EVENT_ANOMALY,
             {
                 "home_id": self.home.home_id,
                 "home": self.home.name,
-                "kind": result.kind,
-                "reason": result.reason,
-                "observed": result.observed,
-                "expected": result.expected,
+                "kind": finding.kind.value,
+                "reason": reason,
+                "observed": finding.observed,
+                "expected": finding.expected,
+                "unit": finding.unit,
+                "since": finding.since.isoformat(),
                 "timestamp": result.timestamp.isoformat(),
             },
         )
