@@ -16,8 +16,10 @@ from .coordinator import (
 )
 from .demo_source import DemoSource, load_demo_trace
 from .live_source import CONNECTION_ERRORS, TibberLiveSource, async_fetch_account
+from .redact import async_redact_token_in_logs
 from .source import ReadingSource
 from .storage import HomeStateStore
+from .temperature import async_watch_outdoor_temperature
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR]
@@ -50,6 +52,8 @@ async def _async_tibber_source(
 
 async def async_setup_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry) -> bool:
     """Set up a Tibber account or the demo home."""
+    entry.async_on_unload(async_redact_token_in_logs(entry))
+    entry.async_on_unload(async_watch_outdoor_temperature(hass, entry))
     source: ReadingSource
     if entry.data[CONF_SOURCE] == SOURCE_DEMO:
         source = DemoSource(hass, await hass.async_add_executor_job(load_demo_trace))
