@@ -50,9 +50,26 @@ def local_seconds(moment: datetime) -> float:
     return moment.timestamp() + (offset.total_seconds() if offset is not None else 0.0)
 
 
-def local_hour_index(moment: datetime) -> int:
-    """Hours since 1970-01-01 00:00 on the moment's wall clock: day = index // 24, hour = % 24."""
-    return int(local_seconds(moment) // HOUR_S)
+@dataclass(slots=True)
+class HourOf:
+    """Which local hour an epoch falls in, remembered between readings.
+
+    A reading in the same hour as the one before then costs one comparison instead of a time-zone
+    conversion.
+    """
+
+    index: int | None = None
+    start: float = 0.0  # epoch of the hour's start
+    end: float = 0.0  # epoch of its end
+
+    def of(self, moment: datetime, epoch: float) -> int:
+        """The local hour index of `moment` (whose epoch is `epoch`)."""
+        if self.index is None or not self.start <= epoch < self.end:
+            local = local_seconds(moment)
+            self.index = int(local // HOUR_S)
+            self.start = epoch - (local - self.index * HOUR_S)
+            self.end = self.start + HOUR_S
+        return self.index
 
 
 def tail_score(probability: float, threshold: float, floor: float) -> float:

@@ -80,6 +80,8 @@ class ConsumptionCheck:
         self._today_sums = _DaySums()
         self._past_sums: deque[_DaySums] = deque(maxlen=c.days)
         self._days_seen = 0  # past days with readings
+        # per past day: its envelope per tier and slot, and its heating degrees (derived, not kept)
+        self._envelopes: list[tuple[list[list[float | None]], float | None]] = []
         self._temperature: float | None = None  # latest outdoor temperature (°C)
         self._slope = 0.0  # W per heating degree, refitted each day
         self._above = [0] * len(c.tiers)
@@ -144,8 +146,7 @@ class ConsumptionCheck:
                 self._past_sums.append(self._today_sums)
                 self._today = self._empty_day()
                 self._today_sums = _DaySums()
-            self._days_seen = sum(1 for sums in self._past_sums if sums.power.count)
-            self._slope = self._fit_slope()
+            self._learn_past()
         self._day = day
         mean = round(self._minute_power.total / self._minute_power.count, 1)
         self._minutes.append(mean)
@@ -175,6 +176,29 @@ class ConsumptionCheck:
                 best, self._reference = ratio, reference
         self._score = max(best, 0.0)
         self._judge(moment, mean)
+
+    def _learn_past(self) -> None:
+        """The past days changed: refit the heating slope, rebuild their envelopes."""
+        self._days_seen = sum(1 for sums in self._past_sums if sums.power.count)
+        self._slope = self._fit_slope()
+        self._envelopes = [
+            ([self._envelope(row) for row in day], self._day_degrees(sums))
+            for day, sums in zip(self._past, self._past_sums, strict=True)
+        ]
+
+    def _envelope(self, row: list[float | None]) -> list[float | None]:
+        """Per slot, the highest running mean within `reach_minutes` either side (None: no data).
+
+        Past days do not change, so this is done once a day instead of on every judgement.
+        """
+        reach = self.config.reach_minutes // self.config.slot_minutes
+        slots = self._slots
+        envelope: list[float | None] = []
+        for slot in range(slots):
+            near = [row[(slot + k) % slots] for k in range(-reach, reach + 1)]
+            known = [v for v in near if v is not None]
+            envelope.append(max(known) if known else None)
+        return envelope
 
     def _degrees(self, temperature: float | None) -> float | None:
         if temperature is None:
@@ -211,17 +235,13 @@ class ConsumptionCheck:
         Each day's envelope is moved by the heating it would have needed at today's temperature.
         """
         c = self.config
-        reach = c.reach_minutes // c.slot_minutes
         now = self._degrees(self._temperature) if self._slope else None
         envelopes = []
-        for day, sums in zip(self._past, self._past_sums, strict=True):
-            row = day[tier]
-            near = [row[(slot + k) % self._slots] for k in range(-reach, reach + 1)]
-            known = [v for v in near if v is not None]
-            if known:
-                then = self._day_degrees(sums) if now is not None else None
+        for day, then in self._envelopes:
+            envelope = day[tier][slot]
+            if envelope is not None:
                 shift = 0.0 if now is None or then is None else self._slope * (now - then)
-                envelopes.append(max(known) + shift)
+                envelopes.append(envelope + shift)
         if len(envelopes) < c.min_days:
             return None
         envelopes.sort()
@@ -307,7 +327,7 @@ class ConsumptionCheck:
         model._past.extend(stored.past)
         model._today_sums = stored.today_sums
         model._past_sums.extend(stored.past_sums)
-        model._days_seen = sum(1 for sums in model._past_sums if sums.power.count)
+        model._learn_past()
         model._temperature, model._slope = stored.temperature, stored.slope
         model._above = stored.above
         model._since, model._run = stored.since, stored.run

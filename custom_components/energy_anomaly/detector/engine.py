@@ -69,9 +69,10 @@ class Detector:
 
         A reading that is not plausible (`validation.py`) or older than the previous one is not
         learned from; it gets the current verdict. A reading more than an hour after the previous
-        one is held until the next reading confirms the clock moved on (then both are taken);
-        if the next one does not, it was a stray time and is dropped.
+        one is held until the very next reading confirms the clock moved on (a later time within
+        the hour after it: then both are taken); otherwise it was a stray time and is dropped.
         """
+        held, self._held = self._held, None
         if reading_problem(reading) is not None:
             return self._result(reading)
         epoch = reading.timestamp.timestamp()
@@ -79,14 +80,11 @@ class Detector:
         if last is not None and epoch < last:
             return self._result(reading)
         if last is not None and epoch - last > MAX_UNCONFIRMED_JUMP_S:
-            held, self._held = self._held, reading
-            if held is None:
-                return self._result(reading)
-            jump = epoch - held.timestamp.timestamp()
-            if not 0 <= jump <= MAX_UNCONFIRMED_JUMP_S:
+            after_held = None if held is None else epoch - held.timestamp.timestamp()
+            if held is None or after_held is None or not 0 < after_held <= MAX_UNCONFIRMED_JUMP_S:
+                self._held = reading
                 return self._result(reading)
             self._take(held)
-        self._held = None
         self._take(reading)
         return self._result(reading)
 

@@ -32,7 +32,7 @@ from typing import Any, Self
 import numpy as np
 import numpy.typing as npt
 
-from .check import Mean, StateError, load_state, local_hour_index, tail_score
+from .check import HourOf, Mean, StateError, load_state, tail_score
 from .config import HOUR_S, DetectorConfig, PatternConfig
 from .model import Cause, Finding, Kind, Reading
 
@@ -333,6 +333,8 @@ class PatternCheck:
         self._finding: Finding | None = None
         self._expected_hour: int | None = None
         self._expected: float | None = None
+        self._clock = HourOf()  # the hour of the readings
+        self._expected_clock = HourOf()  # the hour expected power was asked for
 
     @property
     def score(self) -> float:
@@ -345,7 +347,7 @@ class PatternCheck:
 
     def update(self, reading: Reading) -> Finding | None:
         """Take one reading; a Finding while the last completed hour's verdict is an anomaly."""
-        hour = local_hour_index(reading.timestamp)
+        hour = self._clock.of(reading.timestamp, reading.timestamp.timestamp())
         verdict = self._verdict
         if self._finding is None and verdict is not None and verdict.anomaly:  # restored so
             self._finding = self._alarm(reading.timestamp)
@@ -386,7 +388,7 @@ class PatternCheck:
 
     def expected_power(self, moment: datetime, temperature: float | None) -> float | None:
         """PARX's prediction for the hour of `moment`, else this hour's mean on recent days."""
-        index = local_hour_index(moment)
+        index = self._expected_clock.of(moment, moment.timestamp())
         if index != self._expected_hour:
             self._expected_hour = index
             day, hour = divmod(index, HOURS)

@@ -71,6 +71,7 @@ class PowerQualityCheck:
         self.config = (config or DetectorConfig()).power_quality
         self._s = state or _State()
         self._score = 0.0
+        self._open = any(e.since is not None for e in (*self._s.voltage, *self._s.current))
 
     @property
     def score(self) -> float:
@@ -83,6 +84,9 @@ class PowerQualityCheck:
         When several phases are, the one out of limits longest is reported.
         """
         c = self.config
+        if not self._open and self._within_limits(reading):
+            self._score = 0.0
+            return None
         now = reading.timestamp.timestamp()
         best: tuple[Cause, int, _Episode] | None = None
         longest = 0.0
@@ -108,7 +112,20 @@ class PowerQualityCheck:
                 best, longest = (Cause.OVERCURRENT, phase, episode), lasted
         found = None if best is None else self._finding(*best, reading.timestamp)
         self._score = 0.0 if found is None else found.score
+        self._open = any(e.since is not None for e in (*self._s.voltage, *self._s.current))
         return found
+
+    def _within_limits(self, reading: Reading) -> bool:
+        """Every reported phase inside the limits (the common case, checked cheaply)."""
+        low, high, fuse = self.config.low_v, self.config.high_v, self.config.fuse_a
+        for volts in reading.voltage:
+            if volts is not None and not low <= volts <= high:
+                return False
+        if fuse is not None:
+            for amps in reading.current:
+                if amps is not None and amps > fuse:
+                    return False
+        return True
 
     def _finding(self, cause: Cause, phase: int, episode: _Episode, now: datetime) -> Finding:
         """The violation of `phase`: mean value of the episode against the limit it broke."""

@@ -46,16 +46,15 @@ def reading_problem(reading: Reading, now: datetime | None = None) -> str | None
 
 def _optional_problem(reading: Reading) -> str | None:
     """The first implausible optional value of the reading, named, or None."""
-    checks: list[tuple[str, float | None, float, float]] = [
-        ("power production (W)", reading.power_production, 0.0, MAX_POWER_W),
-        ("temperature (°C)", reading.temperature, MIN_TEMPERATURE_C, MAX_TEMPERATURE_C),
-    ]
-    for phase in range(3):
-        checks.append((f"voltage L{phase + 1} (V)", reading.voltage[phase], 0.0, MAX_VOLTAGE_V))
-        checks.append(
-            (f"current L{phase + 1} (A)", reading.current[phase], -MAX_CURRENT_A, MAX_CURRENT_A)
-        )
-    for name, value, low, high in checks:
-        if value is not None and not low <= value <= high:
-            return f"its {name} {value!r} is not a plausible value"
+    production, temperature = reading.power_production, reading.temperature
+    if production is not None and not 0.0 <= production <= MAX_POWER_W:
+        return f"its power production {production!r} W is not a plausible value"
+    if temperature is not None and not MIN_TEMPERATURE_C <= temperature <= MAX_TEMPERATURE_C:
+        return f"its temperature {temperature!r} °C is not a plausible value"
+    for phase, volts in enumerate(reading.voltage, 1):
+        if volts is not None and not 0.0 <= volts <= MAX_VOLTAGE_V:
+            return f"its voltage L{phase} {volts!r} V is not a plausible value"
+    for phase, amps in enumerate(reading.current, 1):
+        if amps is not None and not -MAX_CURRENT_A <= amps <= MAX_CURRENT_A:
+            return f"its current L{phase} {amps!r} A is not a plausible value"
     return None
