@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 import json
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -14,7 +15,7 @@ from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.model import Reading, Status
 from custom_components.energy_anomaly.detector.validation import reading_problem
 
-from .household import START, normal_days, readings, run
+from .household import START, at, normal_days, readings, run, with_load
 
 LEARNED_DAYS = 15  # a little over the two-week learning period
 
@@ -179,3 +180,35 @@ def test_a_reading_from_the_future_of_the_host_clock_is_refused() -> None:
     assert reading_problem(Reading(now + timedelta(minutes=1), 100.0), now) is None
     assert "future" in (reading_problem(Reading(now + timedelta(hours=1), 100.0), now) or "")
     assert reading_problem(Reading(START, 100.0, 0.0, (230.0, None, None)), now) is None
+
+
+def test_a_state_stored_by_version_0_1_0_keeps_what_was_learned() -> None:
+    """The previous release's state after 15 days and 3.5 hours (a heater on from 03:00) decides
+    like this release fed the same readings.
+    """
+    stored = json.loads((Path(__file__).parent / "data" / "state_v2.json").read_text())
+    stream = readings(with_load(normal_days(16), at(15, 3), 180, 2000.0), 300.0)
+    cut = (15 * 1440 + 3 * 60 + 30) // 5  # where the old release stopped
+    fresh = Detector(DetectorConfig(fuse_amps=25.0))
+    for reading in stream[:cut]:
+        fresh.update(
+            Reading(
+                reading.timestamp,
+                reading.power,
+                voltage=(230.0, None, None),
+                current=(2.0, None, None),
+                temperature=2.0,
+            )
+        )
+    last = stream[cut - 1]
+    fresh.update(Reading(last.timestamp, last.power))  # the old release saw the last one twice
+
+    upgraded = Detector.from_state(stored)
+
+    assert upgraded.status is Status.ACTIVE
+    assert upgraded.to_state()["version"] == 3
+    for key in ("pattern", "baseload", "faults", "power_quality"):
+        assert upgraded.to_state()[key] == fresh.to_state()[key]
+    assert [(r.anomaly, r.score) for r in run(upgraded, stream[cut:])] == [
+        (r.anomaly, r.score) for r in run(fresh, stream[cut:])
+    ]

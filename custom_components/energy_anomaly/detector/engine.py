@@ -28,6 +28,7 @@ from .check import StateError, load_state
 from .config import HOUR_S, DetectorConfig
 from .consumption import ConsumptionCheck
 from .faults import FaultCheck
+from .migrate import upgrade
 from .model import Finding, Reading, Result, Status
 from .parx import PatternCheck
 from .power_quality import PowerQualityCheck
@@ -150,6 +151,7 @@ class Detector:
         """
         if not isinstance(state, dict):
             raise StateError("the detector state is not an object")
+        state = upgrade(state)
         if state.get("version") != STATE_VERSION:
             raise StateError(f"unsupported detector state version {state.get('version')!r}")
         header = load_state(_Header, {key: state[key] for key in _HEADER_KEYS if key in state})
