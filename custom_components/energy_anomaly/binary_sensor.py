@@ -10,8 +10,9 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import EnergyAnomalyConfigEntry
 from .entity import EnergyAnomalyEntity
+from .events import anomaly_details
+from .runtime import EnergyAnomalyConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -30,7 +31,7 @@ async def async_setup_entry(
     """Add one anomaly sensor per home."""
     async_add_entities(
         EnergyAnomalyBinarySensor(coordinator, ANOMALY)
-        for coordinator in entry.runtime_data.homes.values()
+        for coordinator in entry.runtime_data.coordinators
     )
 
 
@@ -43,7 +44,7 @@ class EnergyAnomalyBinarySensor(EnergyAnomalyEntity, BinarySensorEntity):
     @property
     def is_on(self) -> bool:
         """Whether the home is in an anomaly right now."""
-        return self.coordinator.data.result.anomaly
+        return self.data.result.anomaly
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
@@ -52,14 +53,11 @@ class EnergyAnomalyBinarySensor(EnergyAnomalyEntity, BinarySensorEntity):
         While off they stay None, so a normal reading changes nothing and writes no new state
         (the recorder would otherwise store this sensor every 2 seconds).
         """
-        data = self.coordinator.data
+        data = self.data
         result = data.result
         if not result.anomaly:
             return dict.fromkeys(("kind", "reason", "observed", "expected", "since"))
         return {
-            "kind": result.kind,
-            "reason": result.reason,
-            "observed": round(result.observed, 1),
-            "expected": None if result.expected is None else round(result.expected, 1),
+            **anomaly_details(result),
             "since": data.anomaly_since.isoformat() if data.anomaly_since else None,
         }
