@@ -7,8 +7,14 @@ import logging
 from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.const import STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED, STATE_UNAVAILABLE
+from homeassistant.core import (
+    Event,
+    EventStateChangedData,
+    EventStateReportedData,
+    HomeAssistant,
+    callback,
+)
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
@@ -308,3 +314,27 @@ async def test_the_anomaly_sensor_does_not_change_state_on_normal_readings(
     assert after.state == "off"
     assert after.last_updated == before.last_updated  # nothing new for the recorder
     assert after.attributes["observed"] is None
+
+
+async def test_a_reading_that_moves_only_the_power_writes_only_the_power_sensor(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    await tibber_server.push(HOME_A, power=300.0, timestamp="2026-11-02T08:00:00+01:00")
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "300.0")
+    written: list[str] = []
+
+    @callback
+    def record(event: Event[EventStateChangedData] | Event[EventStateReportedData]) -> None:
+        written.append(event.data["entity_id"])
+
+    @callback
+    def of_the_cabin(data: EventStateChangedData | EventStateReportedData) -> bool:
+        return data["entity_id"].split(".")[1].startswith("cabin_")
+
+    for event_type in (EVENT_STATE_CHANGED, EVENT_STATE_REPORTED):
+        hass.bus.async_listen(event_type, record, event_filter=of_the_cabin)
+    await tibber_server.push(HOME_A, power=310.0, timestamp="2026-11-02T08:00:10+01:00")
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "310.0")
+
+    assert written == ["sensor.cabin_power"]

@@ -55,6 +55,11 @@ class EnergyAnomalyEntity(CoordinatorEntity[EnergyAnomalyCoordinator]):
             return (False,)
         return (True, self.state, self.extra_state_attributes)
 
+    async def async_added_to_hass(self) -> None:
+        """Remember what Home Assistant writes right after adding the entity."""
+        await super().async_added_to_hass()
+        self._written = self._shown()
+
     @callback
     def _handle_coordinator_update(self) -> None:
         """Write the state only when what the entity shows changed."""
