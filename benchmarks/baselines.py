@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from custom_components.energy_anomaly.detector.model import Reading, Result, Status
+from custom_components.energy_anomaly.detector.model import (
+    Cause,
+    Finding,
+    Kind,
+    Reading,
+    Result,
+    Status,
+)
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -116,14 +123,8 @@ class RcfScorer:
         self.minute = minute
         self.acc += reading.power
         self.cnt += 1
-        return Result(
-            reading.timestamp,
-            self.score,
-            self.anomaly,
-            Status.ACTIVE if self.n >= self.warmup else Status.LEARNING,
-            reading.power,
-            kind="unusual_consumption" if self.anomaly else None,
-        )
+        status = Status.ACTIVE if self.n >= self.warmup else Status.LEARNING
+        return verdict(reading, self.score, self.anomaly, status)
 
 
 class HalfHourRules:
@@ -165,17 +166,7 @@ class HalfHourRules:
         self.last_t = t
         self.last_p = reading.power
         anomaly = self.wh > self.limit
-        return Result(
-            reading.timestamp,
-            self.wh / self.limit,
-            anomaly,
-            Status.ACTIVE,
-            reading.power,
-            kind="unusual_consumption" if anomaly else None,
-            reason=f"{self.wh / 1000:.2f} kWh this half-hour > {self.limit / 1000:.1f} kWh"
-            if anomaly
-            else None,
-        )
+        return verdict(reading, self.wh / self.limit, anomaly, Status.ACTIVE)
 
 
 class WeightedAverage:
@@ -231,15 +222,27 @@ class WeightedAverage:
         self.hour_key = key
         self.acc += reading.power
         self.cnt += 1
-        return Result(
+        status = Status.ACTIVE if self.expected is not None else Status.LEARNING
+        return verdict(reading, self.score, self.anomaly, status, self.expected)
+
+
+def verdict(
+    reading: Reading, score: float, anomaly: bool, status: Status, expected: float | None = None
+) -> Result:
+    """A baseline's verdict as the engine's Result: an unusual-consumption finding while on."""
+    finding = (
+        Finding(
+            Kind.UNUSUAL_CONSUMPTION,
+            Cause.HIGH_CONSUMPTION,
+            score,
             reading.timestamp,
-            self.score,
-            self.anomaly,
-            Status.ACTIVE if self.expected is not None else Status.LEARNING,
             reading.power,
-            expected=self.expected,
-            kind="unusual_consumption" if self.anomaly else None,
+            expected,
         )
+        if anomaly
+        else None
+    )
+    return Result(reading.timestamp, score, status, reading.power, expected, finding=finding)
 
 
 def describe(scorer: Any) -> str:

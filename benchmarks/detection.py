@@ -19,7 +19,13 @@ from typing import Any
 
 import numpy as np
 
+from custom_components.energy_anomaly.detector.baseload import BaseloadCheck
+from custom_components.energy_anomaly.detector.config import DetectorConfig, PatternConfig
+from custom_components.energy_anomaly.detector.engine import Detector
+from custom_components.energy_anomaly.detector.faults import FaultCheck
 from custom_components.energy_anomaly.detector.model import Reading, Result, Status
+from custom_components.energy_anomaly.detector.parx import PatternCheck
+from custom_components.energy_anomaly.detector.power_quality import PowerQualityCheck
 
 from .baselines import HalfHourRules, RcfScorer, WeightedAverage, describe
 from .evaluation import HomeEvaluation, Summary, evaluate, summarise
@@ -34,63 +40,40 @@ SCORERS: dict[str, Factory] = {
 }
 NOTES: list[str] = []
 
-try:
-    from custom_components.energy_anomaly.detector.parx import HourlyParx, Parx
-
-    # p=3, 24-h window; threshold 0.01 (0.001 finds almost nothing here, see the README)
-    SCORERS["parx"] = lambda s: Parx(HourlyParx(threshold=0.01))
-except ImportError as err:  # pragma: no cover - while parx.py is being written
-    NOTES.append(f"parx skipped: {err}")
-
-try:
-    from custom_components.energy_anomaly.detector.config import DetectorConfig
-    from custom_components.energy_anomaly.detector.engine import Detector
-
-    SCORERS["energy_anomaly"] = lambda s: Detector(DetectorConfig(fuse_amps=s.fuse))
-except Exception as err:  # noqa: BLE001 - any failure to build the engine skips it with a note
-    NOTES.append(f"energy_anomaly (detector.engine.Detector) skipped: {type(err).__name__}: {err}")
+# PARX alone: p=3, 24-h window; threshold 0.01 (0.001 finds almost nothing here, see the README)
+PARX_THRESHOLD = 0.01
 
 
 class RuleScorer:
-    """The detector's rule-based checks as a scorer: in alarm while any check has a Finding."""
+    """Some of the detector's checks as a scorer: in alarm while any of them has a Finding.
 
-    def __init__(self, checks: list[Any]) -> None:
-        self.checks = checks
+    Without checks, PARX alone (the new-pattern check at `pattern_threshold`).
+    """
+
+    def __init__(
+        self, stream: Stream, *checks: type[Any], pattern_threshold: float | None = None
+    ) -> None:
+        config = DetectorConfig(fuse_amps=stream.fuse)
+        if pattern_threshold is not None:
+            config = DetectorConfig(pattern=PatternConfig(threshold=pattern_threshold))
+            checks = (PatternCheck,)
+        self.checks = [check(config) for check in checks]
 
     def update(self, reading: Reading) -> Result:
         found = None
         for check in self.checks:  # every check sees every reading
             finding = check.update(reading)
             found = found or finding
-        return Result(
-            timestamp=reading.timestamp,
-            score=found.score if found else 0.0,
-            anomaly=found is not None,
-            status=Status.ACTIVE,
-            observed=reading.power,
-            expected=found.expected if found else None,
-            kind=found.kind if found else None,
-            reason=found.reason if found else None,
-        )
+        score = max(check.score for check in self.checks)
+        return Result(reading.timestamp, score, Status.ACTIVE, reading.power, finding=found)
 
 
-try:
-    from custom_components.energy_anomaly.detector.baseload import BaseloadCheck
-    from custom_components.energy_anomaly.detector.faults import FaultCheck
-    from custom_components.energy_anomaly.detector.power_quality import (
-        PowerQualityCheck,
-        PowerQualityConfig,
-    )
-
-    def _power_quality(s: Stream) -> PowerQualityCheck:
-        return PowerQualityCheck(PowerQualityConfig(fuse_a=s.fuse))
-
-    SCORERS["rules_faults"] = lambda s: RuleScorer([FaultCheck()])
-    SCORERS["rules_power_quality"] = lambda s: RuleScorer([_power_quality(s)])
-    SCORERS["rules_baseload"] = lambda s: RuleScorer([BaseloadCheck()])
-    SCORERS["rules"] = lambda s: RuleScorer([FaultCheck(), _power_quality(s), BaseloadCheck()])
-except ImportError as err:  # pragma: no cover - while the checks are being written
-    NOTES.append(f"rules skipped: {err}")
+SCORERS["parx"] = lambda s: RuleScorer(s, pattern_threshold=PARX_THRESHOLD)
+SCORERS["energy_anomaly"] = lambda s: Detector(DetectorConfig(fuse_amps=s.fuse))
+SCORERS["rules_faults"] = lambda s: RuleScorer(s, FaultCheck)
+SCORERS["rules_power_quality"] = lambda s: RuleScorer(s, PowerQualityCheck)
+SCORERS["rules_baseload"] = lambda s: RuleScorer(s, BaseloadCheck)
+SCORERS["rules"] = lambda s: RuleScorer(s, FaultCheck, PowerQualityCheck, BaseloadCheck)
 
 SHORT = {
     "unusual_consumption": "unusual",

@@ -21,10 +21,15 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.energy_anomaly.const import DOMAIN
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.model import Reading, Result
+from custom_components.energy_anomaly.diagnostics import hashed_id
 
 from .conftest import HOME_A, HOME_B
 from .tibber_server import HttpFault, LocalTibberServer
@@ -338,3 +343,23 @@ async def test_a_reading_that_moves_only_the_power_writes_only_the_power_sensor(
     await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "310.0")
 
     assert written == ["sensor.cabin_power"]
+
+
+async def test_implausible_readings_are_dropped_counted_and_warned_about_once(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    future = (dt_util.now() + timedelta(hours=1)).isoformat()
+    await tibber_server.push(HOME_A, power=5e6)
+    await tibber_server.push(HOME_A, power=400.0, timestamp=future)
+    await tibber_server.push(HOME_A, power=410.0)
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "410.0")
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, tibber_entry)
+    assert diagnostics["homes"][hashed_id(HOME_A)]["rejected_readings"] == 2
+    assert caplog.text.count("Rejected a reading for Cabin") == 1
+    assert "Rejected a reading for Cabin: its power 5e+06 is outside" in caplog.text

@@ -53,7 +53,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
     source: ReadingSource
     if entry.data[CONF_SOURCE] == SOURCE_DEMO:
         source = DemoSource(hass, await hass.async_add_executor_job(load_demo_trace))
-        homes = [HomeInfo(DEMO_HOME_ID, "Demo home", "Recorded household")]
+        homes = [HomeInfo(DEMO_HOME_ID, "Demo home", "Recorded household", live_clock=False)]
     else:
         source, homes = await _async_tibber_source(hass, entry)
 

@@ -48,16 +48,12 @@ class EnergyAnomalyBinarySensor(EnergyAnomalyEntity, BinarySensorEntity):
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
-        """Kind, reason, observed and expected power, and since when; all None while off.
+        """Kind, reason, observed and expected value (in `unit`), since when; all None while off.
 
         While off they stay None, so a normal reading changes nothing and writes no new state
         (the recorder would otherwise store this sensor every 2 seconds).
         """
-        data = self.data
-        result = data.result
-        if not result.anomaly:
-            return dict.fromkeys(("kind", "reason", "observed", "expected", "since"))
-        return {
-            **anomaly_details(result),
-            "since": data.anomaly_since.isoformat() if data.anomaly_since else None,
-        }
+        finding = self.data.result.finding
+        if finding is None:
+            return dict.fromkeys(("kind", "reason", "observed", "expected", "unit", "since"))
+        return anomaly_details(finding)

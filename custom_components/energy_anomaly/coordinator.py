@@ -1,7 +1,6 @@
 """One coordinator per home: the home's current data, as its entities show it."""
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -13,11 +12,16 @@ from .detector.model import Reading, Result, Status
 
 @dataclass(frozen=True, slots=True)
 class HomeInfo:
-    """A watched home: its id at the source and the name its device gets."""
+    """A watched home: its id at the source and the name its device gets.
+
+    `live_clock` is False for a replay on its own, faster clock (the demo home), whose
+    timestamps may run ahead of now.
+    """
 
     home_id: str
     name: str
     model: str
+    live_clock: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,16 +29,28 @@ class HomeData:
     """Everything a home's entities show, computed by its runner after a batch of readings.
 
     Immutable, so entities read it on the event loop while the detector keeps learning in the
-    executor. `learning_progress` is in percent (one decimal); `reported` holds the optional
-    quantities the meter has reported so far (see `reported_quantities`).
+    executor. `reported` holds the optional quantities the meter has reported so far (see
+    `runner.reported_quantities`).
     """
 
     reading: Reading
     result: Result
-    anomaly_since: datetime | None
-    status: Status
-    learning_progress: float
     reported: frozenset[str]
+
+    @property
+    def status(self) -> Status:
+        """Learning or active, as of the latest reading."""
+        return self.result.status
+
+    @property
+    def learning_progress(self) -> float:
+        """How much of the learning period is done, in percent (one decimal)."""
+        return percent(self.result.learning_progress)
+
+
+def percent(fraction: float) -> float:
+    """A 0..1 share in percent with one decimal, as the learning progress is shown."""
+    return round(fraction * 100, 1)
 
 
 class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):

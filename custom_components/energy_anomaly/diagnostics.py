@@ -5,6 +5,7 @@ home has no nickname. Homes are keyed by a short hash of their id, stable across
 two downloads of one home can be compared without naming it.
 """
 
+from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
 from datetime import datetime
 from enum import Enum
@@ -30,7 +31,7 @@ def as_json(value: Any) -> Any:
     """`value` as JSON values: dataclasses as dicts, tuples as lists, datetimes in ISO 8601."""
     if is_dataclass(value) and not isinstance(value, type):
         return {field.name: as_json(getattr(value, field.name)) for field in fields(value)}
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {str(key): as_json(item) for key, item in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [as_json(item) for item in value]

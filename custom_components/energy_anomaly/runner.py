@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -17,12 +18,14 @@ from .const import (
     ISSUE_STATE_RESET,
     LOGGER,
     OPTIONAL_QUANTITIES,
+    REJECTED_READING_WARNING_INTERVAL,
     STATE_SAVE_INTERVAL,
 )
-from .coordinator import EnergyAnomalyCoordinator, HomeData, HomeInfo
+from .coordinator import EnergyAnomalyCoordinator, HomeData, HomeInfo, percent
 from .detector.config import DetectorConfig
 from .detector.engine import Detector
-from .detector.model import Reading, Result, Status
+from .detector.model import Reading, Result
+from .detector.validation import reading_problem
 from .events import async_anomaly_started
 from .storage import HomeStateStore, StoredHomeData
 from .temperature import outdoor_temperature
@@ -93,8 +96,6 @@ class _Batch:
 
     reading: Reading
     results: list[Result]
-    status: Status
-    learning_progress: float
     reported: frozenset[str]
 
 
@@ -123,7 +124,9 @@ class HomeRunner:
         self._store = store
         self._detector, self._reported = restored
         self._status = self._detector.status
-        self._learning_progress = _percent(self._detector.learning_progress)
+        self._learning_progress = self._detector.learning_progress
+        self._rejected = 0
+        self._last_rejection_warning: datetime | None = None
         self._pending: list[Reading] = []
         self._worker: asyncio.Task[None] | None = None
         self._detector_lock = asyncio.Lock()
@@ -142,16 +145,40 @@ class HomeRunner:
     def async_add_readings(self, readings: Sequence[Reading]) -> None:
         """Queue readings in time order (a live message, or a demo catch-up batch).
 
-        Readings get the outdoor temperature the user chose, as it is now.
+        Readings get the outdoor temperature the user chose, as it is now. Implausible ones
+        (NaN, absurd values, a clock in the future) are counted and dropped here, so they never
+        teach the detector nonsense.
         """
         if entity_id := self._entry.options.get(CONF_TEMPERATURE_ENTITY):
             temperature = outdoor_temperature(self.hass, entity_id)
             readings = [replace(reading, temperature=temperature) for reading in readings]
-        self._pending.extend(readings)
+        self._pending.extend(reading for reading in readings if self._accepts(reading))
         if self._worker is None or self._worker.done():
             self._worker = self._entry.async_create_background_task(
                 self.hass, self._async_process_pending(), f"{DOMAIN} detector {self.home.name}"
             )
+
+    def _accepts(self, reading: Reading) -> bool:
+        """Whether the reading is plausible; if not, count it and warn (at most every 10 min).
+
+        A replayed home (the demo) runs on its own faster clock: its timestamps are not
+        compared with now.
+        """
+        now = dt_util.utcnow()
+        problem = reading_problem(reading, now if self.home.live_clock else None)
+        if problem is None:
+            return True
+        self._rejected += 1
+        last = self._last_rejection_warning
+        if last is None or now - last >= REJECTED_READING_WARNING_INTERVAL:
+            self._last_rejection_warning = now
+            LOGGER.warning(
+                "Rejected a reading for %s: %s (%d rejected so far)",
+                self.home.name,
+                problem,
+                self._rejected,
+            )
+        return False
 
     async def _async_process_pending(self) -> None:
         """Run the detector on everything queued, batch by batch, and publish each batch's end."""
@@ -182,14 +209,10 @@ class HomeRunner:
         if not taken:
             return None
         self._reported = self._reported.union(*(reported_quantities(r) for r, _ in taken))
-        self._status = self._detector.status
-        self._learning_progress = _percent(self._detector.learning_progress)
+        reading, last = taken[-1]
+        self._status, self._learning_progress = last.status, last.learning_progress
         return _Batch(
-            reading=taken[-1][0],
-            results=[result for _, result in taken],
-            status=self._status,
-            learning_progress=self._learning_progress,
-            reported=self._reported,
+            reading=reading, results=[result for _, result in taken], reported=self._reported
         )
 
     async def _async_snapshot_if_due(self) -> StoredHomeData | None:
@@ -216,24 +239,13 @@ class HomeRunner:
     def _async_publish(self, done: _Batch) -> None:
         """Hand the batch's end to the entities; announce each anomaly that started in it."""
         previous = self.coordinator.data
-        since = previous.anomaly_since if previous is not None else None
         in_anomaly = previous is not None and previous.result.anomaly
         for result in done.results:
-            if result.anomaly and not in_anomaly:
-                since = result.timestamp
-                async_anomaly_started(self.hass, self.home, result)
-            elif not result.anomaly:
-                since = None
+            if result.finding is not None and not in_anomaly:
+                async_anomaly_started(self.hass, self.home, result, result.finding)
             in_anomaly = result.anomaly
         self.coordinator.async_set_updated_data(
-            HomeData(
-                reading=done.reading,
-                result=done.results[-1],
-                anomaly_since=since,
-                status=done.status,
-                learning_progress=done.learning_progress,
-                reported=done.reported,
-            )
+            HomeData(reading=done.reading, result=done.results[-1], reported=done.reported)
         )
 
     def diagnostics(self) -> dict[str, Any]:
@@ -241,14 +253,10 @@ class HomeRunner:
         data = self.coordinator.data
         return {
             "status": self._status.value,
-            "learning_progress": self._learning_progress,
+            "learning_progress": percent(self._learning_progress),
             "reported": sorted(self._reported),
             "queued_readings": len(self._pending),
+            "rejected_readings": self._rejected,
             "last_reading": None if data is None else data.reading,
             "last_result": None if data is None else data.result,
         }
-
-
-def _percent(fraction: float) -> float:
-    """A 0..1 fraction in percent, one decimal, as the learning progress attribute shows it."""
-    return round(fraction * 100, 1)

@@ -6,6 +6,7 @@ import json
 
 from custom_components.energy_anomaly.detector.baseload import BaseloadCheck
 from custom_components.energy_anomaly.detector.model import Finding, Reading
+from custom_components.energy_anomaly.detector.render import render
 
 TZ = timezone(timedelta(hours=1))
 START = datetime(2024, 1, 8, tzinfo=TZ)  # a Monday, midnight
@@ -63,7 +64,7 @@ def test_an_80_w_step_alarms_within_two_nights_and_is_accepted_later() -> None:
     assert alarms[0] - step <= 2 * DAY
     finding = next(f for _, f in found if f is not None)
     assert finding.kind == "baseload"
-    assert finding.reason.startswith("Baseload has been about 140 W for 2 nights, up 80 W")
+    assert render(finding).startswith("Baseload has been about 140 W for 2 nights, up 80 W")
     assert finding.expected == 60.0
     assert alarms[-1] < at(18, 5)  # accepted as the new normal after four nights
     assert not any(f for m, f in found if m >= at(18, 5))
@@ -104,7 +105,7 @@ def test_a_step_is_found_in_a_heated_home_when_the_temperature_is_known() -> Non
     assert alarms
     assert alarms[0] == at(16, 5)
     finding = next(f for _, f in found if f is not None)
-    assert "°C" in finding.reason
+    assert "°C" in render(finding)
 
 
 def test_state_round_trips_through_json() -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.model import Reading, Result, Status
+from custom_components.energy_anomaly.detector.render import render
 
 from .household import START
 
@@ -99,9 +100,9 @@ def test_the_heater_is_flagged_ten_minutes_after_it_is_switched_on(replay: Repla
     offset, result = first
     assert offset == FLAGGED_S
     assert offset - HEATER_ON_S <= 15 * 60
-    assert result.kind == "unusual_consumption"
-    assert result.reason is not None
-    assert "kW drawn since" in result.reason
+    assert result.finding is not None
+    assert result.finding.kind == "unusual_consumption"
+    assert "kW drawn since" in render(result.finding)
     assert result.expected is not None
     assert result.observed > result.expected
 

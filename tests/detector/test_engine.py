@@ -10,6 +10,7 @@ import pytest
 from custom_components.energy_anomaly.detector.config import DetectorConfig
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.model import Reading, Result, Status
+from custom_components.energy_anomaly.detector.render import render
 
 from .household import DAY, START, at, first_alarm, minute_of, normal_days, readings, run, with_load
 
@@ -50,10 +51,11 @@ def test_a_heater_left_on_at_night_is_flagged_within_15_minutes_and_ends() -> No
     alarm = first_alarm(results)
 
     assert alarm is not None
-    assert alarm.kind == "unusual_consumption"
+    assert alarm.finding is not None
+    assert alarm.finding.kind == "unusual_consumption"
     assert at(LEARNED, 3) <= minute_of(alarm) <= at(LEARNED, 3, 15)
-    assert alarm.reason is not None
-    assert "drawn since 0" in alarm.reason
+    assert f"{alarm.finding.since:%H:%M}" == "03:00"  # when the heater went on, not earlier
+    assert "drawn since 03:00" in render(alarm.finding)
     assert alarm.score >= 1.0
     after = [r.anomaly for r in results if minute_of(r) >= at(LEARNED, 7)]
     assert not any(after)
@@ -88,7 +90,7 @@ def test_zeros_and_negatives_alarm_even_while_learning(value: float, kind: str) 
     alarm = first_alarm(run(Detector(), _faulty(value, 30)))
 
     assert alarm is not None
-    assert alarm.kind == kind
+    assert alarm.finding.kind == kind
     assert at(2, 10) <= minute_of(alarm) <= at(2, 10, 5)
 
 
@@ -101,7 +103,7 @@ def test_a_stale_value_alarms() -> None:
     alarm = first_alarm(run(Detector(), frozen))
 
     assert alarm is not None
-    assert alarm.kind == "meter_fault"
+    assert alarm.finding.kind == "meter_fault"
 
 
 def test_a_cold_snap_explained_by_temperature_does_not_alarm() -> None:
@@ -140,8 +142,8 @@ def test_the_verdict_takes_kind_and_reason_from_the_most_important_check() -> No
     for s in range(210, 400, 10):
         zero = detector.update(Reading(moment + timedelta(seconds=s), 0.0))
 
-    assert over.kind == "power_quality"
-    assert zero.kind == "meter_fault"
+    assert over.finding.kind == "power_quality"
+    assert zero.finding.kind == "meter_fault"
     assert zero.anomaly
 
 

@@ -5,11 +5,11 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from custom_components.energy_anomaly.detector.model import Reading, Status
+from custom_components.energy_anomaly.detector.model import Reading
 from custom_components.energy_anomaly.detector.parx import (
     HourlyParx,
     HourVerdict,
-    Parx,
+    PatternCheck,
     degree_terms,
     ksc_distance,
 )
@@ -78,22 +78,19 @@ def test_learning_until_enough_history() -> None:
     assert all(v.expected is None and not v.anomaly for v in verdicts)
 
 
-def test_streaming_scorer_builds_hourly_means_in_local_time() -> None:
+def test_the_check_builds_hourly_means_on_the_readings_wall_clock() -> None:
     rng = np.random.default_rng(4)
     tz = timezone(timedelta(hours=1))  # hours are local: 00:00+01:00 starts day 0
     start = datetime(2024, 1, 1, tzinfo=tz)
-    scorer = Parx()
+    check = PatternCheck()
     days = [profile(rng) for _ in range(16)]
-    results = []
+    findings = []
     for d, day in enumerate(days):
         for h in range(24):
             for m in range(0, 60, 10):
                 ts = start + timedelta(days=d, hours=h, minutes=m)
-                results.append(scorer.update(Reading(timestamp=ts, power=float(day[h]))))
-    assert results[0].status is Status.LEARNING
-    assert results[-1].status is Status.ACTIVE
-    assert results[-1].expected is not None
-    verdict = scorer.verdict
-    assert verdict is not None
-    assert verdict.observed == pytest.approx(days[-1][22], abs=0.05)  # last hour, kept to 0.1 W
-    assert sum(r.anomaly for r in results) < 0.02 * len(results)
+                findings.append(check.update(Reading(timestamp=ts, power=float(day[h]))))
+    last_day = start.date().toordinal() - datetime(1970, 1, 1).date().toordinal() + 15
+    assert check.model.power[last_day][22] == pytest.approx(days[-1][22], abs=0.05)  # kept to 0.1 W
+    assert check.expected_power(ts, None) is not None
+    assert sum(f is not None for f in findings) < 0.02 * len(findings)

@@ -4,11 +4,10 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 import json
 
+from custom_components.energy_anomaly.detector.config import DetectorConfig
 from custom_components.energy_anomaly.detector.model import Finding, Reading
-from custom_components.energy_anomaly.detector.power_quality import (
-    PowerQualityCheck,
-    PowerQualityConfig,
-)
+from custom_components.energy_anomaly.detector.power_quality import PowerQualityCheck
+from custom_components.energy_anomaly.detector.render import render
 
 TZ = timezone(timedelta(hours=1))
 START = datetime(2024, 1, 8, tzinfo=TZ)
@@ -52,8 +51,8 @@ def test_five_minutes_at_198_volts_alarm() -> None:
     finding = found[-1]
     assert finding is not None
     assert finding.kind == "power_quality"
-    assert finding.reason.startswith("Voltage on L2 has been 198 V for 5 minutes")
-    assert "207-253 V" in finding.reason
+    assert render(finding).startswith("Voltage on L2 has been 198 V for 5 minutes")
+    assert "207-253 V" in render(finding)
     assert finding.score > 1.0
     after = feed(check, readings(900, 120))
     assert after[-1] is None
@@ -72,23 +71,23 @@ def test_noise_around_the_limit_keeps_one_overvoltage_episode() -> None:
 
 
 def test_phases_the_meter_does_not_report_are_skipped() -> None:
-    check = PowerQualityCheck(PowerQualityConfig(fuse_a=25.0))
+    check = PowerQualityCheck(DetectorConfig(fuse_amps=25.0))
     assert not any(
         feed(check, readings(0, 600, voltage=(230.0, None, None), current=(5.0, None, None)))
     )
 
 
 def test_a_current_above_the_fuse_for_two_minutes_alarms() -> None:
-    check = PowerQualityCheck(PowerQualityConfig(fuse_a=25.0))
+    check = PowerQualityCheck(DetectorConfig(fuse_amps=25.0))
     found = feed(check, readings(0, 120, current=(28.0, 5.0, 5.0)))
     finding = found[-1]
     assert finding is not None
-    assert finding.reason == "Current on L1 is 28 A, above the 25 A fuse, for 2 minutes"
+    assert render(finding) == "Current on L1 is 28 A, above the 25 A fuse, for 2 minutes"
     assert finding.expected == 25.0
 
 
 def test_an_inrush_above_the_fuse_stays_quiet() -> None:
-    check = PowerQualityCheck(PowerQualityConfig(fuse_a=25.0))
+    check = PowerQualityCheck(DetectorConfig(fuse_amps=25.0))
     series = [*readings(0, 300), *readings(300, 20, current=(3.0, 40.0, 3.0)), *readings(320, 300)]
     assert not any(feed(check, series))
 
@@ -99,7 +98,7 @@ def test_without_a_fuse_the_current_is_not_checked() -> None:
 
 
 def test_state_round_trips_through_json() -> None:
-    config = PowerQualityConfig(fuse_a=25.0)
+    config = DetectorConfig(fuse_amps=25.0)
     check = PowerQualityCheck(config)
     feed(check, readings(0, 60, voltage=(250.0, 260.0, 230.0), current=(30.0, 3.0, 3.0)))
     restored = PowerQualityCheck.from_state(json.loads(json.dumps(check.to_state())), config)

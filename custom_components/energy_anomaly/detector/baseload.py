@@ -19,31 +19,17 @@ held, a confirmed step becomes the new baseline (and the alarm ends).
 """
 
 from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time
 from statistics import median
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
-from .model import Finding, Reading
+from .check import Mean, load_state
+from .config import MINUTE_S, DetectorConfig
+from .model import Cause, Finding, Kind, Reading
 
-KIND = "baseload"
 MAD_TO_STD = 1.4826  # robust spread: median absolute deviation scaled to a normal's std
-
-
-@dataclass(frozen=True, slots=True)
-class BaseloadConfig:
-    """Which hours make the night, what a night estimate needs, and what a step is."""
-
-    night_start_hour: int = 0
-    night_end_hour: int = 5
-    min_coverage: float = 0.5  # share of the night's minutes with readings for an estimate
-    history_nights: int = 14
-    min_nights: int = 7
-    min_step_w: float = 40.0
-    noise_factor: float = 4.0
-    temperature_margin: float = 1.0  # °C beyond the history's range that is still judged
-    confirm_nights: int = 2
-    accept_nights: int = 4
 
 
 @dataclass(slots=True)
@@ -52,10 +38,8 @@ class _State:
 
     minute: int | None = None  # epoch minute of the open minute
     minute_night: int | None = None  # date ordinal of its night, None outside the night
-    minute_sum: float = 0.0
-    minute_count: int = 0
-    minute_temp_sum: float = 0.0
-    minute_temp_count: int = 0
+    minute_power: Mean = field(default_factory=Mean)
+    minute_temp: Mean = field(default_factory=Mean)
     night: int | None = None
     night_min: float | None = None
     night_temp: float | None = None  # temperature at the quietest minute
@@ -63,10 +47,13 @@ class _State:
     history: list[tuple[float, float | None]] = field(default_factory=list)
     held: list[tuple[float, float | None]] = field(default_factory=list)  # a step in question
     steps: int = 0  # judged step nights among them, in a row
+    step_night: int | None = None  # date ordinal of the first step night
     value: float | None = None
     expected: float | None = None
-    reason: str | None = None
-    score: float = 0.0
+    alarm_observed: float | None = None  # the confirming night's baseload (W)
+    alarm_expected: float | None = None  # what was expected of it (W)
+    alarm_temp: float | None = None  # its temperature, when the expectation used it (°C)
+    score: float = 0.0  # > 0 while a confirmed step alarms
 
 
 class BaseloadCheck:
@@ -75,11 +62,19 @@ class BaseloadCheck:
     A Finding's score is the step over the smallest step that counts (at least 1 while on).
     """
 
-    def __init__(self, config: BaseloadConfig | None = None, state: _State | None = None) -> None:
+    key = "baseload"
+
+    def __init__(self, config: DetectorConfig | None = None, state: _State | None = None) -> None:
         """Create a tracker that has seen no night yet (or continue from `state`)."""
-        self.config = config or BaseloadConfig()
+        self.config = (config or DetectorConfig()).baseload
         self._s = state or _State()
-        self._finding = self._make_finding()
+        self._finding: Finding | None = None
+        self._finding_key: tuple[int | None, int, float] | None = None  # what it was made of
+
+    @property
+    def score(self) -> float:
+        """The confirmed step over the smallest step that counts (0 while none)."""
+        return self._s.score
 
     @property
     def value(self) -> float | None:
@@ -98,9 +93,9 @@ class BaseloadCheck:
         reading older than the open minute is ignored.
         """
         s = self._s
-        minute = int(reading.timestamp.timestamp() // 60)
+        minute = int(reading.timestamp.timestamp() // MINUTE_S)
         if s.minute is not None and minute < s.minute:
-            return self._finding
+            return self._current(reading.timestamp)
         if minute != s.minute:
             self._close_minute()
             c = self.config
@@ -109,38 +104,60 @@ class BaseloadCheck:
             if s.night is not None and night != s.night:
                 self._close_night()
             s.minute, s.minute_night = minute, night
-            s.minute_sum = s.minute_temp_sum = 0.0
-            s.minute_count = s.minute_temp_count = 0
+            s.minute_power, s.minute_temp = Mean(), Mean()
         if reading.power > 0:
-            s.minute_sum += reading.power
-            s.minute_count += 1
+            s.minute_power.add(reading.power)
         if reading.temperature is not None:
-            s.minute_temp_sum += reading.temperature
-            s.minute_temp_count += 1
+            s.minute_temp.add(reading.temperature)
+        return self._current(reading.timestamp)
+
+    def _current(self, moment: datetime) -> Finding | None:
+        """The alarm while a confirmed step is not yet accepted (made once per judged night)."""
+        s = self._s
+        if not s.score or s.alarm_observed is None or s.step_night is None:
+            return None
+        key = (s.step_night, s.steps, s.score)
+        if self._finding is None or self._finding_key != key:
+            first = date.fromordinal(s.step_night)
+            since = datetime.combine(first, time(self.config.night_start_hour), moment.tzinfo)
+            facts = {"nights": float(s.steps)}
+            if s.alarm_temp is not None:
+                facts["temperature_c"] = s.alarm_temp
+            self._finding = Finding(
+                Kind.BASELOAD,
+                Cause.BASELOAD_STEP,
+                s.score,
+                since,
+                s.alarm_observed,
+                s.alarm_expected,
+                "W",
+                facts,
+            )
+            self._finding_key = key
         return self._finding
 
     def _close_minute(self) -> None:
         """Fold the open minute's mean power into its night, if it belongs to one."""
         s = self._s
-        if s.minute_night is None or s.minute_count == 0:
+        mean = s.minute_power.mean
+        if s.minute_night is None or mean is None:
             return
         if s.night != s.minute_night:
             s.night, s.night_min, s.night_temp, s.night_minutes = s.minute_night, None, None, 0
-        mean = s.minute_sum / s.minute_count
         s.night_minutes += 1
         if s.night_min is None or mean < s.night_min:
             s.night_min = mean
-            s.night_temp = s.minute_temp_sum / s.minute_temp_count if s.minute_temp_count else None
+            s.night_temp = s.minute_temp.mean
 
     def _close_night(self) -> None:
         """Judge the finished night if enough of it was seen, then start afresh."""
         s, c = self._s, self.config
         night_minutes = (c.night_end_hour - c.night_start_hour) * 60
         if s.night_min is not None and s.night_minutes >= c.min_coverage * night_minutes:
-            self._judge(s.night_min, s.night_temp)
+            self._judge(s.night_min, s.night_temp, s.night or 0)
         s.night, s.night_min, s.night_temp, s.night_minutes = None, None, None, 0
 
-    def _judge(self, watts: float, temp: float | None) -> None:
+    def _judge(self, watts: float, temp: float | None, night_day: int) -> None:
         """Compare a night's baseload with the expectation; hold, confirm, accept or learn it.
 
         A night that cannot be judged is learned, or held with the step nights while a step is
@@ -166,21 +183,19 @@ class BaseloadCheck:
                 for held in s.held:
                     self._learn(held)
             s.held.clear()
-            s.steps, s.reason, s.score = 0, None, 0.0
+            s.steps, s.step_night, s.score = 0, None, 0.0
             self._learn(night)
         else:
             s.held.append(night)
             s.steps += 1
+            if s.step_night is None:
+                s.step_night = night_day
             if len(s.held) >= c.accept_nights:
                 self._settle()
             elif s.steps >= c.confirm_nights:
-                at = f" at {temp:.0f} °C" if with_temp and temp is not None else ""
-                s.reason = (
-                    f"Baseload has been about {watts:.0f} W for {s.steps} nights, "
-                    f"up {watts - expected:.0f} W from the usual {expected:.0f} W{at}"
-                )
+                s.alarm_observed, s.alarm_expected = watts, expected
+                s.alarm_temp = temp if with_temp else None
                 s.score = (watts - expected) / limit
-        self._finding = self._make_finding()
 
     def _settle(self) -> None:
         """Held long enough: a confirmed step is the new baseline, an unconfirmed one is learned.
@@ -195,8 +210,7 @@ class BaseloadCheck:
             for held in s.held:
                 self._learn(held)
         s.held = []
-        s.steps, s.reason, s.score = 0, None, 0.0
-        self._finding = None
+        s.steps, s.step_night, s.score = 0, None, 0.0
 
     def _learn(self, night: tuple[float, float | None]) -> None:
         s = self._s
@@ -224,7 +238,7 @@ class BaseloadCheck:
         if not low - c.temperature_margin <= temp <= high + c.temperature_margin:
             return None
         span = high - low
-        degree = 2 if span >= 4.0 else 1 if span >= 2.0 else 0
+        degree = 2 if span >= c.quadratic_span_c else 1 if span >= c.linear_span_c else 0
         if degree == 0:
             return expected, limit, False
         x = np.array(temps)
@@ -234,26 +248,14 @@ class BaseloadCheck:
         limit = max(c.min_step_w, c.noise_factor * _spread(residuals))
         return float(np.polyval(coefficients, temp)), limit, True
 
-    def _make_finding(self) -> Finding | None:
-        s = self._s
-        if s.reason is None:
-            return None
-        return Finding(KIND, s.reason, s.score, expected=s.expected)
-
     def to_state(self) -> dict[str, Any]:
         """Open minute and night, learned nights and the alarm, as JSON-ready plain data."""
         return asdict(self._s)
 
     @classmethod
-    def from_state(
-        cls, state: dict[str, Any], config: BaseloadConfig | None = None
-    ) -> BaseloadCheck:
-        """Restore a tracker saved by `to_state` (JSON turns the night pairs into lists)."""
-        nights = {
-            key: [(float(w), None if t is None else float(t)) for w, t in state[key]]
-            for key in ("history", "held")
-        }
-        return cls(config, _State(**{**state, **nights}))
+    def from_state(cls, state: object, config: DetectorConfig | None = None) -> Self:
+        """Restore a tracker saved by `to_state` (StateError when the data is not valid)."""
+        return cls(config, load_state(_State, state))
 
 
 def _spread(residuals: list[float]) -> float:

@@ -1,27 +1,276 @@
-"""The detector's settings: the user's options, and tuning defaults that are never stored.
+"""The detector's settings: the user's options, and the tuning of every check.
 
-Only `fuse_amps` is a user option (the HA options flow offers it). The tuning fields exist for
-the benchmark and tests; a stored detector keeps only what it learned and the user's options,
-so a restored detector always runs with the current defaults after an upgrade.
+Only `DetectorConfig.fuse_amps` is a user option (the Home Assistant options flow offers it). The
+tuning exists for the benchmark and tests; a stored detector keeps only what it learned and the
+user's options, so a restored detector always runs with the current defaults after an upgrade.
+Every number below says its unit and why it has the value it has.
 """
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from .consumption import ConsumptionConfig
+DAY_S = 86_400.0
+HOUR_S = 3_600.0
+MINUTE_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class FaultConfig:
+    """Thresholds of the meter-fault rules.
+
+    Parameters
+    ----------
+    min_duration_s
+        How long zeros or negatives must persist (s), so one odd reading at a transition (import
+        and export both rounding to 0) stays quiet.
+    learn_s
+        How long the zero and frozen-value rules only learn (s): the home's minimum draw, whether it
+        reads 0 on its own, its longest run of identical values.
+    min_draw_w
+        A home whose smallest positive draw is below this (W) may really draw nothing.
+    stale_min_s, stale_factor
+        A value is frozen after max(`stale_min_s`, `stale_factor` x the longest run of identical
+        values seen before).
+    gap_min_s, gap_factor
+        A silence is a gap when longer than max(`gap_min_s`, `gap_factor` x the usual spacing).
+    gap_hold_s
+        How long a gap stays reported after the reading that ends it (s), so the alarm is visible.
+    spacing_weight
+        Weight of one new spacing in the usual spacing's moving average (slow: 1 % per reading).
+    negative_tolerance_w
+        Negative values down to this (W) are a meter's rounding noise.
+
+    """
+
+    min_duration_s: float = 60.0
+    learn_s: float = DAY_S
+    min_draw_w: float = 10.0
+    stale_min_s: float = 600.0
+    stale_factor: float = 5.0
+    gap_min_s: float = 600.0
+    gap_factor: float = 5.0
+    gap_hold_s: float = 300.0
+    spacing_weight: float = 0.01
+    negative_tolerance_w: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class PowerQualityConfig:
+    """Limits of the power-quality rules and how long a violation must last.
+
+    Parameters
+    ----------
+    nominal_v, tolerance
+        Voltage must stay within `nominal_v` +/- `tolerance` (230 V +/- 10 %: 207-253 V, EN 50160).
+    voltage_min_s
+        A voltage violation shorter than this (s) is a neighbour's motor starting: normal life.
+    fuse_a
+        The main fuse per phase (A) as the user set it; None turns the current check off (a fuse
+        size cannot be learned from currents that normally stay below it).
+    current_min_s
+        A current above the fuse for less than this (s) is an inrush, not an overload.
+    recover_s
+        An episode ends only after this long (s) back inside the limits, so noise around a limit
+        does not split one long violation into many.
+
+    """
+
+    nominal_v: float = 230.0
+    tolerance: float = 0.10
+    voltage_min_s: float = 120.0
+    fuse_a: float | None = None
+    current_min_s: float = 60.0
+    recover_s: float = 30.0
+
+    @property
+    def low_v(self) -> float:
+        """Lowest normal voltage (V)."""
+        return self.nominal_v * (1 - self.tolerance)
+
+    @property
+    def high_v(self) -> float:
+        """Highest normal voltage (V)."""
+        return self.nominal_v * (1 + self.tolerance)
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """One running mean of the consumption check and what counts as unusual for it.
+
+    Parameters
+    ----------
+    minutes
+        Length of the running mean (min).
+    margin_w, margin_share
+        The mean is unusual above its reference by more than max(`margin_w` W, `margin_share` x
+        the reference).
+
+    """
+
+    minutes: int
+    margin_w: float
+    margin_share: float
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumptionConfig:
+    """Tuning of the unusual-consumption check (see `consumption.py`).
+
+    Parameters
+    ----------
+    tiers
+        A short mean (15 min, +700 W or +40 %) finds a large load left on within minutes; a long
+        one (60 min, +200 W or +30 %) a small load that only stands out by lasting.
+    slot_minutes
+        Resolution of the daily envelopes (min).
+    reach_minutes
+        The envelope of a day at a time is the highest mean within this many minutes either side,
+        so a habit that shifts by up to an hour is still usual.
+    days
+        Past days compared (a fortnight holds every weekday twice).
+    rank
+        The reference is the `rank`-th highest envelope of those days: one odd evening in the past
+        does not hide a new one, a habit that recurs becomes usual after `rank` occurrences.
+    min_days
+        Days seen before anything is judged (the learning period).
+    persistence
+        Minutes a mean must stay above its bar before it alarms (a kettle never does).
+    heating_base_c
+        Outdoor temperature (°C) below which a home heats: heating degrees are counted from it.
+    min_degree_spread
+        The heating slope is fitted only when the kept days' heating degrees span this much (°C).
+    min_temperature_share
+        A day's mean temperature counts only when this share of its minutes had one.
+
+    """
+
+    tiers: tuple[Tier, ...] = (Tier(15, 700.0, 0.4), Tier(60, 200.0, 0.3))
+    slot_minutes: int = 10
+    reach_minutes: int = 60
+    days: int = 14
+    rank: int = 2
+    min_days: int = 14
+    persistence: int = 5
+    heating_base_c: float = 16.0
+    min_degree_spread: float = 2.0
+    min_temperature_share: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class PatternConfig:
+    """Tuning of the new-pattern check, PARX after Liu & Nielsen (see `parx.py`).
+
+    Parameters
+    ----------
+    lags
+        Days of the same hour in the auto-regression (`p` in the paper): 3 follows a weekly rhythm
+        poorly but a new habit quickly.
+    window_h
+        Hours of observed against predicted consumption compared by the KSC distance (a day).
+    threshold
+        Upper-tail probability of a distance below which the day is unusual.
+    history_days
+        Days of hourly history kept for the daily refit (8 weeks).
+    min_fit_days
+        Days an hour's model needs before it is fitted.
+    min_distances
+        Past distances needed before the distance distribution is trusted (three days of hours).
+    ridge
+        Ridge penalty of the least-squares fit (on standardised features): keeps short histories
+        from over-fitting.
+    min_rise
+        A distance must exceed the previous one by this share to alarm: one deviation alarms while
+        it grows, not for the whole day after.
+    min_spread
+        Floor (in log distance) of the distances' standard deviation, so a very regular home does
+        not alarm on tiny deviations.
+    min_distance
+        Floor of a distance before its logarithm is taken (a perfect match would be -inf).
+    min_probability
+        Floor of a tail probability before its logarithm is taken (scores stay finite).
+    temperature_share
+        PARX uses temperature terms when this share of the kept hours had a temperature.
+    profile_days
+        Days averaged for the expected power before PARX has a model.
+
+    """
+
+    lags: int = 3
+    window_h: int = 24
+    threshold: float = 1e-3
+    history_days: int = 56
+    min_fit_days: int = 7
+    min_distances: int = 72
+    ridge: float = 1.0
+    min_rise: float = 0.02
+    min_spread: float = 0.05
+    min_distance: float = 1e-6
+    min_probability: float = 1e-12
+    temperature_share: float = 0.9
+    profile_days: int = 7
+
+
+@dataclass(frozen=True, slots=True)
+class BaseloadConfig:
+    """Tuning of the baseload check (see `baseload.py`).
+
+    Parameters
+    ----------
+    night_start_hour, night_end_hour
+        The night whose quietest minute is the baseload (local hours, 00-05).
+    min_coverage
+        Share of the night's minutes with readings needed for an estimate.
+    history_nights
+        Nights the expectation is learned from (a fortnight).
+    min_nights
+        Nights needed before a night is judged.
+    min_step_w
+        The smallest step that counts (W): a fridge that never stops adds about 50-100 W.
+    noise_factor
+        A step must also exceed this many robust standard deviations of the history.
+    temperature_margin
+        A night colder or warmer than every learned night by more than this (°C) is not judged.
+    quadratic_span_c, linear_span_c
+        With nights spanning at least these temperature ranges (°C) the expectation is a quadratic,
+        or a straight line, in the temperature; below, the median.
+    confirm_nights
+        Step nights in a row before it alarms (one odd night is normal life).
+    accept_nights
+        Held nights after which a confirmed step becomes the new baseline (and the alarm ends).
+
+    """
+
+    night_start_hour: int = 0
+    night_end_hour: int = 5
+    min_coverage: float = 0.5
+    history_nights: int = 14
+    min_nights: int = 7
+    min_step_w: float = 40.0
+    noise_factor: float = 4.0
+    temperature_margin: float = 1.0
+    quadratic_span_c: float = 4.0
+    linear_span_c: float = 2.0
+    confirm_nights: int = 2
+    accept_nights: int = 4
 
 
 @dataclass(frozen=True, slots=True)
 class DetectorConfig:
-    """fuse_amps: the main fuse per phase (A); None turns the over-current check off.
+    """The user's option and every check's tuning.
 
-    consumption: the unusual-consumption model's tuning (see `consumption.py`).
-    parx_threshold: the new-pattern model's tail probability below which an hour is unusual.
+    `fuse_amps` is the main fuse per phase (A); None turns the over-current check off.
     """
 
     fuse_amps: float | None = None
+    faults: FaultConfig = field(default_factory=FaultConfig)
     consumption: ConsumptionConfig = field(default_factory=ConsumptionConfig)
-    parx_threshold: float = 1e-3
+    pattern: PatternConfig = field(default_factory=PatternConfig)
+    baseload: BaseloadConfig = field(default_factory=BaseloadConfig)
+
+    @property
+    def power_quality(self) -> PowerQualityConfig:
+        """The power-quality limits, with the user's fuse."""
+        return PowerQualityConfig(fuse_a=self.fuse_amps)
 
     def options(self) -> dict[str, Any]:
         """The user's options, the only part of the config kept in the stored state."""

@@ -18,93 +18,107 @@ now, so a cold week is compared with what the past days would have drawn in the 
 """
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, Self
 
-KIND = "unusual_consumption"
-SLOT_MINUTES = 10
-SLOTS = 24 * 60 // SLOT_MINUTES
+from .check import Mean, StateError, load_state
+from .config import MINUTE_S, DetectorConfig
+from .model import Cause, Finding, Kind, Reading
 
-
-@dataclass(frozen=True, slots=True)
-class Tier:
-    """One running mean and what counts as unusual for it."""
-
-    minutes: int
-    margin_w: float
-    margin_share: float
+HOURS_PER_DAY = 24
 
 
-@dataclass(frozen=True, slots=True)
-class ConsumptionConfig:
-    """Tiers, how far the envelope reaches, how many past days are compared, when to alarm."""
+@dataclass(slots=True)
+class _DaySums:
+    """A day's sum of minute means (W) and of outdoor temperatures (°C) with their counts."""
 
-    tiers: tuple[Tier, ...] = (Tier(15, 700.0, 0.4), Tier(60, 200.0, 0.3))
-    reach_minutes: int = 60
-    days: int = 14
-    rank: int = 2
-    min_days: int = 14
-    persistence: int = 5
-    heating_base_c: float = 16.0
-    min_degree_spread: float = 2.0
+    power: Mean = field(default_factory=Mean)
+    temperature: Mean = field(default_factory=Mean)
 
 
-class ConsumptionModel:
+@dataclass(slots=True)
+class _Stored:
+    """The stored form of the model (validated on restore)."""
+
+    minutes: list[float]
+    minute: int | None
+    minute_power: Mean
+    minute_temp: Mean
+    day: int | None
+    today: list[list[float | None]]
+    past: list[list[list[float | None]]]
+    today_sums: _DaySums
+    past_sums: list[_DaySums]
+    temperature: float | None
+    slope: float
+    above: list[int]
+    since: float | None
+    run: Mean
+    score: float
+    reference: float | None
+
+
+class ConsumptionCheck:
     """Streaming per-minute consumption model for one home; `update` per reading, in time order."""
 
-    def __init__(self, config: ConsumptionConfig | None = None) -> None:
+    key = "consumption"
+
+    def __init__(self, config: DetectorConfig | None = None) -> None:
         """Start with nothing learned."""
-        self.config = c = config or ConsumptionConfig()
+        self.config = c = (config or DetectorConfig()).consumption
+        self._slots = HOURS_PER_DAY * 60 // c.slot_minutes
         longest = max(t.minutes for t in c.tiers)
         self._minutes: deque[float] = deque(maxlen=longest)
         self._minute: int | None = None  # epoch minute being collected
-        self._sum = 0.0
-        self._count = 0
+        self._minute_power = Mean()
+        self._minute_temp = Mean()
         self._day: int | None = None  # local date ordinal of `_today`
         self._today: list[list[float | None]] = self._empty_day()
         self._past: deque[list[list[float | None]]] = deque(maxlen=c.days)
-        # per day: [power sum, minutes, temperature sum, minutes with temperature]
-        self._today_sums = [0.0, 0, 0.0, 0]
-        self._past_sums: deque[list[float]] = deque(maxlen=c.days)
+        self._today_sums = _DaySums()
+        self._past_sums: deque[_DaySums] = deque(maxlen=c.days)
         self._temperature: float | None = None  # latest outdoor temperature (°C)
         self._slope = 0.0  # W per heating degree, refitted each day
-        self._minute_temp = 0.0
-        self._minute_temp_count = 0
         self._above = [0] * len(c.tiers)
-        self.score = 0.0
-        self.alarm = False
-        self.reason: str | None = None
-        self._since: float | None = None
-        self._run_sum = 0.0
-        self._run_count = 0
-        self.reference: float | None = None
+        self._score = 0.0
+        self._since: float | None = None  # epoch when the unusual load began
+        self._run = Mean()  # minute means since the alarm began
+        self._reference: float | None = None
+        self._finding: Finding | None = None
 
     def _empty_day(self) -> list[list[float | None]]:
-        return [[None] * SLOTS for _ in self.config.tiers]
+        return [[None] * self._slots for _ in self.config.tiers]
 
     @property
     def active(self) -> bool:
         """Whether enough days are known to judge."""
         return len(self._past) >= self.config.min_days
 
-    def update(
-        self, epoch: float, power: float, moment: datetime, temperature: float | None = None
-    ) -> None:
-        """Account for one reading (epoch seconds, W, its local time, outdoor °C if known)."""
-        minute = int(epoch // 60)
+    @property
+    def score(self) -> float:
+        """How far the running means are above their references; 1 = the bar."""
+        return self._score
+
+    def update(self, reading: Reading) -> Finding | None:
+        """Account for one reading; a Finding while an unusual load lasts.
+
+        The work happens when a minute closes; a reading older than the open minute is ignored.
+        """
+        minute = int(reading.timestamp.timestamp() // MINUTE_S)
+        if self._finding is None and self._since is not None:  # restored during an alarm
+            self._finding = self._alarm(reading.timestamp.tzinfo)
         if self._minute is not None and minute < self._minute:
-            return
+            return self._finding
         if minute != self._minute:
-            if self._minute is not None and self._count:
-                self._close_minute(moment.tzinfo)
-            self._minute, self._sum, self._count = minute, 0.0, 0
-            self._minute_temp, self._minute_temp_count = 0.0, 0
-        self._sum += power
-        self._count += 1
-        if temperature is not None:
-            self._minute_temp += temperature
-            self._minute_temp_count += 1
+            if self._minute is not None and self._minute_power.count:
+                self._close_minute(reading.timestamp.tzinfo)
+            self._minute = minute
+            self._minute_power, self._minute_temp = Mean(), Mean()
+        self._minute_power.add(reading.power)
+        if reading.temperature is not None:
+            self._minute_temp.add(reading.temperature)
+        return self._finding
 
     def _close_minute(self, zone: tzinfo | None) -> None:
         """One minute complete: update the running means, judge them, remember them.
@@ -112,26 +126,23 @@ class ConsumptionModel:
         Values are rounded as they are kept, so a restored model holds exactly what this one does.
         """
         assert self._minute is not None
-        moment = datetime.fromtimestamp(self._minute * 60, zone)
+        moment = datetime.fromtimestamp(self._minute * MINUTE_S, zone)
         day = moment.date().toordinal()
         if self._day is not None and day != self._day:
             for _ in range(min(day - self._day, self.config.days)):
                 self._past.append(self._today)
                 self._past_sums.append(self._today_sums)
                 self._today = self._empty_day()
-                self._today_sums = [0.0, 0, 0.0, 0]
+                self._today_sums = _DaySums()
             self._slope = self._fit_slope()
         self._day = day
-        mean = round(self._sum / self._count, 1)
+        mean = round(self._minute_power.total / self._minute_power.count, 1)
         self._minutes.append(mean)
-        sums = self._today_sums
-        sums[0] += mean
-        sums[1] += 1
-        if self._minute_temp_count:
-            self._temperature = round(self._minute_temp / self._minute_temp_count, 2)
-            sums[2] += self._temperature
-            sums[3] += 1
-        slot = (moment.hour * 60 + moment.minute) // SLOT_MINUTES
+        self._today_sums.power.add(mean)
+        if (temperature := self._minute_temp.mean) is not None:
+            self._temperature = round(temperature, 2)
+            self._today_sums.temperature.add(self._temperature)
+        slot = (moment.hour * 60 + moment.minute) // self.config.slot_minutes
         best = 0.0
         values = list(self._minutes)
         for i, tier in enumerate(self.config.tiers):
@@ -143,15 +154,15 @@ class ConsumptionModel:
             if len(recent) < tier.minutes or not self.active:
                 self._above[i] = 0
                 continue
-            reference = self._reference(i, slot)
+            reference = self._reference_of(i, slot)
             if reference is None:
                 self._above[i] = 0
                 continue
             ratio = (level - reference) / max(tier.margin_w, tier.margin_share * reference)
             self._above[i] = self._above[i] + 1 if ratio >= 1.0 else 0
             if ratio > best:
-                best, self.reference = ratio, reference
-        self.score = max(best, 0.0)
+                best, self._reference = ratio, reference
+        self._score = max(best, 0.0)
         self._judge(moment, mean)
 
     def _degrees(self, temperature: float | None) -> float | None:
@@ -159,15 +170,18 @@ class ConsumptionModel:
             return None
         return max(self.config.heating_base_c - temperature, 0.0)
 
-    def _day_degrees(self, sums: list[float]) -> float | None:
-        return self._degrees(sums[2] / sums[3]) if sums[3] >= 0.5 * sums[1] else None
+    def _day_degrees(self, sums: _DaySums) -> float | None:
+        share = self.config.min_temperature_share
+        if sums.temperature.count < share * sums.power.count:
+            return None
+        return self._degrees(sums.temperature.mean)
 
     def _fit_slope(self) -> float:
         """W per heating degree of the kept days' mean power (0 without enough spread)."""
         pairs = [
-            (degrees, sums[0] / sums[1])
+            (degrees, sums.power.total / sums.power.count)
             for sums in self._past_sums
-            if sums[1] and (degrees := self._day_degrees(sums)) is not None
+            if sums.power.count and (degrees := self._day_degrees(sums)) is not None
         ]
         if len(pairs) < self.config.min_days:
             return 0.0
@@ -180,95 +194,110 @@ class ConsumptionModel:
         variance = sum((x - mean_x) ** 2 for x in xs)
         return round(max(covariance / variance, 0.0), 3)
 
-    def _reference(self, tier: int, slot: int) -> float | None:
+    def _reference_of(self, tier: int, slot: int) -> float | None:
         """The `rank`-th highest envelope of the past days at `slot` (None if too few days).
 
         Each day's envelope is moved by the heating it would have needed at today's temperature.
         """
-        reach = self.config.reach_minutes // SLOT_MINUTES
+        c = self.config
+        reach = c.reach_minutes // c.slot_minutes
         now = self._degrees(self._temperature) if self._slope else None
         envelopes = []
         for day, sums in zip(self._past, self._past_sums, strict=True):
             row = day[tier]
-            near = [row[(slot + k) % SLOTS] for k in range(-reach, reach + 1)]
+            near = [row[(slot + k) % self._slots] for k in range(-reach, reach + 1)]
             known = [v for v in near if v is not None]
             if known:
                 then = self._day_degrees(sums) if now is not None else None
                 shift = 0.0 if now is None or then is None else self._slope * (now - then)
                 envelopes.append(max(known) + shift)
-        if len(envelopes) < self.config.min_days:
+        if len(envelopes) < c.min_days:
             return None
         envelopes.sort()
-        return envelopes[-self.config.rank]
+        return envelopes[-c.rank]
 
     def _judge(self, moment: datetime, mean: float) -> None:
-        on = any(n >= self.config.persistence for n in self._above)
-        if not on:
-            self.alarm, self.reason, self._since = False, None, None
-            self._run_sum, self._run_count = 0.0, 0
+        """Alarm while a running mean has stayed above its bar for `persistence` minutes."""
+        if not any(n >= self.config.persistence for n in self._above):
+            self._since, self._run, self._finding = None, Mean(), None
             return
         if self._since is None:
-            lead = max(t.minutes for t, n in zip(self.config.tiers, self._above, strict=True) if n)
-            self._since = moment.timestamp() - 60 * min(lead, 15)
-        self._run_sum += mean
-        self._run_count += 1
-        self.alarm = True
-        since = datetime.fromtimestamp(self._since, moment.tzinfo).strftime("%H:%M")
-        drawn = format_power(self._run_sum / self._run_count)
-        usual = format_power(self.reference or 0.0)
-        self.reason = f"{drawn} drawn since {since}, at most about {usual} usual at this hour"
+            self._since = self._load_start(moment)
+        self._run.add(mean)
+        self._finding = self._alarm(moment.tzinfo)
+
+    def _alarm(self, zone: tzinfo | None) -> Finding | None:
+        """The finding of the alarm in progress, on the readings' clock (None when none is)."""
+        observed = self._run.mean
+        if self._since is None or observed is None:
+            return None
+        since = datetime.fromtimestamp(self._since, zone)
+        score = max(self._score, 1.0)
+        return Finding(
+            Kind.UNUSUAL_CONSUMPTION,
+            Cause.HIGH_CONSUMPTION,
+            score,
+            since,
+            observed,
+            self._reference,
+        )
+
+    def _load_start(self, moment: datetime) -> float:
+        """When the unusual load began: the first of the latest minutes drawn above the reference.
+
+        Looks back over the kept minutes (the longest running mean); `moment` is the minute just
+        closed.
+        """
+        reference = self._reference or 0.0
+        back = 0
+        for value in reversed(self._minutes):
+            if value <= reference:
+                break
+            back += 1
+        return moment.timestamp() - MINUTE_S * max(back - 1, 0)
 
     def to_state(self) -> dict[str, Any]:
         """What was learned and the minute in progress, as JSON-ready plain data."""
         return {
             "minutes": list(self._minutes),
             "minute": self._minute,
-            "sum": self._sum,
-            "count": self._count,
+            "minute_power": asdict(self._minute_power),
+            "minute_temp": asdict(self._minute_temp),
             "day": self._day,
             "today": self._today,
             "past": list(self._past),
-            "today_sums": self._today_sums,
-            "past_sums": list(self._past_sums),
+            "today_sums": asdict(self._today_sums),
+            "past_sums": [asdict(sums) for sums in self._past_sums],
             "temperature": self._temperature,
             "slope": self._slope,
-            "minute_temp": [self._minute_temp, self._minute_temp_count],
             "above": list(self._above),
             "since": self._since,
-            "run": [self._run_sum, self._run_count],
-            "alarm": self.alarm,
-            "reason": self.reason,
-            "score": self.score,
-            "reference": self.reference,
+            "run": asdict(self._run),
+            "score": self._score,
+            "reference": self._reference,
         }
 
     @classmethod
-    def from_state(
-        cls, state: dict[str, Any], config: ConsumptionConfig | None = None
-    ) -> ConsumptionModel:
-        """Restore a model saved by `to_state` (tuning comes from `config`, not the state)."""
+    def from_state(cls, state: object, config: DetectorConfig | None = None) -> Self:
+        """Restore a model saved by `to_state` (tuning from `config`; StateError if invalid)."""
+        stored = load_state(_Stored, state)
         model = cls(config)
         tiers = len(model.config.tiers)
-        model._minutes.extend(state["minutes"])
-        model._minute, model._sum, model._count = state["minute"], state["sum"], state["count"]
-        model._day = state["day"]
-        if len(state["today"]) == tiers:
-            model._today = [list(row) for row in state["today"]]
-            model._past.extend([list(r) for r in day] for day in state["past"])
-            model._above = list(state["above"])
-            model._past_sums.extend(list(sums) for sums in state["past_sums"])
-            model._today_sums = list(state["today_sums"])
-        model._temperature, model._slope = state["temperature"], state["slope"]
-        model._minute_temp, model._minute_temp_count = state["minute_temp"]
-        model._since = state["since"]
-        model._run_sum, model._run_count = state["run"]
-        model.alarm, model.reason = state["alarm"], state["reason"]
-        model.score, model.reference = state["score"], state["reference"]
+        days = [stored.today, *stored.past]
+        if any(len(d) != tiers or any(len(r) != model._slots for r in d) for d in days):
+            raise StateError("consumption: envelopes of another shape")
+        if len(stored.above) != tiers or len(stored.past) != len(stored.past_sums):
+            raise StateError("consumption: inconsistent days")
+        model._minutes.extend(stored.minutes)
+        model._minute = stored.minute
+        model._minute_power, model._minute_temp = stored.minute_power, stored.minute_temp
+        model._day = stored.day
+        model._today = stored.today
+        model._past.extend(stored.past)
+        model._today_sums = stored.today_sums
+        model._past_sums.extend(stored.past_sums)
+        model._temperature, model._slope = stored.temperature, stored.slope
+        model._above = stored.above
+        model._since, model._run = stored.since, stored.run
+        model._score, model._reference = stored.score, stored.reference
         return model
-
-
-def format_power(watts: float) -> str:
-    """Power the way people say it: "80 W", "0.3 kW", "2.1 kW"."""
-    if abs(watts) < 100:
-        return f"{watts:.0f} W"
-    return f"{watts / 1000:.1f} kW"

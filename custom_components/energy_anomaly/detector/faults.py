@@ -14,38 +14,12 @@ and neither a zero fault nor a frozen value.
 """
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from datetime import datetime, tzinfo
+from typing import Any, Self
 
-from .model import Finding, Reading
-
-KIND = "meter_fault"
-
-
-@dataclass(frozen=True, slots=True)
-class FaultConfig:
-    """Thresholds for the fault checks (seconds and watts).
-
-    `min_duration_s`: how long zeros or negatives must persist, so one odd reading at a
-    transition (import and export both rounding to 0) stays quiet.
-    `learn_s`: how long the zero and stale checks only learn (the home's minimum draw, whether
-    it reads 0 on its own, its longest run of identical values) before they may alarm.
-    `min_draw_w`: a home whose smallest positive draw is below this may really draw nothing.
-    `stale_min_s`, `stale_factor`: a value is frozen after max(stale_min_s, stale_factor x the
-    longest run of identical values seen before).
-    `gap_min_s`, `gap_factor`: a silence is a gap when longer than max(gap_min_s, gap_factor x
-    the usual spacing of readings); `gap_hold_s` keeps it reported after the first reading that
-    ends it, so the alarm is visible. `negative_tolerance_w` absorbs a meter's rounding noise.
-    """
-
-    min_duration_s: float = 60.0
-    learn_s: float = 86_400.0
-    min_draw_w: float = 10.0
-    stale_min_s: float = 600.0
-    stale_factor: float = 5.0
-    gap_min_s: float = 600.0
-    gap_factor: float = 5.0
-    gap_hold_s: float = 300.0
-    negative_tolerance_w: float = 1.0
+from .check import load_state
+from .config import DetectorConfig
+from .model import Cause, Finding, Kind, Reading
 
 
 @dataclass(slots=True)
@@ -75,10 +49,19 @@ class FaultCheck:
     the time it must last, the silence over the longest usual one): at least 1 while reported.
     """
 
-    def __init__(self, config: FaultConfig | None = None, state: _State | None = None) -> None:
+    key = "faults"
+
+    def __init__(self, config: DetectorConfig | None = None, state: _State | None = None) -> None:
         """Create a check that has learned nothing yet (or continues from `state`)."""
-        self.config = config or FaultConfig()
+        self.config = (config or DetectorConfig()).faults
         self._s = state or _State()
+        self._score = 0.0
+        self._zone: tzinfo | None = None  # the clock of the reading being checked
+
+    @property
+    def score(self) -> float:
+        """The score of the fault reported after the last reading (0 when none)."""
+        return self._score
 
     def update(self, reading: Reading) -> Finding | None:
         """Account for one reading; a Finding while a fault holds, else None.
@@ -91,6 +74,7 @@ class FaultCheck:
             return None
         if s.first_epoch is None:
             s.first_epoch = now
+        self._zone = reading.timestamp.tzinfo
         gap = self._gap(now)
         learned = now - s.first_epoch >= c.learn_s
         producing = reading.power_production is not None and reading.power_production > 0
@@ -101,7 +85,9 @@ class FaultCheck:
         if power > 0 and not producing and (s.min_draw is None or power < s.min_draw):
             s.min_draw = power
         s.last_epoch = now
-        return gap or negative or zeros or stale
+        found = gap or negative or zeros or stale
+        self._score = 0.0 if found is None else found.score
+        return found
 
     def _gap(self, now: float) -> Finding | None:
         """A reading after a silence much longer than usual; reported for `gap_hold_s`."""
@@ -112,17 +98,20 @@ class FaultCheck:
             if silence > limit:
                 s.gap_start, s.gap_end = s.last_epoch, now
             elif silence > 0:
-                s.spacing += 0.01 * (silence - s.spacing)
+                s.spacing += c.spacing_weight * (silence - s.spacing)
         elif s.last_epoch is not None and now > s.last_epoch:
             s.spacing = now - s.last_epoch
         if s.gap_start is None or s.gap_end is None or now - s.gap_end > c.gap_hold_s:
             return None
         silence = s.gap_end - s.gap_start
-        return Finding(
-            KIND,
-            f"No readings for {_duration(silence)} (usually one every "
-            f"{_duration(s.spacing or 0.0)})",
-            silence / max(c.gap_min_s, c.gap_factor * (s.spacing or 0.0)),
+        spacing = s.spacing or 0.0
+        return self._finding(
+            Cause.GAP,
+            silence / max(c.gap_min_s, c.gap_factor * spacing),
+            s.gap_start,
+            None,
+            lasted_s=silence,
+            spacing_s=spacing,
         )
 
     def _negative(self, now: float, power: float, producing: bool) -> Finding | None:
@@ -137,12 +126,13 @@ class FaultCheck:
         lasted = now - s.negative_since
         if lasted < c.min_duration_s:
             return None
-        return Finding(
-            KIND,
-            f"Power has been negative (down to {s.negative_low:.0f} W) for {_duration(lasted)} "
-            "without any production",
+        return self._finding(
+            Cause.NEGATIVE,
             lasted / c.min_duration_s,
+            s.negative_since,
+            s.negative_low,
             expected=0.0,
+            lasted_s=lasted,
         )
 
     def _zeros(self, now: float, power: float, producing: bool, learned: bool) -> Finding | None:
@@ -161,12 +151,13 @@ class FaultCheck:
             return None
         if s.zeros_seen_learning or s.min_draw is None or s.min_draw < c.min_draw_w:
             return None
-        return Finding(
-            KIND,
-            f"Power has been reported as exactly 0 W for {_duration(lasted)}, but this home "
-            f"always draws at least {s.min_draw:.0f} W",
+        return self._finding(
+            Cause.ZEROS,
             lasted / c.min_duration_s,
+            s.zero_since,
+            0.0,
             expected=s.min_draw,
+            lasted_s=lasted,
         )
 
     def _stale(
@@ -188,11 +179,13 @@ class FaultCheck:
         if not learned or lasted < limit:
             return None
         s.run_alarmed = True
-        return Finding(
-            KIND,
-            f"Power has been exactly {power:.0f} W for {_duration(lasted)}; it never stayed "
-            f"the same for more than {_duration(s.longest_run)} before",
+        return self._finding(
+            Cause.FROZEN,
             lasted / limit,
+            s.run_start,
+            power,
+            lasted_s=lasted,
+            longest_s=s.longest_run,
         )
 
     def _end_run(self) -> None:
@@ -202,20 +195,24 @@ class FaultCheck:
             s.longest_run = max(s.longest_run, s.last_epoch - s.run_start)
         s.run_alarmed = False
 
+    def _finding(
+        self,
+        cause: Cause,
+        score: float,
+        since: float,
+        observed: float | None,
+        expected: float | None = None,
+        **facts: float,
+    ) -> Finding:
+        """A meter-fault finding that began at `since` (epoch seconds)."""
+        moment = datetime.fromtimestamp(since, self._zone)
+        return Finding(Kind.METER_FAULT, cause, score, moment, observed, expected, "W", facts)
+
     def to_state(self) -> dict[str, Any]:
         """Everything learned and in progress, as JSON-ready plain data."""
         return asdict(self._s)
 
     @classmethod
-    def from_state(cls, state: dict[str, Any], config: FaultConfig | None = None) -> FaultCheck:
-        """Restore a check saved by `to_state`."""
-        return cls(config, _State(**state))
-
-
-def _duration(seconds: float) -> str:
-    """A duration the way people say it: "40 s", "12 minutes", "1.5 hours"."""
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} minutes"
-    return f"{seconds / 3600:.1f} hours"
+    def from_state(cls, state: object, config: DetectorConfig | None = None) -> Self:
+        """Restore a check saved by `to_state` (StateError when the data is not valid)."""
+        return cls(config, load_state(_State, state))

@@ -1,15 +1,46 @@
-"""The detector's vocabulary: a reading goes in, a result comes out."""
+"""The detector's vocabulary: a reading goes in, findings and a result come out.
 
-from dataclasses import dataclass
+Findings carry facts, not sentences: which kind of anomaly, what caused it, since when, what was
+observed and expected, and the numbers a sentence needs. `render.py` words them in English; the Home
+Assistant shell may word them in the user's language.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 
 class Status(StrEnum):
-    """Whether the detector has learned enough to raise alarms."""
+    """Whether the detector has learned enough to raise consumption alarms."""
 
     LEARNING = "learning"
     ACTIVE = "active"
+
+
+class Kind(StrEnum):
+    """What sort of anomaly a finding is, in the order of importance (first = most important)."""
+
+    METER_FAULT = "meter_fault"
+    POWER_QUALITY = "power_quality"
+    UNUSUAL_CONSUMPTION = "unusual_consumption"
+    NEW_PATTERN = "new_pattern"
+    BASELOAD = "baseload"
+
+
+class Cause(StrEnum):
+    """What exactly a check saw; decides how a finding is worded."""
+
+    ZEROS = "zeros"
+    NEGATIVE = "negative"
+    FROZEN = "frozen"
+    GAP = "gap"
+    UNDERVOLTAGE = "undervoltage"
+    OVERVOLTAGE = "overvoltage"
+    OVERCURRENT = "overcurrent"
+    HIGH_CONSUMPTION = "high_consumption"
+    DAILY_PATTERN = "daily_pattern"
+    BASELOAD_STEP = "baseload_step"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,36 +60,45 @@ class Reading:
 
 
 @dataclass(frozen=True, slots=True)
+class Finding:
+    """One check's alarm right after a reading, as facts.
+
+    `score` is how far past the check's alarm bar the condition is (1 = at the bar). `since` is
+    when the condition began. `observed` and `expected` are in `unit` (W, V or A); `facts` holds
+    the other numbers a sentence about it needs (durations in seconds, a phase number, ...).
+    """
+
+    kind: Kind
+    cause: Cause
+    score: float
+    since: datetime
+    observed: float | None
+    expected: float | None
+    unit: str = "W"
+    facts: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Result:
     """The detector's verdict right after one reading.
 
-    `score` is one number a user can graph (0 = normal, higher = more unusual). `anomaly` is the
-    binary sensor's state; `kind` and `reason` say why when it is on. `expected` is the power (W)
-    the model expected, None until it knows. `baseload` is the home's always-on power (W) as
-    last estimated, None until known.
+    `score` is one number a user can graph (0 = normal, 1 = the bar at which a check alarms).
+    `finding` is the most important check's alarm, None while nothing is unusual. `observed` is
+    the reading's power (W); `expected` the power (W) the daily-pattern model expected for this
+    hour, None until it knows; `baseload` the home's always-on power (W) as last estimated.
+    `learning_progress` is the share (0..1) of the learning period done.
     """
 
     timestamp: datetime
     score: float
-    anomaly: bool
     status: Status
     observed: float
     expected: float | None = None
-    kind: str | None = None
-    reason: str | None = None
     baseload: float | None = None
+    finding: Finding | None = None
+    learning_progress: float = 1.0
 
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One check's alarm right after a reading: what kind, why, and how unusual.
-
-    A check (meter faults, power quality, baseload, ...) returns a Finding while its condition
-    holds and None otherwise; the engine turns findings into the Result the user sees.
-    `expected` is the value (W, V or A) the check considered normal, when it has one.
-    """
-
-    kind: str
-    reason: str
-    score: float
-    expected: float | None = None
+    @property
+    def anomaly(self) -> bool:
+        """Whether the home is in an anomaly (the binary sensor's state)."""
+        return self.finding is not None

@@ -4,11 +4,13 @@ After X. Liu and P. S. Nielsen, "Scalable Prediction-based Online Anomaly Detect
 Meter Data", Information Systems 77 (2018):
 
 - Hourly consumption is predicted per hour of day by a periodic auto-regressive model with
-  exogenous temperature (PARX): the same hour on the previous `p` days plus heating/cooling degree
-  terms with break points 5, 16 and 20 °C (max(16 - T, 0), max(5 - T, 0), max(T - 20, 0)) and an
-  intercept. Without temperature the model has no degree terms. The 24 models are refitted daily
-  by (lightly ridge-regularised) least squares from the accumulated hourly history.
-- As each hour completes, the last `window` hours observed are compared with their predictions by
+  exogenous temperature (PARX): the same hour on the previous `lags` days plus heating/cooling
+  degree terms with break points 5, 16 and 20 °C (max(16 - T, 0), max(5 - T, 0), max(T - 20, 0))
+  and an intercept. Without temperature the model has no degree terms. Each hour's model is
+  refitted once a day, when that hour is first needed, by (lightly ridge-regularised) least squares
+  from the days before: 24 small fits spread over the day instead of one large one, so no single
+  step holds the interpreter for long.
+- As each hour completes, the last `window_h` hours observed are compared with their predictions by
   the shift-tolerant KSC distance (scale-invariant, shift -1..+1 h), so a morning that starts an
   hour later is not an anomaly.
 - A Gaussian is fitted to the log of past distances (those not themselves anomalous); the hour is
@@ -17,27 +19,28 @@ Meter Data", Information Systems 77 (2018):
 - A recurring new pattern enters the lags and the refit, so it is flagged on its first
   occurrence(s) and then learned.
 
-`HourlyParx` is the hourly API (one call per completed hour); `Parx` wraps it as a streaming scorer
-with `update(reading) -> Result`, building the hourly aggregates from the readings (local time).
-Pure numpy; no Home Assistant import.
+`HourlyParx` is the hourly API (one call per completed hour); `PatternCheck` is the detector check
+built on it, taking readings and building the hourly means on the readings' wall clock.
 """
 
-from __future__ import annotations
-
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 import math
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import numpy.typing as npt
 
-from .model import Reading, Result, Status
+from .check import Mean, StateError, load_state, local_hour_index, tail_score
+from .config import HOUR_S, DetectorConfig, PatternConfig
+from .model import Cause, Finding, Kind, Reading
 
 FloatArray = npt.NDArray[np.float64]
 
-BREAK_POINTS = (5.0, 16.0, 20.0)
+BREAK_POINTS = (5.0, 16.0, 20.0)  # °C: extra heating below, heating below, cooling above
 HOURS = 24
+DEGREE_TERMS = 3
 
 
 def degree_terms(temperature: float) -> tuple[float, float, float]:
@@ -83,121 +86,140 @@ class HourVerdict:
     hour: int  # local hour index (hours since 1970-01-01 00:00 local time)
     observed: float  # mean power (W) of the hour
     expected: float | None  # predicted mean power (W), None while learning
-    distance: float | None  # KSC distance of the last `window` hours
+    distance: float | None  # KSC distance of the last `window_h` hours
     probability: float | None  # upper-tail probability of that distance
     anomaly: bool
 
 
-class HourlyParx:
-    """PARX on hourly mean power; call `add_hour` once per completed local hour, in order."""
+@dataclass(slots=True)
+class _StoredModel:
+    """The stored form of `HourlyParx` (validated on restore)."""
 
-    def __init__(
-        self,
-        *,
-        p: int = 3,
-        window: int = 24,
-        threshold: float = 1e-3,
-        history_days: int = 56,
-        min_fit_days: int = 7,
-        min_distances: int = 72,
-        ridge: float = 1.0,
-        min_rise: float = 0.02,
-    ) -> None:
-        self.p = p
-        self.window = window
-        self.threshold = threshold
-        self.history_days = history_days
-        self.min_fit_days = min_fit_days
-        self.min_distances = min_distances
-        self.ridge = ridge
-        self.min_rise = min_rise
-        self.power: dict[int, FloatArray] = {}  # day -> 24 hourly means (NaN = no data)
+    days: dict[str, tuple[list[float | None], list[float | None], list[float | None]]]
+    distances: list[float]
+    last_distance: float | None
+    last_temperature: float | None
+
+
+class HourlyParx:
+    """PARX on hourly mean power; call `add_hour` once per completed local hour, in order.
+
+    Parameters
+    ----------
+    config
+        Lags, window, threshold, history and fit settings (`PatternConfig`).
+
+    Attributes
+    ----------
+    power, temp, pred
+        Per local day (days since 1970-01-01): the 24 hourly mean powers (W), outdoor temperatures
+        (°C) and predictions (W); NaN where unknown.
+    distances
+        Log KSC distances of past hours that were not themselves anomalous.
+
+    References
+    ----------
+    X. Liu and P. S. Nielsen, "Scalable Prediction-based Online Anomaly Detection for Smart Meter
+    Data", Information Systems 77 (2018).
+
+    """
+
+    def __init__(self, config: PatternConfig | None = None) -> None:
+        self.config = c = config or PatternConfig()
+        self.power: dict[int, FloatArray] = {}
         self.temp: dict[int, FloatArray] = {}
         self.pred: dict[int, FloatArray] = {}
-        self.coef: FloatArray | None = None  # (24, n_features)
-        self.use_temperature = False
-        self.fitted_day: int | None = None
-        self.distances: deque[float] = deque(maxlen=history_days * HOURS)
+        self.distances: deque[float] = deque(maxlen=c.history_days * HOURS)
         self.last_distance: float | None = None
         self.last_temperature: float | None = None
+        self._coef: list[FloatArray | None] = [None] * HOURS  # per hour of day
+        self._fitted: list[int | None] = [None] * HOURS  # the day each hour was fitted for
+        self._temperature_for: tuple[int, bool] | None = None  # (day, whether degree terms)
 
     # -- model -----------------------------------------------------------------------------
-    def _features(self, day: int, hour: int, temperature: float | None) -> FloatArray | None:
-        lags = [self._value(day - i, hour) for i in range(1, self.p + 1)]
+    def _use_temperature(self, today: int) -> bool:
+        """Whether the fits for `today` use degree terms: almost every kept hour had one."""
+        if self._temperature_for is None or self._temperature_for[0] != today:
+            days = self._days_before(today)
+            seen = sum(int(np.isfinite(self.temp[d]).sum()) for d in days)
+            total = HOURS * len(days)
+            use = total > 0 and seen >= self.config.temperature_share * total
+            self._temperature_for = (today, use)
+        return self._temperature_for[1]
+
+    def _days_before(self, today: int) -> list[int]:
+        return sorted(d for d in self.power if d < today)[-self.config.history_days :]
+
+    def _features(
+        self, day: int, hour: int, temperature: float | None, with_temperature: bool
+    ) -> list[float] | None:
+        lags = [self._value(day - i, hour) for i in range(1, self.config.lags + 1)]
         if any(math.isnan(v) for v in lags):
             return None
-        row = lags
-        if self.use_temperature:
-            if temperature is None or math.isnan(temperature):
-                return None
-            row = [*row, *degree_terms(temperature)]
-        return np.array([*row, 1.0])
+        if not with_temperature:
+            return [*lags, 1.0]
+        if temperature is None or math.isnan(temperature):
+            return None
+        return [*lags, *degree_terms(temperature), 1.0]
 
     def _value(self, day: int, hour: int) -> float:
         values = self.power.get(day)
         return float("nan") if values is None else float(values[hour])
 
-    def fit(self, today: int) -> None:
-        """Refit the 24 hourly models from the days before `today`."""
-        days = sorted(d for d in self.power if d < today)[-self.history_days :]
-        temps = [self.temp[d] for d in days]
-        seen = sum(int(np.isfinite(t).sum()) for t in temps)
-        total = sum(len(t) for t in temps)
-        self.use_temperature = total > 0 and seen >= 0.9 * total
-        n_feat = self.p + (3 if self.use_temperature else 0) + 1
-        coef = np.zeros((HOURS, n_feat))
-        fitted = 0
-        for h in range(HOURS):
-            rows: list[FloatArray] = []
-            ys: list[float] = []
-            for d in days:
-                y = self._value(d, h)
-                if math.isnan(y):
-                    continue
-                t = float(self.temp[d][h])
-                x = self._features(d, h, None if math.isnan(t) else t)
-                if x is not None:
-                    rows.append(x)
-                    ys.append(y)
-            if len(rows) < self.min_fit_days:
+    def _fit_hour(self, today: int, hour: int) -> FloatArray | None:
+        """Refit one hour's model from the days before `today` (None: too few days)."""
+        if self._fitted[hour] == today:
+            return self._coef[hour]
+        c = self.config
+        with_temperature = self._use_temperature(today)
+        rows: list[list[float]] = []
+        ys: list[float] = []
+        for d in self._days_before(today):
+            y = self._value(d, hour)
+            if math.isnan(y):
                 continue
-            x_mat = np.vstack(rows)
-            y_vec = np.array(ys)
+            t = float(self.temp[d][hour])
+            x = self._features(d, hour, None if math.isnan(t) else t, with_temperature)
+            if x is not None:
+                rows.append(x)
+                ys.append(y)
+        coef = None
+        if len(rows) >= c.min_fit_days:
+            x_mat = np.array(rows)
+            n_feat = x_mat.shape[1]
             scale = np.sqrt((x_mat**2).mean(axis=0))
             scale[scale <= 0] = 1.0
-            xs = x_mat / scale
-            penalty = np.sqrt(self.ridge) * np.eye(n_feat)
+            penalty = math.sqrt(c.ridge) * np.eye(n_feat)
             penalty[-1, -1] = 0.0  # the intercept is not shrunk
-            a = np.vstack([xs, penalty])
-            b = np.concatenate([y_vec, np.zeros(n_feat)])
-            sol, *_ = np.linalg.lstsq(a, b, rcond=None)
-            coef[h] = sol / scale
-            fitted += 1
-        self.coef = coef if fitted == HOURS else None
-        self.fitted_day = today
+            a = np.vstack([x_mat / scale, penalty])
+            b = np.concatenate([np.array(ys), np.zeros(n_feat)])
+            solution, *_ = np.linalg.lstsq(a, b, rcond=None)
+            coef = solution / scale
+        self._coef[hour], self._fitted[hour] = coef, today
+        return coef
 
     def predict(self, day: int, hour: int, temperature: float | None) -> float | None:
         """Predicted mean power (W) of `hour` on `day`, None while the model cannot say."""
-        if self.coef is None:
+        coef = self._fit_hour(day, hour)
+        if coef is None:
             return None
         if temperature is None:
             temperature = self.last_temperature
-        x = self._features(day, hour, temperature)
-        if x is None or len(x) != self.coef.shape[1]:
+        x = self._features(day, hour, temperature, self._use_temperature(day))
+        if x is None or len(x) != len(coef):
             return None
-        return max(float(x @ self.coef[hour]), 0.0)
+        return max(float(np.dot(x, coef)), 0.0)
 
     # -- detection -------------------------------------------------------------------------
     def add_hour(
         self, hour_index: int, power: float, temperature: float | None = None
     ) -> HourVerdict:
         """Record a completed hour (mean power W, mean outdoor temperature °C or None) and judge."""
+        c = self.config
         day, hour = divmod(hour_index, HOURS)
         power = round(power, 1)  # what the stored state keeps, so a restored model is the same
         if temperature is not None:
             temperature = round(temperature, 1)
-        if self.fitted_day != day:
-            self.fit(day)
         if temperature is not None and not math.isnan(temperature):
             self.last_temperature = temperature
         expected = self.predict(day, hour, temperature)
@@ -209,29 +231,27 @@ class HourlyParx:
         self.power[day][hour] = power
         self.temp[day][hour] = np.nan if temperature is None else temperature
         self.pred[day][hour] = np.nan if expected is None else expected
-        for old in [d for d in self.power if d < day - self.history_days - self.p - 1]:
+        for old in [d for d in self.power if d < day - c.history_days - c.lags - 1]:
             del self.power[old], self.temp[old], self.pred[old]
         if expected is None:
             self.last_distance = None
             return HourVerdict(hour_index, power, None, None, None, False)
         obs, pred = self._window(hour_index)
-        if np.isfinite(pred).sum() < self.window // 2:
+        if np.isfinite(pred).sum() < c.window_h // 2:
             self.last_distance = None
             return HourVerdict(hour_index, power, expected, None, None, False)
         distance = ksc_distance(obs, pred)
-        log_d = round(math.log(max(distance, 1e-6)), 4)
+        log_d = round(math.log(max(distance, c.min_distance)), 4)
         probability: float | None = None
         anomaly = False
-        if len(self.distances) >= self.min_distances:
+        if len(self.distances) >= c.min_distances:
             arr = np.fromiter(self.distances, dtype=float)
             mu = float(arr.mean())
-            sigma = max(float(arr.std()), 0.05)
+            sigma = max(float(arr.std()), c.min_spread)
             probability = 0.5 * math.erfc((log_d - mu) / sigma / math.sqrt(2.0))
-            rising = self.last_distance is None or distance > self.last_distance * (
-                1 + self.min_rise
-            )
-            anomaly = probability < self.threshold and rising
-        if probability is None or probability >= self.threshold:
+            rising = self.last_distance is None or distance > self.last_distance * (1 + c.min_rise)
+            anomaly = probability < c.threshold and rising
+        if probability is None or probability >= c.threshold:
             self.distances.append(log_d)
         self.last_distance = distance
         return HourVerdict(hour_index, power, expected, distance, probability, anomaly)
@@ -239,7 +259,7 @@ class HourlyParx:
     def to_state(self) -> dict[str, Any]:
         """The hourly history and past distances as JSON-ready data (not the tuning).
 
-        The coefficients are not kept: they are refitted from the history on restore, which
+        The coefficients are not kept: they are refitted from the history when needed, which
         gives the same model.
         """
         return {
@@ -250,28 +270,32 @@ class HourlyParx:
             "distances": list(self.distances),
             "last_distance": self.last_distance,
             "last_temperature": self.last_temperature,
-            "fitted_day": self.fitted_day,
         }
 
-    def restore(self, state: dict[str, Any]) -> None:
-        """Load a history saved by `to_state` into this (fresh) model."""
-        for key, (power, temp, pred) in state["days"].items():
+    @classmethod
+    def from_state(cls, state: object, config: PatternConfig | None = None) -> Self:
+        """Restore a model saved by `to_state` (StateError when the data is not valid)."""
+        stored = load_state(_StoredModel, state)
+        model = cls(config)
+        for key, (power, temp, pred) in stored.days.items():
+            if not key.lstrip("-").isdigit() or any(len(v) != HOURS for v in (power, temp, pred)):
+                raise StateError(f"pattern: day {key!r} is not {HOURS} hours")
             day = int(key)
-            self.power[day], self.temp[day], self.pred[day] = (
+            model.power[day], model.temp[day], model.pred[day] = (
                 _array(power),
                 _array(temp),
                 _array(pred),
             )
-        self.distances.extend(state["distances"])
-        self.last_distance = state["last_distance"]
-        self.last_temperature = state["last_temperature"]
-        if state["fitted_day"] is not None:
-            self.fit(state["fitted_day"])
+        model.distances.extend(stored.distances)
+        model.last_distance = stored.last_distance
+        model.last_temperature = stored.last_temperature
+        return model
 
     def _window(self, hour_index: int) -> tuple[FloatArray, FloatArray]:
-        obs = np.full(self.window, np.nan)
-        pred = np.full(self.window, np.nan)
-        for i, k in enumerate(range(hour_index - self.window + 1, hour_index + 1)):
+        window = self.config.window_h
+        obs = np.full(window, np.nan)
+        pred = np.full(window, np.nan)
+        for i, k in enumerate(range(hour_index - window + 1, hour_index + 1)):
             d, h = divmod(k, HOURS)
             if d in self.power:
                 obs[i] = self.power[d][h]
@@ -279,80 +303,122 @@ class HourlyParx:
         return obs, pred
 
 
-class Parx:
-    """Streaming scorer: hourly aggregates from readings (local time), `HourlyParx` on each hour.
+@dataclass(slots=True)
+class _Stored:
+    """The stored form of `PatternCheck` (validated on restore)."""
 
-    The verdict of the last completed hour holds until the next hour completes.
+    model: dict[str, Any]
+    hour: int | None
+    power: Mean = field(default_factory=Mean)
+    temperature: Mean = field(default_factory=Mean)
+    verdict: HourVerdict | None = None
+
+
+class PatternCheck:
+    """The new-pattern check: hourly means of the readings (wall clock) judged by PARX.
+
+    The verdict of the last completed hour holds until the next hour completes. Its findings are
+    reported whatever the learning period; the engine decides when they count.
     """
 
-    def __init__(self, model: HourlyParx | None = None) -> None:
-        self.model = model if model is not None else HourlyParx()
-        self._hour: int | None = None
-        self._power_sum = 0.0
-        self._temp_sum = 0.0
-        self._count = 0
-        self._temp_count = 0
-        self.verdict: HourVerdict | None = None
+    key = "pattern"
 
-    def update(self, reading: Reading) -> Result:
-        """Take one reading; return the verdict of the last completed hour."""
-        ts = reading.timestamp
-        offset = ts.utcoffset()
-        local = ts.timestamp() + (offset.total_seconds() if offset is not None else 0.0)
-        hour = int(local // 3600)
+    def __init__(self, config: DetectorConfig | None = None) -> None:
+        self.config = (config or DetectorConfig()).pattern
+        self.model = HourlyParx(self.config)
+        self._hour: int | None = None
+        self._power = Mean()
+        self._temperature = Mean()
+        self._verdict: HourVerdict | None = None
+        self._finding: Finding | None = None
+        self._expected_hour: int | None = None
+        self._expected: float | None = None
+
+    @property
+    def score(self) -> float:
+        """The last hour's tail probability on the score scale (1 at the threshold)."""
+        verdict = self._verdict
+        if verdict is None or verdict.probability is None:
+            return 0.0
+        c = self.config
+        return tail_score(verdict.probability, c.threshold, c.min_probability)
+
+    def update(self, reading: Reading) -> Finding | None:
+        """Take one reading; a Finding while the last completed hour's verdict is an anomaly."""
+        hour = local_hour_index(reading.timestamp)
+        verdict = self._verdict
+        if self._finding is None and verdict is not None and verdict.anomaly:  # restored so
+            self._finding = self._alarm(reading.timestamp)
         if self._hour is not None and hour != self._hour:
-            self._close()
+            self._close(reading.timestamp)
         self._hour = hour
-        self._power_sum += reading.power
-        self._count += 1
+        self._power.add(reading.power)
         if reading.temperature is not None:
-            self._temp_sum += reading.temperature
-            self._temp_count += 1
-        v = self.verdict
-        anomaly = v is not None and v.anomaly
-        return Result(
-            timestamp=ts,
-            score=0.0
-            if v is None or v.probability is None
-            else -math.log10(max(v.probability, 1e-12)),
-            anomaly=anomaly,
-            status=Status.ACTIVE
-            if v is not None and v.probability is not None
-            else Status.LEARNING,
-            observed=reading.power,
-            expected=None if v is None else v.expected,
-            kind="new_pattern" if anomaly else None,
-            reason=(
-                f"the last {self.model.window} h do not follow the predicted daily pattern "
-                f"(hour used {v.observed:.0f} W, expected {v.expected:.0f} W)"
-                if anomaly and v is not None and v.expected is not None
-                else None
-            ),
+            self._temperature.add(reading.temperature)
+        return self._finding
+
+    def _close(self, moment: datetime) -> None:
+        """The hour is complete: judge it with PARX and keep the verdict."""
+        assert self._hour is not None
+        power = self._power.mean or 0.0
+        self._verdict = self.model.add_hour(self._hour, power, self._temperature.mean)
+        self._power, self._temperature = Mean(), Mean()
+        self._finding = self._alarm(moment)
+
+    def _alarm(self, moment: datetime) -> Finding | None:
+        """The finding for the last verdict, when it is an anomaly; since = the judged hour."""
+        verdict = self._verdict
+        if verdict is None or not verdict.anomaly:
+            return None
+        offset = moment.utcoffset()
+        local = verdict.hour * HOUR_S - (offset.total_seconds() if offset is not None else 0.0)
+        since = datetime.fromtimestamp(local, moment.tzinfo)
+        return Finding(
+            Kind.NEW_PATTERN,
+            Cause.DAILY_PATTERN,
+            max(self.score, 1.0),
+            since,
+            verdict.observed,
+            verdict.expected,
+            "W",
+            {"window_h": float(self.config.window_h)},
         )
+
+    def expected_power(self, moment: datetime, temperature: float | None) -> float | None:
+        """PARX's prediction for the hour of `moment`, else this hour's mean on recent days."""
+        index = local_hour_index(moment)
+        if index != self._expected_hour:
+            self._expected_hour = index
+            day, hour = divmod(index, HOURS)
+            expected = self.model.predict(day, hour, temperature)
+            if expected is None:
+                days = range(day - self.config.profile_days, day)
+                known = [self.model.power[d][hour] for d in days if d in self.model.power]
+                values = [float(v) for v in known if not math.isnan(v)]
+                expected = sum(values) / len(values) if values else None
+            self._expected = expected
+        return self._expected
 
     def to_state(self) -> dict[str, Any]:
         """The model's history, the hour being collected and the last verdict, as plain data."""
         return {
             "model": self.model.to_state(),
             "hour": self._hour,
-            "sums": [self._power_sum, self._count, self._temp_sum, self._temp_count],
-            "verdict": None if self.verdict is None else asdict(self.verdict),
+            "power": asdict(self._power),
+            "temperature": asdict(self._temperature),
+            "verdict": None if self._verdict is None else asdict(self._verdict),
         }
 
-    def restore(self, state: dict[str, Any]) -> None:
-        """Load a state saved by `to_state` into this (fresh) scorer."""
-        self.model.restore(state["model"])
-        self._hour = state["hour"]
-        self._power_sum, self._count, self._temp_sum, self._temp_count = state["sums"]
-        verdict = state["verdict"]
-        self.verdict = None if verdict is None else HourVerdict(**verdict)
-
-    def _close(self) -> None:
-        assert self._hour is not None
-        temperature = self._temp_sum / self._temp_count if self._temp_count else None
-        self.verdict = self.model.add_hour(self._hour, self._power_sum / self._count, temperature)
-        self._power_sum = self._temp_sum = 0.0
-        self._count = self._temp_count = 0
+    @classmethod
+    def from_state(cls, state: object, config: DetectorConfig | None = None) -> Self:
+        """Restore a check saved by `to_state` (StateError when the data is not valid)."""
+        stored = load_state(_Stored, state)
+        check = cls(config)
+        check.model = HourlyParx.from_state(stored.model, check.config)
+        check._hour = stored.hour
+        check._power, check._temperature = stored.power, stored.temperature
+        check._verdict = stored.verdict
+        return check
 
 
 def _plain(values: FloatArray) -> list[float | None]:

@@ -9,39 +9,14 @@ split one long undervoltage into many short ones); it ends after `recover_s` ins
 """
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, Self
 
-from .model import Finding, Reading
+from .check import StateError, load_state
+from .config import DetectorConfig
+from .model import Cause, Finding, Kind, Reading
 
-KIND = "power_quality"
 PHASES = 3
-
-
-@dataclass(frozen=True, slots=True)
-class PowerQualityConfig:
-    """Limits and how long a violation must last.
-
-    Voltage must stay within `nominal_v` +/- `tolerance` (230 V +/- 10 %: 207-253 V, EN 50160).
-    `fuse_a` is the main fuse per phase in amperes as the user set it; None turns the current
-    check off (the fuse size cannot be learned from readings that normally stay below it).
-    """
-
-    nominal_v: float = 230.0
-    tolerance: float = 0.10
-    voltage_min_s: float = 120.0
-    fuse_a: float | None = None
-    current_min_s: float = 60.0
-    recover_s: float = 30.0
-
-    @property
-    def low_v(self) -> float:
-        """Lowest normal voltage (V)."""
-        return self.nominal_v * (1 - self.tolerance)
-
-    @property
-    def high_v(self) -> float:
-        """Highest normal voltage (V)."""
-        return self.nominal_v * (1 + self.tolerance)
 
 
 @dataclass(slots=True)
@@ -89,12 +64,18 @@ class PowerQualityCheck:
     nominal over the tolerance, or the current over the fuse; at least 1 while reported.
     """
 
-    def __init__(
-        self, config: PowerQualityConfig | None = None, state: _State | None = None
-    ) -> None:
+    key = "power_quality"
+
+    def __init__(self, config: DetectorConfig | None = None, state: _State | None = None) -> None:
         """Create a check with no episode in progress (or continue from `state`)."""
-        self.config = config or PowerQualityConfig()
+        self.config = (config or DetectorConfig()).power_quality
         self._s = state or _State()
+        self._score = 0.0
+
+    @property
+    def score(self) -> float:
+        """The score of the violation reported after the last reading (0 when none)."""
+        return self._score
 
     def update(self, reading: Reading) -> Finding | None:
         """Account for one reading; a Finding while a phase has been out of limits long enough.
@@ -103,7 +84,7 @@ class PowerQualityCheck:
         """
         c = self.config
         now = reading.timestamp.timestamp()
-        best: Finding | None = None
+        best: tuple[Cause, int, _Episode] | None = None
         longest = 0.0
         for phase in range(PHASES):
             volts = reading.voltage[phase]
@@ -112,7 +93,11 @@ class PowerQualityCheck:
             episode.update(now, volts, outside, c.recover_s)
             lasted = episode.lasted()
             if lasted >= c.voltage_min_s and lasted > longest:
-                best, longest = self._voltage_finding(phase, episode), lasted
+                low = episode.mean < c.nominal_v
+                best, longest = (
+                    (Cause.UNDERVOLTAGE if low else Cause.OVERVOLTAGE, phase, episode),
+                    lasted,
+                )
             if c.fuse_a is None:
                 continue
             amps = reading.current[phase]
@@ -120,50 +105,32 @@ class PowerQualityCheck:
             episode.update(now, amps, amps is not None and amps > c.fuse_a, c.recover_s)
             lasted = episode.lasted()
             if lasted >= c.current_min_s and lasted > longest:
-                best, longest = self._current_finding(phase, episode, c.fuse_a), lasted
-        return best
+                best, longest = (Cause.OVERCURRENT, phase, episode), lasted
+        found = None if best is None else self._finding(*best, reading.timestamp)
+        self._score = 0.0 if found is None else found.score
+        return found
 
-    def _voltage_finding(self, phase: int, episode: _Episode) -> Finding:
+    def _finding(self, cause: Cause, phase: int, episode: _Episode, now: datetime) -> Finding:
+        """The violation of `phase`: mean value of the episode against the limit it broke."""
         c = self.config
-        volts = episode.mean
-        return Finding(
-            KIND,
-            f"Voltage on L{phase + 1} has been {volts:.0f} V for {_minutes(episode.lasted())} "
-            f"(normal {c.low_v:.0f}-{c.high_v:.0f} V)",
-            abs(volts - c.nominal_v) / (c.nominal_v * c.tolerance),
-            expected=c.nominal_v,
-        )
-
-    @staticmethod
-    def _current_finding(phase: int, episode: _Episode, fuse: float) -> Finding:
-        amps = episode.mean
-        return Finding(
-            KIND,
-            f"Current on L{phase + 1} is {amps:.0f} A, above the {fuse:.0f} A fuse, "
-            f"for {_minutes(episode.lasted())}",
-            amps / fuse,
-            expected=fuse,
-        )
+        value = episode.mean
+        facts = {"phase": phase + 1.0, "lasted_s": episode.lasted()}
+        since = datetime.fromtimestamp(episode.since or 0.0, now.tzinfo)
+        if cause is Cause.OVERCURRENT:
+            fuse = c.fuse_a or 0.0
+            return Finding(Kind.POWER_QUALITY, cause, value / fuse, since, value, fuse, "A", facts)
+        score = abs(value - c.nominal_v) / (c.nominal_v * c.tolerance)
+        facts |= {"low_v": c.low_v, "high_v": c.high_v}
+        return Finding(Kind.POWER_QUALITY, cause, score, since, value, c.nominal_v, "V", facts)
 
     def to_state(self) -> dict[str, Any]:
         """The episodes in progress, as JSON-ready plain data."""
         return asdict(self._s)
 
     @classmethod
-    def from_state(
-        cls, state: dict[str, Any], config: PowerQualityConfig | None = None
-    ) -> PowerQualityCheck:
-        """Restore a check saved by `to_state`."""
-        return cls(
-            config,
-            _State(
-                voltage=[_Episode(**e) for e in state["voltage"]],
-                current=[_Episode(**e) for e in state["current"]],
-            ),
-        )
-
-
-def _minutes(seconds: float) -> str:
-    """Whole minutes, at least one: "1 minute", "2 minutes"."""
-    minutes = max(1, round(seconds / 60))
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    def from_state(cls, state: object, config: DetectorConfig | None = None) -> Self:
+        """Restore a check saved by `to_state` (StateError when the data is not valid)."""
+        loaded = load_state(_State, state)
+        if len(loaded.voltage) != PHASES or len(loaded.current) != PHASES:
+            raise StateError(f"power_quality: expected {PHASES} phases")
+        return cls(config, loaded)

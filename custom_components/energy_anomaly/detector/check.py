@@ -1,0 +1,155 @@
+"""The one shape every check has, and the small pieces the checks share.
+
+A check takes every reading in time order and answers with a Finding while its condition holds,
+None otherwise. It keeps what it learned as plain, JSON-ready data and is restored from such data
+only after that data was validated: a damaged stored state raises StateError instead of a check
+that fails on every later reading.
+"""
+
+from dataclasses import MISSING, dataclass, fields, is_dataclass
+from datetime import datetime
+import math
+import types
+from typing import Any, ClassVar, Protocol, Self, Union, get_args, get_origin, get_type_hints
+
+from .config import HOUR_S, DetectorConfig
+from .model import Finding, Reading
+
+
+class StateError(ValueError):
+    """Stored state that cannot be what a check wrote: wrong type, non-finite, inconsistent."""
+
+
+class Check(Protocol):
+    """A detector check: readings in, a finding or nothing out; state to and from plain data."""
+
+    key: ClassVar[str]  # its name in the detector's stored state
+
+    def update(self, reading: Reading) -> Finding | None:
+        """Take one reading (in time order); a Finding while the condition holds, else None."""
+
+    @property
+    def score(self) -> float:
+        """How unusual things are for this check right now; 1 is its alarm bar."""
+
+    def to_state(self) -> dict[str, Any]:
+        """What the check learned and has in progress, as JSON-ready plain data."""
+
+    @classmethod
+    def from_state(cls, state: object, config: DetectorConfig) -> Self:
+        """Restore a check saved by `to_state`; StateError when the data is not valid."""
+
+
+def local_seconds(moment: datetime) -> float:
+    """Seconds since 1970-01-01 00:00 on the moment's own wall clock (its UTC offset applied)."""
+    offset = moment.utcoffset()
+    return moment.timestamp() + (offset.total_seconds() if offset is not None else 0.0)
+
+
+def local_hour_index(moment: datetime) -> int:
+    """Hours since 1970-01-01 00:00 on the moment's wall clock: day = index // 24, hour = % 24."""
+    return int(local_seconds(moment) // HOUR_S)
+
+
+def tail_score(probability: float, threshold: float, floor: float) -> float:
+    """A tail probability on the score scale: -log10(p) / -log10(threshold), 1 at the threshold."""
+    return math.log10(max(probability, floor)) / math.log10(threshold)
+
+
+@dataclass(slots=True)
+class Mean:
+    """A running sum and count (power, temperature) of one bucket: a minute, an hour, a day."""
+
+    total: float = 0.0
+    count: int = 0
+
+    def add(self, value: float) -> None:
+        """Count one value."""
+        self.total += value
+        self.count += 1
+
+    @property
+    def mean(self) -> float | None:
+        """The mean, None while empty."""
+        return self.total / self.count if self.count else None
+
+
+# -- validated plain state ----------------------------------------------------------------------
+
+
+def load_state[T](cls: type[T], data: object) -> T:
+    """Build dataclass `cls` from JSON-ready `data`, checking every field against its annotation.
+
+    Floats must be finite (an int is accepted for a float); lists become tuples where the
+    annotation says tuple; nested dataclasses are loaded the same way. Unknown keys are refused,
+    missing keys take the field's default when it has one.
+    """
+    if not isinstance(data, dict):
+        raise StateError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
+    hints = get_type_hints(cls)
+    values: dict[str, Any] = {}
+    known = set()
+    for spec in fields(cls):  # type: ignore[arg-type]
+        known.add(spec.name)
+        if spec.name in data:
+            values[spec.name] = _value(hints[spec.name], data[spec.name], spec.name)
+        elif spec.default is MISSING and spec.default_factory is MISSING:
+            raise StateError(f"{cls.__name__}: {spec.name} is missing")
+    if unknown := set(data) - known:
+        raise StateError(f"{cls.__name__}: unknown {sorted(unknown)}")
+    return cls(**values)
+
+
+def _value(hint: Any, value: object, name: str) -> Any:
+    """`value` checked (and converted) against the type `hint`."""
+    if hint is Any:  # validated by whoever loads it further
+        return value
+    origin = get_origin(hint)
+    if origin in (Union, types.UnionType):
+        errors = []
+        for option in get_args(hint):
+            try:
+                return _value(option, value, name)
+            except StateError as err:
+                errors.append(str(err))
+        raise StateError("; ".join(errors))
+    if origin in (list, tuple, dict):
+        return _container(hint, value, name)
+    if is_dataclass(hint) and isinstance(hint, type):
+        return load_state(hint, value)
+    return _scalar(hint, value, name)
+
+
+def _scalar(hint: Any, value: object, name: str) -> Any:
+    """None, a bool, an int, a finite float (an int is accepted) or text, as `hint` says."""
+    if hint is type(None) and value is None:
+        return None
+    if hint is bool and isinstance(value, bool):
+        return value
+    if hint is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if hint is str and isinstance(value, str):
+        return value
+    if (
+        hint is float
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    ):
+        return float(value)
+    raise StateError(f"{name}: {value!r:.40} is not a valid {getattr(hint, '__name__', hint)}")
+
+
+def _container(hint: Any, value: object, name: str) -> Any:
+    """A list, a fixed-length or variable tuple, or a dict with text keys, item by item."""
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is dict and isinstance(value, dict):
+        return {str(k): _value(args[1], v, name) for k, v in value.items()}
+    if origin is dict or not isinstance(value, list | tuple):
+        raise StateError(f"{name}: expected {origin.__name__}, got {type(value).__name__}")
+    if origin is tuple and args and args[-1] is not Ellipsis:
+        if len(args) != len(value):
+            raise StateError(f"{name}: expected {len(args)} values")
+        return tuple(_value(a, v, name) for a, v in zip(args, value, strict=True))
+    items = [_value(args[0], v, name) for v in value]
+    return tuple(items) if origin is tuple else items
