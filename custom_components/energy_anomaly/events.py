@@ -24,7 +24,7 @@ def anomaly_details(finding: Finding) -> dict[str, Any]:
 
 def _rounded(value: float | None) -> float | None:
     """One decimal: W, V and A are not measured more finely."""
-    return None if value is None else round(value, 1)
+    return None if value is None else round(float(value), 1)
 
 
 @callback
