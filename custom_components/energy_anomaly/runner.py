@@ -145,26 +145,23 @@ class HomeRunner:
     def async_add_readings(self, readings: Sequence[Reading]) -> None:
         """Queue readings in time order (a live message, or a demo catch-up batch).
 
-        Readings get the outdoor temperature the user chose, as it is now. Implausible ones
-        (NaN, absurd values, a clock in the future) are counted and dropped here, so they never
-        teach the detector nonsense.
+        Readings get the outdoor temperature the user chose, as it is now.
         """
         if entity_id := self._entry.options.get(CONF_TEMPERATURE_ENTITY):
             temperature = outdoor_temperature(self.hass, entity_id)
             readings = [replace(reading, temperature=temperature) for reading in readings]
-        self._pending.extend(reading for reading in readings if self._accepts(reading))
+        self._pending.extend(readings)
         if self._worker is None or self._worker.done():
             self._worker = self._entry.async_create_background_task(
                 self.hass, self._async_process_pending(), f"{DOMAIN} detector {self.home.name}"
             )
 
-    def _accepts(self, reading: Reading) -> bool:
-        """Whether the reading is plausible; if not, count it and warn (at most every 10 min).
+    def _accepts(self, reading: Reading, now: datetime) -> bool:
+        """Executor: whether the reading is plausible; if not, count it and warn (every 10 min).
 
-        A replayed home (the demo) runs on its own faster clock: its timestamps are not
-        compared with now.
+        NaN, absurd values or a clock in the future must never teach the detector. A replayed
+        home (the demo) runs on its own faster clock: its timestamps are not compared with now.
         """
-        now = dt_util.utcnow()
         problem = reading_problem(reading, now if self.home.live_clock else None)
         if problem is None:
             return True
@@ -193,13 +190,16 @@ class HomeRunner:
                 self._store.async_schedule_save(snapshot)
 
     def _detector_update(self, batch: Sequence[Reading]) -> _Batch | None:
-        """Executor: update the detector with each reading in order; None if it took none.
+        """Executor: update the detector with each plausible reading, in order; None if none.
 
         A reading the detector cannot take (a bug, or input nobody foresaw) is logged and
         skipped; the readings after it are still processed.
         """
         taken: list[tuple[Reading, Result]] = []
+        now = dt_util.utcnow()
         for reading in batch:
+            if not self._accepts(reading, now):
+                continue
             try:
                 taken.append((reading, self._detector.update(reading)))
             except Exception:  # noqa: BLE001 - one bad reading must not stop the home
