@@ -2,7 +2,7 @@
 
 import asyncio
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 import logging
 from unittest.mock import patch
 
@@ -26,6 +26,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.energy_anomaly import runner as runner_module
 from custom_components.energy_anomaly.const import DOMAIN
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.model import Reading, Result
@@ -363,3 +364,36 @@ async def test_implausible_readings_are_dropped_counted_and_warned_about_once(
     assert diagnostics["homes"][hashed_id(HOME_A)]["rejected_readings"] == 2
     assert caplog.text.count("Rejected a reading for Cabin") == 1
     assert "Rejected a reading for Cabin: its power 5e+06 is outside" in caplog.text
+
+
+class RunnerClock:
+    """Stands in for `dt_util` in the runner only: its clock moves when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = dt_util.utcnow()
+
+    def utcnow(self) -> datetime:
+        return self.now
+
+
+async def test_implausible_readings_are_warned_about_again_after_ten_minutes(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = RunnerClock()
+    monkeypatch.setattr(runner_module, "dt_util", clock)
+    await set_up(hass, tibber_entry, tibber_server)
+    start = clock.now
+
+    for minutes, bad, good in ((0, 5e6, 401.0), (9, 6e6, 402.0), (10, 7e6, 403.0)):
+        clock.now = start + timedelta(minutes=minutes)
+        await tibber_server.push(HOME_A, power=bad)
+        await tibber_server.push(HOME_A, power=good)
+        await wait_until(hass, lambda good=good: state_of(hass, "sensor.cabin_power") == str(good))
+
+    assert caplog.text.count("Rejected a reading for Cabin") == 2
+    assert "its power 7e+06 is outside" in caplog.text
+    assert "its power 6e+06" not in caplog.text
