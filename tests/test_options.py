@@ -1,4 +1,8 @@
-"""Options: an outdoor temperature entity (°C or °F) and the fuse size reach the detector."""
+"""Options: an outdoor temperature entity (°C or °F) and the fuse size reach the detector.
+
+A temperature entity must exist and give a temperature; one that breaks later never costs a
+reading, only its temperature.
+"""
 
 from datetime import datetime, timedelta
 
@@ -22,6 +26,7 @@ from .tibber_server import LocalTibberServer
 async def test_options_are_saved_and_reload_the_entry(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
+    hass.states.async_set("sensor.outside", "4.5", {"unit_of_measurement": "°C"})
     await set_up(hass, tibber_entry, tibber_server)
     result = await hass.config_entries.options.async_init(tibber_entry.entry_id)
     assert result["type"] is FlowResultType.FORM
@@ -36,6 +41,70 @@ async def test_options_are_saved_and_reload_the_entry(
     await tibber_server.wait_for_subscriptions(2)
     assert tibber_server.connections_total == 2
     assert tibber_server.open_connections == 1
+
+
+@pytest.mark.parametrize(
+    ("entity_id", "state", "attributes", "error"),
+    [
+        ("sensor.nowhere", None, {}, "entity_not_found"),
+        ("sensor.outside", "12", {"unit_of_measurement": "W"}, "not_a_temperature"),
+        ("sensor.outside", "12", {}, "not_a_temperature"),
+        ("weather.home", "unavailable", {}, "not_a_temperature"),
+        ("input_number.outside", "12", {"unit_of_measurement": "°C"}, "not_a_temperature"),
+    ],
+)
+async def test_options_refuse_an_entity_that_gives_no_temperature(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    entity_id: str,
+    state: str | None,
+    attributes: dict[str, object],
+    error: str,
+) -> None:
+    if state is not None:
+        hass.states.async_set(entity_id, state, attributes)
+    await set_up(hass, tibber_entry, tibber_server)
+    result = await hass.config_entries.options.async_init(tibber_entry.entry_id)
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_TEMPERATURE_ENTITY: entity_id, CONF_FUSE_SIZE: 25}
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_TEMPERATURE_ENTITY: error}
+    assert tibber_entry.options == {}
+    kept = {str(key): key.description["suggested_value"] for key in result["data_schema"].schema}
+    assert kept == {CONF_TEMPERATURE_ENTITY: entity_id, CONF_FUSE_SIZE: 25}
+
+
+@pytest.mark.parametrize(
+    ("entity_id", "state", "attributes"),
+    [
+        ("sensor.outside", "unavailable", {"unit_of_measurement": "°F"}),
+        ("sensor.outside", "280", {"unit_of_measurement": "K"}),
+        ("weather.home", "sunny", {"temperature": 50, "temperature_unit": "°F"}),
+    ],
+)
+async def test_options_accept_a_temperature_entity_even_while_it_is_unavailable(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    entity_id: str,
+    state: str,
+    attributes: dict[str, object],
+) -> None:
+    hass.states.async_set(entity_id, state, attributes)
+    await set_up(hass, tibber_entry, tibber_server)
+    result = await hass.config_entries.options.async_init(tibber_entry.entry_id)
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_TEMPERATURE_ENTITY: entity_id}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert tibber_entry.options == {CONF_TEMPERATURE_ENTITY: entity_id}
 
 
 @pytest.mark.parametrize(
@@ -54,20 +123,30 @@ async def test_options_are_saved_and_reload_the_entry(
             10.0,
         ),
         ("weather.home", "sunny", {"temperature": 50, "temperature_unit": "°F"}, 10.0),
+        ("sensor.outside", "273.15", {"unit_of_measurement": "K"}, 0.0),
         ("sensor.outside", "unavailable", {"unit_of_measurement": "°C"}, None),
+        ("sensor.outside", "12", {"unit_of_measurement": "W"}, None),
+        ("sensor.outside", "12", {}, None),
+        ("sensor.outside", "nan", {"unit_of_measurement": "°C"}, None),
+        ("sensor.outside", "inf", {"unit_of_measurement": "°C"}, None),
+        ("sensor.outside", "-85", {"unit_of_measurement": "°C"}, None),
+        ("sensor.outside", "160", {"unit_of_measurement": "°F"}, None),
+        ("weather.home", "sunny", {"temperature": "nan", "temperature_unit": "°C"}, None),
+        ("sensor.removed", None, {}, None),
     ],
 )
-async def test_readings_carry_the_outdoor_temperature_in_celsius(
+async def test_readings_carry_the_outdoor_temperature_in_celsius_or_none_when_unusable(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     tibber_server: LocalTibberServer,
     tibber_entry: MockConfigEntry,
     entity_id: str,
-    state: str,
+    state: str | None,
     attributes: dict[str, object],
     celsius: float | None,
 ) -> None:
-    hass.states.async_set(entity_id, state, attributes)
+    if state is not None:
+        hass.states.async_set(entity_id, state, attributes)
     tibber_entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(
         tibber_entry, options={CONF_TEMPERATURE_ENTITY: entity_id}

@@ -12,11 +12,13 @@ from .const import CONF_HOMES, CONF_SOURCE, DEMO_HOME_ID, DOMAIN, LOGGER, SOURCE
 from .coordinator import HomeInfo
 from .demo_source import DemoSource, load_demo_trace
 from .live_source import CONNECTION_ERRORS, TibberLiveSource, async_fetch_account
+from .redact import async_redact_token_in_logs
 from .runner import HomeRunner, state_reset_issue_id
 from .runtime import EnergyAnomalyConfigEntry, EnergyAnomalyRuntimeData
 from .sink import HomesSink
 from .source import ReadingSource
 from .storage import HomeStateStore
+from .temperature import async_watch_outdoor_temperature
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR]
@@ -50,6 +52,8 @@ async def _async_tibber_source(
 
 async def async_setup_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry) -> bool:
     """Set up a Tibber account or the demo home."""
+    entry.async_on_unload(async_redact_token_in_logs(entry))
+    entry.async_on_unload(async_watch_outdoor_temperature(hass, entry))
     source: ReadingSource
     if entry.data[CONF_SOURCE] == SOURCE_DEMO:
         source = DemoSource(hass, await hass.async_add_executor_job(load_demo_trace))

@@ -44,6 +44,7 @@ from .const import (
     SOURCE_TIBBER,
 )
 from .live_source import CONNECTION_ERRORS, TibberAccount, async_fetch_account
+from .temperature import temperature_entity_error
 
 TOKEN_SCHEMA = probatio.Schema(
     {
@@ -206,9 +207,18 @@ class EnergyAnomalyOptionsFlow(OptionsFlowWithReload):
     """Optional inputs that sharpen detection; the entry reloads when they change."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Ask for the outdoor temperature entity and the fuse size, both optional."""
+        """Ask for the outdoor temperature entity and the fuse size, both optional.
+
+        The temperature entity must exist and give a temperature, so a typo or a power sensor
+        is refused here rather than silently giving the detector nothing.
+        """
+        errors: dict[str, str] = {}
         if user_input is not None:
-            return self.async_create_entry(data=user_input)
+            entity_id = user_input.get(CONF_TEMPERATURE_ENTITY)
+            if entity_id and (error := temperature_entity_error(self.hass.states.get(entity_id))):
+                errors[CONF_TEMPERATURE_ENTITY] = error
+            else:
+                return self.async_create_entry(data=user_input)
         schema = probatio.Schema(
             {
                 probatio.Optional(CONF_TEMPERATURE_ENTITY): EntitySelector(
@@ -230,5 +240,8 @@ class EnergyAnomalyOptionsFlow(OptionsFlowWithReload):
         )
         return self.async_show_form(
             step_id="init",
-            data_schema=self.add_suggested_values_to_schema(schema, self.config_entry.options),
+            data_schema=self.add_suggested_values_to_schema(
+                schema, user_input or self.config_entry.options
+            ),
+            errors=errors,
         )

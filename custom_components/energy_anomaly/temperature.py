@@ -1,29 +1,193 @@
-"""The outdoor temperature (°C) the user chose: a temperature sensor or a weather entity."""
+"""The outdoor temperature (°C) the user chose: a temperature sensor or a weather entity.
 
-from typing import Any
+Reading it never raises: a reading without a temperature is still a reading, so a broken entity
+(removed, a unit that is not a temperature, unavailable, an absurd value) only costs the detector
+the temperature. `OutdoorTemperature` tells the user through a repair issue when that lasts.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+import math
+from typing import Any, Final
 
 from homeassistant.components.weather import ATTR_WEATHER_TEMPERATURE, ATTR_WEATHER_TEMPERATURE_UNIT
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, UnitOfTemperature
-from homeassistant.core import HomeAssistant
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    State,
+    callback,
+)
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_call_later, async_track_state_change_event
 from homeassistant.util.unit_conversion import TemperatureConverter
+
+from .const import CONF_TEMPERATURE_ENTITY, DOMAIN
+
+# Outside these (°C) a value is a sensor fault, not weather: the records are -89 and 57 °C.
+MIN_PLAUSIBLE_CELSIUS: Final = -80.0
+MAX_PLAUSIBLE_CELSIUS: Final = 70.0
+# An entity that gives no usable temperature for this long gets a repair issue (a sensor
+# briefly unavailable, or not yet loaded at start-up, does not).
+ISSUE_AFTER: Final = timedelta(hours=1)
+ISSUE_PREFIX: Final = "temperature"
+
+
+class TemperatureProblem(StrEnum):
+    """Why an entity gives no temperature (also the repair issue's translation key suffix)."""
+
+    MISSING = "missing"
+    NOT_A_TEMPERATURE = "not_a_temperature"
+    NO_VALUE = "no_value"
+    IMPLAUSIBLE = "implausible"
+
+
+@dataclass(frozen=True, slots=True)
+class TemperatureReading:
+    """An entity's temperature in °C, or None and the problem that prevents it."""
+
+    celsius: float | None
+    problem: TemperatureProblem | None = None
+
+
+def _value_and_unit(state: State) -> tuple[Any, Any]:
+    """The raw temperature and its unit: a weather entity keeps both in attributes."""
+    if state.domain == "weather":
+        return (
+            state.attributes.get(ATTR_WEATHER_TEMPERATURE),
+            state.attributes.get(ATTR_WEATHER_TEMPERATURE_UNIT),
+        )
+    return state.state, state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
+
+
+def _is_temperature_unit(unit: Any) -> bool:
+    return unit in TemperatureConverter.VALID_UNITS
+
+
+def read_temperature(state: State | None) -> TemperatureReading:
+    """Return the state's temperature in °C, or why there is none usable."""
+    if state is None:
+        return TemperatureReading(None, TemperatureProblem.MISSING)
+    value, unit = _value_and_unit(state)
+    try:
+        number = float(value)
+    except TypeError, ValueError:
+        return TemperatureReading(None, TemperatureProblem.NO_VALUE)
+    if not _is_temperature_unit(unit):
+        return TemperatureReading(None, TemperatureProblem.NOT_A_TEMPERATURE)
+    celsius = TemperatureConverter.convert(number, unit, UnitOfTemperature.CELSIUS)
+    if not (math.isfinite(celsius) and MIN_PLAUSIBLE_CELSIUS <= celsius <= MAX_PLAUSIBLE_CELSIUS):
+        return TemperatureReading(None, TemperatureProblem.IMPLAUSIBLE)
+    return TemperatureReading(celsius)
 
 
 def outdoor_temperature(hass: HomeAssistant, entity_id: str) -> float | None:
     """Return the entity's temperature in °C, or None while it has no usable value."""
-    state = hass.states.get(entity_id)
+    return read_temperature(hass.states.get(entity_id)).celsius
+
+
+def temperature_entity_error(state: State | None) -> str | None:
+    """The options form's error for an entity that cannot give a temperature, else None.
+
+    A sensor needs a temperature unit (it may be unavailable right now); a weather entity a
+    temperature attribute.
+    """
     if state is None:
-        return None
-    value: Any
-    if state.domain == "weather":
-        value = state.attributes.get(ATTR_WEATHER_TEMPERATURE)
-        unit = state.attributes.get(ATTR_WEATHER_TEMPERATURE_UNIT)
-    else:
-        value = state.state
-        unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
-    try:
-        temperature = float(value)
-    except TypeError, ValueError:
-        return None
-    if unit in (None, UnitOfTemperature.CELSIUS):
-        return temperature
-    return TemperatureConverter.convert(temperature, unit, UnitOfTemperature.CELSIUS)
+        return "entity_not_found"
+    if state.domain not in ("sensor", "weather"):
+        return "not_a_temperature"
+    value, unit = _value_and_unit(state)
+    if not _is_temperature_unit(unit) or (state.domain == "weather" and value is None):
+        return "not_a_temperature"
+    return None
+
+
+class OutdoorTemperature:
+    """Watches the chosen entity and owns the repair issue shown while it gives no temperature.
+
+    A unit that is not a temperature is raised at once (it will not fix itself); a missing,
+    unavailable or implausible value only after ISSUE_AFTER. The issue goes away as soon as a
+    usable temperature arrives, and when the entry unloads.
+    """
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, entity_id: str) -> None:
+        """Prepare; nothing is watched before `async_start`."""
+        self._hass = hass
+        self._entity_id = entity_id
+        self._issue_id = f"{ISSUE_PREFIX}_{entry.entry_id}"
+        self._problem: TemperatureProblem | None = None
+        self._raised: TemperatureProblem | None = None
+        self._unsub_wait: CALLBACK_TYPE | None = None
+
+    @callback
+    def async_start(self) -> CALLBACK_TYPE:
+        """Check the entity now and on every change; return the function that stops it."""
+        unsub_state = async_track_state_change_event(
+            self._hass, self._entity_id, self._async_state_changed
+        )
+        self._async_check(self._hass.states.get(self._entity_id))
+
+        @callback
+        def stop() -> None:
+            unsub_state()
+            self._async_cancel_wait()
+            ir.async_delete_issue(self._hass, DOMAIN, self._issue_id)
+
+        return stop
+
+    @callback
+    def _async_state_changed(self, event: Event[EventStateChangedData]) -> None:
+        self._async_check(event.data["new_state"])
+
+    @callback
+    def _async_check(self, state: State | None) -> None:
+        """Raise, update or delete the repair issue for the entity's new state."""
+        self._problem = read_temperature(state).problem
+        if self._problem is None:
+            self._async_cancel_wait()
+            self._raised = None
+            ir.async_delete_issue(self._hass, DOMAIN, self._issue_id)
+        elif self._problem is TemperatureProblem.NOT_A_TEMPERATURE or self._raised is not None:
+            self._async_cancel_wait()
+            self._async_raise(self._problem)
+        elif self._unsub_wait is None:
+            self._unsub_wait = async_call_later(self._hass, ISSUE_AFTER, self._async_waited)
+
+    @callback
+    def _async_waited(self, _now: datetime) -> None:
+        """The problem lasted ISSUE_AFTER: tell the user."""
+        self._unsub_wait = None
+        assert self._problem is not None  # a usable temperature cancels the wait
+        self._async_raise(self._problem)
+
+    @callback
+    def _async_raise(self, problem: TemperatureProblem) -> None:
+        """Create the issue, or update it when the problem changed (unchanged: no-op in HA)."""
+        self._raised = problem
+        ir.async_create_issue(
+            self._hass,
+            DOMAIN,
+            self._issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=f"{ISSUE_PREFIX}_{problem}",
+            translation_placeholders={"entity_id": self._entity_id},
+        )
+
+    @callback
+    def _async_cancel_wait(self) -> None:
+        if self._unsub_wait is not None:
+            self._unsub_wait()
+            self._unsub_wait = None
+
+
+@callback
+def async_watch_outdoor_temperature(hass: HomeAssistant, entry: ConfigEntry) -> CALLBACK_TYPE:
+    """Watch the entry's temperature entity, if it has one; return the function that stops it."""
+    if entity_id := entry.options.get(CONF_TEMPERATURE_ENTITY):
+        return OutdoorTemperature(hass, entry, entity_id).async_start()
+    return lambda: None

@@ -15,6 +15,10 @@ from typing import Any, ClassVar, Protocol, Self, Union, get_args, get_origin, g
 from .config import HOUR_S, DetectorConfig
 from .model import Finding, Reading
 
+# No number the checks store comes near this (epoch seconds ~2e9, a day's watt-minutes ~1e9); a
+# larger one is damage, and rounding it would overflow the 64-bit integers JSON writers accept.
+MAX_STATE_NUMBER = 1e15
+
 
 class StateError(ValueError):
     """Stored state that cannot be what a check wrote: wrong type, non-finite, inconsistent."""
@@ -126,7 +130,12 @@ def _scalar(hint: Any, value: object, name: str) -> Any:
         return None
     if hint is bool and isinstance(value, bool):
         return value
-    if hint is int and isinstance(value, int) and not isinstance(value, bool):
+    if (
+        hint is int
+        and isinstance(value, int)
+        and not isinstance(value, bool)
+        and abs(value) <= MAX_STATE_NUMBER
+    ):
         return value
     if hint is str and isinstance(value, str):
         return value
@@ -134,7 +143,7 @@ def _scalar(hint: Any, value: object, name: str) -> Any:
         hint is float
         and isinstance(value, int | float)
         and not isinstance(value, bool)
-        and math.isfinite(value)
+        and abs(value) <= MAX_STATE_NUMBER  # NaN fails this too
     ):
         return float(value)
     raise StateError(f"{name}: {value!r:.40} is not a valid {getattr(hint, '__name__', hint)}")

@@ -27,6 +27,7 @@ from .config import MINUTE_S, DetectorConfig
 from .model import Cause, Finding, Kind, Reading
 
 HOURS_PER_DAY = 24
+LEARNING_MAX_BEFORE_ACTIVE = 0.99  # progress never says 100 % before the model is active
 
 
 @dataclass(slots=True)
@@ -78,6 +79,7 @@ class ConsumptionCheck:
         self._past: deque[list[list[float | None]]] = deque(maxlen=c.days)
         self._today_sums = _DaySums()
         self._past_sums: deque[_DaySums] = deque(maxlen=c.days)
+        self._days_seen = 0  # past days with readings
         self._temperature: float | None = None  # latest outdoor temperature (°C)
         self._slope = 0.0  # W per heating degree, refitted each day
         self._above = [0] * len(c.tiers)
@@ -92,8 +94,16 @@ class ConsumptionCheck:
 
     @property
     def active(self) -> bool:
-        """Whether enough days are known to judge."""
-        return len(self._past) >= self.config.min_days
+        """Whether enough days with readings are known to judge (empty days of a gap are not)."""
+        return self._days_seen >= self.config.min_days
+
+    @property
+    def learning_progress(self) -> float:
+        """Share of the learning period done: days with readings, and today's part (by slots)."""
+        if self.active:
+            return 1.0
+        today = sum(v is not None for v in self._today[0]) / self._slots
+        return min(LEARNING_MAX_BEFORE_ACTIVE, (self._days_seen + today) / self.config.min_days)
 
     @property
     def score(self) -> float:
@@ -134,6 +144,7 @@ class ConsumptionCheck:
                 self._past_sums.append(self._today_sums)
                 self._today = self._empty_day()
                 self._today_sums = _DaySums()
+            self._days_seen = sum(1 for sums in self._past_sums if sums.power.count)
             self._slope = self._fit_slope()
         self._day = day
         mean = round(self._minute_power.total / self._minute_power.count, 1)
@@ -296,6 +307,7 @@ class ConsumptionCheck:
         model._past.extend(stored.past)
         model._today_sums = stored.today_sums
         model._past_sums.extend(stored.past_sums)
+        model._days_seen = sum(1 for sums in model._past_sums if sums.power.count)
         model._temperature, model._slope = stored.temperature, stored.slope
         model._above = stored.above
         model._since, model._run = stored.since, stored.run

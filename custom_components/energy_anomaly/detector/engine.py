@@ -25,18 +25,18 @@ from typing import Any
 
 from .baseload import BaseloadCheck
 from .check import StateError, load_state
-from .config import DAY_S, HOUR_S, DetectorConfig
+from .config import HOUR_S, DetectorConfig
 from .consumption import ConsumptionCheck
 from .faults import FaultCheck
-from .model import Finding, Kind, Reading, Result, Status
+from .model import Finding, Reading, Result, Status
 from .parx import PatternCheck
 from .power_quality import PowerQualityCheck
+from .validation import reading_problem
 
 STATE_VERSION = 3
-# A silence longer than this (s) is not counted as learning time.
-MAX_LEARNED_STEP_S = HOUR_S
-# A learned check gates its findings by the consumption model's learning period.
-LEARNED_KINDS = frozenset({Kind.UNUSUAL_CONSUMPTION, Kind.NEW_PATTERN})
+# A reading this far (s) after the previous one is held until the next reading confirms the new
+# time: one reading stamped years ahead must not make every later reading "older" and ignored.
+MAX_UNCONFIRMED_JUMP_S = HOUR_S
 
 
 class Detector:
@@ -51,7 +51,7 @@ class Detector:
         self._pattern = PatternCheck(config)
         self._baseload = BaseloadCheck(config)
         self._last_epoch: float | None = None
-        self._learned_seconds = 0.0
+        self._held: Reading | None = None  # a reading after a long silence, until confirmed
         self._finding: Finding | None = None
 
     @property
@@ -61,24 +61,38 @@ class Detector:
 
     @property
     def learning_progress(self) -> float:
-        """How much of the learning period is done, from 0 to 1 (by time covered)."""
-        if self._consumption.active:
-            return 1.0
-        days = self.config.consumption.min_days
-        return min(0.99, self._learned_seconds / (days * DAY_S))
+        """How much of the learning period is done, from 0 to 1 (days with readings)."""
+        return self._consumption.learning_progress
 
     def update(self, reading: Reading) -> Result:
         """Take one reading (in time order) and return the verdict right after it.
 
-        A reading older than the previous one is not learned from; it gets the current verdict.
+        A reading that is not plausible (`validation.py`) or older than the previous one is not
+        learned from; it gets the current verdict. A reading more than an hour after the previous
+        one is held until the next reading confirms the clock moved on (then both are taken);
+        if the next one does not, it was a stray time and is dropped.
         """
+        if reading_problem(reading) is not None:
+            return self._result(reading)
         epoch = reading.timestamp.timestamp()
         last = self._last_epoch
         if last is not None and epoch < last:
             return self._result(reading)
-        if last is not None:
-            self._learned_seconds += min(epoch - last, MAX_LEARNED_STEP_S)
-        self._last_epoch = epoch
+        if last is not None and epoch - last > MAX_UNCONFIRMED_JUMP_S:
+            held, self._held = self._held, reading
+            if held is None:
+                return self._result(reading)
+            jump = epoch - held.timestamp.timestamp()
+            if not 0 <= jump <= MAX_UNCONFIRMED_JUMP_S:
+                return self._result(reading)
+            self._take(held)
+        self._held = None
+        self._take(reading)
+        return self._result(reading)
+
+    def _take(self, reading: Reading) -> None:
+        """Run every check on a plausible reading that is in time order."""
+        self._last_epoch = reading.timestamp.timestamp()
         fault = self._faults.update(reading)
         quality = self._power_quality.update(reading)
         consumption = pattern = None
@@ -89,7 +103,6 @@ class Detector:
         if not self._consumption.active:
             consumption = pattern = None
         self._finding = fault or quality or consumption or pattern or baseload
-        return self._result(reading)
 
     def _result(self, reading: Reading) -> Result:
         scores = (
@@ -116,7 +129,6 @@ class Detector:
             "version": STATE_VERSION,
             "options": self.config.options(),
             "last_epoch": self._last_epoch,
-            "learned_seconds": self._learned_seconds,
             **{check.key: check.to_state() for check in self._checks()},
         }
 
@@ -146,7 +158,6 @@ class Detector:
         config = config or DetectorConfig.from_options(header.options)
         detector = cls(config)
         detector._last_epoch = header.last_epoch
-        detector._learned_seconds = header.learned_seconds
         try:
             detector._faults = FaultCheck.from_state(state["faults"], config)
             detector._power_quality = PowerQualityCheck.from_state(state["power_quality"], config)
@@ -165,7 +176,6 @@ class _Header:
     version: int
     options: dict[str, float | None]
     last_epoch: float | None
-    learned_seconds: float
 
 
 _HEADER_KEYS = tuple(spec.name for spec in fields(_Header))

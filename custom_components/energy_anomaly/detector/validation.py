@@ -6,7 +6,6 @@ with a reason before it reaches the engine.
 """
 
 from datetime import datetime, timedelta
-import math
 
 from .model import Reading
 
@@ -16,6 +15,7 @@ MAX_CURRENT_A = 1_000.0  # far above any domestic main fuse
 MIN_TEMPERATURE_C = -80.0  # colder than ever recorded where people live
 MAX_TEMPERATURE_C = 70.0  # hotter than ever recorded outdoors
 MAX_FUTURE = timedelta(minutes=5)  # clock drift tolerated between the meter and the host
+NO_PHASES = (None, None, None)
 EARLIEST = datetime(2000, 1, 1).astimezone()  # no smart-meter reading is older
 
 
@@ -23,7 +23,7 @@ def reading_problem(reading: Reading, now: datetime | None = None) -> str | None
     """Why `reading` must not reach the detector, or None when it is plausible.
 
     `now` is the host's clock; without it the timestamp is checked only for being aware and
-    later than 2000.
+    later than 2000. Comparisons are written so that NaN fails them (cheap: every reading).
     """
     moment = reading.timestamp
     if moment.tzinfo is None or moment.utcoffset() is None:
@@ -32,26 +32,30 @@ def reading_problem(reading: Reading, now: datetime | None = None) -> str | None
         return f"its timestamp {moment.isoformat()} is before 2000"
     if now is not None and moment > now + MAX_FUTURE:
         return f"its timestamp {moment.isoformat()} is in the future"
-    return _value_problem(reading)
+    if not -MAX_POWER_W <= reading.power <= MAX_POWER_W:
+        return f"its power {reading.power!r} W is not a plausible value"
+    if (
+        reading.power_production is None
+        and reading.temperature is None
+        and reading.voltage == NO_PHASES
+        and reading.current == NO_PHASES
+    ):
+        return None
+    return _optional_problem(reading)
 
 
-def _value_problem(reading: Reading) -> str | None:
-    """The first implausible value of the reading, named, or None."""
+def _optional_problem(reading: Reading) -> str | None:
+    """The first implausible optional value of the reading, named, or None."""
     checks: list[tuple[str, float | None, float, float]] = [
-        ("power", reading.power, -MAX_POWER_W, MAX_POWER_W),
-        ("power production", reading.power_production, 0.0, MAX_POWER_W),
-        ("temperature", reading.temperature, MIN_TEMPERATURE_C, MAX_TEMPERATURE_C),
+        ("power production (W)", reading.power_production, 0.0, MAX_POWER_W),
+        ("temperature (°C)", reading.temperature, MIN_TEMPERATURE_C, MAX_TEMPERATURE_C),
     ]
     for phase in range(3):
-        checks.append((f"voltage L{phase + 1}", reading.voltage[phase], 0.0, MAX_VOLTAGE_V))
+        checks.append((f"voltage L{phase + 1} (V)", reading.voltage[phase], 0.0, MAX_VOLTAGE_V))
         checks.append(
-            (f"current L{phase + 1}", reading.current[phase], -MAX_CURRENT_A, MAX_CURRENT_A)
+            (f"current L{phase + 1} (A)", reading.current[phase], -MAX_CURRENT_A, MAX_CURRENT_A)
         )
     for name, value, low, high in checks:
-        if value is None:
-            continue
-        if not math.isfinite(value):
-            return f"its {name} is {value}"
-        if not low <= value <= high:
-            return f"its {name} {value:g} is outside {low:g}..{high:g}"
+        if value is not None and not low <= value <= high:
+            return f"its {name} {value!r} is not a plausible value"
     return None

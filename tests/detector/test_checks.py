@@ -1,0 +1,181 @@
+"""Every check has one shape, and no input or stored state can stop the detector."""
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+import json
+from typing import Any
+
+import orjson
+import pytest
+
+from custom_components.energy_anomaly.detector.check import Check, StateError
+from custom_components.energy_anomaly.detector.config import DetectorConfig
+from custom_components.energy_anomaly.detector.engine import Detector
+from custom_components.energy_anomaly.detector.model import Reading, Status
+from custom_components.energy_anomaly.detector.validation import reading_problem
+
+from .household import START, normal_days, readings, run
+
+LEARNED_DAYS = 15  # a little over the two-week learning period
+
+
+def learned() -> Detector:
+    """A detector that has learned a little over two weeks of an ordinary home (3-phase, temp)."""
+    detector = Detector(DetectorConfig(fuse_amps=25.0))
+    for reading in readings(normal_days(LEARNED_DAYS), 300.0):
+        detector.update(
+            Reading(
+                reading.timestamp,
+                reading.power,
+                voltage=(230.0, 231.0, 229.0),
+                current=(2.0, 1.0, 1.5),
+                temperature=3.0,
+            )
+        )
+    return detector
+
+
+def test_every_check_has_the_one_shape() -> None:
+    detector = learned()
+    checks: tuple[Check, ...] = detector._checks()
+
+    assert [check.key for check in checks] == [
+        "faults",
+        "power_quality",
+        "consumption",
+        "pattern",
+        "baseload",
+    ]
+    for check in checks:
+        state = json.loads(json.dumps(check.to_state()))
+        restored = type(check).from_state(state, detector.config)
+        assert restored.to_state() == state
+        assert isinstance(check.score, float)
+        with pytest.raises(StateError):
+            type(check).from_state("garbage", detector.config)
+
+
+def _mutations(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    """(path, replacement) for every leaf and container: wrong types, NaN, huge, gone."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _mutations(value, (*path, key))
+        yield path, []
+    elif isinstance(node, list):
+        for index, value in list(enumerate(node))[:2]:
+            yield from _mutations(value, (*path, index))
+        yield path, node[:-1]
+        yield path, "garbage"
+    else:
+        for bad in ("garbage", None, float("nan"), float("inf"), 1e300, -1, [], {}):
+            yield path, bad
+
+
+def _replaced(text: str, path: tuple[Any, ...], value: Any) -> Any:
+    mutated = json.loads(text)  # a fresh copy, faster than deepcopy
+    if not path:
+        return value
+    node = mutated
+    for step in path[:-1]:
+        node = node[step]
+    node[path[-1]] = value
+    return mutated
+
+
+def test_a_damaged_state_is_refused_or_works_never_anything_else() -> None:
+    detector = learned()
+    text = json.dumps(detector.to_state())
+    state = json.loads(text)
+    tried = refused = 0
+    following = readings(normal_days(LEARNED_DAYS + 1), 300.0)[-300:]
+    for path, value in _mutations(state):
+        tried += 1
+        try:
+            restored = Detector.from_state(_replaced(text, path, value))
+        except StateError:
+            refused += 1
+            continue
+        for reading in following[:10]:
+            restored.update(reading)
+        orjson.dumps(restored.to_state())
+
+    assert tried > 1000
+    assert refused > tried // 2
+
+
+@pytest.mark.parametrize("power", [float("nan"), float("inf"), float("-inf"), 1e20, -1e20])
+def test_an_impossible_power_is_skipped_and_never_stored(power: float) -> None:
+    detector = learned()
+    last = readings(normal_days(LEARNED_DAYS + 1), 300.0)[-10:]
+    run(detector, last[:5])
+
+    odd = detector.update(Reading(last[5].timestamp, power))
+    after = run(detector, last[6:])
+
+    assert odd.timestamp == last[5].timestamp
+    assert all(not r.anomaly for r in after)
+    orjson.dumps(detector.to_state())  # raises on NaN, inf or a 64-bit overflow
+    json.dumps(detector.to_state(), allow_nan=False)
+
+
+def test_one_reading_from_the_far_future_latches_nothing() -> None:
+    detector = learned()
+    stream = readings(normal_days(LEARNED_DAYS + 1), 60.0)[-120:]
+    run(detector, stream[:60])
+
+    detector.update(Reading(datetime(2100, 1, 1, tzinfo=START.tzinfo), 500.0))
+    after = run(detector, stream[60:])
+
+    assert not any(r.anomaly for r in after)
+    assert detector.to_state()["last_epoch"] == stream[-1].timestamp.timestamp()
+
+
+def test_a_long_silence_is_taken_once_the_next_reading_confirms_it() -> None:
+    detector = learned()
+    stream = readings(normal_days(LEARNED_DAYS + 2), 60.0)
+    later = stream[-200:]
+
+    held = detector.update(later[0])
+    taken = detector.update(later[1])
+
+    assert held.timestamp == later[0].timestamp
+    assert taken.anomaly  # the gap (meter fault) is reported once both were taken
+    assert detector.to_state()["last_epoch"] == later[1].timestamp.timestamp()
+
+
+def test_after_two_weeks_without_readings_the_detector_learns_again() -> None:
+    detector = learned()
+    assert detector.status is Status.ACTIVE
+    back = START + timedelta(days=LEARNED_DAYS + 20)
+
+    run(detector, [Reading(back + timedelta(minutes=m), 200.0) for m in range(24 * 60)])
+
+    assert detector.status is Status.LEARNING
+    assert detector.learning_progress < 0.2
+
+
+@pytest.mark.parametrize(
+    ("reading", "problem"),
+    [
+        (Reading(datetime(2024, 1, 1), 100.0), "no UTC offset"),
+        (Reading(datetime(1, 1, 1, tzinfo=START.tzinfo), 100.0), "before 2000"),
+        (Reading(START, float("nan")), "power"),
+        (Reading(START, 100.0, voltage=(float("inf"), None, None)), "voltage L1"),
+        (Reading(START, 100.0, current=(None, None, 5000.0)), "current L3"),
+        (Reading(START, 100.0, temperature=-300.0), "temperature"),
+        (Reading(START, 100.0, power_production=-5.0), "production"),
+    ],
+)
+def test_implausible_readings_are_named(reading: Reading, problem: str) -> None:
+    found = reading_problem(reading)
+
+    assert found is not None
+    assert problem in found
+
+
+def test_a_reading_from_the_future_of_the_host_clock_is_refused() -> None:
+    now = START + timedelta(hours=1)
+
+    assert reading_problem(Reading(now + timedelta(minutes=1), 100.0), now) is None
+    assert "future" in (reading_problem(Reading(now + timedelta(hours=1), 100.0), now) or "")
+    assert reading_problem(Reading(START, 100.0, 0.0, (230.0, None, None)), now) is None

@@ -1,0 +1,186 @@
+"""A temperature entity that breaks after it was chosen: a repair issue, readings keep flowing."""
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.energy_anomaly.const import CONF_TEMPERATURE_ENTITY, DOMAIN
+from custom_components.energy_anomaly.diagnostics import hashed_id
+from custom_components.energy_anomaly.temperature import ISSUE_AFTER, OutdoorTemperature
+
+from .conftest import HOME_A
+from .test_live_data import state_of, wait_until
+from .tibber_server import LocalTibberServer
+
+OUTSIDE = "sensor.outside"
+CELSIUS = {"unit_of_measurement": "°C", "device_class": "temperature"}
+
+
+async def set_up_with_temperature(
+    hass: HomeAssistant, entry: MockConfigEntry, server: LocalTibberServer
+) -> None:
+    """Load the entry with `sensor.outside` as its outdoor temperature."""
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options={CONF_TEMPERATURE_ENTITY: OUTSIDE})
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await server.wait_for_subscriptions(2)
+
+
+def temperature_issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
+    return ir.async_get(hass).async_get_issue(DOMAIN, f"temperature_{entry.entry_id}")
+
+
+async def test_a_unit_that_is_not_a_temperature_raises_a_repair_issue_at_once(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    hass.states.async_set(OUTSIDE, "5", CELSIUS)
+    await set_up_with_temperature(hass, tibber_entry, tibber_server)
+    assert temperature_issue(hass, tibber_entry) is None
+
+    hass.states.async_set(OUTSIDE, "1200", {"unit_of_measurement": "W"})
+    await hass.async_block_till_done()
+
+    issue = temperature_issue(hass, tibber_entry)
+    assert issue is not None
+    assert issue.translation_key == "temperature_not_a_temperature"
+    assert issue.translation_placeholders == {"entity_id": OUTSIDE}
+
+
+async def test_the_repair_issue_is_raised_once_while_the_entity_stays_broken(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    hass.states.async_set(OUTSIDE, "5", CELSIUS)
+    await set_up_with_temperature(hass, tibber_entry, tibber_server)
+    changes = async_capture_events(hass, ir.EVENT_REPAIRS_ISSUE_REGISTRY_UPDATED)
+
+    for watts in ("1200", "1300", "900"):
+        hass.states.async_set(OUTSIDE, watts, {"unit_of_measurement": "W"})
+        await hass.async_block_till_done()
+
+    assert [(event.data["issue_id"], event.data["action"]) for event in changes] == [
+        (f"temperature_{tibber_entry.entry_id}", "create")
+    ]
+
+
+async def test_readings_keep_flowing_without_temperature_while_the_entity_is_broken(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+) -> None:
+    hass.states.async_set(OUTSIDE, "5", CELSIUS)
+    await set_up_with_temperature(hass, tibber_entry, tibber_server)
+    hass.states.async_set(OUTSIDE, "1200", {"unit_of_measurement": "W"})
+
+    await tibber_server.push(HOME_A, power=610.0)
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "610.0")
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, tibber_entry)
+    assert diagnostics["homes"][hashed_id(HOME_A)]["last_reading"]["temperature"] is None
+
+
+async def test_the_repair_issue_goes_away_when_a_temperature_comes_in_again(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    hass.states.async_set(OUTSIDE, "1200", {"unit_of_measurement": "W"})
+    await set_up_with_temperature(hass, tibber_entry, tibber_server)
+    assert temperature_issue(hass, tibber_entry) is not None
+
+    hass.states.async_set(OUTSIDE, "4.0", CELSIUS)
+    await hass.async_block_till_done()
+
+    assert temperature_issue(hass, tibber_entry) is None
+
+
+@pytest.fixture
+def watched(hass: HomeAssistant, tibber_entry: MockConfigEntry) -> MockConfigEntry:
+    """An entry watching `sensor.outside` (5 °C) as a loaded one does, without a live connection.
+
+    Time jumps of an hour would also fire the live websocket's own timeouts, so the watcher is
+    started on its own here; the tests above show the entry starts it.
+    """
+    hass.states.async_set(OUTSIDE, "5", CELSIUS)
+    tibber_entry.add_to_hass(hass)
+    OutdoorTemperature(hass, tibber_entry, OUTSIDE).async_start()
+    return tibber_entry
+
+
+async def later(hass: HomeAssistant, delta: timedelta) -> None:
+    """Let Home Assistant's timers run as if `delta` had passed."""
+    async_fire_time_changed(hass, dt_util.utcnow() + delta)
+    await hass.async_block_till_done()
+
+
+async def test_an_entity_unavailable_for_over_an_hour_raises_a_repair_issue_not_before(
+    hass: HomeAssistant, watched: MockConfigEntry
+) -> None:
+    hass.states.async_set(OUTSIDE, "unavailable", CELSIUS)
+    await later(hass, ISSUE_AFTER - timedelta(minutes=1))
+    hass.states.async_set(OUTSIDE, "unknown", CELSIUS)  # still no value: the hour keeps running
+    await hass.async_block_till_done()
+    assert temperature_issue(hass, watched) is None
+    await later(hass, ISSUE_AFTER + timedelta(minutes=1))
+
+    issue = temperature_issue(hass, watched)
+    assert issue is not None
+    assert issue.translation_key == "temperature_no_value"
+
+
+async def test_a_short_outage_raises_no_repair_issue(
+    hass: HomeAssistant, watched: MockConfigEntry
+) -> None:
+    hass.states.async_set(OUTSIDE, "unavailable", CELSIUS)
+    await later(hass, timedelta(minutes=30))
+    hass.states.async_set(OUTSIDE, "6", CELSIUS)
+    await later(hass, ISSUE_AFTER + timedelta(minutes=1))
+
+    assert temperature_issue(hass, watched) is None
+
+
+@pytest.mark.parametrize(
+    ("change", "translation_key"),
+    [
+        (lambda hass: hass.states.async_remove(OUTSIDE), "temperature_missing"),
+        (lambda hass: hass.states.async_set(OUTSIDE, "nan", CELSIUS), "temperature_implausible"),
+        (lambda hass: hass.states.async_set(OUTSIDE, "95", CELSIUS), "temperature_implausible"),
+    ],
+)
+async def test_a_removed_entity_or_implausible_values_raise_a_repair_issue_after_an_hour(
+    hass: HomeAssistant,
+    watched: MockConfigEntry,
+    change: Callable[[HomeAssistant], object],
+    translation_key: str,
+) -> None:
+    change(hass)
+    await hass.async_block_till_done()
+    assert temperature_issue(hass, watched) is None
+    await later(hass, ISSUE_AFTER + timedelta(minutes=1))
+
+    issue = temperature_issue(hass, watched)
+    assert issue is not None
+    assert issue.translation_key == translation_key
+
+
+async def test_the_repair_issue_is_removed_when_the_entry_unloads(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    hass.states.async_set(OUTSIDE, "1200", {"unit_of_measurement": "W"})
+    await set_up_with_temperature(hass, tibber_entry, tibber_server)
+    assert temperature_issue(hass, tibber_entry) is not None
+
+    assert await hass.config_entries.async_unload(tibber_entry.entry_id)
+
+    assert temperature_issue(hass, tibber_entry) is None
