@@ -18,11 +18,11 @@ timestamps), and where to write the results. What is measured:
 - a loop-lag probe: a task sleeping 1 ms in a loop records how late it wakes up (everything
   that delays the loop, incl. GIL contention from executor threads, pyTibber and the local
   server, which shares the loop);
-- storage writes of the home's Store while the coordinator's clock follows the readings'
+- storage writes of the home's Store while the runner's clock follows the readings'
   timestamps (so 2-s readings span simulated minutes), and the final write on unload.
 
 Scenario `naive_inline` runs naive per-reading rrcf (40 trees x 256, shingle 4) inline in the
-coordinator's reading callback, on the event loop, to show what the budget guards against.
+runner's reading callback, on the event loop, to show what the budget guards against.
 """
 
 from __future__ import annotations
@@ -45,10 +45,10 @@ from homeassistant.util.ssl import get_default_context
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.energy_anomaly import coordinator as coordinator_module
+from custom_components.energy_anomaly import runner as runner_module
 from custom_components.energy_anomaly.const import CONF_HOMES, CONF_SOURCE, DOMAIN, SOURCE_TIBBER
-from custom_components.energy_anomaly.coordinator import EnergyAnomalyCoordinator
 from custom_components.energy_anomaly.live_source import TibberLiveSource
+from custom_components.energy_anomaly.runner import HomeRunner
 from tests.tibber_server import (
     DEFAULT_TOKEN,
     LocalAccount,
@@ -114,8 +114,8 @@ class LoopMeter:
 
         message_handler = TibberLiveSource._message_handler
 
-        def timed_message_handler(source: TibberLiveSource, coordinator: Any) -> Any:
-            handle = message_handler(source, coordinator)
+        def timed_message_handler(source: TibberLiveSource, home_id: str) -> Any:
+            handle = message_handler(source, home_id)
 
             def timed(message: dict[str, Any]) -> None:
                 c0 = cpu()
@@ -131,26 +131,26 @@ class LoopMeter:
 
         monkeypatch.setattr(TibberLiveSource, "_message_handler", timed_message_handler)
 
-        publish = EnergyAnomalyCoordinator._async_publish
+        publish = HomeRunner._async_publish
 
-        def timed_publish(coordinator: Any, batch: Any, results: Any) -> None:
+        def timed_publish(runner: Any, done: Any) -> None:
             t0 = clock()
-            publish(coordinator, batch, results)
+            publish(runner, done)
             if meter.active:
-                meter.publish.append((len(batch), clock() - t0))
+                meter.publish.append((len(done.results), clock() - t0))
 
-        monkeypatch.setattr(EnergyAnomalyCoordinator, "_async_publish", timed_publish)
+        monkeypatch.setattr(HomeRunner, "_async_publish", timed_publish)
 
-        update = EnergyAnomalyCoordinator._detector_update
+        update = HomeRunner._detector_update
 
-        def timed_update(coordinator: Any, batch: Any) -> Any:
+        def timed_update(runner: Any, batch: Any) -> Any:
             t0 = clock()
-            out = update(coordinator, batch)
+            out = update(runner, batch)
             if meter.active:
                 meter.detector.append((len(batch), clock() - t0))
             return out
 
-        monkeypatch.setattr(EnergyAnomalyCoordinator, "_detector_update", timed_update)
+        monkeypatch.setattr(HomeRunner, "_detector_update", timed_update)
 
 
 def _classify(handle: asyncio.Handle) -> tuple[str, bool, bool]:
@@ -179,7 +179,7 @@ def _classify(handle: asyncio.Handle) -> tuple[str, bool, bool]:
 
 
 class SimClock:
-    """`dt_util` for the coordinator: `utcnow()` follows the pushed readings' timestamps."""
+    """`dt_util` for the runner: `utcnow()` follows the pushed readings' timestamps."""
 
     def __init__(self, now: datetime) -> None:
         self.now = now
@@ -260,7 +260,7 @@ async def _run_scenario(  # noqa: PLR0915
         }
     first = datetime.fromisoformat(pushes[0][0]).astimezone(UTC)
     sim = SimClock(first)
-    monkeypatch.setattr(coordinator_module, "dt_util", sim)
+    monkeypatch.setattr(runner_module, "dt_util", sim)
 
     writes: list[dict[str, Any]] = []
     phase = ["setup"]
@@ -274,16 +274,16 @@ async def _run_scenario(  # noqa: PLR0915
         naive = NaiveRrcf()
         for power in config["naive_warm"]:
             naive.update(power)
-        add = EnergyAnomalyCoordinator.async_add_readings
+        add = HomeRunner.async_add_readings
 
-        def add_with_naive(coordinator: Any, readings: Any) -> None:
+        def add_with_naive(runner: Any, readings: Any) -> None:
             t0 = time.perf_counter()
             for reading in readings:
                 naive.update(reading.power)
             naive_seconds.append(time.perf_counter() - t0)
-            add(coordinator, readings)
+            add(runner, readings)
 
-        monkeypatch.setattr(EnergyAnomalyCoordinator, "async_add_readings", add_with_naive)
+        monkeypatch.setattr(HomeRunner, "async_add_readings", add_with_naive)
 
     entry = MockConfigEntry(
         domain=DOMAIN,
@@ -298,10 +298,11 @@ async def _run_scenario(  # noqa: PLR0915
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await server.wait_for_subscriptions(1)
-    coordinator = entry.runtime_data.homes[HOME]
-    status_at_start = coordinator.detector_status
+    runner = entry.runtime_data.sink.runners[HOME]
+    coordinator = runner.coordinator
+    status_at_start = runner.diagnostics()["status"]
     # count this home's Store writes (the instance's method; HA's harness mocks the class one)
-    store = coordinator._store._store
+    store = runner._store._store
     write_data = store._async_write_data
 
     async def counting_write(data: dict[str, Any]) -> None:
@@ -340,7 +341,7 @@ async def _run_scenario(  # noqa: PLR0915
     meter.active = False
     stop.set()
     await probe
-    status_at_end = coordinator.detector_status
+    status_at_end = runner.diagnostics()["status"]
     results = coordinator.data.result
 
     phase[0] = "final"

@@ -8,6 +8,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.util.ssl import get_default_context
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.energy_anomaly.const import (
     CONF_HOMES,
@@ -37,6 +39,12 @@ HOME_NO_PULSE = "00000000-0000-4000-8000-00000000000c"
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/energy_anomaly in every test."""
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots as Home Assistant core writes them (`snapshots/*.ambr`, ids and times as ANY)."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 @pytest.fixture

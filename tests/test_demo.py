@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 import pytest
@@ -64,3 +65,20 @@ async def test_demo_home_flags_the_heater_left_on_at_night(
     assert events[0].data["home"] == "Demo home"
     assert float(state_of(hass, "sensor.demo_home_anomaly_score")) > 1
     assert "Anomaly at Demo home (unusual_consumption): " in caplog.text
+
+
+async def test_demo_home_replays_ahead_of_the_wall_clock_without_rejections(
+    hass: HomeAssistant,
+    demo_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    freezer.move_to(dt_util.start_of_local_day() + timedelta(minutes=1))
+    await set_up_demo(hass, demo_entry)
+
+    for _ in range(60):  # ten demo minutes: at 00:10 the demo clock is 8 minutes ahead of ours
+        freezer.tick(timedelta(seconds=1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert "Rejected a reading" not in caplog.text

@@ -1,42 +1,75 @@
-"""The diagnostics download describes the connection and each home, never the token."""
+"""The diagnostics download describes the connection and each home, never a secret or a name."""
+
+import json
+from typing import Any
 
 from homeassistant.core import HomeAssistant
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.energy_anomaly.diagnostics import hashed_id
 
 from .conftest import HOME_A, HOME_B
 from .test_live_data import set_up, state_of, wait_until
 from .tibber_server import DEFAULT_TOKEN, LocalTibberServer
 
+TIMESTAMPS = ("2026-11-02T08:00:00+01:00", "2026-11-02T08:00:10+01:00")
 
-async def test_diagnostics_redact_the_token_and_describe_each_home(
+
+@pytest.fixture
+async def diagnostics(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     tibber_server: LocalTibberServer,
     tibber_entry: MockConfigEntry,
-) -> None:
+) -> dict[str, Any]:
+    """The Tibber entry's diagnostics after two single-phase readings of the Cabin."""
     await set_up(hass, tibber_entry, tibber_server)
-    await tibber_server.push(
-        HOME_A,
-        power=640.0,
-        voltagePhase1=229.0,
-        voltagePhase2=None,
-        voltagePhase3=None,
-        currentL1=None,
-        currentL2=None,
-        currentL3=None,
-    )
-    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "640.0")
+    for timestamp, power in zip(TIMESTAMPS, (640.0, 650.0), strict=True):
+        await tibber_server.push(
+            HOME_A,
+            power=power,
+            timestamp=timestamp,
+            voltagePhase1=229.0,
+            voltagePhase2=None,
+            voltagePhase3=None,
+            currentL1=None,
+            currentL2=None,
+            currentL3=None,
+        )
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "650.0")
+    return await get_diagnostics_for_config_entry(hass, hass_client, tibber_entry)
 
-    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, tibber_entry)
 
-    assert DEFAULT_TOKEN not in str(diagnostics)
+async def test_diagnostics_match_the_snapshot(
+    diagnostics: dict[str, Any], snapshot: SnapshotAssertion
+) -> None:
+    assert diagnostics == snapshot
+
+
+async def test_diagnostics_name_neither_the_token_nor_the_homes(
+    diagnostics: dict[str, Any],
+) -> None:
+    text = json.dumps(diagnostics)
+    for secret in (DEFAULT_TOKEN, "Cabin", "Flat", "Fjellveien", "Bygata", HOME_A, HOME_B):
+        assert secret not in text
     assert diagnostics["entry"]["access_token"] == "**REDACTED**"
+    assert sorted(diagnostics["homes"]) == sorted([hashed_id(HOME_A), hashed_id(HOME_B)])
+
+
+async def test_diagnostics_describe_each_home_in_plain_json(
+    diagnostics: dict[str, Any],
+) -> None:
     assert diagnostics["source"]["subscribed"] is True
-    assert diagnostics["source"]["subscription_running"] is True
-    assert diagnostics["homes"][HOME_A]["status"] == "learning"
-    assert diagnostics["homes"][HOME_A]["reported"] == ["power_production", "voltage_l1"]
-    assert diagnostics["homes"][HOME_B]["last_reading"] is None
+    cabin = diagnostics["homes"][hashed_id(HOME_A)]
+    assert cabin["status"] == "learning"
+    assert cabin["reported"] == ["power_production", "voltage_l1"]
+    assert cabin["last_reading"]["power"] == 650.0
+    assert cabin["last_reading"]["voltage"] == [229.0, None, None]
+    assert cabin["last_result"]["timestamp"] == TIMESTAMPS[1]
+    assert diagnostics["homes"][hashed_id(HOME_B)]["last_reading"] is None

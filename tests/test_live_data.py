@@ -2,23 +2,35 @@
 
 import asyncio
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 import logging
 from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.const import STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED, STATE_UNAVAILABLE
+from homeassistant.core import (
+    Event,
+    EventStateChangedData,
+    EventStateReportedData,
+    HomeAssistant,
+    callback,
+)
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.energy_anomaly import runner as runner_module
 from custom_components.energy_anomaly.const import DOMAIN
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.model import Reading, Result
+from custom_components.energy_anomaly.diagnostics import hashed_id
 
 from .conftest import HOME_A, HOME_B
 from .tibber_server import HttpFault, LocalTibberServer
@@ -308,3 +320,80 @@ async def test_the_anomaly_sensor_does_not_change_state_on_normal_readings(
     assert after.state == "off"
     assert after.last_updated == before.last_updated  # nothing new for the recorder
     assert after.attributes["observed"] is None
+
+
+async def test_a_reading_that_moves_only_the_power_writes_only_the_power_sensor(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    await tibber_server.push(HOME_A, power=300.0, timestamp="2026-11-02T08:00:00+01:00")
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "300.0")
+    written: list[str] = []
+
+    @callback
+    def record(event: Event[EventStateChangedData] | Event[EventStateReportedData]) -> None:
+        written.append(event.data["entity_id"])
+
+    @callback
+    def of_the_cabin(data: EventStateChangedData | EventStateReportedData) -> bool:
+        return data["entity_id"].split(".")[1].startswith("cabin_")
+
+    for event_type in (EVENT_STATE_CHANGED, EVENT_STATE_REPORTED):
+        hass.bus.async_listen(event_type, record, event_filter=of_the_cabin)
+    await tibber_server.push(HOME_A, power=310.0, timestamp="2026-11-02T08:00:10+01:00")
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "310.0")
+
+    assert written == ["sensor.cabin_power"]
+
+
+async def test_implausible_readings_are_dropped_counted_and_warned_about_once(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    future = (dt_util.now() + timedelta(hours=1)).isoformat()
+    await tibber_server.push(HOME_A, power=5e6)
+    await tibber_server.push(HOME_A, power=400.0, timestamp=future)
+    await tibber_server.push(HOME_A, power=410.0)
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "410.0")
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, tibber_entry)
+    assert diagnostics["homes"][hashed_id(HOME_A)]["rejected_readings"] == 2
+    assert caplog.text.count("Rejected a reading for Cabin") == 1
+    assert "Rejected a reading for Cabin: its power 5000000.0 W is not a plausible" in caplog.text
+
+
+class RunnerClock:
+    """Stands in for `dt_util` in the runner only: its clock moves when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = dt_util.utcnow()
+
+    def utcnow(self) -> datetime:
+        return self.now
+
+
+async def test_implausible_readings_are_warned_about_again_after_ten_minutes(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = RunnerClock()
+    monkeypatch.setattr(runner_module, "dt_util", clock)
+    await set_up(hass, tibber_entry, tibber_server)
+    start = clock.now
+
+    for minutes, bad, good in ((0, 5e6, 401.0), (9, 6e6, 402.0), (10, 7e6, 403.0)):
+        clock.now = start + timedelta(minutes=minutes)
+        await tibber_server.push(HOME_A, power=bad)
+        await tibber_server.push(HOME_A, power=good)
+        await wait_until(hass, lambda good=good: state_of(hass, "sensor.cabin_power") == str(good))
+
+    assert caplog.text.count("Rejected a reading for Cabin") == 2
+    assert "its power 7000000.0 W" in caplog.text
+    assert "its power 6000000.0 W" not in caplog.text

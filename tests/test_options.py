@@ -16,6 +16,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.energy_anomaly.const import CONF_FUSE_SIZE, CONF_TEMPERATURE_ENTITY
+from custom_components.energy_anomaly.diagnostics import hashed_id
 
 from .conftest import HOME_A
 from .test_live_data import set_up, state_of, wait_until
@@ -157,7 +158,7 @@ async def test_readings_carry_the_outdoor_temperature_in_celsius_or_none_when_un
 
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, tibber_entry)
 
-    assert f"temperature={celsius}" in diagnostics["homes"][HOME_A]["last_reading"]
+    assert diagnostics["homes"][hashed_id(HOME_A)]["last_reading"]["temperature"] == celsius
 
 
 async def test_current_above_the_fuse_size_raises_a_power_quality_alarm(

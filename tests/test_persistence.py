@@ -5,12 +5,15 @@ import logging
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.energy_anomaly.const import DOMAIN
+from custom_components.energy_anomaly.detector.engine import Detector
 
 from .conftest import HOME_A
 from .test_live_data import set_up, state_of, wait_until
@@ -46,6 +49,7 @@ async def test_unload_stores_the_learned_state_and_setup_continues_from_it(
     tibber_server: LocalTibberServer,
     tibber_entry: MockConfigEntry,
     hass_storage: dict[str, Any],
+    issue_registry: ir.IssueRegistry,
 ) -> None:
     await set_up(hass, tibber_entry, tibber_server)
     await push_hours(hass, tibber_server, 0, 3)
@@ -60,6 +64,7 @@ async def test_unload_stores_the_learned_state_and_setup_continues_from_it(
     # still count
     status = hass.states.get("sensor.cabin_detector_status")
     assert status.attributes["learning_progress"] == pytest.approx(100 * 4 / 336, abs=0.1)
+    assert issue_registry.issues == {}  # restored as stored: nothing to tell the user
     assert await hass.config_entries.async_unload(tibber_entry.entry_id)
     assert learned_seconds(hass_storage) > 3 * 3600
 
@@ -81,43 +86,89 @@ async def test_home_assistant_stop_writes_the_state(
     await tibber_server.wait_for(lambda: tibber_server.open_connections == 0)
 
 
-async def test_unreadable_stored_state_starts_learning_afresh_with_a_warning(
-    hass: HomeAssistant,
-    tibber_server: LocalTibberServer,
-    tibber_entry: MockConfigEntry,
-    hass_storage: dict[str, Any],
-    caplog: pytest.LogCaptureFixture,
+def store_cabin_state(hass_storage: dict[str, Any], data: Any) -> None:
+    """Put `data` where the Cabin's stored state is read from at setup."""
+    hass_storage[STORE_KEY] = {"version": 1, "minor_version": 1, "key": STORE_KEY, "data": data}
+
+
+async def unload_and_remove(
+    hass: HomeAssistant, entry: MockConfigEntry, hass_storage: dict[str, Any]
 ) -> None:
-    hass_storage[STORE_KEY] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": STORE_KEY,
-        "data": {"detector": {"version": 999}, "reported": []},
-    }
-    caplog.set_level(logging.WARNING)
-    await set_up(hass, tibber_entry, tibber_server)
-    await tibber_server.push(HOME_A, power=250.0)
-    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "250.0")
-
-    assert state_of(hass, "sensor.cabin_detector_status") == "learning"
-    assert "Could not restore what the detector learned for Cabin" in caplog.text
-
-
-async def test_removing_the_entry_deletes_what_was_learned(
-    hass: HomeAssistant,
-    tibber_server: LocalTibberServer,
-    tibber_entry: MockConfigEntry,
-    hass_storage: dict[str, Any],
-) -> None:
-    await set_up(hass, tibber_entry, tibber_server)
-    await push_hours(hass, tibber_server, 0, 1)
-    assert await hass.config_entries.async_unload(tibber_entry.entry_id)
+    """Unload the entry (which writes the state) and remove it for good."""
+    assert await hass.config_entries.async_unload(entry.entry_id)
     assert STORE_KEY in hass_storage
-
-    await hass.config_entries.async_remove(tibber_entry.entry_id)
+    await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
 
+
+def valid_detector_state() -> dict[str, Any]:
+    """What a fresh detector stores, as a base to damage."""
+    return Detector().to_state()
+
+
+CORRUPT_STATES: dict[str, Any] = {
+    "unknown detector version": {"detector": {"version": 999}, "reported": []},
+    "detector is a list": {"detector": [], "reported": []},
+    "detector fields missing": {"detector": {"version": 2}, "reported": []},
+    "detector field of the wrong type": {
+        "detector": valid_detector_state() | {"faults": "zero"},
+        "reported": [],
+    },
+    "reported missing": {"detector": valid_detector_state()},
+    "reported not a list": {"detector": valid_detector_state(), "reported": 5},
+    "reported names an unknown quantity": {
+        "detector": valid_detector_state(),
+        "reported": ["voltage_l9"],
+    },
+    "data is a list": [1, 2, 3],
+    "data is a string": "energy",
+}
+
+
+@pytest.mark.parametrize("data", CORRUPT_STATES.values(), ids=CORRUPT_STATES.keys())
+async def test_damaged_stored_state_never_stops_the_home(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    issue_registry: ir.IssueRegistry,
+    caplog: pytest.LogCaptureFixture,
+    data: Any,
+) -> None:
+    store_cabin_state(hass_storage, data)
+    caplog.set_level(logging.WARNING)
+    await set_up(hass, tibber_entry, tibber_server)
+    await tibber_server.push(HOME_A, power=250.0, voltagePhase1=230.0)
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "250.0")
+
+    assert tibber_entry.state is ConfigEntryState.LOADED
+    assert state_of(hass, "sensor.cabin_detector_status") == "learning"
+    assert state_of(hass, "sensor.cabin_voltage_l1") == "230.0"
+    assert "Could not restore what the detector learned for Cabin" in caplog.text
+    issue = issue_registry.async_get_issue(DOMAIN, f"state_reset_{HOME_A}")
+    assert issue is not None
+    assert (issue.translation_key, issue.translation_placeholders) == (
+        "state_reset",
+        {"home": "Cabin"},
+    )
+
+
+async def test_removing_the_entry_deletes_what_was_learned_and_its_repair_issue(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    store_cabin_state(hass_storage, [])  # damaged: the Cabin learns afresh, with a repair issue
+    await set_up(hass, tibber_entry, tibber_server)
+    await push_hours(hass, tibber_server, 0, 1)
+    assert len(issue_registry.issues) == 1
+
+    await unload_and_remove(hass, tibber_entry, hass_storage)
+
     assert STORE_KEY not in hass_storage
+    assert issue_registry.issues == {}
 
 
 async def test_steady_state_writes_the_state_once_per_five_minutes(

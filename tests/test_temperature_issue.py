@@ -18,6 +18,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.energy_anomaly.const import CONF_TEMPERATURE_ENTITY, DOMAIN
+from custom_components.energy_anomaly.diagnostics import hashed_id
 from custom_components.energy_anomaly.temperature import ISSUE_AFTER, OutdoorTemperature
 
 from .conftest import HOME_A
@@ -88,7 +89,7 @@ async def test_readings_keep_flowing_without_temperature_while_the_entity_is_bro
     await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "610.0")
 
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, tibber_entry)
-    assert "temperature=None" in diagnostics["homes"][HOME_A]["last_reading"]
+    assert diagnostics["homes"][hashed_id(HOME_A)]["last_reading"]["temperature"] is None
 
 
 async def test_the_repair_issue_goes_away_when_a_temperature_comes_in_again(

@@ -5,18 +5,17 @@ from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
 import tibber
 
 from .const import CONF_HOMES, CONF_SOURCE, DEMO_HOME_ID, DOMAIN, LOGGER, SOURCE_DEMO
-from .coordinator import (
-    EnergyAnomalyConfigEntry,
-    EnergyAnomalyCoordinator,
-    EnergyAnomalyRuntimeData,
-    HomeInfo,
-)
+from .coordinator import HomeInfo
 from .demo_source import DemoSource, load_demo_trace
 from .live_source import CONNECTION_ERRORS, TibberLiveSource, async_fetch_account
 from .redact import async_redact_token_in_logs
+from .runner import HomeRunner, state_reset_issue_id
+from .runtime import EnergyAnomalyConfigEntry, EnergyAnomalyRuntimeData
+from .sink import HomesSink
 from .source import ReadingSource
 from .storage import HomeStateStore
 from .temperature import async_watch_outdoor_temperature
@@ -47,7 +46,8 @@ async def _async_tibber_source(
         if home_id not in names:
             LOGGER.warning("Home %s is no longer on the Tibber account", stored_name)
         homes.append(HomeInfo(home_id, names.get(home_id, stored_name), "Tibber Pulse"))
-    return TibberLiveSource(hass, entry, account.connection), homes
+    source = TibberLiveSource(hass, entry, account.connection, [home.home_id for home in homes])
+    return source, homes
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry) -> bool:
@@ -57,18 +57,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
     source: ReadingSource
     if entry.data[CONF_SOURCE] == SOURCE_DEMO:
         source = DemoSource(hass, await hass.async_add_executor_job(load_demo_trace))
-        homes = [HomeInfo(DEMO_HOME_ID, "Demo home", "Recorded household")]
+        homes = [HomeInfo(DEMO_HOME_ID, "Demo home", "Recorded household", live_clock=False)]
     else:
         source, homes = await _async_tibber_source(hass, entry)
 
     _async_remove_stale_devices(hass, entry, homes)
-    coordinators = {
-        home.home_id: await EnergyAnomalyCoordinator.async_create(hass, entry, home)
-        for home in homes
-    }
-    entry.runtime_data = EnergyAnomalyRuntimeData(source=source, homes=coordinators)
+    runners = [await HomeRunner.async_create(hass, entry, home) for home in homes]
+    sink = HomesSink(hass, entry, runners)
+    entry.runtime_data = EnergyAnomalyRuntimeData(source=source, sink=sink)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    await source.async_start(coordinators)
+    await source.async_start(sink)
 
     async def _async_on_stop(_event: Event) -> None:
         await _async_stop_and_save(entry)
@@ -91,8 +89,8 @@ def _async_remove_stale_devices(
 async def _async_stop_and_save(entry: EnergyAnomalyConfigEntry) -> None:
     """Close the source, then write every home's detector state (final write)."""
     await entry.runtime_data.source.async_stop()
-    for coordinator in entry.runtime_data.homes.values():
-        await coordinator.async_save_state()
+    for runner in entry.runtime_data.sink.runners.values():
+        await runner.async_save_state()
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry) -> bool:
@@ -103,7 +101,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntr
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry) -> None:
-    """Delete the stored detector state of the entry's homes."""
+    """Delete the stored detector state of the entry's homes, and their repair issues."""
     home_ids = [DEMO_HOME_ID] if entry.data[CONF_SOURCE] == SOURCE_DEMO else entry.data[CONF_HOMES]
     for home_id in home_ids:
         await HomeStateStore(hass, home_id).async_remove()
+        ir.async_delete_issue(hass, DOMAIN, state_reset_issue_id(home_id))

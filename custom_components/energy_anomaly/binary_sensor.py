@@ -10,9 +10,9 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import EnergyAnomalyConfigEntry
-from .detector.render import render
 from .entity import EnergyAnomalyEntity
+from .events import anomaly_details
+from .runtime import EnergyAnomalyConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -31,7 +31,7 @@ async def async_setup_entry(
     """Add one anomaly sensor per home."""
     async_add_entities(
         EnergyAnomalyBinarySensor(coordinator, ANOMALY)
-        for coordinator in entry.runtime_data.homes.values()
+        for coordinator in entry.runtime_data.coordinators
     )
 
 
@@ -44,7 +44,7 @@ class EnergyAnomalyBinarySensor(EnergyAnomalyEntity, BinarySensorEntity):
     @property
     def is_on(self) -> bool:
         """Whether the home is in an anomaly right now."""
-        return self.coordinator.data.result.finding is not None
+        return self.data.result.anomaly
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
@@ -53,18 +53,7 @@ class EnergyAnomalyBinarySensor(EnergyAnomalyEntity, BinarySensorEntity):
         While off they stay None, so a normal reading changes nothing and writes no new state
         (the recorder would otherwise store this sensor every 2 seconds).
         """
-        finding = self.coordinator.data.result.finding
+        finding = self.data.result.finding
         if finding is None:
             return dict.fromkeys(("kind", "reason", "observed", "expected", "unit", "since"))
-        return {
-            "kind": finding.kind.value,
-            "reason": render(finding),
-            "observed": _rounded(finding.observed),
-            "expected": _rounded(finding.expected),
-            "unit": finding.unit,
-            "since": finding.since.isoformat(),
-        }
-
-
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
+        return anomaly_details(finding)

@@ -36,3 +36,15 @@ STATE_SAVE_INTERVAL: Final = timedelta(minutes=5)
 STORAGE_VERSION: Final = 1
 
 ISSUE_TOO_MANY_CONNECTIONS: Final = "too_many_connections"
+ISSUE_STATE_RESET: Final = "state_reset"
+
+# Implausible readings are dropped; a warning says so at most this often per home.
+REJECTED_READING_WARNING_INTERVAL: Final = timedelta(minutes=10)
+
+# Quantities a meter may or may not report; their sensors appear once it does.
+OPTIONAL_QUANTITIES: Final = frozenset(
+    {
+        "power_production",
+        *(f"{quantity}_l{phase}" for quantity in ("voltage", "current") for phase in (1, 2, 3)),
+    }
+)

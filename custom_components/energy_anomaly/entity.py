@@ -1,15 +1,23 @@
 """Base entity: one device per watched home, entities keyed by home and description."""
 
+from typing import Any
+
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
-from .coordinator import EnergyAnomalyCoordinator
+from .coordinator import EnergyAnomalyCoordinator, HomeData
 
 
 class EnergyAnomalyEntity(CoordinatorEntity[EnergyAnomalyCoordinator]):
-    """An entity of one home's device, updated whenever the home's detector produced a result."""
+    """An entity of one home's device, showing only what `coordinator.data` holds.
+
+    A reading every few seconds reaches every entity of the home, but most of them (status,
+    baseload, the anomaly sensor while off) show the same thing as before: those write nothing,
+    so the state machine, the recorder and the frontend only hear of values that moved.
+    """
 
     _attr_has_entity_name = True
 
@@ -27,8 +35,35 @@ class EnergyAnomalyEntity(CoordinatorEntity[EnergyAnomalyCoordinator]):
             manufacturer="Energy Anomaly",
             model=home.model,
         )
+        self._written: tuple[Any, ...] | None = None
 
     @property
     def available(self) -> bool:
         """Available while the home's live data flows (and after the first reading)."""
         return super().available and self.coordinator.data is not None
+
+    @property
+    def data(self) -> HomeData:
+        """The home's current data; Home Assistant reads state only while `available`."""
+        data = self.coordinator.data
+        assert data is not None, "state read while unavailable"
+        return data
+
+    def _shown(self) -> tuple[Any, ...]:
+        """What the entity would write now: availability, state and attributes."""
+        if not self.available:
+            return (False,)
+        return (True, self.state, self.extra_state_attributes)
+
+    async def async_added_to_hass(self) -> None:
+        """Remember what Home Assistant writes right after adding the entity."""
+        await super().async_added_to_hass()
+        self._written = self._shown()
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write the state only when what the entity shows changed."""
+        shown = self._shown()
+        if shown != self._written:
+            self._written = shown
+            self.async_write_ha_state()

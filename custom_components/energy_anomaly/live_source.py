@@ -10,11 +10,11 @@ keeps a single subscription client per `Tibber` object.
 """
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import random
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 from homeassistant.config_entries import ConfigEntry
@@ -38,10 +38,7 @@ from .const import (
     TOO_MANY_CONNECTIONS_CODE,
 )
 from .detector.model import Reading
-
-if TYPE_CHECKING:
-    from .coordinator import EnergyAnomalyCoordinator
-
+from .source import ReadingSink
 
 # What a failed request to Tibber's API can raise besides InvalidLoginError (a bad token).
 CONNECTION_ERRORS = (
@@ -163,12 +160,19 @@ def is_too_many_connections(err: BaseException) -> bool:
 class TibberLiveSource:
     """Keeps one Tibber account's live stream running for the homes it watches."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, connection: tibber.Tibber) -> None:
-        """Prepare; nothing connects before `async_start`."""
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        connection: tibber.Tibber,
+        home_ids: Sequence[str],
+    ) -> None:
+        """Prepare to watch `home_ids`; nothing connects before `async_start`."""
         self._hass = hass
         self._entry = entry
         self._tibber = connection
-        self._homes: dict[str, EnergyAnomalyCoordinator] = {}
+        self._home_ids = list(home_ids)
+        self._sink: ReadingSink | None = None
         self._backoff = Backoff(RECONNECT_BACKOFF_FIRST, RECONNECT_BACKOFF_MAX)
         self._refused_backoff = Backoff(
             TOO_MANY_CONNECTIONS_BACKOFF_FIRST, TOO_MANY_CONNECTIONS_BACKOFF_MAX
@@ -181,9 +185,9 @@ class TibberLiveSource:
         self._stopping = False
         self.connection_attempts = 0
 
-    async def async_start(self, homes: dict[str, EnergyAnomalyCoordinator]) -> None:
+    async def async_start(self, sink: ReadingSink) -> None:
         """Subscribe every home in the background and start watching the stream's health."""
-        self._homes = homes
+        self._sink = sink
         self._unsub_health = async_track_time_interval(
             self._hass, self._async_check_health, HEALTH_CHECK_INTERVAL
         )
@@ -196,12 +200,12 @@ class TibberLiveSource:
         self._unsub_retry = None
         self.connection_attempts += 1
         try:
-            for home_id, coordinator in self._homes.items():
+            for home_id in self._home_ids:
                 home = self._tibber.get_home(home_id)
                 if home is None:
-                    coordinator.async_set_unavailable("the home is no longer on the account")
+                    self._sink_down(home_id, "the home is no longer on the account")
                     continue
-                await home.rt_subscribe(self._message_handler(coordinator))
+                await home.rt_subscribe(self._message_handler(home_id))
         except tibber.InvalidLoginError:
             LOGGER.warning("Tibber rejected the access token; reauthentication needed")
             await self._async_close()
@@ -213,9 +217,7 @@ class TibberLiveSource:
         self._subscribed = True
         self._down_checks = 0
 
-    def _message_handler(
-        self, coordinator: EnergyAnomalyCoordinator
-    ) -> Callable[[dict[str, Any]], None]:
+    def _message_handler(self, home_id: str) -> Callable[[dict[str, Any]], None]:
         """Return pyTibber's callback for one home: each message becomes a reading."""
 
         @callback
@@ -227,7 +229,8 @@ class TibberLiveSource:
                 return
             if not self._data_flowing:
                 self._async_stream_ok()
-            coordinator.async_add_reading(reading)
+            if self._sink is not None:
+                self._sink.async_add_readings(home_id, [reading])
 
         return handle
 
@@ -255,8 +258,7 @@ class TibberLiveSource:
         else:
             delay = self._backoff.next_delay()
         why = f"{err or type(err).__name__}; retrying in {int(delay.total_seconds())} s"
-        for coordinator in self._homes.values():
-            coordinator.async_set_unavailable(why)
+        self._sink_down(None, why)
         self._unsub_retry = async_call_later(self._hass, delay, self._async_retry)
 
     @callback
@@ -284,10 +286,15 @@ class TibberLiveSource:
             self._down_checks = 0
             return
         self._down_checks += 1
-        for coordinator in self._homes.values():
-            coordinator.async_set_unavailable("the live data connection is down")
+        self._sink_down(None, "the live data connection is down")
         if self._down_checks >= 2:
             await self._async_handle_failure(ConnectionError("the live data connection is down"))
+
+    @callback
+    def _sink_down(self, home_id: str | None, why: str) -> None:
+        """Tell the sink live data stopped for a home (None: all of them)."""
+        if self._sink is not None:
+            self._sink.async_source_down(home_id, why)
 
     async def _async_close(self) -> None:
         """Unsubscribe every home and close the websocket (stops pyTibber's watchdog too)."""

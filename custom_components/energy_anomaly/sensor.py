@@ -19,9 +19,10 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import EnergyAnomalyConfigEntry, EnergyAnomalyCoordinator, HomeData
+from .coordinator import EnergyAnomalyCoordinator, HomeData
 from .detector.model import Status
 from .entity import EnergyAnomalyEntity
+from .runtime import EnergyAnomalyConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -31,7 +32,7 @@ class EnergyAnomalySensorDescription(SensorEntityDescription):
     """A sensor and how to read its value from the latest reading and result."""
 
     value_fn: Callable[[HomeData], float | str | None]
-    attributes_fn: Callable[[EnergyAnomalyCoordinator], dict[str, Any]] | None = None
+    attributes_fn: Callable[[HomeData], dict[str, Any]] | None = None
 
 
 def _watts(
@@ -85,12 +86,12 @@ SENSORS: tuple[EnergyAnomalySensorDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=[status.value for status in Status],
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda data: data.result.status.value,
-        attributes_fn=lambda coordinator: {"learning_progress": coordinator.learning_progress},
+        value_fn=lambda data: data.status.value,
+        attributes_fn=lambda data: {"learning_progress": data.learning_progress},
     ),
 )
 POWER_PRODUCTION = _watts("power_production", lambda data: data.reading.power_production)
-# Created once the meter reports the quantity (see coordinator.reported_quantities).
+# Created once the meter reports the quantity (see runner.reported_quantities).
 OPTIONAL_SENSORS = {
     POWER_PRODUCTION.key: POWER_PRODUCTION,
     **{
@@ -107,31 +108,30 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add each home's sensors; optional ones as soon as the meter reports their quantity."""
-    for coordinator in entry.runtime_data.homes.values():
-        async_add_entities(
-            EnergyAnomalySensor(coordinator, description)
-            for description in (
-                *SENSORS,
-                *(OPTIONAL_SENSORS[key] for key in sorted(coordinator.reported)),
-            )
-        )
-        entry.async_on_unload(
-            coordinator.async_add_reported_listener(
-                _optional_adder(coordinator, async_add_entities)
-            )
-        )
+    for coordinator in entry.runtime_data.coordinators:
+        async_add_entities(EnergyAnomalySensor(coordinator, description) for description in SENSORS)
+        add_reported = _optional_adder(coordinator, async_add_entities)
+        add_reported()
+        entry.async_on_unload(coordinator.async_add_listener(add_reported))
 
 
 def _optional_adder(
     coordinator: EnergyAnomalyCoordinator, async_add_entities: AddConfigEntryEntitiesCallback
-) -> Callable[[set[str]], None]:
-    """Return a listener that adds the sensors of newly reported quantities."""
+) -> Callable[[], None]:
+    """Return a coordinator listener adding the sensors of quantities reported for the first time.
+
+    Compares what the home's data reports with the sensors already added (core's pattern for
+    entities that appear at runtime), so no reading is missed and none is added twice.
+    """
+    added: set[str] = set()
 
     @callback
-    def add(keys: set[str]) -> None:
-        async_add_entities(
-            EnergyAnomalySensor(coordinator, OPTIONAL_SENSORS[key]) for key in sorted(keys)
-        )
+    def add() -> None:
+        if coordinator.data is None:
+            return
+        new = sorted(coordinator.data.reported - added)
+        added.update(new)
+        async_add_entities(EnergyAnomalySensor(coordinator, OPTIONAL_SENSORS[key]) for key in new)
 
     return add
 
@@ -144,11 +144,11 @@ class EnergyAnomalySensor(EnergyAnomalyEntity, SensorEntity):
     @property
     def native_value(self) -> float | str | None:
         """The value for the latest reading."""
-        return self.entity_description.value_fn(self.coordinator.data)
+        return self.entity_description.value_fn(self.data)
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
         """Extra detail some sensors carry (the learning progress, in percent)."""
         if self.entity_description.attributes_fn is None:
             return None
-        return self.entity_description.attributes_fn(self.coordinator)
+        return self.entity_description.attributes_fn(self.data)

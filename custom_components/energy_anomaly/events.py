@@ -1,0 +1,45 @@
+"""What happens when an anomaly starts: a log line and the `energy_anomaly_detected` event."""
+
+from typing import Any
+
+from homeassistant.core import HomeAssistant, callback
+
+from .const import EVENT_ANOMALY, LOGGER
+from .coordinator import HomeInfo
+from .detector.model import Finding, Result
+from .detector.render import render
+
+
+def anomaly_details(finding: Finding) -> dict[str, Any]:
+    """What an anomaly is and why, as the event and the anomaly sensor both describe it."""
+    return {
+        "kind": finding.kind.value,
+        "reason": render(finding),
+        "observed": _rounded(finding.observed),
+        "expected": _rounded(finding.expected),
+        "unit": finding.unit,
+        "since": finding.since.isoformat(),
+    }
+
+
+def _rounded(value: float | None) -> float | None:
+    """One decimal: W, V and A are not measured more finely."""
+    return None if value is None else round(float(value), 1)
+
+
+@callback
+def async_anomaly_started(
+    hass: HomeAssistant, home: HomeInfo, result: Result, finding: Finding
+) -> None:
+    """Tell automations (and the log) that an anomaly started at `home`, and why."""
+    details = anomaly_details(finding)
+    LOGGER.info("Anomaly at %s (%s): %s", home.name, details["kind"], details["reason"])
+    hass.bus.async_fire(
+        EVENT_ANOMALY,
+        {
+            "home_id": home.home_id,
+            "home": home.name,
+            **details,
+            "timestamp": result.timestamp.isoformat(),
+        },
+    )

@@ -1,0 +1,262 @@
+"""One runner per home: its detector, fed in order by one worker, and what it learned in storage."""
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    CONF_FUSE_SIZE,
+    CONF_TEMPERATURE_ENTITY,
+    DOMAIN,
+    ISSUE_STATE_RESET,
+    LOGGER,
+    OPTIONAL_QUANTITIES,
+    REJECTED_READING_WARNING_INTERVAL,
+    STATE_SAVE_INTERVAL,
+)
+from .coordinator import EnergyAnomalyCoordinator, HomeData, HomeInfo, percent
+from .detector.config import DetectorConfig
+from .detector.engine import Detector
+from .detector.model import Reading, Result
+from .detector.validation import reading_problem
+from .events import async_anomaly_started
+from .storage import HomeStateStore, StoredHomeData
+from .temperature import outdoor_temperature
+
+
+def reported_quantities(reading: Reading) -> set[str]:
+    """Return the optional quantities a reading carries, e.g. {"voltage_l1", "power_production"}.
+
+    Meters differ: a single-phase meter reports one phase, a home without solar no production.
+    """
+    reported = {f"voltage_l{i}" for i, value in enumerate(reading.voltage, 1) if value is not None}
+    reported |= {f"current_l{i}" for i, value in enumerate(reading.current, 1) if value is not None}
+    if reading.power_production is not None:
+        reported.add("power_production")
+    return reported
+
+
+def state_reset_issue_id(home_id: str) -> str:
+    """The repair issue saying a home's stored state could not be read."""
+    return f"{ISSUE_STATE_RESET}_{home_id}"
+
+
+def _restore(stored: Any, config: DetectorConfig) -> tuple[Detector, frozenset[str]]:
+    """The detector and reported quantities as stored; raises on anything else."""
+    if not isinstance(stored, dict):
+        raise TypeError(f"stored data is a {type(stored).__name__}, not a mapping")
+    reported = frozenset(stored["reported"])
+    if unknown := reported - OPTIONAL_QUANTITIES:
+        raise ValueError(f"unknown reported quantities {sorted(map(str, unknown))}")
+    return Detector.from_state(stored["detector"], config), reported
+
+
+async def _async_restore(
+    hass: HomeAssistant, home: HomeInfo, store: HomeStateStore, config: DetectorConfig
+) -> tuple[Detector, frozenset[str]]:
+    """What the home learned before, or a fresh start: stored state never stops a home.
+
+    Whatever goes wrong reading it (an older or newer format, a hand-edited or damaged file)
+    is logged, and a repair issue tells the user the home learns afresh.
+    """
+    try:
+        stored = await store.async_load()
+        if stored is None:
+            return Detector(config), frozenset()
+        return _restore(stored, config)
+    except Exception as err:  # noqa: BLE001 - any damage: learn afresh rather than fail setup
+        LOGGER.warning(
+            "Could not restore what the detector learned for %s (%s: %s); learning afresh",
+            home.name,
+            type(err).__name__,
+            err,
+        )
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            state_reset_issue_id(home.home_id),
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_STATE_RESET,
+            translation_placeholders={"home": home.name},
+        )
+        return Detector(config), frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """What the worker got from the detector for one batch of readings."""
+
+    reading: Reading
+    results: list[Result]
+    reported: frozenset[str]
+
+
+class HomeRunner:
+    """Feeds one home's readings through its detector, in order, and publishes the results.
+
+    Readings are queued and processed in batches by a single worker in the executor, so the event
+    loop never waits for the detector and results come out in the order readings came in. The
+    detector state is snapshotted by that same worker (at most every STATE_SAVE_INTERVAL), so the
+    store never reads a detector that is being updated.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        home: HomeInfo,
+        store: HomeStateStore,
+        restored: tuple[Detector, frozenset[str]],
+    ) -> None:
+        """Create the runner around a restored (or fresh) detector."""
+        self.hass = hass
+        self.home = home
+        self.coordinator = EnergyAnomalyCoordinator(hass, entry, home)
+        self._entry = entry
+        self._store = store
+        self._detector, self._reported = restored
+        self._status = self._detector.status
+        self._learning_progress = self._detector.learning_progress
+        self._rejected = 0
+        self._last_rejection_warning: datetime | None = None
+        self._pending: list[Reading] = []
+        self._worker: asyncio.Task[None] | None = None
+        self._detector_lock = asyncio.Lock()
+        self._last_snapshot = dt_util.utcnow()
+
+    @classmethod
+    async def async_create(
+        cls, hass: HomeAssistant, entry: ConfigEntry, home: HomeInfo
+    ) -> HomeRunner:
+        """Create the runner for `home`, restoring what was learned before."""
+        store = HomeStateStore(hass, home.home_id)
+        config = DetectorConfig(fuse_amps=entry.options.get(CONF_FUSE_SIZE))
+        return cls(hass, entry, home, store, await _async_restore(hass, home, store, config))
+
+    @callback
+    def async_add_readings(self, readings: Sequence[Reading]) -> None:
+        """Queue readings in time order (a live message, or a demo catch-up batch).
+
+        Readings get the outdoor temperature the user chose, as it is now.
+        """
+        if entity_id := self._entry.options.get(CONF_TEMPERATURE_ENTITY):
+            temperature = outdoor_temperature(self.hass, entity_id)
+            readings = [replace(reading, temperature=temperature) for reading in readings]
+        self._pending.extend(readings)
+        if self._worker is None or self._worker.done():
+            self._worker = self._entry.async_create_background_task(
+                self.hass, self._async_process_pending(), f"{DOMAIN} detector {self.home.name}"
+            )
+
+    def _accepts(self, reading: Reading, now: datetime) -> bool:
+        """Executor: whether the reading is plausible; if not, count it and warn (every 10 min).
+
+        NaN, absurd values or a clock in the future must never teach the detector. A replayed
+        home (the demo) runs on its own faster clock: its timestamps are not compared with now.
+        """
+        problem = reading_problem(reading, now if self.home.live_clock else None)
+        if problem is None:
+            return True
+        self._rejected += 1
+        last = self._last_rejection_warning
+        if last is None or now - last >= REJECTED_READING_WARNING_INTERVAL:
+            self._last_rejection_warning = now
+            LOGGER.warning(
+                "Rejected a reading for %s: %s (%d rejected so far)",
+                self.home.name,
+                problem,
+                self._rejected,
+            )
+        return False
+
+    async def _async_process_pending(self) -> None:
+        """Run the detector on everything queued, batch by batch, and publish each batch's end."""
+        while self._pending:
+            batch, self._pending = self._pending, []
+            async with self._detector_lock:
+                done = await self.hass.async_add_executor_job(self._detector_update, batch)
+                snapshot = await self._async_snapshot_if_due()
+            if done is not None:
+                self._async_publish(done)
+            if snapshot is not None:
+                self._store.async_schedule_save(snapshot)
+
+    def _detector_update(self, batch: Sequence[Reading]) -> _Batch | None:
+        """Executor: update the detector with each plausible reading, in order; None if none.
+
+        A reading the detector cannot take (a bug, or input nobody foresaw) is logged and
+        skipped; the readings after it are still processed.
+        """
+        taken: list[tuple[Reading, Result]] = []
+        now = dt_util.utcnow()
+        for reading in batch:
+            if not self._accepts(reading, now):
+                continue
+            try:
+                taken.append((reading, self._detector.update(reading)))
+            except Exception:  # noqa: BLE001 - one bad reading must not stop the home
+                LOGGER.exception(
+                    "Skipped a reading for %s the detector failed on: %s", self.home.name, reading
+                )
+        if not taken:
+            return None
+        self._reported = self._reported.union(*(reported_quantities(r) for r, _ in taken))
+        reading, last = taken[-1]
+        self._status, self._learning_progress = last.status, last.learning_progress
+        return _Batch(
+            reading=reading, results=[result for _, result in taken], reported=self._reported
+        )
+
+    async def _async_snapshot_if_due(self) -> StoredHomeData | None:
+        """Return the state to store when the last snapshot is old enough (SD-card wear)."""
+        now = dt_util.utcnow()
+        if now - self._last_snapshot < STATE_SAVE_INTERVAL:
+            return None
+        self._last_snapshot = now
+        return await self.hass.async_add_executor_job(self._stored_data)
+
+    def _stored_data(self) -> StoredHomeData:
+        """Executor: the detector state and the quantities seen, as plain data."""
+        return {"detector": self._detector.to_state(), "reported": sorted(self._reported)}
+
+    async def async_save_state(self) -> None:
+        """Write the current state now, after the readings already queued (unload, shutdown)."""
+        if self._worker is not None:
+            await asyncio.shield(self._worker)
+        async with self._detector_lock:
+            data = await self.hass.async_add_executor_job(self._stored_data)
+        await self._store.async_save(data)
+
+    @callback
+    def _async_publish(self, done: _Batch) -> None:
+        """Hand the batch's end to the entities; announce each anomaly that started in it."""
+        previous = self.coordinator.data
+        in_anomaly = previous is not None and previous.result.anomaly
+        for result in done.results:
+            if result.finding is not None and not in_anomaly:
+                async_anomaly_started(self.hass, self.home, result, result.finding)
+            in_anomaly = result.anomaly
+        self.coordinator.async_set_updated_data(
+            HomeData(reading=done.reading, result=done.results[-1], reported=done.reported)
+        )
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Describe the home's detector for the diagnostics download."""
+        data = self.coordinator.data
+        return {
+            "status": self._status.value,
+            "learning_progress": percent(self._learning_progress),
+            "reported": sorted(self._reported),
+            "queued_readings": len(self._pending),
+            "rejected_readings": self._rejected,
+            "last_reading": None if data is None else data.reading,
+            "last_result": None if data is None else data.result,
+        }

@@ -1,0 +1,25 @@
+"""What a loaded config entry owns, and the typed config entry the platforms receive."""
+
+from dataclasses import dataclass
+
+from homeassistant.config_entries import ConfigEntry
+
+from .coordinator import EnergyAnomalyCoordinator
+from .sink import HomesSink
+from .source import ReadingSource
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnergyAnomalyRuntimeData:
+    """The entry's source, and the sink that holds a runner per watched home."""
+
+    source: ReadingSource
+    sink: HomesSink
+
+    @property
+    def coordinators(self) -> list[EnergyAnomalyCoordinator]:
+        """Each watched home's coordinator, for the entity platforms."""
+        return [runner.coordinator for runner in self.sink.runners.values()]
+
+
+type EnergyAnomalyConfigEntry = ConfigEntry[EnergyAnomalyRuntimeData]
