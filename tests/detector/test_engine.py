@@ -150,7 +150,11 @@ def test_the_verdict_takes_kind_and_reason_from_the_most_important_check() -> No
 @pytest.mark.parametrize("split", [at(LEARNED, 2, 30) + 17, at(LEARNED, 3, 40) + 5])
 def test_state_round_trips_through_json_and_decides_the_same(split: int) -> None:
     """Restored before or during an alarm, the detector goes on exactly as if never stopped."""
-    stream = readings(with_load(normal_days(LEARNED + 1), at(LEARNED, 3), 180, 2000.0))
+    plain = readings(with_load(normal_days(LEARNED + 1), at(LEARNED, 3), 180, 2000.0))
+    stream = [  # an outdoor temperature that changes within every hour
+        Reading(r.timestamp, r.power, temperature=round(2.0 + 3.0 * np.sin(i / 7.0), 1))
+        for i, r in enumerate(plain)
+    ]
     uninterrupted, interrupted = Detector(), Detector()
     expected = run(uninterrupted, stream)
     run(interrupted, stream[:split])
@@ -161,6 +165,7 @@ def test_state_round_trips_through_json_and_decides_the_same(split: int) -> None
     assert len(text) < 100_000
     assert "consumption" not in json.loads(text)["options"]
     assert run(restored, stream[split:]) == expected[split:]
+    assert restored.to_state() == uninterrupted.to_state()
 
 
 def test_the_stored_options_come_back_and_unknown_versions_are_refused() -> None:

@@ -162,7 +162,7 @@ def _scalar(hint: Any, value: object, name: str) -> Any:
         and not isinstance(value, bool)
         and abs(value) <= MAX_STATE_NUMBER  # NaN fails this too
     ):
-        return float(value)
+        return value  # an int stays an int, so the state is stored again as it was
     raise StateError(f"{name}: {value!r:.40} is not a valid {getattr(hint, '__name__', hint)}")
 
 

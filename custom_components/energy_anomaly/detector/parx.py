@@ -312,6 +312,8 @@ class _Stored:
     power: Mean = field(default_factory=Mean)
     temperature: Mean = field(default_factory=Mean)
     verdict: HourVerdict | None = None
+    expected_hour: int | None = None
+    expected: float | None = None
 
 
 class PatternCheck:
@@ -387,7 +389,11 @@ class PatternCheck:
         )
 
     def expected_power(self, moment: datetime, temperature: float | None) -> float | None:
-        """PARX's prediction for the hour of `moment`, else this hour's mean on recent days."""
+        """PARX's prediction for the hour of `moment`, else this hour's mean on recent days.
+
+        Made once per hour, at the temperature of its first reading, and kept with the state, so
+        a restored detector expects the same.
+        """
         index = self._expected_clock.of(moment, moment.timestamp())
         if index != self._expected_hour:
             self._expected_hour = index
@@ -409,6 +415,8 @@ class PatternCheck:
             "power": asdict(self._power),
             "temperature": asdict(self._temperature),
             "verdict": None if self._verdict is None else asdict(self._verdict),
+            "expected_hour": self._expected_hour,
+            "expected": self._expected,
         }
 
     @classmethod
@@ -420,6 +428,7 @@ class PatternCheck:
         check._hour = stored.hour
         check._power, check._temperature = stored.power, stored.temperature
         check._verdict = stored.verdict
+        check._expected_hour, check._expected = stored.expected_hour, stored.expected
         return check
 
 
