@@ -1,0 +1,188 @@
+"""Fetching a power sensor's past consumption from Home Assistant's own long-term statistics.
+
+The real recorder of the test harness (SQLite), filled with imported hourly and 5-minute statistics.
+"""
+
+from datetime import datetime, timedelta
+import itertools
+
+from homeassistant.components.recorder import Recorder
+from homeassistant.components.recorder.db_schema import StatisticsShortTerm
+from homeassistant.components.recorder.models import (
+    StatisticData,
+    StatisticMeanType,
+    StatisticMetaData,
+)
+from homeassistant.components.recorder.statistics import async_import_statistics
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+
+from custom_components.energy_anomaly.history import (
+    HistoryFetchError,
+    HistoryRow,
+    async_fetch_recorder_history,
+)
+
+POWER = "sensor.house_power"
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(recorder_db_url: str, enable_custom_integrations: None) -> None:
+    """As the shared fixture, but the recorder's database is prepared before Home Assistant."""
+
+
+def this_hour() -> datetime:
+    return dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
+
+
+def metadata(unit: str = "W", unit_class: str = "power") -> StatisticMetaData:
+    return StatisticMetaData(
+        mean_type=StatisticMeanType.ARITHMETIC,
+        has_sum=False,
+        name=None,
+        source="recorder",
+        statistic_id=POWER,
+        unit_class=unit_class,
+        unit_of_measurement=unit,
+    )
+
+
+def statistic(start: datetime, mean: float) -> StatisticData:
+    return StatisticData(start=start, mean=mean, min=mean / 2, max=mean * 2)
+
+
+def hourly_mean(start: datetime) -> float:
+    """A different mean for every hour of a week (W, or kW for a kW sensor)."""
+    return float(100 + start.weekday() * 24 + start.hour)
+
+
+def hours_before_now(count: int) -> list[datetime]:
+    """The starts of the last ``count`` full hours, oldest first (UTC)."""
+    return [this_hour() - timedelta(hours=count - i) for i in range(count)]
+
+
+async def import_hourly(hass: HomeAssistant, days: int, unit: str = "W") -> None:
+    unit_class = "power" if unit in {"W", "kW"} else "energy"
+    async_import_statistics(
+        hass,
+        metadata(unit, unit_class),
+        [statistic(start, hourly_mean(start)) for start in hours_before_now(days * 24)],
+    )
+    await async_wait_recording_done(hass)
+
+
+def hourly_rows(days: int) -> list[HistoryRow]:
+    return [
+        HistoryRow(dt_util.as_local(start), 3600.0, mean := hourly_mean(start), mean / 2, mean * 2)
+        for start in hours_before_now(days * 24)
+    ]
+
+
+def facts(rows: list[HistoryRow]) -> list[tuple[float, timedelta | None, float, float | None]]:
+    """What a row says, its start as an instant and its UTC offset there.
+
+    (Aware times are compared this way because a zone's time in the hour repeated when summer
+    time ends never equals another zone's, and equals its own twin of the other fold.)
+    """
+    return [
+        (row.start.timestamp(), row.start.utcoffset(), row.duration_s, row.mean, row.minimum)
+        for row in rows
+    ]
+
+
+def contiguous(rows: list[HistoryRow]) -> bool:
+    return all(
+        later.start - earlier.start == timedelta(seconds=earlier.duration_s)
+        for earlier, later in itertools.pairwise(rows)
+    )
+
+
+async def test_zero_days_give_no_rows(recorder_mock: Recorder, hass: HomeAssistant):
+    await import_hourly(hass, days=2)
+
+    assert await async_fetch_recorder_history(hass, POWER, 0) == []
+
+
+async def test_three_days_are_72_hourly_rows_with_min_and_max(
+    recorder_mock: Recorder, hass: HomeAssistant
+):
+    await import_hourly(hass, days=5)
+
+    rows = await async_fetch_recorder_history(hass, POWER, 3)
+
+    assert facts(rows) == facts(hourly_rows(3))
+    assert rows[-1].start.utcoffset() == dt_util.as_local(rows[-1].start).utcoffset()
+    assert rows[-1].start.hour == dt_util.as_local(rows[-1].start).hour
+
+
+async def test_thirty_days_are_720_hourly_rows_oldest_first(
+    recorder_mock: Recorder, hass: HomeAssistant
+):
+    await import_hourly(hass, days=40)
+
+    rows = await async_fetch_recorder_history(hass, POWER, 30)
+
+    assert len(rows) == 720
+    assert facts(rows) == facts(hourly_rows(30))
+    assert contiguous(rows)
+
+
+async def test_a_kw_sensor_is_converted_to_watts(recorder_mock: Recorder, hass: HomeAssistant):
+    async_import_statistics(
+        hass, metadata("kW"), [statistic(this_hour() - timedelta(hours=1), 1.5)]
+    )
+    await async_wait_recording_done(hass)
+
+    rows = await async_fetch_recorder_history(hass, POWER, 1)
+
+    assert [(row.mean, row.minimum, row.maximum) for row in rows] == [(1500.0, 750.0, 3000.0)]
+
+
+async def test_five_minute_statistics_take_over_from_the_hour_they_begin_in(
+    recorder_mock: Recorder, hass: HomeAssistant
+):
+    await import_hourly(hass, days=5)
+    five_minutes_from = this_hour() - timedelta(minutes=90)
+    starts = [five_minutes_from + timedelta(minutes=5 * i) for i in range(18)]
+    recorder_mock.async_import_statistics(
+        metadata(),
+        [statistic(start, 5000.0 + i) for i, start in enumerate(starts)],
+        StatisticsShortTerm,
+    )
+    await async_wait_recording_done(hass)
+
+    rows = await async_fetch_recorder_history(hass, POWER, 3)
+
+    hourly, short = rows[:71], rows[71:]
+    assert facts(hourly) == facts(hourly_rows(3)[:71])
+    assert [(row.start.timestamp(), row.duration_s, row.mean) for row in short] == [
+        (start.timestamp(), 300.0, 5000.0 + i) for i, start in enumerate(starts) if i >= 6
+    ]
+    assert contiguous(rows)
+    assert rows[-1].start + timedelta(minutes=5) == this_hour()
+
+
+async def test_an_entity_without_statistics_gives_no_rows(
+    recorder_mock: Recorder, hass: HomeAssistant
+):
+    await import_hourly(hass, days=2)
+
+    assert await async_fetch_recorder_history(hass, "sensor.not_recorded", 3) == []
+
+
+async def test_statistics_not_in_a_power_unit_are_refused(
+    recorder_mock: Recorder, hass: HomeAssistant
+):
+    await import_hourly(hass, days=2, unit="kWh")
+
+    with pytest.raises(HistoryFetchError, match="are in kWh, not a power unit"):
+        await async_fetch_recorder_history(hass, POWER, 1)
+
+
+async def test_without_the_recorder_the_fetch_says_so(hass: HomeAssistant):
+    with pytest.raises(HistoryFetchError, match="recorder is not running"):
+        await async_fetch_recorder_history(hass, POWER, 3)
