@@ -5,6 +5,7 @@ The real recorder of the test harness (SQLite), filled with imported hourly and 
 
 from datetime import datetime, timedelta
 import itertools
+from unittest.mock import patch
 
 from homeassistant.components.recorder import Recorder
 from homeassistant.components.recorder.db_schema import StatisticsShortTerm
@@ -20,7 +21,9 @@ import pytest
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
+from sqlalchemy.exc import OperationalError
 
+from custom_components.energy_anomaly import history
 from custom_components.energy_anomaly.history import (
     HistoryFetchError,
     HistoryRow,
@@ -181,6 +184,26 @@ async def test_statistics_not_in_a_power_unit_are_refused(
 
     with pytest.raises(HistoryFetchError, match="are in kWh, not a power unit"):
         await async_fetch_recorder_history(hass, POWER, 1)
+
+
+async def test_a_database_failure_is_reported_as_a_fetch_error(
+    recorder_mock: Recorder, hass: HomeAssistant
+):
+    await import_hourly(hass, days=2)
+    locked = OperationalError("SELECT", {}, Exception("database is locked"))
+
+    with (
+        patch.object(history, "statistics_during_period", side_effect=locked),
+        pytest.raises(HistoryFetchError, match=r"statistics of sensor\.house_power failed"),
+    ):
+        await async_fetch_recorder_history(hass, POWER, 1)
+
+
+async def test_a_negative_number_of_days_is_a_programming_error(
+    recorder_mock: Recorder, hass: HomeAssistant
+):
+    with pytest.raises(ValueError, match="days must not be negative"):
+        await async_fetch_recorder_history(hass, POWER, -1)
 
 
 async def test_without_the_recorder_the_fetch_says_so(hass: HomeAssistant):

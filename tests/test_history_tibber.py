@@ -118,6 +118,54 @@ async def test_a_home_with_less_history_gives_what_there_is(
     assert await async_fetch_tibber_history(home, 60) == expected_rows(tibber_server, 3)
 
 
+async def test_hours_not_metered_yet_are_left_out(
+    hass: HomeAssistant, tibber_server: LocalTibberServer
+):
+    home = await tibber_home(hass, tibber_server, history_days=10)
+    local_home = tibber_server.account.home(HOME_A)
+    assert local_home is not None
+    local_home.unmetered_hours = 2
+
+    rows = await async_fetch_tibber_history(home, 3)
+
+    assert rows == expected_rows(tibber_server, 3)[:-2]
+
+
+async def test_a_negative_number_of_days_is_a_programming_error(
+    hass: HomeAssistant, tibber_server: LocalTibberServer
+):
+    home = await tibber_home(hass, tibber_server, history_days=1)
+
+    with pytest.raises(ValueError, match="days must not be negative"):
+        await async_fetch_tibber_history(home, -1)
+
+
+@pytest.mark.parametrize(
+    ("fault", "failing_requests"),
+    [
+        (HttpFault.BAD_GATEWAY, 2),
+        (HttpFault.SERVER_ERROR, 2),
+        # pyTibber itself tries a dropped connection 4 times before it gives up.
+        (HttpFault.DISCONNECT, 8),
+    ],
+)
+async def test_transient_failures_that_clear_are_retried(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    caplog: pytest.LogCaptureFixture,
+    fault: HttpFault,
+    failing_requests: int,
+):
+    home = await tibber_home(hass, tibber_server, history_days=10)
+    tibber_server.fail_next_requests(failing_requests, fault)
+
+    with caplog.at_level(logging.WARNING):
+        rows = await async_fetch_tibber_history(home, 3)
+
+    assert rows == expected_rows(tibber_server, 3)
+    assert len([r for r in caplog.records if "attempt" in r.getMessage()]) == 2
+
+
 async def test_rate_limit_that_clears_is_waited_out_with_doubling_delays(
     hass: HomeAssistant, tibber_server: LocalTibberServer, caplog: pytest.LogCaptureFixture
 ):

@@ -268,6 +268,8 @@ type Consumption {
 }
 """
 
+_NEVER: Final = dt.datetime.max.replace(tzinfo=dt.UTC)
+
 #: The most nodes one ``consumption`` request may ask for: pyTibber's own cap for HOURLY (31 days).
 MAX_HOURLY_NODES: Final = 744
 
@@ -321,6 +323,8 @@ class LocalHome:
     production_ean: str | None = None
     history_days: int = 0
     """Days of hourly consumption history up to the last full hour (`history_consumption`)."""
+    unmetered_hours: int = 0
+    """The newest hours of the history whose consumption is still null, as Tibber sends them."""
 
 
 @dataclass
@@ -1149,6 +1153,7 @@ def _consumption_connection(
     zone = ZoneInfo(home.time_zone)
     everything = history_starts(home)
     starts = everything
+    unmetered_from = everything[-home.unmetered_hours] if home.unmetered_hours else _NEVER
     if first is not None:
         if (after := _cursor_time(args.get("after") or "", zone)) is not None:
             time, inclusive = after
@@ -1166,15 +1171,15 @@ def _consumption_connection(
             "hasNextPage": bool(page) and page[-1] < everything[-1],
             "count": len(page),
         },
-        "nodes": [_consumption_node(home, start) for start in page],
+        "nodes": [_consumption_node(home, start, metered=start < unmetered_from) for start in page],
     }
 
 
-def _consumption_node(home: LocalHome, start: dt.datetime) -> dict[str, Any]:
-    """One hour of consumption, with its cost at the home's constant price."""
-    kwh = history_consumption(start)
+def _consumption_node(home: LocalHome, start: dt.datetime, *, metered: bool) -> dict[str, Any]:
+    """One hour of consumption and its cost at the home's constant price (null if not metered)."""
+    kwh = history_consumption(start) if metered else None
     end = (start.astimezone(dt.UTC) + dt.timedelta(hours=1)).astimezone(start.tzinfo)
-    cost = round(kwh * home.price, 4)
+    cost = None if kwh is None else round(kwh * home.price, 4)
     return {
         "from": _iso(start),
         "to": _iso(end),
