@@ -55,8 +55,9 @@ TIBBER_RETRY_MAX_DELAY_S: Final = 300.0
 # HTTP statuses from this one up are the server's trouble, worth another try.
 _FIRST_SERVER_ERROR_STATUS: Final = 500
 
-# Failures that may pass: a rate limit (429), a 5xx, a timeout, a dropped connection.
-_TRANSIENT_TIBBER_ERRORS: Final = (
+# What a Tibber request fails with; `_is_transient` tells a rate limit (429), a 5xx, a timeout or
+# a dropped connection, worth another try, from a refused token or request, which is not.
+_TIBBER_REQUEST_ERRORS: Final = (
     tibber.RetryableHttpExceptionError,
     tibber.FatalHttpExceptionError,
     aiohttp.ClientError,
@@ -114,7 +115,7 @@ async def _with_retries[T](request: Callable[[], Awaitable[T]], what: str) -> T:
     while True:
         try:
             return await request()
-        except _TRANSIENT_TIBBER_ERRORS as err:
+        except _TIBBER_REQUEST_ERRORS as err:
             reason = _describe(err)
             if not _is_transient(err):
                 raise HistoryFetchError(f"{what}: refused ({reason})") from err
