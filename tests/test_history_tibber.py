@@ -14,6 +14,7 @@ import tibber
 
 from custom_components.energy_anomaly import history
 from custom_components.energy_anomaly.history import (
+    TIBBER_ATTEMPTS,
     HistoryFetchError,
     HistoryRow,
     async_fetch_tibber_history,
@@ -181,20 +182,22 @@ async def test_rate_limit_that_clears_is_waited_out_with_doubling_delays(
     retries = [r.getMessage() for r in caplog.records if "attempt" in r.getMessage()]
     assert len(retries) == 2
     assert "HTTP 429: Too many requests" in retries[0]
-    assert retries[0].endswith("attempt 2 of 5 in 0.01 s")
-    assert retries[1].endswith("attempt 3 of 5 in 0.02 s")
+    assert retries[0].endswith(f"attempt 2 of {TIBBER_ATTEMPTS} in 0.01 s")
+    assert retries[1].endswith(f"attempt 3 of {TIBBER_ATTEMPTS} in 0.02 s")
 
 
-async def test_a_query_that_keeps_failing_gives_up_after_five_attempts(
+async def test_a_query_that_keeps_failing_gives_up_after_the_last_attempt(
     hass: HomeAssistant, tibber_server: LocalTibberServer
 ):
     home = await tibber_home(hass, tibber_server, history_days=10)
     requests_before = tibber_server.http_requests
     tibber_server.http_fault = HttpFault.SERVER_ERROR
 
-    with pytest.raises(HistoryFetchError, match=r"still failing after 5 attempts \(HTTP 500"):
+    with pytest.raises(
+        HistoryFetchError, match=rf"still failing after {TIBBER_ATTEMPTS} attempts \(HTTP 500"
+    ):
         await async_fetch_tibber_history(home, 3)
-    assert tibber_server.http_requests - requests_before == 5
+    assert tibber_server.http_requests - requests_before == TIBBER_ATTEMPTS
 
 
 async def test_a_revoked_token_is_not_retried(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 import json
 import logging
 from typing import Any
@@ -405,11 +405,11 @@ async def test_history_from_a_date_starts_at_its_midnight(
     assert nodes[0]["consumptionUnit"] == "kWh"
 
 
-async def test_history_requests_over_744_hours_are_refused(
+async def test_history_requests_over_744_hours_get_744(
     make_client: MakeClient, server: LocalTibberServer
 ):
-    home = (await make_client()).get_home(HOME_A)
-    assert home is not None
+    local_home, home = await _home_with_history(make_client, server, days=40)
 
-    with pytest.raises(tibber.RetryableHttpExceptionError, match="at most 744"):
-        await home.get_historic_data_date(datetime.now(tz=UTC), 745)
+    nodes = await home.get_historic_data_date(history_starts(local_home)[0], 800)
+
+    assert len(nodes) == 744

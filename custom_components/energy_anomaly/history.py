@@ -48,9 +48,11 @@ W_PER_KW: Final = 1000.0
 _HOUR: Final = timedelta(hours=1)
 
 # Tibber requests: this many in all for one history fetch, the delays between them doubling from
-# the first to the last. 10+20+40+80 s: a rate limit of a minute or two is waited out.
-TIBBER_ATTEMPTS: Final = 5
-TIBBER_RETRY_FIRST_DELAY_S: Final = 10.0
+# the first up to the last. Tibber blocks an address that sent over 100 requests in 5 minutes for
+# 10 minutes (and again if requests keep coming): 30+60+120+240+300 s outlasts one such block
+# with five requests.
+TIBBER_ATTEMPTS: Final = 6
+TIBBER_RETRY_FIRST_DELAY_S: Final = 30.0
 TIBBER_RETRY_MAX_DELAY_S: Final = 300.0
 # HTTP statuses from this one up are the server's trouble, worth another try.
 _FIRST_SERVER_ERROR_STATUS: Final = 500
