@@ -27,10 +27,12 @@ from custom_components.energy_anomaly import history
 from custom_components.energy_anomaly.history import (
     HistoryFetchError,
     HistoryRow,
+    async_add_recorder_temperatures,
     async_fetch_recorder_history,
 )
 
 POWER = "sensor.house_power"
+OUTDOOR = "sensor.outdoor_temperature"
 
 
 @pytest.fixture(autouse=True)
@@ -42,13 +44,15 @@ def this_hour() -> datetime:
     return dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
 
 
-def metadata(unit: str = "W", unit_class: str = "power") -> StatisticMetaData:
+def metadata(
+    unit: str = "W", unit_class: str = "power", statistic_id: str = POWER
+) -> StatisticMetaData:
     return StatisticMetaData(
         mean_type=StatisticMeanType.ARITHMETIC,
         has_sum=False,
         name=None,
         source="recorder",
-        statistic_id=POWER,
+        statistic_id=statistic_id,
         unit_class=unit_class,
         unit_of_measurement=unit,
     )
@@ -74,6 +78,21 @@ async def import_hourly(hass: HomeAssistant, days: int, unit: str = "W") -> None
         hass,
         metadata(unit, unit_class),
         [statistic(start, hourly_mean(start)) for start in hours_before_now(days * 24)],
+    )
+    await async_wait_recording_done(hass)
+
+
+async def import_five_minute(
+    recorder: Recorder,
+    hass: HomeAssistant,
+    meta: StatisticMetaData,
+    means: list[float],
+    starts: list[datetime],
+) -> None:
+    recorder.async_import_statistics(
+        meta,
+        [statistic(start, mean) for start, mean in zip(starts, means, strict=True)],
+        StatisticsShortTerm,
     )
     await async_wait_recording_done(hass)
 
@@ -151,12 +170,9 @@ async def test_five_minute_statistics_take_over_from_the_hour_they_begin_in(
     await import_hourly(hass, days=5)
     five_minutes_from = this_hour() - timedelta(minutes=90)
     starts = [five_minutes_from + timedelta(minutes=5 * i) for i in range(18)]
-    recorder_mock.async_import_statistics(
-        metadata(),
-        [statistic(start, 5000.0 + i) for i, start in enumerate(starts)],
-        StatisticsShortTerm,
+    await import_five_minute(
+        recorder_mock, hass, metadata(), [5000.0 + i for i in range(18)], starts
     )
-    await async_wait_recording_done(hass)
 
     rows = await async_fetch_recorder_history(hass, POWER, 3)
 
@@ -209,3 +225,82 @@ async def test_a_negative_number_of_days_is_a_programming_error(
 async def test_without_the_recorder_the_fetch_says_so(hass: HomeAssistant):
     with pytest.raises(HistoryFetchError, match="recorder is not running"):
         await async_fetch_recorder_history(hass, POWER, 3)
+
+
+# Temperatures for the rows
+
+
+def celsius(start: datetime) -> float:
+    """A different outdoor temperature for every hour of the day (°C)."""
+    return -5.0 + start.hour / 2
+
+
+async def import_outdoor_fahrenheit(hass: HomeAssistant, hours: int) -> None:
+    async_import_statistics(
+        hass,
+        metadata("°F", "temperature", OUTDOOR),
+        [statistic(start, 32 + celsius(start) * 1.8) for start in hours_before_now(hours)],
+    )
+    await async_wait_recording_done(hass)
+
+
+async def test_rows_get_their_hours_outdoor_temperature_in_celsius(
+    recorder_mock: Recorder, hass: HomeAssistant
+):
+    await import_hourly(hass, days=3)
+    await import_outdoor_fahrenheit(hass, hours=48)
+    rows = await async_fetch_recorder_history(hass, POWER, 3)
+
+    with_temperature = await async_add_recorder_temperatures(hass, rows, OUTDOOR)
+
+    assert facts(with_temperature) == facts(rows)
+    assert [row.temperature for row in with_temperature[:24]] == [None] * 24
+    assert [row.temperature for row in with_temperature[24:]] == [
+        pytest.approx(celsius(start)) for start in hours_before_now(48)
+    ]
+
+
+async def test_five_minute_rows_get_five_minute_temperatures_else_their_hours(
+    recorder_mock: Recorder, hass: HomeAssistant
+):
+    await import_hourly(hass, days=1)
+    await import_outdoor_fahrenheit(hass, hours=24)
+    starts = [this_hour() - timedelta(minutes=60 - 5 * i) for i in range(12)]
+    await import_five_minute(recorder_mock, hass, metadata(), [5000.0] * 12, starts)
+    await import_five_minute(
+        recorder_mock, hass, metadata("°F", "temperature", OUTDOOR), [68.0] * 6, starts[6:]
+    )
+    rows = await async_fetch_recorder_history(hass, POWER, 1)
+
+    with_temperature = await async_add_recorder_temperatures(hass, rows, OUTDOOR)
+
+    last_hour = celsius(this_hour() - timedelta(hours=1))
+    assert [(row.duration_s, row.temperature) for row in with_temperature[-12:]] == [
+        (300.0, pytest.approx(last_hour))
+    ] * 6 + [(300.0, pytest.approx(20.0))] * 6
+
+
+async def test_a_weather_entity_without_statistics_leaves_temperatures_unknown(
+    recorder_mock: Recorder, hass: HomeAssistant
+):
+    await import_hourly(hass, days=1)
+    rows = await async_fetch_recorder_history(hass, POWER, 1)
+
+    with_temperature = await async_add_recorder_temperatures(hass, rows, "weather.home")
+
+    assert with_temperature == rows
+    assert {row.temperature for row in with_temperature} == {None}
+
+
+async def test_temperature_statistics_in_another_unit_are_refused(
+    recorder_mock: Recorder, hass: HomeAssistant
+):
+    await import_hourly(hass, days=1)
+    rows = await async_fetch_recorder_history(hass, POWER, 1)
+
+    with pytest.raises(HistoryFetchError, match="are in W, not a temperature unit"):
+        await async_add_recorder_temperatures(hass, rows, POWER)
+
+
+async def test_no_rows_need_no_temperatures(recorder_mock: Recorder, hass: HomeAssistant):
+    assert await async_add_recorder_temperatures(hass, [], OUTDOOR) == []

@@ -12,6 +12,9 @@ and its mean power in W):
   recorder's 5-minute statistics (kept about 10 days) for the part of the window they cover,
   read in the recorder's own executor like core integrations do.
 
+`async_add_recorder_temperatures` then gives rows of either source the outdoor temperature (°C)
+from the statistics of the temperature sensor the user chose, for the detector's heating model.
+
 Times carry the UTC offset of the home's wall clock at that moment (a fixed offset, not a zone):
 their hour and weekday are the home's, and comparing or subtracting them is exact across a
 change to or from summer time, which it is not for two times of one zone around the repeated hour.
@@ -22,19 +25,28 @@ for a negative number of days, a programming error).
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
+from functools import partial
 import math
 from typing import Any, Final, Literal
 
 import aiohttp
 from homeassistant.components.recorder import get_instance
-from homeassistant.components.recorder.statistics import get_metadata, statistics_during_period
-from homeassistant.const import UnitOfPower
+from homeassistant.components.recorder.statistics import (
+    StatisticsRow,
+    get_metadata,
+    statistics_during_period,
+)
+from homeassistant.const import UnitOfPower, UnitOfTemperature
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
-from homeassistant.util.unit_conversion import PowerConverter
+from homeassistant.util.unit_conversion import (
+    BaseUnitConverter,
+    PowerConverter,
+    TemperatureConverter,
+)
 from sqlalchemy.exc import SQLAlchemyError
 import tibber
 from tibber.const import RESOLUTION_HOURLY
@@ -46,6 +58,13 @@ HOUR_S: Final = 3600.0
 FIVE_MINUTES_S: Final = 300.0
 W_PER_KW: Final = 1000.0
 _HOUR: Final = timedelta(hours=1)
+
+# The recorder's statistics periods this module reads, and their length.
+type Period = Literal["5minute", "hour"]
+_PERIOD_S: Final[dict[Period, float]] = {"5minute": FIVE_MINUTES_S, "hour": HOUR_S}
+# Units the recorder converts statistics to: the detector's.
+_WATTS: Final[dict[str, str]] = {PowerConverter.UNIT_CLASS: UnitOfPower.WATT}
+_CELSIUS: Final[dict[str, str]] = {TemperatureConverter.UNIT_CLASS: UnitOfTemperature.CELSIUS}
 
 # Tibber requests: this many in all for one history fetch, the delays between them doubling from
 # the first up to the last. Tibber blocks an address that sent over 100 requests in 5 minutes for
@@ -198,60 +217,127 @@ async def async_fetch_recorder_history(
         raise ValueError(f"days must not be negative, got {days}")
     if days == 0:
         return []
+    start = dt_util.utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(days=days)
+    return await _async_in_recorder(hass, entity_id, partial(_read_power, hass, entity_id, start))
+
+
+async def async_add_recorder_temperatures(
+    hass: HomeAssistant, rows: list[HistoryRow], entity_id: str
+) -> list[HistoryRow]:
+    """``rows`` (from either source) with ``entity_id``'s mean temperature (°C) over each.
+
+    The temperature comes from the sensor's statistics: a 5-minute row gets the 5-minute mean
+    where the recorder still has it, else its hour's; an hourly row gets its hour's. A row the
+    statistics do not cover, and every row for an entity without statistics (a weather entity
+    has none), keeps ``temperature`` None.
+
+    :raises HistoryFetchError: the recorder is not running or its database failed, or the
+        statistics are not in a temperature unit.
+    """
+    if not rows:
+        return []
+    start = _floor_hour(min(row.start for row in rows))
+    means = await _async_in_recorder(
+        hass, entity_id, partial(_read_temperatures, hass, entity_id, start)
+    )
+    return [replace(row, temperature=_temperature_of(row, means)) for row in rows]
+
+
+async def _async_in_recorder[T](hass: HomeAssistant, entity_id: str, job: Callable[[], T]) -> T:
+    """Run ``job`` in the recorder's executor, its failures as `HistoryFetchError`."""
     if "recorder" not in hass.config.components:
         raise HistoryFetchError("The recorder is not running: no statistics to learn from")
-    start = dt_util.utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(days=days)
     try:
-        return await get_instance(hass).async_add_executor_job(
-            _read_statistics, hass, entity_id, start
-        )
+        return await get_instance(hass).async_add_executor_job(job)
     except SQLAlchemyError as err:
         raise HistoryFetchError(f"Reading the statistics of {entity_id} failed: {err}") from err
 
 
-def _read_statistics(hass: HomeAssistant, entity_id: str, start: datetime) -> list[HistoryRow]:
-    """Read 5-minute, then the earlier hourly, statistics since ``start`` (in the executor)."""
+def _read_power(hass: HomeAssistant, entity_id: str, start: datetime) -> list[HistoryRow]:
+    """Read 5-minute, then the earlier hourly, power statistics since ``start``."""
+    if not _has_statistics(hass, entity_id, PowerConverter):
+        return []
+    short = _power_rows(hass, entity_id, "5minute", start, None)
+    hourly_end = _ceil_hour(short[0].start) if short else None
+    hourly = _power_rows(hass, entity_id, "hour", start, hourly_end)
+    return hourly + [row for row in short if hourly_end is None or row.start >= hourly_end]
+
+
+def _read_temperatures(
+    hass: HomeAssistant, entity_id: str, start: datetime
+) -> dict[tuple[float, float], float]:
+    """Mean temperatures (°C) since ``start`` by (start timestamp, period length in s)."""
+    if not _has_statistics(hass, entity_id, TemperatureConverter):
+        return {}
+    return {
+        (stat["start"], _PERIOD_S[period]): mean
+        for period in _PERIOD_S
+        for stat in _statistics(hass, entity_id, period, start, None, units=_CELSIUS)
+        if (mean := stat.get("mean")) is not None
+    }
+
+
+def _temperature_of(row: HistoryRow, means: dict[tuple[float, float], float]) -> float | None:
+    """The mean temperature over ``row``'s own period, else over the hour it starts in."""
+    start = row.start.timestamp()
+    if (own := means.get((start, row.duration_s))) is not None:
+        return own
+    return means.get((start - start % HOUR_S, HOUR_S))
+
+
+def _has_statistics(
+    hass: HomeAssistant, entity_id: str, converter: type[BaseUnitConverter]
+) -> bool:
+    """Whether the entity has statistics, in one of ``converter``'s units.
+
+    :raises HistoryFetchError: it has statistics, in another unit.
+    """
     metadata = get_metadata(hass, statistic_ids={entity_id})
     if entity_id not in metadata:
-        return []
+        return False
     unit = metadata[entity_id][1]["unit_of_measurement"]
-    if unit not in PowerConverter.VALID_UNITS:
-        raise HistoryFetchError(f"The statistics of {entity_id} are in {unit}, not a power unit")
-    short = _statistics(hass, entity_id, "5minute", start, None)
-    hourly_end = _ceil_hour(dt_util.as_utc(short[0].start)) if short else None
-    hourly = _statistics(hass, entity_id, "hour", start, hourly_end)
-    return hourly + [row for row in short if hourly_end is None or row.start >= hourly_end]
+    if unit not in converter.VALID_UNITS:
+        raise HistoryFetchError(
+            f"The statistics of {entity_id} are in {unit}, not a {converter.UNIT_CLASS} unit"
+        )
+    return True
+
+
+def _power_rows(
+    hass: HomeAssistant,
+    entity_id: str,
+    period: Period,
+    start: datetime,
+    end: datetime | None,
+) -> list[HistoryRow]:
+    """Power rows of one statistics period in [start, end), in W."""
+    return [
+        HistoryRow(
+            start=_wall_clock(stat["start"]),
+            duration_s=_PERIOD_S[period],
+            mean=mean,
+            minimum=stat.get("min"),
+            maximum=stat.get("max"),
+        )
+        for stat in _statistics(hass, entity_id, period, start, end, units=_WATTS)
+        if (mean := stat.get("mean")) is not None
+    ]
 
 
 def _statistics(
     hass: HomeAssistant,
     entity_id: str,
-    period: Literal["5minute", "hour"],
+    period: Period,
     start: datetime,
     end: datetime | None,
-) -> list[HistoryRow]:
-    """Rows of one statistics period in [start, end), converted to W by the recorder."""
-    duration_s = HOUR_S if period == "hour" else FIVE_MINUTES_S
+    *,
+    units: dict[str, str],
+) -> list[StatisticsRow]:
+    """One entity's statistics of one period in [start, end), converted by the recorder."""
     found = statistics_during_period(
-        hass,
-        start,
-        end,
-        {entity_id},
-        period,
-        {PowerConverter.UNIT_CLASS: UnitOfPower.WATT},
-        {"mean", "min", "max"},
+        hass, start, end, {entity_id}, period, units, {"mean", "min", "max"}
     )
-    return [
-        HistoryRow(
-            start=_wall_clock(stat["start"]),
-            duration_s=duration_s,
-            mean=mean,
-            minimum=stat.get("min"),
-            maximum=stat.get("max"),
-        )
-        for stat in found.get(entity_id, [])
-        if (mean := stat.get("mean")) is not None
-    ]
+    return found.get(entity_id, [])
 
 
 def _wall_clock(timestamp: float) -> datetime:
@@ -260,7 +346,12 @@ def _wall_clock(timestamp: float) -> datetime:
     return local.astimezone(timezone(local.utcoffset() or timedelta()))
 
 
+def _floor_hour(time: datetime) -> datetime:
+    """The whole hour (of UTC, as the recorder's hourly statistics) ``time`` is in."""
+    return dt_util.as_utc(time).replace(minute=0, second=0, microsecond=0)
+
+
 def _ceil_hour(time: datetime) -> datetime:
-    """The first whole hour (of UTC, as the recorder's hourly statistics) at or after ``time``."""
-    floor = time.replace(minute=0, second=0, microsecond=0)
+    """The first whole hour (of UTC) at or after ``time``."""
+    floor = _floor_hour(time)
     return floor if floor == time else floor + _HOUR
