@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime, time, timedelta
 import json
 import logging
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from gql.transport.exceptions import TransportConnectionFailed
@@ -27,6 +29,8 @@ from tests.tibber_server import (
     LocalAccount,
     LocalHome,
     LocalTibberServer,
+    history_consumption,
+    history_starts,
     point_pytibber_at,
 )
 
@@ -347,3 +351,65 @@ async def test_websocket_over_tls(monkeypatch: pytest.MonkeyPatch, session: aioh
         assert await _next_power(received, HOME_A) == 7.0
         await client.rt_disconnect()
         await server.wait_for_connections(0)
+
+
+async def _home_with_history(
+    make_client: MakeClient, server: LocalTibberServer, days: int
+) -> tuple[LocalHome, tibber.TibberHome]:
+    """HOME_A on the server with ``days`` of history, and as pyTibber reaches it."""
+    local_home = server.account.home(HOME_A)
+    assert local_home is not None
+    local_home.history_days = days
+    home = (await make_client()).get_home(HOME_A)
+    assert home is not None
+    return local_home, home
+
+
+async def test_history_pages_back_from_now_with_last_and_before(
+    make_client: MakeClient, server: LocalTibberServer
+):
+    local_home, home = await _home_with_history(make_client, server, days=40)
+
+    nodes = await home.get_historic_data(800)
+
+    starts = history_starts(local_home)[-800:]
+    newest_page, older_page = nodes[:744], nodes[744:]
+    assert len(older_page) == 56
+    assert [node["from"] for node in older_page + newest_page] == [
+        start.isoformat(timespec="milliseconds") for start in starts
+    ]
+    assert [node["consumption"] for node in older_page + newest_page] == [
+        history_consumption(start) for start in starts
+    ]
+    assert [(args["last"], bool(args["before"])) for args in server.consumption_requests] == [
+        (744, False),
+        (56, True),
+    ]
+
+
+async def test_history_from_a_date_starts_at_its_midnight(
+    make_client: MakeClient, server: LocalTibberServer
+):
+    local_home, home = await _home_with_history(make_client, server, days=5)
+    midnight = datetime.combine(
+        history_starts(local_home)[0].date() + timedelta(days=1),
+        time(),
+        ZoneInfo(local_home.time_zone),
+    )
+
+    nodes = await home.get_historic_data_date(midnight, 30)
+
+    assert len(nodes) == 30
+    assert datetime.fromisoformat(nodes[0]["from"]) == midnight
+    assert nodes[0]["to"] == nodes[1]["from"]
+    assert nodes[0]["consumptionUnit"] == "kWh"
+
+
+async def test_history_requests_over_744_hours_get_744(
+    make_client: MakeClient, server: LocalTibberServer
+):
+    local_home, home = await _home_with_history(make_client, server, days=40)
+
+    nodes = await home.get_historic_data_date(history_starts(local_home)[0], 800)
+
+    assert len(nodes) == 744

@@ -9,12 +9,17 @@
 * ``GET /v1-beta/gql/subscriptions``: the websocket ``viewer.websocketSubscriptionUrl`` points at,
   speaking ``graphql-transport-ws`` like ``wss://websocket-api.tibber.com/v1-beta/gql/subscriptions``,
   including Tibber's limit of two concurrent connections per token (close code 4429).
+* A home's hourly ``consumption`` connection (`LocalHome.history_days` of synthetic history, see
+  `history_consumption`), paged with cursors the way ``TibberHome.get_historic_data`` (``last``,
+  ``before``) and ``get_historic_data_date`` (``first``, ``after``) ask for it.
 
 Tests drive it with `LocalTibberServer.push`, `LocalTibberServer.drop_connections`, the fault
 switches (`LocalTibberServer.http_fault`, `LocalTibberServer.refuse_websockets`,
 `LocalTibberServer.reject_all_connections`, `LocalTibberServer.ack_connections`) and the
-``wait_for_*`` helpers. `point_pytibber_at` makes pyTibber send its HTTP requests here; the
-websocket address then comes from the server's own answer to the viewer query, as from Tibber.
+``wait_for_*`` helpers; `LocalTibberServer.fail_next_requests` makes only the next few
+requests fail (a rate limit that clears). `point_pytibber_at` makes pyTibber send its HTTP
+requests here; the websocket address then comes from the server's own answer to the viewer
+query, as from Tibber.
 
 pyTibber hands its ``ssl`` argument to the websocket library, which refuses any ``ssl`` value
 other than None for a ``ws://`` address. With the default ``tls=False`` the client must therefore
@@ -28,6 +33,7 @@ authority to an existing context with `LocalTibberServer.trust`.
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections import Counter
 import contextlib
 from dataclasses import dataclass, field
@@ -215,7 +221,60 @@ type LiveMeasurement {
 }
 """
 
-SCHEMA: Final = graphql.build_schema(TIBBER_SDL)
+# Tibber's consumption connection, as far as pyTibber's history queries go. Only HOURLY is served.
+CONSUMPTION_SDL: Final = """
+extend type Home {
+  consumption(
+    resolution: EnergyResolution!
+    first: Int
+    last: Int
+    before: String
+    after: String
+    filterEmptyNodes: Boolean = false
+  ): HomeConsumptionConnection
+}
+
+enum EnergyResolution {
+  HOURLY
+  DAILY
+  WEEKLY
+  MONTHLY
+  ANNUAL
+}
+
+type HomeConsumptionConnection {
+  pageInfo: HomeConsumptionPageInfo!
+  nodes: [Consumption]
+}
+
+type HomeConsumptionPageInfo {
+  endCursor: String
+  hasNextPage: Boolean
+  hasPreviousPage: Boolean
+  startCursor: String
+  count: Int
+}
+
+type Consumption {
+  from: String!
+  to: String!
+  unitPrice: Float
+  unitPriceVAT: Float
+  consumption: Float
+  consumptionUnit: String
+  totalCost: Float
+  cost: Float
+  currency: String
+}
+"""
+
+_NEVER: Final = dt.datetime.max.replace(tzinfo=dt.UTC)
+
+#: The most nodes one ``consumption`` page holds: Tibber caps a longer request to this many
+#: (since October 2024: 31 days of hours), it does not refuse it.
+MAX_HOURLY_NODES: Final = 744
+
+SCHEMA: Final = graphql.build_schema(TIBBER_SDL + CONSUMPTION_SDL)
 
 _LIVE_MEASUREMENT_TYPE = SCHEMA.get_type("LiveMeasurement")
 assert isinstance(_LIVE_MEASUREMENT_TYPE, graphql.GraphQLObjectType)
@@ -263,6 +322,10 @@ class LocalHome:
     """The total price for every quarter hour of today (tomorrow has no prices yet)."""
     consumption_ean: str | None = "707057500000000001"
     production_ean: str | None = None
+    history_days: int = 0
+    """Days of hourly consumption history up to the last full hour (`history_consumption`)."""
+    unmetered_hours: int = 0
+    """The newest hours of the history whose consumption is still null, as Tibber sends them."""
 
 
 @dataclass
@@ -342,6 +405,10 @@ class LocalTibberServer:
         """GraphQL HTTP requests received, faulty answers included."""
         self.queries: list[str] = []
         """The query text of every GraphQL HTTP request answered with a result."""
+        self.consumption_requests: list[dict[str, Any]] = []
+        """The arguments of every ``consumption`` connection resolved, in order."""
+        self._transient_faults = 0
+        self._transient_fault = HttpFault.RATE_LIMITED
 
         self._http_fault: HttpFault | None = None
         self._stopping = False
@@ -439,6 +506,11 @@ class LocalTibberServer:
         self._http_fault = fault
         self._fault_changed.set()
         self._fault_changed = asyncio.Event()
+
+    def fail_next_requests(self, count: int, fault: HttpFault = HttpFault.RATE_LIMITED) -> None:
+        """Answer the next ``count`` GraphQL HTTP requests with ``fault``, then normally again."""
+        self._transient_faults = count
+        self._transient_fault = fault
 
     # State
 
@@ -574,6 +646,9 @@ class LocalTibberServer:
             return self._fault_response(request, HttpFault.DISCONNECT)
         if (fault := self._http_fault) is not None:
             return self._fault_response(request, fault)
+        if self._transient_faults > 0:
+            self._transient_faults -= 1
+            return self._fault_response(request, self._transient_fault)
 
         token = _bearer_token(request.headers.get("Authorization", ""))
         if token not in self.valid_tokens:
@@ -602,6 +677,7 @@ class LocalTibberServer:
             SCHEMA,
             document,
             root_value={"viewer": self._viewer()},
+            context_value=self,
             variable_values=variables if isinstance(variables, dict) else None,
         )
         assert isinstance(result, graphql.ExecutionResult)  # every resolver is synchronous
@@ -988,6 +1064,7 @@ def _home_object(home: LocalHome, account: LocalAccount) -> dict[str, Any]:
         "currentSubscription": subscription,
         "subscriptions": [subscription] if subscription else [],
         "features": {"realTimeConsumptionEnabled": home.has_pulse},
+        "consumption": lambda info, **args: _consumption_connection(home, info.context, args),
     }
 
 
@@ -1015,6 +1092,111 @@ def _price_info(home: LocalHome, resolution: str) -> dict[str, Any]:
             current = price
         start = (start.astimezone(dt.UTC) + step).astimezone(zone)
     return {"current": current, "today": today, "tomorrow": []}
+
+
+def history_consumption(start: dt.datetime) -> float:
+    """The synthetic consumption (kWh) of the hour starting at ``start`` (aware, home time).
+
+    A baseload of 0.3 kWh, 1.5 kWh more in the evening (17:00-20:59) and a little more on
+    weekends, so a test can tell hours and days apart.
+    """
+    evening = 1.5 if 17 <= start.hour <= 20 else 0.0
+    weekend = 0.2 if start.weekday() >= 5 else 0.0
+    return round(0.3 + evening + weekend, 3)
+
+
+def history_starts(home: LocalHome) -> list[dt.datetime]:
+    """The start (home time) of every hour of ``home``'s history, oldest first.
+
+    The history ends with the last full hour before now and is ``history_days * 24`` hours
+    long, counted in real hours (a daylight-saving day has 23 or 25 of them on the wall clock).
+    """
+    zone = ZoneInfo(home.time_zone)
+    end = dt.datetime.now(tz=dt.UTC).replace(minute=0, second=0, microsecond=0)
+    hours = home.history_days * 24
+    return [(end - dt.timedelta(hours=hours - i)).astimezone(zone) for i in range(hours)]
+
+
+def _cursor(start: dt.datetime) -> str:
+    """Tibber's cursor for a node: its ``from`` time, base64-encoded."""
+    return base64.b64encode(_iso(start).encode()).decode()
+
+
+def _cursor_time(cursor: str, zone: ZoneInfo) -> tuple[dt.datetime, bool] | None:
+    """The time a cursor stands for and whether it is a bare date, or None for an empty one.
+
+    pyTibber's ``get_historic_data_date`` sends a bare date (``YYYY-MM-DD``) as ``after``: nodes
+    from that day's midnight on are returned. A node's own cursor means "after this node".
+
+    :raises graphql.GraphQLError: for a cursor that is not base64 of an ISO date or time.
+    """
+    if not cursor:
+        return None
+    try:
+        text = base64.b64decode(cursor, validate=True).decode()
+        if len(text) == len("YYYY-MM-DD"):
+            return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(), zone), True
+        return dt.datetime.fromisoformat(text), False
+    except ValueError as err:
+        raise graphql.GraphQLError(f"Invalid cursor: {cursor}") from err
+
+
+def _consumption_connection(
+    home: LocalHome, server: LocalTibberServer, args: dict[str, Any]
+) -> dict[str, Any]:
+    """One page of ``home``'s hourly consumption, selected like Tibber's cursor paging."""
+    server.consumption_requests.append(args)
+    if args["resolution"] != "HOURLY":
+        raise graphql.GraphQLError("Only HOURLY consumption is served locally")
+    first, last = args.get("first"), args.get("last")
+    if first is None and last is None:
+        raise graphql.GraphQLError("Ask for the first or the last nodes")
+    zone = ZoneInfo(home.time_zone)
+    everything = history_starts(home)
+    starts = everything
+    unmetered_from = everything[-home.unmetered_hours] if home.unmetered_hours else _NEVER
+    if first is not None:
+        if (after := _cursor_time(args.get("after") or "", zone)) is not None:
+            time, inclusive = after
+            starts = [s for s in starts if s > time or (inclusive and s == time)]
+        page = starts[: min(max(first, 0), MAX_HOURLY_NODES)]
+    else:
+        if (before := _cursor_time(args.get("before") or "", zone)) is not None:
+            starts = [s for s in starts if s < before[0]]
+        page = starts[len(starts) - min(max(last or 0, 0), MAX_HOURLY_NODES) :]
+    return {
+        "pageInfo": {
+            "startCursor": _cursor(page[0]) if page else None,
+            "endCursor": _cursor(page[-1]) if page else None,
+            "hasPreviousPage": bool(page) and page[0] > everything[0],
+            "hasNextPage": bool(page) and page[-1] < everything[-1],
+            "count": len(page),
+        },
+        "nodes": [_consumption_node(home, start, metered=start < unmetered_from) for start in page],
+    }
+
+
+def _consumption_node(home: LocalHome, start: dt.datetime, *, metered: bool) -> dict[str, Any]:
+    """One hour of consumption and its cost at the home's constant price (null if not metered)."""
+    kwh = history_consumption(start) if metered else None
+    end = (start.astimezone(dt.UTC) + dt.timedelta(hours=1)).astimezone(start.tzinfo)
+    cost = None if kwh is None else round(kwh * home.price, 4)
+    return {
+        "from": _iso(start),
+        "to": _iso(end),
+        "unitPrice": home.price,
+        "unitPriceVAT": round(home.price * 0.2, 4),
+        "consumption": kwh,
+        "consumptionUnit": "kWh",
+        "totalCost": cost,
+        "cost": cost,
+        "currency": home.currency,
+    }
+
+
+def _iso(time: dt.datetime) -> str:
+    """A time as Tibber writes it: ``2024-01-01T00:00:00.000+01:00``."""
+    return time.isoformat(timespec="milliseconds")
 
 
 def _subscribed_home_id(

@@ -1,0 +1,357 @@
+"""A home's past consumption, fetched once so the detector need not start learning from nothing.
+
+Two sources give the same `HistoryRow`s (an aggregate's start on the home's wall clock, its length
+and its mean power in W):
+
+* Tibber's hourly consumption (kWh per hour, as billed) through pyTibber, for as many days as the
+  home has been a Tibber customer. pyTibber asks for at most 744 hours (31 days) per request and
+  pages back with cursors. A rate limit or a transient failure is retried with a doubling delay a
+  bounded number of times; then `HistoryFetchError` says why, and the caller goes on learning
+  from live readings alone.
+* Home Assistant's long-term statistics of a power sensor: hourly mean/min/max, and the
+  recorder's 5-minute statistics (kept about 10 days) for the part of the window they cover,
+  read in the recorder's own executor like core integrations do.
+
+`async_add_recorder_temperatures` then gives rows of either source the outdoor temperature (°C)
+from the statistics of the temperature sensor the user chose, for the detector's heating model.
+
+Times carry the UTC offset of the home's wall clock at that moment (a fixed offset, not a zone):
+their hour and weekday are the home's, and comparing or subtracting them is exact across a
+change to or from summer time, which it is not for two times of one zone around the repeated hour.
+
+Nothing here blocks the event loop, and nothing raises but `HistoryFetchError` (and `ValueError`
+for a negative number of days, a programming error).
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
+from functools import partial
+import math
+from typing import Any, Final, Literal
+
+import aiohttp
+from homeassistant.components.recorder import get_instance
+from homeassistant.components.recorder.statistics import (
+    StatisticsRow,
+    get_metadata,
+    statistics_during_period,
+)
+from homeassistant.const import UnitOfPower, UnitOfTemperature
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.util import dt as dt_util
+from homeassistant.util.unit_conversion import (
+    BaseUnitConverter,
+    PowerConverter,
+    TemperatureConverter,
+)
+from sqlalchemy.exc import SQLAlchemyError
+import tibber
+from tibber.const import RESOLUTION_HOURLY
+from tibber.exceptions import HttpExceptionError
+
+from .const import LOGGER
+
+HOUR_S: Final = 3600.0
+FIVE_MINUTES_S: Final = 300.0
+W_PER_KW: Final = 1000.0
+_HOUR: Final = timedelta(hours=1)
+
+# The recorder's statistics periods this module reads, and their length.
+type Period = Literal["5minute", "hour"]
+_PERIOD_S: Final[dict[Period, float]] = {"5minute": FIVE_MINUTES_S, "hour": HOUR_S}
+# Units the recorder converts statistics to: the detector's.
+_WATTS: Final[dict[str, str]] = {PowerConverter.UNIT_CLASS: UnitOfPower.WATT}
+_CELSIUS: Final[dict[str, str]] = {TemperatureConverter.UNIT_CLASS: UnitOfTemperature.CELSIUS}
+
+# Tibber requests: this many in all for one history fetch, the delays between them doubling from
+# the first up to the last. Tibber blocks an address that sent over 100 requests in 5 minutes for
+# 10 minutes (and again if requests keep coming): 30+60+120+240+300 s outlasts one such block
+# with five requests.
+TIBBER_ATTEMPTS: Final = 6
+TIBBER_RETRY_FIRST_DELAY_S: Final = 30.0
+TIBBER_RETRY_MAX_DELAY_S: Final = 300.0
+# HTTP statuses from this one up are the server's trouble, worth another try.
+_FIRST_SERVER_ERROR_STATUS: Final = 500
+
+# What a Tibber request fails with; `_is_transient` tells a rate limit (429), a 5xx, a timeout or
+# a dropped connection, worth another try, from a refused token or request, which is not.
+_TIBBER_REQUEST_ERRORS: Final = (
+    tibber.RetryableHttpExceptionError,
+    tibber.FatalHttpExceptionError,
+    aiohttp.ClientError,
+    TimeoutError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """One aggregate of past consumption: [start, start + duration) on the home's wall clock."""
+
+    start: datetime  # aware
+    duration_s: float  # 3600 (hourly) or 300 (5-minute)
+    mean: float  # W
+    minimum: float | None = None  # W
+    maximum: float | None = None
+    temperature: float | None = None  # °C
+
+
+class HistoryFetchError(HomeAssistantError):
+    """Past consumption could not be fetched; live learning goes on without it."""
+
+
+# Tibber
+
+
+async def async_fetch_tibber_history(home: tibber.TibberHome, days: int) -> list[HistoryRow]:
+    """The home's hourly consumption over the last ``days`` days, oldest first, in W.
+
+    Hours Tibber has no reading for yet (consumption null) are left out.
+
+    :raises HistoryFetchError: Tibber refused the request (e.g. a revoked token), kept failing
+        after `TIBBER_ATTEMPTS` requests, or answered something that is not consumption history.
+    :raises ValueError: for a negative ``days``.
+    """
+    if days < 0:
+        raise ValueError(f"days must not be negative, got {days}")
+    if days == 0:
+        return []
+    nodes = await _with_retries(
+        lambda: home.get_historic_data(days * 24, resolution=RESOLUTION_HOURLY),
+        f"Tibber consumption history of home {home.home_id}",
+    )
+    return _tibber_rows(nodes)
+
+
+async def _with_retries[T](request: Callable[[], Awaitable[T]], what: str) -> T:
+    """``request()``, tried again after a doubling delay while it fails transiently.
+
+    The whole request is repeated, all its pages: pyTibber offers no way to resume at a cursor,
+    and a history fetch is two pages for two months.
+    """
+    delay = TIBBER_RETRY_FIRST_DELAY_S
+    attempt = 1
+    while True:
+        try:
+            return await request()
+        except _TIBBER_REQUEST_ERRORS as err:
+            reason = _describe(err)
+            if not _is_transient(err):
+                raise HistoryFetchError(f"{what}: refused ({reason})") from err
+            if attempt == TIBBER_ATTEMPTS:
+                raise HistoryFetchError(
+                    f"{what}: still failing after {attempt} attempts ({reason})"
+                ) from err
+            LOGGER.warning(
+                "%s failed (%s); attempt %d of %d in %g s",
+                what,
+                reason,
+                attempt + 1,
+                TIBBER_ATTEMPTS,
+                delay,
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise HistoryFetchError(f"{what}: unexpected answer ({err!r})") from err
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, TIBBER_RETRY_MAX_DELAY_S)
+        attempt += 1
+
+
+def _is_transient(err: Exception) -> bool:
+    """Whether trying again later may help: not for a refused token or a bad request."""
+    if isinstance(err, tibber.FatalHttpExceptionError):
+        return err.status >= _FIRST_SERVER_ERROR_STATUS
+    return True
+
+
+def _describe(err: Exception) -> str:
+    """A short reason for the log: the HTTP status and message, else the exception."""
+    if isinstance(err, HttpExceptionError):
+        return f"HTTP {err.status}: {err.message}"
+    return str(err) or type(err).__name__
+
+
+def _tibber_rows(nodes: Iterable[Any]) -> list[HistoryRow]:
+    """Hourly rows from Tibber's nodes: sorted, one per hour, unreadable nodes left out.
+
+    pyTibber returns the newest page first; a failed page it skips may repeat another.
+    """
+    rows: dict[datetime, HistoryRow] = {}
+    for node in nodes:
+        if (row := _tibber_row(node)) is not None:
+            rows[row.start] = row
+    return [rows[start] for start in sorted(rows)]
+
+
+def _tibber_row(node: Any) -> HistoryRow | None:
+    """One node (``from`` in the home's time, ``consumption`` in kWh) as a row, or None."""
+    try:
+        start = datetime.fromisoformat(node["from"])
+        kwh = float(node["consumption"])
+    except KeyError, TypeError, ValueError:
+        return None
+    if start.tzinfo is None or not math.isfinite(kwh):
+        return None
+    return HistoryRow(start=start, duration_s=HOUR_S, mean=kwh * W_PER_KW)
+
+
+# Recorder
+
+
+async def async_fetch_recorder_history(
+    hass: HomeAssistant, entity_id: str, days: int
+) -> list[HistoryRow]:
+    """The power sensor's long-term statistics over the last ``days`` days, oldest first, in W.
+
+    5-minute rows where the recorder still has them (about the last 10 days), hourly rows before
+    that; the hour in which the 5-minute rows begin comes as one hourly row, so rows neither
+    overlap nor leave a gap. An entity without statistics gives no rows.
+
+    :raises HistoryFetchError: the recorder is not running or its database failed, or the
+        statistics are not in a power unit.
+    :raises ValueError: for a negative ``days``.
+    """
+    if days < 0:
+        raise ValueError(f"days must not be negative, got {days}")
+    if days == 0:
+        return []
+    start = dt_util.utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(days=days)
+    return await _async_in_recorder(hass, entity_id, partial(_read_power, hass, entity_id, start))
+
+
+async def async_add_recorder_temperatures(
+    hass: HomeAssistant, rows: list[HistoryRow], entity_id: str
+) -> list[HistoryRow]:
+    """``rows`` (from either source) with ``entity_id``'s mean temperature (°C) over each.
+
+    The temperature comes from the sensor's statistics: a 5-minute row gets the 5-minute mean
+    where the recorder still has it, else its hour's; an hourly row gets its hour's. A row the
+    statistics do not cover, and every row for an entity without statistics (a weather entity
+    has none), keeps ``temperature`` None.
+
+    :raises HistoryFetchError: the recorder is not running or its database failed, or the
+        statistics are not in a temperature unit.
+    """
+    if not rows:
+        return []
+    start = _floor_hour(min(row.start for row in rows))
+    means = await _async_in_recorder(
+        hass, entity_id, partial(_read_temperatures, hass, entity_id, start)
+    )
+    return [replace(row, temperature=_temperature_of(row, means)) for row in rows]
+
+
+async def _async_in_recorder[T](hass: HomeAssistant, entity_id: str, job: Callable[[], T]) -> T:
+    """Run ``job`` in the recorder's executor, its failures as `HistoryFetchError`."""
+    if "recorder" not in hass.config.components:
+        raise HistoryFetchError("The recorder is not running: no statistics to learn from")
+    try:
+        return await get_instance(hass).async_add_executor_job(job)
+    except SQLAlchemyError as err:
+        raise HistoryFetchError(f"Reading the statistics of {entity_id} failed: {err}") from err
+
+
+def _read_power(hass: HomeAssistant, entity_id: str, start: datetime) -> list[HistoryRow]:
+    """Read 5-minute, then the earlier hourly, power statistics since ``start``."""
+    if not _has_statistics(hass, entity_id, PowerConverter):
+        return []
+    short = _power_rows(hass, entity_id, "5minute", start, None)
+    hourly_end = _ceil_hour(short[0].start) if short else None
+    hourly = _power_rows(hass, entity_id, "hour", start, hourly_end)
+    return hourly + [row for row in short if hourly_end is None or row.start >= hourly_end]
+
+
+def _read_temperatures(
+    hass: HomeAssistant, entity_id: str, start: datetime
+) -> dict[tuple[float, float], float]:
+    """Mean temperatures (°C) since ``start`` by (start timestamp, period length in s)."""
+    if not _has_statistics(hass, entity_id, TemperatureConverter):
+        return {}
+    return {
+        (stat["start"], _PERIOD_S[period]): mean
+        for period in _PERIOD_S
+        for stat in _statistics(hass, entity_id, period, start, None, units=_CELSIUS)
+        if (mean := stat.get("mean")) is not None
+    }
+
+
+def _temperature_of(row: HistoryRow, means: dict[tuple[float, float], float]) -> float | None:
+    """The mean temperature over ``row``'s own period, else over the hour it starts in."""
+    start = row.start.timestamp()
+    if (own := means.get((start, row.duration_s))) is not None:
+        return own
+    return means.get((start - start % HOUR_S, HOUR_S))
+
+
+def _has_statistics(
+    hass: HomeAssistant, entity_id: str, converter: type[BaseUnitConverter]
+) -> bool:
+    """Whether the entity has statistics, in one of ``converter``'s units.
+
+    :raises HistoryFetchError: it has statistics, in another unit.
+    """
+    metadata = get_metadata(hass, statistic_ids={entity_id})
+    if entity_id not in metadata:
+        return False
+    unit = metadata[entity_id][1]["unit_of_measurement"]
+    if unit not in converter.VALID_UNITS:
+        raise HistoryFetchError(
+            f"The statistics of {entity_id} are in {unit}, not a {converter.UNIT_CLASS} unit"
+        )
+    return True
+
+
+def _power_rows(
+    hass: HomeAssistant,
+    entity_id: str,
+    period: Period,
+    start: datetime,
+    end: datetime | None,
+) -> list[HistoryRow]:
+    """Power rows of one statistics period in [start, end), in W."""
+    return [
+        HistoryRow(
+            start=_wall_clock(stat["start"]),
+            duration_s=_PERIOD_S[period],
+            mean=mean,
+            minimum=stat.get("min"),
+            maximum=stat.get("max"),
+        )
+        for stat in _statistics(hass, entity_id, period, start, end, units=_WATTS)
+        if (mean := stat.get("mean")) is not None
+    ]
+
+
+def _statistics(
+    hass: HomeAssistant,
+    entity_id: str,
+    period: Period,
+    start: datetime,
+    end: datetime | None,
+    *,
+    units: dict[str, str],
+) -> list[StatisticsRow]:
+    """One entity's statistics of one period in [start, end), converted by the recorder."""
+    found = statistics_during_period(
+        hass, start, end, {entity_id}, period, units, {"mean", "min", "max"}
+    )
+    return found.get(entity_id, [])
+
+
+def _wall_clock(timestamp: float) -> datetime:
+    """A recorder timestamp as Home Assistant's local time, with that moment's fixed offset."""
+    local = dt_util.as_local(dt_util.utc_from_timestamp(timestamp))
+    return local.astimezone(timezone(local.utcoffset() or timedelta()))
+
+
+def _floor_hour(time: datetime) -> datetime:
+    """The whole hour (of UTC, as the recorder's hourly statistics) ``time`` is in."""
+    return dt_util.as_utc(time).replace(minute=0, second=0, microsecond=0)
+
+
+def _ceil_hour(time: datetime) -> datetime:
+    """The first whole hour (of UTC) at or after ``time``."""
+    floor = _floor_hour(time)
+    return floor if floor == time else floor + _HOUR
