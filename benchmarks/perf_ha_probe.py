@@ -112,24 +112,19 @@ class LoopMeter:
 
         monkeypatch.setattr(asyncio.events.Handle, "_run", _run)
 
-        message_handler = TibberLiveSource._message_handler
+        handle_message = TibberLiveSource._async_handle
 
-        def timed_message_handler(source: TibberLiveSource, coordinator: Any) -> Any:
-            handle = message_handler(source, coordinator)
+        def timed_handle(source: TibberLiveSource, home_id: str, data: object) -> None:
+            c0 = cpu()
+            t0 = clock()
+            handle_message(source, home_id, data)
+            dt = clock() - t0
+            if meter.active:
+                meter.nested += dt
+                meter.nested_cpu += cpu() - c0
+                meter.handler.append(dt)
 
-            def timed(message: dict[str, Any]) -> None:
-                c0 = cpu()
-                t0 = clock()
-                handle(message)
-                dt = clock() - t0
-                if meter.active:
-                    meter.nested += dt
-                    meter.nested_cpu += cpu() - c0
-                    meter.handler.append(dt)
-
-            return timed
-
-        monkeypatch.setattr(TibberLiveSource, "_message_handler", timed_message_handler)
+        monkeypatch.setattr(TibberLiveSource, "_async_handle", timed_handle)
 
         publish = EnergyAnomalyCoordinator._async_publish
 

@@ -1,6 +1,7 @@
 """Fixtures shared by the integration tests: the real HA harness and a local Tibber API server."""
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_ACCESS_TOKEN
@@ -8,6 +9,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.util.ssl import get_default_context
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import tibber
 
 from custom_components.energy_anomaly.const import (
     CONF_HOMES,
@@ -27,6 +29,19 @@ from .tibber_server import (
 )
 
 pytest_plugins = ["pytest_homeassistant_custom_component"]
+
+
+def pytest_report_header() -> str:
+    """Say which pyTibber runs (scripts/test runs the pyTibber tests with two versions)."""
+    return f"pyTibber {tibber.__version__} ({Path(tibber.__file__).parent})"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that runs pyTibber against the local server as `pytibber`."""
+    for item in items:
+        if "tibber_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.pytibber)
+
 
 USER_ID = "user-1"
 HOME_A = "00000000-0000-4000-8000-00000000000a"

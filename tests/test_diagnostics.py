@@ -35,8 +35,9 @@ async def test_diagnostics_redact_the_token_and_describe_each_home(
 
     assert DEFAULT_TOKEN not in str(diagnostics)
     assert diagnostics["entry"]["access_token"] == "**REDACTED**"
-    assert diagnostics["source"]["subscribed"] is True
-    assert diagnostics["source"]["subscription_running"] is True
+    assert diagnostics["source"]["connected"] is True
+    assert diagnostics["source"]["data_flowing"] is True
+    assert diagnostics["source"]["connection_attempts"] == 1
     assert diagnostics["homes"][HOME_A]["status"] == "learning"
     assert diagnostics["homes"][HOME_A]["reported"] == ["power_production", "voltage_l1"]
     assert diagnostics["homes"][HOME_B]["last_reading"] is None

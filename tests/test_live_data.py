@@ -154,7 +154,7 @@ async def test_entities_go_unavailable_when_the_stream_drops_and_recover_when_it
     assert caplog.text.count("Live data for Cabin is unavailable") == 1
 
     tibber_server.refuse_websockets = False
-    await clock.advance(timedelta(seconds=15))
+    await clock.advance(timedelta(minutes=1))  # past the third backoff (10, 20, 40 s ± 20 %)
     await tibber_server.wait_for_subscriptions(2)
     await tibber_server.push(HOME_A, power=800.0)
     await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "800.0")

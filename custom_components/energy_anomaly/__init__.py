@@ -9,6 +9,7 @@ import tibber
 
 from .const import CONF_HOMES, CONF_SOURCE, DEMO_HOME_ID, DOMAIN, LOGGER, SOURCE_DEMO
 from .coordinator import (
+    CoordinatorSink,
     EnergyAnomalyConfigEntry,
     EnergyAnomalyCoordinator,
     EnergyAnomalyRuntimeData,
@@ -45,7 +46,8 @@ async def _async_tibber_source(
         if home_id not in names:
             LOGGER.warning("Home %s is no longer on the Tibber account", stored_name)
         homes.append(HomeInfo(home_id, names.get(home_id, stored_name), "Tibber Pulse"))
-    return TibberLiveSource(hass, entry, account.connection), homes
+    source = TibberLiveSource(hass, entry, account.connection, list(entry.data[CONF_HOMES]))
+    return source, homes
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry) -> bool:
@@ -64,7 +66,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
     }
     entry.runtime_data = EnergyAnomalyRuntimeData(source=source, homes=coordinators)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    await source.async_start(coordinators)
+    await source.async_start(CoordinatorSink(coordinators))
 
     async def _async_on_stop(_event: Event) -> None:
         await _async_stop_and_save(entry)

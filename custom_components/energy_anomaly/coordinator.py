@@ -151,11 +151,6 @@ class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):
         return round(self._detector.learning_progress * 100, 1)
 
     @callback
-    def async_add_reading(self, reading: Reading) -> None:
-        """Queue a reading; the worker runs the detector on it soon, after earlier ones."""
-        self.async_add_readings([reading])
-
-    @callback
     def async_add_readings(self, readings: Sequence[Reading]) -> None:
         """Queue readings in time order (a live message, or a demo catch-up batch).
 
@@ -305,3 +300,23 @@ class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):
             "last_reading": None if self.data is None else repr(self.data.reading),
             "last_result": None if self.data is None else repr(self.data.result),
         }
+
+
+class CoordinatorSink:
+    """The ReadingSink a source pushes into: the entry's coordinators, one per home."""
+
+    def __init__(self, homes: dict[str, EnergyAnomalyCoordinator]) -> None:
+        """Route each home's readings to its coordinator."""
+        self._homes = homes
+
+    @callback
+    def async_add_readings(self, home_id: str, readings: Sequence[Reading]) -> None:
+        """Queue the readings on the home's coordinator."""
+        self._homes[home_id].async_add_readings(readings)
+
+    @callback
+    def async_source_down(self, home_id: str | None, why: str) -> None:
+        """Mark one home (None: every home) unavailable, saying why."""
+        homes = self._homes.values() if home_id is None else [self._homes[home_id]]
+        for coordinator in homes:
+            coordinator.async_set_unavailable(why)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 import gzip
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_time_interval
@@ -22,9 +22,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import DEMO_HOME_ID
 from .detector.model import Reading
-
-if TYPE_CHECKING:
-    from .coordinator import EnergyAnomalyCoordinator
+from .source import ReadingSink
 
 DEMO_TRACE = Path(__file__).parent / "demo" / "household.csv.gz"
 CATCH_UP = timedelta(days=16)
@@ -68,7 +66,7 @@ def load_demo_trace(path: Path = DEMO_TRACE) -> list[DemoRow]:
 
 
 class DemoSource:
-    """Replays the demo trace into the demo home's coordinator."""
+    """Replays the demo trace into the sink, as the demo home's readings."""
 
     def __init__(self, hass: HomeAssistant, rows: list[DemoRow]) -> None:
         """Prepare the replay of `rows`; nothing runs before `async_start`."""
@@ -90,16 +88,15 @@ class DemoSource:
             current=row.current,
         )
 
-    async def async_start(self, homes: dict[str, EnergyAnomalyCoordinator]) -> None:
+    async def async_start(self, sink: ReadingSink) -> None:
         """Feed the history (CATCH_UP) at once, then replay the last day one row a second."""
-        coordinator = homes[DEMO_HOME_ID]
         history = [row for row in self._rows if row.offset <= CATCH_UP.total_seconds()]
         self._position = len(history)
-        coordinator.async_add_readings([self._reading(row) for row in history])
+        sink.async_add_readings(DEMO_HOME_ID, [self._reading(row) for row in history])
 
         @callback
         def replay_next(_now: datetime) -> None:
-            coordinator.async_add_reading(self._next_reading())
+            sink.async_add_readings(DEMO_HOME_ID, [self._next_reading()])
 
         self._unsub_tick = async_track_time_interval(self._hass, replay_next, REPLAY_TICK)
 

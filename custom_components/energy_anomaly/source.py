@@ -1,15 +1,25 @@
-"""Where readings come from: a Tibber account's live stream, or the bundled demo home."""
+"""Where readings come from, and the narrow sink they are pushed into."""
 
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Sequence
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .coordinator import EnergyAnomalyCoordinator
+from .detector.model import Reading
+
+
+class ReadingSink(Protocol):
+    """What a source pushes into: readings per home, and whether live data flows."""
+
+    def async_add_readings(self, home_id: str, readings: Sequence[Reading]) -> None:
+        """Queue a home's readings, in time order (call from the event loop)."""
+
+    def async_source_down(self, home_id: str | None, why: str) -> None:
+        """Live data stopped for one home (None: every home of the source), and why."""
 
 
 class ReadingSource(Protocol):
-    """Delivers each watched home's readings to its coordinator, in time order."""
+    """Delivers each watched home's readings to a sink, in time order."""
 
-    async def async_start(self, homes: dict[str, EnergyAnomalyCoordinator]) -> None:
+    async def async_start(self, sink: ReadingSink) -> None:
         """Start delivering readings; return without waiting for the first one."""
 
     async def async_stop(self) -> None:
