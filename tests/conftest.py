@@ -109,3 +109,14 @@ def demo_entry() -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN, title="Demo home", unique_id=DEMO_UNIQUE_ID, data={CONF_SOURCE: SOURCE_DEMO}
     )
+
+
+@pytest.fixture
+async def live_entry(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """The Tibber entry loaded, with both homes subscribed on its one websocket."""
+    tibber_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+    await tibber_server.wait_for_subscriptions(len(tibber_entry.data[CONF_HOMES]))
+    return tibber_entry

@@ -11,6 +11,7 @@ from datetime import timedelta
 import logging
 
 from aiohttp import ClientSession, ClientWebSocketResponse, WSMsgType
+from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
@@ -22,7 +23,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.energy_anomaly.const import DOMAIN
 
 from .conftest import HOME_A, HOME_B
-from .test_live_data import set_up, state_of, wait_until
+from .test_live_data import state_of, wait_until
 from .tibber_server import DEFAULT_TOKEN, LocalTibberServer
 
 # The first reconnect waits 10 s ± 20 %; after a 4429, 5 min ± 20 %, then 10 min ± 20 %.
@@ -71,15 +72,6 @@ async def occupy_connection(
     await ws.send_json({"type": "connection_init", "payload": {"token": DEFAULT_TOKEN}})
     assert (await ws.receive()).type is WSMsgType.TEXT  # connection_ack
     return ws
-
-
-@pytest.fixture
-async def live_entry(
-    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
-) -> MockConfigEntry:
-    """The Tibber entry loaded, with both homes subscribed on its websocket."""
-    await set_up(hass, tibber_entry, tibber_server)
-    return tibber_entry
 
 
 async def test_each_drop_costs_one_reconnect_and_every_home_is_subscribed_again(
@@ -222,3 +214,19 @@ async def test_unload_while_waiting_to_reconnect_leaves_no_connection_and_no_ret
 
     assert tibber_server.connections_total == 1
     assert tibber_server.open_connections == 0
+
+
+async def test_a_token_revoked_while_running_asks_for_reauthentication_and_stops_reconnecting(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, live_entry: MockConfigEntry
+) -> None:
+    tibber_server.valid_tokens = {"another-token"}
+    await tibber_server.drop_connections(code=4401, reason="Invalid token")
+    await wait_for_retry(hass, live_entry)
+    await jump(hass, PAST_FIRST_BACKOFF)
+    await wait_until(
+        hass, lambda: len(hass.config_entries.flow.async_progress_by_handler(DOMAIN)) == 1
+    )
+    await jump(hass, timedelta(hours=1))
+    assert tibber_server.connections_total == 1
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
