@@ -20,6 +20,7 @@ from homeassistant.util.ssl import get_default_context
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
+from custom_components.energy_anomaly import tibber_connection
 from custom_components.energy_anomaly.const import DOMAIN
 
 from .conftest import HOME_A, HOME_B
@@ -44,6 +45,15 @@ async def jump(hass: HomeAssistant, delta: timedelta) -> None:
 async def wait_for_retry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Wait until the source noticed the connection ended and set its reconnect timer."""
     await wait_until(hass, lambda: entry.runtime_data.source.diagnostics()["retry_at"] is not None)
+
+
+async def reconnected(
+    hass: HomeAssistant, server: LocalTibberServer, entry: MockConfigEntry
+) -> None:
+    """Once the connection ended: the first backoff passes and both homes are subscribed again."""
+    await wait_for_retry(hass, entry)
+    await jump(hass, PAST_FIRST_BACKOFF)
+    await server.wait_for_subscriptions(2)
 
 
 async def push_and_see(
@@ -83,9 +93,7 @@ async def test_each_drop_costs_one_reconnect_and_every_home_is_subscribed_again(
 
     for cycle in range(1, cycles + 1):
         await tibber_server.drop_connections()  # a network failure: no close frame
-        await wait_for_retry(hass, live_entry)
-        await jump(hass, PAST_FIRST_BACKOFF)
-        await tibber_server.wait_for_subscriptions(2)
+        await reconnected(hass, tibber_server, live_entry)
         await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 100.0 + cycle)
         await push_and_see(hass, tibber_server, HOME_B, "sensor.flat_power", 200.0 + cycle)
 
@@ -154,10 +162,8 @@ async def test_a_subscription_tibber_ends_is_restored_with_every_home(
 ) -> None:
 
     assert await tibber_server.complete_subscriptions(HOME_B) == 1
-    await wait_for_retry(hass, live_entry)
-    await jump(hass, PAST_FIRST_BACKOFF)
-    await tibber_server.wait_for_subscriptions(1, HOME_A)
-    await tibber_server.wait_for_subscriptions(1, HOME_B)
+    await reconnected(hass, tibber_server, live_entry)
+    assert tibber_server.subscriptions_per_home == Counter({HOME_A: 1, HOME_B: 1})
 
     await push_and_see(hass, tibber_server, HOME_B, "sensor.flat_power", 250.0)
     assert tibber_server.most_open_connections == 1
@@ -171,9 +177,7 @@ async def test_a_connection_silent_for_90_seconds_is_reopened(
     assert tibber_server.open_connections == 1
 
     await jump(hass, timedelta(seconds=10))
-    await wait_for_retry(hass, live_entry)
-    await jump(hass, PAST_FIRST_BACKOFF)
-    await tibber_server.wait_for_subscriptions(2)
+    await reconnected(hass, tibber_server, live_entry)
     assert tibber_server.connections_total == 2
 
 
@@ -230,3 +234,41 @@ async def test_a_token_revoked_while_running_asks_for_reauthentication_and_stops
     assert tibber_server.connections_total == 1
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_no_watched_home_left_on_the_account_opens_no_websocket(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    tibber_server.account.homes = [
+        home for home in tibber_server.account.homes if home.home_id not in (HOME_A, HOME_B)
+    ]
+    tibber_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+    await jump(hass, timedelta(minutes=1))
+
+    assert tibber_server.connections_total == 0
+    for home in ("Cabin", "Flat"):
+        assert f"Live data for {home} is unavailable: the home is no longer on the account" in (
+            caplog.text
+        )
+
+
+async def test_a_handshake_tibber_never_acknowledges_times_out_and_is_retried(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tibber_connection, "ACK_TIMEOUT_S", 0.2)
+    tibber_server.ack_connections = False
+    tibber_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+    await wait_for_retry(hass, tibber_entry)
+    await tibber_server.wait_for(lambda: tibber_server.open_connections == 0)
+
+    tibber_server.ack_connections = True
+    await reconnected(hass, tibber_server, tibber_entry)
+    assert tibber_server.connections_total == 2

@@ -29,6 +29,7 @@ from .test_live_connection import (
     PAST_FIRST_BACKOFF,
     PAST_REFUSED_BACKOFF,
     jump,
+    reconnected,
     settled_task_count,
     wait_for_retry,
 )
@@ -63,21 +64,16 @@ class Soak:
         """Wait until every reading sent so far reached the sink."""
         await wait_until(self.hass, lambda: self.received == self.sent)
 
-    async def reconnected(self) -> None:
-        await wait_for_retry(self.hass, self.entry)
-        await jump(self.hass, PAST_FIRST_BACKOFF)
-        await self.server.wait_for_subscriptions(len(HOMES))
-
     async def drop(self) -> None:
         await self.caught_up()
         await self.server.drop_connections()
-        await self.reconnected()
+        await reconnected(self.hass, self.server, self.entry)
 
     async def stall(self) -> None:
         await self.caught_up()
         for _ in range(10):  # ten health checks without a message: closed after 90 s
             await jump(self.hass, timedelta(seconds=10))
-        await self.reconnected()
+        await reconnected(self.hass, self.server, self.entry)
 
     async def refused(self, issues: ir.IssueRegistry) -> None:
         await self.caught_up()
