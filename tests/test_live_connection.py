@@ -24,7 +24,7 @@ from custom_components.energy_anomaly import tibber_connection
 from custom_components.energy_anomaly.const import DOMAIN
 
 from .conftest import HOME_A, HOME_B
-from .test_live_data import state_of, wait_until
+from .test_live_data import state_of, wait_for_retry, wait_until
 from .tibber_server import DEFAULT_TOKEN, LocalTibberServer
 
 # The first reconnect waits 10 s ± 20 %; after a 4429, 5 min ± 20 %, then 10 min ± 20 %.
@@ -40,11 +40,6 @@ async def jump(hass: HomeAssistant, delta: timedelta) -> None:
     async_fire_time_changed(hass, dt_util.utcnow() + delta)
     await hass.async_block_till_done(wait_background_tasks=True)
     await asyncio.sleep(0.05)
-
-
-async def wait_for_retry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Wait until the source noticed the connection ended and set its reconnect timer."""
-    await wait_until(hass, lambda: entry.runtime_data.source.diagnostics()["retry_at"] is not None)
 
 
 async def reconnected(

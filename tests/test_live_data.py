@@ -52,6 +52,11 @@ class Clock:
         await asyncio.sleep(0.05)  # let socket I/O (e.g. the answer to a keepalive ping) happen
 
 
+async def wait_for_retry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Wait until the live source noticed its connection ended and set its reconnect timer."""
+    await wait_until(hass, lambda: entry.runtime_data.source.diagnostics()["retry_at"] is not None)
+
+
 def state_of(hass: HomeAssistant, entity_id: str) -> str | None:
     state = hass.states.get(entity_id)
     return None if state is None else state.state
@@ -144,17 +149,17 @@ async def test_entities_go_unavailable_when_the_stream_drops_and_recover_when_it
 
     tibber_server.refuse_websockets = True
     await tibber_server.drop_connections()
-    await tibber_server.wait_for(lambda: tibber_server.open_connections == 0)
     clock = Clock(hass)
-    for _ in range(3):  # noticed within three health checks
-        await asyncio.sleep(0.5)  # pyTibber's own resubscribe attempt (refused) runs on real time
-        await clock.advance(timedelta(seconds=10))
+    for _ in range(2):  # two reconnects, refused (after 10 and 20 s ± 20 %)
+        await wait_for_retry(hass, tibber_entry)
+        await clock.advance(timedelta(seconds=25))
+    await wait_for_retry(hass, tibber_entry)
     assert state_of(hass, "sensor.cabin_power") == STATE_UNAVAILABLE
     assert state_of(hass, "binary_sensor.cabin_anomaly") == STATE_UNAVAILABLE
     assert caplog.text.count("Live data for Cabin is unavailable") == 1
 
     tibber_server.refuse_websockets = False
-    await clock.advance(timedelta(minutes=1))  # past the third backoff (10, 20, 40 s ± 20 %)
+    await clock.advance(timedelta(minutes=1))  # past the third backoff (40 s ± 20 %)
     await tibber_server.wait_for_subscriptions(2)
     await tibber_server.push(HOME_A, power=800.0)
     await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "800.0")

@@ -31,9 +31,8 @@ from .test_live_connection import (
     jump,
     reconnected,
     settled_task_count,
-    wait_for_retry,
 )
-from .test_live_data import wait_until
+from .test_live_data import wait_for_retry, wait_until
 from .tibber_server import LocalTibberServer
 
 READING_EVERY = timedelta(seconds=2)

@@ -285,6 +285,7 @@ class TibberLiveSource:
 
         @callback
         def wake(_now: datetime) -> None:
+            self._retry_at = None
             if not woken.done():
                 woken.set_result(None)
 
