@@ -267,3 +267,25 @@ async def test_a_handshake_tibber_never_acknowledges_times_out_and_is_retried(
     tibber_server.ack_connections = True
     await reconnected(hass, tibber_server, tibber_entry)
     assert tibber_server.connections_total == 2
+
+
+async def test_a_home_tibber_refuses_is_retried_while_the_other_keeps_streaming(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    tibber_server.refused_homes = {HOME_B}
+    tibber_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+    await tibber_server.wait_for_subscriptions(1, HOME_A)
+    await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 120.0)
+    await wait_until(hass, lambda: "Tibber refused the home's live data" in caplog.text)
+    assert "Live data for Flat is unavailable: Tibber refused the home's live data" in caplog.text
+
+    tibber_server.refused_homes = set()
+    await jump(hass, PAST_FIRST_BACKOFF)
+    await tibber_server.wait_for_subscriptions(2)
+    await push_and_see(hass, tibber_server, HOME_B, "sensor.flat_power", 220.0)
+    await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 121.0)
+    assert tibber_server.connections_total == 1

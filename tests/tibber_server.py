@@ -332,6 +332,8 @@ class LocalTibberServer:
         """Close every ``connection_init`` with 4429, whatever the connection count."""
         self.ack_connections = True
         """Answer ``connection_init``; when False the server stays silent (a stalled handshake)."""
+        self.refused_homes: set[str] = set()
+        """Home ids whose ``liveMeasurement`` subscription is answered with an error."""
 
         self.connections_total = 0
         """Websocket upgrades accepted so far, rejected ones included."""
@@ -785,7 +787,7 @@ class LocalTibberServer:
             )
             return
         home_id = _subscribed_home_id(document, variables if isinstance(variables, dict) else None)
-        if home_id is None or self.account.home(home_id) is None:
+        if home_id is None or self.account.home(home_id) is None or home_id in self.refused_homes:
             error = {"message": f"Could not find home with id {home_id}"}
             await self._send(conn, {"id": sub_id, "type": "error", "payload": [error]})
             return

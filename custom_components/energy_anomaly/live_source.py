@@ -17,13 +17,14 @@ jitter, reset once data flows). Waits run on Home Assistant's timers.
 """
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import logging
 from typing import Any
 
 import aiohttp
+from gql.transport.exceptions import TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_ACCESS_TOKEN
@@ -189,7 +190,7 @@ class TibberLiveSource:
                 return
             except Exception as err:  # noqa: BLE001 - any failure: back off and reconnect
                 ended = first_cause(err)
-            await self._async_sleep(self._async_failed(ended))
+            await self._async_wait_to_reconnect(self._async_failed(ended))
 
     async def _async_websocket_url(self) -> str:
         """Ask Tibber where the live websocket is (it may move between connections)."""
@@ -219,10 +220,27 @@ class TibberLiveSource:
             await transport.close()
 
     async def _async_listen(self, transport: WebsocketsTransport, home_id: str) -> None:
-        """Feed one home's subscription on the open websocket to the sink."""
-        async for data in live_messages(transport, home_id):
-            self._checks_without_message = 0
-            self._async_handle(home_id, data)
+        """Feed one home's subscription on the open websocket to the sink.
+
+        When Tibber answers the subscription with an error (e.g. the home's Pulse is gone), only
+        this home is down: it is subscribed again on the same websocket after a backoff, while
+        the other homes keep streaming.
+        """
+        assert self._sink is not None
+        refused = Backoff(RECONNECT_BACKOFF_FIRST, RECONNECT_BACKOFF_MAX)
+        while True:
+            try:
+                async for data in live_messages(transport, home_id):
+                    self._checks_without_message = 0
+                    self._async_handle(home_id, data)
+            except TransportQueryError as err:
+                delay = refused.next_delay()
+                self._sink.async_source_down(
+                    home_id,
+                    f"Tibber refused the home's live data ({err}); "
+                    f"retrying in {int(delay.total_seconds())} s",
+                )
+                await self._async_wait(delay)
 
     @callback
     def _async_handle(self, home_id: str, data: object) -> None:
@@ -279,23 +297,35 @@ class TibberLiveSource:
         self._sink.async_source_down(None, why)
         return delay
 
-    async def _async_sleep(self, delay: timedelta) -> None:
+    async def _async_wait_to_reconnect(self, delay: timedelta) -> None:
+        """Wait `delay` before the next connection, shown in diagnostics until the timer fires."""
+        self._retry_at = dt_util.utcnow() + delay
+
+        @callback
+        def fired() -> None:
+            self._retry_at = None
+
+        try:
+            await self._async_wait(delay, fired)
+        finally:
+            self._retry_at = None
+
+    async def _async_wait(self, delay: timedelta, fired: Callable[[], None] | None = None) -> None:
         """Wait `delay` on Home Assistant's clock (so a test's time travel reaches it)."""
         woken = self._hass.loop.create_future()
 
         @callback
         def wake(_now: datetime) -> None:
-            self._retry_at = None
+            if fired is not None:
+                fired()
             if not woken.done():
                 woken.set_result(None)
 
-        self._retry_at = dt_util.utcnow() + delay
         unsub = async_call_later(self._hass, delay, wake)
         try:
             await woken
         finally:
             unsub()
-            self._retry_at = None
 
     async def _async_check_stall(self, _now: datetime) -> None:
         """Close a connection that is open but has carried no message for LIVE_STALL_AFTER."""
