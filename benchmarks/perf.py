@@ -512,7 +512,7 @@ def table(r: dict[str, Any]) -> str:  # noqa: PLR0915
     if he:
         notes.append(
             f"HA probe: {he['processed']:,} of {he['pushed']:,} live measurements (2-s timestamps, "
-            f"{he['lost']} lost) over wss through pyTibber into a pytest-homeassistant instance "
+            f"{he['lost']} lost) over wss into a pytest-homeassistant instance "
             f"(asyncio debug in harness: {he['debug']}, turned off for the run), status "
             f"{'->'.join(he['status'])}; worker batches mean {he['batch_mean']:.1f} / max "
             f"{he['batch_max']} readings; detector in executor max {he['executor_max']:.2f} ms per "

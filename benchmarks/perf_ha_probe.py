@@ -1,5 +1,6 @@
 """Event-loop probe: the integration inside a real Home Assistant test instance, fed live
-measurements by the local Tibber server over wss, with the real pyTibber client.
+measurements by the local Tibber server over wss (pyTibber for the account, the integration's own
+websocket for live data).
 
 Not a test: `benchmarks.perf` runs it explicitly with pytest (the harness builds `hass`):
 
@@ -12,11 +13,11 @@ timestamps), and where to write the results. What is measured:
 
 - every event-loop callback (`asyncio.events.Handle._run`) is timed; its time is attributed to
   the integration when the callback is a step of one of the integration's tasks (its coroutine
-  lives in `custom_components/energy_anomaly`), plus the time spent inside the integration's
-  pyTibber message callback (reading parsing and queueing, incl. the eagerly started worker
-  step) when that runs nested in pyTibber's websocket task;
+  lives in `custom_components/energy_anomaly`, e.g. its websocket listener); the time inside
+  its message handler (reading parsing and queueing, incl. the eagerly started worker step) is
+  also recorded on its own;
 - a loop-lag probe: a task sleeping 1 ms in a loop records how late it wakes up (everything
-  that delays the loop, incl. GIL contention from executor threads, pyTibber and the local
+  that delays the loop, incl. GIL contention from executor threads, gql and the local
   server, which shares the loop);
 - storage writes of the home's Store while the runner's clock follows the readings'
   timestamps (so 2-s readings span simulated minutes), and the final write on unload.
@@ -83,7 +84,7 @@ class LoopMeter:
         self.records: list[tuple[float, float, str]] = []  # (total, ours, label)
         self.cpu: list[tuple[float, float]] = []  # thread CPU seconds: (total, ours) per record
         self.nested_cpu = 0.0
-        self.handler: list[float] = []  # our pyTibber message callback, per reading
+        self.handler: list[float] = []  # our live message handler, per reading
         self.publish: list[tuple[int, float]] = []  # (batch size, seconds) on the loop
         self.detector: list[tuple[int, float]] = []  # (batch size, seconds) in the executor
         self.store_writes: list[float] = []  # loop seconds of our Store's write steps
@@ -112,24 +113,19 @@ class LoopMeter:
 
         monkeypatch.setattr(asyncio.events.Handle, "_run", _run)
 
-        message_handler = TibberLiveSource._message_handler
+        handle_message = TibberLiveSource._async_handle
 
-        def timed_message_handler(source: TibberLiveSource, home_id: str) -> Any:
-            handle = message_handler(source, home_id)
+        def timed_handle(source: TibberLiveSource, home_id: str, data: object) -> None:
+            c0 = cpu()
+            t0 = clock()
+            handle_message(source, home_id, data)
+            dt = clock() - t0
+            if meter.active:
+                meter.nested += dt
+                meter.nested_cpu += cpu() - c0
+                meter.handler.append(dt)
 
-            def timed(message: dict[str, Any]) -> None:
-                c0 = cpu()
-                t0 = clock()
-                handle(message)
-                dt = clock() - t0
-                if meter.active:
-                    meter.nested += dt
-                    meter.nested_cpu += cpu() - c0
-                    meter.handler.append(dt)
-
-            return timed
-
-        monkeypatch.setattr(TibberLiveSource, "_message_handler", timed_message_handler)
+        monkeypatch.setattr(TibberLiveSource, "_async_handle", timed_handle)
 
         publish = HomeRunner._async_publish
 

@@ -1,6 +1,7 @@
 """Fixtures shared by the integration tests: the real HA harness and a local Tibber API server."""
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_ACCESS_TOKEN
@@ -10,6 +11,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
+import tibber
 
 from custom_components.energy_anomaly.const import (
     CONF_HOMES,
@@ -29,6 +31,19 @@ from .tibber_server import (
 )
 
 pytest_plugins = ["pytest_homeassistant_custom_component"]
+
+
+def pytest_report_header() -> str:
+    """Say which pyTibber runs (scripts/test runs the pyTibber tests with two versions)."""
+    return f"pyTibber {tibber.__version__} ({Path(tibber.__file__).parent})"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that runs pyTibber against the local server as `pytibber`."""
+    for item in items:
+        if "tibber_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.pytibber)
+
 
 USER_ID = "user-1"
 HOME_A = "00000000-0000-4000-8000-00000000000a"
@@ -102,3 +117,14 @@ def demo_entry() -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN, title="Demo home", unique_id=DEMO_UNIQUE_ID, data={CONF_SOURCE: SOURCE_DEMO}
     )
+
+
+@pytest.fixture
+async def live_entry(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """The Tibber entry loaded, with both homes subscribed on its one websocket."""
+    tibber_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+    await tibber_server.wait_for_subscriptions(len(tibber_entry.data[CONF_HOMES]))
+    return tibber_entry

@@ -65,7 +65,7 @@ async def test_diagnostics_name_neither_the_token_nor_the_homes(
 async def test_diagnostics_describe_each_home_in_plain_json(
     diagnostics: dict[str, Any],
 ) -> None:
-    assert diagnostics["source"]["subscribed"] is True
+    assert diagnostics["source"]["connected"] is True
     cabin = diagnostics["homes"][hashed_id(HOME_A)]
     assert cabin["status"] == "learning"
     assert cabin["reported"] == ["power_production", "voltage_l1"]

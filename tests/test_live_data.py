@@ -64,6 +64,11 @@ class Clock:
         await asyncio.sleep(0.05)  # let socket I/O (e.g. the answer to a keepalive ping) happen
 
 
+async def wait_for_retry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Wait until the live source noticed its connection ended and set its reconnect timer."""
+    await wait_until(hass, lambda: entry.runtime_data.source.diagnostics()["retry_at"] is not None)
+
+
 def state_of(hass: HomeAssistant, entity_id: str) -> str | None:
     state = hass.states.get(entity_id)
     return None if state is None else state.state
@@ -156,17 +161,17 @@ async def test_entities_go_unavailable_when_the_stream_drops_and_recover_when_it
 
     tibber_server.refuse_websockets = True
     await tibber_server.drop_connections()
-    await tibber_server.wait_for(lambda: tibber_server.open_connections == 0)
     clock = Clock(hass)
-    for _ in range(3):  # noticed within three health checks
-        await asyncio.sleep(0.5)  # pyTibber's own resubscribe attempt (refused) runs on real time
-        await clock.advance(timedelta(seconds=10))
+    for _ in range(2):  # two reconnects, refused (after 10 and 20 s ± 20 %)
+        await wait_for_retry(hass, tibber_entry)
+        await clock.advance(timedelta(seconds=25))
+    await wait_for_retry(hass, tibber_entry)
     assert state_of(hass, "sensor.cabin_power") == STATE_UNAVAILABLE
     assert state_of(hass, "binary_sensor.cabin_anomaly") == STATE_UNAVAILABLE
     assert caplog.text.count("Live data for Cabin is unavailable") == 1
 
     tibber_server.refuse_websockets = False
-    await clock.advance(timedelta(seconds=15))
+    await clock.advance(timedelta(minutes=1))  # past the third backoff (40 s ± 20 %)
     await tibber_server.wait_for_subscriptions(2)
     await tibber_server.push(HOME_A, power=800.0)
     await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "800.0")
@@ -355,15 +360,15 @@ async def test_implausible_readings_are_dropped_counted_and_warned_about_once(
 ) -> None:
     await set_up(hass, tibber_entry, tibber_server)
     future = (dt_util.now() + timedelta(hours=1)).isoformat()
-    await tibber_server.push(HOME_A, power=5e6)
     await tibber_server.push(HOME_A, power=400.0, timestamp=future)
+    await tibber_server.push(HOME_A, power=405.0, timestamp=future)
     await tibber_server.push(HOME_A, power=410.0)
     await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "410.0")
 
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, tibber_entry)
     assert diagnostics["homes"][hashed_id(HOME_A)]["rejected_readings"] == 2
     assert caplog.text.count("Rejected a reading for Cabin") == 1
-    assert "Rejected a reading for Cabin: its power 5000000.0 W is not a plausible" in caplog.text
+    assert f"Rejected a reading for Cabin: its timestamp {future} is in the future" in caplog.text
 
 
 class RunnerClock:
@@ -388,12 +393,13 @@ async def test_implausible_readings_are_warned_about_again_after_ten_minutes(
     await set_up(hass, tibber_entry, tibber_server)
     start = clock.now
 
-    for minutes, bad, good in ((0, 5e6, 401.0), (9, 6e6, 402.0), (10, 7e6, 403.0)):
+    ahead = {hours: (dt_util.now() + timedelta(hours=hours)).isoformat() for hours in (2, 3, 4)}
+    for minutes, hours, good in ((0, 2, 401.0), (9, 3, 402.0), (10, 4, 403.0)):
         clock.now = start + timedelta(minutes=minutes)
-        await tibber_server.push(HOME_A, power=bad)
+        await tibber_server.push(HOME_A, power=300.0, timestamp=ahead[hours])
         await tibber_server.push(HOME_A, power=good)
         await wait_until(hass, lambda good=good: state_of(hass, "sensor.cabin_power") == str(good))
 
     assert caplog.text.count("Rejected a reading for Cabin") == 2
-    assert "its power 7000000.0 W" in caplog.text
-    assert "its power 6000000.0 W" not in caplog.text
+    assert f"its timestamp {ahead[4]} is in the future" in caplog.text
+    assert f"its timestamp {ahead[3]} is in the future" not in caplog.text

@@ -35,7 +35,7 @@ from tests.tibber_server import (
 )
 
 # Home Assistant's test plugin blocks sockets; the local server needs them (127.0.0.1 only).
-pytestmark = pytest.mark.usefixtures("socket_enabled")
+pytestmark = [pytest.mark.usefixtures("socket_enabled"), pytest.mark.pytibber]
 
 HOME_A = "00000000-0000-4000-8000-00000000000a"
 HOME_B = "00000000-0000-4000-8000-00000000000b"

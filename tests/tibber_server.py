@@ -13,8 +13,9 @@
   `history_consumption`), paged with cursors the way ``TibberHome.get_historic_data`` (``last``,
   ``before``) and ``get_historic_data_date`` (``first``, ``after``) ask for it.
 
-Tests drive it with `LocalTibberServer.push`, `LocalTibberServer.drop_connections`, the fault
-switches (`LocalTibberServer.http_fault`, `LocalTibberServer.refuse_websockets`,
+Tests drive it with `LocalTibberServer.push` (`LocalTibberServer.push_raw` for payloads the schema
+would refuse), `LocalTibberServer.drop_connections`, the fault switches
+(`LocalTibberServer.http_fault`, `LocalTibberServer.refuse_websockets`,
 `LocalTibberServer.reject_all_connections`, `LocalTibberServer.ack_connections`) and the
 ``wait_for_*`` helpers; `LocalTibberServer.fail_next_requests` makes only the next few
 requests fail (a rate limit that clears). `point_pytibber_at` makes pyTibber send its HTTP
@@ -394,9 +395,13 @@ class LocalTibberServer:
         """Close every ``connection_init`` with 4429, whatever the connection count."""
         self.ack_connections = True
         """Answer ``connection_init``; when False the server stays silent (a stalled handshake)."""
+        self.refused_homes: set[str] = set()
+        """Home ids whose ``liveMeasurement`` subscription is answered with an error."""
 
         self.connections_total = 0
         """Websocket upgrades accepted so far, rejected ones included."""
+        self.most_open_connections = 0
+        """The most websockets that were open at the same moment since the start."""
         self.close_codes: Counter[int] = Counter()
         """Close codes the server has sent, by code (rejections, drops and shutdown)."""
         self.subscriptions_total: Counter[str] = Counter()
@@ -604,6 +609,22 @@ class LocalTibberServer:
                     sent += 1
         return sent
 
+    async def push_raw(self, home_id: str, data: object) -> int:
+        """Send ``data`` as a ``next`` message's data to every subscriber of ``home_id``, unchecked.
+
+        Unlike `push`, nothing goes through the schema: any JSON value (NaN and Infinity too, as
+        Python's json writes them) reaches the client, as a misbehaving server could send it.
+        Return the number of subscriptions it was sent to.
+        """
+        sent = 0
+        for conn in list(self._connections):
+            for sub_id, (sub_home_id, _) in list(conn.subscriptions.items()):
+                if sub_home_id == home_id and await self._send(
+                    conn, {"id": sub_id, "type": "next", "payload": {"data": data}}
+                ):
+                    sent += 1
+        return sent
+
     async def complete_subscriptions(self, home_id: str | None = None) -> int:
         """End subscriptions from the server side (``complete``); return how many were ended."""
         ended = 0
@@ -739,6 +760,7 @@ class LocalTibberServer:
         conn = _Connection(ws, request)
         self._connections.append(conn)
         self.connections_total += 1
+        self.most_open_connections = max(self.most_open_connections, len(self._connections))
         self._notify()
         try:
             if ws.ws_protocol != GRAPHQL_TRANSPORT_WS:
@@ -841,7 +863,7 @@ class LocalTibberServer:
             )
             return
         home_id = _subscribed_home_id(document, variables if isinstance(variables, dict) else None)
-        if home_id is None or self.account.home(home_id) is None:
+        if home_id is None or self.account.home(home_id) is None or home_id in self.refused_homes:
             error = {"message": f"Could not find home with id {home_id}"}
             await self._send(conn, {"id": sub_id, "type": "error", "payload": [error]})
             return

@@ -23,6 +23,8 @@ EVENT_ANOMALY: Final = f"{DOMAIN}_detected"
 STALE_AFTER: Final = timedelta(seconds=60)
 # How often the live connection is checked (and, when down, reconnected after its backoff).
 HEALTH_CHECK_INTERVAL: Final = timedelta(seconds=10)
+# An open live connection that carries no message for this long is closed and reopened.
+LIVE_STALL_AFTER: Final = timedelta(seconds=90)
 # Reconnect backoff after an ordinary failure: doubles from the first to the last, with jitter.
 RECONNECT_BACKOFF_FIRST: Final = timedelta(seconds=10)
 RECONNECT_BACKOFF_MAX: Final = timedelta(minutes=5)

@@ -1,23 +1,33 @@
-"""Tibber Pulse live data: one websocket per Tibber account, shared by all its homes.
+"""Tibber Pulse live data: one websocket per Tibber account, owned here, shared by its homes.
 
-Tibber refuses a third concurrent websocket per token (close code 4429) and mails the account
-owner after reconnect storms. So one pyTibber `Tibber` object per config entry subscribes all
-watched homes over its single connection; pyTibber reconnects a dropped stream itself, and this
-module only steps in when the stream stays down: it closes everything, waits a backoff that
-doubles up to minutes (up to an hour after a 4429, with a repair issue naming the likely other
-client), and subscribes again. There is never a second connection while one is open: pyTibber
-keeps a single subscription client per `Tibber` object.
+Tibber allows two websockets per token (a third is closed with 4429) and mails the account owner
+after reconnect storms. pyTibber's own realtime client reconnects inside the library, differently
+in each version (0.37: a watchdog; 0.38+: gql's retry loop that never surfaces a 4429), so this
+module does not use it: it opens the websocket itself with gql's transport (which both pyTibber
+versions depend on; see `tibber_connection`), without any retry of its own, and runs one loop
+per account:
+
+    ask Tibber (pyTibber, HTTP) for the websocket address → connect → subscribe every watched home
+    → stream until anything ends the connection → close it → wait a backoff → again.
+
+So there is at most one websocket at any moment, every home is subscribed on each new
+connection, and nothing is left running between cycles. A 4429 waits 5 minutes doubling to an
+hour and raises a repair issue; any other failure waits 10 s doubling to 5 minutes (both with
+jitter, reset once data flows). Waits run on Home Assistant's timers.
 """
 
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-import random
+import logging
 from typing import Any
 
 import aiohttp
+from gql.transport.exceptions import TransportQueryError
+from gql.transport.websockets import WebsocketsTransport
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_ACCESS_TOKEN
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -30,15 +40,26 @@ from .const import (
     DOMAIN,
     HEALTH_CHECK_INTERVAL,
     ISSUE_TOO_MANY_CONNECTIONS,
+    LIVE_STALL_AFTER,
     LOGGER,
     RECONNECT_BACKOFF_FIRST,
     RECONNECT_BACKOFF_MAX,
     TOO_MANY_CONNECTIONS_BACKOFF_FIRST,
     TOO_MANY_CONNECTIONS_BACKOFF_MAX,
-    TOO_MANY_CONNECTIONS_CODE,
 )
-from .detector.model import Reading
 from .source import ReadingSink
+from .tibber_connection import (
+    Backoff,
+    describe,
+    first_cause,
+    is_too_many_connections,
+    live_messages,
+    new_websocket,
+)
+from .tibber_payload import MalformedMeasurementError, reading_from_live_data
+
+WEBSOCKET_URL_QUERY = "{ viewer { websocketSubscriptionUrl } }"
+
 
 # What a failed request to Tibber's API can raise besides InvalidLoginError (a bad token).
 CONNECTION_ERRORS = (
@@ -104,59 +125,6 @@ async def async_fetch_account(hass: HomeAssistant, access_token: str) -> TibberA
     )
 
 
-class Backoff:
-    """Delays that double from `first` up to `largest`, with ±20 % jitter, until reset."""
-
-    def __init__(self, first: timedelta, largest: timedelta) -> None:
-        """Start at `first`."""
-        self._first = first
-        self._largest = largest
-        self._next = first
-
-    def next_delay(self) -> timedelta:
-        """Return the delay to wait now, and double the one after."""
-        delay = self._next
-        self._next = min(self._next * 2, self._largest)
-        return delay * random.uniform(0.8, 1.2)
-
-    def reset(self) -> None:
-        """Data flows again: the next failure starts from `first`."""
-        self._next = self._first
-
-
-def _phases(data: dict[str, Any], names: tuple[str, str, str]) -> tuple[float | None, ...]:
-    return tuple(None if data.get(name) is None else float(data[name]) for name in names)
-
-
-def reading_from_live_measurement(data: dict[str, Any]) -> Reading:
-    """Turn pyTibber's liveMeasurement payload into a reading; KeyError/ValueError if malformed."""
-    production = data.get("powerProduction")
-    voltage = _phases(data, ("voltagePhase1", "voltagePhase2", "voltagePhase3"))
-    current = _phases(data, ("currentL1", "currentL2", "currentL3"))
-    return Reading(
-        timestamp=datetime.fromisoformat(data["timestamp"]),
-        power=float(data["power"]),
-        power_production=None if production is None else float(production),
-        voltage=(voltage[0], voltage[1], voltage[2]),
-        current=(current[0], current[1], current[2]),
-    )
-
-
-def is_too_many_connections(err: BaseException) -> bool:
-    """Tell whether Tibber closed the websocket with 4429 (another client uses the token).
-
-    gql wraps the websockets ConnectionClosed error, whose received close frame (`rcvd`) holds
-    the code, somewhere in the exception's cause chain.
-    """
-    seen: BaseException | None = err
-    while seen is not None:
-        close_frame = getattr(seen, "rcvd", None)
-        if getattr(close_frame, "code", None) == TOO_MANY_CONNECTIONS_CODE:
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
 class TibberLiveSource:
     """Keeps one Tibber account's live stream running for the homes it watches."""
 
@@ -167,7 +135,7 @@ class TibberLiveSource:
         connection: tibber.Tibber,
         home_ids: Sequence[str],
     ) -> None:
-        """Prepare to watch `home_ids`; nothing connects before `async_start`."""
+        """Prepare; nothing connects before `async_start`."""
         self._hass = hass
         self._entry = entry
         self._tibber = connection
@@ -177,95 +145,200 @@ class TibberLiveSource:
         self._refused_backoff = Backoff(
             TOO_MANY_CONNECTIONS_BACKOFF_FIRST, TOO_MANY_CONNECTIONS_BACKOFF_MAX
         )
-        self._subscribed = False
-        self._data_flowing = False
-        self._down_checks = 0
-        self._unsub_retry: CALLBACK_TYPE | None = None
+        self._runner: asyncio.Task[None] | None = None
+        self._transport: WebsocketsTransport | None = None
         self._unsub_health: CALLBACK_TYPE | None = None
-        self._stopping = False
+        self._data_flowing = False
+        self._checks_without_message = 0
+        self._malformed_seen: set[str] = set()
+        self._retry_at: datetime | None = None
         self.connection_attempts = 0
 
     async def async_start(self, sink: ReadingSink) -> None:
-        """Subscribe every home in the background and start watching the stream's health."""
+        """Start the connection loop in the background and the stall check."""
         self._sink = sink
         self._unsub_health = async_track_time_interval(
-            self._hass, self._async_check_health, HEALTH_CHECK_INTERVAL
+            self._hass, self._async_check_stall, HEALTH_CHECK_INTERVAL
         )
-        self._entry.async_create_background_task(
-            self._hass, self._async_subscribe(), f"{DOMAIN} subscribe {self._entry.title}"
+        # A plain task: it lives as long as the entry, so Home Assistant must not wait for it
+        # the way it waits for (background) tasks to settle; async_stop cancels it.
+        self._runner = self._hass.loop.create_task(
+            self._async_run(), name=f"{DOMAIN} live data {self._entry.title}"
         )
 
-    async def _async_subscribe(self) -> None:
-        """Subscribe all homes over the account's one connection; on failure, back off."""
-        self._unsub_retry = None
-        self.connection_attempts += 1
-        try:
-            for home_id in self._home_ids:
-                home = self._tibber.get_home(home_id)
-                if home is None:
-                    self._sink_down(home_id, "the home is no longer on the account")
-                    continue
-                await home.rt_subscribe(self._message_handler(home_id))
-        except tibber.InvalidLoginError:
-            LOGGER.warning("Tibber rejected the access token; reauthentication needed")
-            await self._async_close()
-            self._entry.async_start_reauth(self._hass)
-            return
-        except Exception as err:  # noqa: BLE001 - any failure: close, back off, retry
-            await self._async_handle_failure(err)
-            return
-        self._subscribed = True
-        self._down_checks = 0
+    @property
+    def _watched(self) -> list[str]:
+        """The watched homes still on the account (the others are reported down at start)."""
+        on_account = set(self._tibber.get_home_ids(only_active=False))
+        return [home_id for home_id in self._home_ids if home_id in on_account]
 
-    def _message_handler(self, home_id: str) -> Callable[[dict[str, Any]], None]:
-        """Return pyTibber's callback for one home: each message becomes a reading."""
-
-        @callback
-        def handle(message: dict[str, Any]) -> None:
+    async def _async_run(self) -> None:
+        """Connect, stream, close, back off; until stopped or the token is rejected."""
+        assert self._sink is not None
+        for home_id in set(self._home_ids) - set(self._watched):
+            self._sink.async_source_down(home_id, "the home is no longer on the account")
+        if not self._watched:
+            return
+        while True:
+            self.connection_attempts += 1
             try:
-                reading = reading_from_live_measurement(message["data"]["liveMeasurement"])
-            except (KeyError, TypeError, ValueError) as err:
-                LOGGER.debug("Skipping malformed live message %s: %s", message, err)
+                await self._async_stream(await self._async_websocket_url())
+            except tibber.InvalidLoginError:
+                LOGGER.warning("Tibber rejected the access token; reauthentication needed")
+                self._sink.async_source_down(None, "Tibber rejected the access token")
+                self._entry.async_start_reauth(self._hass)
                 return
-            if not self._data_flowing:
-                self._async_stream_ok()
-            if self._sink is not None:
-                self._sink.async_add_readings(home_id, [reading])
+            except Exception as err:  # noqa: BLE001 - any failure: back off and reconnect
+                ended = first_cause(err)
+            await self._async_wait_to_reconnect(self._async_failed(ended))
 
-        return handle
+    async def _async_websocket_url(self) -> str:
+        """Ask Tibber where the live websocket is (it may move between connections)."""
+        data = await self._tibber.execute(WEBSOCKET_URL_QUERY)
+        viewer = data.get("viewer") if isinstance(data, dict) else None
+        url = viewer.get("websocketSubscriptionUrl") if isinstance(viewer, dict) else None
+        if not isinstance(url, str):
+            raise ConnectionError("Tibber named no live data address")
+        return url
+
+    async def _async_stream(self, url: str) -> None:
+        """Open one websocket, subscribe every watched home on it, stream until it ends.
+
+        Always raises: whatever ends one subscription (a drop, a stall, Tibber completing or
+        refusing it) ends the connection, so the next one subscribes every home again.
+        """
+        transport = new_websocket(url, self._entry.data[CONF_ACCESS_TOKEN])
+        self._transport = transport
+        self._checks_without_message = 0
+        try:
+            await transport.connect()
+            async with asyncio.TaskGroup() as group:
+                for home_id in self._watched:
+                    group.create_task(self._async_listen(transport, home_id))
+        finally:
+            self._transport = None
+            await transport.close()
+
+    async def _async_listen(self, transport: WebsocketsTransport, home_id: str) -> None:
+        """Feed one home's subscription on the open websocket to the sink.
+
+        When Tibber answers the subscription with an error (e.g. the home's Pulse is gone), only
+        this home is down: it is subscribed again on the same websocket after a backoff, while
+        the other homes keep streaming.
+        """
+        assert self._sink is not None
+        refused = Backoff(RECONNECT_BACKOFF_FIRST, RECONNECT_BACKOFF_MAX)
+        while True:
+            try:
+                async for data in live_messages(transport, home_id):
+                    self._checks_without_message = 0
+                    self._async_handle(home_id, data)
+            except TransportQueryError as err:
+                delay = refused.next_delay()
+                self._sink.async_source_down(
+                    home_id,
+                    f"Tibber refused the home's live data ({err}); "
+                    f"retrying in {int(delay.total_seconds())} s",
+                )
+                await self._async_wait(delay)
 
     @callback
-    def _async_stream_ok(self) -> None:
+    def _async_handle(self, home_id: str, data: object) -> None:
+        """One message: a reading to the sink, or a malformed payload logged and skipped."""
+        assert self._sink is not None
+        try:
+            reading = reading_from_live_data(data)
+        except MalformedMeasurementError as err:
+            self._async_log_malformed(home_id, err)
+            return
+        if not self._data_flowing:
+            self._async_data_flowing()
+        self._sink.async_add_readings(home_id, [reading])
+
+    @callback
+    def _async_log_malformed(self, home_id: str, err: MalformedMeasurementError) -> None:
+        """Warn about the first message of each kind of fault, then only at debug level."""
+        first = err.kind not in self._malformed_seen
+        self._malformed_seen.add(err.kind)
+        LOGGER.log(
+            logging.WARNING if first else logging.DEBUG,
+            "Skipping malformed live message for home %s (%s)%s",
+            home_id,
+            err,
+            "; further ones of this kind are logged at debug level" if first else "",
+        )
+
+    @callback
+    def _async_data_flowing(self) -> None:
         """Data flows: forget earlier failures and the repair issue."""
         self._data_flowing = True
         self._backoff.reset()
         self._refused_backoff.reset()
-        self._down_checks = 0
         ir.async_delete_issue(self._hass, DOMAIN, self._issue_id)
+
+    @callback
+    def _async_failed(self, err: BaseException) -> timedelta:
+        """Report the connection down and return how long to wait before the next one."""
+        assert self._sink is not None
+        if is_too_many_connections(err):
+            delay = self._refused_backoff.next_delay()
+            what = "Tibber refuses another live data connection for this token (4429)"
+            self._async_raise_too_many_connections()
+        else:
+            delay = self._backoff.next_delay()
+            what = describe(err)
+        why = f"{what}; retrying in {int(delay.total_seconds())} s"
+        LOGGER.log(
+            logging.WARNING if self._data_flowing else logging.DEBUG,
+            "Tibber live data connection: %s",
+            why,
+        )
+        self._data_flowing = False
+        self._sink.async_source_down(None, why)
+        return delay
+
+    async def _async_wait_to_reconnect(self, delay: timedelta) -> None:
+        """Wait `delay` before the next connection, shown in diagnostics until the timer fires."""
+        self._retry_at = dt_util.utcnow() + delay
+
+        @callback
+        def fired() -> None:
+            self._retry_at = None
+
+        try:
+            await self._async_wait(delay, fired)
+        finally:
+            self._retry_at = None
+
+    async def _async_wait(self, delay: timedelta, fired: Callable[[], None] | None = None) -> None:
+        """Wait `delay` on Home Assistant's clock (so a test's time travel reaches it)."""
+        woken = self._hass.loop.create_future()
+
+        @callback
+        def wake(_now: datetime) -> None:
+            if fired is not None:
+                fired()
+            if not woken.done():
+                woken.set_result(None)
+
+        unsub = async_call_later(self._hass, delay, wake)
+        try:
+            await woken
+        finally:
+            unsub()
+
+    async def _async_check_stall(self, _now: datetime) -> None:
+        """Close a connection that is open but has carried no message for LIVE_STALL_AFTER."""
+        if (transport := self._transport) is None:
+            return
+        self._checks_without_message += 1
+        if self._checks_without_message * HEALTH_CHECK_INTERVAL > LIVE_STALL_AFTER:
+            LOGGER.debug("No live message for %s: closing the connection", LIVE_STALL_AFTER)
+            await transport.close()
 
     @property
     def _issue_id(self) -> str:
         return f"{ISSUE_TOO_MANY_CONNECTIONS}_{self._entry.entry_id}"
-
-    async def _async_handle_failure(self, err: BaseException) -> None:
-        """Close the stream, make entities unavailable, and retry after a backoff."""
-        await self._async_close()
-        if self._stopping:
-            return
-        if is_too_many_connections(err):
-            delay = self._refused_backoff.next_delay()
-            self._async_raise_too_many_connections()
-        else:
-            delay = self._backoff.next_delay()
-        why = f"{err or type(err).__name__}; retrying in {int(delay.total_seconds())} s"
-        self._sink_down(None, why)
-        self._unsub_retry = async_call_later(self._hass, delay, self._async_retry)
-
-    @callback
-    def _async_retry(self, _now: datetime) -> None:
-        self._entry.async_create_background_task(
-            self._hass, self._async_subscribe(), f"{DOMAIN} resubscribe {self._entry.title}"
-        )
 
     @callback
     def _async_raise_too_many_connections(self) -> None:
@@ -280,45 +353,24 @@ class TibberLiveSource:
             translation_placeholders={"account": self._entry.title},
         )
 
-    async def _async_check_health(self, _now: datetime) -> None:
-        """Step in when the stream stays down for two checks in a row despite pyTibber."""
-        if not self._subscribed or self._tibber.realtime.subscription_running:
-            self._down_checks = 0
-            return
-        self._down_checks += 1
-        self._sink_down(None, "the live data connection is down")
-        if self._down_checks >= 2:
-            await self._async_handle_failure(ConnectionError("the live data connection is down"))
-
-    @callback
-    def _sink_down(self, home_id: str | None, why: str) -> None:
-        """Tell the sink live data stopped for a home (None: all of them)."""
-        if self._sink is not None:
-            self._sink.async_source_down(home_id, why)
-
-    async def _async_close(self) -> None:
-        """Unsubscribe every home and close the websocket (stops pyTibber's watchdog too)."""
-        self._subscribed = False
-        self._data_flowing = False
-        self._down_checks = 0
-        await self._tibber.rt_disconnect()
-
     async def async_stop(self) -> None:
-        """Stop retrying and close the connection (unload, Home Assistant stop)."""
-        self._stopping = True
-        for unsub in (self._unsub_retry, self._unsub_health):
-            if unsub is not None:
-                unsub()
-        self._unsub_retry = self._unsub_health = None
-        await self._async_close()
+        """Stop the loop and close the websocket (unload, Home Assistant stop)."""
+        if self._unsub_health is not None:
+            self._unsub_health()
+            self._unsub_health = None
+        if (runner := self._runner) is not None:
+            self._runner = None
+            runner.cancel()
+            await asyncio.wait([runner])
         ir.async_delete_issue(self._hass, DOMAIN, self._issue_id)
 
     def diagnostics(self) -> dict[str, Any]:
         """Connection state, without the token."""
         return {
             "source": "tibber",
-            "subscribed": self._subscribed,
-            "subscription_running": self._tibber.realtime.subscription_running,
+            "connected": self._transport is not None,
+            "data_flowing": self._data_flowing,
             "connection_attempts": self.connection_attempts,
-            "retry_scheduled": self._unsub_retry is not None,
+            "retry_at": None if self._retry_at is None else self._retry_at.isoformat(),
+            "malformed_kinds_seen": sorted(self._malformed_seen),
         }

@@ -20,3 +20,17 @@ requirements_hash() {
 root_venv() {
   echo "$ROOT_VENVS/$(requirements_hash)"
 }
+
+# The newest pyTibber the manifest allows, installed apart (requirements_pytibber_next.txt) so the
+# tests that use pyTibber can run again with it first on PYTHONPATH. Printed as scripts/run sees it.
+pytibber_overlay() {
+  if native_python >/dev/null; then
+    echo "$REPO/.venv/overlay-pytibber"
+  else
+    echo "$(root_venv)/overlay-pytibber"
+  fi
+}
+
+overlay_hash() {
+  sha256sum < "$REPO/requirements_pytibber_next.txt" | cut -c1-12
+}

@@ -1,0 +1,109 @@
+"""Tibber's liveMeasurement payload → Reading, or one well-defined error for anything else.
+
+A websocket message is untrusted input: it may be null, a list, a number too large for a float,
+"NaN", a time without an offset. Whatever it is, `reading_from_live_data` returns a Reading or
+raises `MalformedMeasurementError` (never AttributeError, OverflowError, TypeError...), whose
+`kind` lets the caller log each kind of fault once instead of once per message.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+import math
+from typing import Final
+
+from .detector.model import Reading
+from .detector.validation import MAX_CURRENT_A, MAX_POWER_W, MAX_VOLTAGE_V
+
+# Values beyond these are no home's real measurement (a 3 x 63 A connection is about 43 kW).
+
+VOLTAGE_FIELDS: Final = ("voltagePhase1", "voltagePhase2", "voltagePhase3")
+CURRENT_FIELDS: Final = ("currentL1", "currentL2", "currentL3")
+
+
+class MalformedMeasurementError(ValueError):
+    """A live message that is not a usable measurement; `kind` names the fault, e.g. "power"."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        """Name the faulty part (`kind`, a field or "message") and say what is wrong with it."""
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+
+
+@dataclass(frozen=True, slots=True)
+class _Bounds:
+    """The plausible range of one quantity."""
+
+    low: float
+    high: float
+
+
+# The detector's own plausibility bounds, so a payload and a reading are judged alike.
+POWER_BOUNDS: Final = _Bounds(-MAX_POWER_W, MAX_POWER_W)
+VOLTAGE_BOUNDS: Final = _Bounds(0.0, MAX_VOLTAGE_V)
+CURRENT_BOUNDS: Final = _Bounds(-MAX_CURRENT_A, MAX_CURRENT_A)
+
+
+def _number(measurement: dict[str, object], field: str, bounds: _Bounds) -> float | None:
+    """The field as a finite float within `bounds`, None when absent or null.
+
+    Only JSON numbers count: a string ("NaN", "1e999") or a bool is malformed, as are non-finite
+    values (JSON NaN/Infinity) and integers too large for a float.
+    """
+    value = measurement.get(field)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise MalformedMeasurementError(field, f"not a number: {type(value).__name__}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise MalformedMeasurementError(field, "too large for a float") from None
+    if not math.isfinite(number) or not bounds.low <= number <= bounds.high:
+        raise MalformedMeasurementError(field, f"{number} outside {bounds.low}..{bounds.high}")
+    return number
+
+
+def _phases(
+    measurement: dict[str, object], fields: tuple[str, str, str], bounds: _Bounds
+) -> tuple[float | None, float | None, float | None]:
+    return (
+        _number(measurement, fields[0], bounds),
+        _number(measurement, fields[1], bounds),
+        _number(measurement, fields[2], bounds),
+    )
+
+
+def _timestamp(measurement: dict[str, object]) -> datetime:
+    """The measurement's time; it must carry its UTC offset (the home's local time)."""
+    value = measurement.get("timestamp")
+    if not isinstance(value, str):
+        raise MalformedMeasurementError("timestamp", f"not a string: {type(value).__name__}")
+    try:
+        timestamp = datetime.fromisoformat(value)
+    except ValueError:
+        raise MalformedMeasurementError("timestamp", f"not ISO 8601: {value!r:.40}") from None
+    if timestamp.utcoffset() is None:
+        raise MalformedMeasurementError("timestamp", f"no UTC offset: {value!r:.40}")
+    return timestamp
+
+
+def reading_from_live_data(data: object) -> Reading:
+    """Turn a subscription message's data, ``{"liveMeasurement": {...}}``, into a Reading.
+
+    Raises MalformedMeasurementError for anything that is not a measurement with a time (with
+    offset) and a plausible power.
+    """
+    measurement = data.get("liveMeasurement") if isinstance(data, dict) else None
+    if not isinstance(measurement, dict):
+        raise MalformedMeasurementError("message", "no liveMeasurement object")
+    timestamp = _timestamp(measurement)
+    power = _number(measurement, "power", POWER_BOUNDS)
+    if power is None:
+        raise MalformedMeasurementError("power", "missing")
+    return Reading(
+        timestamp=timestamp,
+        power=power,
+        power_production=_number(measurement, "powerProduction", POWER_BOUNDS),
+        voltage=_phases(measurement, VOLTAGE_FIELDS, VOLTAGE_BOUNDS),
+        current=_phases(measurement, CURRENT_FIELDS, CURRENT_BOUNDS),
+    )

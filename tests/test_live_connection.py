@@ -1,0 +1,291 @@
+"""The Tibber live connection's lifecycle: one websocket, backoff, 4429, resubscription, cleanup.
+
+Real Home Assistant, real pyTibber (scripts/test runs these with pyTibber 0.37.6 and 0.39.1) and
+the local Tibber server. `jump` fires Home Assistant's timers as if `delta` had passed since now,
+while the sockets keep running on real time.
+"""
+
+import asyncio
+from collections import Counter
+from datetime import timedelta
+import logging
+
+from aiohttp import ClientSession, ClientWebSocketResponse, WSMsgType
+from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+from homeassistant.util.ssl import get_default_context
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.energy_anomaly import tibber_connection
+from custom_components.energy_anomaly.const import DOMAIN
+
+from .conftest import HOME_A, HOME_B
+from .test_live_data import state_of, wait_for_retry, wait_until
+from .tibber_server import DEFAULT_TOKEN, LocalTibberServer
+
+# The first reconnect waits 10 s ± 20 %; after a 4429, 5 min ± 20 %, then 10 min ± 20 %.
+PAST_FIRST_BACKOFF = timedelta(seconds=13)
+BEFORE_REFUSED_BACKOFF = timedelta(minutes=3, seconds=50)
+PAST_REFUSED_BACKOFF = timedelta(minutes=6, seconds=30)
+BEFORE_SECOND_REFUSED_BACKOFF = timedelta(minutes=7, seconds=50)
+PAST_SECOND_REFUSED_BACKOFF = timedelta(minutes=12, seconds=30)
+
+
+async def jump(hass: HomeAssistant, delta: timedelta) -> None:
+    """Fire every Home Assistant timer due within `delta` from now, then let I/O happen."""
+    async_fire_time_changed(hass, dt_util.utcnow() + delta)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await asyncio.sleep(0.05)
+
+
+async def reconnected(
+    hass: HomeAssistant, server: LocalTibberServer, entry: MockConfigEntry
+) -> None:
+    """Once the connection ended: the first backoff passes and both homes are subscribed again."""
+    await wait_for_retry(hass, entry)
+    await jump(hass, PAST_FIRST_BACKOFF)
+    await server.wait_for_subscriptions(2)
+
+
+async def push_and_see(
+    hass: HomeAssistant, server: LocalTibberServer, home_id: str, entity_id: str, power: float
+) -> None:
+    """Push a reading for a home and wait until its power entity shows it."""
+    await server.push(home_id, power=power)
+    await wait_until(hass, lambda: state_of(hass, entity_id) == str(power))
+
+
+async def settled_task_count(hass: HomeAssistant) -> int:
+    """The number of asyncio tasks once Home Assistant and the sockets are idle."""
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await asyncio.sleep(0.2)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return len(asyncio.all_tasks())
+
+
+async def occupy_connection(
+    session: ClientSession, server: LocalTibberServer
+) -> ClientWebSocketResponse:
+    """Another client (a second Home Assistant, Node-RED...) holding one of the token's two."""
+    ws = await session.ws_connect(
+        server.websocket_url, protocols=("graphql-transport-ws",), ssl=get_default_context()
+    )
+    await ws.send_json({"type": "connection_init", "payload": {"token": DEFAULT_TOKEN}})
+    assert (await ws.receive()).type is WSMsgType.TEXT  # connection_ack
+    return ws
+
+
+async def test_each_drop_costs_one_reconnect_and_every_home_is_subscribed_again(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, live_entry: MockConfigEntry
+) -> None:
+    cycles = 12
+    await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 100.0)
+    baseline_tasks = await settled_task_count(hass)
+
+    for cycle in range(1, cycles + 1):
+        await tibber_server.drop_connections()  # a network failure: no close frame
+        await reconnected(hass, tibber_server, live_entry)
+        await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 100.0 + cycle)
+        await push_and_see(hass, tibber_server, HOME_B, "sensor.flat_power", 200.0 + cycle)
+
+    assert tibber_server.connections_total == cycles + 1
+    assert tibber_server.most_open_connections == 1
+    assert tibber_server.subscriptions_total == Counter({HOME_A: cycles + 1, HOME_B: cycles + 1})
+    assert await settled_task_count(hass) == baseline_tasks
+
+
+async def test_a_drop_waits_the_backoff_before_reconnecting(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    live_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 300.0)
+
+    await tibber_server.drop_connections(code=1011, reason="Internal error")
+    await wait_for_retry(hass, live_entry)
+    assert state_of(hass, "sensor.cabin_power") == STATE_UNAVAILABLE
+    await jump(hass, timedelta(seconds=7))
+    assert tibber_server.connections_total == 1
+
+    await jump(hass, PAST_FIRST_BACKOFF)
+    await tibber_server.wait_for_subscriptions(2)
+    assert tibber_server.connections_total == 2
+    assert "websocket closed with code 1011; retrying in" in caplog.text
+
+
+async def test_a_refused_reconnect_raises_the_repair_issue_and_waits_minutes_doubling(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    live_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    issue = (DOMAIN, f"too_many_connections_{live_entry.entry_id}")
+    await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 400.0)
+
+    await tibber_server.drop_connections(code=1012, reason="Service restart")
+    await wait_for_retry(hass, live_entry)
+    async with ClientSession() as session:
+        others = [await occupy_connection(session, tibber_server) for _ in range(2)]
+        await jump(hass, PAST_FIRST_BACKOFF)  # reconnect: the two others hold the token's slots
+        await wait_until(hass, lambda: issue in issue_registry.issues)
+        assert tibber_server.close_codes[4429] == 1
+
+        await jump(hass, BEFORE_REFUSED_BACKOFF)
+        assert tibber_server.connections_total == 4  # 1 + the 2 others + the refused one
+        await jump(hass, PAST_REFUSED_BACKOFF)
+        await tibber_server.wait_for(lambda: tibber_server.close_codes[4429] == 2)
+        await jump(hass, BEFORE_SECOND_REFUSED_BACKOFF)
+        assert tibber_server.connections_total == 5
+
+        await others[0].close()
+        await jump(hass, PAST_SECOND_REFUSED_BACKOFF)
+        await tibber_server.wait_for_subscriptions(2)
+        await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 410.0)
+        assert issue not in issue_registry.issues
+        await others[1].close()
+
+    assert tibber_server.connections_total == 6
+
+
+async def test_a_subscription_tibber_ends_is_restored_with_every_home(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, live_entry: MockConfigEntry
+) -> None:
+
+    assert await tibber_server.complete_subscriptions(HOME_B) == 1
+    await reconnected(hass, tibber_server, live_entry)
+    assert tibber_server.subscriptions_per_home == Counter({HOME_A: 1, HOME_B: 1})
+
+    await push_and_see(hass, tibber_server, HOME_B, "sensor.flat_power", 250.0)
+    assert tibber_server.most_open_connections == 1
+
+
+async def test_a_connection_silent_for_90_seconds_is_reopened(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, live_entry: MockConfigEntry
+) -> None:
+    for _ in range(9):  # nine health checks: 90 s
+        await jump(hass, timedelta(seconds=10))
+    assert tibber_server.open_connections == 1
+
+    await jump(hass, timedelta(seconds=10))
+    await reconnected(hass, tibber_server, live_entry)
+    assert tibber_server.connections_total == 2
+
+
+async def test_malformed_payloads_are_skipped_and_warned_about_once_per_kind_without_traceback(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    live_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    aware = "2024-03-01T18:00:00+01:00"
+    for data in (
+        {"liveMeasurement": None},
+        "not an object",
+        {"liveMeasurement": {"timestamp": "2024-03-01T18:00:00", "power": 500.0}},
+        {"liveMeasurement": {"timestamp": aware, "power": 10**400}},
+        {"liveMeasurement": {"timestamp": aware, "power": float("nan")}},
+        {"liveMeasurement": {"timestamp": aware, "power": "Infinity"}},
+    ):
+        assert await tibber_server.push_raw(HOME_A, data) == 1
+    await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 510.0)
+
+    skipped = [r for r in caplog.records if r.getMessage().startswith("Skipping malformed live")]
+    assert len(skipped) == 6
+    assert [r.levelno for r in skipped].count(logging.WARNING) == 3  # message, timestamp, power
+    assert not [r for r in caplog.records if r.exc_info]
+    assert tibber_server.connections_total == 1
+
+
+async def test_unload_while_waiting_to_reconnect_leaves_no_connection_and_no_retry(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, live_entry: MockConfigEntry
+) -> None:
+    await tibber_server.drop_connections()
+    await wait_for_retry(hass, live_entry)
+
+    assert await hass.config_entries.async_unload(live_entry.entry_id)
+    await jump(hass, timedelta(minutes=10))
+
+    assert tibber_server.connections_total == 1
+    assert tibber_server.open_connections == 0
+
+
+async def test_a_token_revoked_while_running_asks_for_reauthentication_and_stops_reconnecting(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, live_entry: MockConfigEntry
+) -> None:
+    tibber_server.valid_tokens = {"another-token"}
+    await tibber_server.drop_connections(code=4401, reason="Invalid token")
+    await wait_for_retry(hass, live_entry)
+    await jump(hass, PAST_FIRST_BACKOFF)
+    await wait_until(
+        hass, lambda: len(hass.config_entries.flow.async_progress_by_handler(DOMAIN)) == 1
+    )
+    await jump(hass, timedelta(hours=1))
+    assert tibber_server.connections_total == 1
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_no_watched_home_left_on_the_account_opens_no_websocket(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    tibber_server.account.homes = [
+        home for home in tibber_server.account.homes if home.home_id not in (HOME_A, HOME_B)
+    ]
+    tibber_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+    await jump(hass, timedelta(minutes=1))
+
+    assert tibber_server.connections_total == 0
+    for home in ("Cabin", "Flat"):
+        assert f"Live data for {home} is unavailable: the home is no longer on the account" in (
+            caplog.text
+        )
+
+
+async def test_a_handshake_tibber_never_acknowledges_times_out_and_is_retried(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tibber_connection, "ACK_TIMEOUT_S", 0.2)
+    tibber_server.ack_connections = False
+    tibber_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+    await wait_for_retry(hass, tibber_entry)
+    await tibber_server.wait_for(lambda: tibber_server.open_connections == 0)
+
+    tibber_server.ack_connections = True
+    await reconnected(hass, tibber_server, tibber_entry)
+    assert tibber_server.connections_total == 2
+
+
+async def test_a_home_tibber_refuses_is_retried_while_the_other_keeps_streaming(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    tibber_server.refused_homes = {HOME_B}
+    tibber_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+    await tibber_server.wait_for_subscriptions(1, HOME_A)
+    await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 120.0)
+    await wait_until(hass, lambda: "Tibber refused the home's live data" in caplog.text)
+    assert "Live data for Flat is unavailable: Tibber refused the home's live data" in caplog.text
+
+    tibber_server.refused_homes = set()
+    await jump(hass, PAST_FIRST_BACKOFF)
+    await tibber_server.wait_for_subscriptions(2)
+    await push_and_see(hass, tibber_server, HOME_B, "sensor.flat_power", 220.0)
+    await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 121.0)
+    assert tibber_server.connections_total == 1

@@ -1,0 +1,160 @@
+"""The live payload parser: any JSON-like message gives a Reading or MalformedMeasurementError.
+
+Property-based (hypothesis), with bounded example counts so the suite stays fast.
+"""
+
+from datetime import UTC, datetime, timedelta, timezone
+import math
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+import pytest
+
+from custom_components.energy_anomaly.detector.model import Reading
+from custom_components.energy_anomaly.detector.validation import (
+    MAX_CURRENT_A,
+    MAX_POWER_W,
+    MAX_VOLTAGE_V,
+)
+from custom_components.energy_anomaly.tibber_payload import (
+    CURRENT_FIELDS,
+    VOLTAGE_FIELDS,
+    MalformedMeasurementError,
+    reading_from_live_data,
+)
+
+BOUNDED = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+NUMBER_FIELDS = ("power", "powerProduction", *VOLTAGE_FIELDS, *CURRENT_FIELDS)
+
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**400), max_value=10**400)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=30)
+    | st.sampled_from(["nan", "NaN", "Infinity", "-Infinity", "1e999", "2024-03-01T18:00:00"])
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+timestamps = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)).map(
+    lambda moment: moment.isoformat()
+)
+offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(
+    lambda minutes: timezone(timedelta(minutes=minutes))
+)
+aware_timestamps = st.builds(
+    lambda moment, zone: moment.replace(tzinfo=zone).isoformat(),
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)),
+    offsets,
+)
+# A measurement whose fields are Tibber's, each with any JSON value or a plausible one.
+measurements = st.fixed_dictionaries(
+    {},
+    optional={
+        "timestamp": aware_timestamps | timestamps | json_values,
+        **{field: st.floats(-500.0, 500.0) | json_values for field in NUMBER_FIELDS},
+        "accumulatedConsumption": json_values,
+    },
+)
+messages = (
+    json_values
+    | st.builds(lambda measurement: {"liveMeasurement": measurement}, measurements)
+    | st.builds(lambda value: {"liveMeasurement": value}, json_values)
+)
+
+
+def parse_outcome(data: object) -> Reading | MalformedMeasurementError:
+    try:
+        return reading_from_live_data(data)
+    except MalformedMeasurementError as err:
+        return err
+
+
+@BOUNDED
+@given(messages)
+def test_any_json_message_gives_a_reading_or_the_one_defined_error(data: Any) -> None:
+    outcome = parse_outcome(data)  # anything else raised fails the test
+
+    if isinstance(outcome, Reading):
+        assert outcome.timestamp.utcoffset() is not None
+        values = [outcome.power, outcome.power_production, *outcome.voltage, *outcome.current]
+        assert all(math.isfinite(value) for value in values if value is not None)
+
+
+@BOUNDED
+@given(
+    timestamp=aware_timestamps,
+    power=st.floats(-MAX_POWER_W, MAX_POWER_W),
+    production=st.none() | st.floats(0, MAX_POWER_W),
+    voltage=st.lists(st.none() | st.floats(0, MAX_VOLTAGE_V), min_size=3, max_size=3),
+    current=st.lists(st.none() | st.floats(-MAX_CURRENT_A, MAX_CURRENT_A), min_size=3, max_size=3),
+)
+def test_a_plausible_measurement_becomes_a_reading_with_its_values(
+    timestamp: str,
+    power: float,
+    production: float | None,
+    voltage: list[float | None],
+    current: list[float | None],
+) -> None:
+    measurement = {
+        "timestamp": timestamp,
+        "power": power,
+        "powerProduction": production,
+        **dict(zip(VOLTAGE_FIELDS, voltage, strict=True)),
+        **dict(zip(CURRENT_FIELDS, current, strict=True)),
+    }
+
+    reading = reading_from_live_data({"liveMeasurement": measurement})
+
+    assert reading.timestamp == datetime.fromisoformat(timestamp)
+    assert (reading.power, reading.power_production) == (power, production)
+    assert list(reading.voltage) == voltage
+    assert list(reading.current) == current
+
+
+def valid(**fields: object) -> dict[str, object]:
+    return {"liveMeasurement": {"timestamp": "2024-03-01T18:00:00+01:00", "power": 950.0} | fields}
+
+
+def test_an_integer_power_is_read_as_watts() -> None:
+    reading = reading_from_live_data(valid(power=950))
+    assert reading == Reading(
+        timestamp=datetime(2024, 3, 1, 17, 0, tzinfo=UTC), power=950.0, power_production=None
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        pytest.param(None, "message", id="no data"),
+        pytest.param({"liveMeasurement": None}, "message", id="liveMeasurement null"),
+        pytest.param({"liveMeasurement": [1, 2]}, "message", id="liveMeasurement a list"),
+        pytest.param(valid(timestamp="2024-03-01T18:00:00"), "timestamp", id="naive timestamp"),
+        pytest.param(valid(timestamp="yesterday"), "timestamp", id="not a time"),
+        pytest.param(valid(timestamp=1709312400), "timestamp", id="epoch number"),
+        pytest.param(valid(power=None), "power", id="power null"),
+        pytest.param(valid(power="950"), "power", id="power as string"),
+        pytest.param(valid(power=True), "power", id="power a bool"),
+        pytest.param(valid(power="nan"), "power", id="string nan"),
+        pytest.param(valid(power="Infinity"), "power", id="string Infinity"),
+        pytest.param(valid(power="1e999"), "power", id="string 1e999"),
+        pytest.param(valid(power=math.nan), "power", id="JSON NaN"),
+        pytest.param(valid(power=-math.inf), "power", id="JSON -Infinity"),
+        pytest.param(valid(power=10**400), "power", id="400-digit integer"),
+        pytest.param(valid(power=2e6), "power", id="2 MW"),
+        pytest.param(valid(voltagePhase2=-230.0), "voltagePhase2", id="negative voltage"),
+        pytest.param(valid(currentL3=math.inf), "currentL3", id="infinite current"),
+        pytest.param(valid(powerProduction="0"), "powerProduction", id="production as string"),
+    ],
+)
+def test_a_malformed_message_is_rejected_naming_the_fault(data: object, kind: str) -> None:
+    with pytest.raises(MalformedMeasurementError) as err:
+        reading_from_live_data(data)
+    assert err.value.kind == kind
