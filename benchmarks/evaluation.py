@@ -7,9 +7,12 @@
   counted=False) neither count as events to find nor make an episode touching them false.
 - Only the evaluation period counts: episodes that end before `eval_start` (the learning weeks) are
   reported separately as warm-up episodes.
-- A lasting fault (`lasting`) is found when an alarm comes within 48 h of its onset; the rest of it
-  is don't-care. A new recurring pattern (`recurring`): the first occurrence is the event, the
-  second is don't-care, an alarm on the third or a later one is a false alarm.
+- A lasting fault (`lasting`) is found when an alarm comes within 48 h of its onset. After that it
+  is part of the home: an alarm episode that starts later and touches nothing else is false (a
+  detector should say it once, or stay on; an episode begun in the 48 h may run on). A
+  don't-care tail to the end would excuse every other false alarm in the rest of that home.
+- A new recurring pattern (`recurring`): the first occurrence is the event, the second is
+  don't-care, an alarm on the third or a later one is a false alarm.
 - Normal-life windows (`Window`: cold snap, overcast days, a DST day, guests, absence) hold no
   event: a false-alarm episode overlapping one is still a false alarm, and is also counted for that
   window's kind, so a table can show which part of normal life a detector mistakes for an anomaly.
@@ -44,12 +47,8 @@ class Window:
 
 
 def lasting(kind: str, start: int, end: int, what: str) -> list[Event]:
-    """Labels of a fault that lasts: found within 48 h of onset, the rest don't-care."""
-    found_by = min(end, start + LASTING_FOUND_WITHIN)
-    labels = [Event(kind, start, found_by, what)]
-    if end > found_by:
-        labels.append(Event(kind, found_by, end, f"{what} (continues)", counted=False))
-    return labels
+    """Labels of a fault that lasts: the event is its first 48 h (see the module docstring)."""
+    return [Event(kind, start, min(end, start + LASTING_FOUND_WITHIN), what)]
 
 
 def recurring(kind: str, occurrences: Sequence[tuple[int, int]], what: str) -> list[Event]:

@@ -145,15 +145,22 @@ def test_lasting_fault_is_found_within_48_hours_of_onset() -> None:
     assert r.outcomes[0].delay == LASTING_FOUND_WITHIN - 60
 
 
-def test_lasting_fault_alarm_after_48_hours_is_a_miss_but_not_false() -> None:
+def test_lasting_fault_alarm_first_raised_after_48_hours_is_a_miss_and_false() -> None:
     labels = lasting("baseload", 3_600, 4 * 86_400, "fridge never stops")
     later = 3_600 + LASTING_FOUND_WITHIN + GRACE + 3_600
     r = evaluate(DAY_T, alarm_in(DAY_T, (later, later + 600)), labels, 0, 5 * 86_400)
     assert [o.found for o in r.outcomes] == [False]
+    assert r.false_alarms == 1
+
+
+def test_lasting_fault_alarm_raised_in_time_may_stay_on() -> None:
+    labels = lasting("baseload", 3_600, 4 * 86_400, "fridge never stops")
+    r = evaluate(DAY_T, alarm_in(DAY_T, (7_200, 4 * 86_400)), labels, 0, 5 * 86_400)
+    assert [o.found for o in r.outcomes] == [True]
     assert r.false_alarms == 0
 
 
-def test_short_lasting_fault_has_no_dont_care_tail() -> None:
+def test_short_lasting_fault_is_one_event_over_its_whole_length() -> None:
     assert lasting("power_quality", 0, 5 * HOUR, "lost phase") == [
         Event("power_quality", 0, 5 * HOUR, "lost phase")
     ]
