@@ -63,7 +63,7 @@ COLD_SNAP_C = -11.0  # °C below the season's daily mean on cold-snap days
 OVERCAST_CLOUD = 0.95  # cloudiness of a labelled overcast day
 DARK_PV_SHARE = 0.03  # share of the usual PV output left on a dark (snow-covered) day
 FRIDGE_STUCK_FACTOR = 1.1  # a compressor that never stops draws a little more than when cycling
-GUEST_ACTIVITY = 1.8  # activity multiplier while guests are there
+GUEST_ACTIVITY = 1.8  # household loads multiplier while guests are there (more people, more use)
 
 
 # --------------------------------------------------------------------------------------------
@@ -735,7 +735,7 @@ def _life_loads(b: Builder, home: Home, temp: np.ndarray, ph: Callable[[int], in
     _guest_cooking(b, home.life, ph)
 
 
-def _windows(home: Home, ev_sauna: list[tuple[int, int]], clock: Clock) -> list[Window]:
+def _windows(home: Home, sauna: list[tuple[int, int]], clock: Clock) -> list[Window]:
     """The home's normal-life windows, in real elapsed seconds."""
     spans: list[tuple[str, int, int]] = []
     c = home.climate
@@ -747,7 +747,7 @@ def _windows(home: Home, ev_sauna: list[tuple[int, int]], clock: Clock) -> list[
     spans += [("guests", _at(d, 11), _at(d, 25)) for d in home.life.guests]
     if home.life.absence:
         spans.append(("absence", home.life.absence[0] * DAY, home.life.absence[1] * DAY))
-    spans += [("sauna", s, e) for s, e in ev_sauna]
+    spans += [("sauna", s, e) for s, e in sauna]
     return [Window(k, clock.moment(s), clock.moment(e)) for k, s, e in spans]
 
 
