@@ -6,7 +6,7 @@ Each home is six weeks of readings every 10 s from Monday 2024-02-26 00:00 local
 whatever the offset); the hour the clock skips is dropped and the stream's `t` is real elapsed
 seconds. Homes differ in size, habits, heating, phases, PV, zone, weather and meter spacing (jitter,
 dropped readings); one (`real_hourly_home`) takes its base shape from a real home's hourly record
-(`data/openmv_electricity_usage`, CC BY-SA 4.0) and all splice in real appliance runs
+(`data/openmv_electricity_usage`, CC BY-SA 4.0); the others splice in real appliance runs
 (`data/appliances`, MIT). Building blocks (appliances, heating, PV) come from `streams.py`.
 
 Labelled events follow `evaluation.py`'s rules (`lasting`, `recurring`); normal-life windows (cold
