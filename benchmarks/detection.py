@@ -2,6 +2,7 @@
 
     scripts/run python -m benchmarks.detection            # all scorers, all homes (2 processes)
     scripts/run python -m benchmarks.detection --only parx --detail
+    scripts/run python -m benchmarks.detection --suite homes   # tuning half and unseen half
 
 To add a detector, add one entry to SCORERS: name -> factory(stream) returning an object with
 `update(reading) -> Result`. The factory gets the `Stream` (e.g. `stream.fuse`, `stream.phases`).
@@ -10,8 +11,10 @@ To add a detector, add one entry to SCORERS: name -> factory(stream) returning a
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime
 import os
 import sys
 import time
@@ -27,9 +30,11 @@ from custom_components.energy_anomaly.detector.model import Reading, Result, Sta
 from custom_components.energy_anomaly.detector.parx import PatternCheck
 from custom_components.energy_anomaly.detector.power_quality import PowerQualityCheck
 
+from . import households
 from .baselines import HalfHourRules, RcfScorer, WeightedAverage, describe
 from .evaluation import HomeEvaluation, Summary, evaluate, summarise
-from .streams import DAY, DAYS, EVAL_START_DAY, HOMES, KINDS, Stream, streams, to_datetime
+from .households import TUNING, UNSEEN, HomeStream
+from .streams import DAY, DAYS, EVAL_START_DAY, KINDS, Stream, streams, to_datetime
 
 Factory = Callable[[Stream], Any]
 
@@ -75,6 +80,17 @@ SCORERS["rules_power_quality"] = lambda s: RuleScorer(s, PowerQualityCheck)
 SCORERS["rules_baseload"] = lambda s: RuleScorer(s, BaseloadCheck)
 SCORERS["rules"] = lambda s: RuleScorer(s, FaultCheck, PowerQualityCheck, BaseloadCheck)
 
+SUITES: dict[str, Callable[[], Sequence[Stream]]] = {
+    "classic": streams,
+    "homes": households.streams,
+}
+# Per-suite replacements: pure-Python rrcf on the 11 homes would take longer than the rest together
+SUITE_SCORERS: dict[str, dict[str, Factory]] = {
+    "classic": {},
+    "homes": {"rcf_raw_power": lambda s: RcfScorer(num_trees=4)},
+}
+WINDOW_KINDS = ("cold_snap", "overcast", "dst", "guests", "absence", "sauna")
+
 SHORT = {
     "unusual_consumption": "unusual",
     "new_pattern": "new",
@@ -84,10 +100,10 @@ SHORT = {
 }
 
 
-def run_one(name: str, home: int) -> tuple[str, int, np.ndarray, float, str]:
+def run_one(name: str, home: int, suite: str) -> tuple[str, int, np.ndarray, float, str]:
     """Score one home with one scorer: (name, home, alarm per reading, seconds, description)."""
-    stream = streams()[home]
-    scorer = SCORERS[name](stream)
+    stream = SUITES[suite]()[home]
+    scorer = SUITE_SCORERS[suite].get(name, SCORERS[name])(stream)
     t0 = time.perf_counter()
     alarms = np.fromiter(
         (scorer.update(r).anomaly for r in stream.readings()), dtype=bool, count=len(stream.t)
@@ -122,18 +138,43 @@ def table(results: dict[str, Summary]) -> str:
     return "\n".join(lines)
 
 
-def describe_streams(ss: list[Stream]) -> str:
+def eval_range(s: Stream) -> tuple[int, int]:
+    """The stream's evaluation period in its own seconds (after the two learning weeks)."""
+    if isinstance(s, HomeStream):
+        return s.eval_start, s.eval_end
+    return EVAL_START_DAY * DAY, DAYS * DAY
+
+
+def local(s: Stream, seconds: float) -> datetime:
+    return s.local(seconds) if isinstance(s, HomeStream) else to_datetime(seconds)
+
+
+def halves(ss: Sequence[Stream]) -> dict[str, list[int]]:
+    """Home indices per reported group: the homes suite's two halves, or all classic homes."""
+    if all(isinstance(s, HomeStream) for s in ss):
+        return {
+            f"{half} half": [
+                h for h, s in enumerate(ss) if isinstance(s, HomeStream) and s.half == half
+            ]
+            for half in (TUNING, UNSEEN)
+        }
+    return {"all homes": list(range(len(ss)))}
+
+
+def describe_streams(ss: Sequence[Stream]) -> str:
     out = []
     for s in ss:
-        kwh = s.power.sum() * 10 / 3.6e6 / DAYS
+        kwh = s.power.sum() * 10 / 3.6e6 / ((s.t[-1] - s.t[0]) / DAY)
         n = sum(e.counted for e in s.events)
+        half = f"{s.half:6s} " if isinstance(s, HomeStream) else ""
         out.append(
-            f"  {s.home:20s} {kwh:5.1f} kWh/day, {len(s.t):,} readings, {n} events: {s.description}"
+            f"  {s.home:20s} {half}{kwh:5.1f} kWh/day, {len(s.t):,} readings, {n} events: "
+            f"{s.description}"
         )
     return "\n".join(out)
 
 
-def detail(name: str, evals: list[HomeEvaluation], ss: list[Stream]) -> str:
+def detail(name: str, evals: list[HomeEvaluation], ss: Sequence[Stream]) -> str:
     lines = [f"[{name}]"]
     for s, ev in zip(ss, evals, strict=True):
         for o in ev.outcomes:
@@ -144,15 +185,45 @@ def detail(name: str, evals: list[HomeEvaluation], ss: list[Stream]) -> str:
                 else "MISSED"
             )
             lines.append(
-                f"  {s.home:20s} {to_datetime(e.start):%a %d.%m %H:%M} {e.kind:20s} {got:20s} "
-                f"{e.what}"
+                f"  {s.home:20s} {local(s, e.start):%a %d.%m %H:%M} {e.kind:20s} {got:20s} {e.what}"
             )
         for a, b in ev.false_episodes:
             lines.append(
-                f"  {s.home:20s} {to_datetime(a):%a %d.%m %H:%M} false alarm for "
+                f"  {s.home:20s} {local(s, a):%a %d.%m %H:%M} false alarm for "
                 f"{(b - a) / 60:.0f} min"
             )
     return "\n".join(lines)
+
+
+def window_table(results: dict[str, Summary], ss: Sequence[Stream]) -> str:
+    """False-alarm episodes inside normal-life windows, per window kind (windows in the group)."""
+    have = Counter(w.kind for s in ss if isinstance(s, HomeStream) for w in s.windows)
+    kinds = [k for k in WINDOW_KINDS if have[k]]
+    head = f"{'scorer':18s} " + " ".join(f"{f'{k}({have[k]})':>13s}" for k in kinds)
+    lines = [head, "-" * len(head)]
+    for name, s in results.items():
+        lines.append(f"{name:18s} " + " ".join(f"{s.window_alarms[k]:13d}" for k in kinds))
+    return "\n".join(lines)
+
+
+def score(
+    names: list[str], suite: str, n_homes: int, jobs: int
+) -> tuple[dict[tuple[str, int], np.ndarray], dict[str, float], dict[str, str]]:
+    """Alarm series of every scorer on every home: (alarms, scoring seconds, descriptions)."""
+    todo = [(n, h) for n in names for h in range(n_homes)]
+    todo.sort(key=lambda j: j[0] != "rcf_raw_power")  # slowest first
+    alarms: dict[tuple[str, int], np.ndarray] = {}
+    secs: dict[str, float] = dict.fromkeys(names, 0.0)
+    how: dict[str, str] = {}
+    if jobs > 1:
+        with ProcessPoolExecutor(jobs) as pool:
+            results = [f.result() for f in [pool.submit(run_one, n, h, suite) for n, h in todo]]
+    else:
+        results = [run_one(n, h, suite) for n, h in todo]
+    for n, h, a, sec, d in results:
+        alarms[n, h], how[n] = a, d
+        secs[n] += sec
+    return alarms, secs, how
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--only", nargs="*", help="scorer names (default: all)")
+    parser.add_argument("--suite", choices=list(SUITES), default="classic")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--detail", action="store_true", help="list every event and false alarm")
     args = parser.parse_args(argv)
@@ -168,40 +240,27 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown scorer(s) {sorted(unknown)}; have {list(SCORERS)}")
     t_start = time.perf_counter()
-    ss = streams()
+    ss = SUITES[args.suite]()
     print(
-        f"Streams: {len(ss)} homes x {DAYS} days at 10 s, evaluation from day {EVAL_START_DAY} "
-        f"({sum(s.weeks for s in ss):.0f} home-weeks); "
+        f"Suite {args.suite}: {len(ss)} homes x {DAYS} days at 10 s, evaluation from day "
+        f"{EVAL_START_DAY} ({sum(s.weeks for s in ss):.0f} home-weeks); "
         f"built in {time.perf_counter() - t_start:.1f} s"
     )
     print(describe_streams(ss))
-    jobs = [(n, h) for n in names for h in range(len(HOMES))]
-    jobs.sort(key=lambda j: j[0] != "rcf_raw_power")  # slowest first
-    alarms: dict[tuple[str, int], np.ndarray] = {}
-    secs: dict[str, float] = dict.fromkeys(names, 0.0)
-    how: dict[str, str] = {}
-    if args.jobs > 1:
-        with ProcessPoolExecutor(args.jobs) as pool:
-            futures = [pool.submit(run_one, n, h) for n, h in jobs]
-            for f in futures:
-                n, h, a, sec, d = f.result()
-                alarms[n, h], how[n] = a, d
-                secs[n] += sec
-    else:
-        for n, h in jobs:
-            _, _, a, sec, d = run_one(n, h)
-            alarms[n, h], how[n] = a, d
-            secs[n] += sec
-    results: dict[str, Summary] = {}
-    details = []
-    for n in names:
-        evals = [
-            evaluate(s.t, alarms[n, h], s.events, EVAL_START_DAY * DAY, DAYS * DAY)
+    alarms, secs, how = score(names, args.suite, len(ss), args.jobs)
+    evals = {
+        n: [
+            evaluate(
+                s.t,
+                alarms[n, h],
+                s.events,
+                *eval_range(s),
+                normal_life=s.windows if isinstance(s, HomeStream) else (),
+            )
             for h, s in enumerate(ss)
         ]
-        results[n] = summarise(evals)
-        if args.detail:
-            details.append(detail(n, evals, ss))
+        for n in names
+    }
     print()
     print(
         "R: event recall (found/total and share), D: median detection delay (min), "
@@ -210,19 +269,26 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "FA/hw: false-alarm episodes per home-week, alarm%: share of time in alarm outside events"
     )
-    print(table(results))
+    for group, idx in halves(ss).items():
+        results = {n: summarise([evals[n][h] for h in idx]) for n in names}
+        homes = ", ".join(ss[h].home for h in idx)
+        print(f"\n{group} ({homes}):")
+        print(table(results))
+        if any(isinstance(ss[h], HomeStream) for h in idx):
+            print(f"\n{group}: false-alarm episodes inside normal-life windows (windows):")
+            print(window_table(results, [ss[h] for h in idx]))
     print()
     for n in names:
-        w = results[n].warmup_episodes
+        w = sum(e.warmup_episodes for e in evals[n])
         print(
             f"  {n:18s} {secs[n]:6.1f} s scoring, {w} alarm episodes in the learning weeks; "
             f"{how[n]}"
         )
     for note in NOTES:
         print(f"  note: {note}")
-    if details:
+    if args.detail:
         print()
-        print("\n\n".join(details))
+        print("\n\n".join(detail(n, evals[n], ss) for n in names))
     print(f"\nTotal run time {time.perf_counter() - t_start:.0f} s")
     return 0
 

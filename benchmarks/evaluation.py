@@ -7,24 +7,60 @@
   counted=False) neither count as events to find nor make an episode touching them false.
 - Only the evaluation period counts: episodes that end before `eval_start` (the learning weeks) are
   reported separately as warm-up episodes.
+- A lasting fault (`lasting`) is found when an alarm comes within 48 h of its onset. After that it
+  is part of the home: an alarm episode that starts later and touches nothing else is false (a
+  detector should say it once, or stay on; an episode begun in the 48 h may run on). A
+  don't-care tail to the end would excuse every other false alarm in the rest of that home.
+- A new recurring pattern (`recurring`): the first occurrence is the event, the second is
+  don't-care, an alarm on the third or a later one is a false alarm.
+- Normal-life windows (`Window`: cold snap, overcast days, a DST day, guests, absence) hold no
+  event: a false-alarm episode overlapping one is still a false alarm, and is also counted for that
+  window's kind, so a table can show which part of normal life a detector mistakes for an anomaly.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 import statistics
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .streams import KINDS
+from .streams import KINDS, Event
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from .streams import Event
 
 GRACE = 15 * 60
+LASTING_FOUND_WITHIN = 48 * 3_600  # s: a lasting fault must be found this soon after its onset
+
+
+@dataclass(frozen=True)
+class Window:
+    """A labelled stretch of normal life, [start, end] in seconds (see the module docstring)."""
+
+    kind: str
+    start: int
+    end: int
+
+
+def lasting(kind: str, start: int, end: int, what: str) -> list[Event]:
+    """Labels of a fault that lasts: the event is its first 48 h (see the module docstring)."""
+    return [Event(kind, start, min(end, start + LASTING_FOUND_WITHIN), what)]
+
+
+def recurring(kind: str, occurrences: Sequence[tuple[int, int]], what: str) -> list[Event]:
+    """Labels of a new recurring pattern: occurrence 1 counted, 2 don't-care, 3+ unlabelled.
+
+    A detector may need the second occurrence to tell a new habit from a one-off; from the third
+    on, the habit is normal life and an alarm on it is false.
+    """
+    labels = []
+    for k, (start, end) in enumerate(occurrences[:2]):
+        labels.append(Event(kind, start, end, f"{what}: occurrence {k + 1}", counted=k == 0))
+    return labels
 
 
 @dataclass(frozen=True)
@@ -45,6 +81,7 @@ class HomeEvaluation:
         float  # share of evaluation-period readings in alarm outside any event window
     )
     false_episodes: list[tuple[int, int]]
+    window_alarms: Counter[str] = field(default_factory=Counter)  # false episodes per window kind
 
 
 def episodes(t: np.ndarray, alarm: np.ndarray) -> list[tuple[int, int]]:
@@ -66,6 +103,7 @@ def evaluate(
     eval_end: int,
     *,
     grace: int = GRACE,
+    normal_life: Sequence[Window] = (),
 ) -> HomeEvaluation:
     """Score one home's alarm series (`alarm[i]` = state right after the reading at `t[i]`)."""
     t = np.asarray(t)
@@ -96,6 +134,9 @@ def evaluate(
     for ws, we in windows:
         outside &= ~((t >= ws) & (t <= we))
     share = float(alarm[outside].mean()) if outside.any() else 0.0
+    in_window: Counter[str] = Counter()
+    for s, e in false_eps:
+        in_window.update({w.kind for w in normal_life if s <= w.end and e >= w.start})
     return HomeEvaluation(
         outcomes=outcomes,
         false_alarms=len(false_eps),
@@ -104,6 +145,7 @@ def evaluate(
         weeks=(eval_end - eval_start) / (7 * 86_400),
         alarm_share_outside=share,
         false_episodes=false_eps,
+        window_alarms=in_window,
     )
 
 
@@ -118,6 +160,7 @@ class Summary:
     fa_per_home_week: float
     warmup_episodes: int
     alarm_share_outside: float
+    window_alarms: Counter[str] = field(default_factory=Counter)
 
 
 def summarise(homes: Sequence[HomeEvaluation], kinds: Sequence[str] = KINDS) -> Summary:
@@ -146,4 +189,5 @@ def summarise(homes: Sequence[HomeEvaluation], kinds: Sequence[str] = KINDS) -> 
         fa_per_home_week=fa / weeks if weeks else 0.0,
         warmup_episodes=sum(h.warmup_episodes for h in homes),
         alarm_share_outside=share,
+        window_alarms=sum((h.window_alarms for h in homes), Counter()),
     )

@@ -207,11 +207,13 @@ class Builder:
         w = np.repeat(watts_per_min, MINUTE // STEP)
         self.add(phase, start_s, w * (1 + self.rng.normal(0, 0.01, len(w))))
 
-    def fridge(self, phase: int, watts: float, on_min: float, off_min: float) -> None:
+    def fridge(
+        self, phase: int, watts: float, on_min: float, off_min: float, stop: int = DAYS * DAY
+    ) -> None:
+        """Compressor cycles until `stop` (s); a run that `stop` cuts short ends there."""
         t = self.rng.uniform(0, off_min * MINUTE)
-        end = DAYS * DAY
-        while t < end:
-            on = self.rng.uniform(0.8, 1.2) * on_min * MINUTE
+        while t < stop:
+            on = min(self.rng.uniform(0.8, 1.2) * on_min * MINUTE, stop - t)
             prof = np.full(max(1, int(on) // STEP), watts)
             prof[0] = watts * 2.5  # start-up
             self.add(phase, t, prof)
@@ -690,7 +692,31 @@ def _short_dips(b: Builder, v: np.ndarray, phases: int) -> None:
             v[p, s : s + k] = b.rng.uniform(190, 205)
 
 
-def build(home: Home) -> Stream:  # noqa: PLR0912
+def meter_faults(
+    faults: list[tuple[str, int, int, int]],
+    total: np.ndarray,
+    power: np.ndarray,
+    production: np.ndarray,
+    cur: np.ndarray,
+) -> np.ndarray:
+    """Meter and data faults overwrite what is reported; returns the readings a gap leaves out."""
+    gone = np.zeros(len(power), dtype=bool)
+    for what, s, e, _phase in faults:
+        sl = slice(s // STEP, e // STEP)
+        if what == "zeros":
+            power[sl] = 0.0
+            cur[:, sl] = 0.0
+        elif what == "negative":
+            power[sl] = -np.abs(total[sl])
+            production[sl] = 0.0
+        elif what == "stale":
+            power[sl] = np.round(power[sl.start - 1])
+        elif what == "gap":
+            gone[sl] = True
+    return gone
+
+
+def build(home: Home) -> Stream:
     """Generate one home's stream (deterministic in `home.seed`)."""
     b = Builder(home.seed)
     temp, cloud = outdoor_temperature()
@@ -739,20 +765,7 @@ def build(home: Home) -> Stream:  # noqa: PLR0912
     total = net.sum(axis=0)
     power = np.clip(total, 0, None)
     production = np.clip(-total, 0, None)
-    # meter and data faults overwrite what is reported
-    keep = np.ones(b.n, dtype=bool)
-    for what, s, e, _phase in ev.faults:
-        sl = slice(s // STEP, e // STEP)
-        if what == "zeros":
-            power[sl] = 0.0
-            cur[:, sl] = 0.0
-        elif what == "negative":
-            power[sl] = -np.abs(total[sl])
-            production[sl] = 0.0
-        elif what == "stale":
-            power[sl] = np.round(power[sl.start - 1])
-        elif what == "gap":
-            keep[sl] = False
+    keep = ~meter_faults(ev.faults, total, power, production, cur)
     if single:
         v[1:] = np.nan
         cur[1:] = np.nan

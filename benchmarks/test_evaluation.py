@@ -6,7 +6,16 @@ Run with `scripts/run python -m pytest benchmarks -q`.
 import numpy as np
 import pytest
 
-from benchmarks.evaluation import GRACE, episodes, evaluate, summarise
+from benchmarks.evaluation import (
+    GRACE,
+    LASTING_FOUND_WITHIN,
+    Window,
+    episodes,
+    evaluate,
+    lasting,
+    recurring,
+    summarise,
+)
 from benchmarks.streams import Event
 
 T = np.arange(0, 10_000, 10)  # one reading every 10 s
@@ -115,3 +124,72 @@ def test_summary_per_kind_and_per_home_week() -> None:
     assert s.overall_recall == pytest.approx(4 / 6)
     assert s.home_weeks == pytest.approx(2.0)
     assert s.fa_per_home_week == pytest.approx(1.0)
+
+
+HOUR = 3_600
+DAY_T = np.arange(0, 5 * 86_400, 60)  # five days, one reading a minute
+
+
+def alarm_in(t: np.ndarray, *spans: tuple[int, int]) -> np.ndarray:
+    a = np.zeros(len(t), dtype=bool)
+    for s, e in spans:
+        a[(s <= t) & (e >= t)] = True
+    return a
+
+
+def test_lasting_fault_is_found_within_48_hours_of_onset() -> None:
+    labels = lasting("baseload", 3_600, 4 * 86_400, "fridge never stops")
+    late = 3_600 + LASTING_FOUND_WITHIN - 60
+    r = evaluate(DAY_T, alarm_in(DAY_T, (late, late)), labels, 0, 5 * 86_400)
+    assert [o.found for o in r.outcomes] == [True]
+    assert r.outcomes[0].delay == LASTING_FOUND_WITHIN - 60
+
+
+def test_lasting_fault_alarm_first_raised_after_48_hours_is_a_miss_and_false() -> None:
+    labels = lasting("baseload", 3_600, 4 * 86_400, "fridge never stops")
+    later = 3_600 + LASTING_FOUND_WITHIN + GRACE + 3_600
+    r = evaluate(DAY_T, alarm_in(DAY_T, (later, later + 600)), labels, 0, 5 * 86_400)
+    assert [o.found for o in r.outcomes] == [False]
+    assert r.false_alarms == 1
+
+
+def test_lasting_fault_alarm_raised_in_time_may_stay_on() -> None:
+    labels = lasting("baseload", 3_600, 4 * 86_400, "fridge never stops")
+    r = evaluate(DAY_T, alarm_in(DAY_T, (7_200, 4 * 86_400)), labels, 0, 5 * 86_400)
+    assert [o.found for o in r.outcomes] == [True]
+    assert r.false_alarms == 0
+
+
+def test_short_lasting_fault_is_one_event_over_its_whole_length() -> None:
+    assert lasting("power_quality", 0, 5 * HOUR, "lost phase") == [
+        Event("power_quality", 0, 5 * HOUR, "lost phase")
+    ]
+
+
+def test_recurring_pattern_second_occurrence_dont_care_third_false() -> None:
+    nights = [(d * 86_400 + 22 * HOUR, d * 86_400 + 24 * HOUR) for d in range(4)]
+    labels = recurring("new_pattern", nights, "EV charging")
+    assert [e.counted for e in labels] == [True, False]
+    second, third = nights[1][0] + 600, nights[2][0] + 600
+    r = evaluate(DAY_T, alarm_in(DAY_T, (second, second), (third, third)), labels, 0, 5 * 86_400)
+    assert [o.found for o in r.outcomes] == [False]
+    assert r.false_episodes == [(third, third)]
+
+
+def test_false_alarms_in_normal_life_windows_are_counted_per_kind() -> None:
+    windows = [Window("cold_snap", 0, 2 * 86_400), Window("guests", 86_400, 86_400 + 12 * HOUR)]
+    at = [3_600, 86_400 + 3_600, 3 * 86_400]  # cold only, cold + guests, outside any window
+    a = alarm_in(DAY_T, *((x, x) for x in at))
+    r = evaluate(DAY_T, a, [], 0, 5 * 86_400, normal_life=windows)
+    assert r.false_alarms == 3
+    assert r.window_alarms == {"cold_snap": 2, "guests": 1}
+    assert summarise([r, r]).window_alarms == {"cold_snap": 4, "guests": 2}
+
+
+def test_alarm_on_an_event_inside_a_window_is_not_counted_for_the_window() -> None:
+    windows = [Window("absence", 0, 3 * 86_400)]
+    events = [ev("unusual_consumption", 86_400, 86_400 + HOUR)]
+    a = alarm_in(DAY_T, (86_400 + 600, 86_400 + 900))
+    r = evaluate(DAY_T, a, events, 0, 5 * 86_400, normal_life=windows)
+    assert r.outcomes[0].found
+    assert r.window_alarms == {}

@@ -1,0 +1,42 @@
+"""The report of the homes suite: halves apart, normal-life windows counted per kind."""
+
+from collections import Counter
+
+import numpy as np
+
+from benchmarks import households
+from benchmarks.detection import eval_range, halves, window_table
+from benchmarks.evaluation import evaluate, summarise
+from benchmarks.streams import DAY, EVAL_START_DAY
+
+
+def test_homes_suite_is_reported_as_a_tuning_and_an_unseen_half() -> None:
+    ss = households.streams()
+    groups = halves(ss)
+    assert list(groups) == ["tuning half", "unseen half"]
+    assert {ss[h].half for h in groups["tuning half"]} == {households.TUNING}
+    assert {ss[h].half for h in groups["unseen half"]} == {households.UNSEEN}
+    assert sorted(groups["tuning half"] + groups["unseen half"]) == list(range(len(ss)))
+
+
+def test_evaluation_period_of_a_home_starts_after_two_local_weeks() -> None:
+    s = households.streams()[0]
+    start, end = eval_range(s)
+    assert s.local(start).strftime("%Y-%m-%d %H:%M") == "2024-03-11 00:00"
+    assert end - start == (42 - EVAL_START_DAY) * DAY - 3_600  # the clock skips an hour
+
+
+def test_window_table_counts_false_alarms_inside_each_window_kind() -> None:
+    s = next(s for s in households.streams() if s.home == "family_holiday")
+    away = next(w for w in s.windows if w.kind == "absence")
+    alarm = (s.t >= away.start + DAY) & (s.t < away.start + DAY + 600)
+    home = evaluate(s.t, alarm, s.events, *eval_range(s), normal_life=s.windows)
+    summary = summarise([home])
+    assert summary.window_alarms == Counter({"absence": 1})
+    lines = window_table({"probe": summary}, [s]).splitlines()
+    head = lines[0].split()
+    assert "absence(1)" in head
+    row = dict(zip(head[1:], lines[2].split()[1:], strict=True))
+    assert row["absence(1)"] == "1"
+    assert row["guests(1)"] == "0"
+    assert not np.any(alarm[s.t < eval_range(s)[0]])

@@ -1,0 +1,150 @@
+"""The homes suite: two halves of varied homes whose normal life and events are as labelled."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from benchmarks.households import (
+    FRIDGE_STUCK_FACTOR,
+    HOMES,
+    START,
+    TUNING,
+    UNSEEN,
+    HomeStream,
+    _fridges,
+    build,
+    real_hourly_kwh,
+    streams,
+)
+from benchmarks.streams import DAY, HOUR, KINDS, STEP, Builder
+from benchmarks.streams import START as CLASSIC_START
+
+
+def home(name: str) -> HomeStream:
+    return next(s for s in streams() if s.home == name)
+
+
+def mean_power(s: HomeStream, start: float, end: float) -> float:
+    inside = (s.t >= start) & (s.t < end)
+    return float(s.power[inside].mean())
+
+
+def test_each_half_has_every_kind_of_event_and_at_least_five_homes() -> None:
+    for half in (TUNING, UNSEEN):
+        mine = [s for s in streams() if s.half == half]
+        assert len(mine) >= 5
+        assert {e.kind for s in mine for e in s.events if e.counted} == set(KINDS)
+
+
+def test_weekdays_line_up_with_the_classic_builders() -> None:
+    assert START.weekday() == CLASSIC_START.weekday()
+
+
+def test_build_is_deterministic() -> None:
+    a, b = build(HOMES[1]), build(HOMES[1])
+    assert np.array_equal(a.t, b.t)
+    assert np.array_equal(a.power, b.power)
+    assert a.events == b.events
+
+
+def test_timestamps_cross_the_spring_dst_change_without_a_real_gap() -> None:
+    s = home("heated_flat")
+    stamps = [r.timestamp for r in s.readings()]
+    change = next(i for i in range(1, len(stamps)) if stamps[i].hour - stamps[i - 1].hour == 2)
+    oslo = ZoneInfo("Europe/Oslo")
+    assert stamps[change - 1] == datetime(2024, 3, 31, 1, 59, 50, tzinfo=oslo)
+    assert stamps[change] == datetime(2024, 3, 31, 3, 0, tzinfo=oslo)
+    assert stamps[change].timestamp() - stamps[change - 1].timestamp() == STEP
+    assert [w.kind for w in s.windows].count("dst") == 1
+
+
+def test_meter_spacing_jitters_but_time_runs_forward() -> None:
+    t = home("three_phase_sauna").t
+    assert set(np.unique(np.diff(t))) >= {8, 10, 12}
+    assert np.all(np.diff(t) > 0)
+
+
+def test_lost_phase_reads_none_and_the_other_phases_continue() -> None:
+    s = home("three_phase_sauna")
+    lost = next(e for e in s.events if "lost" in e.what)
+    i = int(np.searchsorted(s.t, lost.start + HOUR))
+    r = list(s.readings())[i]
+    assert r.voltage[2] is None
+    assert r.current[2] is None
+    assert r.voltage[0] is not None
+    assert r.voltage[0] > 200
+
+
+def test_lost_phase_can_read_zero_volts_and_amps() -> None:
+    s = home("heated_house")
+    lost = next(e for e in s.events if "lost" in e.what)
+    inside = (s.t >= lost.start) & (s.t < lost.end)
+    assert np.all(s.voltage[inside, 1] == 0.0)
+    assert np.all(s.current[inside, 1] == 0.0)
+    assert np.all(s.voltage[inside, 0] > 200)
+
+
+def test_cold_snap_is_explained_by_the_temperature_and_marked() -> None:
+    s = home("heated_flat")
+    cold = next(w for w in s.windows if w.kind == "cold_snap")
+    assert s.temperature is not None
+    inside = (s.t >= cold.start) & (s.t < cold.end)
+    assert s.temperature[inside].mean() < s.temperature[~inside].mean() - 5
+    assert mean_power(s, cold.start, cold.end) > 1.3 * mean_power(s, 14 * DAY, cold.start)
+    assert not any(e.start < cold.end and e.end > cold.start for e in s.events)
+
+
+def test_small_apartment_baseload_is_under_100_watts() -> None:
+    s = home("small_apartment")
+    night = ((s.t % DAY) >= 3 * HOUR) & ((s.t % DAY) < 5 * HOUR) & (s.t < 14 * DAY)
+    assert np.median(s.power[night]) < 100
+
+
+def test_solar_home_exports_on_sunny_days_and_hardly_on_the_dark_day() -> None:
+    s = home("solar_house")
+    assert s.production is not None
+    dark = next(w for w in s.windows if w.kind == "overcast" and w.start >= 30 * DAY - HOUR)
+    daily = [s.production[(s.t >= d * DAY) & (s.t < (d + 1) * DAY)].sum() for d in range(14)]
+    on_dark = s.production[(s.t >= dark.start) & (s.t < dark.end)].sum()
+    assert max(daily) > 0
+    assert on_dark < 0.05 * max(daily)
+
+
+def test_fridge_that_never_stops_runs_without_pause_from_its_failure() -> None:
+    b = Builder(7)
+    fail = 10 * DAY
+    _fridges(b, ((1, 90.0, 15.0, 30.0),), {0: fail}, lambda p: p)
+    before, after = b.load[1, : fail // STEP], b.load[1, fail // STEP :]
+    assert before.min() == 0.0  # cycling: off between runs
+    assert 0.25 < (before > 0).mean() < 0.45
+    assert np.all(after == pytest.approx(90.0 * FRIDGE_STUCK_FACTOR))
+    assert not b.load[0].any()
+
+
+def test_absence_leaves_only_fridge_standby_and_set_back_heating() -> None:
+    s = home("family_holiday")
+    away = next(w for w in s.windows if w.kind == "absence")
+    assert mean_power(s, away.start, away.end) < 0.7 * mean_power(s, 14 * DAY, 21 * DAY)
+
+
+def test_second_ev_night_is_dont_care_and_later_nights_unlabelled() -> None:
+    s = home("solar_house")
+    ev = [e for e in s.events if e.kind == "new_pattern"]
+    assert [e.counted for e in ev] == [True, False]
+    assert ev[1].start - ev[0].start == pytest.approx(DAY, abs=2 * HOUR)
+
+
+def test_real_hourly_home_keeps_each_hours_energy() -> None:
+    s = home("real_hourly_home")
+    first_days = 12 * 24  # before the DST change and before any event
+    kwh = np.array(
+        [
+            s.power[(s.t >= h * HOUR) & (s.t < (h + 1) * HOUR)].sum() * STEP / 3.6e6
+            for h in range(first_days)
+        ]
+    )
+    real = real_hourly_kwh()[:first_days]
+    assert np.abs(kwh - real).mean() < 0.05
+    assert abs(kwh.sum() - real.sum()) < 0.03 * real.sum()
