@@ -413,3 +413,19 @@ def test_the_script_is_python_3_11_syntax_up_to_its_version_check() -> None:
     ast.parse(source, feature_version=(3, 11))  # raises SyntaxError on newer syntax
     engine_import = source.index("from detector")
     assert source.index("\n_require_python()\n") < engine_import
+
+
+def test_a_full_disk_is_a_clear_error(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(_rows(300), encoding="utf-8")
+
+    completed = subprocess.run(
+        [sys.executable, str(SCORE), str(source), "/dev/full"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert completed.returncode == 2
+    assert "Traceback" not in completed.stderr
+    assert "cannot write /dev/full: No space left on device" in completed.stderr
