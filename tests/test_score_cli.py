@@ -138,6 +138,18 @@ def _scored(target: Path) -> list[str]:
         return [row["timestamp"] for row in csv.DictReader(file)]
 
 
+def _power_csv(rows: list[str]) -> str:
+    return "timestamp,power\n" + "\n".join(rows) + "\n"
+
+
+def _assert_every_row_scored(
+    completed: subprocess.CompletedProcess[str], target: Path, stamps: list[str]
+) -> None:
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stderr == ""
+    assert _scored(target) == stamps
+
+
 @pytest.mark.parametrize(
     ("row", "column"),
     [
@@ -205,9 +217,7 @@ def test_the_extremes_of_the_plausible_ranges_are_scored(tmp_path: Path) -> None
 
     completed, target = _score(tmp_path, text)
 
-    assert completed.returncode == 0, completed.stderr
-    assert completed.stderr == ""
-    assert _scored(target) == [_stamp(0), _stamp(1)]
+    _assert_every_row_scored(completed, target, [_stamp(0), _stamp(1)])
 
 
 @pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00+01:00", "1999-12-31T23:59:59+00:00"])
@@ -239,7 +249,7 @@ def test_one_wrong_time_far_ahead_does_not_make_later_rows_out_of_order(tmp_path
     rows = [f"{_stamp(m)},300" for m in range(10)]
     rows.insert(5, f"{wrong},300")  # line 7
 
-    completed, target = _score(tmp_path, "timestamp,power\n" + "\n".join(rows) + "\n")
+    completed, target = _score(tmp_path, _power_csv(rows))
 
     assert completed.returncode == 0, completed.stderr
     assert completed.stderr.count("skipped") == 2  # the row and the summary
@@ -255,7 +265,7 @@ def test_a_wrong_time_on_the_first_row_does_not_make_every_row_out_of_order(
     wrong = "2025-06-01T12:00:00+02:00"
     rows = [f"{wrong},300", *(f"{_stamp(m)},300" for m in range(5))]
 
-    completed, target = _score(tmp_path, "timestamp,power\n" + "\n".join(rows) + "\n")
+    completed, target = _score(tmp_path, _power_csv(rows))
 
     assert completed.returncode == 0, completed.stderr
     assert ":2: skipped: timestamp" in completed.stderr
@@ -267,18 +277,16 @@ def test_a_real_gap_of_days_keeps_every_row(tmp_path: Path) -> None:
     minutes = [0, 1, 2, 3 * 1440, 3 * 1440 + 1, 3 * 1440 + 2]
     rows = [f"{_stamp(m)},300" for m in minutes]
 
-    completed, target = _score(tmp_path, "timestamp,power\n" + "\n".join(rows) + "\n")
+    completed, target = _score(tmp_path, _power_csv(rows))
 
-    assert completed.returncode == 0, completed.stderr
-    assert completed.stderr == ""
-    assert _scored(target) == [_stamp(m) for m in minutes]
+    _assert_every_row_scored(completed, target, [_stamp(m) for m in minutes])
 
 
 def test_a_row_out_of_order_after_a_gap_is_skipped_and_the_gap_kept(tmp_path: Path) -> None:
     rows = [f"{_stamp(m)},300" for m in (0, 1, 2, 1440, 1441)]
     rows.insert(4, f"{_stamp(0)},300")  # line 6: before the last row scored, not after the gap
 
-    completed, target = _score(tmp_path, "timestamp,power\n" + "\n".join(rows) + "\n")
+    completed, target = _score(tmp_path, _power_csv(rows))
 
     assert completed.returncode == 0, completed.stderr
     assert ":6: skipped: timestamp" in completed.stderr
@@ -289,9 +297,7 @@ def test_a_row_out_of_order_after_a_gap_is_skipped_and_the_gap_kept(tmp_path: Pa
 def test_an_excel_byte_order_mark_is_accepted(tmp_path: Path) -> None:
     completed, target = _score(tmp_path, "\ufeff" + _rows(3))
 
-    assert completed.returncode == 0, completed.stderr
-    assert completed.stderr == ""
-    assert _scored(target) == [_stamp(m) for m in range(3)]
+    _assert_every_row_scored(completed, target, [_stamp(m) for m in range(3)])
 
 
 def test_an_unterminated_quote_stops_with_its_line_and_keeps_earlier_verdicts(
@@ -300,7 +306,7 @@ def test_an_unterminated_quote_stops_with_its_line_and_keeps_earlier_verdicts(
     rows = [f"{_stamp(m)},300" for m in range(6)]
     rows[2] = f'{_stamp(2)},"300'  # line 4: the quote is never closed
 
-    completed, target = _score(tmp_path, "timestamp,power\n" + "\n".join(rows) + "\n")
+    completed, target = _score(tmp_path, _power_csv(rows))
 
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr
@@ -314,7 +320,7 @@ def test_a_quote_closed_lines_later_stops_at_the_line_it_opened(tmp_path: Path) 
     rows[1] = f'{_stamp(1)},"300'  # line 3
     rows[3] = f'{_stamp(3)},300"'  # line 5 closes it
 
-    completed, target = _score(tmp_path, "timestamp,power\n" + "\n".join(rows) + "\n")
+    completed, target = _score(tmp_path, _power_csv(rows))
 
     assert completed.returncode == 2
     assert ":3: the row starting here runs over 3 lines" in completed.stderr
@@ -337,9 +343,7 @@ def test_blank_lines_are_ignored(tmp_path: Path) -> None:
 
     completed, target = _score(tmp_path, text)
 
-    assert completed.returncode == 0, completed.stderr
-    assert completed.stderr == ""
-    assert _scored(target) == [_stamp(0), _stamp(1)]
+    _assert_every_row_scored(completed, target, [_stamp(0), _stamp(1)])
 
 
 @pytest.mark.parametrize("link", ["same path", "symlink", "hard link", "dot path"])
@@ -429,3 +433,31 @@ def test_a_full_disk_is_a_clear_error(tmp_path: Path) -> None:
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr
     assert "cannot write /dev/full: No space left on device" in completed.stderr
+
+
+def test_blank_and_padded_cells_are_read_as_written(tmp_path: Path) -> None:
+    text = "timestamp, power ,voltage_l1\n"
+    text += f" {_stamp(0)} , 300 ,  \n{_stamp(1)},301, 231.5\n"
+
+    completed, target = _score(tmp_path, text)
+
+    _assert_every_row_scored(completed, target, [_stamp(0), _stamp(1)])
+
+
+def test_a_jump_on_the_last_row_is_scored(tmp_path: Path) -> None:
+    rows = [f"{_stamp(m)},300" for m in (0, 1, 2, 600)]
+
+    completed, target = _score(tmp_path, _power_csv(rows))
+
+    assert completed.returncode == 0, completed.stderr
+    assert _scored(target) == [_stamp(m) for m in (0, 1, 2, 600)]
+
+
+def test_two_rows_agreeing_on_a_jump_make_it_real(tmp_path: Path) -> None:
+    rows = [f"{_stamp(m)},300" for m in (0, 1, 600, 601, 2, 602)]
+
+    completed, target = _score(tmp_path, _power_csv(rows))
+
+    assert completed.returncode == 0, completed.stderr
+    assert f":6: skipped: timestamp {_stamp(2)} is before the previous row" in completed.stderr
+    assert _scored(target) == [_stamp(m) for m in (0, 1, 600, 601, 602)]
