@@ -1,7 +1,8 @@
 """`scripts/score`: the offline scoring command, run as users run it (a subprocess on CSV files)."""
 
+import ast
 import csv
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 import subprocess
 import sys
@@ -126,3 +127,337 @@ def test_it_runs_without_home_assistant(tmp_path: Path) -> None:
 
     assert completed.returncode == 0, completed.stderr
     assert len((tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()) == 6
+
+
+def _stamp(minute: int) -> str:
+    return (START + timedelta(minutes=minute)).isoformat()
+
+
+def _scored(target: Path) -> list[str]:
+    with target.open(newline="", encoding="utf-8") as file:
+        return [row["timestamp"] for row in csv.DictReader(file)]
+
+
+def _power_csv(rows: list[str]) -> str:
+    return "timestamp,power\n" + "\n".join(rows) + "\n"
+
+
+def _assert_every_row_scored(
+    completed: subprocess.CompletedProcess[str], target: Path, stamps: list[str]
+) -> None:
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stderr == ""
+    assert _scored(target) == stamps
+
+
+@pytest.mark.parametrize(
+    ("row", "column"),
+    [
+        ("{t},nan,,", "power"),
+        ("{t},inf,,", "power"),
+        ("{t},-inf,,", "power"),
+        ("{t},1e999,,", "power"),
+        ("{t},300,NaN,", "voltage_l1"),
+        ("{t},300,,1e999", "temperature"),
+    ],
+)
+def test_a_non_finite_number_is_skipped_with_its_line(
+    tmp_path: Path, row: str, column: str
+) -> None:
+    text = f"timestamp,power,voltage_l1,temperature\n{_stamp(0)},300,,\n"
+    text += row.format(t=_stamp(1)) + f"\n{_stamp(2)},300,,\n"
+
+    completed, target = _score(tmp_path, text)
+
+    assert completed.returncode == 0, completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert f":3: skipped: {column}" in completed.stderr
+    assert "not a finite number" in completed.stderr
+    assert _scored(target) == [_stamp(0), _stamp(2)]
+
+
+@pytest.mark.parametrize(
+    ("value", "column"),
+    [
+        ("power=1000001", "power"),
+        ("power=-1000001", "power"),
+        ("power_production=-5", "power_production"),
+        ("power_production=2000000", "power_production"),
+        ("voltage_l2=501", "voltage_l2"),
+        ("voltage_l3=-1", "voltage_l3"),
+        ("current_l1=1001", "current_l1"),
+        ("current_l3=1500", "current_l3"),
+        ("temperature=70.5", "temperature"),
+        ("temperature=-81", "temperature"),
+    ],
+)
+def test_an_implausible_value_is_skipped_with_its_line(
+    tmp_path: Path, value: str, column: str
+) -> None:
+    columns = ["power", "power_production", "voltage_l1", "voltage_l2", "voltage_l3"]
+    columns += ["current_l1", "current_l2", "current_l3", "temperature"]
+    normal = dict(zip(columns, ["300", "0", "230", "230", "230", "1", "1", "1", "5"], strict=True))
+    name, number = value.split("=")
+    odd = normal | {name: number}
+    lines = ["timestamp," + ",".join(columns)]
+    for minute, values in enumerate((normal, odd, normal)):
+        lines.append(_stamp(minute) + "," + ",".join(values[c] for c in columns))
+
+    completed, target = _score(tmp_path, "\n".join(lines) + "\n")
+
+    assert completed.returncode == 0, completed.stderr
+    assert f":3: skipped: {column} " in completed.stderr
+    assert "is outside" in completed.stderr
+    assert _scored(target) == [_stamp(0), _stamp(2)]
+
+
+def test_the_extremes_of_the_plausible_ranges_are_scored(tmp_path: Path) -> None:
+    text = "timestamp,power,power_production,voltage_l1,current_l1,temperature\n"
+    text += f"{_stamp(0)},-1000000,1000000,500,1000,-80\n{_stamp(1)},1000000,0,0,0,70\n"
+
+    completed, target = _score(tmp_path, text)
+
+    _assert_every_row_scored(completed, target, [_stamp(0), _stamp(1)])
+
+
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00+01:00", "1999-12-31T23:59:59+00:00"])
+def test_a_time_before_2000_is_skipped_with_its_line(tmp_path: Path, stamp: str) -> None:
+    text = f"timestamp,power\n{_stamp(0)},300\n{stamp},300\n{_stamp(1)},300\n"
+
+    completed, target = _score(tmp_path, text)
+
+    assert completed.returncode == 0, completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert f":3: skipped: timestamp {stamp!r} is before 2000" in completed.stderr
+    assert _scored(target) == [_stamp(0), _stamp(1)]
+
+
+def test_a_time_in_the_future_is_skipped_and_later_rows_are_scored(tmp_path: Path) -> None:
+    future = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    text = f"timestamp,power\n{_stamp(0)},300\n{future},300\n{_stamp(1)},300\n{_stamp(2)},300\n"
+
+    completed, target = _score(tmp_path, text)
+
+    assert completed.returncode == 0, completed.stderr
+    assert f":3: skipped: timestamp {future!r} is in the future" in completed.stderr
+    assert "before the previous row" not in completed.stderr
+    assert _scored(target) == [_stamp(0), _stamp(1), _stamp(2)]
+
+
+def test_one_wrong_time_far_ahead_does_not_make_later_rows_out_of_order(tmp_path: Path) -> None:
+    wrong = "2025-06-01T12:00:00+02:00"  # in the past of the host, far ahead of its neighbours
+    rows = [f"{_stamp(m)},300" for m in range(10)]
+    rows.insert(5, f"{wrong},300")  # line 7
+
+    completed, target = _score(tmp_path, _power_csv(rows))
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stderr.count("skipped") == 2  # the row and the summary
+    assert f":7: skipped: timestamp {wrong} is later than the next row's (line 8)" in (
+        completed.stderr
+    )
+    assert _scored(target) == [_stamp(m) for m in range(10)]
+
+
+def test_a_wrong_time_on_the_first_row_does_not_make_every_row_out_of_order(
+    tmp_path: Path,
+) -> None:
+    wrong = "2025-06-01T12:00:00+02:00"
+    rows = [f"{wrong},300", *(f"{_stamp(m)},300" for m in range(5))]
+
+    completed, target = _score(tmp_path, _power_csv(rows))
+
+    assert completed.returncode == 0, completed.stderr
+    assert ":2: skipped: timestamp" in completed.stderr
+    assert "before the previous row" not in completed.stderr
+    assert _scored(target) == [_stamp(m) for m in range(5)]
+
+
+def test_a_real_gap_of_days_keeps_every_row(tmp_path: Path) -> None:
+    minutes = [0, 1, 2, 3 * 1440, 3 * 1440 + 1, 3 * 1440 + 2]
+    rows = [f"{_stamp(m)},300" for m in minutes]
+
+    completed, target = _score(tmp_path, _power_csv(rows))
+
+    _assert_every_row_scored(completed, target, [_stamp(m) for m in minutes])
+
+
+def test_a_row_out_of_order_after_a_gap_is_skipped_and_the_gap_kept(tmp_path: Path) -> None:
+    rows = [f"{_stamp(m)},300" for m in (0, 1, 2, 1440, 1441)]
+    rows.insert(4, f"{_stamp(0)},300")  # line 6: before the last row scored, not after the gap
+
+    completed, target = _score(tmp_path, _power_csv(rows))
+
+    assert completed.returncode == 0, completed.stderr
+    assert ":6: skipped: timestamp" in completed.stderr
+    assert "before the previous row" in completed.stderr
+    assert _scored(target) == [_stamp(m) for m in (0, 1, 2, 1440, 1441)]
+
+
+def test_an_excel_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    completed, target = _score(tmp_path, "\ufeff" + _rows(3))
+
+    _assert_every_row_scored(completed, target, [_stamp(m) for m in range(3)])
+
+
+def test_an_unterminated_quote_stops_with_its_line_and_keeps_earlier_verdicts(
+    tmp_path: Path,
+) -> None:
+    rows = [f"{_stamp(m)},300" for m in range(6)]
+    rows[2] = f'{_stamp(2)},"300'  # line 4: the quote is never closed
+
+    completed, target = _score(tmp_path, _power_csv(rows))
+
+    assert completed.returncode == 2
+    assert "Traceback" not in completed.stderr
+    assert ":4: the row starting here runs over 4 lines" in completed.stderr
+    assert "stopped" in completed.stderr
+    assert _scored(target) == [_stamp(0), _stamp(1)]
+
+
+def test_a_quote_closed_lines_later_stops_at_the_line_it_opened(tmp_path: Path) -> None:
+    rows = [f"{_stamp(m)},300" for m in range(6)]
+    rows[1] = f'{_stamp(1)},"300'  # line 3
+    rows[3] = f'{_stamp(3)},300"'  # line 5 closes it
+
+    completed, target = _score(tmp_path, _power_csv(rows))
+
+    assert completed.returncode == 2
+    assert ":3: the row starting here runs over 3 lines" in completed.stderr
+    assert _scored(target) == [_stamp(0)]
+
+
+def test_a_row_with_the_wrong_number_of_fields_is_skipped(tmp_path: Path) -> None:
+    text = f"timestamp,power\n{_stamp(0)},300\n{_stamp(1)},300,12\n{_stamp(2)}\n{_stamp(3)},300\n"
+
+    completed, target = _score(tmp_path, text)
+
+    assert completed.returncode == 0, completed.stderr
+    assert ":3: skipped: 3 fields where the header has 2" in completed.stderr
+    assert ":4: skipped: 1 fields where the header has 2" in completed.stderr
+    assert _scored(target) == [_stamp(0), _stamp(3)]
+
+
+def test_blank_lines_are_ignored(tmp_path: Path) -> None:
+    text = f"timestamp,power\n{_stamp(0)},300\n\n{_stamp(1)},300\n\n"
+
+    completed, target = _score(tmp_path, text)
+
+    _assert_every_row_scored(completed, target, [_stamp(0), _stamp(1)])
+
+
+@pytest.mark.parametrize("link", ["same path", "symlink", "hard link", "dot path"])
+def test_the_output_cannot_be_the_input(tmp_path: Path, link: str) -> None:
+    source = tmp_path / "in.csv"
+    text = _rows(300)
+    source.write_text(text, encoding="utf-8")
+    target = {
+        "same path": source,
+        "symlink": tmp_path / "sym.csv",
+        "hard link": tmp_path / "hard.csv",
+        "dot path": tmp_path / "." / "in.csv",
+    }[link]
+    if link == "symlink":
+        target.symlink_to(source)
+    if link == "hard link":
+        target.hardlink_to(source)
+
+    completed = subprocess.run(
+        [sys.executable, str(SCORE), str(source), str(target)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert completed.returncode == 2
+    assert "is the input file" in completed.stderr
+    assert source.read_text(encoding="utf-8") == text
+
+
+@pytest.mark.parametrize("fuse", ["nan", "inf", "-inf", "-5", "0", "1001", "lots"])
+def test_an_implausible_fuse_is_refused(tmp_path: Path, fuse: str) -> None:
+    completed, target = _score(tmp_path, _rows(5), f"--fuse={fuse}")
+
+    assert completed.returncode == 2
+    assert "argument --fuse" in completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("fuse", ["0.5", "25", "1000"])
+def test_a_plausible_fuse_is_accepted(tmp_path: Path, fuse: str) -> None:
+    completed, target = _score(tmp_path, _rows(5), "--fuse", fuse)
+
+    assert completed.returncode == 0, completed.stderr
+    assert len(_scored(target)) == 5
+
+
+def test_an_older_python_is_told_what_to_run(tmp_path: Path) -> None:
+    program = (
+        "import runpy, sys\n"
+        "sys.version_info = (3, 11, 7, 'final', 0)\n"
+        "sys.argv = ['scripts/score', 'in.csv', 'out.csv', '--fuse', '25']\n"
+        f"runpy.run_path({str(SCORE)!r}, run_name='__main__')\n"
+    )
+
+    completed = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=False, cwd=tmp_path
+    )
+
+    assert completed.returncode == 2
+    assert "Traceback" not in completed.stderr
+    assert "needs Python 3.14.2 or newer; this is Python 3.11.7" in completed.stderr
+    assert "scripts/run scripts/score in.csv out.csv --fuse 25" in completed.stderr
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_the_script_is_python_3_11_syntax_up_to_its_version_check() -> None:
+    source = SCORE.read_text(encoding="utf-8")
+
+    ast.parse(source, feature_version=(3, 11))  # raises SyntaxError on newer syntax
+    engine_import = source.index("from detector")
+    assert source.index("\n_require_python()\n") < engine_import
+
+
+def test_a_full_disk_is_a_clear_error(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(_rows(300), encoding="utf-8")
+
+    completed = subprocess.run(
+        [sys.executable, str(SCORE), str(source), "/dev/full"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert completed.returncode == 2
+    assert "Traceback" not in completed.stderr
+    assert "cannot write /dev/full: No space left on device" in completed.stderr
+
+
+def test_blank_and_padded_cells_are_read_as_written(tmp_path: Path) -> None:
+    text = "timestamp, power ,voltage_l1\n"
+    text += f" {_stamp(0)} , 300 ,  \n{_stamp(1)},301, 231.5\n"
+
+    completed, target = _score(tmp_path, text)
+
+    _assert_every_row_scored(completed, target, [_stamp(0), _stamp(1)])
+
+
+def test_a_jump_on_the_last_row_is_scored(tmp_path: Path) -> None:
+    rows = [f"{_stamp(m)},300" for m in (0, 1, 2, 600)]
+
+    completed, target = _score(tmp_path, _power_csv(rows))
+
+    assert completed.returncode == 0, completed.stderr
+    assert _scored(target) == [_stamp(m) for m in (0, 1, 2, 600)]
+
+
+def test_two_rows_agreeing_on_a_jump_make_it_real(tmp_path: Path) -> None:
+    rows = [f"{_stamp(m)},300" for m in (0, 1, 600, 601, 2, 602)]
+
+    completed, target = _score(tmp_path, _power_csv(rows))
+
+    assert completed.returncode == 0, completed.stderr
+    assert f":6: skipped: timestamp {_stamp(2)} is before the previous row" in completed.stderr
+    assert _scored(target) == [_stamp(m) for m in (0, 1, 600, 601, 602)]
