@@ -92,5 +92,5 @@ def test_the_check_builds_hourly_means_on_the_readings_wall_clock() -> None:
                 findings.append(check.update(Reading(timestamp=ts, power=float(day[h]))))
     last_day = start.date().toordinal() - datetime(1970, 1, 1).date().toordinal() + 15
     assert check.model.power[last_day][22] == pytest.approx(days[-1][22], abs=0.05)  # kept to 0.1 W
-    assert check.expected_power(ts, None) is not None
+    assert check.expected_power(Reading(ts, 0.0)) is not None
     assert sum(f is not None for f in findings) < 0.02 * len(findings)

@@ -93,7 +93,7 @@ class BaseloadCheck:
         reading older than the open minute is ignored.
         """
         s = self._s
-        minute = int(reading.timestamp.timestamp() // MINUTE_S)
+        minute = int(reading.epoch // MINUTE_S)
         if s.minute is not None and minute < s.minute:
             return self._current(reading.timestamp)
         if minute != s.minute:

@@ -80,6 +80,7 @@ class ConsumptionCheck:
         self._today_sums = _DaySums()
         self._past_sums: deque[_DaySums] = deque(maxlen=c.days)
         self._days_seen = 0  # past days with readings
+        self._today_slots = 0  # slots of today with a running mean (learning progress)
         # per past day: its envelope per tier and slot, and its heating degrees (derived, not kept)
         self._envelopes: list[tuple[list[list[float | None]], float | None]] = []
         self._temperature: float | None = None  # latest outdoor temperature (°C)
@@ -104,7 +105,7 @@ class ConsumptionCheck:
         """Share of the learning period done: days with readings, and today's part (by slots)."""
         if self.active:
             return 1.0
-        today = sum(v is not None for v in self._today[0]) / self._slots
+        today = self._today_slots / self._slots
         return min(LEARNING_MAX_BEFORE_ACTIVE, (self._days_seen + today) / self.config.min_days)
 
     @property
@@ -117,7 +118,7 @@ class ConsumptionCheck:
 
         The work happens when a minute closes; a reading older than the open minute is ignored.
         """
-        minute = int(reading.timestamp.timestamp() // MINUTE_S)
+        minute = int(reading.epoch // MINUTE_S)
         if self._finding is None and self._since is not None:  # restored during an alarm
             self._finding = self._alarm(reading.timestamp.tzinfo)
         if self._minute is not None and minute < self._minute:
@@ -146,6 +147,7 @@ class ConsumptionCheck:
                 self._past_sums.append(self._today_sums)
                 self._today = self._empty_day()
                 self._today_sums = _DaySums()
+                self._today_slots = 0
             self._learn_past()
         self._day = day
         mean = round(self._minute_power.total / self._minute_power.count, 1)
@@ -162,6 +164,8 @@ class ConsumptionCheck:
             level = sum(recent) / len(recent)
             row = self._today[i]
             previous = row[slot]
+            if previous is None:
+                self._today_slots += i == 0
             row[slot] = round(level) if previous is None else max(previous, round(level))
             if len(recent) < tier.minutes or not self.active:
                 self._above[i] = 0
@@ -324,6 +328,7 @@ class ConsumptionCheck:
         model._minute_power, model._minute_temp = stored.minute_power, stored.minute_temp
         model._day = stored.day
         model._today = stored.today
+        model._today_slots = sum(v is not None for v in stored.today[0])
         model._past.extend(stored.past)
         model._today_sums = stored.today_sums
         model._past_sums.extend(stored.past_sums)

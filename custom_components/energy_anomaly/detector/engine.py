@@ -76,12 +76,12 @@ class Detector:
         held, self._held = self._held, None
         if reading_problem(reading) is not None:
             return self._result(reading)
-        epoch = reading.timestamp.timestamp()
+        epoch = reading.epoch
         last = self._last_epoch
         if last is not None and epoch < last:
             return self._result(reading)
         if last is not None and epoch - last > MAX_UNCONFIRMED_JUMP_S:
-            after_held = None if held is None else epoch - held.timestamp.timestamp()
+            after_held = None if held is None else epoch - held.epoch
             if held is None or after_held is None or not 0 < after_held <= MAX_UNCONFIRMED_JUMP_S:
                 self._held = reading
                 return self._result(reading)
@@ -91,7 +91,7 @@ class Detector:
 
     def _take(self, reading: Reading) -> None:
         """Run every check on a plausible reading that is in time order."""
-        self._last_epoch = reading.timestamp.timestamp()
+        self._last_epoch = reading.epoch
         fault = self._faults.update(reading)
         quality = self._power_quality.update(reading)
         consumption = pattern = None
@@ -116,7 +116,7 @@ class Detector:
             score=round(max(scores), 3),
             status=self.status,
             observed=reading.power,
-            expected=self._pattern.expected_power(reading.timestamp, reading.temperature),
+            expected=self._pattern.expected_power(reading),
             baseload=self._baseload.value,
             finding=self._finding,
             learning_progress=self.learning_progress,

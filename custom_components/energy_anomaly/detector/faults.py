@@ -69,7 +69,7 @@ class FaultCheck:
         A reading older than the previous one is ignored (it cannot start or end a fault).
         """
         s, c = self._s, self.config
-        now = reading.timestamp.timestamp()
+        now = reading.epoch
         if s.last_epoch is not None and now < s.last_epoch:
             return None
         if s.first_epoch is None:

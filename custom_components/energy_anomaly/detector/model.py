@@ -48,7 +48,8 @@ class Reading:
     """One live measurement of a home, as the meter reported it.
 
     Phase values are None when the meter does not report that phase. `temperature` is the outdoor
-    temperature (°C) when the user chose a temperature entity.
+    temperature (°C) when the user chose a temperature entity. `epoch` is the timestamp in seconds
+    since 1970 (UTC), worked out once here because every check needs it.
     """
 
     timestamp: datetime
@@ -57,6 +58,10 @@ class Reading:
     voltage: tuple[float | None, float | None, float | None] = (None, None, None)
     current: tuple[float | None, float | None, float | None] = (None, None, None)
     temperature: float | None = None
+    epoch: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "epoch", self.timestamp.timestamp())
 
 
 @dataclass(frozen=True, slots=True)

@@ -332,6 +332,7 @@ class PatternCheck:
         self._power = Mean()
         self._temperature = Mean()
         self._verdict: HourVerdict | None = None
+        self._score = 0.0
         self._finding: Finding | None = None
         self._expected_hour: int | None = None
         self._expected: float | None = None
@@ -341,6 +342,9 @@ class PatternCheck:
     @property
     def score(self) -> float:
         """The last hour's tail probability on the score scale (1 at the threshold)."""
+        return self._score
+
+    def _verdict_score(self) -> float:
         verdict = self._verdict
         if verdict is None or verdict.probability is None:
             return 0.0
@@ -349,7 +353,7 @@ class PatternCheck:
 
     def update(self, reading: Reading) -> Finding | None:
         """Take one reading; a Finding while the last completed hour's verdict is an anomaly."""
-        hour = self._clock.of(reading.timestamp, reading.timestamp.timestamp())
+        hour = self._clock.of(reading.timestamp, reading.epoch)
         verdict = self._verdict
         if self._finding is None and verdict is not None and verdict.anomaly:  # restored so
             self._finding = self._alarm(reading.timestamp)
@@ -366,6 +370,7 @@ class PatternCheck:
         assert self._hour is not None
         power = self._power.mean or 0.0
         self._verdict = self.model.add_hour(self._hour, power, self._temperature.mean)
+        self._score = self._verdict_score()
         self._power, self._temperature = Mean(), Mean()
         self._finding = self._alarm(moment)
 
@@ -388,17 +393,17 @@ class PatternCheck:
             {"window_h": float(self.config.window_h)},
         )
 
-    def expected_power(self, moment: datetime, temperature: float | None) -> float | None:
-        """PARX's prediction for the hour of `moment`, else this hour's mean on recent days.
+    def expected_power(self, reading: Reading) -> float | None:
+        """PARX's prediction for the reading's hour, else this hour's mean on recent days.
 
         Made once per hour, at the temperature of its first reading, and kept with the state, so
         a restored detector expects the same.
         """
-        index = self._expected_clock.of(moment, moment.timestamp())
+        index = self._expected_clock.of(reading.timestamp, reading.epoch)
         if index != self._expected_hour:
             self._expected_hour = index
             day, hour = divmod(index, HOURS)
-            expected = self.model.predict(day, hour, temperature)
+            expected = self.model.predict(day, hour, reading.temperature)
             if expected is None:
                 days = range(day - self.config.profile_days, day)
                 known = [self.model.power[d][hour] for d in days if d in self.model.power]
@@ -428,6 +433,7 @@ class PatternCheck:
         check._hour = stored.hour
         check._power, check._temperature = stored.power, stored.temperature
         check._verdict = stored.verdict
+        check._score = check._verdict_score()
         check._expected_hour, check._expected = stored.expected_hour, stored.expected
         return check
 

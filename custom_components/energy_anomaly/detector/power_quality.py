@@ -87,7 +87,7 @@ class PowerQualityCheck:
         if not self._open and self._within_limits(reading):
             self._score = 0.0
             return None
-        now = reading.timestamp.timestamp()
+        now = reading.epoch
         best: tuple[Cause, int, _Episode] | None = None
         longest = 0.0
         for phase in range(PHASES):
