@@ -5,8 +5,8 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
-from homeassistant.const import CONF_NAME
-from homeassistant.core import HomeAssistant
+from homeassistant.const import CONF_NAME, EVENT_HOMEASSISTANT_STARTED
+from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
@@ -221,6 +221,24 @@ async def test_a_home_whose_power_sensor_is_unusable_at_start_has_an_issue_and_n
     issue = entity_issue(hass, entity_entry, POWER)
     assert issue is not None
     assert issue.translation_key == "entity_missing"
+
+
+async def test_sensors_are_judged_only_once_home_assistant_has_started(
+    hass: HomeAssistant, entity_entry: MockConfigEntry, caplog: pytest.LogCaptureFixture
+) -> None:
+    hass.set_state(CoreState.starting)
+    await set_up_home(hass, entity_entry)  # the power sensor's integration is not loaded yet
+    hass.states.async_set(POWER, "unknown", WATT)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entity_issue(hass, entity_entry, POWER) is None
+
+    hass.states.async_set(POWER, "400", WATT)
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+
+    await power_shown(hass, 400.0)
+    assert entity_issue(hass, entity_entry, POWER) is None
+    assert "Live data for Home is unavailable" not in caplog.text
 
 
 async def test_a_broken_phase_sensor_costs_only_its_value_logged_once_with_an_issue(

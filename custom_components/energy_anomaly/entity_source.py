@@ -35,6 +35,7 @@ from homeassistant.const import (
 )
 from homeassistant.core import (
     CALLBACK_TYPE,
+    CoreState,
     Event,
     EventStateChangedData,
     HomeAssistant,
@@ -43,6 +44,7 @@ from homeassistant.core import (
 )
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_state_change_event, async_track_time_interval
+from homeassistant.helpers.start import async_at_started
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import (
     BaseUnitConverter,
@@ -182,14 +184,22 @@ class EntitySource:
         self._unsubs: list[CALLBACK_TYPE] = []
 
     async def async_start(self, sink: ReadingSink) -> None:
-        """Send the power sensor's current value, then every change and a repeat when quiet."""
+        """Send the power sensor's value once Home Assistant has started, then every change.
+
+        While Home Assistant starts, the sensors' own integrations may not be loaded yet: judging
+        them then would log and raise a repair issue at every restart for nothing.
+        """
         self._sink = sink
         self._unsubs = [
             async_track_state_change_event(
                 self._hass, self._power_entity, self._async_power_changed
             ),
             async_track_time_interval(self._hass, self._async_repeat_if_quiet, REPEAT_CHECK),
+            async_at_started(self._hass, self._async_started),
         ]
+
+    @callback
+    def _async_started(self, _hass: HomeAssistant) -> None:
         self._async_send(dt_util.now())
 
     @callback
@@ -209,6 +219,8 @@ class EntitySource:
     def _async_send(self, timestamp: datetime) -> None:
         """Push a reading of the entities as they are now, or say the home has no power value."""
         assert self._sink is not None  # started
+        if self._hass.state is not CoreState.running:
+            return
         power = self._async_value(CONF_POWER_ENTITY)
         if power is None:
             self._sink.async_source_down(self._home_id, self._problem_text(CONF_POWER_ENTITY))
