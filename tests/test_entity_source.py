@@ -8,6 +8,7 @@ from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_NAME, EVENT_HOMEASSISTANT_STARTED
 from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
@@ -264,6 +265,29 @@ async def test_a_broken_phase_sensor_costs_only_its_value_logged_once_with_an_is
     await power_shown(hass, 430.0)
     assert entity_issue(hass, entity_entry, VOLTAGE_L1) is None
     assert state_of(hass, "sensor.home_voltage_l1") == "229.0"
+
+
+async def test_a_renamed_power_sensor_keeps_feeding_the_home(
+    hass: HomeAssistant, entity_entry: MockConfigEntry
+) -> None:
+    registry = er.async_get(hass)
+    registry.async_get_or_create("sensor", "meter", "power-1", suggested_object_id="meter_power")
+    await set_up_home_drawing(hass, entity_entry, 400)
+    source = entity_entry.runtime_data.source
+    registry.async_update_entity(POWER, name="Meter")  # not a rename: nothing to follow
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entity_entry.runtime_data.source is source
+
+    registry.async_update_entity(POWER, new_entity_id="sensor.house_power")
+    hass.states.async_set("sensor.house_power", "450", WATT)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert entity_entry.data[CONF_POWER_ENTITY] == "sensor.house_power"
+    assert entity_entry.data[CONF_VOLTAGE_ENTITIES[0]] == VOLTAGE_L1
+    assert entity_entry.unique_id == "sensor.house_power"
+    await power_shown(hass, 450.0)
+    hass.states.async_set("sensor.house_power", "460", WATT)
+    await power_shown(hass, 460.0)
 
 
 async def test_unloading_withdraws_the_entity_issues(

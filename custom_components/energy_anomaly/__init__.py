@@ -11,7 +11,7 @@ import tibber
 from .const import CONF_HOMES, CONF_SOURCE, DEMO_HOME_ID, DOMAIN, LOGGER, SOURCE_DEMO, SOURCE_ENTITY
 from .coordinator import HomeInfo
 from .demo_source import DemoSource, load_demo_trace
-from .entity_source import EntitySource, chosen_entities
+from .entity_source import EntitySource, async_follow_renames, chosen_entities
 from .live_source import CONNECTION_ERRORS, TibberLiveSource, async_fetch_account
 from .redact import async_redact_token_in_logs
 from .runner import HomeRunner, state_reset_issue_id
@@ -55,6 +55,7 @@ def _entity_source(
     hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
 ) -> tuple[ReadingSource, list[HomeInfo]]:
     """One home, named as the entry, fed by the Home Assistant sensors the user chose."""
+    entry.async_on_unload(async_follow_renames(hass, entry))
     home = HomeInfo(_entity_home_id(entry), entry.title, "Home Assistant sensors")
     return EntitySource(hass, home.home_id, home.name, chosen_entities(entry.data)), [home]
 

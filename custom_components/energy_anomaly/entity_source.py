@@ -25,6 +25,7 @@ import math
 from typing import Any, Final
 
 from homeassistant.components.sensor import SensorDeviceClass
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import (
     ATTR_UNIT_OF_MEASUREMENT,
     STATE_UNAVAILABLE,
@@ -43,7 +44,12 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.event import async_track_state_change_event, async_track_time_interval
+from homeassistant.helpers.entity_registry import EventEntityRegistryUpdatedData
+from homeassistant.helpers.event import (
+    async_track_entity_registry_updated_event,
+    async_track_state_change_event,
+    async_track_time_interval,
+)
 from homeassistant.helpers.start import async_at_started
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import (
@@ -312,3 +318,32 @@ class EntitySource:
             "problems": {entity_id: str(problem) for entity_id, problem in self._problems.items()},
             "last_sent": self._last_sent,
         }
+
+
+@callback
+def async_follow_renames(hass: HomeAssistant, entry: ConfigEntry) -> CALLBACK_TYPE:
+    """Keep the entry's sensors when the user renames one (a new entity id): reload with it.
+
+    Without this a renamed power sensor would look removed, and the home would stop until the
+    user chose it again. The entry is unique per power sensor, so its unique id follows too.
+    """
+    chosen = chosen_entities(entry.data)
+
+    @callback
+    def _async_renamed(event: Event[EventEntityRegistryUpdatedData]) -> None:
+        data = event.data
+        if data["action"] != "update" or "old_entity_id" not in data:
+            return
+        renamed = {
+            key: data["entity_id"] if entity_id == data["old_entity_id"] else entity_id
+            for key, entity_id in chosen.items()
+        }
+        LOGGER.info("%s was renamed to %s", data["old_entity_id"], data["entity_id"])
+        hass.config_entries.async_update_entry(
+            entry,
+            data={**entry.data, **renamed},
+            unique_id=renamed[CONF_POWER_ENTITY],
+        )
+        hass.config_entries.async_schedule_reload(entry.entry_id)
+
+    return async_track_entity_registry_updated_event(hass, chosen.values(), _async_renamed)
