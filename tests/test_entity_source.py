@@ -21,6 +21,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.energy_anomaly.const import (
     CONF_CURRENT_ENTITIES,
     CONF_POWER_ENTITY,
+    CONF_POWER_IS_NET,
     CONF_PRODUCTION_ENTITY,
     CONF_SOURCE,
     CONF_TEMPERATURE_ENTITY,
@@ -42,13 +43,13 @@ VOLT = {"unit_of_measurement": "V", "device_class": "voltage"}
 MILLIAMPERE = {"unit_of_measurement": "mA", "device_class": "current"}
 
 
-def home_entry(power: str = POWER, title: str = "Home", **entities: str) -> MockConfigEntry:
-    """A config entry for a home fed by the `power` sensor and `entities` (data key: entity)."""
+def home_entry(power: str = POWER, title: str = "Home", **data: Any) -> MockConfigEntry:
+    """A config entry for a home fed by the `power` sensor and more `data` (key: entity, ...)."""
     return MockConfigEntry(
         domain=DOMAIN,
         title=title,
         unique_id=power,
-        data={CONF_SOURCE: SOURCE_ENTITY, CONF_POWER_ENTITY: power, **entities},
+        data={CONF_SOURCE: SOURCE_ENTITY, CONF_POWER_ENTITY: power, **data},
     )
 
 
@@ -143,6 +144,19 @@ async def test_production_voltage_and_current_sensors_are_converted_into_the_rea
     assert float(state_of(hass, "sensor.home_voltage_l1")) == 231.5
     assert float(state_of(hass, "sensor.home_current_l2")) == 4.2
     assert hass.states.get("sensor.home_voltage_l2") is None
+
+
+async def test_a_net_power_sensor_is_split_into_power_drawn_and_production(
+    hass: HomeAssistant,
+) -> None:
+    entry = home_entry(**{CONF_POWER_IS_NET: True})
+    await set_up_home_drawing(hass, entry, 300)
+    assert state_of(hass, "sensor.home_power_production") == "0.0"
+
+    hass.states.async_set(POWER, "-1.5", KILOWATT)
+    await power_shown(hass, 0.0)
+
+    await wait_until(hass, lambda: state_of(hass, "sensor.home_power_production") == "1500.0")
 
 
 async def test_a_steady_power_sensor_keeps_the_home_available(
@@ -345,6 +359,7 @@ async def test_the_flow_names_a_home_chooses_its_sensors_and_sets_it_up(
     assert result["data"] == {
         CONF_SOURCE: SOURCE_ENTITY,
         CONF_POWER_ENTITY: POWER,
+        CONF_POWER_IS_NET: False,
         CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1,
     }
     assert result["options"] == {CONF_TEMPERATURE_ENTITY: "sensor.outside"}
@@ -369,6 +384,10 @@ async def test_the_flow_names_a_home_chooses_its_sensors_and_sets_it_up(
         (
             {CONF_POWER_ENTITY: POWER, CONF_TEMPERATURE_ENTITY: POWER},
             {CONF_TEMPERATURE_ENTITY: "not_a_temperature"},
+        ),
+        (
+            {CONF_POWER_ENTITY: POWER, CONF_POWER_IS_NET: True, CONF_PRODUCTION_ENTITY: POWER},
+            {CONF_PRODUCTION_ENTITY: "production_with_net_power"},
         ),
     ],
 )
@@ -428,7 +447,11 @@ async def test_reconfigure_changes_the_sensors_and_reloads(
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
-    assert entity_entry.data == {CONF_SOURCE: SOURCE_ENTITY, CONF_POWER_ENTITY: "sensor.new_meter"}
+    assert entity_entry.data == {
+        CONF_SOURCE: SOURCE_ENTITY,
+        CONF_POWER_ENTITY: "sensor.new_meter",
+        CONF_POWER_IS_NET: False,
+    }
     assert entity_entry.unique_id == "sensor.new_meter"
     await power_shown(hass, 900.0)
 

@@ -8,7 +8,16 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 import tibber
 
-from .const import CONF_HOMES, CONF_SOURCE, DEMO_HOME_ID, DOMAIN, LOGGER, SOURCE_DEMO, SOURCE_ENTITY
+from .const import (
+    CONF_HOMES,
+    CONF_POWER_IS_NET,
+    CONF_SOURCE,
+    DEMO_HOME_ID,
+    DOMAIN,
+    LOGGER,
+    SOURCE_DEMO,
+    SOURCE_ENTITY,
+)
 from .coordinator import HomeInfo
 from .demo_source import DemoSource, load_demo_trace
 from .entity_source import EntitySource, async_follow_renames, chosen_entities
@@ -57,7 +66,9 @@ def _entity_source(
     """One home, named as the entry, fed by the Home Assistant sensors the user chose."""
     entry.async_on_unload(async_follow_renames(hass, entry))
     home = HomeInfo(_entity_home_id(entry), entry.title, "Home Assistant sensors")
-    return EntitySource(hass, home.home_id, home.name, chosen_entities(entry.data)), [home]
+    entities = chosen_entities(entry.data)
+    net = bool(entry.data.get(CONF_POWER_IS_NET))
+    return EntitySource(hass, home.home_id, home.name, entities, net=net), [home]
 
 
 def _entity_home_id(entry: EnergyAnomalyConfigEntry) -> str:

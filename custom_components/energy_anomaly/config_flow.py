@@ -15,6 +15,7 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_ACCESS_TOKEN, CONF_NAME
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     EntitySelector,
     EntitySelectorConfig,
     EntityWithDeviceFilterSelectorConfig,
@@ -36,6 +37,8 @@ from .const import (
     CONF_FUSE_SIZE,
     CONF_HOMES,
     CONF_POWER_ENTITY,
+    CONF_POWER_IS_NET,
+    CONF_PRODUCTION_ENTITY,
     CONF_SOURCE,
     CONF_TEMPERATURE_ENTITY,
     DEMO_UNIQUE_ID,
@@ -108,7 +111,7 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
                 self._abort_if_unique_id_configured()
                 return self.async_create_entry(
                     title=user_input[CONF_NAME],
-                    data={CONF_SOURCE: SOURCE_ENTITY, **chosen_entities(user_input)},
+                    data=_meter_data(user_input),
                     options={CONF_TEMPERATURE_ENTITY: temperature} if temperature else {},
                 )
         schema = _meter_schema().extend(
@@ -141,7 +144,7 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
                     entry,
                     unique_id=power_entity,
                     title=user_input[CONF_NAME],
-                    data={CONF_SOURCE: SOURCE_ENTITY, **chosen_entities(user_input)},
+                    data=_meter_data(user_input),
                 )
         current = user_input or {CONF_NAME: entry.title, **entry.data}
         return self.async_show_form(
@@ -277,7 +280,18 @@ def _meter_schema() -> probatio.Schema:
         fields[marker(key)] = EntitySelector(
             EntitySelectorConfig(domain="sensor", device_class=quantity.device_class)
         )
+        if key == CONF_POWER_ENTITY:
+            fields[probatio.Optional(CONF_POWER_IS_NET, default=False)] = BooleanSelector()
     return probatio.Schema(fields)
+
+
+def _meter_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """The entry's data for a home fed by sensors: the chosen ones, and whether power is net."""
+    return {
+        CONF_SOURCE: SOURCE_ENTITY,
+        **chosen_entities(user_input),
+        CONF_POWER_IS_NET: bool(user_input.get(CONF_POWER_IS_NET)),
+    }
 
 
 def _meter_errors(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dict[str, str]:
@@ -286,6 +300,8 @@ def _meter_errors(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dict[st
     for key, entity_id in chosen_entities(user_input).items():
         if error := entity_error(hass.states.get(entity_id), ENTITY_QUANTITIES[key]):
             errors[key] = error
+    if user_input.get(CONF_POWER_IS_NET) and user_input.get(CONF_PRODUCTION_ENTITY):
+        errors[CONF_PRODUCTION_ENTITY] = "production_with_net_power"
     return errors
 
 

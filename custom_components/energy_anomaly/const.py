@@ -17,6 +17,8 @@ SOURCE_ENTITY: Final = "entity"
 
 # A home fed by Home Assistant entities (SOURCE_ENTITY): the sensors the user chose, by role.
 CONF_POWER_ENTITY: Final = "power_entity"
+# The power sensor is signed: negative while the home exports (its export is the production).
+CONF_POWER_IS_NET: Final = "power_is_net"
 CONF_PRODUCTION_ENTITY: Final = "power_production_entity"
 CONF_VOLTAGE_ENTITIES: Final = tuple(f"voltage_l{phase}_entity" for phase in (1, 2, 3))
 CONF_CURRENT_ENTITIES: Final = tuple(f"current_l{phase}_entity" for phase in (1, 2, 3))

@@ -177,9 +177,16 @@ class EntitySource:
         home_id: str,
         home_name: str,
         entities: Mapping[str, str],
+        *,
+        net: bool = False,
     ) -> None:
-        """Prepare to watch `entities` (data key → entity id); nothing runs before the start."""
+        """Prepare to watch `entities` (data key → entity id); nothing runs before the start.
+
+        With `net`, the power sensor is signed (negative while exporting): a reading's power is
+        its positive part, and its production the export, as a Tibber Pulse reports them.
+        """
         self._hass = hass
+        self._net = net
         self._home_id = home_id
         self._home_name = home_name
         self._entities = dict(entities)
@@ -231,10 +238,13 @@ class EntitySource:
         if power is None:
             self._sink.async_source_down(self._home_id, self._problem_text(CONF_POWER_ENTITY))
             return
+        production = self._async_value(CONF_PRODUCTION_ENTITY)
+        if self._net:
+            power, production = max(power, 0.0), max(-power, 0.0)
         reading = Reading(
             timestamp=timestamp,
             power=power,
-            power_production=self._async_value(CONF_PRODUCTION_ENTITY),
+            power_production=production,
             voltage=self._async_phases(CONF_VOLTAGE_ENTITIES),
             current=self._async_phases(CONF_CURRENT_ENTITIES),
         )
