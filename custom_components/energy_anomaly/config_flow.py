@@ -65,7 +65,10 @@ DEFAULT_HOME_NAME = "Home"
 
 
 class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Add a Tibber account (one entry per account, one device per home) or the demo home."""
+    """Add a Tibber account, a home fed by Home Assistant sensors, or the demo home.
+
+    One entry per Tibber account (a device per home), per power sensor, and for the demo.
+    """
 
     VERSION = 1
 
@@ -80,7 +83,7 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @override
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Let the user choose between a Tibber account and the demo home."""
+        """Let the user choose a Tibber account, a home's own sensors or the demo home."""
         return self.async_show_menu(
             step_id="user", menu_options=[SOURCE_TIBBER, SOURCE_ENTITY, SOURCE_DEMO]
         )
