@@ -17,6 +17,7 @@ from custom_components.energy_anomaly.const import (
     CONF_SOURCE,
     DOMAIN,
     SOURCE_DEMO,
+    SOURCE_ENTITY,
     SOURCE_TIBBER,
 )
 
@@ -36,7 +37,7 @@ def setup_entry() -> Iterator[AsyncMock]:
 async def _token_form(hass: HomeAssistant) -> str:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == [SOURCE_TIBBER, SOURCE_DEMO]
+    assert result["menu_options"] == [SOURCE_TIBBER, SOURCE_ENTITY, SOURCE_DEMO]
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": SOURCE_TIBBER}
     )

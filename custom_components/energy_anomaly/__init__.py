@@ -8,9 +8,19 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 import tibber
 
-from .const import CONF_HOMES, CONF_SOURCE, DEMO_HOME_ID, DOMAIN, LOGGER, SOURCE_DEMO
+from .const import (
+    CONF_HOMES,
+    CONF_POWER_IS_NET,
+    CONF_SOURCE,
+    DEMO_HOME_ID,
+    DOMAIN,
+    LOGGER,
+    SOURCE_DEMO,
+    SOURCE_ENTITY,
+)
 from .coordinator import HomeInfo
 from .demo_source import DemoSource, load_demo_trace
+from .entity_source import EntitySource, async_follow_renames, chosen_entities
 from .live_source import CONNECTION_ERRORS, TibberLiveSource, async_fetch_account
 from .redact import async_redact_token_in_logs
 from .runner import HomeRunner, state_reset_issue_id
@@ -50,14 +60,32 @@ async def _async_tibber_source(
     return source, homes
 
 
+def _entity_source(
+    hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
+) -> tuple[ReadingSource, list[HomeInfo]]:
+    """One home, named as the entry, fed by the Home Assistant sensors the user chose."""
+    entry.async_on_unload(async_follow_renames(hass, entry))
+    home = HomeInfo(_entity_home_id(entry), entry.title, "Home Assistant sensors")
+    entities = chosen_entities(entry.data)
+    net = bool(entry.data.get(CONF_POWER_IS_NET))
+    return EntitySource(hass, home.home_id, home.name, entities, net=net), [home]
+
+
+def _entity_home_id(entry: EnergyAnomalyConfigEntry) -> str:
+    """A home fed by entities has no id of its own: the entry's id is stable and unique."""
+    return entry.entry_id
+
+
 async def async_setup_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry) -> bool:
-    """Set up a Tibber account or the demo home."""
+    """Set up a Tibber account, a home fed by Home Assistant sensors, or the demo home."""
     entry.async_on_unload(async_redact_token_in_logs(entry))
     entry.async_on_unload(async_watch_outdoor_temperature(hass, entry))
     source: ReadingSource
     if entry.data[CONF_SOURCE] == SOURCE_DEMO:
         source = DemoSource(hass, await hass.async_add_executor_job(load_demo_trace))
         homes = [HomeInfo(DEMO_HOME_ID, "Demo home", "Recorded household", live_clock=False)]
+    elif entry.data[CONF_SOURCE] == SOURCE_ENTITY:
+        source, homes = _entity_source(hass, entry)
     else:
         source, homes = await _async_tibber_source(hass, entry)
 
@@ -102,7 +130,15 @@ async def async_unload_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntr
 
 async def async_remove_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry) -> None:
     """Delete the stored detector state of the entry's homes, and their repair issues."""
-    home_ids = [DEMO_HOME_ID] if entry.data[CONF_SOURCE] == SOURCE_DEMO else entry.data[CONF_HOMES]
-    for home_id in home_ids:
+    for home_id in _home_ids(entry):
         await HomeStateStore(hass, home_id).async_remove()
         ir.async_delete_issue(hass, DOMAIN, state_reset_issue_id(home_id))
+
+
+def _home_ids(entry: EnergyAnomalyConfigEntry) -> list[str]:
+    """The ids of the homes the entry watches, known without setting it up."""
+    if entry.data[CONF_SOURCE] == SOURCE_DEMO:
+        return [DEMO_HOME_ID]
+    if entry.data[CONF_SOURCE] == SOURCE_ENTITY:
+        return [_entity_home_id(entry)]
+    return list(entry.data[CONF_HOMES])

@@ -1,4 +1,4 @@
-"""Config flow: a Tibber account (token, then the homes to watch) or the demo home."""
+"""Config flow: a Tibber account (token, then homes), a home's own sensors, or the demo home."""
 
 from collections.abc import Mapping
 from typing import Any, override
@@ -12,9 +12,10 @@ from homeassistant.config_entries import (
     OptionsFlow,
     OptionsFlowWithReload,
 )
-from homeassistant.const import CONF_ACCESS_TOKEN
-from homeassistant.core import callback
+from homeassistant.const import CONF_ACCESS_TOKEN, CONF_NAME
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     EntitySelector,
     EntitySelectorConfig,
     EntityWithDeviceFilterSelectorConfig,
@@ -35,14 +36,19 @@ import tibber
 from .const import (
     CONF_FUSE_SIZE,
     CONF_HOMES,
+    CONF_POWER_ENTITY,
+    CONF_POWER_IS_NET,
+    CONF_PRODUCTION_ENTITY,
     CONF_SOURCE,
     CONF_TEMPERATURE_ENTITY,
     DEMO_UNIQUE_ID,
     DOMAIN,
     LOGGER,
     SOURCE_DEMO,
+    SOURCE_ENTITY,
     SOURCE_TIBBER,
 )
+from .entity_source import ENTITY_QUANTITIES, chosen_entities, entity_error
 from .live_source import CONNECTION_ERRORS, TibberAccount, async_fetch_account
 from .temperature import temperature_entity_error
 
@@ -54,9 +60,15 @@ TOKEN_SCHEMA = probatio.Schema(
     }
 )
 
+# What a home fed by Home Assistant sensors is called unless the user names it.
+DEFAULT_HOME_NAME = "Home"
+
 
 class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Add a Tibber account (one entry per account, one device per home) or the demo home."""
+    """Add a Tibber account, a home fed by Home Assistant sensors, or the demo home.
+
+    One entry per Tibber account (a device per home), per power sensor, and for the demo.
+    """
 
     VERSION = 1
 
@@ -71,8 +83,10 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @override
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Let the user choose between a Tibber account and the demo home."""
-        return self.async_show_menu(step_id="user", menu_options=[SOURCE_TIBBER, SOURCE_DEMO])
+        """Let the user choose a Tibber account, a home's own sensors or the demo home."""
+        return self.async_show_menu(
+            step_id="user", menu_options=[SOURCE_TIBBER, SOURCE_ENTITY, SOURCE_DEMO]
+        )
 
     async def async_step_demo(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Add the demo home, which needs no account."""
@@ -81,6 +95,66 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is None:
             return self.async_show_form(step_id=SOURCE_DEMO)
         return self.async_create_entry(title="Demo home", data={CONF_SOURCE: SOURCE_DEMO})
+
+    async def async_step_entity(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Name a home and choose the sensors that feed it (one entry per power sensor).
+
+        The outdoor temperature chosen here becomes the entry's option, as if set under Configure.
+        """
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = _meter_errors(self.hass, user_input)
+            temperature = user_input.get(CONF_TEMPERATURE_ENTITY)
+            if temperature and (
+                error := temperature_entity_error(self.hass.states.get(temperature))
+            ):
+                errors[CONF_TEMPERATURE_ENTITY] = error
+            if not errors:
+                await self.async_set_unique_id(user_input[CONF_POWER_ENTITY])
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(
+                    title=user_input[CONF_NAME],
+                    data=_meter_data(user_input),
+                    options={CONF_TEMPERATURE_ENTITY: temperature} if temperature else {},
+                )
+        schema = _meter_schema().extend(
+            {probatio.Optional(CONF_TEMPERATURE_ENTITY): _temperature_selector()}
+        )
+        return self.async_show_form(
+            step_id=SOURCE_ENTITY,
+            data_schema=self.add_suggested_values_to_schema(
+                schema, user_input or {CONF_NAME: DEFAULT_HOME_NAME}
+            ),
+            errors=errors,
+        )
+
+    async def async_step_entity_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Rename the home or choose other sensors for it; what it learned is kept."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = _meter_errors(self.hass, user_input)
+            power_entity = user_input[CONF_POWER_ENTITY]
+            if not errors and any(
+                other.unique_id == power_entity and other.entry_id != entry.entry_id
+                for other in self._async_current_entries(include_ignore=False)
+            ):
+                errors[CONF_POWER_ENTITY] = "power_entity_in_use"
+            if not errors:
+                return self.async_update_reload_and_abort(
+                    entry,
+                    unique_id=power_entity,
+                    title=user_input[CONF_NAME],
+                    data=_meter_data(user_input),
+                )
+        current = user_input or {CONF_NAME: entry.title, **entry.data}
+        return self.async_show_form(
+            step_id="entity_reconfigure",
+            data_schema=self.add_suggested_values_to_schema(_meter_schema(), current),
+            errors=errors,
+        )
 
     async def async_step_tibber(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for a Tibber access token and check it lists a home with a Pulse."""
@@ -155,9 +229,12 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the token or the watched homes of a Tibber account (same account only)."""
-        if self._get_reconfigure_entry().data[CONF_SOURCE] == SOURCE_DEMO:
+        """Change a Tibber account's token or homes (same account only), or a home's sensors."""
+        source = self._get_reconfigure_entry().data[CONF_SOURCE]
+        if source == SOURCE_DEMO:
             return self.async_abort(reason="nothing_to_reconfigure")
+        if source == SOURCE_ENTITY:
+            return await self.async_step_entity_reconfigure()
         return await self._async_token_step("reconfigure", user_input)
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
@@ -198,6 +275,53 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
         return None
 
 
+def _meter_schema() -> probatio.Schema:
+    """The home's name and its sensors, each offered from the sensors of its device class."""
+    fields: dict[Any, Any] = {probatio.Required(CONF_NAME): TextSelector()}
+    for key, quantity in ENTITY_QUANTITIES.items():
+        marker = probatio.Required if key == CONF_POWER_ENTITY else probatio.Optional
+        fields[marker(key)] = EntitySelector(
+            EntitySelectorConfig(domain="sensor", device_class=quantity.device_class)
+        )
+        if key == CONF_POWER_ENTITY:
+            fields[probatio.Optional(CONF_POWER_IS_NET, default=False)] = BooleanSelector()
+    return probatio.Schema(fields)
+
+
+def _meter_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """The entry's data for a home fed by sensors: the chosen ones, and whether power is net."""
+    return {
+        CONF_SOURCE: SOURCE_ENTITY,
+        **chosen_entities(user_input),
+        CONF_POWER_IS_NET: bool(user_input.get(CONF_POWER_IS_NET)),
+    }
+
+
+def _meter_errors(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dict[str, str]:
+    """The form's errors: each chosen entity must exist and be a sensor of its quantity."""
+    errors: dict[str, str] = {}
+    for key, entity_id in chosen_entities(user_input).items():
+        if error := entity_error(hass.states.get(entity_id), ENTITY_QUANTITIES[key]):
+            errors[key] = error
+    if user_input.get(CONF_POWER_IS_NET) and user_input.get(CONF_PRODUCTION_ENTITY):
+        errors[CONF_PRODUCTION_ENTITY] = "production_with_net_power"
+    return errors
+
+
+def _temperature_selector() -> EntitySelector:
+    """A temperature sensor or a weather entity, for the outdoor temperature."""
+    return EntitySelector(
+        EntitySelectorConfig(
+            filter=[
+                EntityWithDeviceFilterSelectorConfig(
+                    domain="sensor", device_class=SensorDeviceClass.TEMPERATURE
+                ),
+                EntityWithDeviceFilterSelectorConfig(domain="weather"),
+            ]
+        )
+    )
+
+
 def _pulse_homes(account: TibberAccount) -> dict[str, str]:
     """The account's homes that stream live data (have a Pulse), id → name."""
     return {home.home_id: home.name for home in account.homes if home.has_pulse}
@@ -221,16 +345,7 @@ class EnergyAnomalyOptionsFlow(OptionsFlowWithReload):
                 return self.async_create_entry(data=user_input)
         schema = probatio.Schema(
             {
-                probatio.Optional(CONF_TEMPERATURE_ENTITY): EntitySelector(
-                    EntitySelectorConfig(
-                        filter=[
-                            EntityWithDeviceFilterSelectorConfig(
-                                domain="sensor", device_class=SensorDeviceClass.TEMPERATURE
-                            ),
-                            EntityWithDeviceFilterSelectorConfig(domain="weather"),
-                        ]
-                    )
-                ),
+                probatio.Optional(CONF_TEMPERATURE_ENTITY): _temperature_selector(),
                 probatio.Optional(CONF_FUSE_SIZE): NumberSelector(
                     NumberSelectorConfig(
                         min=6, max=250, step=1, unit_of_measurement="A", mode=NumberSelectorMode.BOX

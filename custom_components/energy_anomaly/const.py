@@ -13,6 +13,15 @@ CONF_TEMPERATURE_ENTITY: Final = "temperature_entity"
 CONF_FUSE_SIZE: Final = "fuse_size"
 SOURCE_TIBBER: Final = "tibber"
 SOURCE_DEMO: Final = "demo"
+SOURCE_ENTITY: Final = "entity"
+
+# A home fed by Home Assistant entities (SOURCE_ENTITY): the sensors the user chose, by role.
+CONF_POWER_ENTITY: Final = "power_entity"
+# The power sensor is signed: negative while the home exports (its export is the production).
+CONF_POWER_IS_NET: Final = "power_is_net"
+CONF_PRODUCTION_ENTITY: Final = "power_production_entity"
+CONF_VOLTAGE_ENTITIES: Final = tuple(f"voltage_l{phase}_entity" for phase in (1, 2, 3))
+CONF_CURRENT_ENTITIES: Final = tuple(f"current_l{phase}_entity" for phase in (1, 2, 3))
 
 DEMO_HOME_ID: Final = "demo"
 DEMO_UNIQUE_ID: Final = "demo"
@@ -39,6 +48,7 @@ STORAGE_VERSION: Final = 1
 
 ISSUE_TOO_MANY_CONNECTIONS: Final = "too_many_connections"
 ISSUE_STATE_RESET: Final = "state_reset"
+ISSUE_ENTITY: Final = "entity"
 
 # Implausible readings are dropped; a warning says so at most this often per home.
 REJECTED_READING_WARNING_INTERVAL: Final = timedelta(minutes=10)

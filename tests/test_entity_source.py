@@ -1,0 +1,527 @@
+"""A home fed by Home Assistant sensors: any meter HA shows, no account, no own connection."""
+
+from datetime import timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.const import CONF_NAME, EVENT_HOMEASSISTANT_STARTED
+from homeassistant.core import CoreState, HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.energy_anomaly.const import (
+    CONF_CURRENT_ENTITIES,
+    CONF_POWER_ENTITY,
+    CONF_POWER_IS_NET,
+    CONF_PRODUCTION_ENTITY,
+    CONF_SOURCE,
+    CONF_TEMPERATURE_ENTITY,
+    CONF_VOLTAGE_ENTITIES,
+    DOMAIN,
+    SOURCE_ENTITY,
+)
+from custom_components.energy_anomaly.diagnostics import hashed_id
+
+from .test_live_data import state_of, wait_until
+from .tibber_server import LocalTibberServer
+
+POWER = "sensor.meter_power"
+VOLTAGE_L1 = "sensor.meter_voltage_l1"
+HOME_POWER = "sensor.home_power"
+WATT = {"unit_of_measurement": "W", "device_class": "power"}
+KILOWATT = {"unit_of_measurement": "kW", "device_class": "power"}
+VOLT = {"unit_of_measurement": "V", "device_class": "voltage"}
+MILLIAMPERE = {"unit_of_measurement": "mA", "device_class": "current"}
+
+
+def home_entry(power: str = POWER, title: str = "Home", **data: Any) -> MockConfigEntry:
+    """A config entry for a home fed by the `power` sensor and more `data` (key: entity, ...)."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=title,
+        unique_id=power,
+        data={CONF_SOURCE: SOURCE_ENTITY, CONF_POWER_ENTITY: power, **data},
+    )
+
+
+@pytest.fixture
+def entity_entry() -> MockConfigEntry:
+    """A home named Home, fed by POWER and the voltage of phase 1."""
+    return home_entry(**{CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1})
+
+
+async def set_up_home(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def set_up_home_drawing(hass: HomeAssistant, entry: MockConfigEntry, watts: int) -> None:
+    """Set up `entry` while POWER reads `watts` W, and wait until the home shows it."""
+    hass.states.async_set(POWER, str(watts), WATT)
+    await set_up_home(hass, entry)
+    await power_shown(hass, float(watts))
+
+
+async def power_shown(hass: HomeAssistant, watts: float) -> None:
+    await wait_until(hass, lambda: state_of(hass, HOME_POWER) == str(watts))
+
+
+def entity_issue(
+    hass: HomeAssistant, entry: MockConfigEntry, entity_id: str
+) -> ir.IssueEntry | None:
+    return ir.async_get(hass).async_get_issue(DOMAIN, f"entity_{entry.entry_id}_{entity_id}")
+
+
+async def test_a_template_power_sensor_in_kw_feeds_the_home_in_watts(
+    hass: HomeAssistant, entity_entry: MockConfigEntry
+) -> None:
+    assert await async_setup_component(
+        hass,
+        "input_number",
+        {"input_number": {"meter": {"min": 0, "max": 50, "step": 0.001, "initial": 1.5}}},
+    )
+    assert await async_setup_component(
+        hass,
+        "template",
+        {
+            "template": {
+                "sensor": {
+                    "name": "Meter power",
+                    "state": "{{ states('input_number.meter') }}",
+                    "unit_of_measurement": "kW",
+                    "device_class": "power",
+                }
+            }
+        },
+    )
+    await hass.async_block_till_done()
+    await set_up_home(hass, entity_entry)
+    await power_shown(hass, 1500.0)
+
+    await hass.services.async_call(
+        "input_number",
+        "set_value",
+        {"entity_id": "input_number.meter", "value": 2.25},
+        blocking=True,
+    )
+
+    await power_shown(hass, 2250.0)
+    assert hass.states.get(HOME_POWER).attributes["unit_of_measurement"] == "W"
+
+
+async def test_production_voltage_and_current_sensors_are_converted_into_the_reading(
+    hass: HomeAssistant,
+) -> None:
+    hass.states.async_set(POWER, "800", WATT)
+    hass.states.async_set("sensor.solar", "0.35", KILOWATT)
+    hass.states.async_set(VOLTAGE_L1, "231.5", VOLT)
+    hass.states.async_set("sensor.meter_current_l2", "4200", MILLIAMPERE)
+    entry = home_entry(
+        **{
+            CONF_PRODUCTION_ENTITY: "sensor.solar",
+            CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1,
+            CONF_CURRENT_ENTITIES[1]: "sensor.meter_current_l2",
+        }
+    )
+    await set_up_home(hass, entry)
+    await power_shown(hass, 800.0)
+
+    # Optional sensors appear once a reading reported them: the next change of power.
+    hass.states.async_set(POWER, "810", WATT)
+    await wait_until(hass, lambda: state_of(hass, "sensor.home_current_l2") is not None)
+
+    assert float(state_of(hass, "sensor.home_power_production")) == 350.0
+    assert float(state_of(hass, "sensor.home_voltage_l1")) == 231.5
+    assert float(state_of(hass, "sensor.home_current_l2")) == 4.2
+    assert hass.states.get("sensor.home_voltage_l2") is None
+
+
+async def test_a_net_power_sensor_is_split_into_power_drawn_and_production(
+    hass: HomeAssistant,
+) -> None:
+    entry = home_entry(**{CONF_POWER_IS_NET: True})
+    await set_up_home_drawing(hass, entry, 300)
+    assert state_of(hass, "sensor.home_power_production") == "0.0"
+
+    hass.states.async_set(POWER, "-1.5", KILOWATT)
+    await power_shown(hass, 0.0)
+
+    await wait_until(hass, lambda: state_of(hass, "sensor.home_power_production") == "1500.0")
+
+
+async def test_a_steady_power_sensor_keeps_the_home_available(
+    hass: HomeAssistant, entity_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    await set_up_home_drawing(hass, entity_entry, 400)
+
+    for _ in range(20):  # 5 minutes without a state change
+        freezer.tick(timedelta(seconds=15))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert state_of(hass, HOME_POWER) == "400.0"
+
+
+@pytest.mark.parametrize(
+    ("state", "attributes", "problem"),
+    [
+        ("unavailable", WATT, "unavailable"),
+        ("unknown", WATT, "unavailable"),
+        ("lots", WATT, "not_numeric"),
+        ("nan", WATT, "not_numeric"),
+        ("12", {"unit_of_measurement": "kWh", "device_class": "energy"}, "wrong_unit"),
+    ],
+)
+async def test_an_unusable_power_state_makes_the_home_unavailable_with_one_log_line_and_an_issue(
+    hass: HomeAssistant,
+    entity_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    state: str,
+    attributes: dict[str, Any],
+    problem: str,
+) -> None:
+    await set_up_home_drawing(hass, entity_entry, 400)
+
+    hass.states.async_set(POWER, state, attributes)
+    hass.states.async_set(POWER, state, {**attributes, "friendly_name": "Meter"})
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert state_of(hass, HOME_POWER) == "unavailable"
+    assert caplog.text.count("Live data for Home is unavailable: sensor.meter_power") == 1
+    issue = entity_issue(hass, entity_entry, POWER)
+    assert issue is not None
+    assert issue.translation_key == f"entity_{problem}"
+    assert issue.translation_placeholders == {
+        "entity_id": POWER,
+        "home": "Home",
+        "quantity": "power",
+    }
+
+    hass.states.async_set(POWER, "420", WATT)
+    await power_shown(hass, 420.0)
+    assert entity_issue(hass, entity_entry, POWER) is None
+    assert caplog.text.count("Live data for Home is back") == 1
+
+
+async def test_a_removed_power_sensor_makes_the_home_unavailable_with_an_issue(
+    hass: HomeAssistant, entity_entry: MockConfigEntry
+) -> None:
+    await set_up_home_drawing(hass, entity_entry, 400)
+
+    hass.states.async_remove(POWER)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert state_of(hass, HOME_POWER) == "unavailable"
+    issue = entity_issue(hass, entity_entry, POWER)
+    assert issue is not None
+    assert issue.translation_key == "entity_missing"
+
+
+async def test_a_home_whose_power_sensor_is_unusable_at_start_has_an_issue_and_no_reading(
+    hass: HomeAssistant, entity_entry: MockConfigEntry
+) -> None:
+    await set_up_home(hass, entity_entry)
+
+    assert state_of(hass, HOME_POWER) == "unavailable"
+    issue = entity_issue(hass, entity_entry, POWER)
+    assert issue is not None
+    assert issue.translation_key == "entity_missing"
+
+
+async def test_sensors_are_judged_only_once_home_assistant_has_started(
+    hass: HomeAssistant, entity_entry: MockConfigEntry, caplog: pytest.LogCaptureFixture
+) -> None:
+    hass.set_state(CoreState.starting)
+    await set_up_home(hass, entity_entry)  # the power sensor's integration is not loaded yet
+    hass.states.async_set(POWER, "unknown", WATT)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entity_issue(hass, entity_entry, POWER) is None
+
+    hass.states.async_set(POWER, "400", WATT)
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+
+    await power_shown(hass, 400.0)
+    assert entity_issue(hass, entity_entry, POWER) is None
+    assert "Live data for Home is unavailable" not in caplog.text
+
+
+async def test_a_broken_phase_sensor_costs_only_its_value_logged_once_with_an_issue(
+    hass: HomeAssistant, entity_entry: MockConfigEntry, caplog: pytest.LogCaptureFixture
+) -> None:
+    hass.states.async_set(POWER, "400", WATT)
+    hass.states.async_set(VOLTAGE_L1, "230", VOLT)
+    await set_up_home(hass, entity_entry)
+    await power_shown(hass, 400.0)
+
+    hass.states.async_set(VOLTAGE_L1, "unavailable", VOLT)
+    for watts in (410, 420):
+        hass.states.async_set(POWER, str(watts), WATT)
+    await power_shown(hass, 420.0)
+
+    assert caplog.text.count(f"Home: {VOLTAGE_L1} is unavailable or unknown") == 1
+    issue = entity_issue(hass, entity_entry, VOLTAGE_L1)
+    assert issue is not None
+    assert issue.translation_key == "entity_unavailable"
+
+    hass.states.async_set(VOLTAGE_L1, "229", VOLT)
+    hass.states.async_set(POWER, "430", WATT)
+    await power_shown(hass, 430.0)
+    assert entity_issue(hass, entity_entry, VOLTAGE_L1) is None
+    assert state_of(hass, "sensor.home_voltage_l1") == "229.0"
+
+
+async def test_a_renamed_power_sensor_keeps_feeding_the_home(
+    hass: HomeAssistant, entity_entry: MockConfigEntry
+) -> None:
+    registry = er.async_get(hass)
+    registry.async_get_or_create("sensor", "meter", "power-1", suggested_object_id="meter_power")
+    await set_up_home_drawing(hass, entity_entry, 400)
+    source = entity_entry.runtime_data.source
+    registry.async_update_entity(POWER, name="Meter")  # not a rename: nothing to follow
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entity_entry.runtime_data.source is source
+
+    registry.async_update_entity(POWER, new_entity_id="sensor.house_power")
+    hass.states.async_set("sensor.house_power", "450", WATT)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert entity_entry.data[CONF_POWER_ENTITY] == "sensor.house_power"
+    assert entity_entry.data[CONF_VOLTAGE_ENTITIES[0]] == VOLTAGE_L1
+    assert entity_entry.unique_id == "sensor.house_power"
+    await power_shown(hass, 450.0)
+    hass.states.async_set("sensor.house_power", "460", WATT)
+    await power_shown(hass, 460.0)
+
+
+async def test_unloading_withdraws_the_entity_issues(
+    hass: HomeAssistant, entity_entry: MockConfigEntry
+) -> None:
+    await set_up_home(hass, entity_entry)
+    assert entity_issue(hass, entity_entry, POWER) is not None
+
+    assert await hass.config_entries.async_unload(entity_entry.entry_id)
+
+    assert entity_issue(hass, entity_entry, POWER) is None
+
+
+async def test_a_home_fed_by_entities_opens_no_tibber_connection_and_sends_no_request(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, entity_entry: MockConfigEntry
+) -> None:
+    await set_up_home_drawing(hass, entity_entry, 400)
+
+    assert "tibber" not in hass.config.components
+    assert tibber_server.http_requests == 0
+    assert tibber_server.connections_total == 0
+
+
+async def _entity_form(hass: HomeAssistant) -> str:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": SOURCE_ENTITY}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == SOURCE_ENTITY
+    return result["flow_id"]
+
+
+async def test_the_flow_names_a_home_chooses_its_sensors_and_sets_it_up(
+    hass: HomeAssistant,
+) -> None:
+    hass.states.async_set(POWER, "1.2", KILOWATT)
+    hass.states.async_set(VOLTAGE_L1, "230", VOLT)
+    hass.states.async_set("sensor.outside", "4.5", {"unit_of_measurement": "°C"})
+    flow_id = await _entity_form(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        {
+            CONF_NAME: "Cottage",
+            CONF_POWER_ENTITY: POWER,
+            CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1,
+            CONF_TEMPERATURE_ENTITY: "sensor.outside",
+        },
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Cottage"
+    assert result["data"] == {
+        CONF_SOURCE: SOURCE_ENTITY,
+        CONF_POWER_ENTITY: POWER,
+        CONF_POWER_IS_NET: False,
+        CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1,
+    }
+    assert result["options"] == {CONF_TEMPERATURE_ENTITY: "sensor.outside"}
+    assert result["result"].unique_id == POWER
+    assert result["result"].state is ConfigEntryState.LOADED
+    await wait_until(hass, lambda: state_of(hass, "sensor.cottage_power") == "1200.0")
+
+
+@pytest.mark.parametrize(
+    ("chosen", "error"),
+    [
+        ({CONF_POWER_ENTITY: "sensor.nowhere"}, {CONF_POWER_ENTITY: "entity_not_found"}),
+        ({CONF_POWER_ENTITY: VOLTAGE_L1}, {CONF_POWER_ENTITY: "not_power"}),
+        (
+            {CONF_POWER_ENTITY: POWER, CONF_VOLTAGE_ENTITIES[2]: POWER},
+            {CONF_VOLTAGE_ENTITIES[2]: "not_voltage"},
+        ),
+        (
+            {CONF_POWER_ENTITY: POWER, CONF_CURRENT_ENTITIES[0]: VOLTAGE_L1},
+            {CONF_CURRENT_ENTITIES[0]: "not_current"},
+        ),
+        (
+            {CONF_POWER_ENTITY: POWER, CONF_TEMPERATURE_ENTITY: POWER},
+            {CONF_TEMPERATURE_ENTITY: "not_a_temperature"},
+        ),
+        (
+            {CONF_POWER_ENTITY: POWER, CONF_POWER_IS_NET: True, CONF_PRODUCTION_ENTITY: POWER},
+            {CONF_PRODUCTION_ENTITY: "production_with_net_power"},
+        ),
+    ],
+)
+async def test_the_flow_refuses_a_sensor_that_does_not_give_its_quantity(
+    hass: HomeAssistant, chosen: dict[str, str], error: dict[str, str]
+) -> None:
+    hass.states.async_set(POWER, "unavailable", WATT)  # a unit is enough; a value may come later
+    hass.states.async_set(VOLTAGE_L1, "230", VOLT)
+    flow_id = await _entity_form(hass)
+
+    result = await hass.config_entries.flow.async_configure(flow_id, {CONF_NAME: "Home", **chosen})
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == error
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+
+async def test_the_flow_refuses_a_power_sensor_that_already_feeds_a_home(
+    hass: HomeAssistant, entity_entry: MockConfigEntry
+) -> None:
+    entity_entry.add_to_hass(hass)
+    hass.states.async_set(POWER, "400", WATT)
+    flow_id = await _entity_form(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_NAME: "Again", CONF_POWER_ENTITY: POWER}
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_reconfigure_changes_the_sensors_and_reloads(
+    hass: HomeAssistant, entity_entry: MockConfigEntry
+) -> None:
+    hass.states.async_set(POWER, "400", WATT)
+    hass.states.async_set("sensor.new_meter", "0.9", KILOWATT)
+    await set_up_home(hass, entity_entry)
+    await power_shown(hass, 400.0)
+
+    result = await entity_entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "entity_reconfigure"
+    suggested = {
+        str(key): key.description["suggested_value"]
+        for key in result["data_schema"].schema
+        if key.description
+    }
+    assert suggested == {
+        CONF_NAME: "Home",
+        CONF_POWER_ENTITY: POWER,
+        CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1,
+    }
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_NAME: "Home", CONF_POWER_ENTITY: "sensor.new_meter"}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entity_entry.data == {
+        CONF_SOURCE: SOURCE_ENTITY,
+        CONF_POWER_ENTITY: "sensor.new_meter",
+        CONF_POWER_IS_NET: False,
+    }
+    assert entity_entry.unique_id == "sensor.new_meter"
+    await power_shown(hass, 900.0)
+
+
+async def test_reconfigure_refuses_a_power_sensor_that_feeds_another_home(
+    hass: HomeAssistant, entity_entry: MockConfigEntry
+) -> None:
+    hass.states.async_set(POWER, "400", WATT)
+    hass.states.async_set("sensor.other_meter", "300", WATT)
+    home_entry("sensor.other_meter", title="Other").add_to_hass(hass)
+    await set_up_home(hass, entity_entry)
+
+    result = await entity_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_NAME: "Home", CONF_POWER_ENTITY: "sensor.other_meter"}
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_POWER_ENTITY: "power_entity_in_use"}
+    assert entity_entry.data[CONF_POWER_ENTITY] == POWER
+
+
+async def test_changing_the_options_reloads_a_home_fed_by_entities(
+    hass: HomeAssistant, entity_entry: MockConfigEntry
+) -> None:
+    hass.states.async_set(POWER, "400", WATT)
+    hass.states.async_set("sensor.outside", "4.5", {"unit_of_measurement": "°C"})
+    await set_up_home(hass, entity_entry)
+    await power_shown(hass, 400.0)
+    source_before = entity_entry.runtime_data.source
+
+    result = await hass.config_entries.options.async_init(entity_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_TEMPERATURE_ENTITY: "sensor.outside"}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entity_entry.state is ConfigEntryState.LOADED
+    assert entity_entry.runtime_data.source is not source_before
+    await power_shown(hass, 400.0)
+
+
+async def test_diagnostics_name_the_chosen_sensors_and_their_problems(
+    hass: HomeAssistant, entity_entry: MockConfigEntry, hass_client: ClientSessionGenerator
+) -> None:
+    hass.states.async_set(POWER, "400", WATT)
+    hass.states.async_set(VOLTAGE_L1, "unknown", VOLT)
+    await set_up_home(hass, entity_entry)
+    await power_shown(hass, 400.0)
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entity_entry)
+
+    source = diagnostics["source"]
+    assert source["source"] == "entity"
+    assert source["entities"] == {CONF_POWER_ENTITY: POWER, CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1}
+    assert source["problems"] == {VOLTAGE_L1: "unavailable"}
+    assert source["last_sent"] is not None
+    assert list(diagnostics["homes"]) == [hashed_id(entity_entry.entry_id)]
+
+
+async def test_removing_the_entry_deletes_what_the_home_learned(
+    hass: HomeAssistant, entity_entry: MockConfigEntry, hass_storage: dict[str, Any]
+) -> None:
+    await set_up_home_drawing(hass, entity_entry, 400)
+    assert await hass.config_entries.async_unload(entity_entry.entry_id)
+    key = f"{DOMAIN}.{entity_entry.entry_id}"
+    assert key in hass_storage
+
+    await hass.config_entries.async_remove(entity_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert key not in hass_storage
