@@ -193,6 +193,18 @@ def test_five_minute_means_give_baseload_nights_a_little_above_the_quietest_minu
     assert {t for _, temps, _ in state["pattern"]["model"]["days"].values() for t in temps} == {5.0}
 
 
+def test_history_given_in_two_parts_counts_the_day_they_share_once() -> None:
+    rows = hourly_rows(normal_days(3))
+    detector = Detector()
+
+    first = detector.learn_history(rows[:36])
+    second = detector.learn_history(rows[36:])
+
+    assert (first.days, second.days) == (2, 1)
+    assert detector.history_days == 3
+    assert detector.learn_history(rows[:1]).skipped == 1  # before what was learned
+
+
 def test_implausible_overlapping_and_misaligned_rows_are_skipped() -> None:
     good = hourly_rows(normal_days(1))
     bad = [

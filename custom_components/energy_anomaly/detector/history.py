@@ -107,6 +107,7 @@ class HistoryLearner:
         self._pattern = pattern
         self._baseload = baseload
         self._end = after
+        self._after = after
         self._recent: deque[float] = deque(maxlen=max(t.minutes for t in config.consumption.tiers))
         self._recent_minutes = 0  # length of one row in `_recent` (rows of one size only)
         self._hour: _Hour | None = None
@@ -139,7 +140,8 @@ class HistoryLearner:
         local_minute = int(local_seconds(row.start) // MINUTE_S)
         day = row.start.date().toordinal()
         self._used += 1
-        self._days.add(day)
+        if not self._continues_learned_day(row):
+            self._days.add(day)
         self._consumption.learn_aggregate(
             day,
             local_minute % MINUTES_PER_DAY,
@@ -152,6 +154,13 @@ class HistoryLearner:
         self._add_to_night(row, minutes)
         if row.minimum is not None:
             self._faults.learn_min_draw(row.minimum)
+
+    def _continues_learned_day(self, row: HistoryRow) -> bool:
+        """Whether the row is on the day an earlier `learn` ended in (that day is counted once)."""
+        if self._after is None:
+            return False
+        previous = datetime.fromtimestamp(self._after - MINUTE_S, row.start.tzinfo)
+        return previous.date() == row.start.date()
 
     def _levels(self, row: HistoryRow, minutes: int, *, contiguous: bool) -> list[float | None]:
         """Each tier's running mean at the row's end: exact when rows fit the tier, else bounded.
