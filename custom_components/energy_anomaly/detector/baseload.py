@@ -149,6 +149,17 @@ class BaseloadCheck:
             s.night_min = mean
             s.night_temp = s.minute_temp.mean
 
+    def learn_night(
+        self, night: int, minimum: float, temperature: float | None, minutes: int
+    ) -> None:
+        """Learn a night of history: its quietest power (W), the temperature then, minutes seen.
+
+        Judged like a live night (the same coverage rule), so a step in the history is held out.
+        """
+        s = self._s
+        s.night, s.night_min, s.night_temp, s.night_minutes = night, minimum, temperature, minutes
+        self._close_night()
+
     def _close_night(self) -> None:
         """Judge the finished night if enough of it was seen, then start afresh."""
         s, c = self._s, self.config

@@ -84,10 +84,10 @@ class Mean:
     total: float = 0.0
     count: int = 0
 
-    def add(self, value: float) -> None:
-        """Count one value."""
-        self.total += value
-        self.count += 1
+    def add(self, value: float, count: int = 1) -> None:
+        """Count one value (`count` times: an aggregate of that many minutes, for instance)."""
+        self.total += value * count
+        self.count += count
 
     @property
     def mean(self) -> float | None:

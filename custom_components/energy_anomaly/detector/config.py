@@ -135,6 +135,14 @@ class ConsumptionConfig:
         Days seen before anything is judged (the learning period).
     persistence
         Minutes a mean must stay above its bar before it alarms (a kettle never does).
+    early_min_days
+        While learning, days seen before the clearly-unusual rule alarms (one day may lack dinner).
+    early_margin_w, early_margin_share
+        While learning, a running mean must exceed the highest one seen at any hour by more than
+        max(`early_margin_w` W, `early_margin_share` x that peak): a load the home never drew.
+    early_persistence
+        While learning, minutes it must stay there (half an hour: no cooking peak lasts that long
+        far above every other one).
     heating_base_c
         Outdoor temperature (°C) below which a home heats: heating degrees are counted from it.
     min_degree_spread
@@ -151,6 +159,10 @@ class ConsumptionConfig:
     rank: int = 2
     min_days: int = 14
     persistence: int = 5
+    early_min_days: int = 2
+    early_margin_w: float = 500.0
+    early_margin_share: float = 0.5
+    early_persistence: int = 30
     heating_base_c: float = 16.0
     min_degree_spread: float = 2.0
     min_temperature_share: float = 0.5

@@ -9,7 +9,13 @@ the last `days` days, so one odd evening in the past does not hide a new one, wh
 recurs (EV charging every night) becomes the reference after a couple of occurrences and stops
 alarming. A running mean above its reference by more than max(`margin_w`, `margin_share` x the
 reference) for `persistence` minutes is unusual: a kettle or a dinner oven never is, because they
-are either short or usual at that hour. Nothing alarms before `min_days` days were seen.
+are either short or usual at that hour.
+
+While learning (fewer than `min_days` days seen) a time of day has no reliable reference yet, so
+only what is clearly unusual alarms: from `early_min_days` days on, a running mean far above the
+highest one of that tier at any hour of the days seen so far (by max(`early_margin_w`,
+`early_margin_share` x that peak)) for `early_persistence` minutes. Such a finding says how sure it
+is: `facts["certainty"]` is the share of the learning period known (1 once active).
 
 When readings carry the outdoor temperature, a cold day's heating is expected: the model fits
 how much more power a day draws per heating degree (below 16 °C) across the kept days, and moves
@@ -18,12 +24,13 @@ now, so a cold week is compared with what the past days would have drawn in the 
 """
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, Self
 
 from .check import Mean, StateError, load_state
-from .config import MINUTE_S, DetectorConfig
+from .config import MINUTE_S, DetectorConfig, Tier
 from .model import Cause, Finding, Kind, Reading
 
 HOURS_PER_DAY = 24
@@ -91,6 +98,7 @@ class ConsumptionCheck:
         self._run = Mean()  # minute means since the alarm began
         self._reference: float | None = None
         self._finding: Finding | None = None
+        self._peaks: list[float | None] = [None] * len(c.tiers)  # per tier, over the past days
 
     def _empty_day(self) -> list[list[float | None]]:
         return [[None] * self._slots for _ in self.config.tiers]
@@ -140,16 +148,7 @@ class ConsumptionCheck:
         """
         assert self._minute is not None
         moment = datetime.fromtimestamp(self._minute * MINUTE_S, zone)
-        day = moment.date().toordinal()
-        if self._day is not None and day != self._day:
-            for _ in range(min(day - self._day, self.config.days)):
-                self._past.append(self._today)
-                self._past_sums.append(self._today_sums)
-                self._today = self._empty_day()
-                self._today_sums = _DaySums()
-                self._today_slots = 0
-            self._learn_past()
-        self._day = day
+        self._roll_to(moment.date().toordinal())
         mean = round(self._minute_power.total / self._minute_power.count, 1)
         self._minutes.append(mean)
         self._today_sums.power.add(mean)
@@ -167,14 +166,11 @@ class ConsumptionCheck:
             if previous is None:
                 self._today_slots += i == 0
             row[slot] = round(level) if previous is None else max(previous, round(level))
-            if len(recent) < tier.minutes or not self.active:
+            reference = self._reference_of(i, slot) if self.active else self._early_reference(i)
+            if len(recent) < tier.minutes or reference is None:
                 self._above[i] = 0
                 continue
-            reference = self._reference_of(i, slot)
-            if reference is None:
-                self._above[i] = 0
-                continue
-            ratio = (level - reference) / max(tier.margin_w, tier.margin_share * reference)
+            ratio = (level - reference) / self._margin(tier, reference)
             self._above[i] = self._above[i] + 1 if ratio >= 1.0 else 0
             if ratio > best:
                 best, self._reference = ratio, reference
@@ -185,6 +181,7 @@ class ConsumptionCheck:
         """The past days changed: refit the heating slope, rebuild their envelopes."""
         self._days_seen = sum(1 for sums in self._past_sums if sums.power.count)
         self._slope = self._fit_slope()
+        self._peaks = self._past_peaks()
         self._envelopes = [
             ([self._envelope(row) for row in day], self._day_degrees(sums))
             for day, sums in zip(self._past, self._past_sums, strict=True)
@@ -203,6 +200,75 @@ class ConsumptionCheck:
             known = [v for v in near if v is not None]
             envelope.append(max(known) if known else None)
         return envelope
+
+    def _roll_to(self, day: int) -> None:
+        """Make `day` (a date ordinal) today: finished days go to the past, empty ones for a gap."""
+        if self._day is not None and day != self._day:
+            for _ in range(min(day - self._day, self.config.days)):
+                self._past.append(self._today)
+                self._past_sums.append(self._today_sums)
+                self._today = self._empty_day()
+                self._today_sums = _DaySums()
+                self._today_slots = 0
+            self._learn_past()
+        self._day = day
+
+    def _past_peaks(self) -> list[float | None]:
+        """Per tier, the highest running mean of the kept past days at any time of day."""
+        peaks: list[float | None] = []
+        for i in range(len(self.config.tiers)):
+            known = [v for day in self._past for v in day[i] if v is not None]
+            peaks.append(max(known) if known else None)
+        return peaks
+
+    def _early_reference(self, tier: int) -> float | None:
+        """While learning: the tier's peak so far, once `early_min_days` days were seen."""
+        if self._days_seen < self.config.early_min_days:
+            return None
+        return self._peaks[tier]
+
+    def _margin(self, tier: Tier, reference: float) -> float:
+        """How far above its reference a running mean must be to count (W); wider while learning."""
+        c = self.config
+        if self.active:
+            return max(tier.margin_w, tier.margin_share * reference)
+        return max(c.early_margin_w, c.early_margin_share * reference)
+
+    def learn_aggregate(  # noqa: PLR0917
+        self,
+        day: int,
+        first_minute: int,
+        minutes: int,
+        levels: Sequence[float | None],
+        power: float,
+        temperature: float | None,
+    ) -> None:
+        """Learn one aggregate of history as its minutes would have taught the model.
+
+        `day` is its date ordinal, `first_minute` its start (minutes after midnight), `levels`
+        the running mean (W) per tier to put in every slot it covers (None: unknown); `power` its
+        mean (W) counts `minutes` times in the day's sums, like the minute means it stands for.
+        `day` may be after the last aggregate's (a gap), never before.
+        """
+        self._roll_to(day)
+        self._today_sums.power.add(round(power, 1), minutes)
+        if temperature is not None:
+            self._temperature = round(temperature, 2)
+            self._today_sums.temperature.add(self._temperature, minutes)
+        size = self.config.slot_minutes
+        slots = range(first_minute // size, (first_minute + minutes - 1) // size + 1)
+        for tier, (row, level) in enumerate(zip(self._today, levels, strict=True)):
+            if level is None:
+                continue
+            for slot in slots:
+                previous = row[slot]
+                if previous is None:
+                    self._today_slots += tier == 0
+                row[slot] = round(level) if previous is None else max(previous, round(level))
+
+    def finish_history(self, day: int) -> None:
+        """History ended at the start of `day` or during it: later readings continue from there."""
+        self._roll_to(day)
 
     def _degrees(self, temperature: float | None) -> float | None:
         if temperature is None:
@@ -253,7 +319,9 @@ class ConsumptionCheck:
 
     def _judge(self, moment: datetime, mean: float) -> None:
         """Alarm while a running mean has stayed above its bar for `persistence` minutes."""
-        if not any(n >= self.config.persistence for n in self._above):
+        c = self.config
+        persistence = c.persistence if self.active else c.early_persistence
+        if not any(n >= persistence for n in self._above):
             self._since, self._run, self._finding = None, Mean(), None
             return
         if self._since is None:
@@ -268,6 +336,7 @@ class ConsumptionCheck:
             return None
         since = datetime.fromtimestamp(self._since, zone)
         score = max(self._score, 1.0)
+        certainty = 1.0 if self.active else round(self._days_seen / self.config.min_days, 2)
         return Finding(
             Kind.UNUSUAL_CONSUMPTION,
             Cause.HIGH_CONSUMPTION,
@@ -275,6 +344,8 @@ class ConsumptionCheck:
             since,
             observed,
             self._reference,
+            "W",
+            {"certainty": certainty},
         )
 
     def _load_start(self, moment: datetime) -> float:

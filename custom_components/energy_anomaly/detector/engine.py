@@ -12,14 +12,19 @@ Checks, in priority order (the verdict's finding is the first one in alarm, see 
 
 Readings during a meter fault teach neither the consumption model nor PARX. The learned models
 alarm only once they know the home: two weeks of data, as the consumption model compares with
-the last 14 days (PARX's alarms wait for it too; baseload needs 7 nights of its own). The
+the last 14 days (PARX's alarms wait for it too; baseload needs 7 nights of its own); until
+then the consumption check alarms only on a load far above anything the home drew so far. The
 fault and power-quality rules need no model of the home and alarm from the start (the zero and
 frozen-value rules first watch the home for a day). The score is the highest of the checks'
 scores: 1 is the bar at which a check alarms.
 
+Before the first live reading the detector can learn from coarse history (`history.py`): days
+of history count towards the learning period like days of live readings.
+
 Times of day are the readings' own wall clock: pass local timestamps (Tibber does).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -28,8 +33,9 @@ from .check import StateError, load_state
 from .config import HOUR_S, DetectorConfig
 from .consumption import ConsumptionCheck
 from .faults import FaultCheck
+from .history import HistoryLearner
 from .migrate import upgrade
-from .model import Finding, Reading, Result, Status
+from .model import Finding, HistoryRow, HistorySummary, Reading, Result, Status
 from .parx import PatternCheck
 from .power_quality import PowerQualityCheck
 from .validation import reading_problem
@@ -54,6 +60,35 @@ class Detector:
         self._last_epoch: float | None = None
         self._held: Reading | None = None  # a reading after a long silence, until confirmed
         self._finding: Finding | None = None
+        self._history_days = 0  # days learned from history ("learned from N days of history")
+        self._history_end: float | None = None  # epoch where the learned history ends
+
+    @property
+    def history_days(self) -> int:
+        """Days the detector learned from history rather than live readings (0 without)."""
+        return self._history_days
+
+    def learn_history(self, rows: Iterable[HistoryRow]) -> HistorySummary:
+        """Learn from aggregates of past consumption before the first live reading.
+
+        Rows in time order; implausible or out-of-order ones are skipped. Once live readings were
+        taken, history cannot be placed before them: every row is skipped.
+        """
+        if self._last_epoch is not None:
+            return HistorySummary(days=0, used=0, skipped=sum(1 for _ in rows))
+        learner = HistoryLearner(
+            self.config,
+            self._faults,
+            self._consumption,
+            self._pattern,
+            self._baseload,
+            after=self._history_end,
+        )
+        summary = learner.learn(rows)
+        self._history_days += summary.days
+        if summary.end is not None:
+            self._history_end = summary.end.timestamp()
+        return summary
 
     @property
     def status(self) -> Status:
@@ -99,8 +134,8 @@ class Detector:
             consumption = self._consumption.update(reading)
             pattern = self._pattern.update(reading)
         baseload = self._baseload.update(reading)
-        if not self._consumption.active:
-            consumption = pattern = None
+        if not self._consumption.active:  # the consumption check alarms sparingly on its own
+            pattern = None
         self._finding = fault or quality or consumption or pattern or baseload
 
     def _result(self, reading: Reading) -> Result:
@@ -128,6 +163,8 @@ class Detector:
             "version": STATE_VERSION,
             "options": self.config.options(),
             "last_epoch": self._last_epoch,
+            "history_days": self._history_days,
+            "history_end": self._history_end,
             **{check.key: check.to_state() for check in self._checks()},
         }
 
@@ -158,6 +195,9 @@ class Detector:
         config = config or DetectorConfig.from_options(header.options)
         detector = cls(config)
         detector._last_epoch = header.last_epoch
+        if header.history_days < 0:
+            raise StateError("the detector state has a negative number of history days")
+        detector._history_days, detector._history_end = header.history_days, header.history_end
         try:
             detector._faults = FaultCheck.from_state(state["faults"], config)
             detector._power_quality = PowerQualityCheck.from_state(state["power_quality"], config)
@@ -176,6 +216,8 @@ class _Header:
     version: int
     options: dict[str, float | None]
     last_epoch: float | None
+    history_days: int = 0  # absent from states stored before history was learned
+    history_end: float | None = None
 
 
 _HEADER_KEYS = tuple(spec.name for spec in fields(_Header))

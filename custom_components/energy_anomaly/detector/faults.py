@@ -89,6 +89,12 @@ class FaultCheck:
         self._score = 0.0 if found is None else found.score
         return found
 
+    def learn_min_draw(self, watts: float) -> None:
+        """A smallest draw (W) seen in the history: the zero rule compares with it as with live."""
+        s = self._s
+        if watts > 0 and (s.min_draw is None or watts < s.min_draw):
+            s.min_draw = watts
+
     def _gap(self, now: float) -> Finding | None:
         """A reading after a silence much longer than usual; reported for `gap_hold_s`."""
         s, c = self._s, self.config

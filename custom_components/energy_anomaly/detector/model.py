@@ -65,6 +65,36 @@ class Reading:
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """One aggregate of past consumption: [start, start + duration) on the home's wall clock.
+
+    Home Assistant's recorder statistics (hourly, 5-minute) have mean, min and max; Tibber's hourly
+    consumption is an energy, i.e. only the mean.
+    """
+
+    start: datetime  # aware
+    duration_s: float  # 3600 (hourly) or 300 (5-minute)
+    mean: float  # W
+    minimum: float | None = None  # W, when known
+    maximum: float | None = None  # W, when known
+    temperature: float | None = None  # °C, outdoor
+
+
+@dataclass(frozen=True, slots=True)
+class HistorySummary:
+    """What `Detector.learn_history` made of the rows it was given.
+
+    `days` are the local days with used rows ("learned from N days of history"); `end` is the end
+    of the last used row, None when none was used.
+    """
+
+    days: int
+    used: int
+    skipped: int
+    end: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One check's alarm right after a reading, as facts.
 

@@ -90,10 +90,13 @@ def _current(f: Finding) -> str:
 
 
 def _consumption(f: Finding) -> str:
-    return (
-        f"{format_power(_value(f))} drawn since {f.since:%H:%M}, at most about "
-        f"{format_power(_expected(f))} usual at this hour"
-    )
+    drawn = f"{format_power(_value(f))} drawn since {f.since:%H:%M}"
+    if f.facts.get("certainty", 1.0) < 1.0:
+        return (
+            f"{drawn}, far above the {format_power(_expected(f))} this home drew at any hour "
+            f"so far (still learning, {f.facts['certainty']:.0%} of the learning period known)"
+        )
+    return f"{drawn}, at most about {format_power(_expected(f))} usual at this hour"
 
 
 def _pattern(f: Finding) -> str:
