@@ -1,6 +1,7 @@
 """The demo home: the bundled trace through the same path as live data, no account needed."""
 
 from datetime import timedelta
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
@@ -12,7 +13,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.energy_anomaly.const import EVENT_ANOMALY
+from custom_components.energy_anomaly.const import DOMAIN, EVENT_ANOMALY
 
 from .test_live_data import state_of, wait_until
 
@@ -82,3 +83,27 @@ async def test_demo_home_replays_ahead_of_the_wall_clock_without_rejections(
         await hass.async_block_till_done(wait_background_tasks=True)
 
     assert "Rejected a reading" not in caplog.text
+
+
+async def test_after_a_reload_the_demo_goes_on_where_its_detector_stands(
+    hass: HomeAssistant, demo_entry: MockConfigEntry, hass_storage: dict[str, Any]
+) -> None:
+    """An options change reloads the entry: the replay must not restart behind the detector."""
+    await set_up_demo(hass, demo_entry)
+    start = dt_util.utcnow()
+    for second in range(1, 31):  # 30 rows: five demo minutes
+        async_fire_time_changed(hass, start + timedelta(seconds=second))
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert await hass.config_entries.async_reload(demo_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    stood = hass_storage[f"{DOMAIN}.demo"]["data"]["detector"]["last_epoch"]
+
+    powers = set()
+    for second in range(31, 61):
+        async_fire_time_changed(hass, start + timedelta(seconds=second))
+        await hass.async_block_till_done(wait_background_tasks=True)
+        powers.add(state_of(hass, "sensor.demo_home_power"))
+    assert await hass.config_entries.async_unload(demo_entry.entry_id)
+
+    assert hass_storage[f"{DOMAIN}.demo"]["data"]["detector"]["last_epoch"] == stood + 30 * 10
+    assert len(powers) > 1  # the replay goes on

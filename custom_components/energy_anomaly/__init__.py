@@ -80,9 +80,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
     """Set up a Tibber account, a home fed by Home Assistant sensors, or the demo home."""
     entry.async_on_unload(async_redact_token_in_logs(entry))
     entry.async_on_unload(async_watch_outdoor_temperature(hass, entry))
-    source: ReadingSource
+    source: ReadingSource | None = None
     if entry.data[CONF_SOURCE] == SOURCE_DEMO:
-        source = DemoSource(hass, await hass.async_add_executor_job(load_demo_trace))
         homes = [HomeInfo(DEMO_HOME_ID, "Demo home", "Recorded household", live_clock=False)]
     elif entry.data[CONF_SOURCE] == SOURCE_ENTITY:
         source, homes = _entity_source(hass, entry)
@@ -91,6 +90,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
 
     _async_remove_stale_devices(hass, entry, homes)
     runners = [await HomeRunner.async_create(hass, entry, home) for home in homes]
+    if source is None:  # the demo resumes where its stored detector stands
+        rows = await hass.async_add_executor_job(load_demo_trace)
+        source = DemoSource(hass, rows, resume_after=runners[0].restored_until)
     sink = HomesSink(hass, entry, runners)
     entry.runtime_data = EnergyAnomalyRuntimeData(source=source, sink=sink)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

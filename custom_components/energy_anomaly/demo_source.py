@@ -68,10 +68,18 @@ def load_demo_trace(path: Path = DEMO_TRACE) -> list[DemoRow]:
 class DemoSource:
     """Replays the demo trace as the readings of the demo home (DEMO_HOME_ID)."""
 
-    def __init__(self, hass: HomeAssistant, rows: list[DemoRow]) -> None:
-        """Prepare the replay of `rows`; nothing runs before `async_start`."""
+    def __init__(
+        self, hass: HomeAssistant, rows: list[DemoRow], resume_after: float | None = None
+    ) -> None:
+        """Prepare the replay of `rows`; nothing runs before `async_start`.
+
+        `resume_after` (epoch s) is where the demo home's stored detector stands: rows stamped
+        up to then were taken before (an options change reloads the entry), so the replay goes
+        on after them instead of feeding the detector readings older than it has seen.
+        """
         self._hass = hass
         self._rows = rows
+        self._resume_after = resume_after
         self._period = timedelta(seconds=rows[-1].offset - rows[0].offset + 10)
         self._anchor = dt_util.start_of_local_day() - CATCH_UP
         self._position = 0
@@ -92,13 +100,25 @@ class DemoSource:
         """Feed the history (CATCH_UP) at once, then replay the last day one row a second."""
         history = [row for row in self._rows if row.offset <= CATCH_UP.total_seconds()]
         self._position = len(history)
-        sink.async_add_readings(DEMO_HOME_ID, [self._reading(row) for row in history])
+        readings = [self._reading(row) for row in history]
+        if self._resume_after is not None:
+            readings = [r for r in readings if r.epoch > self._resume_after]
+            self._skip_replay_to(self._resume_after)
+        sink.async_add_readings(DEMO_HOME_ID, readings)
 
         @callback
         def replay_next(_now: datetime) -> None:
             sink.async_add_readings(DEMO_HOME_ID, [self._next_reading()])
 
         self._unsub_tick = async_track_time_interval(self._hass, replay_next, REPLAY_TICK)
+
+    def _skip_replay_to(self, after: float) -> None:
+        """Move the replay on to the first row stamped after `after` (epoch s)."""
+        while True:
+            loops, position = self._loops, self._position
+            if self._next_reading().epoch > after:
+                self._loops, self._position = loops, position
+                return
 
     def _next_reading(self) -> Reading:
         """The next row; after the last one, the last day again, a day later."""

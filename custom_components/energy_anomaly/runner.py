@@ -123,6 +123,8 @@ class HomeRunner:
         self._entry = entry
         self._store = store
         self._detector, self._reported = restored
+        # Where the restored detector stands: a replaying source (the demo) resumes after it.
+        self.restored_until = self._detector.last_epoch
         self._status = self._detector.status
         self._learning_progress = self._detector.learning_progress
         self._rejected = 0

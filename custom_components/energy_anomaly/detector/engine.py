@@ -96,6 +96,11 @@ class Detector:
         return Status.ACTIVE if self._consumption.active else Status.LEARNING
 
     @property
+    def last_epoch(self) -> float | None:
+        """When (epoch s) the latest reading taken was stamped; None before the first."""
+        return self._last_epoch
+
+    @property
     def learning_progress(self) -> float:
         """How much of the learning period is done, from 0 to 1 (days with readings)."""
         return self._consumption.learning_progress
