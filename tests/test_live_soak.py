@@ -1,7 +1,9 @@
 """Soak: a simulated day of 2-second live readings for two homes through the local Tibber server,
 the websocket, Home Assistant and the detectors, with a disconnect every 30 simulated minutes, a
-stalled connection, a period in which Tibber refuses the connection (4429) and a malformed payload
-every 300 messages.
+stalled connection, a period in which Tibber refuses the connection (4429), a restart of the entry
+(what Home Assistant restarting does to it: save, then restore) and a malformed payload every 300
+messages. At the end each home's stored detector equals one that took the same readings without
+ever stopping.
 
 Readings carry simulated timestamps; Home Assistant's timers (backoffs, stall and health checks)
 are moved with `jump`. The figures are printed (run with -s to see them).
@@ -10,9 +12,12 @@ are moved with `jump`. The figures are printed (run with -s to see them).
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+import json
 import logging
+import os
 from pathlib import Path
 import time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from homeassistant.core import HomeAssistant
@@ -21,6 +26,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.energy_anomaly.const import DOMAIN
+from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.model import Reading
 from custom_components.energy_anomaly.sink import HomesSink
 
@@ -36,11 +42,13 @@ from .test_live_data import wait_for_retry, wait_until
 from .tibber_server import LocalTibberServer
 
 READING_EVERY = timedelta(seconds=2)
-READINGS = 43_200  # one day
+# One day in the suite; `python -m benchmarks.soak` runs a week (ENERGY_ANOMALY_SOAK_DAYS=7).
+READINGS = 43_200 * int(os.environ.get("ENERGY_ANOMALY_SOAK_DAYS", "1"))
 OUTAGE_EVERY = 900  # readings: 30 simulated minutes
 MALFORMED_EVERY = 300  # messages
 STALL_AT = 8 * 1800  # reading index (8 h): the connection carries nothing for 100 s
 REFUSED_AT = 16 * 1800  # reading index (16 h): Tibber refuses the reconnect with 4429
+RESTART_AT = 12 * 1800  # reading index (12 h): the entry is unloaded and set up again
 MAX_RSS_GROWTH_KB = 10_000  # second half of the day
 HOMES = (HOME_A, HOME_B)
 
@@ -58,6 +66,15 @@ class Soak:
         self.received: Counter[str] = Counter()
         self.malformed = 0
         self.outages = 0
+        # What each home's detector would be had it never stopped: fed every reading at once.
+        self.never_stopped = {home_id: Detector() for home_id in HOMES}
+
+    async def restart(self) -> None:
+        """Save and stop, then set up again from what was stored, as a restart would."""
+        await self.caught_up()
+        assert await self.hass.config_entries.async_unload(self.entry.entry_id)
+        assert await self.hass.config_entries.async_setup(self.entry.entry_id)
+        await self.server.wait_for_subscriptions(len(HOMES))
 
     async def caught_up(self) -> None:
         """Wait until every reading sent so far reached the sink."""
@@ -114,6 +131,7 @@ async def test_a_day_of_live_data_survives_drops_a_stall_and_a_refusal(
     tibber_server: LocalTibberServer,
     live_entry: MockConfigEntry,
     issue_registry: ir.IssueRegistry,
+    hass_storage: dict[str, Any],
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -123,6 +141,8 @@ async def test_a_day_of_live_data_survives_drops_a_stall_and_a_refusal(
 
     def counting(sink: HomesSink, home_id: str, readings: Sequence[Reading]) -> None:
         soak.received[home_id] += len(readings)
+        for reading in readings:
+            soak.never_stopped[home_id].update(reading)
         add_readings(sink, home_id, readings)
 
     monkeypatch.setattr(HomesSink, "async_add_readings", counting)
@@ -138,6 +158,8 @@ async def test_a_day_of_live_data_survives_drops_a_stall_and_a_refusal(
             soak.outages += 1
             if index == STALL_AT:
                 await soak.stall()
+            elif index == RESTART_AT:
+                await soak.restart()
             elif index == REFUSED_AT:
                 await soak.refused(issue_registry)
             else:
@@ -157,7 +179,7 @@ async def test_a_day_of_live_data_survives_drops_a_stall_and_a_refusal(
         f" connections {tibber_server.connections_total}"
         f" (4429: {tibber_server.close_codes[4429]}), most open at once"
         f" {tibber_server.most_open_connections}; tasks {baseline_tasks} -> {tasks};"
-        f" RSS (KB) at 6/12/18/24 h {list(rss_at.values())}"
+        f" RSS (KB) at each quarter {list(rss_at.values())}"
     )
     assert soak.received == soak.sent
     assert soak.sent.total() == READINGS * len(HOMES)
@@ -166,3 +188,7 @@ async def test_a_day_of_live_data_survives_drops_a_stall_and_a_refusal(
     assert tasks <= baseline_tasks
     assert rss_at[READINGS] - rss_at[READINGS // 2] < MAX_RSS_GROWTH_KB
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or traceback_of_ours(r)]
+    assert await hass.config_entries.async_unload(live_entry.entry_id)
+    for home_id, never_stopped in soak.never_stopped.items():
+        stored = hass_storage[f"{DOMAIN}.{home_id}"]["data"]["detector"]
+        assert stored == json.loads(json.dumps(never_stopped.to_state()))
