@@ -1,15 +1,19 @@
 """Properties of the detector for any input (hypothesis, bounded so the suite stays fast)."""
 
 from datetime import UTC, datetime, timedelta, timezone
+from functools import cache
 import json
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 import orjson
 
+from custom_components.energy_anomaly.detector.check import StateError
 from custom_components.energy_anomaly.detector.config import DetectorConfig
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.model import Reading
+
+from .household import normal_days, readings
 
 ANY_FLOAT = st.floats(allow_nan=True, allow_infinity=True)
 MAYBE_FLOAT = st.none() | ANY_FLOAT
@@ -69,3 +73,56 @@ def test_a_stream_with_odd_readings_mixed_in_keeps_learning_in_order(
     detector.update(Reading(last + timedelta(seconds=10), 300.0))
 
     assert detector.to_state()["last_epoch"] == (last + timedelta(seconds=10)).timestamp()
+
+
+def _paths(node: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Every path into a JSON-like tree (the first items of each list only, to stay small)."""
+    found = [path]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in list(enumerate(node))[:2]:
+            found += _paths(value, (*path, index))
+    return found
+
+
+@cache
+def _learned_state() -> str:
+    """A detector's stored state after two weeks and a day of an ordinary home, as JSON text."""
+    detector = Detector(DetectorConfig(fuse_amps=25.0))
+    for reading in readings(normal_days(15), 600.0):
+        detector.update(Reading(reading.timestamp, reading.power, voltage=(231.0, None, None)))
+    return json.dumps(detector.to_state())
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children)
+    ),
+    max_leaves=5,
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_a_mutated_state_is_refused_or_restores_a_working_detector(data: st.DataObject) -> None:
+    state = json.loads(_learned_state())
+    path = data.draw(st.sampled_from(_paths(state)))
+    value = data.draw(JSON_VALUES)
+    if path:
+        node = state
+        for step in path[:-1]:
+            node = node[step]  # type: ignore[index]
+        node[path[-1]] = value  # type: ignore[index]
+    else:
+        state = value
+
+    try:
+        detector = Detector.from_state(state)
+    except StateError:
+        return
+    for reading in readings(normal_days(16), 600.0)[-20:]:
+        detector.update(reading)
+    orjson.dumps(detector.to_state())
