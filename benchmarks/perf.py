@@ -146,6 +146,11 @@ def _ha_summary(run: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# The probe stamps a write with its simulated clock, which moves with every 2-s reading pushed,
+# while the runner decides on the clock of its worker step: the two may differ by one reading.
+WRITE_GAP_TOLERANCE_S = 2.0
+
+
 def _fmt(x: float | None, digits: int = 3) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
@@ -433,7 +438,10 @@ def table(r: dict[str, Any]) -> str:  # noqa: PLR0915
         ok = (
             he["writes_stream"] <= max(allowed, 1)
             and he["writes_final"] == 1
-            and (he["writes_min_gap_s"] is None or he["writes_min_gap_s"] >= 299)
+            and (
+                he["writes_min_gap_s"] is None
+                or he["writes_min_gap_s"] >= 300 - WRITE_GAP_TOLERANCE_S
+            )
         )
         row(
             f"4  Store writes over {he['span_s'] / 60:.0f} simulated min (+ final)",
