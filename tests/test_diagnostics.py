@@ -12,6 +12,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.energy_anomaly.const import CONF_FUSE_SIZE, CONF_TEMPERATURE_ENTITY
 from custom_components.energy_anomaly.diagnostics import hashed_id
 
 from .conftest import HOME_A, HOME_B
@@ -73,3 +74,24 @@ async def test_diagnostics_describe_each_home_in_plain_json(
     assert cabin["last_reading"]["voltage"] == [229.0, None, None]
     assert cabin["last_result"]["timestamp"] == TIMESTAMPS[1]
     assert diagnostics["homes"][hashed_id(HOME_B)]["last_reading"] is None
+
+
+async def test_diagnostics_show_the_options(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+) -> None:
+    tibber_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        tibber_entry,
+        options={CONF_TEMPERATURE_ENTITY: "sensor.outdoor_temperature", CONF_FUSE_SIZE: 25},
+    )
+    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, tibber_entry)
+
+    assert diagnostics["options"] == {
+        CONF_TEMPERATURE_ENTITY: "sensor.outdoor_temperature",
+        CONF_FUSE_SIZE: 25,
+    }

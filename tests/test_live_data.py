@@ -256,18 +256,37 @@ async def test_unload_closes_the_websocket(
     assert tibber_entry.state is ConfigEntryState.NOT_LOADED
 
 
-async def test_malformed_live_message_is_skipped_and_logged(
+@pytest.fixture
+async def debug_log(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,
     tibber_entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
-) -> None:
+) -> pytest.LogCaptureFixture:
+    """The Tibber entry set up, with the integration's debug log captured from then on."""
     caplog.set_level(logging.DEBUG, logger="custom_components.energy_anomaly")
     await set_up(hass, tibber_entry, tibber_server)
+    caplog.clear()
+    return caplog
+
+
+async def test_malformed_live_message_is_skipped_and_logged(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, debug_log: pytest.LogCaptureFixture
+) -> None:
     await tibber_server.push(HOME_A, power=None)
     await tibber_server.push(HOME_A, power=900.0)
     await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "900.0")
-    assert "Skipping malformed live message" in caplog.text
+    assert "Skipping malformed live message" in debug_log.text
+
+
+async def test_readings_write_no_debug_line_each(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, debug_log: pytest.LogCaptureFixture
+) -> None:
+    for power in (500.0, 510.0, 520.0):
+        await tibber_server.push(HOME_A, power=power)
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "520.0")
+
+    assert "Manually updated" not in debug_log.text
 
 
 async def test_a_reading_the_detector_fails_on_is_logged_and_the_next_ones_still_count(

@@ -57,7 +57,8 @@ class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):
     """Holds one home's current data and whether its live data flows.
 
     Nothing is polled: the home's runner pushes new data with `async_set_updated_data`, and the
-    entry's sink marks the home unavailable when its live data stops.
+    entry's sink marks the home unavailable when its live data stops. Without an update interval
+    there is no refresh to reschedule, so pushing data only stores it and tells the entities.
     """
 
     # None until the first batch of readings since setup.
@@ -68,6 +69,17 @@ class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):
         super().__init__(hass, LOGGER, config_entry=entry, name=f"{DOMAIN} {home.name}")
         self.home = home
         self.last_update_success = False
+
+    @callback
+    def async_set_updated_data(self, data: HomeData) -> None:
+        """Show the home's new data, without the base class's debug line.
+
+        Home Assistant's version logs "Manually updated ... data" at debug level, which here would
+        be a line per reading (every few seconds per home) drowning the integration's debug log.
+        """
+        self.data = data
+        self.last_update_success = True
+        self.async_update_listeners()
 
     @callback
     def async_set_unavailable(self) -> None:
