@@ -193,3 +193,23 @@ async def test_steady_state_writes_the_state_once_per_five_minutes(
                 writes.append(learned)
 
     assert len(writes) == 2  # after 5 and after 10 minutes, not once per reading
+
+
+async def test_after_a_restart_the_sensors_of_reported_phases_are_set_up_at_once(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+) -> None:
+    """Not left as restored registry entries until the first reading after the restart."""
+    await set_up(hass, tibber_entry, tibber_server)
+    await push_hours(hass, tibber_server, 0, 0)  # the default measurement reports voltage L1
+    assert state_of(hass, "sensor.cabin_voltage_l1") is not None
+    assert await hass.config_entries.async_unload(tibber_entry.entry_id)
+
+    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+    await hass.async_block_till_done()
+
+    voltage = hass.states.get("sensor.cabin_voltage_l1")
+    assert voltage.state == "unavailable"  # no reading since the restart yet
+    assert "restored" not in voltage.attributes  # set up by the integration, not a leftover
+    assert voltage.attributes["unit_of_measurement"] == "V"

@@ -64,10 +64,21 @@ class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):
     # None until the first batch of readings since setup.
     data: HomeData | None  # type: ignore[assignment]
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, home: HomeInfo) -> None:
-        """Create the coordinator; its entities stay unavailable until the first data."""
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        home: HomeInfo,
+        restored_quantities: frozenset[str] = frozenset(),
+    ) -> None:
+        """Create the coordinator; its entities stay unavailable until the first data.
+
+        `restored_quantities` are the optional quantities the meter reported before a restart,
+        so their sensors are set up with the others instead of at the first reading.
+        """
         super().__init__(hass, LOGGER, config_entry=entry, name=f"{DOMAIN} {home.name}")
         self.home = home
+        self.restored_quantities = restored_quantities
         self.last_update_success = False
 
     @callback

@@ -119,7 +119,7 @@ class HomeRunner:
         """Create the runner around a restored (or fresh) detector."""
         self.hass = hass
         self.home = home
-        self.coordinator = EnergyAnomalyCoordinator(hass, entry, home)
+        self.coordinator = EnergyAnomalyCoordinator(hass, entry, home, restored[1])
         self._entry = entry
         self._store = store
         self._detector, self._reported = restored

@@ -127,9 +127,9 @@ def _optional_adder(
 
     @callback
     def add() -> None:
-        if coordinator.data is None:
-            return
-        new = sorted(coordinator.data.reported - added)
+        data = coordinator.data
+        reported = coordinator.restored_quantities if data is None else data.reported
+        new = sorted(reported - added)
         added.update(new)
         async_add_entities(EnergyAnomalySensor(coordinator, OPTIONAL_SENSORS[key]) for key in new)
 
