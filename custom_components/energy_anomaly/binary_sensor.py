@@ -38,8 +38,13 @@ async def async_setup_entry(
 class EnergyAnomalyBinarySensor(EnergyAnomalyEntity, BinarySensorEntity):
     """On while the latest result is an anomaly; its attributes say what and why."""
 
-    # Observed and expected change with every reading: keep them out of the database.
-    _unrecorded_attributes = frozenset({"observed", "expected"})
+    def _write_due(self, written: tuple[Any, ...], shown: tuple[Any, ...], since: float) -> bool:
+        """Written when an episode starts, changes kind or ends, not as its numbers move.
+
+        The reason, observed and expected value stay as they were when the episode (or its
+        kind) began: one row per episode instead of one per reading while it lasts.
+        """
+        return bool(written[1] != shown[1] or written[2]["kind"] != shown[2]["kind"])
 
     @property
     def is_on(self) -> bool:
