@@ -21,16 +21,24 @@ from .tibber_server import LocalTibberServer
 OVERCURRENT_START = datetime.fromisoformat("2026-11-24T18:00:00+01:00")
 
 
-@pytest.fixture(params=[Platform.BINARY_SENSOR, Platform.SENSOR])
+@pytest.fixture(params=[Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR])
 def platform(request: pytest.FixtureRequest) -> Iterator[Platform]:
     """Load one entity platform only, as `snapshot_platform` requires."""
     with patch("custom_components.energy_anomaly.PLATFORMS", [request.param]):
         yield request.param
 
 
+@pytest.fixture(params=[Platform.BINARY_SENSOR, Platform.SENSOR])
+def platform_on_real_time(request: pytest.FixtureRequest) -> Iterator[Platform]:
+    """As `platform`, without the event entity: its state is the wall time it fired at, and the
+    websocket needs real time (test_anomaly_surface.py checks what it carries)."""
+    with patch("custom_components.energy_anomaly.PLATFORMS", [request.param]):
+        yield request.param
+
+
 async def test_tibber_entities_after_three_minutes_above_the_fuse(
     hass: HomeAssistant,
-    platform: Platform,
+    platform_on_real_time: Platform,
     tibber_server: LocalTibberServer,
     tibber_entry: MockConfigEntry,
     entity_registry: er.EntityRegistry,

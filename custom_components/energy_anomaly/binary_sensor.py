@@ -7,12 +7,9 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import EnergyAnomalyEntity
+from .entity import EnergyAnomalyEntity, one_per_home
 from .events import anomaly_details
-from .runtime import EnergyAnomalyConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -21,18 +18,6 @@ ANOMALY = BinarySensorEntityDescription(
     translation_key="anomaly",
     device_class=BinarySensorDeviceClass.PROBLEM,
 )
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: EnergyAnomalyConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add one anomaly sensor per home."""
-    async_add_entities(
-        EnergyAnomalyBinarySensor(coordinator, ANOMALY)
-        for coordinator in entry.runtime_data.coordinators
-    )
 
 
 class EnergyAnomalyBinarySensor(EnergyAnomalyEntity, BinarySensorEntity):
@@ -62,3 +47,6 @@ class EnergyAnomalyBinarySensor(EnergyAnomalyEntity, BinarySensorEntity):
         if finding is None:
             return dict.fromkeys(("kind", "reason", "observed", "expected", "unit", "since"))
         return anomaly_details(finding)
+
+
+async_setup_entry = one_per_home(EnergyAnomalyBinarySensor, ANOMALY)

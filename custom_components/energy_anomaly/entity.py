@@ -1,15 +1,23 @@
 """Base entity: one device per watched home, entities keyed by home and description."""
 
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
 from .coordinator import EnergyAnomalyCoordinator, HomeData
+from .runtime import EnergyAnomalyConfigEntry
+
+type PlatformSetup = Callable[
+    [HomeAssistant, EnergyAnomalyConfigEntry, AddConfigEntryEntitiesCallback],
+    Coroutine[Any, Any, None],
+]
 
 
 class EnergyAnomalyEntity(CoordinatorEntity[EnergyAnomalyCoordinator]):
@@ -87,3 +95,21 @@ class EnergyAnomalyEntity(CoordinatorEntity[EnergyAnomalyCoordinator]):
                 return
         self._remember_written(shown)
         self.async_write_ha_state()
+
+
+def one_per_home(
+    entity: Callable[[EnergyAnomalyCoordinator, EntityDescription], EnergyAnomalyEntity],
+    description: EntityDescription,
+) -> PlatformSetup:
+    """A platform's `async_setup_entry` adding one `entity` per home (anomaly sensor, event)."""
+
+    async def async_setup_entry(
+        hass: HomeAssistant,
+        entry: EnergyAnomalyConfigEntry,
+        async_add_entities: AddConfigEntryEntitiesCallback,
+    ) -> None:
+        async_add_entities(
+            entity(coordinator, description) for coordinator in entry.runtime_data.coordinators
+        )
+
+    return async_setup_entry

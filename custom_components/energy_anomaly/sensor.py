@@ -39,6 +39,8 @@ CURRENT_DEADBAND_A = 0.5
 SCORE_WRITE_INTERVAL_S = 60.0
 SCORE_ALARM_BAR = 1.0
 _POWER_QUALITY_LIMITS = PowerQualityConfig()
+# The Anomaly kind sensor's state while nothing is unusual.
+NO_ANOMALY = "normal"
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +136,15 @@ SENSORS: tuple[EnergyAnomalySensorDescription, ...] = (
         suggested_display_precision=2,
         throttle=Throttle(interval_s=SCORE_WRITE_INTERVAL_S, limits=(SCORE_ALARM_BAR,)),
         value_fn=lambda data: round(data.result.score, 3),
+    ),
+    EnergyAnomalySensorDescription(
+        key="anomaly_kind",
+        translation_key="anomaly_kind",
+        device_class=SensorDeviceClass.ENUM,
+        options=[NO_ANOMALY, *(kind.value for kind in Kind)],
+        value_fn=lambda data: (
+            NO_ANOMALY if data.result.finding is None else data.result.finding.kind.value
+        ),
     ),
     _watts("expected_power", lambda data: data.result.expected),
     _watts("baseload", lambda data: data.result.baseload),
