@@ -80,3 +80,17 @@ async def test_anomaly_and_its_kind_have_an_icon_per_state(hass: HomeAssistant) 
     kinds = icons["sensor"]["anomaly_kind"]["state"]
     assert len(set(kinds.values())) == len(kinds) == 5
     assert icons["event"]["anomaly_started"]["state_attributes"]["event_type"]["state"] == kinds
+
+
+async def test_event_fires_again_when_the_anomaly_changes_kind(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    home = await over_the_fuse(hass, tibber_server, tibber_entry)
+    for at in range(80, 401, 10):  # still over the fuse, and now the meter reports negative power
+        await home.push(at, currentL1=32.0, power=-300.0, powerProduction=0.0)
+
+    assert home.writes[KIND] == ["normal", "power_quality", "meter_fault"]
+    assert hass.states.get(EVENT).attributes["event_type"] == "meter_fault"
+    first, *fired = home.writes[EVENT]
+    assert (first, len(fired)) == ("unknown", 2)
+    assert home.writes["binary_sensor.cabin_anomaly"] == ["off", "on", "on"]
