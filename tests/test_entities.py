@@ -21,16 +21,24 @@ from .tibber_server import LocalTibberServer
 OVERCURRENT_START = datetime.fromisoformat("2026-11-24T18:00:00+01:00")
 
 
-@pytest.fixture(params=[Platform.BINARY_SENSOR, Platform.SENSOR])
+@pytest.fixture(params=[Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR])
 def platform(request: pytest.FixtureRequest) -> Iterator[Platform]:
     """Load one entity platform only, as `snapshot_platform` requires."""
     with patch("custom_components.energy_anomaly.PLATFORMS", [request.param]):
         yield request.param
 
 
+@pytest.fixture(params=[Platform.BINARY_SENSOR, Platform.SENSOR])
+def platform_on_real_time(request: pytest.FixtureRequest) -> Iterator[Platform]:
+    """As `platform`, without the event entity: its state is the wall time it fired at, and the
+    websocket needs real time (test_anomaly_surface.py checks what it carries)."""
+    with patch("custom_components.energy_anomaly.PLATFORMS", [request.param]):
+        yield request.param
+
+
 async def test_tibber_entities_after_three_minutes_above_the_fuse(
     hass: HomeAssistant,
-    platform: Platform,
+    platform_on_real_time: Platform,
     tibber_server: LocalTibberServer,
     tibber_entry: MockConfigEntry,
     entity_registry: er.EntityRegistry,
@@ -40,15 +48,19 @@ async def test_tibber_entities_after_three_minutes_above_the_fuse(
     hass.config_entries.async_update_entry(tibber_entry, options={CONF_FUSE_SIZE: 25})
     assert await hass.config_entries.async_setup(tibber_entry.entry_id)
     await tibber_server.wait_for_subscriptions(2)
+    cabin = tibber_entry.runtime_data.coordinators[0]
     for seconds in range(0, 181, 10):  # the Cabin draws 32 A on L1; the Flat sends nothing
+        power = 7400.0 + seconds
         await tibber_server.push(
             HOME_A,
-            power=7400.0 + seconds,
+            power=power,
             currentL1=32.0,
             timestamp=(OVERCURRENT_START + timedelta(seconds=seconds)).isoformat(),
         )
-    cabin = tibber_entry.runtime_data.coordinators[0]
-    await wait_until(hass, lambda: cabin.data is not None and cabin.data.reading.power == 7580.0)
+        # One reading at a time, as live: the anomaly's state is written when it starts.
+        await wait_until(
+            hass, lambda power=power: cabin.data is not None and cabin.data.reading.power == power
+        )
 
     await snapshot_platform(hass, entity_registry, snapshot, tibber_entry.entry_id)
 

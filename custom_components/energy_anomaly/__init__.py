@@ -31,7 +31,7 @@ from .storage import HomeStateStore
 from .temperature import async_watch_outdoor_temperature
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
-PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR]
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
 
 
 async def _async_tibber_source(

@@ -7,12 +7,9 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import EnergyAnomalyEntity
+from .entity import EnergyAnomalyEntity, one_per_home
 from .events import anomaly_details
-from .runtime import EnergyAnomalyConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -23,23 +20,16 @@ ANOMALY = BinarySensorEntityDescription(
 )
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: EnergyAnomalyConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add one anomaly sensor per home."""
-    async_add_entities(
-        EnergyAnomalyBinarySensor(coordinator, ANOMALY)
-        for coordinator in entry.runtime_data.coordinators
-    )
-
-
 class EnergyAnomalyBinarySensor(EnergyAnomalyEntity, BinarySensorEntity):
     """On while the latest result is an anomaly; its attributes say what and why."""
 
-    # Observed and expected change with every reading: keep them out of the database.
-    _unrecorded_attributes = frozenset({"observed", "expected"})
+    def _write_due(self, written: tuple[Any, ...], shown: tuple[Any, ...], since: float) -> bool:
+        """Written when an episode starts, changes kind or ends, not as its numbers move.
+
+        The reason, observed and expected value stay as they were when the episode (or its
+        kind) began: one row per episode instead of one per reading while it lasts.
+        """
+        return bool(written[1] != shown[1] or written[2]["kind"] != shown[2]["kind"])
 
     @property
     def is_on(self) -> bool:
@@ -57,3 +47,6 @@ class EnergyAnomalyBinarySensor(EnergyAnomalyEntity, BinarySensorEntity):
         if finding is None:
             return dict.fromkeys(("kind", "reason", "observed", "expected", "unit", "since"))
         return anomaly_details(finding)
+
+
+async_setup_entry = one_per_home(EnergyAnomalyBinarySensor, ANOMALY)

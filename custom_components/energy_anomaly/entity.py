@@ -1,14 +1,23 @@
 """Base entity: one device per watched home, entities keyed by home and description."""
 
+from collections.abc import Callable, Coroutine
+from datetime import datetime
 from typing import Any
 
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
 from .coordinator import EnergyAnomalyCoordinator, HomeData
+from .runtime import EnergyAnomalyConfigEntry
+
+type PlatformSetup = Callable[
+    [HomeAssistant, EnergyAnomalyConfigEntry, AddConfigEntryEntitiesCallback],
+    Coroutine[Any, Any, None],
+]
 
 
 class EnergyAnomalyEntity(CoordinatorEntity[EnergyAnomalyCoordinator]):
@@ -16,7 +25,9 @@ class EnergyAnomalyEntity(CoordinatorEntity[EnergyAnomalyCoordinator]):
 
     A reading every few seconds reaches every entity of the home, but most of them (status,
     baseload, the anomaly sensor while off) show the same thing as before: those write nothing,
-    so the state machine, the recorder and the frontend only hear of values that moved.
+    so the state machine, the recorder and the frontend only hear of values that moved. An entity
+    whose value moves with nearly every reading (voltage, current, score) may also hold a moved
+    value back (`_write_due`) until it matters or enough of the readings' time has passed.
     """
 
     _attr_has_entity_name = True
@@ -36,6 +47,7 @@ class EnergyAnomalyEntity(CoordinatorEntity[EnergyAnomalyCoordinator]):
             model=home.model,
         )
         self._written: tuple[Any, ...] | None = None
+        self._written_at: datetime | None = None
 
     @property
     def available(self) -> bool:
@@ -55,15 +67,49 @@ class EnergyAnomalyEntity(CoordinatorEntity[EnergyAnomalyCoordinator]):
             return (False,)
         return (True, self.state, self.extra_state_attributes)
 
+    def _write_due(self, written: tuple[Any, ...], shown: tuple[Any, ...], since: float) -> bool:
+        """Whether a moved `shown` is written now; `since` = seconds of readings since the last.
+
+        Only called while available before and after; by default every change is written.
+        """
+        return True
+
+    def _remember_written(self, shown: tuple[Any, ...]) -> None:
+        self._written = shown
+        self._written_at = self.data.reading.timestamp if shown[0] else None
+
     async def async_added_to_hass(self) -> None:
         """Remember what Home Assistant writes right after adding the entity."""
         await super().async_added_to_hass()
-        self._written = self._shown()
+        self._remember_written(self._shown())
 
     @callback
     def _handle_coordinator_update(self) -> None:
-        """Write the state only when what the entity shows changed."""
-        shown = self._shown()
-        if shown != self._written:
-            self._written = shown
-            self.async_write_ha_state()
+        """Write the state only when what the entity shows changed and the change is due."""
+        shown, written = self._shown(), self._written
+        if shown == written:
+            return
+        if written is not None and written[0] and shown[0] and self._written_at is not None:
+            since = (self.data.reading.timestamp - self._written_at).total_seconds()
+            if not self._write_due(written, shown, since):
+                return
+        self._remember_written(shown)
+        self.async_write_ha_state()
+
+
+def one_per_home(
+    entity: Callable[[EnergyAnomalyCoordinator, EntityDescription], EnergyAnomalyEntity],
+    description: EntityDescription,
+) -> PlatformSetup:
+    """A platform's `async_setup_entry` adding one `entity` per home (anomaly sensor, event)."""
+
+    async def async_setup_entry(
+        hass: HomeAssistant,
+        entry: EnergyAnomalyConfigEntry,
+        async_add_entities: AddConfigEntryEntitiesCallback,
+    ) -> None:
+        async_add_entities(
+            entity(coordinator, description) for coordinator in entry.runtime_data.coordinators
+        )
+
+    return async_setup_entry

@@ -20,19 +20,71 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import EnergyAnomalyCoordinator, HomeData
-from .detector.model import Status
+from .detector.config import PowerQualityConfig
+from .detector.model import Kind, Status
 from .entity import EnergyAnomalyEntity
 from .runtime import EnergyAnomalyConfigEntry
 
 PARALLEL_UPDATES = 0
 
+# Voltage and current move a little with every reading; the recorder keeps a row per write. They
+# are written at most every PHASE_WRITE_INTERVAL_S (of the readings' time), and then only once they
+# moved by their deadband: 1 V is below what a meter's voltage reading resolves reliably (±0.5-1 %)
+# and 0.4 % of the 23 V between nominal and a power-quality limit; 0.5 A is 115 W on one phase,
+# which the live Power sensor already shows, and 1-2 % of a main fuse (25-63 A).
+PHASE_WRITE_INTERVAL_S = 30.0
+VOLTAGE_DEADBAND_V = 1.0
+CURRENT_DEADBAND_A = 0.5
+# The score is a graph of how unusual things are: once a minute, unless it crosses the alarm bar.
+SCORE_WRITE_INTERVAL_S = 60.0
+SCORE_ALARM_BAR = 1.0
+_POWER_QUALITY_LIMITS = PowerQualityConfig()
+# The Anomaly kind sensor's state while nothing is unusual.
+NO_ANOMALY = "normal"
+
+
+@dataclass(frozen=True, slots=True)
+class Throttle:
+    """How a sensor whose value moves with nearly every reading is kept from writing each time.
+
+    A moved value is written once `interval_s` seconds of readings passed since the last write and
+    it moved by at least `deadband` from the value written; at once when it crosses one of `limits`
+    (a value on either side means something different to the user), when it appears or disappears,
+    and, if `live_in_power_quality_alarm`, during a power-quality alarm (then voltage and current
+    are what the user looks at).
+    """
+
+    interval_s: float
+    deadband: float = 0.0
+    limits: tuple[float, ...] = ()
+    live_in_power_quality_alarm: bool = False
+
+    def due(self, written: float | None, shown: float | None, since: float, data: HomeData) -> bool:
+        """Whether `shown` is written now, `since` seconds of readings after `written` was."""
+        if written is None or shown is None:
+            return True
+        if self.live_in_power_quality_alarm and _power_quality_alarm(data):
+            return True
+        if any((written < limit) != (shown < limit) for limit in self.limits):
+            return True
+        return since >= self.interval_s and abs(shown - written) >= self.deadband
+
+
+def _power_quality_alarm(data: HomeData) -> bool:
+    finding = data.result.finding
+    return finding is not None and finding.kind is Kind.POWER_QUALITY
+
 
 @dataclass(frozen=True, kw_only=True)
 class EnergyAnomalySensorDescription(SensorEntityDescription):
-    """A sensor and how to read its value from the latest reading and result."""
+    """A sensor and how to read its value from the latest reading and result.
+
+    `throttle` is None for a sensor that writes every change (power stays live).
+    """
 
     value_fn: Callable[[HomeData], float | str | None]
     attributes_fn: Callable[[HomeData], dict[str, Any]] | None = None
+    throttle: Throttle | None = None
 
 
 def _watts(
@@ -63,6 +115,12 @@ def _phase(quantity: str, phase: int) -> EnergyAnomalySensorDescription:
         ),
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=1,
+        throttle=Throttle(
+            interval_s=PHASE_WRITE_INTERVAL_S,
+            deadband=VOLTAGE_DEADBAND_V if voltage else CURRENT_DEADBAND_A,
+            limits=((_POWER_QUALITY_LIMITS.low_v, _POWER_QUALITY_LIMITS.high_v) if voltage else ()),
+            live_in_power_quality_alarm=True,
+        ),
         value_fn=lambda data: (data.reading.voltage if voltage else data.reading.current)[
             phase - 1
         ],
@@ -76,7 +134,17 @@ SENSORS: tuple[EnergyAnomalySensorDescription, ...] = (
         translation_key="anomaly_score",
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=2,
+        throttle=Throttle(interval_s=SCORE_WRITE_INTERVAL_S, limits=(SCORE_ALARM_BAR,)),
         value_fn=lambda data: round(data.result.score, 3),
+    ),
+    EnergyAnomalySensorDescription(
+        key="anomaly_kind",
+        translation_key="anomaly_kind",
+        device_class=SensorDeviceClass.ENUM,
+        options=[NO_ANOMALY, *(kind.value for kind in Kind)],
+        value_fn=lambda data: (
+            NO_ANOMALY if data.result.finding is None else data.result.finding.kind.value
+        ),
     ),
     _watts("expected_power", lambda data: data.result.expected),
     _watts("baseload", lambda data: data.result.baseload),
@@ -146,9 +214,21 @@ class EnergyAnomalySensor(EnergyAnomalyEntity, SensorEntity):
         """The value for the latest reading."""
         return self.entity_description.value_fn(self.data)
 
+    def _write_due(self, written: tuple[Any, ...], shown: tuple[Any, ...], since: float) -> bool:
+        """A throttled sensor writes a moved value only when its `Throttle` says it is due."""
+        throttle = self.entity_description.throttle
+        if throttle is None or written[2] != shown[2]:
+            return True
+        return throttle.due(_number(written[1]), _number(shown[1]), since, self.data)
+
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
         """Extra detail some sensors carry (the learning progress, in percent)."""
         if self.entity_description.attributes_fn is None:
             return None
         return self.entity_description.attributes_fn(self.data)
+
+
+def _number(state: Any) -> float | None:
+    """A throttled sensor's state as written: a number, or None when it has no value."""
+    return None if state is None else float(state)

@@ -1,0 +1,44 @@
+"""Activity (the logbook) says where an anomaly started and why."""
+
+from homeassistant.components.logbook import DOMAIN as LOGBOOK
+from homeassistant.components.logbook.models import LogbookConfig
+from homeassistant.components.recorder import Recorder
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    mock_component,
+)
+
+from custom_components.energy_anomaly.const import EVENT_ANOMALY
+
+from .test_anomaly_surface import over_the_fuse
+from .tibber_server import LocalTibberServer
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(recorder_db_url: str, enable_custom_integrations: None) -> None:
+    """As the shared fixture, but the recorder's database is prepared before Home Assistant."""
+
+
+async def test_activity_reads_anomaly_at_the_home_then_the_reason(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+) -> None:
+    fired = async_capture_events(hass, EVENT_ANOMALY)
+    await over_the_fuse(hass, tibber_server, tibber_entry)
+    mock_component(hass, "frontend")  # its panel files are not installed; Activity's data is
+    assert await async_setup_component(hass, LOGBOOK, {})
+    await hass.async_block_till_done()
+
+    config: LogbookConfig = hass.data[LOGBOOK]
+    _domain, describe = config.external_events[EVENT_ANOMALY]
+    entry = describe(fired[0])  # type: ignore[arg-type]
+
+    assert f"{entry['name']} {entry['message']}" == (
+        "Anomaly at Cabin: Current on L1 is 32 A, above the 25 A fuse, for 1 minute"
+    )

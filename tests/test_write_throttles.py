@@ -1,0 +1,147 @@
+"""Which readings write a new state: power always, voltage, current and score when it matters."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.energy_anomaly.const import CONF_FUSE_SIZE
+from custom_components.energy_anomaly.coordinator import EnergyAnomalyCoordinator
+
+from .conftest import HOME_A
+from .test_live_data import set_up, wait_until
+from .tibber_server import LocalTibberServer
+
+START = datetime.fromisoformat("2026-11-24T18:00:00+01:00")
+
+
+def has_seen(coordinator: EnergyAnomalyCoordinator, timestamp: datetime) -> bool:
+    """Whether the home's entities have been given the reading stamped `timestamp`."""
+    return coordinator.data is not None and coordinator.data.reading.timestamp == timestamp
+
+
+class Cabin:
+    """Pushes the Cabin's readings one at a time and counts the states each entity wrote."""
+
+    def __init__(self, hass: HomeAssistant, server: LocalTibberServer, entry: MockConfigEntry):
+        self.hass, self.server, self.entry = hass, server, entry
+        self.writes: dict[str, list[str]] = {}
+        hass.bus.async_listen("state_changed", self._count)
+
+    def _count(self, event: Any) -> None:
+        if (state := event.data["new_state"]) is not None:
+            self.writes.setdefault(state.entity_id, []).append(state.state)
+
+    async def push(self, seconds: float, **fields: Any) -> None:
+        """The reading `seconds` after START, seen by the entities before this returns."""
+        timestamp = START + timedelta(seconds=seconds)
+        await self.server.push(HOME_A, timestamp=timestamp.isoformat(), **fields)
+        coordinator = self.entry.runtime_data.coordinators[0]
+        await wait_until(self.hass, lambda: has_seen(coordinator, timestamp))
+
+
+async def cabin(
+    hass: HomeAssistant, server: LocalTibberServer, entry: MockConfigEntry, fuse: float = 25
+) -> Cabin:
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options={CONF_FUSE_SIZE: fuse})
+    await set_up(hass, entry, server)
+    return Cabin(hass, server, entry)
+
+
+async def test_power_is_written_on_every_reading_that_moves_it(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    home = await cabin(hass, tibber_server, tibber_entry)
+    for i in range(10):
+        await home.push(2 * i, power=1000.0 + i)
+
+    assert home.writes["sensor.cabin_power"][-10:] == [f"{1000.0 + i}" for i in range(10)]
+
+
+async def test_voltage_moving_less_than_a_volt_is_not_written(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    home = await cabin(hass, tibber_server, tibber_entry)
+    await home.push(0, voltagePhase1=230.0)
+    for i in range(1, 40):  # 78 s of readings, never 1 V from 230 V
+        await home.push(2 * i, voltagePhase1=230.0 + (i % 9) / 10)
+
+    assert hass.states.get("sensor.cabin_voltage_l1").state == "230.0"
+
+
+@pytest.mark.parametrize(
+    ("field", "entity_id", "moved"),
+    [
+        ("voltagePhase1", "sensor.cabin_voltage_l1", 1.0),
+        ("currentL1", "sensor.cabin_current_l1", 0.5),
+    ],
+)
+async def test_a_phase_moving_by_its_deadband_is_written_after_30_seconds_not_before(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    field: str,
+    entity_id: str,
+    moved: float,
+) -> None:
+    home = await cabin(hass, tibber_server, tibber_entry)
+    await home.push(0, **{field: 230.0})
+    await home.push(2, **{field: 230.0 + moved})
+    await home.push(28, **{field: 230.0 + moved})
+    assert hass.states.get(entity_id).state == "230.0"
+
+    await home.push(30, **{field: 230.0 + moved})
+
+    assert hass.states.get(entity_id).state == f"{230.0 + moved}"
+
+
+async def test_voltage_leaving_the_normal_band_is_written_at_once(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    home = await cabin(hass, tibber_server, tibber_entry)
+    await home.push(0, voltagePhase1=208.0)
+    await home.push(2, voltagePhase1=206.5)
+
+    assert hass.states.get("sensor.cabin_voltage_l1").state == "206.5"
+
+
+async def test_current_is_live_during_a_power_quality_alarm(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    home = await cabin(hass, tibber_server, tibber_entry, fuse=25)
+    for i in range(8):  # 32 A on L1 for 70 s: over the fuse for more than a minute
+        await home.push(10 * i, currentL1=32.0)
+    assert hass.states.get("binary_sensor.cabin_anomaly").state == "on"
+
+    await home.push(72, currentL1=32.2)
+
+    assert hass.states.get("sensor.cabin_current_l1").state == "32.2"
+
+
+async def test_score_is_written_at_the_reading_it_crosses_1_then_once_a_minute(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    home = await cabin(hass, tibber_server, tibber_entry)
+    for i in range(31):  # L1 sinking from 200 V for 5 minutes: the score moves with every reading
+        await home.push(10 * i, voltagePhase1=200.0 - i / 2)
+        anomaly = hass.states.get("binary_sensor.cabin_anomaly").state
+        score = float(hass.states.get("sensor.cabin_anomaly_score").state)
+        assert (score >= 1) == (anomaly == "on"), f"at {10 * i} s"
+
+    # The first reading, the one that crossed 1, then once a minute: not 31 times.
+    assert len(home.writes["sensor.cabin_anomaly_score"]) <= 2 + 5
+
+
+async def test_anomaly_is_written_once_while_an_episode_lasts(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    home = await cabin(hass, tibber_server, tibber_entry, fuse=25)
+    for i in range(19):  # over the fuse from 60 s on
+        await home.push(10 * i, currentL1=32.0 + i / 10)
+    for i in range(19, 25):  # back under it; the episode ends after 30 s inside
+        await home.push(10 * i, currentL1=10.0)
+
+    assert home.writes["binary_sensor.cabin_anomaly"] == ["off", "on", "off"]
