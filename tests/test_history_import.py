@@ -242,3 +242,29 @@ async def test_the_action_says_when_the_home_has_no_recorded_history(
     with pytest.raises(HomeAssistantError) as raised:
         await analyze(hass, home_device(hass, entry), days=7)
     assert raised.value.translation_key == "no_history"
+
+
+async def test_the_action_refuses_a_home_whose_entry_is_not_loaded(
+    recorder_mock: Recorder, hass: HomeAssistant
+) -> None:
+    entry = home_entry()
+    await set_up_home_drawing(hass, entry, 350)
+    device_id = home_device(hass, entry)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+    with pytest.raises(ServiceValidationError) as raised:
+        await analyze(hass, device_id, days=7)
+    assert raised.value.translation_key == "not_loaded"
+
+
+async def test_the_action_says_why_the_recorded_history_cannot_be_read(
+    recorder_mock: Recorder, hass: HomeAssistant
+) -> None:
+    await import_power_history(hass, days=21, unit="Wh", unit_class="energy")
+    entry = home_entry()
+    await set_up_home_drawing(hass, entry, 350)
+
+    with pytest.raises(HomeAssistantError) as raised:
+        await analyze(hass, home_device(hass, entry), days=7)
+    assert raised.value.translation_key == "history_unavailable"
+    assert "not a power unit" in str(raised.value)

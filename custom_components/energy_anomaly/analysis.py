@@ -40,7 +40,7 @@ class Episode:
 def find_anomalies(
     rows: Sequence[HistoryRow], window_start: datetime, config: DetectorConfig
 ) -> list[Episode]:
-    """The anomalies that start in ``rows`` from ``window_start`` on.
+    """The anomalies that start in ``rows`` (at least one) from ``window_start`` on.
 
     An anomaly whose kind changes (a heater left on during a raised baseload) counts as two.
     """
@@ -60,12 +60,10 @@ def find_anomalies(
 
 
 def _readings(rows: Sequence[HistoryRow]) -> list[Reading]:
-    """A reading a minute over ``rows``, power interpolated between their midpoints.
+    """A reading a minute over ``rows`` (at least one), power interpolated between midpoints.
 
     Each reading keeps the wall clock (UTC offset) and outdoor temperature of its row.
     """
-    if not rows:
-        return []
     starts = np.array([row.start.timestamp() for row in rows])
     durations = np.array([row.duration_s for row in rows])
     means = np.array([row.mean for row in rows])
