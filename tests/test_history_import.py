@@ -4,6 +4,7 @@ The real recorder of the test harness (SQLite) holds imported hourly power stati
 hourly history comes from the local Tibber server through the real pyTibber.
 """
 
+import asyncio
 from datetime import datetime, timedelta
 import logging
 import random
@@ -14,6 +15,7 @@ from homeassistant.components.recorder.statistics import async_import_statistics
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -21,16 +23,26 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.energy_anomaly.const import DOMAIN, HISTORY_IMPORT_DAYS
+from custom_components.energy_anomaly.const import (
+    CONF_TEMPERATURE_ENTITY,
+    DOMAIN,
+    HISTORY_IMPORT_DAYS,
+)
+from custom_components.energy_anomaly.live_source import async_fetch_account
+from custom_components.energy_anomaly.past import (
+    async_fetch_home_history,
+    async_fetch_recorded_power,
+)
 from custom_components.energy_anomaly.services import SERVICE_ANALYZE_HISTORY
 
 from .conftest import HOME_A
 from .test_entity_source import POWER, home_entry, set_up_home_drawing
 from .test_history_recorder import metadata
 from .test_live_data import set_up, state_of, wait_until
-from .tibber_server import LocalTibberServer
+from .tibber_server import DEFAULT_TOKEN, LocalTibberServer
 
 STATUS = "sensor.home_detector_status"
+OUTDOOR = "sensor.outdoor_temperature"
 HEATER_W = 2500.0
 
 
@@ -55,7 +67,11 @@ def hours_before_now(days: float) -> list[datetime]:
 
 
 async def import_power_history(
-    hass: HomeAssistant, days: float, heater: tuple[datetime, datetime] | None = None, **unit: str
+    hass: HomeAssistant,
+    days: float,
+    heater: tuple[datetime, datetime] | None = None,
+    statistic_id: str = POWER,
+    **unit: str,
 ) -> None:
     """Hourly power statistics of a usual home over ``days``; a heater on during ``heater``."""
     noise = random.Random(9)
@@ -65,7 +81,7 @@ async def import_power_history(
         if heater is not None and heater[0] <= start < heater[1]:
             mean += HEATER_W
         rows.append(StatisticData(start=start, mean=mean, min=mean * 0.6, max=mean * 1.8))
-    async_import_statistics(hass, metadata(statistic_id=POWER, **unit), rows)
+    async_import_statistics(hass, metadata(statistic_id=statistic_id, **unit), rows)
     await async_wait_recording_done(hass)
 
 
@@ -268,3 +284,81 @@ async def test_the_action_says_why_the_recorded_history_cannot_be_read(
         await analyze(hass, home_device(hass, entry), days=7)
     assert raised.value.translation_key == "history_unavailable"
     assert "not a power unit" in str(raised.value)
+
+
+async def test_a_reinstalled_tibber_home_takes_its_own_power_statistics_after_tibbers_hours(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+) -> None:
+    # The Power sensor of a removed entry: Home Assistant kept its entity id and statistics.
+    tibber_entry.add_to_hass(hass)
+    own_power = er.async_get(hass).async_get_or_create(
+        "sensor", DOMAIN, f"{HOME_A}_power", suggested_object_id="cabin_power"
+    )
+    await import_power_history(hass, days=3, statistic_id=own_power.entity_id)
+    local_home = tibber_server.account.home(HOME_A)
+    assert local_home is not None
+    local_home.history_days = HISTORY_IMPORT_DAYS
+    home = (await async_fetch_account(hass, DEFAULT_TOKEN)).connection.get_home(HOME_A)
+
+    rows = await async_fetch_home_history(
+        hass,
+        tibber_entry,
+        HOME_A,
+        HISTORY_IMPORT_DAYS,
+        tibber_home=home,
+        tibber_turn=asyncio.Lock(),
+    )
+
+    recorded = [row for row in rows if row.minimum is not None]
+    from_tibber = rows[: len(rows) - len(recorded)]
+    assert len(recorded) == 3 * 24
+    assert rows[len(from_tibber) :] == recorded  # Tibber's hours first, then the recorder's
+    assert from_tibber[-1].start + timedelta(hours=1) == recorded[0].start
+    assert len(rows) == HISTORY_IMPORT_DAYS * 24
+
+
+async def import_temperatures(
+    hass: HomeAssistant, days: float, unit: str = "°C", unit_class: str = "temperature"
+) -> None:
+    async_import_statistics(
+        hass,
+        metadata(unit, unit_class, statistic_id=OUTDOOR),
+        [
+            StatisticData(start=start, mean=-2.0, min=-3.0, max=-1.0)
+            for start in hours_before_now(days)
+        ],
+    )
+    await async_wait_recording_done(hass)
+
+
+async def test_history_rows_get_the_outdoor_temperature_from_its_statistics(
+    recorder_mock: Recorder, hass: HomeAssistant
+) -> None:
+    await import_power_history(hass, days=3)
+    await import_temperatures(hass, days=2)
+    entry = home_entry()
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options={CONF_TEMPERATURE_ENTITY: OUTDOOR})
+
+    rows = await async_fetch_recorded_power(hass, entry, entry.entry_id, 3)
+
+    assert [row.temperature for row in rows] == [None] * 24 + [-2.0] * 48
+
+
+async def test_unreadable_temperature_statistics_cost_the_temperatures_not_the_history(
+    recorder_mock: Recorder, hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    await import_power_history(hass, days=3)
+    await import_temperatures(hass, days=3, unit="W", unit_class="power")
+    entry = home_entry()
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options={CONF_TEMPERATURE_ENTITY: OUTDOOR})
+
+    rows = await async_fetch_recorded_power(hass, entry, entry.entry_id, 3)
+
+    assert len(rows) == 3 * 24
+    assert {row.temperature for row in rows} == {None}
+    assert "Learning from history without outdoor temperatures" in caplog.text
