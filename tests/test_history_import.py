@@ -151,6 +151,7 @@ async def test_a_restarted_home_does_not_fetch_its_history_again(
     status = hass.states.get(STATUS)
     assert status is not None
     assert status.state == "active"
+    assert status.attributes["history"] == "done"
     assert status.attributes["history_days"] == local_days(HISTORY_IMPORT_DAYS)
 
 

@@ -136,8 +136,9 @@ class HomeRunner:
         self._worker: asyncio.Task[None] | None = None
         self._detector_lock = asyncio.Lock()
         self._last_snapshot = dt_util.utcnow()
-        self._history = HistoryImport.NONE
         self._history_days = self._detector.history_days
+        # A restored home that learned history shows it as done, as before the restart.
+        self._history = HistoryImport.DONE if self._history_days else HistoryImport.NONE
 
     @property
     def wants_history(self) -> bool:
