@@ -9,7 +9,8 @@ a higher baseload), not a kettle's minutes. All rows are given to it the same wa
 learns and what it judges are alike (learning an hour's minimum but judging interpolated means
 would call every night's baseload raised).
 
-Runs in the executor: a month of readings takes the detector well under a second.
+Runs in the executor: about 1.4 s of CPU for 30 days (44 days of readings with the two weeks
+before), 3.8 s for the longest, 90 days (measured on the 2-core development machine).
 """
 
 from collections.abc import Sequence
