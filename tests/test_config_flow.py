@@ -227,6 +227,7 @@ async def test_reconfigure_changes_the_watched_homes_and_removes_the_dropped_dev
         tibber_entry.add_to_hass(hass)
         assert await hass.config_entries.async_setup(tibber_entry.entry_id)
         await tibber_server.wait_for_subscriptions(2)
+        await hass.async_block_till_done(wait_background_tasks=True)  # the history import
         result = await tibber_entry.start_reconfigure_flow(hass)
         assert result["step_id"] == "reconfigure"
         result = await hass.config_entries.flow.async_configure(
@@ -237,6 +238,7 @@ async def test_reconfigure_changes_the_watched_homes_and_removes_the_dropped_dev
             result["flow_id"], {CONF_HOMES: [HOME_A]}
         )
         await hass.async_block_till_done(wait_background_tasks=True)
+        await tibber_server.wait_for_subscriptions(1)  # the reloaded entry's websocket is up
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"

@@ -78,6 +78,7 @@ async def set_up(hass: HomeAssistant, entry: MockConfigEntry, server: LocalTibbe
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await server.wait_for_subscriptions(len(entry.data["homes"]))
+    await hass.async_block_till_done(wait_background_tasks=True)  # the history import
 
 
 async def test_two_homes_share_one_websocket_and_become_devices(

@@ -1,11 +1,15 @@
 """Energy Anomaly: learns a home's normal electricity use from live data and flags anomalies."""
 
+import asyncio
+from functools import partial
+
 from homeassistant.const import CONF_ACCESS_TOKEN, EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.typing import ConfigType
 import tibber
 
 from .const import (
@@ -14,6 +18,7 @@ from .const import (
     CONF_SOURCE,
     DEMO_HOME_ID,
     DOMAIN,
+    HISTORY_IMPORT_DAYS,
     LOGGER,
     SOURCE_DEMO,
     SOURCE_ENTITY,
@@ -22,9 +27,11 @@ from .coordinator import HomeInfo
 from .demo_source import DemoSource, load_demo_trace
 from .entity_source import EntitySource, async_follow_renames, chosen_entities
 from .live_source import CONNECTION_ERRORS, TibberLiveSource, async_fetch_account
+from .past import async_fetch_home_history
 from .redact import async_redact_token_in_logs
 from .runner import HomeRunner, state_reset_issue_id
 from .runtime import EnergyAnomalyConfigEntry, EnergyAnomalyRuntimeData
+from .services import async_setup_services
 from .sink import HomesSink
 from .source import ReadingSource
 from .storage import HomeStateStore
@@ -34,9 +41,15 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
 
 
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions, which stay whether or not an entry is loaded."""
+    async_setup_services(hass)
+    return True
+
+
 async def _async_tibber_source(
     hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
-) -> tuple[ReadingSource, list[HomeInfo]]:
+) -> tuple[ReadingSource, list[HomeInfo], tibber.Tibber]:
     """Reach the Tibber account (test before setup) and name the homes the user chose."""
     try:
         account = await async_fetch_account(hass, entry.data[CONF_ACCESS_TOKEN])
@@ -57,7 +70,7 @@ async def _async_tibber_source(
             LOGGER.warning("Home %s is no longer on the Tibber account", stored_name)
         homes.append(HomeInfo(home_id, names.get(home_id, stored_name), "Tibber Pulse"))
     source = TibberLiveSource(hass, entry, account.connection, [home.home_id for home in homes])
-    return source, homes
+    return source, homes, account.connection
 
 
 def _entity_source(
@@ -81,12 +94,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
     entry.async_on_unload(async_redact_token_in_logs(entry))
     entry.async_on_unload(async_watch_outdoor_temperature(hass, entry))
     source: ReadingSource | None = None
+    tibber_connection: tibber.Tibber | None = None
     if entry.data[CONF_SOURCE] == SOURCE_DEMO:
         homes = [HomeInfo(DEMO_HOME_ID, "Demo home", "Recorded household", live_clock=False)]
     elif entry.data[CONF_SOURCE] == SOURCE_ENTITY:
         source, homes = _entity_source(hass, entry)
     else:
-        source, homes = await _async_tibber_source(hass, entry)
+        source, homes, tibber_connection = await _async_tibber_source(hass, entry)
 
     _async_remove_stale_devices(hass, entry, homes)
     runners = [await HomeRunner.async_create(hass, entry, home) for home in homes]
@@ -96,6 +110,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
     sink = HomesSink(hass, entry, runners)
     entry.runtime_data = EnergyAnomalyRuntimeData(source=source, sink=sink)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    if entry.data[CONF_SOURCE] != SOURCE_DEMO:
+        _async_learn_history(hass, entry, runners, tibber_connection)
     await source.async_start(sink)
 
     async def _async_on_stop(_event: Event) -> None:
@@ -103,6 +119,36 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
 
     entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_on_stop))
     return True
+
+
+def _async_learn_history(
+    hass: HomeAssistant,
+    entry: EnergyAnomalyConfigEntry,
+    runners: list[HomeRunner],
+    tibber_connection: tibber.Tibber | None,
+) -> None:
+    """Let each new home learn from its past in the background (setup does not wait for it).
+
+    After the platforms, so the entity registry names the home's own power sensor.
+    """
+    tibber_turn = asyncio.Lock()
+    for runner in runners:
+        if not runner.wants_history:
+            continue
+        home_id = runner.home.home_id
+        tibber_home = None if tibber_connection is None else tibber_connection.get_home(home_id)
+        fetch = partial(
+            async_fetch_home_history,
+            hass,
+            entry,
+            home_id,
+            HISTORY_IMPORT_DAYS,
+            tibber_home=tibber_home,
+            tibber_turn=tibber_turn,
+        )
+        entry.async_create_background_task(
+            hass, runner.async_learn_history(fetch), f"{DOMAIN} history {runner.home.name}"
+        )
 
 
 def _async_remove_stale_devices(

@@ -60,3 +60,7 @@ OPTIONAL_QUANTITIES: Final = frozenset(
         *(f"{quantity}_l{phase}" for quantity in ("voltage", "current") for phase in (1, 2, 3)),
     }
 )
+
+# A new home learns from this many days of its past at setup: the two weeks of the learning
+# period twice, as the consumption model compares with the last 14 days.
+HISTORY_IMPORT_DAYS: Final = 28

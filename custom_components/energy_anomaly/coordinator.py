@@ -1,6 +1,7 @@
 """One coordinator per home: the home's current data, as its entities show it."""
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -24,18 +25,30 @@ class HomeInfo:
     live_clock: bool = True
 
 
+class HistoryImport(StrEnum):
+    """Where learning from the home's past stands (the detector status sensor's `history`)."""
+
+    NONE = "none"  # not tried (a home that already learned), or no history found
+    IMPORTING = "importing"
+    DONE = "done"
+    FAILED = "failed"  # the fetch failed: the home learns from live readings alone
+
+
 @dataclass(frozen=True, slots=True)
 class HomeData:
     """Everything a home's entities show, computed by its runner after a batch of readings.
 
     Immutable, so entities read it on the event loop while the detector keeps learning in the
     executor. `reported` holds the optional quantities the meter has reported so far (see
-    `runner.reported_quantities`).
+    `runner.reported_quantities`). `history` says how the import of the home's past went, and
+    `history_days` how many days of it the detector learned from.
     """
 
     reading: Reading
     result: Result
     reported: frozenset[str]
+    history: HistoryImport = HistoryImport.NONE
+    history_days: int = 0
 
     @property
     def status(self) -> Status:

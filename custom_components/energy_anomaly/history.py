@@ -25,7 +25,7 @@ for a negative number of days, a programming error).
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from functools import partial
 import math
@@ -53,6 +53,7 @@ from tibber.const import RESOLUTION_HOURLY
 from tibber.exceptions import HttpExceptionError
 
 from .const import LOGGER
+from .detector.model import HistoryRow
 
 HOUR_S: Final = 3600.0
 FIVE_MINUTES_S: Final = 300.0
@@ -84,18 +85,6 @@ _TIBBER_REQUEST_ERRORS: Final = (
     aiohttp.ClientError,
     TimeoutError,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryRow:
-    """One aggregate of past consumption: [start, start + duration) on the home's wall clock."""
-
-    start: datetime  # aware
-    duration_s: float  # 3600 (hourly) or 300 (5-minute)
-    mean: float  # W
-    minimum: float | None = None  # W
-    maximum: float | None = None
-    temperature: float | None = None  # °C
 
 
 class HistoryFetchError(HomeAssistantError):

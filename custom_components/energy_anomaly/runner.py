@@ -1,7 +1,7 @@
 """One runner per home: its detector, fed in order by one worker, and what it learned in storage."""
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -21,12 +21,13 @@ from .const import (
     REJECTED_READING_WARNING_INTERVAL,
     STATE_SAVE_INTERVAL,
 )
-from .coordinator import EnergyAnomalyCoordinator, HomeData, HomeInfo, percent
+from .coordinator import EnergyAnomalyCoordinator, HistoryImport, HomeData, HomeInfo, percent
 from .detector.config import DetectorConfig
 from .detector.engine import Detector
-from .detector.model import Reading, Result
+from .detector.model import HistoryRow, Reading, Result
 from .detector.validation import reading_problem
 from .events import async_anomaly_started
+from .history import HistoryFetchError
 from .storage import HomeStateStore, StoredHomeData
 from .temperature import outdoor_temperature
 
@@ -106,6 +107,10 @@ class HomeRunner:
     loop never waits for the detector and results come out in the order readings came in. The
     detector state is snapshotted by that same worker (at most every STATE_SAVE_INTERVAL), so the
     store never reads a detector that is being updated.
+
+    A new home first learns from its past (`async_learn_history`, in the background): live
+    readings that come meanwhile wait in the queue, so the detector sees history first, then
+    every live reading in order.
     """
 
     def __init__(
@@ -133,6 +138,19 @@ class HomeRunner:
         self._worker: asyncio.Task[None] | None = None
         self._detector_lock = asyncio.Lock()
         self._last_snapshot = dt_util.utcnow()
+        self._history_days = self._detector.history_days
+        # A restored home that learned history shows it as done, as before the restart.
+        self._history = HistoryImport.DONE if self._history_days else HistoryImport.NONE
+
+    @property
+    def wants_history(self) -> bool:
+        """Whether the home has learned nothing yet, so its past is worth fetching.
+
+        A home that learned live or from history before (its stored state) needs none; one
+        that took a few live readings gets its rows skipped by the detector (history must
+        come first).
+        """
+        return self._history_days == 0 and self._learning_progress == 0
 
     @classmethod
     async def async_create(
@@ -142,6 +160,11 @@ class HomeRunner:
         store = HomeStateStore(hass, home.home_id)
         config = DetectorConfig(fuse_amps=entry.options.get(CONF_FUSE_SIZE))
         return cls(hass, entry, home, store, await _async_restore(hass, home, store, config))
+
+    @property
+    def detector_config(self) -> DetectorConfig:
+        """The home's detector settings (the fuse size), for analysing its past alike."""
+        return self._detector.config
 
     @callback
     def async_add_readings(self, readings: Sequence[Reading]) -> None:
@@ -153,7 +176,13 @@ class HomeRunner:
             temperature = outdoor_temperature(self.hass, entity_id)
             readings = [replace(reading, temperature=temperature) for reading in readings]
         self._pending.extend(readings)
-        if self._worker is None or self._worker.done():
+        if self._history is not HistoryImport.IMPORTING:
+            self._async_start_worker()
+
+    @callback
+    def _async_start_worker(self) -> None:
+        """Process what is queued, unless the worker is at it already."""
+        if self._pending and (self._worker is None or self._worker.done()):
             self._worker = self._entry.async_create_background_task(
                 self.hass, self._async_process_pending(), f"{DOMAIN} detector {self.home.name}"
             )
@@ -217,6 +246,52 @@ class HomeRunner:
             reading=reading, results=[result for _, result in taken], reported=self._reported
         )
 
+    async def async_learn_history(self, fetch: Callable[[], Awaitable[list[HistoryRow]]]) -> None:
+        """Learn from the rows ``fetch`` gives before any live reading (a background task).
+
+        A failed fetch is logged and leaves the home learning from live readings alone: the
+        past is a head start, never a condition. The state is saved once learned, so a restart
+        does not fetch it again.
+        """
+        self._async_set_history(HistoryImport.IMPORTING)
+        try:
+            rows = await fetch()
+            async with self._detector_lock:
+                summary = await self.hass.async_add_executor_job(self._detector.learn_history, rows)
+                data = await self.hass.async_add_executor_job(self._stored_data)
+        except HistoryFetchError as err:
+            LOGGER.warning(
+                "Could not fetch the history of %s, learning from live readings only: %s",
+                self.home.name,
+                err,
+            )
+            self._async_set_history(HistoryImport.FAILED)
+        except Exception:  # noqa: BLE001 - the past must never stop the home's live learning
+            LOGGER.exception("Learning the history of %s failed", self.home.name)
+            self._async_set_history(HistoryImport.FAILED)
+        else:
+            LOGGER.info(
+                "%s learned from %d days of history (%d rows, %d skipped)",
+                self.home.name,
+                summary.days,
+                summary.used,
+                summary.skipped,
+            )
+            self._history_days = self._detector.history_days
+            if summary.days:
+                self._store.async_schedule_save(data)
+            self._async_set_history(HistoryImport.DONE if summary.days else HistoryImport.NONE)
+        self._async_start_worker()
+
+    @callback
+    def _async_set_history(self, history: HistoryImport) -> None:
+        """Show how the import stands on the status sensor (once the home has data)."""
+        self._history = history
+        if (data := self.coordinator.data) is not None:
+            self.coordinator.async_set_updated_data(
+                replace(data, history=history, history_days=self._history_days)
+            )
+
     async def _async_snapshot_if_due(self) -> StoredHomeData | None:
         """Return the state to store when the last snapshot is old enough (SD-card wear)."""
         now = dt_util.utcnow()
@@ -247,7 +322,13 @@ class HomeRunner:
                 async_anomaly_started(self.hass, self.home, result, result.finding)
             in_anomaly = result.anomaly
         self.coordinator.async_set_updated_data(
-            HomeData(reading=done.reading, result=done.results[-1], reported=done.reported)
+            HomeData(
+                reading=done.reading,
+                result=done.results[-1],
+                reported=done.reported,
+                history=self._history,
+                history_days=self._history_days,
+            )
         )
 
     def diagnostics(self) -> dict[str, Any]:
@@ -256,6 +337,8 @@ class HomeRunner:
         return {
             "status": self._status.value,
             "learning_progress": percent(self._learning_progress),
+            "history": self._history.value,
+            "history_days": self._history_days,
             "reported": sorted(self._reported),
             "queued_readings": len(self._pending),
             "rejected_readings": self._rejected,

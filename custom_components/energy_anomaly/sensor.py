@@ -155,7 +155,11 @@ SENSORS: tuple[EnergyAnomalySensorDescription, ...] = (
         options=[status.value for status in Status],
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda data: data.status.value,
-        attributes_fn=lambda data: {"learning_progress": data.learning_progress},
+        attributes_fn=lambda data: {
+            "learning_progress": data.learning_progress,
+            "history": data.history.value,
+            "history_days": data.history_days,
+        },
     ),
 )
 POWER_PRODUCTION = _watts("power_production", lambda data: data.reading.power_production)
@@ -223,7 +227,7 @@ class EnergyAnomalySensor(EnergyAnomalyEntity, SensorEntity):
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
-        """Extra detail some sensors carry (the learning progress, in percent)."""
+        """Extra detail some sensors carry (learning progress in percent, history learned)."""
         if self.entity_description.attributes_fn is None:
             return None
         return self.entity_description.attributes_fn(self.data)

@@ -1,0 +1,79 @@
+"""Analyse the past: what the detector would have flagged over recorded history.
+
+A fresh detector sees the history as live readings: one a minute, the power interpolated between
+the rows' midpoints (a step at every row's edge would look like a meter jumping; a value repeated
+for a whole hour like a frozen one). It learns from the first two weeks as a new home would, so
+what it finds from then on is what it would have flagged had it been running. Aggregates hide
+what is shorter than a row: this finds lasting anomalies (a heater left on, a new nightly load,
+a higher baseload), not a kettle's minutes. All rows are given to it the same way, so what it
+learns and what it judges are alike (learning an hour's minimum but judging interpolated means
+would call every night's baseload raised).
+
+Runs in the executor: about 1.4 s of CPU for 30 days (44 days of readings with the two weeks
+before), 3.8 s for the longest, 90 days (measured on the 2-core development machine).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+import numpy as np
+
+from .detector.config import DetectorConfig
+from .detector.engine import Detector
+from .detector.model import Finding, HistoryRow, Reading
+
+READING_INTERVAL_S: Final = 60.0
+# History run before the analysed window: the detector's two weeks of learning.
+LEARNING_DAYS: Final = 14
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    """One anomaly the detector would have raised: from its start until it cleared (or None)."""
+
+    start: datetime
+    end: datetime | None
+    finding: Finding
+
+
+def find_anomalies(
+    rows: Sequence[HistoryRow], window_start: datetime, config: DetectorConfig
+) -> list[Episode]:
+    """The anomalies that start in ``rows`` (at least one) from ``window_start`` on.
+
+    An anomaly whose kind changes (a heater left on during a raised baseload) counts as two.
+    """
+    detector = Detector(config)
+    episodes: list[Episode] = []
+    current: Episode | None = None
+    for reading in _readings(rows):
+        finding = detector.update(reading).finding
+        if current is not None and (finding is None or finding.kind is not current.finding.kind):
+            episodes.append(Episode(current.start, reading.timestamp, current.finding))
+            current = None
+        if finding is not None and current is None:
+            current = Episode(finding.since, None, finding)
+    if current is not None:
+        episodes.append(current)
+    return [episode for episode in episodes if episode.start >= window_start]
+
+
+def _readings(rows: Sequence[HistoryRow]) -> list[Reading]:
+    """A reading a minute over ``rows`` (at least one), power interpolated between midpoints.
+
+    Each reading keeps the wall clock (UTC offset) and outdoor temperature of its row.
+    """
+    starts = np.array([row.start.timestamp() for row in rows])
+    durations = np.array([row.duration_s for row in rows])
+    means = np.array([row.mean for row in rows])
+    times = np.arange(starts[0], starts[-1] + durations[-1], READING_INTERVAL_S)
+    powers = np.interp(times, starts + durations / 2, means)
+    owners = np.searchsorted(starts, times, side="right") - 1
+    readings = []
+    for time, power, owner in zip(times.tolist(), powers.tolist(), owners.tolist(), strict=True):
+        row = rows[owner]
+        timestamp = row.start + timedelta(seconds=time - starts[owner])
+        readings.append(Reading(timestamp, power, temperature=row.temperature))
+    return readings

@@ -1,0 +1,108 @@
+"""Where a home's past consumption is found, for learning at setup and for analysing it.
+
+* The recorder's statistics of the sensor that carries the home's power: the chosen power sensor
+  of a home fed by Home Assistant sensors, else the integration's own *Power* sensor, whose
+  statistics outlive a reinstall (its entity id comes back from the entity registry).
+* For a Tibber home, Tibber's hourly consumption for the days before those statistics begin.
+
+Rows then get the outdoor temperature from the statistics of the temperature entity chosen in
+the options, where it has any.
+"""
+
+import asyncio
+from datetime import timedelta
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+import tibber
+
+from .const import (
+    CONF_POWER_ENTITY,
+    CONF_SOURCE,
+    CONF_TEMPERATURE_ENTITY,
+    DOMAIN,
+    LOGGER,
+    SOURCE_ENTITY,
+)
+from .detector.model import HistoryRow
+from .history import (
+    HistoryFetchError,
+    async_add_recorder_temperatures,
+    async_fetch_recorder_history,
+    async_fetch_tibber_history,
+)
+from .runtime import EnergyAnomalyConfigEntry
+
+
+def power_statistics_entity(
+    hass: HomeAssistant, entry: EnergyAnomalyConfigEntry, home_id: str
+) -> str | None:
+    """The entity whose recorder statistics are the home's power, None if there is none yet."""
+    if entry.data[CONF_SOURCE] == SOURCE_ENTITY:
+        return str(entry.data[CONF_POWER_ENTITY])
+    return er.async_get(hass).async_get_entity_id(Platform.SENSOR, DOMAIN, f"{home_id}_power")
+
+
+async def async_fetch_recorded_power(
+    hass: HomeAssistant, entry: EnergyAnomalyConfigEntry, home_id: str, days: int
+) -> list[HistoryRow]:
+    """The home's power statistics over the last ``days`` days, with outdoor temperatures.
+
+    Without a recorder there are none.
+
+    :raises HistoryFetchError: the recorder's database failed, or the statistics are not power.
+    """
+    entity_id = power_statistics_entity(hass, entry, home_id)
+    if entity_id is None or "recorder" not in hass.config.components:
+        return []
+    return await _async_with_temperatures(
+        hass, entry, await async_fetch_recorder_history(hass, entity_id, days)
+    )
+
+
+async def async_fetch_home_history(
+    hass: HomeAssistant,
+    entry: EnergyAnomalyConfigEntry,
+    home_id: str,
+    days: int,
+    *,
+    tibber_home: tibber.TibberHome | None,
+    tibber_turn: asyncio.Lock,
+) -> list[HistoryRow]:
+    """The home's past over the last ``days`` days: recorded power, before it Tibber's hours.
+
+    The homes of one account ask Tibber in turn (``tibber_turn``), never at once: one request
+    at a time keeps well inside Tibber's rate limit.
+
+    :raises HistoryFetchError: a source failed (Tibber after its retries).
+    """
+    recorded = await async_fetch_recorded_power(hass, entry, home_id, days)
+    if tibber_home is None:
+        return recorded
+    first = recorded[0].start if recorded else None
+    async with tibber_turn:
+        tibber_rows = await async_fetch_tibber_history(tibber_home, days)
+    earlier = [
+        row
+        for row in tibber_rows
+        if first is None or row.start + timedelta(seconds=row.duration_s) <= first
+    ]
+    return await _async_with_temperatures(hass, entry, earlier) + recorded
+
+
+async def _async_with_temperatures(
+    hass: HomeAssistant, entry: EnergyAnomalyConfigEntry, rows: list[HistoryRow]
+) -> list[HistoryRow]:
+    """``rows`` with the chosen outdoor temperature where its statistics have it.
+
+    A temperature entity whose statistics cannot be read costs the temperatures, not the rows.
+    """
+    entity_id = entry.options.get(CONF_TEMPERATURE_ENTITY)
+    if not entity_id or not rows or "recorder" not in hass.config.components:
+        return rows
+    try:
+        return await async_add_recorder_temperatures(hass, rows, entity_id)
+    except HistoryFetchError as err:
+        LOGGER.warning("Learning from history without outdoor temperatures: %s", err)
+        return rows

@@ -1,0 +1,365 @@
+"""Learning a new home's past at setup, and the `analyze_history` action over recorded history.
+
+The real recorder of the test harness (SQLite) holds imported hourly power statistics; Tibber's
+hourly history comes from the local Tibber server through the real pyTibber.
+"""
+
+import asyncio
+from datetime import datetime, timedelta
+import logging
+import random
+
+from homeassistant.components.recorder import Recorder
+from homeassistant.components.recorder.models import StatisticData
+from homeassistant.components.recorder.statistics import async_import_statistics
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+
+from custom_components.energy_anomaly.const import (
+    CONF_TEMPERATURE_ENTITY,
+    DOMAIN,
+    HISTORY_IMPORT_DAYS,
+)
+from custom_components.energy_anomaly.live_source import async_fetch_account
+from custom_components.energy_anomaly.past import (
+    async_fetch_home_history,
+    async_fetch_recorded_power,
+)
+from custom_components.energy_anomaly.services import SERVICE_ANALYZE_HISTORY
+
+from .conftest import HOME_A
+from .test_entity_source import POWER, home_entry, set_up_home_drawing
+from .test_history_recorder import metadata
+from .test_live_data import set_up, state_of, wait_until
+from .tibber_server import DEFAULT_TOKEN, LocalTibberServer
+
+STATUS = "sensor.home_detector_status"
+OUTDOOR = "sensor.outdoor_temperature"
+HEATER_W = 2500.0
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(recorder_db_url: str, enable_custom_integrations: None) -> None:
+    """As the shared fixture, but the recorder's database is prepared before Home Assistant."""
+
+
+def usual_mean(start: datetime, noise: random.Random) -> float:
+    """A household's hourly mean (W): quiet nights, a morning and an evening peak, some noise."""
+    hour = dt_util.as_local(start).hour
+    peak = 900.0 if hour in {7, 8, 18, 19, 20} else 0.0
+    night = 0.0 if hour < 6 else 250.0
+    return 200.0 + night + peak + noise.uniform(-30.0, 30.0)
+
+
+def hours_before_now(days: float) -> list[datetime]:
+    """The starts of the full hours in the last ``days`` days, oldest first (UTC)."""
+    now = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
+    count = int(days * 24)
+    return [now - timedelta(hours=count - i) for i in range(count)]
+
+
+async def import_power_history(
+    hass: HomeAssistant,
+    days: float,
+    heater: tuple[datetime, datetime] | None = None,
+    statistic_id: str = POWER,
+    **unit: str,
+) -> None:
+    """Hourly power statistics of a usual home over ``days``; a heater on during ``heater``."""
+    noise = random.Random(9)
+    rows = []
+    for start in hours_before_now(days):
+        mean = usual_mean(start, noise)
+        if heater is not None and heater[0] <= start < heater[1]:
+            mean += HEATER_W
+        rows.append(StatisticData(start=start, mean=mean, min=mean * 0.6, max=mean * 1.8))
+    async_import_statistics(hass, metadata(statistic_id=statistic_id, **unit), rows)
+    await async_wait_recording_done(hass)
+
+
+def local_days(days: float) -> int:
+    """The home's local days the last ``days`` days of hours touch."""
+    return len({dt_util.as_local(start).date() for start in hours_before_now(days)})
+
+
+async def test_a_home_with_four_weeks_of_statistics_is_active_from_its_first_reading(
+    recorder_mock: Recorder, hass: HomeAssistant
+) -> None:
+    await import_power_history(hass, days=HISTORY_IMPORT_DAYS)
+
+    await set_up_home_drawing(hass, home_entry(), 350)
+
+    status = hass.states.get(STATUS)
+    assert status is not None
+    assert status.state == "active"
+    assert status.attributes["history"] == "done"
+    assert status.attributes["history_days"] == local_days(HISTORY_IMPORT_DAYS)
+    assert status.attributes["learning_progress"] == 100.0
+
+
+async def test_a_home_without_statistics_learns_live_and_says_it_found_no_history(
+    recorder_mock: Recorder, hass: HomeAssistant
+) -> None:
+    await set_up_home_drawing(hass, home_entry(), 350)
+
+    status = hass.states.get(STATUS)
+    assert status is not None
+    assert status.state == "learning"
+    assert status.attributes["history"] == "none"
+    assert status.attributes["history_days"] == 0
+
+
+async def test_a_failed_history_fetch_leaves_the_home_learning_live_and_says_so(
+    recorder_mock: Recorder, hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Statistics in an energy unit cannot be read as power: the fetch fails.
+    await import_power_history(hass, days=HISTORY_IMPORT_DAYS, unit="Wh", unit_class="energy")
+
+    with caplog.at_level(logging.WARNING):
+        await set_up_home_drawing(hass, home_entry(), 350)
+
+    status = hass.states.get(STATUS)
+    assert status is not None
+    assert status.state == "learning"
+    assert status.attributes["history"] == "failed"
+    assert "learning from live readings only" in caplog.text
+    await wait_until(hass, lambda: state_of(hass, "sensor.home_power") == "350.0")
+
+
+async def test_a_restarted_home_does_not_fetch_its_history_again(
+    recorder_mock: Recorder, hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    await import_power_history(hass, days=HISTORY_IMPORT_DAYS)
+    entry = home_entry()
+    await set_up_home_drawing(hass, entry, 350)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+    with caplog.at_level(logging.INFO):
+        caplog.clear()
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert "days of history" not in caplog.text
+    status = hass.states.get(STATUS)
+    assert status is not None
+    assert status.state == "active"
+    assert status.attributes["history"] == "done"
+    assert status.attributes["history_days"] == local_days(HISTORY_IMPORT_DAYS)
+
+
+async def test_a_tibber_home_learns_from_tibbers_hourly_history(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+) -> None:
+    local_home = tibber_server.account.home(HOME_A)
+    assert local_home is not None
+    local_home.history_days = HISTORY_IMPORT_DAYS
+
+    await set_up(hass, tibber_entry, tibber_server)
+    await tibber_server.push(HOME_A, power=350.0, timestamp=dt_util.now().isoformat())
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "350.0")
+
+    status = hass.states.get("sensor.cabin_detector_status")
+    assert status is not None
+    assert status.state == "active"
+    assert status.attributes["history"] == "done"
+    assert status.attributes["history_days"] >= HISTORY_IMPORT_DAYS
+
+
+async def analyze(hass: HomeAssistant, device_id: str, days: int) -> dict[str, object]:
+    response = await hass.services.async_call(
+        DOMAIN,
+        SERVICE_ANALYZE_HISTORY,
+        {"device_id": device_id, "days": days},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    return dict(response)
+
+
+def home_device(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+    (device,) = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    return device.id
+
+
+async def test_the_action_finds_a_heater_left_on_in_last_weeks_history(
+    recorder_mock: Recorder, hass: HomeAssistant
+) -> None:
+    night = dt_util.start_of_local_day() - timedelta(days=3)
+    heater = (
+        dt_util.as_utc(night + timedelta(hours=1)),
+        dt_util.as_utc(night + timedelta(hours=5)),
+    )
+    await import_power_history(hass, days=21, heater=heater)
+    entry = home_entry()
+    await set_up_home_drawing(hass, entry, 350)
+
+    response = await analyze(hass, home_device(hass, entry), days=7)
+
+    anomalies = response["anomalies"]
+    assert isinstance(anomalies, list)
+    (anomaly,) = (found for found in anomalies if found["kind"] == "unusual_consumption")
+    start = datetime.fromisoformat(anomaly["start"])
+    end = datetime.fromisoformat(anomaly["end"])
+    # Hourly means are interpolated between the hours' middles: the heater ramps in from 00:30.
+    assert heater[0] - timedelta(minutes=30) <= start < heater[0] + timedelta(minutes=30)
+    assert heater[1] <= end <= heater[1] + timedelta(hours=1)
+    # Nothing before the heater: the rest of the week was usual.
+    assert min(datetime.fromisoformat(found["start"]) for found in anomalies) >= heater[
+        0
+    ] - timedelta(hours=1)
+    assert "kW drawn since" in anomaly["reason"]
+
+
+async def test_the_action_finds_nothing_in_a_usual_month(
+    recorder_mock: Recorder, hass: HomeAssistant
+) -> None:
+    await import_power_history(hass, days=21)
+    entry = home_entry()
+    await set_up_home_drawing(hass, entry, 350)
+
+    response = await analyze(hass, home_device(hass, entry), days=7)
+
+    assert response["anomalies"] == []
+
+
+async def test_the_action_refuses_a_device_of_another_integration(
+    recorder_mock: Recorder, hass: HomeAssistant
+) -> None:
+    entry = home_entry()
+    await set_up_home_drawing(hass, entry, 350)
+    other = MockConfigEntry(domain="other")
+    other.add_to_hass(hass)
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=other.entry_id, identifiers={("other", "x")}
+    )
+
+    with pytest.raises(ServiceValidationError) as raised:
+        await analyze(hass, device.id, days=7)
+    assert raised.value.translation_key == "unknown_device"
+
+
+async def test_the_action_says_when_the_home_has_no_recorded_history(
+    recorder_mock: Recorder, hass: HomeAssistant
+) -> None:
+    entry = home_entry()
+    await set_up_home_drawing(hass, entry, 350)
+
+    with pytest.raises(HomeAssistantError) as raised:
+        await analyze(hass, home_device(hass, entry), days=7)
+    assert raised.value.translation_key == "no_history"
+
+
+async def test_the_action_refuses_a_home_whose_entry_is_not_loaded(
+    recorder_mock: Recorder, hass: HomeAssistant
+) -> None:
+    entry = home_entry()
+    await set_up_home_drawing(hass, entry, 350)
+    device_id = home_device(hass, entry)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+    with pytest.raises(ServiceValidationError) as raised:
+        await analyze(hass, device_id, days=7)
+    assert raised.value.translation_key == "not_loaded"
+
+
+async def test_the_action_says_why_the_recorded_history_cannot_be_read(
+    recorder_mock: Recorder, hass: HomeAssistant
+) -> None:
+    await import_power_history(hass, days=21, unit="Wh", unit_class="energy")
+    entry = home_entry()
+    await set_up_home_drawing(hass, entry, 350)
+
+    with pytest.raises(HomeAssistantError) as raised:
+        await analyze(hass, home_device(hass, entry), days=7)
+    assert raised.value.translation_key == "history_unavailable"
+    assert "not a power unit" in str(raised.value)
+
+
+async def test_a_reinstalled_tibber_home_takes_its_own_power_statistics_after_tibbers_hours(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+) -> None:
+    # The Power sensor of a removed entry: Home Assistant kept its entity id and statistics.
+    tibber_entry.add_to_hass(hass)
+    own_power = er.async_get(hass).async_get_or_create(
+        "sensor", DOMAIN, f"{HOME_A}_power", suggested_object_id="cabin_power"
+    )
+    await import_power_history(hass, days=3, statistic_id=own_power.entity_id)
+    local_home = tibber_server.account.home(HOME_A)
+    assert local_home is not None
+    local_home.history_days = HISTORY_IMPORT_DAYS
+    home = (await async_fetch_account(hass, DEFAULT_TOKEN)).connection.get_home(HOME_A)
+
+    rows = await async_fetch_home_history(
+        hass,
+        tibber_entry,
+        HOME_A,
+        HISTORY_IMPORT_DAYS,
+        tibber_home=home,
+        tibber_turn=asyncio.Lock(),
+    )
+
+    recorded = [row for row in rows if row.minimum is not None]
+    from_tibber = rows[: len(rows) - len(recorded)]
+    assert len(recorded) == 3 * 24
+    assert rows[len(from_tibber) :] == recorded  # Tibber's hours first, then the recorder's
+    assert from_tibber[-1].start + timedelta(hours=1) == recorded[0].start
+    assert len(rows) == HISTORY_IMPORT_DAYS * 24
+
+
+async def import_temperatures(
+    hass: HomeAssistant, days: float, unit: str = "°C", unit_class: str = "temperature"
+) -> None:
+    async_import_statistics(
+        hass,
+        metadata(unit, unit_class, statistic_id=OUTDOOR),
+        [
+            StatisticData(start=start, mean=-2.0, min=-3.0, max=-1.0)
+            for start in hours_before_now(days)
+        ],
+    )
+    await async_wait_recording_done(hass)
+
+
+async def test_history_rows_get_the_outdoor_temperature_from_its_statistics(
+    recorder_mock: Recorder, hass: HomeAssistant
+) -> None:
+    await import_power_history(hass, days=3)
+    await import_temperatures(hass, days=2)
+    entry = home_entry()
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options={CONF_TEMPERATURE_ENTITY: OUTDOOR})
+
+    rows = await async_fetch_recorded_power(hass, entry, entry.entry_id, 3)
+
+    assert [row.temperature for row in rows] == [None] * 24 + [-2.0] * 48
+
+
+async def test_unreadable_temperature_statistics_cost_the_temperatures_not_the_history(
+    recorder_mock: Recorder, hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    await import_power_history(hass, days=3)
+    await import_temperatures(hass, days=3, unit="W", unit_class="power")
+    entry = home_entry()
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options={CONF_TEMPERATURE_ENTITY: OUTDOOR})
+
+    rows = await async_fetch_recorded_power(hass, entry, entry.entry_id, 3)
+
+    assert len(rows) == 3 * 24
+    assert {row.temperature for row in rows} == {None}
+    assert "Learning from history without outdoor temperatures" in caplog.text
