@@ -89,7 +89,7 @@ class ConsumptionCheck:
         self._days_seen = 0  # past days with readings
         self._today_slots = 0  # slots of today with a running mean (learning progress)
         # per past day: its envelope per tier and slot, and its heating degrees (derived, not kept)
-        self._envelopes: list[tuple[list[list[float | None]], float | None]] = []
+        self._envelopes: deque[tuple[list[list[float | None]], float | None]] = deque(maxlen=c.days)
         self._temperature: float | None = None  # latest outdoor temperature (°C)
         self._slope = 0.0  # W per heating degree, refitted each day
         self._above = [0] * len(c.tiers)
@@ -178,19 +178,22 @@ class ConsumptionCheck:
         self._judge(moment, mean)
 
     def _learn_past(self) -> None:
-        """The past days changed: refit the heating slope, rebuild their envelopes."""
+        """The past days changed: count them, refit the heating slope, find their peaks."""
         self._days_seen = sum(1 for sums in self._past_sums if sums.power.count)
         self._slope = self._fit_slope()
         self._peaks = self._past_peaks()
-        self._envelopes = [
-            ([self._envelope(row) for row in day], self._day_degrees(sums))
-            for day, sums in zip(self._past, self._past_sums, strict=True)
-        ]
+
+    def _day_envelopes(
+        self, day: list[list[float | None]], sums: _DaySums
+    ) -> tuple[list[list[float | None]], float | None]:
+        """A past day's envelope per tier and its heating degrees, made once when it is past."""
+        return [self._envelope(row) for row in day], self._day_degrees(sums)
 
     def _envelope(self, row: list[float | None]) -> list[float | None]:
         """Per slot, the highest running mean within `reach_minutes` either side (None: no data).
 
-        Past days do not change, so this is done once a day instead of on every judgement.
+        Past days do not change, so this is done once per day (when it becomes past) instead of
+        on every judgement.
         """
         reach = self.config.reach_minutes // self.config.slot_minutes
         slots = self._slots
@@ -207,6 +210,7 @@ class ConsumptionCheck:
             for _ in range(min(day - self._day, self.config.days)):
                 self._past.append(self._today)
                 self._past_sums.append(self._today_sums)
+                self._envelopes.append(self._day_envelopes(self._today, self._today_sums))
                 self._today = self._empty_day()
                 self._today_sums = _DaySums()
                 self._today_slots = 0
@@ -403,6 +407,10 @@ class ConsumptionCheck:
         model._past.extend(stored.past)
         model._today_sums = stored.today_sums
         model._past_sums.extend(stored.past_sums)
+        model._envelopes.extend(
+            model._day_envelopes(day, sums)
+            for day, sums in zip(model._past, model._past_sums, strict=True)
+        )
         model._learn_past()
         model._temperature, model._slope = stored.temperature, stored.slope
         model._above = stored.above
