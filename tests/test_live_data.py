@@ -4,6 +4,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 import logging
+from typing import Any
 from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
@@ -423,3 +424,31 @@ async def test_implausible_readings_are_warned_about_again_after_ten_minutes(
     assert caplog.text.count("Rejected a reading for Cabin") == 2
     assert f"its timestamp {ahead[4]} is in the future" in caplog.text
     assert f"its timestamp {ahead[3]} is in the future" not in caplog.text
+
+
+async def test_the_first_data_after_setup_is_written_entity_by_entity(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every entity writes its first state then: one loop step each, not all in one (CPU budget)."""
+    written_inside: list[int] = []
+    changes: list[Event] = []
+    hass.bus.async_listen(EVENT_STATE_CHANGED, changes.append)
+    publish = runner_module.HomeRunner._async_publish
+
+    def counting(runner: runner_module.HomeRunner, done: Any) -> None:
+        before = len(changes)
+        publish(runner, done)
+        written_inside.append(len(changes) - before)
+
+    monkeypatch.setattr(runner_module.HomeRunner, "_async_publish", counting)
+    await set_up(hass, tibber_entry, tibber_server)
+    await tibber_server.push(HOME_A, power=400.0)
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "400.0")
+    await tibber_server.push(HOME_A, power=410.0)
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "410.0")
+
+    assert written_inside[0] == 0  # the first data: every entity writes in a later step
+    assert written_inside[-1] >= 1  # later data: the few changed entities write at once

@@ -100,10 +100,20 @@ class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):
 
         Home Assistant's version logs "Manually updated ... data" at debug level, which here would
         be a line per reading (every few seconds per home) drowning the integration's debug log.
+
+        The first data after setup (or after the home was unavailable) makes every entity write a
+        state (a dozen or more, milliseconds together): each then writes in its own event-loop
+        step, so no single step holds the loop for long. Later data changes few entities and
+        they update at once.
         """
+        spread = self.data is None or not self.last_update_success
         self.data = data
         self.last_update_success = True
-        self.async_update_listeners()
+        if not spread:
+            self.async_update_listeners()
+            return
+        for update_callback, _ in list(self._listeners.values()):
+            self.hass.loop.call_soon(update_callback)
 
     @callback
     def async_set_unavailable(self) -> None:
