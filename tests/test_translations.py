@@ -16,7 +16,7 @@ from custom_components.energy_anomaly.const import DOMAIN
 from .test_live_data import state_of, wait_until
 
 TRANSLATIONS = Path(__file__).parents[1] / "custom_components" / DOMAIN / "translations"
-LANGUAGES = ("de",)
+LANGUAGES = ("nb", "sv", "de", "nl")
 
 
 def load(language: str) -> dict[str, Any]:
