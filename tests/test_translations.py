@@ -1,0 +1,99 @@
+"""Translations for the Tibber markets: each language says everything English says, nothing else."""
+
+import json
+from pathlib import Path
+import string
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.translation import async_get_translations
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.energy_anomaly.const import DOMAIN
+
+from .test_live_data import state_of, wait_until
+
+TRANSLATIONS = Path(__file__).parents[1] / "custom_components" / DOMAIN / "translations"
+LANGUAGES = ("nb", "sv", "de", "nl")
+
+
+def load(language: str) -> dict[str, Any]:
+    """The parsed translation file; json.loads raises on a file that is not valid JSON."""
+    data: dict[str, Any] = json.loads((TRANSLATIONS / f"{language}.json").read_text("utf-8"))
+    return data
+
+
+def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Every leaf of a translation tree by its dotted key path, as Home Assistant addresses it."""
+    leaves: dict[str, Any] = {}
+    for key, value in tree.items():
+        path = f"{prefix}.{key}" if prefix else key
+        leaves |= flatten(value, path) if isinstance(value, dict) else {path: value}
+    return leaves
+
+
+def placeholders(text: str) -> set[str]:
+    """The {names} Home Assistant fills in at run time."""
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+
+
+ENGLISH = flatten(load("en"))
+
+
+def test_the_languages_of_the_tibber_markets_are_shipped() -> None:
+    assert {path.stem for path in TRANSLATIONS.glob("*.json")} == {"en", *LANGUAGES}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_translation_has_exactly_the_english_keys(language: str) -> None:
+    assert set(flatten(load(language))) == set(ENGLISH)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_translated_value_is_a_non_empty_string(language: str) -> None:
+    empty = {
+        path: value
+        for path, value in flatten(load(language)).items()
+        if not isinstance(value, str) or not value.strip()
+    }
+    assert empty == {}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_translation_keeps_the_english_placeholders(language: str) -> None:
+    translated = flatten(load(language))
+    differing = {
+        path: (placeholders(english), placeholders(translated[path]))
+        for path, english in ENGLISH.items()
+        if path in translated and placeholders(english) != placeholders(translated[path])
+    }
+    assert differing == {}
+
+
+async def test_home_assistant_serves_the_german_entity_names(hass: HomeAssistant) -> None:
+    hass.config.language = "de"
+
+    names = await async_get_translations(hass, "de", "entity", {DOMAIN})
+
+    assert names[f"component.{DOMAIN}.entity.binary_sensor.anomaly.name"] == "Anomalie"
+    assert names[f"component.{DOMAIN}.entity.sensor.voltage_phase.name"] == "Spannung L{phase}"
+
+
+async def test_a_german_home_shows_german_entity_names(
+    hass: HomeAssistant, demo_entry: MockConfigEntry, entity_registry: er.EntityRegistry
+) -> None:
+    hass.config.language = "de"
+    demo_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(demo_entry.entry_id)
+    anomaly = next(
+        entry.entity_id
+        for entry in er.async_entries_for_config_entry(entity_registry, demo_entry.entry_id)
+        if entry.translation_key == "anomaly"
+    )
+    await wait_until(hass, lambda: state_of(hass, anomaly) not in (None, "unavailable"))
+
+    state = hass.states.get(anomaly)
+    assert state is not None
+    assert state.attributes["friendly_name"] == "Demo home Anomalie"
