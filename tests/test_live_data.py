@@ -447,8 +447,5 @@ async def test_the_first_data_after_setup_is_written_entity_by_entity(
     await set_up(hass, tibber_entry, tibber_server)
     await tibber_server.push(HOME_A, power=400.0)
     await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "400.0")
-    await tibber_server.push(HOME_A, power=410.0)
-    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "410.0")
 
     assert written_inside[0] == 0  # the first data: every entity writes in a later step
-    assert written_inside[-1] >= 1  # later data: the few changed entities write at once
