@@ -69,6 +69,7 @@ from .const import (
     LOGGER,
 )
 from .detector.model import Reading
+from .issues import async_warn
 from .source import ReadingSink
 
 # A valid power sensor is repeated when no reading went out for this long (checked every
@@ -297,14 +298,11 @@ class EntitySource:
             LOGGER.warning(
                 "%s: %s; readings go without it", self._home_name, self._problem_text(key)
             )
-        ir.async_create_issue(
+        async_warn(
             self._hass,
-            DOMAIN,
             self._issue_id(entity_id),
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=f"{ISSUE_ENTITY}_{problem}",
-            translation_placeholders={
+            f"{ISSUE_ENTITY}_{problem}",
+            {
                 "entity_id": entity_id,
                 "home": self._home_name,
                 "quantity": ENTITY_QUANTITIES[key].name,

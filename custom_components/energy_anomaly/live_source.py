@@ -47,6 +47,7 @@ from .const import (
     TOO_MANY_CONNECTIONS_BACKOFF_FIRST,
     TOO_MANY_CONNECTIONS_BACKOFF_MAX,
 )
+from .issues import async_warn
 from .source import ReadingSink
 from .tibber_connection import (
     Backoff,
@@ -343,14 +344,11 @@ class TibberLiveSource:
     @callback
     def _async_raise_too_many_connections(self) -> None:
         """Tell the user another client holds Tibber's connections for this token."""
-        ir.async_create_issue(
+        async_warn(
             self._hass,
-            DOMAIN,
             self._issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_TOO_MANY_CONNECTIONS,
-            translation_placeholders={"account": self._entry.title},
+            ISSUE_TOO_MANY_CONNECTIONS,
+            {"account": self._entry.title},
         )
 
     async def async_stop(self) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
 from .const import (
@@ -28,6 +27,7 @@ from .detector.model import HistoryRow, Reading, Result
 from .detector.validation import reading_problem
 from .events import async_anomaly_started
 from .history import HistoryFetchError
+from .issues import async_warn
 from .storage import HomeStateStore, StoredHomeData
 from .temperature import outdoor_temperature
 
@@ -79,15 +79,7 @@ async def _async_restore(
             type(err).__name__,
             err,
         )
-        ir.async_create_issue(
-            hass,
-            DOMAIN,
-            state_reset_issue_id(home.home_id),
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_STATE_RESET,
-            translation_placeholders={"home": home.name},
-        )
+        async_warn(hass, state_reset_issue_id(home.home_id), ISSUE_STATE_RESET, {"home": home.name})
         return Detector(config), frozenset()
 
 

@@ -27,10 +27,9 @@ from homeassistant.helpers.event import async_call_later, async_track_state_chan
 from homeassistant.util.unit_conversion import TemperatureConverter
 
 from .const import CONF_TEMPERATURE_ENTITY, DOMAIN
+from .detector.validation import MAX_TEMPERATURE_C, MIN_TEMPERATURE_C
+from .issues import async_warn
 
-# Outside these (°C) a value is a sensor fault, not weather: the records are -89 and 57 °C.
-MIN_PLAUSIBLE_CELSIUS: Final = -80.0
-MAX_PLAUSIBLE_CELSIUS: Final = 70.0
 # An entity that gives no usable temperature for this long gets a repair issue (a sensor
 # briefly unavailable, or not yet loaded at start-up, does not).
 ISSUE_AFTER: Final = timedelta(hours=1)
@@ -80,7 +79,7 @@ def read_temperature(state: State | None) -> TemperatureReading:
     if not _is_temperature_unit(unit):
         return TemperatureReading(None, TemperatureProblem.NOT_A_TEMPERATURE)
     celsius = TemperatureConverter.convert(number, unit, UnitOfTemperature.CELSIUS)
-    if not (math.isfinite(celsius) and MIN_PLAUSIBLE_CELSIUS <= celsius <= MAX_PLAUSIBLE_CELSIUS):
+    if not (math.isfinite(celsius) and MIN_TEMPERATURE_C <= celsius <= MAX_TEMPERATURE_C):
         return TemperatureReading(None, TemperatureProblem.IMPLAUSIBLE)
     return TemperatureReading(celsius)
 
@@ -168,14 +167,11 @@ class OutdoorTemperature:
     def _async_raise(self, problem: TemperatureProblem) -> None:
         """Create the issue, or update it when the problem changed (unchanged: no-op in HA)."""
         self._raised = problem
-        ir.async_create_issue(
+        async_warn(
             self._hass,
-            DOMAIN,
             self._issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=f"{ISSUE_PREFIX}_{problem}",
-            translation_placeholders={"entity_id": self._entity_id},
+            f"{ISSUE_PREFIX}_{problem}",
+            {"entity_id": self._entity_id},
         )
 
     @callback
