@@ -104,3 +104,39 @@ def test_state_round_trips_through_json() -> None:
     restored = PowerQualityCheck.from_state(json.loads(json.dumps(check.to_state())), config)
     rest = readings(60, 300, voltage=(250.0, 260.0, 230.0), current=(30.0, 3.0, 3.0))
     assert feed(restored, rest) == feed(check, rest)
+
+
+def test_a_phase_lost_as_none_while_the_others_go_on_alarms_within_minutes() -> None:
+    check = PowerQualityCheck()
+    feed(check, readings(0, 600))
+    found = feed(check, readings(600, 300, voltage=(231.0, 229.0, None), current=(3.0, 2.0, None)))
+    first = next(i for i, f in enumerate(found) if f is not None)
+    assert first * STEP <= 180
+    finding = found[-1]
+    assert finding is not None
+    assert finding.kind == "power_quality"
+    assert render(finding).startswith("Voltage on L3 has been 0 V for 5 minutes")
+    assert feed(check, readings(900, 120))[-1] is None
+
+
+def test_a_phase_the_meter_never_reported_is_not_lost() -> None:
+    check = PowerQualityCheck()
+    assert not any(feed(check, readings(0, 900, voltage=(231.0, None, None))))
+
+
+def test_a_phase_without_voltage_but_with_current_is_only_unreported() -> None:
+    check = PowerQualityCheck()
+    feed(check, readings(0, 600))
+    assert not any(feed(check, readings(600, 600, voltage=(231.0, 229.0, None))))
+
+
+def test_readings_without_any_phase_voltage_neither_end_nor_hide_a_lost_phase() -> None:
+    """Some meters send phase values only in every few messages; the others say nothing."""
+    check = PowerQualityCheck()
+    feed(check, readings(0, 600))
+    lost = readings(600, 300, voltage=(231.0, 229.0, None), current=(3.0, 2.0, None))
+    silent = readings(605, 300, voltage=(None, None, None), current=(None, None, None))
+    series = sorted([*lost, *silent], key=lambda r: r.epoch)
+    found = feed(check, series)
+    assert found[-1] is not None
+    assert found[-1].facts["lasted_s"] >= 290

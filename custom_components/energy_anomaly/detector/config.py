@@ -72,6 +72,9 @@ class PowerQualityConfig:
     recover_s
         An episode ends only after this long (s) back inside the limits, so noise around a limit
         does not split one long violation into many.
+    lost_current_a
+        A phase that reports no voltage and at most this current (A, a meter's noise around 0)
+        while another phase reports one is lost: it is taken as 0 V.
 
     """
 
@@ -81,6 +84,7 @@ class PowerQualityConfig:
     fuse_a: float | None = None
     current_min_s: float = 60.0
     recover_s: float = 30.0
+    lost_current_a: float = 0.05
 
     @property
     def low_v(self) -> float:

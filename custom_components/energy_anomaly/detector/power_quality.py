@@ -6,6 +6,12 @@ motor starts, and a compressor or kettle draws an inrush current above its rated
 a condition that lasts longer than that (`voltage_min_s`, `current_min_s`) is reported. A single
 reading back inside the limits does not end an episode (noise around a limit would otherwise
 split one long undervoltage into many short ones); it ends after `recover_s` inside the limits.
+
+A lost phase (a blown fuse, a broken neutral) reads 0 V, or no voltage at all (None) and no
+current while the other phases go on: a phase that has reported a voltage before and now reports
+none while another phase does is taken as 0 V, an undervoltage like any other. A reading with no
+phase voltage at all says nothing about the phases (some meters report them only every few
+messages) and changes no voltage episode.
 """
 
 from dataclasses import asdict, dataclass, field
@@ -55,6 +61,7 @@ class _Episode:
 class _State:
     voltage: list[_Episode] = field(default_factory=lambda: [_Episode() for _ in range(PHASES)])
     current: list[_Episode] = field(default_factory=lambda: [_Episode() for _ in range(PHASES)])
+    supplied: list[bool] = field(default_factory=lambda: [False] * PHASES)  # reported a voltage
 
 
 class PowerQualityCheck:
@@ -84,17 +91,20 @@ class PowerQualityCheck:
         When several phases are, the one out of limits longest is reported.
         """
         c = self.config
-        if not self._open and self._within_limits(reading):
+        voltage = self._supply(reading)
+        if not self._open and self._within_limits(voltage, reading.current):
             self._score = 0.0
             return None
         now = reading.epoch
+        any_voltage = any(volts is not None for volts in voltage)
         best: tuple[Cause, int, _Episode] | None = None
         longest = 0.0
         for phase in range(PHASES):
-            volts = reading.voltage[phase]
+            volts = voltage[phase]
             episode = self._s.voltage[phase]
             outside = volts is not None and not c.low_v <= volts <= c.high_v
-            episode.update(now, volts, outside, c.recover_s)
+            if any_voltage:
+                episode.update(now, volts, outside, c.recover_s)
             lasted = episode.lasted()
             if lasted >= c.voltage_min_s and lasted > longest:
                 low = episode.mean < c.nominal_v
@@ -115,14 +125,43 @@ class PowerQualityCheck:
         self._open = any(e.since is not None for e in (*self._s.voltage, *self._s.current))
         return found
 
-    def _within_limits(self, reading: Reading) -> bool:
+    def _supply(self, reading: Reading) -> tuple[float | None, ...]:
+        """Each phase's voltage, a lost phase's as 0 V (see the module docstring).
+
+        Lost: the phase reported a voltage before, reports none now and no current above
+        `lost_current_a`, while another phase reports a voltage.
+        """
+        voltage = reading.voltage
+        supplied = self._s.supplied
+        if all(volts is not None for volts in voltage):  # the common case, checked cheaply
+            if not all(supplied):
+                supplied[:] = [True] * PHASES
+            return voltage
+        if all(volts is None for volts in voltage):
+            return voltage
+        lost_current = self.config.lost_current_a
+        out: list[float | None] = []
+        for phase, volts in enumerate(voltage):
+            amps = reading.current[phase]
+            if volts is not None:
+                supplied[phase] = True
+                out.append(volts)
+            elif supplied[phase] and (amps is None or abs(amps) <= lost_current):
+                out.append(0.0)
+            else:
+                out.append(None)
+        return tuple(out)
+
+    def _within_limits(
+        self, voltage: tuple[float | None, ...], current: tuple[float | None, ...]
+    ) -> bool:
         """Every reported phase inside the limits (the common case, checked cheaply)."""
         low, high, fuse = self.config.low_v, self.config.high_v, self.config.fuse_a
-        for volts in reading.voltage:
+        for volts in voltage:
             if volts is not None and not low <= volts <= high:
                 return False
         if fuse is not None:
-            for amps in reading.current:
+            for amps in current:
                 if amps is not None and amps > fuse:
                     return False
         return True
@@ -148,6 +187,6 @@ class PowerQualityCheck:
     def from_state(cls, state: object, config: DetectorConfig | None = None) -> Self:
         """Restore a check saved by `to_state` (StateError when the data is not valid)."""
         loaded = load_state(_State, state)
-        if len(loaded.voltage) != PHASES or len(loaded.current) != PHASES:
+        if {len(loaded.voltage), len(loaded.current), len(loaded.supplied)} != {PHASES}:
             raise StateError(f"power_quality: expected {PHASES} phases")
         return cls(config, loaded)
