@@ -128,3 +128,26 @@ def test_state_round_trips_through_json() -> None:
     rest = readings(DAY + 30, DAY + 600, power=0.0)
     assert feed(restored, rest) == feed(check, rest)
     assert restored.to_state() == check.to_state()
+
+
+def solar_day(day: int) -> list[Reading]:
+    """A PV home's day: 150 W at night, export at midday, a few watts imported around it."""
+    start = day * DAY
+    return [
+        *readings(start, start + 9 * 3600),
+        *readings(start + 9 * 3600, start + 10 * 3600, power=3.0, production=0.0),
+        *readings(start + 10 * 3600, start + 15 * 3600, power=0.0, production=800.0),
+        *readings(start + 15 * 3600, start + 16 * 3600, power=4.0, production=0.0),
+        *readings(start + 16 * 3600, start + DAY, production=0.0),
+    ]
+
+
+def test_zeros_at_night_alarm_in_a_solar_home_that_imports_a_few_watts_by_day() -> None:
+    check = FaultCheck()
+    assert not any(feed(check, [*solar_day(0), *solar_day(1)]))
+    night = 2 * DAY + 2 * 3600
+    found = feed(check, readings(night, night + 3000, power=0.0, production=0.0))
+    finding = found[-1]
+    assert finding is not None
+    assert finding.cause == "zeros"
+    assert finding.expected == 150.0

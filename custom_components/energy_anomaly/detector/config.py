@@ -28,6 +28,9 @@ class FaultConfig:
         reads 0 on its own, its longest run of identical values.
     min_draw_w
         A home whose smallest positive draw is below this (W) may really draw nothing.
+    dark_start_hour, dark_end_hour
+        Local hours (00-05) in which no panel produces: a home that exports learns the least it
+        draws from them only (by day its panels can cover all but a few watts without exporting).
     stale_min_s, stale_factor
         A value is frozen after max(`stale_min_s`, `stale_factor` x the longest run of identical
         values seen before).
@@ -45,6 +48,8 @@ class FaultConfig:
     min_duration_s: float = 60.0
     learn_s: float = DAY_S
     min_draw_w: float = 10.0
+    dark_start_hour: int = 0
+    dark_end_hour: int = 5
     stale_min_s: float = 600.0
     stale_factor: float = 5.0
     gap_min_s: float = 600.0

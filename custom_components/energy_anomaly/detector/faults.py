@@ -10,7 +10,10 @@ would either call them anomalies of the wrong kind or, worse, learn them:
 - a gap in the stream, much longer than the usual spacing of readings.
 
 A PV home imports exactly 0 W while it exports: a zero with `power_production > 0` is normal
-and neither a zero fault nor a frozen value.
+and neither a zero fault nor a frozen value. Nor is its daytime import a floor: when the panels
+cover nearly all the home draws without exporting, it imports a few watts. A home that has exported
+learns the least it draws from the dark hours only (`dark_start_hour` to `dark_end_hour`), so 0 W at
+night, with nothing produced, is still a fault there.
 """
 
 from dataclasses import asdict, dataclass
@@ -30,6 +33,8 @@ class _State:
     last_epoch: float | None = None
     spacing: float | None = None  # usual seconds between readings (slow moving average)
     min_draw: float | None = None  # smallest positive power drawn without production
+    dark_min_draw: float | None = None  # the same in the dark hours only
+    exports: bool = False  # the home has reported production (PV export)
     zeros_seen_learning: bool = False  # the home read 0 for a while during learning
     zero_since: float | None = None
     negative_since: float | None = None
@@ -82,18 +87,32 @@ class FaultCheck:
         negative = self._negative(now, power, producing)
         zeros = self._zeros(now, power, producing, learned)
         stale = self._stale(now, power, producing, learned, gap is not None)
-        if power > 0 and not producing and (s.min_draw is None or power < s.min_draw):
-            s.min_draw = power
+        if power > 0 and not producing:
+            self._learn_draw(power, reading.timestamp.hour)
+        s.exports = s.exports or producing
         s.last_epoch = now
         found = gap or negative or zeros or stale
         self._score = 0.0 if found is None else found.score
         return found
 
-    def learn_min_draw(self, watts: float) -> None:
-        """A smallest draw (W) seen in the history: the zero rule compares with it as with live."""
-        s = self._s
-        if watts > 0 and (s.min_draw is None or watts < s.min_draw):
+    def learn_min_draw(self, watts: float, hour: int) -> None:
+        """A smallest draw (W) seen in the history in a local `hour`: learned as a live one."""
+        if watts > 0:
+            self._learn_draw(watts, hour)
+
+    def _learn_draw(self, watts: float, hour: int) -> None:
+        """A positive draw without production at a local `hour` may lower the floors."""
+        s, c = self._s, self.config
+        if s.min_draw is None or watts < s.min_draw:
             s.min_draw = watts
+        dark = c.dark_start_hour <= hour < c.dark_end_hour
+        if dark and (s.dark_min_draw is None or watts < s.dark_min_draw):
+            s.dark_min_draw = watts
+
+    def _floor(self) -> float | None:
+        """The least this home draws (W): from the dark hours alone once it has exported."""
+        s = self._s
+        return s.dark_min_draw if s.exports else s.min_draw
 
     def _gap(self, now: float) -> Finding | None:
         """A reading after a silence much longer than usual; reported for `gap_hold_s`."""
@@ -155,14 +174,15 @@ class FaultCheck:
         if not learned:
             s.zeros_seen_learning = True
             return None
-        if s.zeros_seen_learning or s.min_draw is None or s.min_draw < c.min_draw_w:
+        floor = self._floor()
+        if s.zeros_seen_learning or floor is None or floor < c.min_draw_w:
             return None
         return self._finding(
             Cause.ZEROS,
             lasted / c.min_duration_s,
             s.zero_since,
             0.0,
-            expected=s.min_draw,
+            expected=floor,
             lasted_s=lasted,
         )
 

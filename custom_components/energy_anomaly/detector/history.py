@@ -153,7 +153,7 @@ class HistoryLearner:
         self._add_to_hour(local_minute // 60, row, minutes)
         self._add_to_night(row, minutes)
         if row.minimum is not None:
-            self._faults.learn_min_draw(row.minimum)
+            self._faults.learn_min_draw(row.minimum, row.start.hour)
 
     def _continues_learned_day(self, row: HistoryRow) -> bool:
         """Whether the row is on the day an earlier `learn` ended in (that day is counted once)."""
