@@ -208,7 +208,7 @@ def test_a_state_stored_by_version_0_1_0_keeps_what_was_learned() -> None:
     assert upgraded.status is Status.ACTIVE
     assert upgraded.to_state()["version"] == 3
     learned_since = {  # what this release learns that 0.1.0 did not (defaults when upgraded)
-        "baseload": set(),
+        "baseload": {"memory", "learned"},
         "faults": {"dark_min_draw", "exports"},
         "power_quality": {"supplied"},
     }

@@ -13,9 +13,22 @@ known, a polynomial in the temperature at the quietest minute, so a heat pump th
 a cold night is not a step. A night colder or warmer than all of those nights (by
 `temperature_margin`) is then not judged: nothing says how much heating it needs. A night is a
 step when it exceeds the expectation by max(`min_step_w`, `noise_factor` x the history's robust
-spread). One odd night (a heater left on) is no alarm; `confirm_nights` steps in a row are. Step
-nights are held out of the history, so the step stays visible; once `accept_nights` nights are
-held, a confirmed step becomes the new baseline (and the alarm ends).
+spread), and also everything a night as warm drew in the last `memory_nights`: heating only grows
+as it gets colder, and a heat pump that cycles on mild nights runs through the night below some
+temperature, a jump no fit of a fortnight's mild nights foresees (the memory keeps the nights the
+check judged normal, not an odd one). Nothing is judged before the history first holds
+`history_nights` nights: the first nights of a new home (its learning fortnight) drift and say
+little about its usual ones. After an accepted step `min_nights` at the new level suffice.
+
+A step must usually be seen on `confirm_nights` nights in a row: one odd night is normal life.
+A first step night alarms alone when heating cannot explain it: no colder than the history's
+median night (or without a temperature), and `strong_step_score` times the smallest step. A fridge
+that no longer stops is then found after its first whole night. Such an alarm ends, and the night
+is let go as an odd one, at the first minute the home draws less than the step again (a heater
+left on for the night is switched off in the morning; an always-on load never is); when the
+expectation came from the temperature it waits for the next night instead, as the day's heating
+is not the night's. Step nights are held out of the history, so the step stays visible; once
+`accept_nights` nights are held, a confirmed step becomes the new baseline (and the alarm ends).
 """
 
 from dataclasses import asdict, dataclass, field
@@ -45,6 +58,8 @@ class _State:
     night_temp: float | None = None  # temperature at the quietest minute
     night_minutes: int = 0
     history: list[tuple[float, float | None]] = field(default_factory=list)
+    memory: list[tuple[float, float]] = field(default_factory=list)  # normal nights' (W, °C)
+    learned: bool = False  # the history once held `history_nights` nights
     held: list[tuple[float, float | None]] = field(default_factory=list)  # a step in question
     steps: int = 0  # judged step nights among them, in a row
     step_night: int | None = None  # date ordinal of the first step night
@@ -53,6 +68,7 @@ class _State:
     alarm_observed: float | None = None  # the confirming night's baseload (W)
     alarm_expected: float | None = None  # what was expected of it (W)
     alarm_temp: float | None = None  # its temperature, when the expectation used it (°C)
+    alarm_floor: float | None = None  # a minute below this (W) ends a one-night alarm
     score: float = 0.0  # > 0 while a confirmed step alarms
 
 
@@ -140,6 +156,8 @@ class BaseloadCheck:
         """Fold the open minute's mean power into its night, if it belongs to one."""
         s = self._s
         mean = s.minute_power.mean
+        if s.alarm_floor is not None and mean is not None and mean < s.alarm_floor:
+            self._let_go()
         if s.minute_night is None or mean is None:
             return
         if s.night != s.minute_night:
@@ -189,24 +207,52 @@ class BaseloadCheck:
             return
         expected, limit, with_temp = expectation
         s.expected = expected
-        if watts - expected < limit:
+        if watts - expected < limit or self._drawn_as_warm(watts - limit, temp):
             if s.steps < c.confirm_nights:  # one odd night, not a step: it is normal life
-                for held in s.held:
-                    self._learn(held)
-            s.held.clear()
-            s.steps, s.step_night, s.score = 0, None, 0.0
+                self._let_go()
+            else:  # a confirmed step that did not last: its nights teach nothing
+                self._end_step()
             self._learn(night)
         else:
             s.held.append(night)
             s.steps += 1
             if s.step_night is None:
                 s.step_night = night_day
+            score = (watts - expected) / limit
             if len(s.held) >= c.accept_nights:
                 self._settle()
-            elif s.steps >= c.confirm_nights:
+            elif s.steps >= c.confirm_nights or self._unexplained(score, temp):
                 s.alarm_observed, s.alarm_expected = watts, expected
                 s.alarm_temp = temp if with_temp else None
-                s.score = (watts - expected) / limit
+                s.score = score
+                alone = s.steps < c.confirm_nights and not with_temp
+                s.alarm_floor = expected + limit if alone else None
+
+    def _let_go(self) -> None:
+        """The held nights were odd ones, not a step: learn them as normal life; end any alarm."""
+        for held in self._s.held:
+            self._learn(held, remember=False)
+        self._end_step()
+
+    def _end_step(self) -> None:
+        """Forget the held nights and any alarm: no step is in question any more."""
+        s = self._s
+        s.held = []
+        s.steps, s.step_night, s.score, s.alarm_floor = 0, None, 0.0, None
+
+    def _drawn_as_warm(self, watts: float, temp: float | None) -> bool:
+        """Whether a remembered normal night as warm (within the margin) drew `watts` or more."""
+        if temp is None:
+            return False
+        warm = temp - self.config.temperature_margin
+        return any(w >= watts for w, t in self._s.memory if t >= warm)
+
+    def _unexplained(self, score: float, temp: float | None) -> bool:
+        """A first step night that alarms alone: far over the bar, and no colder than usual."""
+        if score < self.config.strong_step_score:
+            return False
+        temps = [t for _, t in self._s.history if t is not None]
+        return temp is None or not temps or temp >= median(temps)
 
     def _settle(self) -> None:
         """Held long enough: a confirmed step is the new baseline, an unconfirmed one is learned.
@@ -215,18 +261,26 @@ class BaseloadCheck:
         (outside the history's temperatures) cannot be judged.
         """
         s = self._s
-        if s.steps >= self.config.confirm_nights:
-            s.history = s.held[-self.config.history_nights :]
-        else:
-            for held in s.held:
-                self._learn(held)
-        s.held = []
-        s.steps, s.step_night, s.score = 0, None, 0.0
+        if s.steps < self.config.confirm_nights:
+            self._let_go()
+            return
+        s.history = s.held[-self.config.history_nights :]
+        s.memory = [(w, t) for w, t in s.held if t is not None]
+        self._end_step()
 
-    def _learn(self, night: tuple[float, float | None]) -> None:
+    def _learn(self, night: tuple[float, float | None], *, remember: bool = True) -> None:
+        """Add a night to the history; to the memory too when it was normal and has a temperature.
+
+        An odd night let go (`remember=False`) stays out of the memory: one heater left on
+        would otherwise excuse that much on every night as warm for weeks.
+        """
         s = self._s
         s.history.append(night)
         del s.history[: -self.config.history_nights]
+        watts, temp = night
+        if remember and temp is not None:
+            s.memory.append((watts, temp))
+            del s.memory[: -self.config.memory_nights]
 
     def _expect(self, temp: float | None) -> tuple[float, float, bool] | None:
         """(expected W, smallest step that counts, whether temperature was used) or None.
@@ -234,10 +288,12 @@ class BaseloadCheck:
         The temperature is used only when the nights vary more around their median than the
         smallest step anyway (heating or cooling at night), and then only for a night within the
         temperature range of the history. None while fewer than `min_nights` are known or when
-        the night is outside that range: the expectation would be a guess.
+        the night is outside that range: the expectation would be a guess. None too before the
+        home is learned (`learned`).
         """
         s, c = self._s, self.config
-        if len(s.history) < c.min_nights:
+        s.learned = s.learned or len(s.history) >= c.history_nights
+        if not s.learned or len(s.history) < c.min_nights:
             return None
         watts = [w for w, _ in s.history]
         expected = median(watts)
@@ -250,6 +306,7 @@ class BaseloadCheck:
             return None
         span = high - low
         degree = 2 if span >= c.quadratic_span_c else 1 if span >= c.linear_span_c else 0
+        degree = min(degree, len(set(temps)) - 1)  # a curve needs as many temperatures
         if degree == 0:
             return expected, limit, False
         x = np.array(temps)

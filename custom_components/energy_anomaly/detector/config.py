@@ -244,18 +244,28 @@ class BaseloadConfig:
     history_nights
         Nights the expectation is learned from (a fortnight).
     min_nights
-        Nights needed before a night is judged.
+        Nights at a new level needed before a night is judged after an accepted step (a new home
+        waits for a full history, `history_nights`: its first nights drift).
     min_step_w
-        The smallest step that counts (W): a fridge that never stops adds about 50-100 W.
+        The smallest step that counts (W): a fridge that never stops adds about 50-100 W, an
+        aquarium heater 30-50 W; a quiet home's quietest minute varies by a few watts from night
+        to night (1-3 W robust spread on the benchmark's tuning homes).
     noise_factor
         A step must also exceed this many robust standard deviations of the history.
     temperature_margin
-        A night colder or warmer than every learned night by more than this (°C) is not judged.
+        A night colder or warmer than every learned night by more than this (°C) is not judged;
+        a remembered night up to this much colder counts as "as warm".
+    memory_nights
+        Normal nights with a temperature remembered (8 weeks): a mild night that draws what a
+        remembered night as warm drew is no step, however the last fortnight was.
     quadratic_span_c, linear_span_c
         With nights spanning at least these temperature ranges (°C) the expectation is a quadratic,
         or a straight line, in the temperature; below, the median.
     confirm_nights
         Step nights in a row before it alarms (one odd night is normal life).
+    strong_step_score
+        A first step night at least this many times the smallest step, and no colder than the
+        history's median night, alarms alone (heating cannot explain it).
     accept_nights
         Held nights after which a confirmed step becomes the new baseline (and the alarm ends).
 
@@ -266,12 +276,14 @@ class BaseloadConfig:
     min_coverage: float = 0.5
     history_nights: int = 14
     min_nights: int = 7
-    min_step_w: float = 40.0
+    min_step_w: float = 15.0
     noise_factor: float = 4.0
     temperature_margin: float = 1.0
+    memory_nights: int = 56
     quadratic_span_c: float = 4.0
     linear_span_c: float = 2.0
     confirm_nights: int = 2
+    strong_step_score: float = 2.0
     accept_nights: int = 4
 
 

@@ -12,7 +12,7 @@ Checks, in priority order (the verdict's finding is the first one in alarm, see 
 
 Readings during a meter fault teach neither the consumption model nor PARX. The learned models
 alarm only once they know the home: two weeks of data, as the consumption model compares with
-the last 14 days (PARX's alarms wait for it too; baseload needs 7 nights of its own); until
+the last 14 days (PARX's alarms wait for it too; baseload waits for 14 nights of its own); until
 then the consumption check alarms only on a load far above anything the home drew so far. The
 fault and power-quality rules need no model of the home and alarm from the start (the zero and
 frozen-value rules first watch the home for a day). The score is the highest of the checks'

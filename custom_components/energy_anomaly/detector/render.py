@@ -109,8 +109,9 @@ def _pattern(f: Finding) -> str:
 def _baseload(f: Finding) -> str:
     temperature = f.facts.get("temperature_c")
     at = "" if temperature is None else f" at {temperature:.0f} °C"
+    nights = f.facts["nights"]
     return (
-        f"Baseload has been about {_value(f):.0f} W for {f.facts['nights']:.0f} nights, "
+        f"Baseload has been about {_value(f):.0f} W for {nights:.0f} night{'s' * (nights != 1)}, "
         f"up {_value(f) - _expected(f):.0f} W from the usual {_expected(f):.0f} W{at}"
     )
 
