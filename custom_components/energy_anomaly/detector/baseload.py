@@ -69,7 +69,7 @@ class _State:
     alarm_expected: float | None = None  # what was expected of it (W)
     alarm_temp: float | None = None  # its temperature, when the expectation used it (°C)
     alarm_floor: float | None = None  # a minute below this (W) ends a one-night alarm
-    score: float = 0.0  # > 0 while a confirmed step alarms
+    score: float = 0.0  # > 0 while a step alarms
 
 
 class BaseloadCheck:
