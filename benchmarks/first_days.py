@@ -1,22 +1,25 @@
 """The first two weeks of a new installation: what the detector finds with and without history.
 
-    scripts/run python -m benchmarks.first_days             # ~1.5 min on 2 cores
-    scripts/run python -m benchmarks.first_days --detail    # every event and false alarm
+    scripts/run python -m benchmarks.first_days                  # classic suite, ~3 min on 2 cores
+    scripts/run python -m benchmarks.first_days --suite homes    # both halves of the 11 homes
+    scripts/run python -m benchmarks.first_days --detail         # every event and false alarm
 
-The benchmark homes (`streams.py`) have their events from day 16 on. Here the integration is
-installed on day 14 of each stream: the detector's first live reading is at day 14, and days 14-27
-(the installation's days 1-14, with 16-17 labelled events over the four homes) are evaluated the
-same way as `detection.py` evaluates days 14-41 (`evaluation.py`: recall per kind, false-alarm
-episodes per home-week). The stream's days 0-13, which hold no event, are the home's past:
+The benchmark homes have their events from day 16 on. Here the integration is installed on day 14
+of each stream (its evaluation start): the detector's first live reading is then, and the next 14
+days (the installation's days 1-14) are evaluated the same way as `detection.py` evaluates its
+weeks (`evaluation.py`: recall per kind, false-alarm episodes per home-week, normal-life windows
+of the homes suite). The home's past is imported on day 0 of the installation:
 
 - `no history`: nothing is imported; the detector learns from live readings only;
-- `hourly mean 2w`: the hourly means of days 0-13 are imported on day 14 (Tibber's hourly
-  consumption: energy per hour, so only the mean), with the hour's mean outdoor temperature;
+- `hourly mean 2w`: the hourly means of the stream's days 0-13 (Tibber's hourly consumption:
+  energy per hour, so only the mean), with the hour's mean outdoor temperature;
 - `hourly min/max 2w`: the same hours with their minimum and maximum (Home Assistant's recorder
   statistics; the minimum and maximum of the raw readings);
-- `hourly mean 4w`: four weeks of hourly means: the streams have only two weeks before day 14, so
-  days 0-13 are imported twice, once shifted back by 14 days (whole weeks, so weekdays match). The
-  consumption model and baseload keep a fortnight anyway; only PARX's fit sees more (repeated) days.
+- `hourly mean 4w`, `hourly min/max 4w`: four weeks: the two above, and before them two more
+  weeks of the same home's life: the days 28-41 of the home built without its events (same
+  household, appliances, heating and meter; no labelled event, no fault), moved back six weeks
+  (whole weeks: weekdays match) to the days -14..-1. They are not the evaluated days 14-27, so the
+  detector has not seen the days it is judged on.
 
 For reference, `live 2w` had the integration running since day 0: days 0-13 as live readings, the
 same as `detection.py`'s detector on those days (its figures over the two weeks from day 14).
@@ -25,10 +28,11 @@ same as `detection.py`'s detector on those days (its figures over the two weeks 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 import dataclasses
 from datetime import timedelta
+from functools import cache
 import os
 import sys
 import time
@@ -39,23 +43,43 @@ from custom_components.energy_anomaly.detector.config import DetectorConfig
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.model import HistoryRow
 
-from .detection import detail, table
-from .evaluation import Summary, evaluate, summarise
-from .streams import DAY, HOMES, HOUR, START, Stream, streams
+from . import households, streams
+from .detection import detail, eval_range, halves, local, table
+from .evaluation import HomeEvaluation, evaluate, summarise
+from .households import HomeStream
+from .streams import DAY, HOUR, Stream
 
-INSTALL_DAY = 14  # the stream day of the first live reading
 EVALUATED_DAYS = 14  # the installation's first two weeks
-HISTORY_DAYS = 14  # the stream's days before the installation
-REPEAT_SHIFT_DAYS = 14  # the 4-week history: days 0-13 again, this many days earlier
+QUIET_DAYS = (28, 42)  # the event-free build's days used as the extra two weeks of history
+QUIET_SHIFT_DAYS = 42  # ... moved this many days back: to days -14..-1, same weekdays
 
-Importer = Callable[[Stream], list[HistoryRow]]
+SUITES: dict[str, Callable[[], list[Stream]]] = {
+    "classic": streams.streams,
+    "homes": lambda: list(households.streams()),
+}
 
 
-def hourly_rows(stream: Stream, *, extremes: bool, shift_days: int = 0) -> Iterator[HistoryRow]:
-    """One row per hour of the stream's days before the installation (hours without readings left
-    out), starting `shift_days` earlier than they were."""
+@cache
+def quiet_streams(suite: str) -> list[Stream]:
+    """The suite's homes built without their events (cached per process)."""
+    if suite == "homes":
+        return [
+            households.build(dataclasses.replace(h, events=_no_events)) for h in households.HOMES
+        ]
+    return [streams.build(dataclasses.replace(h, events=_no_events)) for h in streams.HOMES]
+
+
+def _no_events(_events: object) -> None:
+    """A home's events callback that adds none."""
+
+
+def hourly_rows(
+    stream: Stream, first_s: int, end_s: int, *, extremes: bool, shift_days: int = 0
+) -> Iterator[HistoryRow]:
+    """One row per hour of the stream's seconds [first_s, end_s) (hours without readings left
+    out), on the home's wall clock, moved `shift_days` earlier."""
     hours = stream.t // HOUR
-    for hour in range(HISTORY_DAYS * 24):
+    for hour in range(first_s // HOUR, end_s // HOUR):
         lo, hi = np.searchsorted(hours, [hour, hour + 1])
         if lo == hi:
             continue
@@ -64,7 +88,7 @@ def hourly_rows(stream: Stream, *, extremes: bool, shift_days: int = 0) -> Itera
         if stream.temperature is not None:
             temperature = float(stream.temperature[lo:hi].mean())
         yield HistoryRow(
-            start=START + timedelta(hours=hour, days=-shift_days),
+            start=local(stream, hour * HOUR) - timedelta(days=shift_days),
             duration_s=HOUR,
             mean=float(power.mean()),
             minimum=float(power.min()) if extremes else None,
@@ -73,27 +97,44 @@ def hourly_rows(stream: Stream, *, extremes: bool, shift_days: int = 0) -> Itera
         )
 
 
+def two_weeks(stream: Stream, *, extremes: bool) -> list[HistoryRow]:
+    """The hours of the stream's days before the installation."""
+    return list(hourly_rows(stream, 0, install_s(stream), extremes=extremes))
+
+
+def four_weeks(stream: Stream, quiet: Stream, *, extremes: bool) -> list[HistoryRow]:
+    """Two weeks of the event-free build (`QUIET_DAYS`, moved back), then `two_weeks`."""
+    first, end = (day * DAY for day in QUIET_DAYS)
+    earlier = hourly_rows(quiet, first, end, extremes=extremes, shift_days=QUIET_SHIFT_DAYS)
+    return [*earlier, *two_weeks(stream, extremes=extremes)]
+
+
+Importer = Callable[[Stream, Stream], list[HistoryRow]]
 LIVE_REFERENCE = "live 2w"
 IMPORTERS: dict[str, Importer] = {
-    "no history": lambda s: [],
-    "hourly mean 2w": lambda s: list(hourly_rows(s, extremes=False)),
-    "hourly min/max 2w": lambda s: list(hourly_rows(s, extremes=True)),
-    "hourly mean 4w": lambda s: [
-        *hourly_rows(s, extremes=False, shift_days=REPEAT_SHIFT_DAYS),
-        *hourly_rows(s, extremes=False),
-    ],
-    LIVE_REFERENCE: lambda s: [],
+    "no history": lambda s, q: [],
+    "hourly mean 2w": lambda s, q: two_weeks(s, extremes=False),
+    "hourly min/max 2w": lambda s, q: two_weeks(s, extremes=True),
+    "hourly mean 4w": lambda s, q: four_weeks(s, q, extremes=False),
+    "hourly min/max 4w": lambda s, q: four_weeks(s, q, extremes=True),
+    LIVE_REFERENCE: lambda s, q: [],
 }
 
 
+def install_s(stream: Stream) -> int:
+    """The second of the stream at which the integration is installed: its evaluation start."""
+    return eval_range(stream)[0]
+
+
 def installed(stream: Stream) -> Stream:
-    """The stream from the installation day for two weeks, with the events that touch them."""
-    return _cut(stream, INSTALL_DAY * DAY, (INSTALL_DAY + EVALUATED_DAYS) * DAY)
+    """The stream from the installation for two weeks, with the events that touch them."""
+    first = install_s(stream)
+    return _cut(stream, first, first + EVALUATED_DAYS * DAY)
 
 
 def before(stream: Stream) -> Stream:
     """The stream's days before the installation (no events)."""
-    return _cut(stream, 0, INSTALL_DAY * DAY)
+    return _cut(stream, 0, install_s(stream))
 
 
 def _cut(stream: Stream, first: int, end: int) -> Stream:
@@ -115,12 +156,13 @@ def _cut(stream: Stream, first: int, end: int) -> Stream:
     )
 
 
-def run_one(name: str, home: int) -> tuple[str, int, np.ndarray, float, str]:
+def run_one(name: str, home: int, suite: str) -> tuple[str, int, np.ndarray, float, str]:
     """One home's first two weeks after importing `name`'s history: alarms, seconds, summary."""
-    stream = streams()[home]
+    stream = SUITES[suite]()[home]
     detector = Detector(DetectorConfig(fuse_amps=stream.fuse))
+    quiet = quiet_streams(suite)[home] if name.endswith("4w") else stream
     t0 = time.perf_counter()
-    summary = detector.learn_history(IMPORTERS[name](stream))
+    summary = detector.learn_history(IMPORTERS[name](stream, quiet))
     if name == LIVE_REFERENCE:
         for reading in before(stream).readings():
             detector.update(reading)
@@ -131,7 +173,7 @@ def run_one(name: str, home: int) -> tuple[str, int, np.ndarray, float, str]:
     )
     note = f"{summary.days} days ({summary.used} rows) learned in {learned:.2f} s"
     if name == LIVE_REFERENCE:
-        note = f"none; days 0-{INSTALL_DAY - 1} as live readings in {learned:.1f} s"
+        note = f"none; days 0-13 as live readings in {learned:.1f} s"
     return name, home, alarms, time.perf_counter() - t0, note
 
 
@@ -139,46 +181,54 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--suite", choices=list(SUITES), default="classic")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--detail", action="store_true", help="list every event and false alarm")
     parser.add_argument("--only", nargs="*", choices=list(IMPORTERS), help="histories to run")
     args = parser.parse_args(argv)
     names = args.only or list(IMPORTERS)
     t_start = time.perf_counter()
-    homes = [installed(s) for s in streams()]
-    jobs = [(n, h) for n in names for h in range(len(HOMES))]
+    homes = [installed(s) for s in SUITES[args.suite]()]
+    jobs = [(n, h, args.suite) for n in names for h in range(len(homes))]
     with ProcessPoolExecutor(args.jobs) as pool:
         done = list(pool.map(run_one, *zip(*jobs, strict=True)))
-    results: dict[str, Summary] = {}
-    details = []
-    for name in names:
-        evals = [
-            evaluate(
-                s.t,
-                next(a for n, h, a, _, _ in done if n == name and h == home),
-                s.events,
-                INSTALL_DAY * DAY,
-                (INSTALL_DAY + EVALUATED_DAYS) * DAY,
-            )
-            for home, s in enumerate(homes)
-        ]
-        results[name] = summarise(evals)
-        if args.detail:
-            details.append(detail(name, evals, homes))
+    evals = {name: _evaluations(name, homes, done) for name in names}
     print(
-        f"First {EVALUATED_DAYS} days after installing on day {INSTALL_DAY} of each stream "
-        f"({sum(len([e for e in s.events if e.counted]) for s in homes)} events, "
-        f"{len(homes) * EVALUATED_DAYS / 7:.0f} home-weeks); history = the stream's days 0-13"
+        f"Suite {args.suite}: first {EVALUATED_DAYS} days after installing on day 14 of each "
+        f"stream ({sum(len([e for e in s.events if e.counted]) for s in homes)} events, "
+        f"{len(homes) * EVALUATED_DAYS / 7:.0f} home-weeks); history imported on day 0"
     )
-    lines = [table(results), ""]
+    lines = []
+    for group, idx in halves(homes).items():
+        results = {n: summarise([evals[n][h] for h in idx]) for n in names}
+        lines += [f"\n{group} ({', '.join(homes[h].home for h in idx)}):", table(results)]
+    lines.append("")
     lines += [
         f"  {name:18s} {homes[home].home:18s} {seconds:5.1f} s; history: {note}"
         for name, home, _, seconds, note in done
     ]
-    lines += [f"\n{text}" for text in details]
+    if args.detail:
+        lines += [f"\n{detail(name, evals[name], homes)}" for name in names]
     lines.append(f"\nTotal run time {time.perf_counter() - t_start:.0f} s")
     print("\n".join(lines))
     return 0
+
+
+def _evaluations(
+    name: str, homes: list[Stream], done: Sequence[tuple[str, int, np.ndarray, float, str]]
+) -> list[HomeEvaluation]:
+    """Each home's evaluation over its first two weeks with `name`'s history."""
+    return [
+        evaluate(
+            s.t,
+            next(a for n, h, a, _, _ in done if n == name and h == home),
+            s.events,
+            install_s(s),
+            install_s(s) + EVALUATED_DAYS * DAY,
+            normal_life=s.windows if isinstance(s, HomeStream) else (),
+        )
+        for home, s in enumerate(homes)
+    ]
 
 
 if __name__ == "__main__":

@@ -187,7 +187,8 @@ async def test_steady_state_writes_the_state_once_per_five_minutes(
         freezer.tick(timedelta(seconds=1))
         async_fire_time_changed(hass)
         await hass.async_block_till_done(wait_background_tasks=True)
-        if demo_key in hass_storage:
+        # The write right after the history import is before any reading: not a steady one.
+        if demo_key in hass_storage and hass_storage[demo_key]["data"]["detector"]["last_epoch"]:
             learned = learned_seconds_of(hass_storage, demo_key)
             if not writes or writes[-1] != learned:
                 writes.append(learned)

@@ -12,6 +12,8 @@
 * A home's hourly ``consumption`` connection (`LocalHome.history_days` of synthetic history, see
   `history_consumption`), paged with cursors the way ``TibberHome.get_historic_data`` (``last``,
   ``before``) and ``get_historic_data_date`` (``first``, ``after``) ask for it.
+* ``GET /v1/homes`` of the Data API (``https://data-api.tibber.com``): no homes with devices, all
+  Home Assistant's core ``tibber`` integration needs of it to set up.
 
 Tests drive it with `LocalTibberServer.push` (`LocalTibberServer.push_raw` for payloads the schema
 would refuse), `LocalTibberServer.drop_connections`, the fault switches
@@ -61,6 +63,7 @@ _LOGGER = logging.getLogger(__name__)
 
 API_PATH: Final = "/v1-beta/gql"
 WEBSOCKET_PATH: Final = "/v1-beta/gql/subscriptions"
+DATA_API_HOMES_PATH: Final = "/v1/homes"  # the Data API (REST) lists the homes with devices
 GRAPHQL_TRANSPORT_WS: Final = "graphql-transport-ws"
 DEFAULT_TOKEN: Final = "local-test-token"
 
@@ -436,6 +439,7 @@ class LocalTibberServer:
         app = web.Application()
         app.router.add_post(API_PATH, self._handle_graphql)
         app.router.add_get(WEBSOCKET_PATH, self._handle_websocket)
+        app.router.add_get(DATA_API_HOMES_PATH, self._handle_data_api_homes)
         runner = web.AppRunner(app, shutdown_timeout=_SHUTDOWN_TIMEOUT, access_log=None)
         await runner.setup()
         self._runner = runner
@@ -475,6 +479,11 @@ class LocalTibberServer:
     def api_url(self) -> str:
         """The GraphQL HTTP endpoint, the local ``https://api.tibber.com/v1-beta/gql``."""
         return f"http://127.0.0.1:{self._port(self._http_port)}{API_PATH}"
+
+    @property
+    def data_api_url(self) -> str:
+        """The base address of the local Data API, the local ``https://data-api.tibber.com``."""
+        return f"http://127.0.0.1:{self._port(self._http_port)}"
 
     @property
     def websocket_url(self) -> str:
@@ -749,6 +758,13 @@ class LocalTibberServer:
 
     # Websocket
 
+    async def _handle_data_api_homes(self, _request: web.Request) -> web.Response:
+        """The Data API's homes with devices (chargers, thermostats, ...): none on this account.
+
+        Core `tibber` asks it at setup; nothing of this integration does.
+        """
+        return web.json_response({"homes": []})
+
     async def _handle_websocket(self, request: web.Request) -> web.StreamResponse:
         """Run one graphql-transport-ws connection."""
         if self.refuse_websockets:
@@ -979,10 +995,12 @@ def point_pytibber_at(server: LocalTibberServer, monkeypatch: pytest.MonkeyPatch
     """
     import tibber  # noqa: PLC0415
     import tibber.const  # noqa: PLC0415
+    import tibber.data_api  # noqa: PLC0415
     import tibber.realtime  # noqa: PLC0415
 
     monkeypatch.setattr(tibber, "API_ENDPOINT", server.api_url)
     monkeypatch.setattr(tibber.const, "API_ENDPOINT", server.api_url)
+    monkeypatch.setattr(tibber.data_api, "DATA_API_ENDPOINT", server.data_api_url)
     if hasattr(tibber.realtime, "LOCK_CONNECT"):
         monkeypatch.setattr(tibber.realtime, "LOCK_CONNECT", asyncio.Lock())
 

@@ -1,6 +1,7 @@
 """Energy Anomaly: learns a home's normal electricity use from live data and flags anomalies."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from functools import partial
 
 from homeassistant.const import CONF_ACCESS_TOKEN, EVENT_HOMEASSISTANT_STOP, Platform
@@ -25,9 +26,10 @@ from .const import (
 )
 from .coordinator import HomeInfo
 from .demo_source import DemoSource, load_demo_trace
+from .detector.model import HistoryRow
 from .entity_source import EntitySource, async_follow_renames, chosen_entities
 from .live_source import CONNECTION_ERRORS, TibberLiveSource, async_fetch_account
-from .past import async_fetch_home_history
+from .past import async_fetch_home_history, async_fetch_seeded_history
 from .redact import async_redact_token_in_logs
 from .runner import HomeRunner, state_reset_issue_id
 from .runtime import EnergyAnomalyConfigEntry, EnergyAnomalyRuntimeData
@@ -110,8 +112,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
     sink = HomesSink(hass, entry, runners)
     entry.runtime_data = EnergyAnomalyRuntimeData(source=source, sink=sink)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    if entry.data[CONF_SOURCE] != SOURCE_DEMO:
-        _async_learn_history(hass, entry, runners, tibber_connection)
+    _async_learn_history(hass, entry, runners, source, tibber_connection)
     await source.async_start(sink)
 
     async def _async_on_stop(_event: Event) -> None:
@@ -125,11 +126,13 @@ def _async_learn_history(
     hass: HomeAssistant,
     entry: EnergyAnomalyConfigEntry,
     runners: list[HomeRunner],
+    source: ReadingSource,
     tibber_connection: tibber.Tibber | None,
 ) -> None:
     """Let each new home learn from its past in the background (setup does not wait for it).
 
-    After the platforms, so the entity registry names the home's own power sensor.
+    After the platforms, so the entity registry names the home's own power sensor. The demo
+    home's past is its trace's, written to the recorder first.
     """
     tibber_turn = asyncio.Lock()
     for runner in runners:
@@ -137,7 +140,7 @@ def _async_learn_history(
             continue
         home_id = runner.home.home_id
         tibber_home = None if tibber_connection is None else tibber_connection.get_home(home_id)
-        fetch = partial(
+        fetch: Callable[[], Awaitable[list[HistoryRow]]] = partial(
             async_fetch_home_history,
             hass,
             entry,
@@ -146,6 +149,8 @@ def _async_learn_history(
             tibber_home=tibber_home,
             tibber_turn=tibber_turn,
         )
+        if isinstance(source, DemoSource):
+            fetch = partial(async_fetch_seeded_history, hass, entry, home_id, source.past)
         entry.async_create_background_task(
             hass, runner.async_learn_history(fetch), f"{DOMAIN} history {runner.home.name}"
         )

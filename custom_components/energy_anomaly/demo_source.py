@@ -1,18 +1,19 @@
 """The demo home: a recorded household replayed through the same path as live Tibber data.
 
-The bundled trace (`demo/household.csv.gz`: 17 days, 1-minute rows for the first 16 and 10-second
-rows for the last) is anchored so its clock starts at midnight 16 days ago. Its first 16 days are
-fed at once when the demo starts (what a real home would have taught the detector by now: it
-judges consumption after 14 days, so it is active at once); the last day is then replayed at ten
-times real speed, one row a second, from midnight today, and again a day later once it ends. In it
-a 2 kW heater is left on from 02:00 to 05:00, which the detector flags at 02:10 on the demo clock,
-13 minutes into the replay.
+The bundled trace (`demo/household.csv.gz`: 29 days, 1-minute rows for the first 28 and 10-second
+rows for the last) is anchored so its clock starts at midnight four weeks ago. Its first 28 days
+are the demo home's past: `past()` gives them as hourly rows (mean, minimum, maximum), which the
+integration writes as the recorder's statistics of the demo home's power sensor and learns back
+from there, the way a new home learns its recorded past. The last day is replayed at ten times
+real speed, one row a second, from midnight today, and again a day later once it ends. In it a
+2 kW heater is left on from 02:00 to 05:00, which the detector flags that night on the demo clock.
 """
 
 import csv
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import gzip
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,12 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from .const import DEMO_HOME_ID
-from .detector.model import Reading
+from .detector.model import HistoryRow, Reading
+from .history import HOUR_S, wall_clock
 from .source import ReadingSink
 
 DEMO_TRACE = Path(__file__).parent / "demo" / "household.csv.gz"
-CATCH_UP = timedelta(days=16)
+PAST = timedelta(days=28)  # the trace's days before the replayed one: the demo home's past
 REPLAY_TICK = timedelta(seconds=1)
 
 
@@ -81,7 +83,7 @@ class DemoSource:
         self._rows = rows
         self._resume_after = resume_after
         self._period = timedelta(seconds=rows[-1].offset - rows[0].offset + 10)
-        self._anchor = dt_util.start_of_local_day() - CATCH_UP
+        self._anchor = dt_util.start_of_local_day() - PAST
         self._position = 0
         self._loops = 0
         self._unsub_tick: CALLBACK_TYPE | None = None
@@ -90,21 +92,38 @@ class DemoSource:
         """Turn a trace row into a reading stamped on the demo clock."""
         timestamp: datetime = self._anchor + timedelta(seconds=row.offset)
         return Reading(
-            timestamp=timestamp + self._loops * (self._period - CATCH_UP),
+            timestamp=timestamp + self._loops * (self._period - PAST),
             power=row.power,
             voltage=row.voltage,
             current=row.current,
         )
 
+    def past(self) -> list[HistoryRow]:
+        """The trace's days before the replayed one as hourly rows (blocking: run in the executor).
+
+        One row per hour of UTC, as the recorder's statistics are: the mean, minimum and
+        maximum of the rows in it, stamped on the wall clock with its offset at that moment.
+        """
+        readings = [self._reading(row) for row in self._rows[: self._first_replayed]]
+        return [
+            _hour_of(hour_epoch, [reading.power for reading in in_hour])
+            for hour_epoch, in_hour in groupby(readings, lambda r: r.epoch - r.epoch % HOUR_S)
+        ]
+
+    @property
+    def _first_replayed(self) -> int:
+        """The index of the first row of the replayed day (the rows before it are the past)."""
+        return next(i for i, row in enumerate(self._rows) if row.offset >= PAST.total_seconds())
+
     async def async_start(self, sink: ReadingSink) -> None:
-        """Feed the history (CATCH_UP) at once, then replay the last day one row a second."""
-        history = [row for row in self._rows if row.offset <= CATCH_UP.total_seconds()]
-        self._position = len(history)
-        readings = [self._reading(row) for row in history]
+        """Replay the last day one row a second, after where a restored detector stands.
+
+        The first row goes at once, so the demo home shows its values right after setup.
+        """
+        self._position = self._first_replayed
         if self._resume_after is not None:
-            readings = [r for r in readings if r.epoch > self._resume_after]
             self._skip_replay_to(self._resume_after)
-        sink.async_add_readings(DEMO_HOME_ID, readings)
+        sink.async_add_readings(DEMO_HOME_ID, [self._next_reading()])
 
         @callback
         def replay_next(_now: datetime) -> None:
@@ -124,9 +143,7 @@ class DemoSource:
         """The next row; after the last one, the last day again, a day later."""
         if self._position == len(self._rows):
             self._loops += 1
-            self._position = next(
-                i for i, row in enumerate(self._rows) if row.offset > CATCH_UP.total_seconds()
-            )
+            self._position = self._first_replayed
         reading = self._reading(self._rows[self._position])
         self._position += 1
         return reading
@@ -140,3 +157,14 @@ class DemoSource:
     def diagnostics(self) -> dict[str, Any]:
         """Where the replay is."""
         return {"source": "demo", "rows": len(self._rows), "position": self._position}
+
+
+def _hour_of(hour_epoch: float, powers: list[float]) -> HistoryRow:
+    """The hourly row of the powers (W) read in the UTC hour starting at ``hour_epoch``."""
+    return HistoryRow(
+        start=wall_clock(hour_epoch),
+        duration_s=HOUR_S,
+        mean=sum(powers) / len(powers),
+        minimum=min(powers),
+        maximum=max(powers),
+    )

@@ -12,6 +12,9 @@ and its mean power in W):
   recorder's 5-minute statistics (kept about 10 days) for the part of the window they cover,
   read in the recorder's own executor like core integrations do.
 
+`async_write_recorder_history` writes hourly rows as a power sensor's statistics, for a home whose
+past is known but was never recorded (the demo home's four weeks).
+
 `async_add_recorder_temperatures` then gives rows of either source the outdoor temperature (°C)
 from the statistics of the temperature sensor the user chose, for the detector's heating model.
 
@@ -32,12 +35,20 @@ import math
 from typing import Any, Final, Literal
 
 import aiohttp
+from homeassistant.components.recorder import DOMAIN as RECORDER_DOMAIN
 from homeassistant.components.recorder import get_instance
+from homeassistant.components.recorder.models import (
+    StatisticData,
+    StatisticMeanType,
+    StatisticMetaData,
+)
 from homeassistant.components.recorder.statistics import (
     StatisticsRow,
+    async_import_statistics,
     get_metadata,
     statistics_during_period,
 )
+from homeassistant.components.recorder.tasks import SynchronizeTask
 from homeassistant.const import UnitOfPower, UnitOfTemperature
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
@@ -210,6 +221,44 @@ async def async_fetch_recorder_history(
     return await _async_in_recorder(hass, entity_id, partial(_read_power, hass, entity_id, start))
 
 
+async def async_write_recorder_history(
+    hass: HomeAssistant, entity_id: str, rows: Iterable[HistoryRow]
+) -> None:
+    """Write hourly ``rows`` (W) as the recorder's statistics of ``entity_id``, then wait for them.
+
+    Once this returns, `async_fetch_recorder_history` reads them. An hour the recorder has
+    already is overwritten. The rows must start on whole hours of UTC (as the recorder's do).
+
+    :raises HistoryFetchError: the recorder is not running.
+    """
+    _require_recorder(hass, "no statistics to write")
+    metadata = StatisticMetaData(
+        mean_type=StatisticMeanType.ARITHMETIC,
+        has_sum=False,
+        name=None,
+        source=RECORDER_DOMAIN,
+        statistic_id=entity_id,
+        unit_class=PowerConverter.UNIT_CLASS,
+        unit_of_measurement=UnitOfPower.WATT,
+    )
+    async_import_statistics(hass, metadata, [_statistic(row) for row in rows])
+    # The recorder runs its queue in order: once a task queued after the import ran, the import
+    # is committed. (Its `async_block_till_done` returns at once while the import is running.)
+    done = hass.loop.create_future()
+    get_instance(hass).queue_task(SynchronizeTask(done))
+    await done
+
+
+def _statistic(row: HistoryRow) -> StatisticData:
+    """An hourly row as the recorder's statistic (its minimum and maximum where known)."""
+    statistic = StatisticData(start=dt_util.as_utc(row.start), mean=row.mean)
+    if row.minimum is not None:
+        statistic["min"] = row.minimum
+    if row.maximum is not None:
+        statistic["max"] = row.maximum
+    return statistic
+
+
 async def async_add_recorder_temperatures(
     hass: HomeAssistant, rows: list[HistoryRow], entity_id: str
 ) -> list[HistoryRow]:
@@ -234,12 +283,17 @@ async def async_add_recorder_temperatures(
 
 async def _async_in_recorder[T](hass: HomeAssistant, entity_id: str, job: Callable[[], T]) -> T:
     """Run ``job`` in the recorder's executor, its failures as `HistoryFetchError`."""
-    if "recorder" not in hass.config.components:
-        raise HistoryFetchError("The recorder is not running: no statistics to learn from")
+    _require_recorder(hass, "no statistics to learn from")
     try:
         return await get_instance(hass).async_add_executor_job(job)
     except SQLAlchemyError as err:
         raise HistoryFetchError(f"Reading the statistics of {entity_id} failed: {err}") from err
+
+
+def _require_recorder(hass: HomeAssistant, consequence: str) -> None:
+    """Raise `HistoryFetchError` (saying ``consequence``) when the recorder is not running."""
+    if RECORDER_DOMAIN not in hass.config.components:
+        raise HistoryFetchError(f"The recorder is not running: {consequence}")
 
 
 def _read_power(hass: HomeAssistant, entity_id: str, start: datetime) -> list[HistoryRow]:
@@ -302,7 +356,7 @@ def _power_rows(
     """Power rows of one statistics period in [start, end), in W."""
     return [
         HistoryRow(
-            start=_wall_clock(stat["start"]),
+            start=wall_clock(stat["start"]),
             duration_s=_PERIOD_S[period],
             mean=mean,
             minimum=stat.get("min"),
@@ -329,7 +383,7 @@ def _statistics(
     return found.get(entity_id, [])
 
 
-def _wall_clock(timestamp: float) -> datetime:
+def wall_clock(timestamp: float) -> datetime:
     """A recorder timestamp as Home Assistant's local time, with that moment's fixed offset."""
     local = dt_util.as_local(dt_util.utc_from_timestamp(timestamp))
     return local.astimezone(timezone(local.utcoffset() or timedelta()))

@@ -7,14 +7,19 @@
 
 Rows then get the outdoor temperature from the statistics of the temperature entity chosen in
 the options, where it has any.
+
+The demo home's past is known but was never recorded: it is written as the statistics of its
+power sensor first, then read back and learned like any home's.
 """
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
 import tibber
 
 from .const import (
@@ -31,6 +36,7 @@ from .history import (
     async_add_recorder_temperatures,
     async_fetch_recorder_history,
     async_fetch_tibber_history,
+    async_write_recorder_history,
 )
 from .runtime import EnergyAnomalyConfigEntry
 
@@ -89,6 +95,29 @@ async def async_fetch_home_history(
         if first is None or row.start + timedelta(seconds=row.duration_s) <= first
     ]
     return await _async_with_temperatures(hass, entry, earlier) + recorded
+
+
+async def async_fetch_seeded_history(
+    hass: HomeAssistant,
+    entry: EnergyAnomalyConfigEntry,
+    home_id: str,
+    past: Callable[[], list[HistoryRow]],
+) -> list[HistoryRow]:
+    """A past never recorded (``past()``, hourly, run in the executor), learned as if it had been.
+
+    It is written as the recorder's statistics of the home's power sensor, then fetched back as
+    any home's are (with outdoor temperatures), so the home learns through the same path, and
+    its power sensor's history shows those weeks. Without a recorder, the rows as they are.
+
+    :raises HistoryFetchError: the recorder's database failed.
+    """
+    rows = await hass.async_add_executor_job(past)
+    entity_id = power_statistics_entity(hass, entry, home_id)
+    if not rows or entity_id is None or "recorder" not in hass.config.components:
+        return rows
+    await async_write_recorder_history(hass, entity_id, rows)
+    days = (dt_util.utcnow() - rows[0].start).days + 1
+    return await async_fetch_recorded_power(hass, entry, home_id, days)
 
 
 async def _async_with_temperatures(

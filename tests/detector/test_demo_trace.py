@@ -1,25 +1,31 @@
-"""The bundled demo trace: 16 quiet days of history, then a heater left on in the last night."""
+"""The bundled demo trace: four quiet weeks of history, then a heater left on in the last night.
+
+The demo home learns the four weeks as hourly statistics (mean, minimum, maximum of the rows in
+each hour), then replays the last day.
+"""
 
 import csv
 from datetime import timedelta
 import gzip
+from itertools import groupby
 from pathlib import Path
 
 import pytest
 
 from custom_components.energy_anomaly.detector.engine import Detector
-from custom_components.energy_anomaly.detector.model import Reading, Result, Status
+from custom_components.energy_anomaly.detector.model import HistoryRow, Reading, Result, Status
 from custom_components.energy_anomaly.detector.render import render
 
 from .household import START
 
 TRACE = Path(__file__).parents[2] / "custom_components/energy_anomaly/demo/household.csv.gz"
 DAY_S = 86_400
-HISTORY_S = 16 * DAY_S  # the demo source's CATCH_UP: fed at once, then the last day is replayed
-LEARNING_S = 14 * DAY_S  # the detector judges consumption after 14 days
-HEATER_ON_S = HISTORY_S + 2 * 3600
-HEATER_OFF_S = HISTORY_S + 5 * 3600
-FLAGGED_S = HISTORY_S + 2 * 3600 + 10 * 60  # 02:10 on the demo clock
+HOUR_S = 3600
+HISTORY_DAYS = 28
+HISTORY_S = HISTORY_DAYS * DAY_S  # the demo source's PAST: learned as hourly rows, then replayed
+HEATER_ON_S = HISTORY_S + 2 * HOUR_S
+HEATER_OFF_S = HISTORY_S + 5 * HOUR_S
+FLAGGED_S = HISTORY_S + 2 * HOUR_S + 11 * 60  # 02:11 on the demo clock
 COLUMNS = ["offset_s", "power"] + [f"{q}_l{i}" for q in ("voltage", "current") for i in (1, 2, 3)]
 
 type Replay = list[tuple[float, Result]]
@@ -39,13 +45,36 @@ def _phases(row: dict[str, str], quantity: str) -> tuple[float, float, float]:
     )
 
 
+def hourly(rows: list[dict[str, str]]) -> list[HistoryRow]:
+    """The history days as the demo home learns them: one row per hour, mean, minimum, maximum."""
+    history = [row for row in rows if float(row["offset_s"]) < HISTORY_S]
+    return [
+        HistoryRow(
+            START + timedelta(hours=hour),
+            HOUR_S,
+            sum(powers) / len(powers),
+            minimum=min(powers),
+            maximum=max(powers),
+        )
+        for hour, in_hour in groupby(history, lambda row: int(row["offset_s"]) // HOUR_S)
+        if (powers := [float(row["power"]) for row in in_hour])
+    ]
+
+
 @pytest.fixture(scope="module")
-def replay(rows: list[dict[str, str]]) -> Replay:
-    """The trace through a detector, as the demo feeds it: offsets from a local midnight."""
+def detector(rows: list[dict[str, str]]) -> Detector:
+    """A detector that learned the four weeks of history."""
     detector = Detector()
+    detector.learn_history(hourly(rows))
+    return detector
+
+
+@pytest.fixture(scope="module")
+def replay(rows: list[dict[str, str]], detector: Detector) -> Replay:
+    """The last day through the detector, as the demo feeds it: offsets from a local midnight."""
     return [
         (
-            offset := float(row["offset_s"]),
+            offset,
             detector.update(
                 Reading(
                     START + timedelta(seconds=offset),
@@ -56,10 +85,11 @@ def replay(rows: list[dict[str, str]]) -> Replay:
             ),
         )
         for row in rows
+        if (offset := float(row["offset_s"])) >= HISTORY_S
     ]
 
 
-def test_the_trace_is_16_days_of_minutes_then_a_day_of_10_second_rows(
+def test_the_trace_is_28_days_of_minutes_then_a_day_of_10_second_rows(
     rows: list[dict[str, str]],
 ) -> None:
     assert list(rows[0]) == COLUMNS
@@ -67,8 +97,8 @@ def test_the_trace_is_16_days_of_minutes_then_a_day_of_10_second_rows(
     history = [o for o in offsets if o < HISTORY_S]
     assert history == list(range(0, HISTORY_S, 60))
     assert offsets[len(history) :] == list(range(HISTORY_S, HISTORY_S + DAY_S, 10))
-    assert len(rows) == 16 * 1440 + 8640
-    assert TRACE.stat().st_size < 400_000
+    assert len(rows) == HISTORY_DAYS * 1440 + 8640
+    assert TRACE.stat().st_size < 450_000
 
 
 def test_the_values_are_rounded_and_plausible(rows: list[dict[str, str]]) -> None:
@@ -80,19 +110,21 @@ def test_the_values_are_rounded_and_plausible(rows: list[dict[str, str]]) -> Non
     assert 100 < min(float(row["power"]) for row in rows) < 200  # standby never stops
 
 
-def test_the_history_leaves_the_detector_active(replay: Replay) -> None:
-    """Learning for 14 days, active from the first minute of day 15 on (once it is complete)."""
-    assert all(
-        result.status is Status.LEARNING for offset, result in replay if offset <= LEARNING_S
-    )
-    assert all(result.status is Status.ACTIVE for offset, result in replay if offset > LEARNING_S)
+def test_the_four_weeks_leave_the_detector_active(rows: list[dict[str, str]]) -> None:
+    detector = Detector()
+
+    summary = detector.learn_history(hourly(rows))
+
+    assert (summary.days, summary.used, summary.skipped) == (HISTORY_DAYS, HISTORY_DAYS * 24, 0)
+    assert detector.status is Status.ACTIVE
 
 
 def test_the_demo_home_is_quiet_until_the_heater(replay: Replay) -> None:
-    """Nothing alarms in the whole history, the two judged days included, nor before 02:00."""
-    assert not any(result.anomaly for offset, result in replay if offset < HEATER_ON_S)
-    judged = [result.score for offset, result in replay if LEARNING_S < offset < HEATER_ON_S]
-    assert max(judged) < 0.6
+    """Nothing alarms on the replayed day before 02:00."""
+    before = [result for offset, result in replay if offset < HEATER_ON_S]
+    assert all(result.status is Status.ACTIVE for result in before)
+    assert not any(result.anomaly for result in before)
+    assert max(result.score for result in before) < 0.6
 
 
 def test_the_heater_is_flagged_ten_minutes_after_it_is_switched_on(replay: Replay) -> None:
@@ -108,7 +140,7 @@ def test_the_heater_is_flagged_ten_minutes_after_it_is_switched_on(replay: Repla
 
 
 def test_the_heater_is_the_only_alarm_of_the_last_day(replay: Replay) -> None:
-    """One alarm from 02:10, over (consumption, then the day's pattern) by 07:00."""
+    """One alarm from 02:11, over (consumption, then the day's pattern) by 07:00."""
     alarmed = [offset for offset, result in replay if result.anomaly]
     assert alarmed == [o for o, _ in replay if alarmed[0] <= o <= alarmed[-1]]  # one episode
     assert alarmed[0] == FLAGGED_S
