@@ -105,6 +105,7 @@ async def test_always_on_cost_follows_the_price(
     [
         ("unavailable", NOK_PER_KWH),
         ("unknown", NOK_PER_KWH),
+        ("nan", NOK_PER_KWH),
         ("1.25", {"unit_of_measurement": "W"}),
     ],
 )
@@ -118,6 +119,17 @@ async def test_always_on_cost_is_unknown_while_the_price_entity_gives_no_price(
 
     assert state_of(hass, COST) == "unknown"
     assert state_of(hass, ENERGY) == str(DEMO_ALWAYS_ON_KWH)
+
+
+async def test_always_on_cost_is_unknown_while_the_price_entity_is_missing(
+    hass: HomeAssistant, demo_entry: MockConfigEntry
+) -> None:
+    await set_up_priced_demo(hass, demo_entry, "1.25", NOK_PER_KWH)
+
+    hass.states.async_remove(PRICE)
+    await hass.async_block_till_done()
+
+    assert state_of(hass, COST) == "unknown"
 
 
 async def test_without_a_price_entity_there_is_no_cost_sensor(

@@ -136,11 +136,11 @@ async def test_durations_are_said_in_seconds_minutes_or_hours(hass: HomeAssistan
 async def test_the_learning_and_the_temperature_variants_have_their_own_sentences(
     hass: HomeAssistant,
 ) -> None:
-    learning = finding(Kind.UNUSUAL_CONSUMPTION, Cause.HIGH_CONSUMPTION, 2156, 1450, certainty=0.25)
+    learning = finding(Kind.UNUSUAL_CONSUMPTION, Cause.HIGH_CONSUMPTION, 2156, 80, certainty=0.25)
     cold = finding(Kind.BASELOAD, Cause.BASELOAD_STEP, 245, 180, nights=3, temperature_c=-4.4)
 
     assert await reason_in(hass, "sv", learning) == (
-        "2,2 kW dras sedan 02:10, långt över de 1,4 kW som hemmet har dragit under någon timme "
+        "2,2 kW dras sedan 02:10, långt över de 80 W som hemmet har dragit under någon timme "
         "hittills (lär sig fortfarande, 25 % av inlärningsperioden känd)"
     )
     assert await reason_in(hass, "nb", cold) == (
