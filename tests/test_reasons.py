@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.energy_anomaly.const import DOMAIN, EVENT_ANOMALY
 from custom_components.energy_anomaly.detector.model import Cause, Finding, Kind
+from custom_components.energy_anomaly.detector.render import render
 from custom_components.energy_anomaly.reasons import CATEGORY, async_reason
 
 from .conftest import HOME_A
@@ -64,6 +65,10 @@ SAMPLES = {
     Cause.BASELOAD_STEP: finding(Kind.BASELOAD, Cause.BASELOAD_STEP, 245, 180, nights=3),
 }
 
+# The variants with a sentence of their own: still learning, and a baseload step on a cold night.
+LEARNING = finding(Kind.UNUSUAL_CONSUMPTION, Cause.HIGH_CONSUMPTION, 2156, 80, certainty=0.25)
+COLD = finding(Kind.BASELOAD, Cause.BASELOAD_STEP, 245, 180, nights=3, temperature_c=-4.4)
+
 
 async def reason_in(hass: HomeAssistant, language: str, subject: Finding) -> str:
     """The reason as Home Assistant words it once the user chose `language`."""
@@ -83,6 +88,17 @@ async def test_every_cause_has_a_sentence_in_every_language(
 
     assert "{" not in sentence
     assert (sentence == english) is (language == "en")
+
+
+@pytest.mark.parametrize("subject", [*SAMPLES.values(), LEARNING, COLD])
+async def test_the_english_reason_is_the_engines_sentence(
+    hass: HomeAssistant, subject: Finding
+) -> None:
+    """The tripwire for a change in the engine: a cause whose facts or wording changed in
+    `detector/render.py` fails here until its sample and its templates follow."""
+    sentence = await reason_in(hass, "en", subject)
+
+    assert sentence == render(subject)
 
 
 @pytest.mark.parametrize(
@@ -136,14 +152,12 @@ async def test_durations_are_said_in_seconds_minutes_or_hours(hass: HomeAssistan
 async def test_the_learning_and_the_temperature_variants_have_their_own_sentences(
     hass: HomeAssistant,
 ) -> None:
-    learning = finding(Kind.UNUSUAL_CONSUMPTION, Cause.HIGH_CONSUMPTION, 2156, 80, certainty=0.25)
-    cold = finding(Kind.BASELOAD, Cause.BASELOAD_STEP, 245, 180, nights=3, temperature_c=-4.4)
 
-    assert await reason_in(hass, "sv", learning) == (
+    assert await reason_in(hass, "sv", LEARNING) == (
         "2,2 kW dras sedan 02:10, långt över de 80 W som hemmet har dragit under någon timme "
         "hittills (lär sig fortfarande, 25 % av inlärningsperioden känd)"
     )
-    assert await reason_in(hass, "nb", cold) == (
+    assert await reason_in(hass, "nb", COLD) == (
         "Grunnlasten har vært rundt 245 W i 3 netter, 65 W høyere enn de vanlige 180 W ved -4 °C"
     )
 
