@@ -1,16 +1,26 @@
 """What the always-on power costs: its energy in a year, and that energy at the user's price."""
 
+from datetime import datetime, timedelta
 from typing import Any
+from unittest.mock import patch
 
-from homeassistant.core import HomeAssistant
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.recorder import Recorder
+from homeassistant.core import HomeAssistant, State
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.icon import async_get_icons
 from homeassistant.helpers.selector import EntitySelector
+from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+from sqlalchemy.exc import OperationalError
 
 from custom_components.energy_anomaly.const import CONF_PRICE_ENTITY, DOMAIN
+from custom_components.energy_anomaly.price import Price, mean_price
 
 from .test_demo import set_up_demo
 from .test_entity_source import HOME_POWER, home_entry, set_up_home_drawing
@@ -22,6 +32,11 @@ PRICE = "sensor.electricity_price"
 NOK_PER_KWH = {"unit_of_measurement": "NOK/kWh"}
 # The demo home's learned baseload is 135 W: 135 W for 8766 hours is 1183 kWh.
 DEMO_ALWAYS_ON_KWH = 1183
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(recorder_db_url: str, enable_custom_integrations: None) -> None:
+    """As the shared fixture, but the recorder's database is prepared before Home Assistant."""
 
 
 async def set_up_priced_demo(
@@ -227,3 +242,106 @@ async def test_the_always_on_sensors_have_icons(hass: HomeAssistant) -> None:
     icons = (await async_get_icons(hass, "entity", integrations=[DOMAIN]))[DOMAIN]["sensor"]
 
     assert icons["always_on_energy"]["default"] != icons["always_on_cost"]["default"]
+
+
+NOON = datetime.fromisoformat("2026-11-24T12:00:00+00:00")
+
+
+def price_at(hour: int, price: str, unit: str = "NOK/kWh") -> State:
+    """The price entity's state as the recorder returns it, changed at NOON + `hour` hours."""
+    at = NOON + timedelta(hours=hour)
+    return State(PRICE, price, {"unit_of_measurement": unit}, last_changed=at, last_updated=at)
+
+
+def test_the_mean_price_weighs_each_price_by_how_long_it_held() -> None:
+    states = [price_at(0, "1.0"), price_at(3, "3.0")]
+
+    mean = mean_price(states, NOON, NOON + timedelta(hours=4))
+
+    assert mean == Price(1.5, "NOK")
+
+
+def test_the_mean_price_counts_a_price_from_the_start_of_the_period_only() -> None:
+    states = [price_at(-10, "5.0"), price_at(1, "1.0")]
+
+    mean = mean_price(states, NOON, NOON + timedelta(hours=2))
+
+    assert mean == Price(3.0, "NOK")
+
+
+def test_the_mean_price_leaves_out_the_time_without_a_price_or_in_another_currency() -> None:
+    states = [
+        price_at(0, "0.1", "EUR/kWh"),
+        price_at(1, "2.0"),
+        price_at(2, "unavailable"),
+        price_at(5, "4.0"),
+    ]
+
+    mean = mean_price(states, NOON, NOON + timedelta(hours=6))
+
+    assert mean == Price(3.0, "NOK")
+
+
+@pytest.mark.parametrize("states", [[price_at(0, "unavailable")], [price_at(1, "2.0")]])
+def test_without_time_at_a_price_there_is_no_mean(states: list[State]) -> None:
+    assert mean_price(states, NOON, NOON + timedelta(hours=1)) is None
+
+
+async def test_when_the_recorder_fails_the_cost_uses_the_current_price(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    demo_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    failing = patch(
+        "homeassistant.components.recorder.history.state_changes_during_period",
+        side_effect=OperationalError("SELECT", {}, Exception("database is locked")),
+    )
+    with failing:
+        await set_up_priced_demo(hass, demo_entry, "1.25", NOK_PER_KWH)
+
+    assert float(state_of(hass, COST)) == pytest.approx(DEMO_ALWAYS_ON_KWH * 1.25)
+    assert f"Could not read the recorded prices of {PRICE}" in caplog.text
+
+
+async def test_always_on_cost_uses_the_mean_price_the_recorder_kept(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    demo_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    now = dt_util.utcnow()
+    freezer.move_to(now - timedelta(hours=4))
+    hass.states.async_set(PRICE, "1.0", NOK_PER_KWH)
+    await async_wait_recording_done(hass)
+    freezer.move_to(now - timedelta(hours=1))
+    hass.states.async_set(PRICE, "3.0", NOK_PER_KWH)
+    await async_wait_recording_done(hass)
+    freezer.move_to(now)
+
+    await set_up_priced_demo(hass, demo_entry, "3.0", NOK_PER_KWH)
+
+    cost = hass.states.get(COST)
+    assert cost is not None
+    assert cost.attributes["price_per_kwh"] == pytest.approx(1.5, rel=1e-3)
+    assert float(cost.state) == pytest.approx(DEMO_ALWAYS_ON_KWH * 1.5, rel=1e-3)
+
+
+async def test_the_mean_price_is_read_again_every_hour(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    demo_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await set_up_priced_demo(hass, demo_entry, "1.0", NOK_PER_KWH)
+    await async_wait_recording_done(hass)
+    freezer.tick(timedelta(hours=1))
+    hass.states.async_set(PRICE, "3.0", NOK_PER_KWH)
+    await async_wait_recording_done(hass)
+
+    freezer.tick(timedelta(hours=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    # 1.0 for the first hour, 3.0 for the second
+    assert hass.states.get(COST).attributes["price_per_kwh"] == pytest.approx(2.0, rel=1e-3)

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -20,14 +21,17 @@ from homeassistant.const import (
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.helpers.event import (
+    async_track_state_change_event,
+    async_track_time_interval,
+)
 
 from .const import CONF_PRICE_ENTITY, DOMAIN
 from .coordinator import EnergyAnomalyCoordinator, HomeData
 from .detector.config import PowerQualityConfig
 from .detector.model import Kind, Status
 from .entity import EnergyAnomalyEntity
-from .price import read_price
+from .price import Price, async_recorded_mean_price, read_price
 from .runtime import EnergyAnomalyConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -48,6 +52,8 @@ _POWER_QUALITY_LIMITS = PowerQualityConfig()
 NO_ANOMALY = "normal"
 # A watt drawn all year (365.25 days of 24 h) is 8.766 kWh.
 KWH_PER_WATT_YEAR = 365.25 * 24 / 1000
+# The always-on cost's recorded mean price is read again this often (spot prices are hourly).
+PRICE_MEAN_REFRESH = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,31 +296,48 @@ class EnergyAnomalySensor(EnergyAnomalyEntity, SensorEntity):
 class AlwaysOnCostSensor(EnergyAnomalySensor):
     """The always-on energy of a year at the chosen price entity's price, in its currency.
 
-    Unknown until the baseload is learned and while the price entity has no price; written
-    again when the price changes.
+    The price is the recorded mean of the last days (see `price`), refreshed hourly, else the
+    current one. Unknown until the baseload is learned and while the price entity has no price:
+    a broken price source should show, not hide behind last week's mean.
     """
 
     def __init__(self, coordinator: EnergyAnomalyCoordinator, price_entity: str) -> None:
         """Price the home's always-on energy with `price_entity`."""
         super().__init__(coordinator, ALWAYS_ON_COST)
         self._price_entity = price_entity
+        self._mean: Price | None = None
 
     async def async_added_to_hass(self) -> None:
-        """Follow the price entity as well as the home's data."""
+        """Follow the price entity and its recorded mean as well as the home's data."""
         await super().async_added_to_hass()
         self.async_on_remove(
             async_track_state_change_event(self.hass, self._price_entity, self._async_price_moved)
         )
+        self.async_on_remove(
+            async_track_time_interval(self.hass, self._async_refresh_mean, PRICE_MEAN_REFRESH)
+        )
+        await self._async_refresh_mean()
+
+    async def _async_refresh_mean(self, _now: datetime | None = None) -> None:
+        self._mean = await async_recorded_mean_price(self.hass, self._price_entity)
+        self._handle_coordinator_update()
 
     @callback
     def _async_price_moved(self, _event: Event[EventStateChangedData]) -> None:
         self._handle_coordinator_update()
 
+    def _price(self) -> Price | None:
+        """The recorded mean in the current price's currency, else the current price."""
+        current = read_price(self.hass.states.get(self._price_entity))
+        if current is None or self._mean is None or self._mean.currency != current.currency:
+            return current
+        return self._mean
+
     @property
     def native_value(self) -> float | None:
         """The always-on energy (kWh) times the price per kWh, in whole cents or øre."""
         kwh = super().native_value
-        price = read_price(self.hass.states.get(self._price_entity))
+        price = self._price()
         if not isinstance(kwh, float | int) or price is None:
             return None
         return round(kwh * price.per_kwh, 2)
@@ -322,8 +345,14 @@ class AlwaysOnCostSensor(EnergyAnomalySensor):
     @property
     def native_unit_of_measurement(self) -> str | None:
         """The price entity's currency, None while it gives no price."""
-        price = read_price(self.hass.states.get(self._price_entity))
+        price = self._price()
         return None if price is None else price.currency
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The price per kWh the cost is worked out with."""
+        price = self._price()
+        return {"price_per_kwh": None if price is None else round(price.per_kwh, 4)}
 
 
 def _number(state: Any) -> float | None:
