@@ -10,6 +10,7 @@ from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -179,7 +180,7 @@ async def test_a_steady_power_sensor_keeps_the_home_available(
         ("unknown", WATT, "unavailable"),
         ("lots", WATT, "not_numeric"),
         ("nan", WATT, "not_numeric"),
-        ("12", {"unit_of_measurement": "kWh", "device_class": "energy"}, "wrong_unit"),
+        ("12", {"unit_of_measurement": "kWh", "device_class": "energy"}, "wrong_unit_power"),
     ],
 )
 async def test_an_unusable_power_state_makes_the_home_unavailable_with_one_log_line_and_an_issue(
@@ -201,11 +202,7 @@ async def test_an_unusable_power_state_makes_the_home_unavailable_with_one_log_l
     issue = entity_issue(hass, entity_entry, POWER)
     assert issue is not None
     assert issue.translation_key == f"entity_{problem}"
-    assert issue.translation_placeholders == {
-        "entity_id": POWER,
-        "home": "Home",
-        "quantity": "power",
-    }
+    assert issue.translation_placeholders == {"entity_id": POWER, "home": "Home"}
 
     hass.states.async_set(POWER, "420", WATT)
     await power_shown(hass, 420.0)
@@ -279,6 +276,25 @@ async def test_a_broken_phase_sensor_costs_only_its_value_logged_once_with_an_is
     await power_shown(hass, 430.0)
     assert entity_issue(hass, entity_entry, VOLTAGE_L1) is None
     assert state_of(hass, "sensor.home_voltage_l1") == "229.0"
+
+
+async def test_a_voltage_sensor_in_a_wrong_unit_is_named_as_voltage_in_the_users_language(
+    hass: HomeAssistant, entity_entry: MockConfigEntry
+) -> None:
+    await hass.config.async_update(language="de")
+    hass.states.async_set(POWER, "400", WATT)
+    hass.states.async_set(VOLTAGE_L1, "230", {"unit_of_measurement": "W", "device_class": "power"})
+    await set_up_home(hass, entity_entry)
+    await wait_until(hass, lambda: entity_issue(hass, entity_entry, VOLTAGE_L1) is not None)
+
+    issue = entity_issue(hass, entity_entry, VOLTAGE_L1)
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    issues = await async_get_translations(hass, "de", "issues", {DOMAIN})
+    title = issues[f"component.{DOMAIN}.issues.{issue.translation_key}.title"]
+    assert title.format(**issue.translation_placeholders) == (
+        f"Sensor {VOLTAGE_L1} von Home hat keine Einheit für Spannung"
+    )
 
 
 async def test_a_renamed_power_sensor_keeps_feeding_the_home(

@@ -74,7 +74,11 @@ async def test_options_refuse_an_entity_that_gives_no_temperature(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_TEMPERATURE_ENTITY: error}
     assert tibber_entry.options == {}
-    kept = {str(key): key.description["suggested_value"] for key in result["data_schema"].schema}
+    kept = {
+        str(key): key.description["suggested_value"]
+        for key in result["data_schema"].schema
+        if key.description  # the fields the user filled in
+    }
     assert kept == {CONF_TEMPERATURE_ENTITY: entity_id, CONF_FUSE_SIZE: 25}
 
 

@@ -46,7 +46,7 @@ class EnergyAnomalyBinarySensor(EnergyAnomalyEntity, BinarySensorEntity):
         finding = self.data.result.finding
         if finding is None:
             return dict.fromkeys(("kind", "reason", "observed", "expected", "unit", "since"))
-        return anomaly_details(finding)
+        return anomaly_details(self.hass, finding)
 
 
 async_setup_entry = one_per_home(EnergyAnomalyBinarySensor, ANOMALY)

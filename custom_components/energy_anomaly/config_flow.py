@@ -38,6 +38,7 @@ from .const import (
     CONF_HOMES,
     CONF_POWER_ENTITY,
     CONF_POWER_IS_NET,
+    CONF_PRICE_ENTITY,
     CONF_PRODUCTION_ENTITY,
     CONF_SOURCE,
     CONF_TEMPERATURE_ENTITY,
@@ -50,6 +51,7 @@ from .const import (
 )
 from .entity_source import ENTITY_QUANTITIES, chosen_entities, entity_error
 from .live_source import CONNECTION_ERRORS, TibberAccount, async_fetch_account
+from .price import price_entity_error
 from .temperature import temperature_entity_error
 
 TOKEN_SCHEMA = probatio.Schema(
@@ -331,17 +333,16 @@ class EnergyAnomalyOptionsFlow(OptionsFlowWithReload):
     """Optional inputs that sharpen detection; the entry reloads when they change."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Ask for the outdoor temperature entity and the fuse size, both optional.
+        """Ask for the outdoor temperature entity, the fuse size and the price entity, all optional.
 
-        The temperature entity must exist and give a temperature, so a typo or a power sensor
-        is refused here rather than silently giving the detector nothing.
+        The temperature entity must exist and give a temperature, the price entity a price per
+        unit of energy, so a typo or a power sensor is refused here rather than silently giving
+        the detector (or the always-on cost) nothing.
         """
         errors: dict[str, str] = {}
         if user_input is not None:
-            entity_id = user_input.get(CONF_TEMPERATURE_ENTITY)
-            if entity_id and (error := temperature_entity_error(self.hass.states.get(entity_id))):
-                errors[CONF_TEMPERATURE_ENTITY] = error
-            else:
+            errors = self._entity_errors(user_input)
+            if not errors:
                 return self.async_create_entry(data=user_input)
         schema = probatio.Schema(
             {
@@ -350,6 +351,9 @@ class EnergyAnomalyOptionsFlow(OptionsFlowWithReload):
                     NumberSelectorConfig(
                         min=6, max=250, step=1, unit_of_measurement="A", mode=NumberSelectorMode.BOX
                     )
+                ),
+                probatio.Optional(CONF_PRICE_ENTITY): EntitySelector(
+                    EntitySelectorConfig(domain="sensor")
                 ),
             }
         )
@@ -360,3 +364,15 @@ class EnergyAnomalyOptionsFlow(OptionsFlowWithReload):
             ),
             errors=errors,
         )
+
+    def _entity_errors(self, user_input: Mapping[str, Any]) -> dict[str, str]:
+        """The form's errors: each chosen entity must exist and give what it is chosen for."""
+        errors: dict[str, str] = {}
+        for key, judge in (
+            (CONF_TEMPERATURE_ENTITY, temperature_entity_error),
+            (CONF_PRICE_ENTITY, price_entity_error),
+        ):
+            entity_id = user_input.get(key)
+            if entity_id and (error := judge(self.hass.states.get(entity_id))):
+                errors[key] = error
+        return errors

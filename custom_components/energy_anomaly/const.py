@@ -11,6 +11,8 @@ CONF_SOURCE: Final = "source"
 CONF_HOMES: Final = "homes"
 CONF_TEMPERATURE_ENTITY: Final = "temperature_entity"
 CONF_FUSE_SIZE: Final = "fuse_size"
+# A sensor of the electricity price per unit of energy (e.g. NOK/kWh), for the always-on cost.
+CONF_PRICE_ENTITY: Final = "price_entity"
 SOURCE_TIBBER: Final = "tibber"
 SOURCE_DEMO: Final = "demo"
 SOURCE_ENTITY: Final = "entity"

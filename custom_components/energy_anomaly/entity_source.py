@@ -125,6 +125,17 @@ PROBLEM_TEXT: Final = {
 }
 
 
+def issue_translation_key(problem: EntityProblem, quantity: Quantity) -> str:
+    """The repair issue's translation key for `problem` with an entity of `quantity`.
+
+    A wrong unit names the quantity in the key, not in a placeholder: a placeholder would put the
+    English word ("power") into every language's sentence.
+    """
+    if problem is EntityProblem.WRONG_UNIT:
+        return f"{ISSUE_ENTITY}_{problem}_{quantity.name}"
+    return f"{ISSUE_ENTITY}_{problem}"
+
+
 @dataclass(frozen=True, slots=True)
 class EntityValue:
     """An entity's value in the readings' unit, or None and the problem that prevents it."""
@@ -301,12 +312,8 @@ class EntitySource:
         async_warn(
             self._hass,
             self._issue_id(entity_id),
-            f"{ISSUE_ENTITY}_{problem}",
-            {
-                "entity_id": entity_id,
-                "home": self._home_name,
-                "quantity": ENTITY_QUANTITIES[key].name,
-            },
+            issue_translation_key(problem, ENTITY_QUANTITIES[key]),
+            {"entity_id": entity_id, "home": self._home_name},
         )
 
     async def async_stop(self) -> None:

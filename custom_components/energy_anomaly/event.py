@@ -31,7 +31,7 @@ class EnergyAnomalyEvent(EnergyAnomalyEntity, EventEntity):
         finding = self.coordinator.data.result.finding if self.coordinator.data else None
         kind = None if finding is None else finding.kind
         if finding is not None and kind is not self._kind:
-            details = anomaly_details(finding)
+            details = anomaly_details(self.hass, finding)
             del details["kind"]  # the event type
             self._trigger_event(finding.kind.value, details)
         self._kind = kind

@@ -8,13 +8,19 @@ from .const import EVENT_ANOMALY, LOGGER
 from .coordinator import HomeInfo
 from .detector.model import Finding, Result
 from .detector.render import render
+from .reasons import async_reason
 
 
-def anomaly_details(finding: Finding) -> dict[str, Any]:
-    """What an anomaly is and why, as the event and the anomaly sensor both describe it."""
+@callback
+def anomaly_details(hass: HomeAssistant, finding: Finding) -> dict[str, Any]:
+    """What an anomaly is and why, as the event and the anomaly sensor both describe it.
+
+    The reason is a sentence in Home Assistant's language; kind, observed, expected and unit stay
+    beside it as values, for automations and for other languages.
+    """
     return {
         "kind": finding.kind.value,
-        "reason": render(finding),
+        "reason": async_reason(hass, finding),
         "observed": _rounded(finding.observed),
         "expected": _rounded(finding.expected),
         "unit": finding.unit,
@@ -31,9 +37,9 @@ def _rounded(value: float | None) -> float | None:
 def async_anomaly_started(
     hass: HomeAssistant, home: HomeInfo, result: Result, finding: Finding
 ) -> None:
-    """Tell automations (and the log) that an anomaly started at `home`, and why."""
-    details = anomaly_details(finding)
-    LOGGER.info("Anomaly at %s (%s): %s", home.name, details["kind"], details["reason"])
+    """Tell automations (and the log, in English as every log line) that an anomaly started."""
+    details = anomaly_details(hass, finding)
+    LOGGER.info("Anomaly at %s (%s): %s", home.name, details["kind"], render(finding))
     hass.bus.async_fire(
         EVENT_ANOMALY,
         {

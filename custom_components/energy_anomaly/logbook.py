@@ -7,6 +7,7 @@ from homeassistant.components.logbook.models import LazyEventPartialState
 from homeassistant.core import HomeAssistant, callback
 
 from .const import DOMAIN, EVENT_ANOMALY
+from .reasons import async_logbook_name
 
 type Describer = Callable[[LazyEventPartialState], dict[str, str]]
 
@@ -14,18 +15,19 @@ type Describer = Callable[[LazyEventPartialState], dict[str, str]]
 @callback
 def async_describe_events(
     hass: HomeAssistant,
-    async_describe_event: Callable[
-        [str, str, Callable[[LazyEventPartialState], dict[str, str]]], None
-    ],
+    async_describe_event: Callable[[str, str, Describer], None],
 ) -> None:
-    """Describe the anomaly event so Activity reads "Anomaly at Cabin: 2.3 kW drawn since ..."."""
+    """Describe the anomaly event so Activity reads "Anomaly at Cabin: 2.3 kW drawn since ...".
+
+    The lead-in is in Home Assistant's language when Activity is read; the reason is the sentence
+    the event carries, in the language of the moment the anomaly started.
+    """
+
+    @callback
+    def describe_anomaly(event: LazyEventPartialState) -> dict[str, str]:
+        return {
+            LOGBOOK_ENTRY_NAME: async_logbook_name(hass, event.data["home"]),
+            LOGBOOK_ENTRY_MESSAGE: event.data["reason"],
+        }
+
     async_describe_event(DOMAIN, EVENT_ANOMALY, describe_anomaly)
-
-
-@callback
-def describe_anomaly(event: LazyEventPartialState) -> dict[str, str]:
-    """The logbook entry of one anomaly event."""
-    return {
-        LOGBOOK_ENTRY_NAME: f"Anomaly at {event.data['home']}:",
-        LOGBOOK_ENTRY_MESSAGE: event.data["reason"],
-    }

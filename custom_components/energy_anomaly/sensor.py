@@ -1,7 +1,8 @@
-"""Sensors of a home: live power, voltage and current, and the detector's score and status."""
+"""Sensors of a home: live power, voltage and current, the detector's view, the always-on cost."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -14,15 +15,23 @@ from homeassistant.const import (
     EntityCategory,
     UnitOfElectricCurrent,
     UnitOfElectricPotential,
+    UnitOfEnergy,
     UnitOfPower,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import (
+    async_track_state_change_event,
+    async_track_time_interval,
+)
 
+from .const import CONF_PRICE_ENTITY, DOMAIN
 from .coordinator import EnergyAnomalyCoordinator, HomeData
 from .detector.config import PowerQualityConfig
 from .detector.model import Kind, Status
 from .entity import EnergyAnomalyEntity
+from .price import Price, async_recorded_mean_price, read_price
 from .runtime import EnergyAnomalyConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -41,6 +50,10 @@ SCORE_ALARM_BAR = 1.0
 _POWER_QUALITY_LIMITS = PowerQualityConfig()
 # The Anomaly kind sensor's state while nothing is unusual.
 NO_ANOMALY = "normal"
+# A watt drawn all year (365.25 days of 24 h) is 8.766 kWh.
+KWH_PER_WATT_YEAR = 365.25 * 24 / 1000
+# The always-on cost's recorded mean price is read again this often (spot prices are hourly).
+PRICE_MEAN_REFRESH = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +140,34 @@ def _phase(quantity: str, phase: int) -> EnergyAnomalySensorDescription:
     )
 
 
+def _always_on_kwh(data: HomeData) -> float | None:
+    """The learned baseload drawn for a whole year, in kWh; None until the baseload is learned."""
+    baseload = data.result.baseload
+    return None if baseload is None else round(baseload * KWH_PER_WATT_YEAR)
+
+
+# Estimates, not meters: no state class, so Home Assistant keeps no statistics of them and the
+# energy dashboard (which offers only statistics with a sum, i.e. state class total) never takes
+# them for a meter or a running cost. They move only when the baseload (each morning) or the
+# price moves; the Baseload sensor keeps the statistics. The energy's device class still lets
+# the user show it in MWh.
+ALWAYS_ON_ENERGY = EnergyAnomalySensorDescription(
+    key="always_on_energy",
+    translation_key="always_on_energy",
+    device_class=SensorDeviceClass.ENERGY,
+    native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+    suggested_display_precision=0,
+    value_fn=_always_on_kwh,
+)
+# The value is the energy; the sensor prices it (see AlwaysOnCostSensor).
+ALWAYS_ON_COST = EnergyAnomalySensorDescription(
+    key="always_on_cost",
+    translation_key="always_on_cost",
+    device_class=SensorDeviceClass.MONETARY,
+    suggested_display_precision=0,
+    value_fn=_always_on_kwh,
+)
+
 SENSORS: tuple[EnergyAnomalySensorDescription, ...] = (
     _watts("power", lambda data: data.reading.power),
     EnergyAnomalySensorDescription(
@@ -161,7 +202,9 @@ SENSORS: tuple[EnergyAnomalySensorDescription, ...] = (
             "history_days": data.history_days,
         },
     ),
+    ALWAYS_ON_ENERGY,
 )
+
 POWER_PRODUCTION = _watts("power_production", lambda data: data.reading.power_production)
 # Created once the meter reports the quantity (see runner.reported_quantities).
 OPTIONAL_SENSORS = {
@@ -179,12 +222,29 @@ async def async_setup_entry(
     entry: EnergyAnomalyConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add each home's sensors; optional ones as soon as the meter reports their quantity."""
+    """Add each home's sensors; optional ones as soon as the meter reports their quantity.
+
+    The always-on cost exists while a price entity is chosen in the options; choosing none
+    removes it (the options reload the entry).
+    """
+    price_entity: str | None = entry.options.get(CONF_PRICE_ENTITY)
     for coordinator in entry.runtime_data.coordinators:
         async_add_entities(EnergyAnomalySensor(coordinator, description) for description in SENSORS)
+        if price_entity:
+            async_add_entities([AlwaysOnCostSensor(coordinator, price_entity)])
+        else:
+            _async_remove_cost_sensor(hass, coordinator)
         add_reported = _optional_adder(coordinator, async_add_entities)
         add_reported()
         entry.async_on_unload(coordinator.async_add_listener(add_reported))
+
+
+def _async_remove_cost_sensor(hass: HomeAssistant, coordinator: EnergyAnomalyCoordinator) -> None:
+    """Remove the home's always-on cost sensor from the registry, if it had one."""
+    registry = er.async_get(hass)
+    unique_id = f"{coordinator.home.home_id}_{ALWAYS_ON_COST.key}"
+    if entity_id := registry.async_get_entity_id("sensor", DOMAIN, unique_id):
+        registry.async_remove(entity_id)
 
 
 def _optional_adder(
@@ -231,6 +291,68 @@ class EnergyAnomalySensor(EnergyAnomalyEntity, SensorEntity):
         if self.entity_description.attributes_fn is None:
             return None
         return self.entity_description.attributes_fn(self.data)
+
+
+class AlwaysOnCostSensor(EnergyAnomalySensor):
+    """The always-on energy of a year at the chosen price entity's price, in its currency.
+
+    The price is the recorded mean of the last days (see `price`), refreshed hourly, else the
+    current one. Unknown until the baseload is learned and while the price entity has no price:
+    a broken price source should show, not hide behind last week's mean.
+    """
+
+    def __init__(self, coordinator: EnergyAnomalyCoordinator, price_entity: str) -> None:
+        """Price the home's always-on energy with `price_entity`."""
+        super().__init__(coordinator, ALWAYS_ON_COST)
+        self._price_entity = price_entity
+        self._mean: Price | None = None
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the price entity and its recorded mean as well as the home's data."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_track_state_change_event(self.hass, self._price_entity, self._async_price_moved)
+        )
+        self.async_on_remove(
+            async_track_time_interval(self.hass, self._async_refresh_mean, PRICE_MEAN_REFRESH)
+        )
+        await self._async_refresh_mean()
+
+    async def _async_refresh_mean(self, _now: datetime | None = None) -> None:
+        self._mean = await async_recorded_mean_price(self.hass, self._price_entity)
+        self._handle_coordinator_update()
+
+    @callback
+    def _async_price_moved(self, _event: Event[EventStateChangedData]) -> None:
+        self._handle_coordinator_update()
+
+    def _price(self) -> Price | None:
+        """The recorded mean in the current price's currency, else the current price."""
+        current = read_price(self.hass.states.get(self._price_entity))
+        if current is None or self._mean is None or self._mean.currency != current.currency:
+            return current
+        return self._mean
+
+    @property
+    def native_value(self) -> float | None:
+        """The always-on energy (kWh) times the price per kWh, in whole cents or øre."""
+        kwh = super().native_value
+        price = self._price()
+        if not isinstance(kwh, float | int) or price is None:
+            return None
+        return round(kwh * price.per_kwh, 2)
+
+    @property
+    def native_unit_of_measurement(self) -> str | None:
+        """The price entity's currency, None while it gives no price."""
+        price = self._price()
+        return None if price is None else price.currency
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The price per kWh the cost is worked out with."""
+        price = self._price()
+        return {"price_per_kwh": None if price is None else round(price.per_kwh, 4)}
 
 
 def _number(state: Any) -> float | None:

@@ -14,9 +14,9 @@ import probatio
 
 from .analysis import LEARNING_DAYS, Episode, find_anomalies
 from .const import DOMAIN
-from .detector.render import render
 from .history import HistoryFetchError
 from .past import async_fetch_recorded_power
+from .reasons import async_reason
 from .runtime import EnergyAnomalyConfigEntry
 
 SERVICE_ANALYZE_HISTORY: Final = "analyze_history"
@@ -70,7 +70,7 @@ async def _async_analyze_history(call: ServiceCall) -> dict[str, Any]:
     return {
         "start": max(window_start, rows[0].start).isoformat(),
         "end": rows[-1].start.isoformat(),
-        "anomalies": [_describe(episode) for episode in episodes],
+        "anomalies": [_describe(hass, episode) for episode in episodes],
     }
 
 
@@ -106,11 +106,14 @@ def _loaded_home(hass: HomeAssistant, device_id: str) -> tuple[EnergyAnomalyConf
     )
 
 
-def _describe(episode: Episode) -> dict[str, Any]:
-    """An anomaly as the response lists it: when, what kind, and why in a sentence."""
+def _describe(hass: HomeAssistant, episode: Episode) -> dict[str, Any]:
+    """An anomaly as the response lists it: when, what kind, and why in a sentence.
+
+    The sentence is in Home Assistant's language, as the anomaly sensor's reason.
+    """
     return {
         "start": episode.start.isoformat(),
         "end": None if episode.end is None else episode.end.isoformat(),
         "kind": episode.finding.kind.value,
-        "reason": render(episode.finding),
+        "reason": async_reason(hass, episode.finding),
     }

@@ -1,0 +1,200 @@
+"""A finding's reason in Home Assistant's language: its facts worded from the translation files.
+
+The templates are the `common` section of `translations/<language>.json`: the one section hassfest
+lets an integration fill with its own strings. So the sentences live where every other string of
+the integration is translated, the translation tests check each key and placeholder in every
+language, and Home Assistant's loader falls back to English for a key a language lacks. Home
+Assistant loads the section for its configured language when it sets up the integration, and again
+when the user changes the language, so a reason is worded synchronously from that cache (entity
+attributes and bus events are written in callbacks). Numbers use the language's decimal separator
+(itself a template); times are the finding's own wall clock, the home's time zone.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.translation import async_get_cached_translations
+
+from .const import DOMAIN
+from .detector.model import Cause, Finding
+from .detector.render import KW_FROM_W, MINUTES_SAID_UP_TO, SECONDS_SAID_UP_TO
+
+CATEGORY = "common"
+FALLBACK_LANGUAGE = "en"
+_PREFIX = f"component.{DOMAIN}.{CATEGORY}."
+SECONDS_PER_MINUTE = 60.0
+SECONDS_PER_HOUR = 3600.0
+W_PER_KW = 1000.0
+
+
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """One language's templates (the `common` section, by key) and how it writes numbers."""
+
+    texts: Mapping[str, str]
+
+    def text(self, key: str, **values: str) -> str:
+        """The template `key` with its placeholders filled in."""
+        return self.texts[_PREFIX + key].format(**values)
+
+    def number(self, value: float, decimals: int = 0) -> str:
+        """`value` rounded to `decimals`, with the language's decimal separator: "1,5"."""
+        return f"{value:.{decimals}f}".replace(".", self.texts[_PREFIX + "decimal_separator"])
+
+    def watts(self, value: float) -> str:
+        """A power in whole watts: "80 W"."""
+        return f"{self.number(value)} W"
+
+    def power(self, watts: float) -> str:
+        """Power the way people say it: "80 W", "0,3 kW", "2,1 kW"."""
+        if abs(watts) < KW_FROM_W:
+            return self.watts(watts)
+        return f"{self.number(watts / W_PER_KW, 1)} kW"
+
+    def duration(self, seconds: float) -> str:
+        """A duration in seconds, whole minutes or hours with one decimal, by its length."""
+        if seconds < SECONDS_SAID_UP_TO:
+            return self.text("duration_seconds", count=self.number(seconds))
+        if seconds < MINUTES_SAID_UP_TO:
+            return self.text("duration_minutes", count=self.number(seconds / SECONDS_PER_MINUTE))
+        return self.text("duration_hours", count=self.number(seconds / SECONDS_PER_HOUR, 1))
+
+    def minutes(self, seconds: float) -> str:
+        """Whole minutes, at least one, singular or plural: "1 minute", "2 minutes"."""
+        count = max(1, round(seconds / SECONDS_PER_MINUTE))
+        key = "minutes_one" if count == 1 else "minutes_other"
+        return self.text(key, count=self.number(count))
+
+
+@callback
+def async_wording(hass: HomeAssistant) -> Wording:
+    """The templates in Home Assistant's language, else in English.
+
+    Right after the user changed the language its templates may still be loading: English until
+    then. English is loaded whenever the integration is set up (it is every language's fallback).
+    """
+    texts = async_get_cached_translations(hass, hass.config.language, CATEGORY, DOMAIN)
+    if _PREFIX + "decimal_separator" not in texts:
+        texts = async_get_cached_translations(hass, FALLBACK_LANGUAGE, CATEGORY, DOMAIN)
+    return Wording(texts)
+
+
+@callback
+def async_reason(hass: HomeAssistant, finding: Finding) -> str:
+    """The finding as one sentence in Home Assistant's language."""
+    return reason(async_wording(hass), finding)
+
+
+def reason(wording: Wording, finding: Finding) -> str:
+    """The finding as one sentence in `wording`'s language."""
+    key, values = _SENTENCES[finding.cause](wording, finding)
+    return wording.text(f"reason_{key}", **values)
+
+
+type Sentence = tuple[str, dict[str, str]]
+
+
+def _observed(finding: Finding) -> float:
+    return finding.observed if finding.observed is not None else 0.0
+
+
+def _expected(finding: Finding) -> float:
+    return finding.expected if finding.expected is not None else 0.0
+
+
+def _zeros(w: Wording, f: Finding) -> Sentence:
+    return "zeros", {"duration": w.duration(f.facts["lasted_s"]), "expected": w.watts(_expected(f))}
+
+
+def _negative(w: Wording, f: Finding) -> Sentence:
+    return "negative", {
+        "observed": w.watts(_observed(f)),
+        "duration": w.duration(f.facts["lasted_s"]),
+    }
+
+
+def _frozen(w: Wording, f: Finding) -> Sentence:
+    return "frozen", {
+        "observed": w.watts(_observed(f)),
+        "duration": w.duration(f.facts["lasted_s"]),
+        "longest": w.duration(f.facts["longest_s"]),
+    }
+
+
+def _gap(w: Wording, f: Finding) -> Sentence:
+    return "gap", {
+        "duration": w.duration(f.facts["lasted_s"]),
+        "spacing": w.duration(f.facts["spacing_s"]),
+    }
+
+
+def _on_phase(w: Wording, f: Finding) -> dict[str, str]:
+    """What a power-quality sentence says of any phase: which, the value (V or A), how long."""
+    return {
+        "phase": w.number(f.facts["phase"]),
+        "observed": f"{w.number(_observed(f))} {f.unit}",
+        "duration": w.minutes(f.facts["lasted_s"]),
+    }
+
+
+def _voltage(w: Wording, f: Finding) -> Sentence:
+    limits = {"low": w.number(f.facts["low_v"]), "high": w.number(f.facts["high_v"])}
+    return "voltage", _on_phase(w, f) | limits
+
+
+def _current(w: Wording, f: Finding) -> Sentence:
+    return "overcurrent", _on_phase(w, f) | {"expected": f"{w.number(_expected(f))} {f.unit}"}
+
+
+def _consumption(w: Wording, f: Finding) -> Sentence:
+    values = {
+        "observed": w.power(_observed(f)),
+        "since": f"{f.since:%H:%M}",
+        "expected": w.power(_expected(f)),
+    }
+    certainty = f.facts.get("certainty", 1.0)
+    if certainty < 1.0:
+        return "high_consumption_learning", values | {"certainty": w.number(certainty * 100)}
+    return "high_consumption", values
+
+
+def _pattern(w: Wording, f: Finding) -> Sentence:
+    return "daily_pattern", {
+        "window": w.number(f.facts["window_h"]),
+        "observed": w.watts(_observed(f)),
+        "expected": w.watts(_expected(f)),
+    }
+
+
+def _baseload(w: Wording, f: Finding) -> Sentence:
+    values = {
+        "observed": w.watts(_observed(f)),
+        "nights": w.number(f.facts["nights"]),
+        "rise": w.watts(_observed(f) - _expected(f)),
+        "expected": w.watts(_expected(f)),
+    }
+    temperature = f.facts.get("temperature_c")
+    if temperature is None:
+        return "baseload_step", values
+    return "baseload_step_temperature", values | {"temperature": w.number(temperature)}
+
+
+_SENTENCES: dict[Cause, Callable[[Wording, Finding], Sentence]] = {
+    Cause.ZEROS: _zeros,
+    Cause.NEGATIVE: _negative,
+    Cause.FROZEN: _frozen,
+    Cause.GAP: _gap,
+    Cause.UNDERVOLTAGE: _voltage,
+    Cause.OVERVOLTAGE: _voltage,
+    Cause.OVERCURRENT: _current,
+    Cause.HIGH_CONSUMPTION: _consumption,
+    Cause.DAILY_PATTERN: _pattern,
+    Cause.BASELOAD_STEP: _baseload,
+}
+
+
+@callback
+def async_logbook_name(hass: HomeAssistant, home: str) -> str:
+    """Activity's lead-in of an anomaly: "Anomaly at Cabin:" in Home Assistant's language."""
+    return async_wording(hass).text("logbook_anomaly_at", home=home)

@@ -1,0 +1,230 @@
+"""Reasons in Home Assistant's language: every cause worded in English, Norwegian, Swedish,
+German and Dutch, with the language's decimal comma and the home's wall clock."""
+
+from datetime import datetime
+from typing import Any
+
+from homeassistant.components.logbook import DOMAIN as LOGBOOK
+from homeassistant.components.logbook.models import LogbookConfig
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.translation import async_get_translations
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    mock_component,
+)
+
+from custom_components.energy_anomaly.const import DOMAIN, EVENT_ANOMALY
+from custom_components.energy_anomaly.detector.model import Cause, Finding, Kind
+from custom_components.energy_anomaly.detector.render import render
+from custom_components.energy_anomaly.reasons import CATEGORY, async_reason
+
+from .conftest import HOME_A
+from .test_anomaly_surface import over_the_fuse
+from .tibber_server import LocalTibberServer
+
+LANGUAGES = ("en", "nb", "sv", "de", "nl")
+SINCE = datetime.fromisoformat("2026-11-24T02:10:00+01:00")  # the home's wall clock (Oslo)
+
+
+def finding(
+    kind: Kind,
+    cause: Cause,
+    observed: float,
+    expected: float,
+    unit: str = "W",
+    **facts: float,
+) -> Finding:
+    return Finding(kind, cause, 2.0, SINCE, observed, expected, unit, facts)
+
+
+def voltage(cause: Cause, observed: float, **facts: float) -> Finding:
+    """A voltage finding on a 230 V grid whose normal range is 207-253 V."""
+    return finding(Kind.POWER_QUALITY, cause, observed, 230, "V", low_v=207, high_v=253, **facts)
+
+
+# One finding of each cause, with the facts its check gives. A cause missing here fails the test
+# that words every cause in every language.
+SAMPLES = {
+    Cause.ZEROS: finding(Kind.METER_FAULT, Cause.ZEROS, 0, 150, lasted_s=600),
+    Cause.NEGATIVE: finding(Kind.METER_FAULT, Cause.NEGATIVE, -300, 0, lasted_s=300),
+    Cause.FROZEN: finding(Kind.METER_FAULT, Cause.FROZEN, 812, 0, lasted_s=7200, longest_s=1800),
+    Cause.GAP: finding(Kind.METER_FAULT, Cause.GAP, 0, 0, lasted_s=240, spacing_s=10),
+    Cause.UNDERVOLTAGE: voltage(Cause.UNDERVOLTAGE, 201, phase=2, lasted_s=120),
+    Cause.OVERVOLTAGE: voltage(Cause.OVERVOLTAGE, 258, phase=3, lasted_s=60),
+    Cause.OVERCURRENT: finding(
+        Kind.POWER_QUALITY, Cause.OVERCURRENT, 32, 25, "A", phase=1, lasted_s=70
+    ),
+    Cause.HIGH_CONSUMPTION: finding(
+        Kind.UNUSUAL_CONSUMPTION, Cause.HIGH_CONSUMPTION, 2156, 1450, certainty=1.0
+    ),
+    Cause.DAILY_PATTERN: finding(Kind.NEW_PATTERN, Cause.DAILY_PATTERN, 640, 310, window_h=6),
+    Cause.BASELOAD_STEP: finding(Kind.BASELOAD, Cause.BASELOAD_STEP, 245, 180, nights=3),
+}
+
+# The variants with a sentence of their own: still learning, and a baseload step on a cold night.
+LEARNING = finding(Kind.UNUSUAL_CONSUMPTION, Cause.HIGH_CONSUMPTION, 2156, 80, certainty=0.25)
+COLD = finding(Kind.BASELOAD, Cause.BASELOAD_STEP, 245, 180, nights=3, temperature_c=-4.4)
+
+
+async def reason_in(hass: HomeAssistant, language: str, subject: Finding) -> str:
+    """The reason as Home Assistant words it once the user chose `language`."""
+    await async_get_translations(hass, language, CATEGORY, {DOMAIN})
+    hass.config.language = language
+    return async_reason(hass, subject)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("cause", list(Cause))
+async def test_every_cause_has_a_sentence_in_every_language(
+    hass: HomeAssistant, cause: Cause, language: str
+) -> None:
+    english = await reason_in(hass, "en", SAMPLES[cause])
+
+    sentence = await reason_in(hass, language, SAMPLES[cause])
+
+    assert "{" not in sentence
+    assert (sentence == english) is (language == "en")
+
+
+@pytest.mark.parametrize("subject", [*SAMPLES.values(), LEARNING, COLD])
+async def test_the_english_reason_is_the_engines_sentence(
+    hass: HomeAssistant, subject: Finding
+) -> None:
+    """The tripwire for a change in the engine: a cause whose facts or wording changed in
+    `detector/render.py` fails here until its sample and its templates follow."""
+    sentence = await reason_in(hass, "en", subject)
+
+    assert sentence == render(subject)
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("en", "2.2 kW drawn since 02:10, at most about 1.4 kW usual at this hour"),
+        ("nb", "2,2 kW trukket siden 02:10, vanligvis høyst rundt 1,4 kW på denne tiden"),
+        ("sv", "2,2 kW dras sedan 02:10, normalt högst cirka 1,4 kW den här timmen"),
+        ("de", "2,2 kW Bezug seit 02:10, zu dieser Stunde üblich höchstens etwa 1,4 kW"),
+        (
+            "nl",
+            "2,2 kW afgenomen sinds 02:10, terwijl op dit uur hoogstens ongeveer 1,4 kW "
+            "gebruikelijk is",
+        ),
+    ],
+)
+async def test_numbers_use_the_languages_decimal_separator(
+    hass: HomeAssistant, language: str, sentence: str
+) -> None:
+    assert await reason_in(hass, language, SAMPLES[Cause.HIGH_CONSUMPTION]) == sentence
+
+
+async def test_the_time_is_the_homes_wall_clock_not_home_assistants(hass: HomeAssistant) -> None:
+    assert hass.config.time_zone == "US/Pacific"
+
+    sentence = await reason_in(hass, "de", SAMPLES[Cause.HIGH_CONSUMPTION])
+
+    assert "seit 02:10" in sentence  # Oslo; 17:10 the evening before in Home Assistant's zone
+
+
+@pytest.mark.parametrize(("lasted_s", "said"), [(70, "1 Minute"), (190, "3 Minuten")])
+async def test_one_minute_is_singular_more_are_plural(
+    hass: HomeAssistant, lasted_s: float, said: str
+) -> None:
+    over = finding(Kind.POWER_QUALITY, Cause.OVERCURRENT, 32, 25, "A", phase=1, lasted_s=lasted_s)
+
+    sentence = await reason_in(hass, "de", over)
+
+    assert sentence == f"Der Strom auf L1 liegt seit {said} bei 32 A, über der Sicherung von 25 A"
+
+
+async def test_durations_are_said_in_seconds_minutes_or_hours(hass: HomeAssistant) -> None:
+    sentence = await reason_in(hass, "nl", SAMPLES[Cause.FROZEN])
+
+    assert sentence == (
+        "Het vermogen staat al 2,0 uur op precies 812 W; eerder bleef het nooit langer dan "
+        "30 minuten gelijk"
+    )
+
+
+async def test_the_learning_and_the_temperature_variants_have_their_own_sentences(
+    hass: HomeAssistant,
+) -> None:
+
+    assert await reason_in(hass, "sv", LEARNING) == (
+        "2,2 kW dras sedan 02:10, långt över de 80 W som hemmet har dragit under någon timme "
+        "hittills (lär sig fortfarande, 25 % av inlärningsperioden känd)"
+    )
+    assert await reason_in(hass, "nb", COLD) == (
+        "Grunnlasten har vært rundt 245 W i 3 netter, 65 W høyere enn de vanlige 180 W ved -4 °C"
+    )
+
+
+async def test_a_language_without_translations_gets_english(hass: HomeAssistant) -> None:
+    sentence = await reason_in(hass, "fr", SAMPLES[Cause.GAP])
+
+    assert sentence == "No readings for 4 minutes (usually one every 10 s)"
+
+
+async def test_a_language_not_loaded_yet_gets_english_meanwhile(hass: HomeAssistant) -> None:
+    await async_get_translations(hass, "en", CATEGORY, {DOMAIN})
+    hass.config.language = "xx"  # as right after a change of language, before it loaded
+
+    sentence = async_reason(hass, SAMPLES[Cause.NEGATIVE])
+
+    assert (
+        sentence == "Power has been negative (down to -300 W) for 5 minutes without any production"
+    )
+
+
+def attributes(hass: HomeAssistant, platform: str, key: str) -> dict[str, Any]:
+    """The attributes of the Cabin's entity `key`, whatever its (translated) entity id."""
+    entity_id = er.async_get(hass).async_get_entity_id(platform, DOMAIN, f"{HOME_A}_{key}")
+    assert entity_id is not None
+    state = hass.states.get(entity_id)
+    assert state is not None
+    return dict(state.attributes)
+
+
+GERMAN_REASON = "Der Strom auf L1 liegt seit 1 Minute bei 32 A, über der Sicherung von 25 A"
+
+
+async def over_the_fuse_in_german(
+    hass: HomeAssistant, server: LocalTibberServer, entry: MockConfigEntry
+) -> list[Event]:
+    """The Cabin over its fuse in a German Home Assistant; the anomaly events it fired."""
+    await hass.config.async_update(language="de")
+    fired = async_capture_events(hass, EVENT_ANOMALY)
+    await over_the_fuse(hass, server, entry)
+    return fired
+
+
+async def test_a_german_home_assistant_shows_the_reason_in_german_beside_the_values(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    fired = await over_the_fuse_in_german(hass, tibber_server, tibber_entry)
+
+    anomaly = attributes(hass, "binary_sensor", "anomaly")  # entity ids are German here
+    event = attributes(hass, "event", "anomaly_started")
+    for shown in (anomaly, event, fired[0].data):
+        assert shown["reason"] == GERMAN_REASON
+        assert (shown["observed"], shown["expected"], shown["unit"]) == (32.0, 25.0, "A")
+    assert (anomaly["kind"], event["event_type"]) == ("power_quality", "power_quality")
+
+
+async def test_activity_reads_the_anomaly_in_german(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    fired = await over_the_fuse_in_german(hass, tibber_server, tibber_entry)
+    mock_component(hass, "frontend")  # its panel files are not installed; Activity's data is
+    mock_component(hass, "recorder")
+    assert await async_setup_component(hass, LOGBOOK, {})
+    await hass.async_block_till_done()
+
+    config: LogbookConfig = hass.data[LOGBOOK]
+    _domain, describe = config.external_events[EVENT_ANOMALY]
+    entry = describe(fired[0])  # type: ignore[arg-type]
+
+    assert f"{entry['name']} {entry['message']}" == f"Anomalie bei Cabin: {GERMAN_REASON}"
