@@ -7,12 +7,17 @@ judges consumption after 14 days, so it is active at once); the last day is then
 times real speed, one row a second, from midnight today, and again a day later once it ends. In it
 a 2 kW heater is left on from 02:00 to 05:00, which the detector flags at 02:10 on the demo clock,
 13 minutes into the replay.
+
+`ENERGY_ANOMALY_DEMO_SPEED=N` (a whole number, default 1) replays N rows a second instead, so a
+script (`scripts/screenshot`) reaches the heater in seconds rather than minutes.
 """
 
 import csv
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import gzip
+import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +32,10 @@ from .source import ReadingSink
 DEMO_TRACE = Path(__file__).parent / "demo" / "household.csv.gz"
 CATCH_UP = timedelta(days=16)
 REPLAY_TICK = timedelta(seconds=1)
+SPEED_VARIABLE = "ENERGY_ANOMALY_DEMO_SPEED"
+"""Environment variable: rows replayed per REPLAY_TICK (default 1, i.e. ten times real speed)."""
+
+_LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +50,15 @@ class DemoRow:
 
 def _optional(value: str) -> float | None:
     return float(value) if value else None
+
+
+def replay_speed() -> int:
+    """Rows per tick from SPEED_VARIABLE: 1 if unset, or (logged) if not a whole number > 0."""
+    value = os.environ.get(SPEED_VARIABLE, "1")
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    _LOGGER.warning("Ignoring %s=%r: not a positive whole number", SPEED_VARIABLE, value)
+    return 1
 
 
 def load_demo_trace(path: Path = DEMO_TRACE) -> list[DemoRow]:
@@ -85,6 +103,7 @@ class DemoSource:
         self._position = 0
         self._loops = 0
         self._unsub_tick: CALLBACK_TYPE | None = None
+        self._rows_per_tick = replay_speed()
 
     def _reading(self, row: DemoRow) -> Reading:
         """Turn a trace row into a reading stamped on the demo clock."""
@@ -97,7 +116,10 @@ class DemoSource:
         )
 
     async def async_start(self, sink: ReadingSink) -> None:
-        """Feed the history (CATCH_UP) at once, then replay the last day one row a second."""
+        """Feed the history (CATCH_UP) at once, then replay the last day one row a second.
+
+        Or `replay_speed()` rows a second: each tick feeds them as one batch.
+        """
         history = [row for row in self._rows if row.offset <= CATCH_UP.total_seconds()]
         self._position = len(history)
         readings = [self._reading(row) for row in history]
@@ -108,7 +130,8 @@ class DemoSource:
 
         @callback
         def replay_next(_now: datetime) -> None:
-            sink.async_add_readings(DEMO_HOME_ID, [self._next_reading()])
+            readings = [self._next_reading() for _ in range(self._rows_per_tick)]
+            sink.async_add_readings(DEMO_HOME_ID, readings)
 
         self._unsub_tick = async_track_time_interval(self._hass, replay_next, REPLAY_TICK)
 
