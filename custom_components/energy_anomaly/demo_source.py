@@ -7,9 +7,6 @@ judges consumption after 14 days, so it is active at once); the last day is then
 times real speed, one row a second, from midnight today, and again a day later once it ends. In it
 a 2 kW heater is left on from 02:00 to 05:00, which the detector flags at 02:10 on the demo clock,
 13 minutes into the replay.
-
-`ENERGY_ANOMALY_DEMO_SPEED=N` (a whole number, default 1) replays N rows a second instead, so a
-script (`scripts/screenshot`) reaches the heater in seconds rather than minutes.
 """
 
 import csv
@@ -33,7 +30,8 @@ DEMO_TRACE = Path(__file__).parent / "demo" / "household.csv.gz"
 CATCH_UP = timedelta(days=16)
 REPLAY_TICK = timedelta(seconds=1)
 SPEED_VARIABLE = "ENERGY_ANOMALY_DEMO_SPEED"
-"""Environment variable: rows replayed per REPLAY_TICK (default 1, i.e. ten times real speed)."""
+"""Environment variable: rows replayed per REPLAY_TICK, as one batch (default 1: ten times real
+speed), so a script (`scripts/screenshot`) reaches the heater in a minute rather than 13."""
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -116,10 +114,7 @@ class DemoSource:
         )
 
     async def async_start(self, sink: ReadingSink) -> None:
-        """Feed the history (CATCH_UP) at once, then replay the last day one row a second.
-
-        Or `replay_speed()` rows a second: each tick feeds them as one batch.
-        """
+        """Feed the history (CATCH_UP) at once, then replay the last day one row a second."""
         history = [row for row in self._rows if row.offset <= CATCH_UP.total_seconds()]
         self._position = len(history)
         readings = [self._reading(row) for row in history]

@@ -47,6 +47,8 @@ GRAPH_MARGIN = 5.0
 """Seconds the graphs reach back before the first data."""
 START_TIMEOUT = 180.0
 """Seconds Home Assistant may take to answer (first start on a loaded 2-core machine)."""
+ACTIVE_TIMEOUT = 120.0
+"""Seconds the demo home may take to learn its past and become active."""
 ALARM_TIMEOUT = 240.0
 """Seconds the demo may take to flag the heater (65 s of replay, more when the machine is busy)."""
 RENDER_TIMEOUT_MS = 60_000
@@ -341,7 +343,7 @@ async def take_screenshots(process: subprocess.Popen[bytes], port: int) -> None:
         await client.onboard()
         await client.add_demo_home()
         await client.add_dashboard()
-        await client.wait_for_state(STATUS, lambda s: s == "active", 60, "The detector's start")
+        await client.wait_for_state(STATUS, lambda s: s == "active", ACTIVE_TIMEOUT, "Detection")
         first_data = time.monotonic()
         await client.warn_about_missing(entity_ids(dashboard(first_data)))
         IMAGES.mkdir(exist_ok=True)
