@@ -108,3 +108,45 @@ async def test_after_a_reload_the_demo_goes_on_where_its_detector_stands(
     # The row shown at once after the reload, then one a second: 31 rows of 10 s after it stood.
     assert hass_storage[f"{DOMAIN}.demo"]["data"]["detector"]["last_epoch"] == stood + 31 * 10
     assert len(powers) > 1  # the replay goes on
+
+
+def replay_position(demo_entry: MockConfigEntry) -> int:
+    """How many rows of the trace the demo has fed so far (its diagnostics say)."""
+    position: int = demo_entry.runtime_data.source.diagnostics()["position"]
+    return position
+
+
+async def replay_seconds(hass: HomeAssistant, seconds: int) -> None:
+    start = dt_util.utcnow()
+    for second in range(1, seconds + 1):
+        async_fire_time_changed(hass, start + timedelta(seconds=second))
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_demo_speed_variable_replays_that_many_rows_a_second(
+    hass: HomeAssistant, demo_entry: MockConfigEntry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENERGY_ANOMALY_DEMO_SPEED", "30")
+    await set_up_demo(hass, demo_entry)
+    before = replay_position(demo_entry)
+
+    await replay_seconds(hass, 30)  # 900 rows: 02:30 on the demo clock, the heater flagged
+
+    assert replay_position(demo_entry) - before == 30 * 30
+    assert state_of(hass, ANOMALY) == "on"
+
+
+async def test_demo_speed_that_is_no_whole_number_is_ignored_with_a_warning(
+    hass: HomeAssistant,
+    demo_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("ENERGY_ANOMALY_DEMO_SPEED", "fast")
+    await set_up_demo(hass, demo_entry)
+    before = replay_position(demo_entry)
+
+    await replay_seconds(hass, 3)
+
+    assert replay_position(demo_entry) - before == 3
+    assert "Ignoring ENERGY_ANOMALY_DEMO_SPEED='fast': not a positive whole number" in caplog.text

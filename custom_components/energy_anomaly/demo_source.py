@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 import gzip
 from itertools import groupby
+import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,11 @@ from .source import ReadingSink
 DEMO_TRACE = Path(__file__).parent / "demo" / "household.csv.gz"
 PAST = timedelta(days=28)  # the trace's days before the replayed one: the demo home's past
 REPLAY_TICK = timedelta(seconds=1)
+SPEED_VARIABLE = "ENERGY_ANOMALY_DEMO_SPEED"
+"""Environment variable: rows replayed per REPLAY_TICK, as one batch (default 1: ten times real
+speed), so a script (`scripts/screenshot`) reaches the heater in a minute rather than 13."""
+
+_LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +50,15 @@ class DemoRow:
 
 def _optional(value: str) -> float | None:
     return float(value) if value else None
+
+
+def replay_speed() -> int:
+    """Rows per tick from SPEED_VARIABLE: 1 if unset, or (logged) if not a whole number > 0."""
+    value = os.environ.get(SPEED_VARIABLE, "1")
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    _LOGGER.warning("Ignoring %s=%r: not a positive whole number", SPEED_VARIABLE, value)
+    return 1
 
 
 def load_demo_trace(path: Path = DEMO_TRACE) -> list[DemoRow]:
@@ -87,6 +103,7 @@ class DemoSource:
         self._position = 0
         self._loops = 0
         self._unsub_tick: CALLBACK_TYPE | None = None
+        self._rows_per_tick = replay_speed()
 
     def _reading(self, row: DemoRow) -> Reading:
         """Turn a trace row into a reading stamped on the demo clock."""
@@ -127,7 +144,8 @@ class DemoSource:
 
         @callback
         def replay_next(_now: datetime) -> None:
-            sink.async_add_readings(DEMO_HOME_ID, [self._next_reading()])
+            readings = [self._next_reading() for _ in range(self._rows_per_tick)]
+            sink.async_add_readings(DEMO_HOME_ID, readings)
 
         self._unsub_tick = async_track_time_interval(self._hass, replay_next, REPLAY_TICK)
 

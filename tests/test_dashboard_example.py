@@ -1,0 +1,81 @@
+"""The example dashboard (examples/dashboard.yaml, copied in the README) against the demo home."""
+
+from pathlib import Path
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.template import Template
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+import yaml
+
+from custom_components.energy_anomaly import PLATFORMS
+
+from .test_demo import ANOMALY, replay_seconds, set_up_demo
+
+REPO = Path(__file__).parent.parent
+EXAMPLE = REPO / "examples" / "dashboard.yaml"
+
+
+def cards(config: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        card
+        for view in config["views"]
+        for section in view["sections"]
+        for card in section["cards"]
+    ]
+
+
+def named_entities(card: dict[str, Any]) -> set[str]:
+    """The entity ids a card shows (its entity, entities and target)."""
+    rows = [row if isinstance(row, str) else row["entity"] for row in card.get("entities", [])]
+    single = [card["entity"]] if "entity" in card else []
+    return {*rows, *single, *card.get("target", {}).get("entity_id", [])}
+
+
+def anomaly_markdown(config: dict[str, Any]) -> str:
+    (content,) = [card["content"] for card in cards(config) if card["type"] == "markdown"]
+    return str(content)
+
+
+def test_readme_shows_the_example_dashboard_as_it_is() -> None:
+    assert EXAMPLE.read_text() in (REPO / "README.md").read_text()
+
+
+async def test_every_entity_of_the_example_that_the_integration_provides_is_the_demo_homes(
+    hass: HomeAssistant, demo_entry: MockConfigEntry
+) -> None:
+    await set_up_demo(hass, demo_entry)
+    named = set().union(
+        *(named_entities(card) for card in cards(yaml.safe_load(EXAMPLE.read_text())))
+    )
+    provided = {entity_id for entity_id in named if entity_id.split(".")[0] in PLATFORMS}
+
+    assert {entity_id for entity_id in provided if hass.states.get(entity_id) is None} == set()
+    assert {"sensor.demo_home_power", ANOMALY} <= provided
+
+
+async def test_example_says_the_demo_home_is_normal_while_it_is(
+    hass: HomeAssistant, demo_entry: MockConfigEntry
+) -> None:
+    await set_up_demo(hass, demo_entry)
+
+    text = Template(anomaly_markdown(yaml.safe_load(EXAMPLE.read_text())), hass).async_render()
+
+    assert "No anomaly: electricity use looks normal (active)." in text
+
+
+async def test_example_shows_the_anomalys_kind_reason_and_since(
+    hass: HomeAssistant, demo_entry: MockConfigEntry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENERGY_ANOMALY_DEMO_SPEED", "30")
+    await set_up_demo(hass, demo_entry)
+    await replay_seconds(hass, 30)  # past 02:10 on the demo clock: the heater is flagged
+    reason = hass.states.get(ANOMALY).attributes["reason"]
+
+    text = Template(anomaly_markdown(yaml.safe_load(EXAMPLE.read_text())), hass).async_render()
+
+    assert 'title="Unusual consumption"' in text
+    assert reason in text
+    assert "Since 02:00" in text
+    assert "No anomaly" not in text
