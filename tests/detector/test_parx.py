@@ -94,3 +94,13 @@ def test_the_check_builds_hourly_means_on_the_readings_wall_clock() -> None:
     assert check.model.power[last_day][22] == pytest.approx(days[-1][22], abs=0.05)  # kept to 0.1 W
     assert check.expected_power(Reading(ts, 0.0)) is not None
     assert sum(f is not None for f in findings) < 0.02 * len(findings)
+
+
+def test_an_evening_that_uses_much_less_than_predicted_is_no_new_pattern() -> None:
+    rng = np.random.default_rng(4)
+    days = np.array([profile(rng) for _ in range(28)])
+    days[21, 16:23] = 300  # the family is out: no evening peak
+    verdicts = run(HourlyParx(), days)
+    evening = verdicts[21 * 24 + 16 : 21 * 24 + 23]
+    assert any(v.probability is not None and v.probability < 1e-3 for v in evening)  # it differs
+    assert not any(v.anomaly for v in evening)  # but nothing was added: no alarm

@@ -193,6 +193,11 @@ class PatternConfig:
     min_rise
         A distance must exceed the previous one by this share to alarm: one deviation alarms while
         it grows, not for the whole day after.
+    min_excess_w, min_excess_share
+        The judged hour must have drawn more than its prediction by max(`min_excess_w` W,
+        `min_excess_share` x the prediction): a new pattern is an added load, and the prediction
+        of an ordinary hour is often off by a third either way (an hour that used less than
+        predicted never alarms).
     min_spread
         Floor (in log distance) of the distances' standard deviation, so a very regular home does
         not alarm on tiny deviations.
@@ -215,6 +220,8 @@ class PatternConfig:
     min_distances: int = 72
     ridge: float = 1.0
     min_rise: float = 0.02
+    min_excess_w: float = 200.0
+    min_excess_share: float = 0.5
     min_spread: float = 0.05
     min_distance: float = 1e-6
     min_probability: float = 1e-12

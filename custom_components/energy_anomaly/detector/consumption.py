@@ -9,7 +9,11 @@ the last `days` days, so one odd evening in the past does not hide a new one, wh
 recurs (EV charging every night) becomes the reference after a couple of occurrences and stops
 alarming. A running mean above its reference by more than max(`margin_w`, `margin_share` x the
 reference) for `persistence` minutes is unusual: a kettle or a dinner oven never is, because they
-are either short or usual at that hour.
+are either short or usual at that hour. It alarms only while the home draws that much now (the
+last `persistence` minutes as far above the reference, the last minute above it): a long mean
+still lifted by a load that is over is no reason. The finding states what was true when the
+alarm started (the load's mean since it went above the reference, and that reference) and the
+alarm ends when the last `persistence` minutes are back at or below that reference.
 
 While learning (fewer than `min_days` days seen) a time of day has no reliable reference yet, so
 only what is clearly unusual alarms: from `early_min_days` days on, a running mean far above the
@@ -94,9 +98,10 @@ class ConsumptionCheck:
         self._slope = 0.0  # W per heating degree, refitted each day
         self._above = [0] * len(c.tiers)
         self._score = 0.0
-        self._since: float | None = None  # epoch when the unusual load began
-        self._run = Mean()  # minute means since the alarm began
-        self._reference: float | None = None
+        self._since: float | None = None  # epoch when the unusual load of the alarm began
+        self._run = Mean()  # minute means from `_since` to the alarm's start (its `observed`)
+        self._reference: float | None = None  # what the alarm compares with (its `expected`)
+        self._references: list[float | None] = [None] * len(c.tiers)  # per tier, last minute
         self._finding: Finding | None = None
         self._peaks: list[float | None] = [None] * len(c.tiers)  # per tier, over the past days
 
@@ -167,15 +172,15 @@ class ConsumptionCheck:
                 self._today_slots += i == 0
             row[slot] = round(level) if previous is None else max(previous, round(level))
             reference = self._reference_of(i, slot) if self.active else self._early_reference(i)
+            self._references[i] = reference
             if len(recent) < tier.minutes or reference is None:
                 self._above[i] = 0
                 continue
             ratio = (level - reference) / self._margin(tier, reference)
             self._above[i] = self._above[i] + 1 if ratio >= 1.0 else 0
-            if ratio > best:
-                best, self._reference = ratio, reference
+            best = max(best, ratio)
         self._score = max(best, 0.0)
-        self._judge(moment, mean)
+        self._judge(moment)
 
     def _learn_past(self) -> None:
         """The past days changed: count them, refit the heating slope, find their peaks."""
@@ -321,17 +326,37 @@ class ConsumptionCheck:
         envelopes.sort()
         return envelopes[-c.rank]
 
-    def _judge(self, moment: datetime, mean: float) -> None:
-        """Alarm while a running mean has stayed above its bar for `persistence` minutes."""
+    def _judge(self, moment: datetime) -> None:
+        """Alarm while a running mean stays above its bar and the home still draws above it.
+
+        A running mean that has stayed above its bar for `persistence` minutes raises the alarm,
+        but only while the minute just closed is above that tier's reference: a long mean still
+        lifted by a load that has ended is not a reason. The alarm states what was true when it
+        started (see `_start`) and ends when the draw of the last `persistence` minutes is back
+        at or below the reference it named, or no running mean is above its bar any more; a
+        new one needs `persistence` minutes above a bar again, so a load that wavers around
+        its reference is one alarm, not many.
+        """
         c = self.config
         persistence = c.persistence if self.active else c.early_persistence
-        if not any(n >= persistence for n in self._above):
+        tripped = [i for i, n in enumerate(self._above) if n >= persistence]
+        if self._since is not None:
+            recent = list(self._minutes)[-persistence:]
+            if tripped and sum(recent) / len(recent) > (self._reference or 0.0):
+                self._finding = self._alarm(moment.tzinfo)  # as raised, with today's score
+                return
             self._since, self._run, self._finding = None, Mean(), None
-            return
-        if self._since is None:
-            self._since = self._load_start(moment)
-        self._run.add(mean)
-        self._finding = self._alarm(moment.tzinfo)
+        recent = list(self._minutes)[-persistence:]
+        now = sum(recent) / len(recent)
+        causes = [
+            r
+            for i in tripped
+            if (r := self._references[i]) is not None
+            and now - r >= self._margin(self.config.tiers[i], r)
+            and self._minutes[-1] > r
+        ]
+        if causes:
+            self._start(moment, max(causes))
 
     def _alarm(self, zone: tzinfo | None) -> Finding | None:
         """The finding of the alarm in progress, on the readings' clock (None when none is)."""
@@ -352,19 +377,22 @@ class ConsumptionCheck:
             {"certainty": certainty},
         )
 
-    def _load_start(self, moment: datetime) -> float:
-        """When the unusual load began: the first of the latest minutes drawn above the reference.
+    def _start(self, moment: datetime, reference: float) -> None:
+        """Raise the alarm against `reference` (the highest of the tripped tiers' references).
 
-        Looks back over the kept minutes (the longest running mean); `moment` is the minute just
-        closed.
+        The unusual load began with the first of the latest minutes drawn above the reference
+        (looking back over the kept minutes, the longest running mean; `moment` is the minute
+        just closed, itself above it). The finding says that load's mean since then and the
+        reference, so its numbers are true when it is raised and stay as they were.
         """
-        reference = self._reference or 0.0
-        back = 0
+        run = Mean()
         for value in reversed(self._minutes):
             if value <= reference:
                 break
-            back += 1
-        return moment.timestamp() - MINUTE_S * max(back - 1, 0)
+            run.add(value)
+        self._reference, self._run = reference, Mean(round(run.total, 1), run.count)
+        self._since = moment.timestamp() - MINUTE_S * (run.count - 1)
+        self._finding = self._alarm(moment.tzinfo)
 
     def to_state(self) -> dict[str, Any]:
         """What was learned and the minute in progress, as JSON-ready plain data."""

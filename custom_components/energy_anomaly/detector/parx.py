@@ -14,8 +14,10 @@ Meter Data", Information Systems 77 (2018):
   the shift-tolerant KSC distance (scale-invariant, shift -1..+1 h), so a morning that starts an
   hour later is not an anomaly.
 - A Gaussian is fitted to the log of past distances (those not themselves anomalous); the hour is
-  anomalous when the upper-tail probability of its distance falls below `threshold` and the
-  distance is still rising (so one deviation alarms while it grows, not for the whole day after).
+  anomalous when the upper-tail probability of its distance falls below `threshold`, the
+  distance is still rising (so one deviation alarms while it grows, not for the whole day after)
+  and the hour drew clearly more than predicted (`min_excess_w`, `min_excess_share`): a new
+  pattern is a load added, not an hour that used less.
 - A recurring new pattern enters the lags and the refit, so it is flagged on its first
   occurrence(s) and then learned.
 
@@ -250,11 +252,21 @@ class HourlyParx:
             sigma = max(float(arr.std()), c.min_spread)
             probability = 0.5 * math.erfc((log_d - mu) / sigma / math.sqrt(2.0))
             rising = self.last_distance is None or distance > self.last_distance * (1 + c.min_rise)
-            anomaly = probability < c.threshold and rising
+            anomaly = probability < c.threshold and rising and self._more(power, expected)
         if probability is None or probability >= c.threshold:
             self.distances.append(log_d)
         self.last_distance = distance
         return HourVerdict(hour_index, power, expected, distance, probability, anomaly)
+
+    def _more(self, power: float, expected: float) -> bool:
+        """Whether the judged hour drew clearly more than predicted (W).
+
+        A new pattern worth an alarm is a load the home did not have: an hour that used less
+        than predicted (a heater that stayed off on a mild night, an outing) is a day that
+        differs, not something to act on.
+        """
+        c = self.config
+        return power - expected > max(c.min_excess_w, c.min_excess_share * expected)
 
     def to_state(self) -> dict[str, Any]:
         """The hourly history and past distances as JSON-ready data (not the tuning).

@@ -1,0 +1,44 @@
+"""The unusual-consumption check: what its alarms say, and that they end with their cause."""
+
+from functools import cache
+
+from custom_components.energy_anomaly.detector.engine import Detector
+from custom_components.energy_anomaly.detector.model import Kind, Result
+
+from .household import at, minute_of, normal_days, readings, run, with_load
+
+LEARNED = 15  # days of ordinary life before the load (the learning period is 14 days)
+
+
+@cache
+def short_heater_night() -> tuple[Result, ...]:
+    """A 2 kW heater on from 03:00 for 25 minutes, then off again."""
+    power = with_load(normal_days(LEARNED + 1), at(LEARNED, 3), 25, 2000.0)
+    return tuple(run(Detector(), readings(power)))
+
+
+def _alarms(results: tuple[Result, ...]) -> list[Result]:
+    return [r for r in results if r.finding is not None and minute_of(r) >= at(LEARNED, 0)]
+
+
+def test_an_alarm_ends_once_the_load_behind_it_is_off() -> None:
+    alarms = _alarms(short_heater_night())
+
+    assert alarms
+    assert minute_of(alarms[0]) < at(LEARNED, 3, 25)
+    # the hour's mean stays far above usual for a long while; the heater itself went off at 03:25
+    assert minute_of(alarms[-1]) <= at(LEARNED, 3, 31)
+
+
+def test_an_alarm_says_what_was_true_when_it_started_and_keeps_saying_it() -> None:
+    alarms = _alarms(short_heater_night())
+    first = alarms[0].finding
+    assert first is not None
+
+    assert first.kind is Kind.UNUSUAL_CONSUMPTION
+    assert first.observed is not None
+    assert first.expected is not None
+    assert first.observed > first.expected + 1000.0  # the heater's 2 kW on top of the usual
+    assert f"{first.since:%H:%M}" == "03:00"
+    said = {(r.finding.observed, r.finding.expected, r.finding.since) for r in alarms if r.finding}
+    assert said == {(first.observed, first.expected, first.since)}  # as raised, while it lasts
