@@ -34,7 +34,14 @@ from custom_components.energy_anomaly.detector.render import render
 
 from . import households
 from .baselines import HalfHourRules, RcfScorer, WeightedAverage, describe
-from .evaluation import HomeEvaluation, Summary, episodes, evaluate, summarise
+from .evaluation import (
+    HomeEvaluation,
+    Summary,
+    episodes,
+    evaluate,
+    reason_problem,
+    summarise,
+)
 from .households import TUNING, UNSEEN, HomeStream
 from .streams import DAY, DAYS, EVAL_START_DAY, KINDS, Stream, streams, to_datetime
 
@@ -226,6 +233,16 @@ def detail(name: str, evals: list[HomeEvaluation], ss: Sequence[Stream]) -> str:
     return "\n".join(lines)
 
 
+def reason_problems(run: Scored, s: Stream) -> list[str]:
+    """Every finding of a run whose reason disagrees with its kind and values (see evaluation)."""
+    problems = []
+    for i, f in run.changes:
+        raised = local(s, int(s.t[i]))
+        if f is not None and (problem := reason_problem(f, raised)) is not None:
+            problems.append(f"{s.home} {raised:%a %d.%m %H:%M}: {problem}")
+    return problems
+
+
 def explain(run: Scored, s: Stream, ev: HomeEvaluation) -> str:
     """Every alarm episode of one home with each finding raised in it, as facts and as words."""
     lines = [f"[{run.name}] {s.home}"]
@@ -338,6 +355,13 @@ def main(argv: list[str] | None = None) -> int:
             f"  {n:18s} {secs:6.1f} s scoring, {w} alarm episodes in the learning weeks; "
             f"{scored[n, picked[0]].description}"
         )
+    for n in names:
+        runs = [(scored[n, h], ss[h]) for h in picked]
+        findings = sum(f is not None for r, _ in runs for _, f in r.changes)
+        wrong = [p for r, s in runs for p in reason_problems(r, s)]
+        print(f"  {n:18s} {findings} findings raised, {len(wrong)} with a reason that disagrees")
+        for problem in wrong[:5]:
+            print(f"      {problem}")
     for note in NOTES:
         print(f"  note: {note}")
     if args.detail:
