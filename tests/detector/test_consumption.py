@@ -2,10 +2,12 @@
 
 from functools import cache
 
-from custom_components.energy_anomaly.detector.engine import Detector
-from custom_components.energy_anomaly.detector.model import Kind, Result
+import numpy as np
 
-from .household import at, minute_of, normal_days, readings, run, with_load
+from custom_components.energy_anomaly.detector.engine import Detector
+from custom_components.energy_anomaly.detector.model import Kind, Reading, Result
+
+from .household import DAY, at, minute_of, normal_days, readings, run, with_load
 
 LEARNED = 15  # days of ordinary life before the load (the learning period is 14 days)
 
@@ -42,3 +44,27 @@ def test_an_alarm_says_what_was_true_when_it_started_and_keeps_saying_it() -> No
     assert f"{first.since:%H:%M}" == "03:00"
     said = {(r.finding.observed, r.finding.expected, r.finding.since) for r in alarms if r.finding}
     assert said == {(first.observed, first.expected, first.since)}  # as raised, while it lasts
+
+
+def _heated_home(days: int) -> list[Reading]:
+    """Ordinary days plus heating of 100 W per degree below 16 °C, outdoors swinging ±5 °C a day.
+
+    The days' mean temperatures differ (-4..4 °C), so the check learns how much a colder day
+    draws; afternoons are the warmest hours of every day.
+    """
+    rng = np.random.default_rng(7)
+    means = rng.uniform(-4.0, 4.0, days)
+    minutes = np.arange(days * DAY)
+    hours = (minutes % DAY) / 60
+    outdoor = np.repeat(means, DAY) + 5.0 * np.cos(2 * np.pi * (hours - 14.5) / 24)
+    power = normal_days(days) + 100.0 * np.clip(16.0 - outdoor, 0.0, None)
+    return [
+        Reading(r.timestamp, r.power, temperature=round(float(outdoor[i]), 1))
+        for i, r in enumerate(readings(power))
+    ]
+
+
+def test_warm_afternoons_are_not_held_to_less_heating_than_the_days_before_had() -> None:
+    results = run(Detector(), _heated_home(LEARNED + 2))
+
+    assert [r.finding for r in results if minute_of(r) >= at(LEARNED, 0) and r.anomaly] == []

@@ -23,8 +23,9 @@ is: `facts["certainty"]` is the share of the learning period known (1 once activ
 
 When readings carry the outdoor temperature, a cold day's heating is expected: the model fits
 how much more power a day draws per heating degree (below 16 °C) across the kept days, and moves
-each past day's envelope by that slope times the difference in heating degrees between then and
-now, so a cold week is compared with what the past days would have drawn in the same cold.
+each past day's envelope by that slope times the difference in heating degrees between now and
+that day at the same time of day, so a cold week is compared with what the past days would have
+drawn in the same cold (and a warm afternoon with past afternoons, not with past days' means).
 """
 
 from collections import deque
@@ -43,10 +44,15 @@ LEARNING_MAX_BEFORE_ACTIVE = 0.99  # progress never says 100 % before the model 
 
 @dataclass(slots=True)
 class _DaySums:
-    """A day's sum of minute means (W) and of outdoor temperatures (°C) with their counts."""
+    """A day's sum of minute means (W) and of outdoor temperatures (°C) with their counts.
+
+    `slots` is the outdoor temperature (°C) per slot of the day (its latest minute's), empty
+    while the day has none (and in states stored before it was kept).
+    """
 
     power: Mean = field(default_factory=Mean)
     temperature: Mean = field(default_factory=Mean)
+    slots: list[float | None] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -93,7 +99,9 @@ class ConsumptionCheck:
         self._days_seen = 0  # past days with readings
         self._today_slots = 0  # slots of today with a running mean (learning progress)
         # per past day: its envelope per tier and slot, and its heating degrees (derived, not kept)
-        self._envelopes: deque[tuple[list[list[float | None]], float | None]] = deque(maxlen=c.days)
+        self._envelopes: deque[tuple[list[list[float | None]], list[float | None]]] = deque(
+            maxlen=c.days
+        )
         self._temperature: float | None = None  # latest outdoor temperature (°C)
         self._slope = 0.0  # W per heating degree, refitted each day
         self._above = [0] * len(c.tiers)
@@ -157,10 +165,11 @@ class ConsumptionCheck:
         mean = round(self._minute_power.total / self._minute_power.count, 1)
         self._minutes.append(mean)
         self._today_sums.power.add(mean)
+        slot = (moment.hour * 60 + moment.minute) // self.config.slot_minutes
         if (temperature := self._minute_temp.mean) is not None:
             self._temperature = round(temperature, 2)
             self._today_sums.temperature.add(self._temperature)
-        slot = (moment.hour * 60 + moment.minute) // self.config.slot_minutes
+            self._note_temperature(slot, self._temperature)
         best = 0.0
         values = list(self._minutes)
         for i, tier in enumerate(self.config.tiers):
@@ -188,11 +197,25 @@ class ConsumptionCheck:
         self._slope = self._fit_slope()
         self._peaks = self._past_peaks()
 
+    def _note_temperature(self, slot: int, temperature: float) -> None:
+        """Keep today's outdoor temperature (°C) at `slot`."""
+        sums = self._today_sums
+        if not sums.slots:
+            sums.slots = [None] * self._slots
+        sums.slots[slot] = round(temperature, 1)
+
     def _day_envelopes(
         self, day: list[list[float | None]], sums: _DaySums
-    ) -> tuple[list[list[float | None]], float | None]:
-        """A past day's envelope per tier and its heating degrees, made once when it is past."""
-        return [self._envelope(row) for row in day], self._day_degrees(sums)
+    ) -> tuple[list[list[float | None]], list[float | None]]:
+        """A past day's envelope per tier and heating degrees per slot, made once when past.
+
+        A slot without a temperature of its own takes the day's mean (None without either).
+        """
+        mean = self._day_degrees(sums)
+        degrees = [
+            mean if t is None else self._degrees(t) for t in sums.slots or [None] * self._slots
+        ]
+        return [self._envelope(row) for row in day], degrees
 
     def _envelope(self, row: list[float | None]) -> list[float | None]:
         """Per slot, the highest running mean within `reach_minutes` either side (None: no data).
@@ -261,11 +284,13 @@ class ConsumptionCheck:
         """
         self._roll_to(day)
         self._today_sums.power.add(round(power, 1), minutes)
+        size = self.config.slot_minutes
+        slots = range(first_minute // size, (first_minute + minutes - 1) // size + 1)
         if temperature is not None:
             self._temperature = round(temperature, 2)
             self._today_sums.temperature.add(self._temperature, minutes)
-        size = self.config.slot_minutes
-        slots = range(first_minute // size, (first_minute + minutes - 1) // size + 1)
+            for slot in slots:
+                self._note_temperature(slot, self._temperature)
         for tier, (row, level) in enumerate(zip(self._today, levels, strict=True)):
             if level is None:
                 continue
@@ -311,13 +336,16 @@ class ConsumptionCheck:
     def _reference_of(self, tier: int, slot: int) -> float | None:
         """The `rank`-th highest envelope of the past days at `slot` (None if too few days).
 
-        Each day's envelope is moved by the heating it would have needed at today's temperature.
+        Each day's envelope is moved by the heating it would have needed at the temperature now,
+        compared with that day's temperature at the same time of day: an afternoon is warmer
+        than its day's mean, and held to that mean it would be expected to need less heating
+        than the past afternoons had.
         """
         c = self.config
         now = self._degrees(self._temperature) if self._slope else None
         envelopes = []
-        for day, then in self._envelopes:
-            envelope = day[tier][slot]
+        for day, degrees in self._envelopes:
+            envelope, then = day[tier][slot], degrees[slot]
             if envelope is not None:
                 shift = 0.0 if now is None or then is None else self._slope * (now - then)
                 envelopes.append(envelope + shift)
@@ -426,6 +454,10 @@ class ConsumptionCheck:
             raise StateError("consumption: envelopes of another shape")
         if len(stored.above) != tiers or len(stored.past) != len(stored.past_sums):
             raise StateError("consumption: inconsistent days")
+        if any(
+            s.slots and len(s.slots) != model._slots for s in [stored.today_sums, *stored.past_sums]
+        ):
+            raise StateError("consumption: temperatures of another shape")
         model._minutes.extend(stored.minutes)
         model._minute = stored.minute
         model._minute_power, model._minute_temp = stored.minute_power, stored.minute_temp
