@@ -68,3 +68,30 @@ def test_warm_afternoons_are_not_held_to_less_heating_than_the_days_before_had()
     results = run(Detector(), _heated_home(LEARNED + 2))
 
     assert [r.finding for r in results if minute_of(r) >= at(LEARNED, 0) and r.anomaly] == []
+
+
+def _solar_home(sun: list[float]) -> list[Reading]:
+    """Ordinary days at home (400 W more by day) with 3 kW of panels (`sun`: share each day).
+
+    The meter shows what the home imports as `power` and what it exports as `power_production`.
+    """
+    days = len(sun)
+    minutes = np.arange(days * DAY)
+    hours = (minutes % DAY) / 60
+    shape = np.clip(np.sin(np.pi * (hours - 9.0) / 8.0), 0.0, None) * ((hours > 9) & (hours < 17))
+    net = normal_days(days) + 400.0 * (shape > 0) - 3000.0 * np.repeat(sun, DAY) * shape
+    return [
+        Reading(r.timestamp, max(float(net[i]), 0.0), power_production=max(-float(net[i]), 0.0))
+        for i, r in enumerate(readings(np.zeros(days * DAY)))
+    ]
+
+
+def test_an_overcast_day_in_a_solar_home_is_compared_with_the_greyest_days() -> None:
+    sun = [0.9, 0.7, 0.8, 1.0, 0.6, 0.0, 0.9, 0.8, 0.7, 1.0, 0.9, 0.6, 0.8, 0.9, 0.7, 0.0]
+    results = run(Detector(), _solar_home(sun))
+    grey = [r for r in results if minute_of(r) >= at(LEARNED, 0)]
+
+    assert any(
+        r.observed > 200.0 for r in grey if at(LEARNED, 12) <= minute_of(r) < at(LEARNED, 14)
+    )
+    assert [r.finding for r in grey if r.anomaly] == []

@@ -131,6 +131,9 @@ class ConsumptionConfig:
     rank
         The reference is the `rank`-th highest envelope of those days: one odd evening in the past
         does not hide a new one, a habit that recurs becomes usual after `rank` occurrences.
+    sun_rank
+        The rank used instead near the hours in which the home exported solar production: its
+        import there depends on the weather, and the greyest kept day shows the most of it.
     min_days
         Days seen before anything is judged (the learning period).
     persistence
@@ -157,6 +160,7 @@ class ConsumptionConfig:
     reach_minutes: int = 60
     days: int = 14
     rank: int = 2
+    sun_rank: int = 1
     min_days: int = 14
     persistence: int = 5
     early_min_days: int = 2
@@ -209,6 +213,9 @@ class PatternConfig:
         PARX uses temperature terms when this share of the kept hours had a temperature.
     profile_days
         Days averaged for the expected power before PARX has a model.
+    sun_days
+        An hour of the day in which a solar home exported on one of this many last days is not
+        judged (its import follows the weather); a fortnight, like the consumption check's days.
 
     """
 
@@ -227,6 +234,7 @@ class PatternConfig:
     min_probability: float = 1e-12
     temperature_share: float = 0.9
     profile_days: int = 7
+    sun_days: int = 14
 
 
 @dataclass(frozen=True, slots=True)

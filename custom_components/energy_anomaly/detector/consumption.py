@@ -21,6 +21,12 @@ highest one of that tier at any hour of the days seen so far (by max(`early_marg
 `early_margin_share` x that peak)) for `early_persistence` minutes. Such a finding says how sure it
 is: `facts["certainty"]` is the share of the learning period known (1 once active).
 
+In a home with solar panels (readings carry `power_production`, and it exported), what it imports
+by day depends on the sun: a grey day imports what a sunny day's panels covered. Near the slots
+in which a kept day exported (sun hours) the reference is the `sun_rank`-th highest envelope (the
+greyest of the kept days sets it) instead of the `rank`-th, so an overcast day is compared with
+the greyest days, not with the second greyest; at night nothing changes.
+
 When readings carry the outdoor temperature, a cold day's heating is expected: the model fits
 how much more power a day draws per heating degree (below 16 °C) across the kept days, and moves
 each past day's envelope by that slope times the difference in heating degrees between now and
@@ -47,12 +53,14 @@ class _DaySums:
     """A day's sum of minute means (W) and of outdoor temperatures (°C) with their counts.
 
     `slots` is the outdoor temperature (°C) per slot of the day (its latest minute's), empty
-    while the day has none (and in states stored before it was kept).
+    while the day has none (and in states stored before it was kept); `sun` the slots in which
+    the home exported (sent production to the grid).
     """
 
     power: Mean = field(default_factory=Mean)
     temperature: Mean = field(default_factory=Mean)
     slots: list[float | None] = field(default_factory=list)
+    sun: list[int] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -75,6 +83,7 @@ class _Stored:
     run: Mean
     score: float
     reference: float | None
+    minute_export: bool = False  # absent from states stored before exports were followed
 
 
 class ConsumptionCheck:
@@ -91,6 +100,7 @@ class ConsumptionCheck:
         self._minute: int | None = None  # epoch minute being collected
         self._minute_power = Mean()
         self._minute_temp = Mean()
+        self._minute_export = False  # whether the minute being collected exported
         self._day: int | None = None  # local date ordinal of `_today`
         self._today: list[list[float | None]] = self._empty_day()
         self._past: deque[list[list[float | None]]] = deque(maxlen=c.days)
@@ -112,6 +122,7 @@ class ConsumptionCheck:
         self._references: list[float | None] = [None] * len(c.tiers)  # per tier, last minute
         self._finding: Finding | None = None
         self._peaks: list[float | None] = [None] * len(c.tiers)  # per tier, over the past days
+        self._sun: set[int] = set()  # slots near one in which a kept day exported (sun hours)
 
     def _empty_day(self) -> list[list[float | None]]:
         return [[None] * self._slots for _ in self.config.tiers]
@@ -149,7 +160,9 @@ class ConsumptionCheck:
                 self._close_minute(reading.timestamp.tzinfo)
             self._minute = minute
             self._minute_power, self._minute_temp = Mean(), Mean()
+            self._minute_export = False
         self._minute_power.add(reading.power)
+        self._minute_export |= (reading.power_production or 0.0) > 0.0
         if reading.temperature is not None:
             self._minute_temp.add(reading.temperature)
         return self._finding
@@ -170,6 +183,8 @@ class ConsumptionCheck:
             self._temperature = round(temperature, 2)
             self._today_sums.temperature.add(self._temperature)
             self._note_temperature(slot, self._temperature)
+        if self._minute_export and slot not in self._today_sums.sun:
+            self._today_sums.sun.append(slot)
         best = 0.0
         values = list(self._minutes)
         for i, tier in enumerate(self.config.tiers):
@@ -196,6 +211,13 @@ class ConsumptionCheck:
         self._days_seen = sum(1 for sums in self._past_sums if sums.power.count)
         self._slope = self._fit_slope()
         self._peaks = self._past_peaks()
+        self._sun = self._sun_slots()
+
+    def _sun_slots(self) -> set[int]:
+        """The slots within `reach_minutes` of one in which a kept day exported."""
+        reach = self.config.reach_minutes // self.config.slot_minutes
+        exported = {slot for sums in self._past_sums for slot in sums.sun}
+        return {(slot + k) % self._slots for slot in exported for k in range(-reach, reach + 1)}
 
     def _note_temperature(self, slot: int, temperature: float) -> None:
         """Keep today's outdoor temperature (°C) at `slot`."""
@@ -291,6 +313,8 @@ class ConsumptionCheck:
             self._today_sums.temperature.add(self._temperature, minutes)
             for slot in slots:
                 self._note_temperature(slot, self._temperature)
+        if self._minute_export and slot not in self._today_sums.sun:
+            self._today_sums.sun.append(slot)
         for tier, (row, level) in enumerate(zip(self._today, levels, strict=True)):
             if level is None:
                 continue
@@ -352,7 +376,7 @@ class ConsumptionCheck:
         if len(envelopes) < c.min_days:
             return None
         envelopes.sort()
-        return envelopes[-c.rank]
+        return envelopes[-(c.sun_rank if slot in self._sun else c.rank)]
 
     def _judge(self, moment: datetime) -> None:
         """Alarm while a running mean stays above its bar and the home still draws above it.
@@ -429,6 +453,7 @@ class ConsumptionCheck:
             "minute": self._minute,
             "minute_power": asdict(self._minute_power),
             "minute_temp": asdict(self._minute_temp),
+            "minute_export": self._minute_export,
             "day": self._day,
             "today": self._today,
             "past": list(self._past),
@@ -461,6 +486,7 @@ class ConsumptionCheck:
         model._minutes.extend(stored.minutes)
         model._minute = stored.minute
         model._minute_power, model._minute_temp = stored.minute_power, stored.minute_temp
+        model._minute_export = stored.minute_export
         model._day = stored.day
         model._today = stored.today
         model._today_slots = sum(v is not None for v in stored.today[0])

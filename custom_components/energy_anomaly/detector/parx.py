@@ -18,6 +18,8 @@ Meter Data", Information Systems 77 (2018):
   distance is still rising (so one deviation alarms while it grows, not for the whole day after)
   and the hour drew clearly more than predicted (`min_excess_w`, `min_excess_share`): a new
   pattern is a load added, not an hour that used less.
+- In a home with solar panels the hours of the day in which it exported lately are not judged:
+  their import follows the weather, which the model does not know.
 - A recurring new pattern enters the lags and the refit, so it is flagged on its first
   occurrence(s) and then learned.
 
@@ -26,7 +28,7 @@ built on it, taking readings and building the hourly means on the readings' wall
 """
 
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 import math
 from typing import Any, Self
@@ -326,6 +328,8 @@ class _Stored:
     verdict: HourVerdict | None = None
     expected_hour: int | None = None
     expected: float | None = None
+    exported: bool = False
+    sun: dict[str, int] = field(default_factory=dict)
 
 
 class PatternCheck:
@@ -343,6 +347,8 @@ class PatternCheck:
         self._hour: int | None = None
         self._power = Mean()
         self._temperature = Mean()
+        self._exported = False  # whether the hour being collected exported production
+        self._sun: dict[str, int] = {}  # hour of day -> the latest local day it exported
         self._verdict: HourVerdict | None = None
         self._score = 0.0
         self._finding: Finding | None = None
@@ -373,17 +379,29 @@ class PatternCheck:
             self._close(reading.timestamp)
         self._hour = hour
         self._power.add(reading.power)
+        self._exported |= (reading.power_production or 0.0) > 0.0
         if reading.temperature is not None:
             self._temperature.add(reading.temperature)
         return self._finding
 
     def _close(self, moment: datetime) -> None:
-        """The hour is complete: judge it with PARX and keep the verdict."""
+        """The hour is complete: judge it with PARX and keep the verdict.
+
+        In a home with solar panels, an hour of the day in which it exported on one of the last
+        `sun_days` days is not judged: what it imports then follows the weather, which the model
+        does not know (an overcast day is no new pattern). Its hourly mean is still learned.
+        """
         assert self._hour is not None
         power = self._power.mean or 0.0
-        self._verdict = self.model.add_hour(self._hour, power, self._temperature.mean)
+        verdict = self.model.add_hour(self._hour, power, self._temperature.mean)
+        day, hour = divmod(self._hour, HOURS)
+        if self._exported:
+            self._sun[str(hour)] = day
+        if day - self._sun.get(str(hour), day - self.config.sun_days - 1) <= self.config.sun_days:
+            verdict = replace(verdict, probability=None, anomaly=False)
+        self._verdict = verdict
         self._score = self._verdict_score()
-        self._power, self._temperature = Mean(), Mean()
+        self._power, self._temperature, self._exported = Mean(), Mean(), False
         self._finding = self._alarm(moment)
 
     def _alarm(self, moment: datetime) -> Finding | None:
@@ -434,6 +452,8 @@ class PatternCheck:
             "verdict": None if self._verdict is None else asdict(self._verdict),
             "expected_hour": self._expected_hour,
             "expected": self._expected,
+            "exported": self._exported,
+            "sun": self._sun,
         }
 
     @classmethod
@@ -447,6 +467,7 @@ class PatternCheck:
         check._verdict = stored.verdict
         check._score = check._verdict_score()
         check._expected_hour, check._expected = stored.expected_hour, stored.expected
+        check._exported, check._sun = stored.exported, stored.sun
         return check
 
 
