@@ -254,13 +254,13 @@ class HourlyParx:
             sigma = max(float(arr.std()), c.min_spread)
             probability = 0.5 * math.erfc((log_d - mu) / sigma / math.sqrt(2.0))
             rising = self.last_distance is None or distance > self.last_distance * (1 + c.min_rise)
-            anomaly = probability < c.threshold and rising and self._more(power, expected)
+            anomaly = probability < c.threshold and rising and self.more(power, expected)
         if probability is None or probability >= c.threshold:
             self.distances.append(log_d)
         self.last_distance = distance
         return HourVerdict(hour_index, power, expected, distance, probability, anomaly)
 
-    def _more(self, power: float, expected: float) -> bool:
+    def more(self, power: float, expected: float) -> bool:
         """Whether the judged hour drew clearly more than predicted (W).
 
         A new pattern worth an alarm is a load the home did not have: an hour that used less
@@ -370,21 +370,39 @@ class PatternCheck:
         return tail_score(verdict.probability, c.threshold, c.min_probability)
 
     def update(self, reading: Reading) -> Finding | None:
-        """Take one reading; a Finding while the last completed hour's verdict is an anomaly."""
+        """Take one reading; a Finding while the last hour's anomaly's load is still on.
+
+        The load is on while the hour in progress draws, on average so far, clearly more than
+        the judged hour was predicted to (`HourlyParx.more`) and at least half of that hour's
+        extra: a verdict comes when its hour is over, and an evening's extra load that stopped
+        before then is no reason to alarm now.
+        """
         hour = self._clock.of(reading.timestamp, reading.epoch)
-        verdict = self._verdict
-        if self._finding is None and verdict is not None and verdict.anomaly:  # restored so
-            self._finding = self._alarm(reading.timestamp)
         if self._hour is not None and hour != self._hour:
-            self._close(reading.timestamp)
+            self._close()
         self._hour = hour
         self._power.add(reading.power)
         self._exported |= (reading.power_production or 0.0) > 0.0
         if reading.temperature is not None:
             self._temperature.add(reading.temperature)
+        if not self._load_on():
+            self._finding = None
+        elif self._finding is None:
+            self._finding = self._alarm(reading.timestamp)
         return self._finding
 
-    def _close(self, moment: datetime) -> None:
+    def _load_on(self) -> bool:
+        """Whether the last verdict is an anomaly and this hour still draws its extra load.
+
+        Still drawn: clearly more than predicted, and at least half the judged hour's extra.
+        """
+        verdict, now = self._verdict, self._power.mean
+        if verdict is None or not verdict.anomaly or verdict.expected is None or now is None:
+            return False
+        halfway = (verdict.observed + verdict.expected) / 2
+        return now >= halfway and self.model.more(now, verdict.expected)
+
+    def _close(self) -> None:
         """The hour is complete: judge it with PARX and keep the verdict.
 
         In a home with solar panels, an hour of the day in which it exported on one of the last
@@ -402,7 +420,7 @@ class PatternCheck:
         self._verdict = verdict
         self._score = self._verdict_score()
         self._power, self._temperature, self._exported = Mean(), Mean(), False
-        self._finding = self._alarm(moment)
+        self._finding = None
 
     def _alarm(self, moment: datetime) -> Finding | None:
         """The finding for the last verdict, when it is an anomaly; since = the judged hour."""
