@@ -14,6 +14,7 @@ import argparse
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 import os
 import sys
@@ -26,13 +27,21 @@ from custom_components.energy_anomaly.detector.baseload import BaseloadCheck
 from custom_components.energy_anomaly.detector.config import DetectorConfig, PatternConfig
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.faults import FaultCheck
-from custom_components.energy_anomaly.detector.model import Reading, Result, Status
+from custom_components.energy_anomaly.detector.model import Finding, Reading, Result, Status
 from custom_components.energy_anomaly.detector.parx import PatternCheck
 from custom_components.energy_anomaly.detector.power_quality import PowerQualityCheck
+from custom_components.energy_anomaly.detector.render import render
 
 from . import households
 from .baselines import HalfHourRules, RcfScorer, WeightedAverage, describe
-from .evaluation import HomeEvaluation, Summary, evaluate, summarise
+from .evaluation import (
+    HomeEvaluation,
+    Summary,
+    episodes,
+    evaluate,
+    reason_problem,
+    summarise,
+)
 from .households import TUNING, UNSEEN, HomeStream
 from .streams import DAY, DAYS, EVAL_START_DAY, KINDS, Stream, streams, to_datetime
 
@@ -100,15 +109,44 @@ SHORT = {
 }
 
 
-def run_one(name: str, home: int, suite: str) -> tuple[str, int, np.ndarray, float, str]:
-    """Score one home with one scorer: (name, home, alarm per reading, seconds, description)."""
+# A finding that changed (another kind, cause or start) at a reading: (reading index, finding)
+Change = tuple[int, Finding | None]
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One scorer on one home: its alarm per reading and the findings behind them."""
+
+    name: str
+    home: int
+    alarms: np.ndarray
+    seconds: float
+    description: str
+    changes: list[Change]
+
+
+def _same(a: Finding | None, b: Finding | None) -> bool:
+    """Whether two findings are one alarm going on (same kind, cause and start)."""
+    if a is None or b is None:
+        return a is b
+    return (a.kind, a.cause, a.since) == (b.kind, b.cause, b.since)
+
+
+def run_one(name: str, home: int, suite: str) -> Scored:
+    """Score one home with one scorer, keeping each finding as it was first raised."""
     stream = SUITES[suite]()[home]
     scorer = SUITE_SCORERS[suite].get(name, SCORERS[name])(stream)
+    alarms = np.zeros(len(stream.t), dtype=bool)
+    changes: list[Change] = []
+    last: Finding | None = None
     t0 = time.perf_counter()
-    alarms = np.fromiter(
-        (scorer.update(r).anomaly for r in stream.readings()), dtype=bool, count=len(stream.t)
-    )
-    return name, home, alarms, time.perf_counter() - t0, describe(scorer)
+    for i, reading in enumerate(stream.readings()):
+        finding = scorer.update(reading).finding
+        alarms[i] = finding is not None
+        if not _same(finding, last):
+            changes.append((i, finding))
+        last = finding
+    return Scored(name, home, alarms, time.perf_counter() - t0, describe(scorer), changes)
 
 
 def _fmt(x: float | None, pattern: str) -> str:
@@ -195,6 +233,36 @@ def detail(name: str, evals: list[HomeEvaluation], ss: Sequence[Stream]) -> str:
     return "\n".join(lines)
 
 
+def reason_problems(run: Scored, s: Stream) -> list[str]:
+    """Every finding of a run whose reason disagrees with its kind and values (see evaluation)."""
+    problems = []
+    for i, f in run.changes:
+        raised = local(s, int(s.t[i]))
+        if f is not None and (problem := reason_problem(f, raised)) is not None:
+            problems.append(f"{s.home} {raised:%a %d.%m %H:%M}: {problem}")
+    return problems
+
+
+def explain(run: Scored, s: Stream, ev: HomeEvaluation) -> str:
+    """Every alarm episode of one home with each finding raised in it, as facts and as words."""
+    lines = [f"[{run.name}] {s.home}"]
+    false = set(ev.false_episodes)
+    start = eval_range(s)[0]
+    for a, b in episodes(s.t, run.alarms):
+        what = "learning" if b < start else "FALSE" if (a, b) in false else "event"
+        lines.append(f"  {local(s, a):%a %d.%m %H:%M} {(b - a) / 60:5.0f} min  {what}")
+        lo, hi = np.searchsorted(s.t, [a, b + 1])
+        for i, f in run.changes:
+            if f is not None and lo <= i < hi:
+                facts = " ".join(f"{k}={v:g}" for k, v in f.facts.items())
+                at = local(s, int(s.t[i]))
+                lines.append(
+                    f"      {at:%H:%M} {f.kind}/{f.cause} since {f.since:%d.%m %H:%M} "
+                    f"observed {f.observed} expected {f.expected} {facts}: {render(f)}"
+                )
+    return "\n".join(lines)
+
+
 def window_table(results: dict[str, Summary], ss: Sequence[Stream]) -> str:
     """False-alarm episodes inside normal-life windows, per window kind (windows in the group)."""
     have = Counter(w.kind for s in ss if isinstance(s, HomeStream) for w in s.windows)
@@ -207,23 +275,17 @@ def window_table(results: dict[str, Summary], ss: Sequence[Stream]) -> str:
 
 
 def score(
-    names: list[str], suite: str, n_homes: int, jobs: int
-) -> tuple[dict[tuple[str, int], np.ndarray], dict[str, float], dict[str, str]]:
-    """Alarm series of every scorer on every home: (alarms, scoring seconds, descriptions)."""
-    todo = [(n, h) for n in names for h in range(n_homes)]
+    names: list[str], suite: str, homes: Sequence[int], jobs: int
+) -> dict[tuple[str, int], Scored]:
+    """Every scorer on every given home (indices), by (scorer, home index)."""
+    todo = [(n, h) for n in names for h in homes]
     todo.sort(key=lambda j: j[0] != "rcf_raw_power")  # slowest first
-    alarms: dict[tuple[str, int], np.ndarray] = {}
-    secs: dict[str, float] = dict.fromkeys(names, 0.0)
-    how: dict[str, str] = {}
     if jobs > 1:
         with ProcessPoolExecutor(jobs) as pool:
             results = [f.result() for f in [pool.submit(run_one, n, h, suite) for n, h in todo]]
     else:
         results = [run_one(n, h, suite) for n, h in todo]
-    for n, h, a, sec, d in results:
-        alarms[n, h], how[n] = a, d
-        secs[n] += sec
-    return alarms, secs, how
+    return {(r.name, r.home): r for r in results}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -234,6 +296,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--suite", choices=list(SUITES), default="classic")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--detail", action="store_true", help="list every event and false alarm")
+    parser.add_argument("--half", choices=(TUNING, UNSEEN), help="score only this half of homes")
+    parser.add_argument(
+        "--explain", nargs="+", metavar="HOME", help="these homes' alarm episodes and findings"
+    )
     args = parser.parse_args(argv)
     names = args.only or list(SCORERS)
     unknown = set(names) - set(SCORERS)
@@ -247,18 +313,20 @@ def main(argv: list[str] | None = None) -> int:
         f"built in {time.perf_counter() - t_start:.1f} s"
     )
     print(describe_streams(ss))
-    alarms, secs, how = score(names, args.suite, len(ss), args.jobs)
+    picked = [h for h, s in enumerate(ss) if args.half in {None, getattr(s, "half", None)}]
+    scored = score(names, args.suite, picked, args.jobs)
     evals = {
-        n: [
-            evaluate(
+        n: {
+            h: evaluate(
                 s.t,
-                alarms[n, h],
+                scored[n, h].alarms,
                 s.events,
                 *eval_range(s),
                 normal_life=s.windows if isinstance(s, HomeStream) else (),
             )
             for h, s in enumerate(ss)
-        ]
+            if h in picked
+        }
         for n in names
     }
     print()
@@ -270,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
         "FA/hw: false-alarm episodes per home-week, alarm%: share of time in alarm outside events"
     )
     for group, idx in halves(ss).items():
+        if not (idx := [h for h in idx if h in picked]):
+            continue
         results = {n: summarise([evals[n][h] for h in idx]) for n in names}
         homes = ", ".join(ss[h].home for h in idx)
         print(f"\n{group} ({homes}):")
@@ -279,16 +349,32 @@ def main(argv: list[str] | None = None) -> int:
             print(window_table(results, [ss[h] for h in idx]))
     print()
     for n in names:
-        w = sum(e.warmup_episodes for e in evals[n])
+        w = sum(e.warmup_episodes for e in evals[n].values())
+        secs = sum(scored[n, h].seconds for h in picked)
         print(
-            f"  {n:18s} {secs[n]:6.1f} s scoring, {w} alarm episodes in the learning weeks; "
-            f"{how[n]}"
+            f"  {n:18s} {secs:6.1f} s scoring, {w} alarm episodes in the learning weeks; "
+            f"{scored[n, picked[0]].description}"
         )
+    for n in names:
+        runs = [(scored[n, h], ss[h]) for h in picked]
+        findings = sum(f is not None for r, _ in runs for _, f in r.changes)
+        wrong = [p for r, s in runs for p in reason_problems(r, s)]
+        print(f"  {n:18s} {findings} findings raised, {len(wrong)} with a reason that disagrees")
+        for problem in wrong[:5]:
+            print(f"      {problem}")
     for note in NOTES:
         print(f"  note: {note}")
     if args.detail:
         print()
-        print("\n\n".join(detail(n, evals[n], ss) for n in names))
+        print(
+            "\n\n".join(
+                detail(n, [evals[n][h] for h in picked], [ss[h] for h in picked]) for n in names
+            )
+        )
+    for n in names:
+        for h in picked:
+            if ss[h].home in (args.explain or ()):
+                print("\n" + explain(scored[n, h], ss[h], evals[n][h]))
     print(f"\nTotal run time {time.perf_counter() - t_start:.0f} s")
     return 0
 

@@ -16,6 +16,9 @@
 - Normal-life windows (`Window`: cold snap, overcast days, a DST day, guests, absence) hold no
   event: a false-alarm episode overlapping one is still a false alarm, and is also counted for that
   window's kind, so a table can show which part of normal life a detector mistakes for an anomaly.
+- A reason must agree with its kind and values (`reason_problem`): more drawn than expected for
+  unusual consumption, a new pattern and a baseload step; a value beyond its limit for a meter
+  fault or power quality; a start that is not after the alarm.
 """
 
 from __future__ import annotations
@@ -27,10 +30,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from custom_components.energy_anomaly.detector.model import Cause, Finding
+from custom_components.energy_anomaly.detector.render import render
+
 from .streams import KINDS, Event
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Mapping, Sequence
+    from datetime import datetime
 
 
 GRACE = 15 * 60
@@ -61,6 +68,34 @@ def recurring(kind: str, occurrences: Sequence[tuple[int, int]], what: str) -> l
     for k, (start, end) in enumerate(occurrences[:2]):
         labels.append(Event(kind, start, end, f"{what}: occurrence {k + 1}", counted=k == 0))
     return labels
+
+
+# Per cause: does the finding's observed value lie beyond what it says is normal?
+BEYOND: dict[Cause, Callable[[float, float | None, Mapping[str, float]], bool]] = {
+    Cause.ZEROS: lambda o, e, f: o == 0 and e is not None and e > 0,
+    Cause.NEGATIVE: lambda o, e, f: o < 0,
+    Cause.FROZEN: lambda o, e, f: f["lasted_s"] > f["longest_s"],
+    Cause.GAP: lambda o, e, f: f["lasted_s"] > f["spacing_s"],
+    Cause.UNDERVOLTAGE: lambda o, e, f: o < f["low_v"],
+    Cause.OVERVOLTAGE: lambda o, e, f: o > f["high_v"],
+    Cause.OVERCURRENT: lambda o, e, f: e is not None and o > e,
+    Cause.HIGH_CONSUMPTION: lambda o, e, f: e is not None and o > e,
+    Cause.DAILY_PATTERN: lambda o, e, f: e is not None and o > e,
+    Cause.BASELOAD_STEP: lambda o, e, f: e is not None and o > e,
+}
+
+
+def reason_problem(finding: Finding, raised: datetime) -> str | None:
+    """What is wrong with a finding raised at `raised`, as its reason says it; None if nothing."""
+    said = render(finding)
+    if finding.since > raised:
+        return f"starts {finding.since:%d.%m %H:%M}, after the alarm: {said}"
+    observed = 0.0 if finding.observed is None else finding.observed
+    if finding.observed is None and finding.cause is not Cause.GAP:
+        return f"no observed value: {said}"
+    if not BEYOND[finding.cause](observed, finding.expected, finding.facts):
+        return f"{finding.kind}, but {observed:g} against {finding.expected}: {said}"
+    return None
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,11 @@
 """PARX (Liu & Nielsen) on small constructed hourly series."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pytest
 
-from custom_components.energy_anomaly.detector.model import Reading
+from custom_components.energy_anomaly.detector.model import Finding, Reading
 from custom_components.energy_anomaly.detector.parx import (
     HourlyParx,
     HourVerdict,
@@ -94,3 +94,40 @@ def test_the_check_builds_hourly_means_on_the_readings_wall_clock() -> None:
     assert check.model.power[last_day][22] == pytest.approx(days[-1][22], abs=0.05)  # kept to 0.1 W
     assert check.expected_power(Reading(ts, 0.0)) is not None
     assert sum(f is not None for f in findings) < 0.02 * len(findings)
+
+
+def test_an_evening_that_uses_much_less_than_predicted_is_no_new_pattern() -> None:
+    rng = np.random.default_rng(4)
+    days = np.array([profile(rng) for _ in range(28)])
+    days[21, 16:23] = 300  # the family is out: no evening peak
+    verdicts = run(HourlyParx(), days)
+    evening = verdicts[21 * 24 + 16 : 21 * 24 + 23]
+    assert any(v.probability is not None and v.probability < 1e-3 for v in evening)  # it differs
+    assert not any(v.anomaly for v in evening)  # but nothing was added: no alarm
+
+
+def _night_load(hours: range) -> list[tuple[datetime, Finding | None]]:
+    """A check fed 23 ordinary days every 10 min, with 3 kW extra in `hours` of day 22's night."""
+    rng = np.random.default_rng(1)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    days = np.array([profile(rng) for _ in range(23)])
+    days[22, hours] += 3000
+    check = PatternCheck()
+    out = []
+    for d, day in enumerate(days):
+        for h in range(24):
+            for m in range(0, 60, 10):
+                ts = start + timedelta(days=d, hours=h, minutes=m)
+                out.append((ts, check.update(Reading(timestamp=ts, power=float(day[h])))))
+    return out
+
+
+def test_a_new_pattern_alarm_holds_while_its_load_is_still_on() -> None:
+    found = [ts for ts, f in _night_load(range(1, 4)) if f is not None]
+
+    assert found
+    assert f"{found[0]:%d %H:%M}" == "23 02:00"  # the first hour's verdict, load still on
+
+
+def test_a_new_pattern_whose_load_ended_with_its_hour_does_not_alarm() -> None:
+    assert [f for _, f in _night_load(range(1, 2)) if f is not None] == []

@@ -140,6 +140,9 @@ class ConsumptionConfig:
     rank
         The reference is the `rank`-th highest envelope of those days: one odd evening in the past
         does not hide a new one, a habit that recurs becomes usual after `rank` occurrences.
+    sun_rank
+        The rank used instead near the hours in which the home exported solar production: its
+        import there depends on the weather, and the greyest kept day shows the most of it.
     min_days
         Days seen before anything is judged (the learning period).
     persistence
@@ -166,6 +169,7 @@ class ConsumptionConfig:
     reach_minutes: int = 60
     days: int = 14
     rank: int = 2
+    sun_rank: int = 1
     min_days: int = 14
     persistence: int = 5
     early_min_days: int = 2
@@ -202,6 +206,11 @@ class PatternConfig:
     min_rise
         A distance must exceed the previous one by this share to alarm: one deviation alarms while
         it grows, not for the whole day after.
+    min_excess_w, min_excess_share
+        The judged hour must have drawn more than its prediction by max(`min_excess_w` W,
+        `min_excess_share` x the prediction): a new pattern is an added load, and the prediction
+        of an ordinary hour is often off by a third either way (an hour that used less than
+        predicted never alarms).
     min_spread
         Floor (in log distance) of the distances' standard deviation, so a very regular home does
         not alarm on tiny deviations.
@@ -213,6 +222,9 @@ class PatternConfig:
         PARX uses temperature terms when this share of the kept hours had a temperature.
     profile_days
         Days averaged for the expected power before PARX has a model.
+    sun_days
+        An hour of the day in which a solar home exported on one of this many last days is not
+        judged (its import follows the weather); a fortnight, like the consumption check's days.
 
     """
 
@@ -224,11 +236,14 @@ class PatternConfig:
     min_distances: int = 72
     ridge: float = 1.0
     min_rise: float = 0.02
+    min_excess_w: float = 200.0
+    min_excess_share: float = 0.5
     min_spread: float = 0.05
     min_distance: float = 1e-6
     min_probability: float = 1e-12
     temperature_share: float = 0.9
     profile_days: int = 7
+    sun_days: int = 14
 
 
 @dataclass(frozen=True, slots=True)

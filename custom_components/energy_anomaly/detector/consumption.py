@@ -9,7 +9,11 @@ the last `days` days, so one odd evening in the past does not hide a new one, wh
 recurs (EV charging every night) becomes the reference after a couple of occurrences and stops
 alarming. A running mean above its reference by more than max(`margin_w`, `margin_share` x the
 reference) for `persistence` minutes is unusual: a kettle or a dinner oven never is, because they
-are either short or usual at that hour.
+are either short or usual at that hour. It alarms only while the home draws that much now (the
+last `persistence` minutes as far above the reference, the last minute above it): a long mean
+still lifted by a load that is over is no reason. The finding states what was true when the
+alarm started (the load's mean since it went above the reference, and that reference) and the
+alarm ends when the last `persistence` minutes are back at or below that reference.
 
 While learning (fewer than `min_days` days seen) a time of day has no reliable reference yet, so
 only what is clearly unusual alarms: from `early_min_days` days on, a running mean far above the
@@ -17,10 +21,17 @@ highest one of that tier at any hour of the days seen so far (by max(`early_marg
 `early_margin_share` x that peak)) for `early_persistence` minutes. Such a finding says how sure it
 is: `facts["certainty"]` is the share of the learning period known (1 once active).
 
+In a home with solar panels (readings carry `power_production`, and it exported), what it imports
+by day depends on the sun: a grey day imports what a sunny day's panels covered. Near the slots
+in which a kept day exported (sun hours) the reference is the `sun_rank`-th highest envelope (the
+greyest of the kept days sets it) instead of the `rank`-th, so an overcast day is compared with
+the greyest days, not with the second greyest; at night nothing changes.
+
 When readings carry the outdoor temperature, a cold day's heating is expected: the model fits
 how much more power a day draws per heating degree (below 16 °C) across the kept days, and moves
-each past day's envelope by that slope times the difference in heating degrees between then and
-now, so a cold week is compared with what the past days would have drawn in the same cold.
+each past day's envelope by that slope times the difference in heating degrees between now and
+that day at the same time of day, so a cold week is compared with what the past days would have
+drawn in the same cold (and a warm afternoon with past afternoons, not with past days' means).
 """
 
 from collections import deque
@@ -39,10 +50,17 @@ LEARNING_MAX_BEFORE_ACTIVE = 0.99  # progress never says 100 % before the model 
 
 @dataclass(slots=True)
 class _DaySums:
-    """A day's sum of minute means (W) and of outdoor temperatures (°C) with their counts."""
+    """A day's sum of minute means (W) and of outdoor temperatures (°C) with their counts.
+
+    `slots` is the outdoor temperature (°C) per slot of the day (its latest minute's), empty
+    while the day has none (and in states stored before it was kept); `sun` the slots in which
+    the home exported (sent production to the grid).
+    """
 
     power: Mean = field(default_factory=Mean)
     temperature: Mean = field(default_factory=Mean)
+    slots: list[float | None] = field(default_factory=list)
+    sun: list[int] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -65,6 +83,7 @@ class _Stored:
     run: Mean
     score: float
     reference: float | None
+    minute_export: bool = False  # absent from states stored before exports were followed
 
 
 class ConsumptionCheck:
@@ -81,6 +100,7 @@ class ConsumptionCheck:
         self._minute: int | None = None  # epoch minute being collected
         self._minute_power = Mean()
         self._minute_temp = Mean()
+        self._minute_export = False  # whether the minute being collected exported
         self._day: int | None = None  # local date ordinal of `_today`
         self._today: list[list[float | None]] = self._empty_day()
         self._past: deque[list[list[float | None]]] = deque(maxlen=c.days)
@@ -89,16 +109,20 @@ class ConsumptionCheck:
         self._days_seen = 0  # past days with readings
         self._today_slots = 0  # slots of today with a running mean (learning progress)
         # per past day: its envelope per tier and slot, and its heating degrees (derived, not kept)
-        self._envelopes: deque[tuple[list[list[float | None]], float | None]] = deque(maxlen=c.days)
+        self._envelopes: deque[tuple[list[list[float | None]], list[float | None]]] = deque(
+            maxlen=c.days
+        )
         self._temperature: float | None = None  # latest outdoor temperature (°C)
         self._slope = 0.0  # W per heating degree, refitted each day
         self._above = [0] * len(c.tiers)
         self._score = 0.0
-        self._since: float | None = None  # epoch when the unusual load began
-        self._run = Mean()  # minute means since the alarm began
-        self._reference: float | None = None
+        self._since: float | None = None  # epoch when the unusual load of the alarm began
+        self._run = Mean()  # minute means from `_since` to the alarm's start (its `observed`)
+        self._reference: float | None = None  # what the alarm compares with (its `expected`)
+        self._references: list[float | None] = [None] * len(c.tiers)  # per tier, last minute
         self._finding: Finding | None = None
         self._peaks: list[float | None] = [None] * len(c.tiers)  # per tier, over the past days
+        self._sun: set[int] = set()  # slots near one in which a kept day exported (sun hours)
 
     def _empty_day(self) -> list[list[float | None]]:
         return [[None] * self._slots for _ in self.config.tiers]
@@ -136,7 +160,9 @@ class ConsumptionCheck:
                 self._close_minute(reading.timestamp.tzinfo)
             self._minute = minute
             self._minute_power, self._minute_temp = Mean(), Mean()
+            self._minute_export = False
         self._minute_power.add(reading.power)
+        self._minute_export |= (reading.power_production or 0.0) > 0.0
         if reading.temperature is not None:
             self._minute_temp.add(reading.temperature)
         return self._finding
@@ -152,10 +178,13 @@ class ConsumptionCheck:
         mean = round(self._minute_power.total / self._minute_power.count, 1)
         self._minutes.append(mean)
         self._today_sums.power.add(mean)
+        slot = (moment.hour * 60 + moment.minute) // self.config.slot_minutes
         if (temperature := self._minute_temp.mean) is not None:
             self._temperature = round(temperature, 2)
             self._today_sums.temperature.add(self._temperature)
-        slot = (moment.hour * 60 + moment.minute) // self.config.slot_minutes
+            self._note_temperature(slot, self._temperature)
+        if self._minute_export and slot not in self._today_sums.sun:
+            self._today_sums.sun.append(slot)
         best = 0.0
         values = list(self._minutes)
         for i, tier in enumerate(self.config.tiers):
@@ -167,27 +196,48 @@ class ConsumptionCheck:
                 self._today_slots += i == 0
             row[slot] = round(level) if previous is None else max(previous, round(level))
             reference = self._reference_of(i, slot) if self.active else self._early_reference(i)
+            self._references[i] = reference
             if len(recent) < tier.minutes or reference is None:
                 self._above[i] = 0
                 continue
             ratio = (level - reference) / self._margin(tier, reference)
             self._above[i] = self._above[i] + 1 if ratio >= 1.0 else 0
-            if ratio > best:
-                best, self._reference = ratio, reference
+            best = max(best, ratio)
         self._score = max(best, 0.0)
-        self._judge(moment, mean)
+        self._judge(moment)
 
     def _learn_past(self) -> None:
         """The past days changed: count them, refit the heating slope, find their peaks."""
         self._days_seen = sum(1 for sums in self._past_sums if sums.power.count)
         self._slope = self._fit_slope()
         self._peaks = self._past_peaks()
+        self._sun = self._sun_slots()
+
+    def _sun_slots(self) -> set[int]:
+        """The slots within `reach_minutes` of one in which a kept day exported."""
+        reach = self.config.reach_minutes // self.config.slot_minutes
+        exported = {slot for sums in self._past_sums for slot in sums.sun}
+        return {(slot + k) % self._slots for slot in exported for k in range(-reach, reach + 1)}
+
+    def _note_temperature(self, slot: int, temperature: float) -> None:
+        """Keep today's outdoor temperature (°C) at `slot`."""
+        sums = self._today_sums
+        if not sums.slots:
+            sums.slots = [None] * self._slots
+        sums.slots[slot] = round(temperature, 1)
 
     def _day_envelopes(
         self, day: list[list[float | None]], sums: _DaySums
-    ) -> tuple[list[list[float | None]], float | None]:
-        """A past day's envelope per tier and its heating degrees, made once when it is past."""
-        return [self._envelope(row) for row in day], self._day_degrees(sums)
+    ) -> tuple[list[list[float | None]], list[float | None]]:
+        """A past day's envelope per tier and heating degrees per slot, made once when past.
+
+        A slot without a temperature of its own takes the day's mean (None without either).
+        """
+        mean = self._day_degrees(sums)
+        degrees = [
+            mean if t is None else self._degrees(t) for t in sums.slots or [None] * self._slots
+        ]
+        return [self._envelope(row) for row in day], degrees
 
     def _envelope(self, row: list[float | None]) -> list[float | None]:
         """Per slot, the highest running mean within `reach_minutes` either side (None: no data).
@@ -256,11 +306,15 @@ class ConsumptionCheck:
         """
         self._roll_to(day)
         self._today_sums.power.add(round(power, 1), minutes)
+        size = self.config.slot_minutes
+        slots = range(first_minute // size, (first_minute + minutes - 1) // size + 1)
         if temperature is not None:
             self._temperature = round(temperature, 2)
             self._today_sums.temperature.add(self._temperature, minutes)
-        size = self.config.slot_minutes
-        slots = range(first_minute // size, (first_minute + minutes - 1) // size + 1)
+            for slot in slots:
+                self._note_temperature(slot, self._temperature)
+        if self._minute_export and slot not in self._today_sums.sun:
+            self._today_sums.sun.append(slot)
         for tier, (row, level) in enumerate(zip(self._today, levels, strict=True)):
             if level is None:
                 continue
@@ -306,32 +360,55 @@ class ConsumptionCheck:
     def _reference_of(self, tier: int, slot: int) -> float | None:
         """The `rank`-th highest envelope of the past days at `slot` (None if too few days).
 
-        Each day's envelope is moved by the heating it would have needed at today's temperature.
+        Each day's envelope is moved by the heating it would have needed at the temperature now,
+        compared with that day's temperature at the same time of day: an afternoon is warmer
+        than its day's mean, and held to that mean it would be expected to need less heating
+        than the past afternoons had.
         """
         c = self.config
         now = self._degrees(self._temperature) if self._slope else None
         envelopes = []
-        for day, then in self._envelopes:
-            envelope = day[tier][slot]
+        for day, degrees in self._envelopes:
+            envelope, then = day[tier][slot], degrees[slot]
             if envelope is not None:
                 shift = 0.0 if now is None or then is None else self._slope * (now - then)
                 envelopes.append(envelope + shift)
         if len(envelopes) < c.min_days:
             return None
         envelopes.sort()
-        return envelopes[-c.rank]
+        return envelopes[-(c.sun_rank if slot in self._sun else c.rank)]
 
-    def _judge(self, moment: datetime, mean: float) -> None:
-        """Alarm while a running mean has stayed above its bar for `persistence` minutes."""
+    def _judge(self, moment: datetime) -> None:
+        """Alarm while a running mean stays above its bar and the home still draws above it.
+
+        A running mean that has stayed above its bar for `persistence` minutes raises the alarm,
+        but only while the minute just closed is above that tier's reference: a long mean still
+        lifted by a load that has ended is not a reason. The alarm states what was true when it
+        started (see `_start`) and ends when the draw of the last `persistence` minutes is back
+        at or below the reference it named, or no running mean is above its bar any more; a
+        new one needs `persistence` minutes above a bar again, so a load that wavers around
+        its reference is one alarm, not many.
+        """
         c = self.config
         persistence = c.persistence if self.active else c.early_persistence
-        if not any(n >= persistence for n in self._above):
+        tripped = [i for i, n in enumerate(self._above) if n >= persistence]
+        if self._since is not None:
+            recent = list(self._minutes)[-persistence:]
+            if tripped and sum(recent) / len(recent) > (self._reference or 0.0):
+                self._finding = self._alarm(moment.tzinfo)  # as raised, with today's score
+                return
             self._since, self._run, self._finding = None, Mean(), None
-            return
-        if self._since is None:
-            self._since = self._load_start(moment)
-        self._run.add(mean)
-        self._finding = self._alarm(moment.tzinfo)
+        recent = list(self._minutes)[-persistence:]
+        now = sum(recent) / len(recent)
+        causes = [
+            r
+            for i in tripped
+            if (r := self._references[i]) is not None
+            and now - r >= self._margin(self.config.tiers[i], r)
+            and self._minutes[-1] > r
+        ]
+        if causes:
+            self._start(moment, max(causes))
 
     def _alarm(self, zone: tzinfo | None) -> Finding | None:
         """The finding of the alarm in progress, on the readings' clock (None when none is)."""
@@ -352,19 +429,22 @@ class ConsumptionCheck:
             {"certainty": certainty},
         )
 
-    def _load_start(self, moment: datetime) -> float:
-        """When the unusual load began: the first of the latest minutes drawn above the reference.
+    def _start(self, moment: datetime, reference: float) -> None:
+        """Raise the alarm against `reference` (the highest of the tripped tiers' references).
 
-        Looks back over the kept minutes (the longest running mean); `moment` is the minute just
-        closed.
+        The unusual load began with the first of the latest minutes drawn above the reference
+        (looking back over the kept minutes, the longest running mean; `moment` is the minute
+        just closed, itself above it). The finding says that load's mean since then and the
+        reference, so its numbers are true when it is raised and stay as they were.
         """
-        reference = self._reference or 0.0
-        back = 0
+        run = Mean()
         for value in reversed(self._minutes):
             if value <= reference:
                 break
-            back += 1
-        return moment.timestamp() - MINUTE_S * max(back - 1, 0)
+            run.add(value)
+        self._reference, self._run = reference, Mean(round(run.total, 1), run.count)
+        self._since = moment.timestamp() - MINUTE_S * (run.count - 1)
+        self._finding = self._alarm(moment.tzinfo)
 
     def to_state(self) -> dict[str, Any]:
         """What was learned and the minute in progress, as JSON-ready plain data."""
@@ -373,6 +453,7 @@ class ConsumptionCheck:
             "minute": self._minute,
             "minute_power": asdict(self._minute_power),
             "minute_temp": asdict(self._minute_temp),
+            "minute_export": self._minute_export,
             "day": self._day,
             "today": self._today,
             "past": list(self._past),
@@ -398,9 +479,14 @@ class ConsumptionCheck:
             raise StateError("consumption: envelopes of another shape")
         if len(stored.above) != tiers or len(stored.past) != len(stored.past_sums):
             raise StateError("consumption: inconsistent days")
+        if any(
+            s.slots and len(s.slots) != model._slots for s in [stored.today_sums, *stored.past_sums]
+        ):
+            raise StateError("consumption: temperatures of another shape")
         model._minutes.extend(stored.minutes)
         model._minute = stored.minute
         model._minute_power, model._minute_temp = stored.minute_power, stored.minute_temp
+        model._minute_export = stored.minute_export
         model._day = stored.day
         model._today = stored.today
         model._today_slots = sum(v is not None for v in stored.today[0])

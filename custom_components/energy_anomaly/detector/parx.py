@@ -14,8 +14,12 @@ Meter Data", Information Systems 77 (2018):
   the shift-tolerant KSC distance (scale-invariant, shift -1..+1 h), so a morning that starts an
   hour later is not an anomaly.
 - A Gaussian is fitted to the log of past distances (those not themselves anomalous); the hour is
-  anomalous when the upper-tail probability of its distance falls below `threshold` and the
-  distance is still rising (so one deviation alarms while it grows, not for the whole day after).
+  anomalous when the upper-tail probability of its distance falls below `threshold`, the
+  distance is still rising (so one deviation alarms while it grows, not for the whole day after)
+  and the hour drew clearly more than predicted (`min_excess_w`, `min_excess_share`): a new
+  pattern is a load added, not an hour that used less.
+- In a home with solar panels the hours of the day in which it exported lately are not judged:
+  their import follows the weather, which the model does not know.
 - A recurring new pattern enters the lags and the refit, so it is flagged on its first
   occurrence(s) and then learned.
 
@@ -24,7 +28,7 @@ built on it, taking readings and building the hourly means on the readings' wall
 """
 
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 import math
 from typing import Any, Self
@@ -250,11 +254,21 @@ class HourlyParx:
             sigma = max(float(arr.std()), c.min_spread)
             probability = 0.5 * math.erfc((log_d - mu) / sigma / math.sqrt(2.0))
             rising = self.last_distance is None or distance > self.last_distance * (1 + c.min_rise)
-            anomaly = probability < c.threshold and rising
+            anomaly = probability < c.threshold and rising and self.more(power, expected)
         if probability is None or probability >= c.threshold:
             self.distances.append(log_d)
         self.last_distance = distance
         return HourVerdict(hour_index, power, expected, distance, probability, anomaly)
+
+    def more(self, power: float, expected: float) -> bool:
+        """Whether the judged hour drew clearly more than predicted (W).
+
+        A new pattern worth an alarm is a load the home did not have: an hour that used less
+        than predicted (a heater that stayed off on a mild night, an outing) is a day that
+        differs, not something to act on.
+        """
+        c = self.config
+        return power - expected > max(c.min_excess_w, c.min_excess_share * expected)
 
     def to_state(self) -> dict[str, Any]:
         """The hourly history and past distances as JSON-ready data (not the tuning).
@@ -314,6 +328,8 @@ class _Stored:
     verdict: HourVerdict | None = None
     expected_hour: int | None = None
     expected: float | None = None
+    exported: bool = False
+    sun: dict[str, int] = field(default_factory=dict)
 
 
 class PatternCheck:
@@ -331,6 +347,8 @@ class PatternCheck:
         self._hour: int | None = None
         self._power = Mean()
         self._temperature = Mean()
+        self._exported = False  # whether the hour being collected exported production
+        self._sun: dict[str, int] = {}  # hour of day -> the latest local day it exported
         self._verdict: HourVerdict | None = None
         self._score = 0.0
         self._finding: Finding | None = None
@@ -352,27 +370,57 @@ class PatternCheck:
         return tail_score(verdict.probability, c.threshold, c.min_probability)
 
     def update(self, reading: Reading) -> Finding | None:
-        """Take one reading; a Finding while the last completed hour's verdict is an anomaly."""
+        """Take one reading; a Finding while the last hour's anomaly's load is still on.
+
+        The load is on while the hour in progress draws, on average so far, clearly more than
+        the judged hour was predicted to (`HourlyParx.more`) and at least half of that hour's
+        extra: a verdict comes when its hour is over, and an evening's extra load that stopped
+        before then is no reason to alarm now.
+        """
         hour = self._clock.of(reading.timestamp, reading.epoch)
-        verdict = self._verdict
-        if self._finding is None and verdict is not None and verdict.anomaly:  # restored so
-            self._finding = self._alarm(reading.timestamp)
         if self._hour is not None and hour != self._hour:
-            self._close(reading.timestamp)
+            self._close()
         self._hour = hour
         self._power.add(reading.power)
+        self._exported |= (reading.power_production or 0.0) > 0.0
         if reading.temperature is not None:
             self._temperature.add(reading.temperature)
+        if not self._load_on():
+            self._finding = None
+        elif self._finding is None:
+            self._finding = self._alarm(reading.timestamp)
         return self._finding
 
-    def _close(self, moment: datetime) -> None:
-        """The hour is complete: judge it with PARX and keep the verdict."""
+    def _load_on(self) -> bool:
+        """Whether the last verdict is an anomaly and this hour still draws its extra load.
+
+        Still drawn: clearly more than predicted, and at least half the judged hour's extra.
+        """
+        verdict, now = self._verdict, self._power.mean
+        if verdict is None or not verdict.anomaly or verdict.expected is None or now is None:
+            return False
+        halfway = (verdict.observed + verdict.expected) / 2
+        return now >= halfway and self.model.more(now, verdict.expected)
+
+    def _close(self) -> None:
+        """The hour is complete: judge it with PARX and keep the verdict.
+
+        In a home with solar panels, an hour of the day in which it exported on one of the last
+        `sun_days` days is not judged: what it imports then follows the weather, which the model
+        does not know (an overcast day is no new pattern). Its hourly mean is still learned.
+        """
         assert self._hour is not None
         power = self._power.mean or 0.0
-        self._verdict = self.model.add_hour(self._hour, power, self._temperature.mean)
+        verdict = self.model.add_hour(self._hour, power, self._temperature.mean)
+        day, hour = divmod(self._hour, HOURS)
+        if self._exported:
+            self._sun[str(hour)] = day
+        if day - self._sun.get(str(hour), day - self.config.sun_days - 1) <= self.config.sun_days:
+            verdict = replace(verdict, probability=None, anomaly=False)
+        self._verdict = verdict
         self._score = self._verdict_score()
-        self._power, self._temperature = Mean(), Mean()
-        self._finding = self._alarm(moment)
+        self._power, self._temperature, self._exported = Mean(), Mean(), False
+        self._finding = None
 
     def _alarm(self, moment: datetime) -> Finding | None:
         """The finding for the last verdict, when it is an anomaly; since = the judged hour."""
@@ -422,6 +470,8 @@ class PatternCheck:
             "verdict": None if self._verdict is None else asdict(self._verdict),
             "expected_hour": self._expected_hour,
             "expected": self._expected,
+            "exported": self._exported,
+            "sun": self._sun,
         }
 
     @classmethod
@@ -435,6 +485,7 @@ class PatternCheck:
         check._verdict = stored.verdict
         check._score = check._verdict_score()
         check._expected_hour, check._expected = stored.expected_hour, stored.expected
+        check._exported, check._sun = stored.exported, stored.sun
         return check
 
 

@@ -1,0 +1,97 @@
+"""The unusual-consumption check: what its alarms say, and that they end with their cause."""
+
+from functools import cache
+
+import numpy as np
+
+from custom_components.energy_anomaly.detector.engine import Detector
+from custom_components.energy_anomaly.detector.model import Kind, Reading, Result
+
+from .household import DAY, at, minute_of, normal_days, readings, run, with_load
+
+LEARNED = 15  # days of ordinary life before the load (the learning period is 14 days)
+
+
+@cache
+def short_heater_night() -> tuple[Result, ...]:
+    """A 2 kW heater on from 03:00 for 25 minutes, then off again."""
+    power = with_load(normal_days(LEARNED + 1), at(LEARNED, 3), 25, 2000.0)
+    return tuple(run(Detector(), readings(power)))
+
+
+def _alarms(results: tuple[Result, ...]) -> list[Result]:
+    return [r for r in results if r.finding is not None and minute_of(r) >= at(LEARNED, 0)]
+
+
+def test_an_alarm_ends_once_the_load_behind_it_is_off() -> None:
+    alarms = _alarms(short_heater_night())
+
+    assert alarms
+    assert minute_of(alarms[0]) < at(LEARNED, 3, 25)
+    # the hour's mean stays far above usual for a long while; the heater itself went off at 03:25
+    assert minute_of(alarms[-1]) <= at(LEARNED, 3, 31)
+
+
+def test_an_alarm_says_what_was_true_when_it_started_and_keeps_saying_it() -> None:
+    alarms = _alarms(short_heater_night())
+    first = alarms[0].finding
+    assert first is not None
+
+    assert first.kind is Kind.UNUSUAL_CONSUMPTION
+    assert first.observed is not None
+    assert first.expected is not None
+    assert first.observed > first.expected + 1000.0  # the heater's 2 kW on top of the usual
+    assert f"{first.since:%H:%M}" == "03:00"
+    said = {(r.finding.observed, r.finding.expected, r.finding.since) for r in alarms if r.finding}
+    assert said == {(first.observed, first.expected, first.since)}  # as raised, while it lasts
+
+
+def _heated_home(days: int) -> list[Reading]:
+    """Ordinary days plus heating of 100 W per degree below 16 °C, outdoors swinging ±5 °C a day.
+
+    The days' mean temperatures differ (-4..4 °C), so the check learns how much a colder day
+    draws; afternoons are the warmest hours of every day.
+    """
+    rng = np.random.default_rng(7)
+    means = rng.uniform(-4.0, 4.0, days)
+    minutes = np.arange(days * DAY)
+    hours = (minutes % DAY) / 60
+    outdoor = np.repeat(means, DAY) + 5.0 * np.cos(2 * np.pi * (hours - 14.5) / 24)
+    power = normal_days(days) + 100.0 * np.clip(16.0 - outdoor, 0.0, None)
+    return [
+        Reading(r.timestamp, r.power, temperature=round(float(outdoor[i]), 1))
+        for i, r in enumerate(readings(power))
+    ]
+
+
+def test_warm_afternoons_are_not_held_to_less_heating_than_the_days_before_had() -> None:
+    results = run(Detector(), _heated_home(LEARNED + 2))
+
+    assert [r.finding for r in results if minute_of(r) >= at(LEARNED, 0) and r.anomaly] == []
+
+
+def _solar_home(sun: list[float]) -> list[Reading]:
+    """Ordinary days at home (400 W more by day) with 3 kW of panels (`sun`: share each day).
+
+    The meter shows what the home imports as `power` and what it exports as `power_production`.
+    """
+    days = len(sun)
+    minutes = np.arange(days * DAY)
+    hours = (minutes % DAY) / 60
+    shape = np.clip(np.sin(np.pi * (hours - 9.0) / 8.0), 0.0, None) * ((hours > 9) & (hours < 17))
+    net = normal_days(days) + 400.0 * (shape > 0) - 3000.0 * np.repeat(sun, DAY) * shape
+    return [
+        Reading(r.timestamp, max(float(net[i]), 0.0), power_production=max(-float(net[i]), 0.0))
+        for i, r in enumerate(readings(np.zeros(days * DAY)))
+    ]
+
+
+def test_an_overcast_day_in_a_solar_home_is_compared_with_the_greyest_days() -> None:
+    sun = [0.9, 0.7, 0.8, 1.0, 0.6, 0.0, 0.9, 0.8, 0.7, 1.0, 0.9, 0.6, 0.8, 0.9, 0.7, 0.0]
+    results = run(Detector(), _solar_home(sun))
+    grey = [r for r in results if minute_of(r) >= at(LEARNED, 0)]
+
+    assert any(
+        r.observed > 200.0 for r in grey if at(LEARNED, 12) <= minute_of(r) < at(LEARNED, 14)
+    )
+    assert [r.finding for r in grey if r.anomaly] == []
