@@ -70,6 +70,7 @@ class BaseloadCheck:
         self._s = state or _State()
         self._finding: Finding | None = None
         self._finding_key: tuple[int | None, int, float] | None = None  # what it was made of
+        self.bar = 1.0  # the score at which it alarms; the engine moves it with the sensitivity
 
     @property
     def score(self) -> float:
@@ -189,7 +190,7 @@ class BaseloadCheck:
             return
         expected, limit, with_temp = expectation
         s.expected = expected
-        if watts - expected < limit:
+        if watts - expected < self.bar * limit:
             if s.steps < c.confirm_nights:  # one odd night, not a step: it is normal life
                 for held in s.held:
                     self._learn(held)

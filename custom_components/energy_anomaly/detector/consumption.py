@@ -99,6 +99,7 @@ class ConsumptionCheck:
         self._reference: float | None = None
         self._finding: Finding | None = None
         self._peaks: list[float | None] = [None] * len(c.tiers)  # per tier, over the past days
+        self.bar = 1.0  # the score at which it alarms; the engine moves it with the sensitivity
 
     def _empty_day(self) -> list[list[float | None]]:
         return [[None] * self._slots for _ in self.config.tiers]
@@ -171,7 +172,7 @@ class ConsumptionCheck:
                 self._above[i] = 0
                 continue
             ratio = (level - reference) / self._margin(tier, reference)
-            self._above[i] = self._above[i] + 1 if ratio >= 1.0 else 0
+            self._above[i] = self._above[i] + 1 if ratio >= self.bar else 0
             if ratio > best:
                 best, self._reference = ratio, reference
         self._score = max(best, 0.0)

@@ -135,6 +135,7 @@ class HourlyParx:
         self._coef: list[FloatArray | None] = [None] * HOURS  # per hour of day
         self._fitted: list[int | None] = [None] * HOURS  # the day each hour was fitted for
         self._temperature_for: tuple[int, bool] | None = None  # (day, whether degree terms)
+        self.bar = 1.0  # the score at which it alarms; the engine moves it with the sensitivity
 
     # -- model -----------------------------------------------------------------------------
     def _use_temperature(self, today: int) -> bool:
@@ -250,7 +251,7 @@ class HourlyParx:
             sigma = max(float(arr.std()), c.min_spread)
             probability = 0.5 * math.erfc((log_d - mu) / sigma / math.sqrt(2.0))
             rising = self.last_distance is None or distance > self.last_distance * (1 + c.min_rise)
-            anomaly = probability < c.threshold and rising
+            anomaly = probability < c.threshold**self.bar and rising
         if probability is None or probability >= c.threshold:
             self.distances.append(log_d)
         self.last_distance = distance
