@@ -3,6 +3,7 @@
     scripts/run python -m benchmarks.detection            # all scorers, all homes (2 processes)
     scripts/run python -m benchmarks.detection --only parx --detail
     scripts/run python -m benchmarks.detection --suite homes   # tuning half and unseen half
+    scripts/run python -m benchmarks.detection --suite homes --sensitivity   # one row per level
 
 To add a detector, add one entry to SCORERS: name -> factory(stream) returning an object with
 `update(reading) -> Result`. The factory gets the `Stream` (e.g. `stream.fuse`, `stream.phases`).
@@ -15,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
+from functools import partial
 import os
 import sys
 import time
@@ -26,7 +28,7 @@ from custom_components.energy_anomaly.detector.baseload import BaseloadCheck
 from custom_components.energy_anomaly.detector.config import DetectorConfig, PatternConfig
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.faults import FaultCheck
-from custom_components.energy_anomaly.detector.model import Reading, Result, Status
+from custom_components.energy_anomaly.detector.model import Reading, Result, Sensitivity, Status
 from custom_components.energy_anomaly.detector.parx import PatternCheck
 from custom_components.energy_anomaly.detector.power_quality import PowerQualityCheck
 
@@ -75,6 +77,20 @@ class RuleScorer:
 
 SCORERS["parx"] = lambda s: RuleScorer(s, pattern_threshold=PARX_THRESHOLD)
 SCORERS["energy_anomaly"] = lambda s: Detector(DetectorConfig(fuse_amps=s.fuse))
+
+
+def at_sensitivity(stream: Stream, sensitivity: Sensitivity) -> Detector:
+    """The detector as a household that chose `sensitivity` runs it."""
+    detector = Detector(DetectorConfig(fuse_amps=stream.fuse))
+    detector.set_sensitivity(sensitivity)
+    return detector
+
+
+# Not in the default run: `--sensitivity` asks for them (the detector at each level, one row each)
+SENSITIVITY_ROWS = {level: f"sensitivity={level}" for level in Sensitivity}
+SCORERS |= {
+    name: partial(at_sensitivity, sensitivity=level) for level, name in SENSITIVITY_ROWS.items()
+}
 SCORERS["rules_faults"] = lambda s: RuleScorer(s, FaultCheck)
 SCORERS["rules_power_quality"] = lambda s: RuleScorer(s, PowerQualityCheck)
 SCORERS["rules_baseload"] = lambda s: RuleScorer(s, BaseloadCheck)
@@ -226,6 +242,15 @@ def score(
     return alarms, secs, how
 
 
+def scorer_names(only: list[str] | None, sensitivity: list[str] | None) -> list[str]:
+    """The scorers to run: `only` (default: all but the sensitivity rows), then the detector at
+    each level in `sensitivity` (an empty list: all three; then only those unless `only`)."""
+    if sensitivity is None:
+        return only or [n for n in SCORERS if n not in SENSITIVITY_ROWS.values()]
+    levels = [Sensitivity(v) for v in sensitivity] or list(Sensitivity)
+    return (only or []) + [SENSITIVITY_ROWS[level] for level in levels]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -234,8 +259,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--suite", choices=list(SUITES), default="classic")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--detail", action="store_true", help="list every event and false alarm")
+    parser.add_argument(
+        "--sensitivity",
+        nargs="*",
+        choices=list(Sensitivity),
+        help="add the detector at these sensitivities, one row each (no value: all three); "
+        "without --only, only those rows",
+    )
     args = parser.parse_args(argv)
-    names = args.only or list(SCORERS)
+    names = scorer_names(args.only, args.sensitivity)
     unknown = set(names) - set(SCORERS)
     if unknown:
         parser.error(f"unknown scorer(s) {sorted(unknown)}; have {list(SCORERS)}")
