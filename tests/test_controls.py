@@ -7,17 +7,23 @@ from typing import Any
 
 from homeassistant.const import ATTR_ENTITY_ID, EntityCategory
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.icon import async_get_icons
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components import energy_anomaly as integration
 from custom_components.energy_anomaly.const import DOMAIN
 from custom_components.energy_anomaly.detector.engine import Detector
-from custom_components.energy_anomaly.detector.model import Mode, Reading
+from custom_components.energy_anomaly.detector.model import HistoryRow, Mode, Reading
+from custom_components.energy_anomaly.diagnostics import hashed_id
 
 from .conftest import HOME_A
 from .test_write_throttles import START, Cabin, cabin
@@ -337,3 +343,46 @@ async def test_controls_are_named_in_home_assistants_language(
         for platform, key in controls
     ]
     assert names == ["Cabin Modus", "Cabin Empfindlichkeit", "Cabin Alarme bei Netzqualität"]
+
+
+async def test_diagnostics_say_why_a_home_raises_no_alarm(
+    hass: HomeAssistant,
+    home: Cabin,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    await set_mode(hass, "paused")
+    await switch(hass, POWER_QUALITY_ALARMS, "turn_off")
+    await switch(hass, "switch.cabin_meter_fault_alarms", "turn_off")
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, home.entry)
+
+    assert diagnostics["homes"][hashed_id(HOME_A)]["controls"] == {
+        "mode": "paused",
+        "mode_until": midnight_tonight().isoformat(),
+        "sensitivity": "normal",
+        "silenced": ["meter_fault", "power_quality"],
+    }
+
+
+async def test_a_command_waiting_for_the_history_import_fails_when_the_home_unloads(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def fetch_forever(*_: Any, **__: Any) -> list[HistoryRow]:
+        await asyncio.Event().wait()
+        return []
+
+    monkeypatch.setattr(integration, "async_fetch_home_history", fetch_forever)
+    tibber_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+    await tibber_server.wait_for_subscriptions(2)
+    runner = tibber_entry.runtime_data.sink.runners[HOME_A]
+    command = hass.async_create_task(runner.async_set_mode(Mode.AWAY))  # queued behind the import
+
+    assert await hass.config_entries.async_unload(tibber_entry.entry_id)
+
+    with pytest.raises(HomeAssistantError) as failed:
+        await asyncio.wait_for(command, timeout=5)
+    assert failed.value.translation_key == "not_loaded"

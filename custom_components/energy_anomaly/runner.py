@@ -8,6 +8,7 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
 
 from .const import (
@@ -370,9 +371,22 @@ class HomeRunner:
         return {"detector": self._detector.to_state(), "reported": sorted(self._reported)}
 
     async def async_save_state(self) -> None:
-        """Write the current state now, after the readings already queued (unload, shutdown)."""
+        """Write the current state now, after the readings already queued (unload, shutdown).
+
+        Commands still queued (the worker never started: the history import was running) fail
+        now rather than keep their callers waiting for a home that stops.
+        """
         if self._worker is not None:
             await asyncio.shield(self._worker)
+        for command in self._pending:
+            if isinstance(command, _Command) and not command.done.done():
+                command.done.set_exception(
+                    HomeAssistantError(
+                        translation_domain=DOMAIN,
+                        translation_key="not_loaded",
+                        translation_placeholders={"device": self.home.name},
+                    )
+                )
         async with self._detector_lock:
             data = await self.hass.async_add_executor_job(self._stored_data)
         await self._store.async_save(data)
@@ -434,6 +448,13 @@ class HomeRunner:
             "reported": sorted(self._reported),
             "queued_readings": sum(isinstance(item, Reading) for item in self._pending),
             "rejected_readings": self._rejected,
+            # Why a home raises no alarm: paused, a kind silenced, a low sensitivity.
+            "controls": {
+                "mode": self._controls.mode,
+                "mode_until": self._controls.mode_until,
+                "sensitivity": self._controls.sensitivity,
+                "silenced": sorted(self._controls.silenced),
+            },
             "last_reading": None if data is None else data.reading,
             "last_result": None if data is None else data.result,
         }
