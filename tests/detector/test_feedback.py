@@ -197,11 +197,11 @@ def test_a_guest_day_is_learned_as_no_more_than_an_ordinary_day() -> None:
     assert max(learned(guests)) <= max(learned(ordinary))
 
 
-def test_a_week_away_does_not_start_the_learning_period_again() -> None:
-    stream = readings(normal_days(LEARNED + 9))
+def test_two_weeks_away_do_not_start_the_learning_period_again() -> None:
+    stream = readings(normal_days(LEARNED + 16))
     detector = Detector()
     run(detector, stream[: at(LEARNED, 8)])
-    detector.set_mode(Mode.AWAY, until=START + timedelta(days=LEARNED + 8))
+    detector.set_mode(Mode.AWAY, until=START + timedelta(days=LEARNED + 15))
     results = run(detector, stream[at(LEARNED, 8) :])
 
     assert results[-1].mode is Mode.NORMAL
@@ -321,6 +321,8 @@ def test_a_state_stored_before_the_household_could_answer_loads_with_defaults() 
         {"silenced": ["loud_music"]},
         {"allowances": [{"kind": "baseload", "cause": "baseload_step"}]},
         {"surprise": True},
+        {"usual": [100.0] * 23},
+        {"usual": [-5.0] * 24},
     ],
 )
 def test_damaged_feedback_is_refused(damage: dict[str, Any]) -> None:

@@ -38,6 +38,7 @@ KEEP_S = 6 * 7 * DAY_S  # forgotten after six weeks without covering anything
 MAX_ALLOWANCES = 32  # a household marks a few habits, not hundreds
 GUESTS_S = DAY_S  # guests without a given end: a day
 MINUTES_PER_DAY = 1440
+HOURS_PER_DAY = 24
 DAYS_PER_WEEK = 7
 
 TIMED_KINDS = frozenset({Kind.UNUSUAL_CONSUMPTION, Kind.NEW_PATTERN})  # habits at a time of day
@@ -181,6 +182,7 @@ class _Stored:
     allowances: list[Allowance] = field(default_factory=list)
     episode: _StoredFinding | None = None
     away: AwayRun = field(default_factory=AwayRun)
+    usual: list[float | None] = field(default_factory=lambda: [None] * HOURS_PER_DAY)
 
 
 class Feedback:
@@ -198,6 +200,22 @@ class Feedback:
         self.allowances: list[Allowance] = []
         self.episode: Finding | None = None  # the latest verdict finding (what mark_normal takes)
         self.away = AwayWatch()
+        self.usual: list[float | None] = [None] * HOURS_PER_DAY  # W per local hour of day
+
+    def stand_in(self, reading: Reading, expected: float | None) -> Reading | None:
+        """What the consumption check sees in place of `reading` with guests in or nobody home.
+
+        The power expected for the hour (W), else the last one expected for that hour of day (a
+        long absence outlasts the pattern model's recent days); None if never known.
+        """
+        hour = reading.timestamp.hour
+        if expected is None:
+            expected = self.usual[hour]
+        else:
+            self.usual[hour] = expected
+        if expected is None:
+            return None
+        return Reading(reading.timestamp, expected, temperature=reading.temperature)
 
     def set_mode(self, mode: Mode, until: datetime | None, last_epoch: float | None) -> None:
         """Change the mode; GUESTS without an end lasts `GUESTS_S` from the latest reading."""
@@ -300,6 +318,7 @@ class Feedback:
             "allowances": [asdict(a) for a in self.allowances],
             "episode": None if self.episode is None else _plain_finding(self.episode),
             "away": asdict(self.away.run),
+            "usual": list(self.usual),
         }
 
     @classmethod
@@ -317,6 +336,9 @@ class Feedback:
         feedback.allowances = stored.allowances[-MAX_ALLOWANCES:]
         feedback.episode = None if stored.episode is None else _finding(stored.episode)
         feedback.away = AwayWatch(stored.away)
+        if len(stored.usual) != HOURS_PER_DAY or any(w is not None and w < 0 for w in stored.usual):
+            raise StateError(f"feedback: usual power is not {HOURS_PER_DAY} hours of watts")
+        feedback.usual = stored.usual
         return feedback
 
 
