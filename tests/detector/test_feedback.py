@@ -9,8 +9,10 @@ import pytest
 
 from custom_components.energy_anomaly.detector.check import StateError
 from custom_components.energy_anomaly.detector.engine import Detector
+from custom_components.energy_anomaly.detector.feedback import Feedback
 from custom_components.energy_anomaly.detector.model import (
     Cause,
+    Finding,
     Kind,
     Mode,
     Reading,
@@ -339,3 +341,62 @@ def test_an_allowance_at_an_impossible_time_is_refused() -> None:
 
     with pytest.raises(StateError, match="impossible time"):
         Detector.from_state(state)
+
+
+# -- allowances, finding by finding --------------------------------------------------------------
+
+
+def _finding(kind: Kind, cause: Cause, since_day: int, hour: int, watts: float) -> Finding:
+    since = START + timedelta(days=since_day, hours=hour)
+    return Finding(kind, cause, 2.0, since, watts, 100.0)
+
+
+def _sauna(day: int = 0, watts: float = SAUNA_W) -> Finding:
+    return _finding(Kind.UNUSUAL_CONSUMPTION, Cause.HIGH_CONSUMPTION, day, 19, watts)
+
+
+def _marked(*findings: Finding) -> Feedback:
+    """Feedback that marked each finding normal when it was the verdict."""
+    feedback = Feedback()
+    for finding in findings:
+        feedback.verdict((finding,), finding.since.timestamp())
+        feedback.mark_normal(finding, (), finding.since.timestamp())
+    return feedback
+
+
+def test_a_marked_baseload_step_is_allowed_at_any_time() -> None:
+    step = _finding(Kind.BASELOAD, Cause.BASELOAD_STEP, 0, 0, 240.0)
+    later = _finding(Kind.BASELOAD, Cause.BASELOAD_STEP, 3, 14, 250.0)
+    feedback = _marked(step)
+
+    assert feedback.verdict((later,), later.since.timestamp()) is None
+
+
+def test_a_meter_fault_marked_normal_is_not_learned() -> None:
+    zeros = _finding(Kind.METER_FAULT, Cause.ZEROS, 0, 3, 0.0)
+    again = _finding(Kind.METER_FAULT, Cause.ZEROS, WEEK, 3, 0.0)
+    feedback = _marked(zeros)
+
+    assert feedback.allowances == []
+    assert feedback.verdict((again,), again.since.timestamp()) == again
+
+
+def test_an_allowance_unused_for_six_weeks_is_forgotten() -> None:
+    feedback = _marked(_sauna())
+    in_five = _sauna(5 * WEEK)
+    in_eleven = _sauna(11 * WEEK)
+
+    assert feedback.verdict((in_five,), in_five.since.timestamp()) is None  # used: kept alive
+    assert feedback.verdict((in_eleven,), in_eleven.since.timestamp()) == in_eleven
+
+
+def test_at_most_32_allowances_are_kept_the_longest_unused_going_first() -> None:
+    marks = [  # 40 different weekdays and hours
+        _finding(Kind.UNUSUAL_CONSUMPTION, Cause.HIGH_CONSUMPTION, day, day * 3 % 24, 3000.0)
+        for day in range(40)
+    ]
+    feedback = _marked(*marks)
+
+    assert len(feedback.allowances) == 32
+    assert feedback.verdict((marks[0],), marks[-1].since.timestamp()) == marks[0]
+    assert feedback.verdict((marks[-1],), marks[-1].since.timestamp()) is None
