@@ -5,6 +5,7 @@ from functools import cache
 import json
 from typing import Any
 
+import numpy as np
 import pytest
 
 from custom_components.energy_anomaly.detector.check import StateError
@@ -210,10 +211,12 @@ def test_two_weeks_away_do_not_start_the_learning_period_again() -> None:
     assert all(r.status is Status.ACTIVE for r in results)
 
 
-def _away_day(load_w: float) -> list[Result]:
+def _away_day(load_w: float, heat_pump_w: float = 0.0) -> list[Result]:
     """Away from 08:00 to 16:00 (standby and the fridge only), with a load of `load_w` from
-    10:00 to 11:00 (0: none)."""
+    10:00 to 11:00 (0: none); a heat pump of `heat_pump_w` runs 20 minutes an hour, day and night.
+    """
     power = with_load(normal_days(LEARNED + 1), at(LEARNED, 10), 60, load_w)
+    power[np.arange(power.size) % 60 < 20] += heat_pump_w
     stream = readings(power)
     detector = Detector()
     run(detector, stream[: at(LEARNED, 8)])
@@ -237,6 +240,17 @@ def test_away_a_load_beyond_the_baseload_alarms_within_minutes() -> None:
 
 def test_away_the_fridge_cycling_on_the_baseload_does_not_alarm() -> None:
     assert first_alarm(_away_day(0.0)) is None
+
+
+def test_away_a_heat_pump_cycling_as_it_does_at_night_does_not_alarm() -> None:
+    assert first_alarm(_away_day(0.0, heat_pump_w=1500.0)) is None
+
+
+def test_away_a_load_beyond_what_cycles_at_night_still_alarms() -> None:
+    alarm = first_alarm(_away_day(2000.0, heat_pump_w=1500.0))
+
+    assert alarm is not None
+    assert alarm.finding.cause is Cause.LOAD_WHILE_AWAY
 
 
 # -- silenced kinds ------------------------------------------------------------------------------
@@ -325,6 +339,7 @@ def test_a_state_stored_before_the_household_could_answer_loads_with_defaults() 
         {"surprise": True},
         {"usual": [100.0] * 23},
         {"usual": [-5.0] * 24},
+        {"away": {"peaks": [500.0] * 15}},
     ],
 )
 def test_damaged_feedback_is_refused(damage: dict[str, Any]) -> None:
