@@ -4,6 +4,7 @@
     scripts/run python -m benchmarks.detection --only parx --detail
     scripts/run python -m benchmarks.detection --suite homes   # tuning half and unseen half
     scripts/run python -m benchmarks.detection --suite homes --sensitivity   # one row per level
+    scripts/run python -m benchmarks.detection --suite homes --only household_modes energy_anomaly
 
 To add a detector, add one entry to SCORERS: name -> factory(stream) returning an object with
 `update(reading) -> Result`. The factory gets the `Stream` (e.g. `stream.fuse`, `stream.phases`).
@@ -12,7 +13,7 @@ To add a detector, add one entry to SCORERS: name -> factory(stream) returning a
 from __future__ import annotations
 
 import argparse
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
@@ -28,7 +29,13 @@ from custom_components.energy_anomaly.detector.baseload import BaseloadCheck
 from custom_components.energy_anomaly.detector.config import DetectorConfig, PatternConfig
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.faults import FaultCheck
-from custom_components.energy_anomaly.detector.model import Reading, Result, Sensitivity, Status
+from custom_components.energy_anomaly.detector.model import (
+    Mode,
+    Reading,
+    Result,
+    Sensitivity,
+    Status,
+)
 from custom_components.energy_anomaly.detector.parx import PatternCheck
 from custom_components.energy_anomaly.detector.power_quality import PowerQualityCheck
 
@@ -86,11 +93,41 @@ def at_sensitivity(stream: Stream, sensitivity: Sensitivity) -> Detector:
     return detector
 
 
-# Not in the default run: `--sensitivity` asks for them (the detector at each level, one row each)
+class Household:
+    """The detector as a household that answers back: Guests on guest days, Away while away.
+
+    The mode is set when a guests or absence window of the stream begins, to end with it (the
+    other normal-life windows are left to the detector).
+    """
+
+    def __init__(self, stream: Stream) -> None:
+        self.detector = Detector(DetectorConfig(fuse_amps=stream.fuse))
+        windows = stream.windows if isinstance(stream, HomeStream) else []
+        self._plan = deque(
+            sorted(
+                (stream.local(w.start).timestamp(), MODE_OF_WINDOW[w.kind], stream.local(w.end))
+                for w in windows
+                if w.kind in MODE_OF_WINDOW
+            )
+        )
+
+    def update(self, reading: Reading) -> Result:
+        while self._plan and reading.epoch >= self._plan[0][0]:
+            _, mode, until = self._plan.popleft()
+            self.detector.set_mode(mode, until)
+        return self.detector.update(reading)
+
+
+MODE_OF_WINDOW = {"guests": Mode.GUESTS, "absence": Mode.AWAY}
+
+# Not in the default run: `--sensitivity` asks for these (the detector at each level, one row
+# each), `--only household_modes` for the household that sets the modes
 SENSITIVITY_ROWS = {level: f"sensitivity={level}" for level in Sensitivity}
 SCORERS |= {
     name: partial(at_sensitivity, sensitivity=level) for level, name in SENSITIVITY_ROWS.items()
 }
+SCORERS["household_modes"] = Household
+ON_REQUEST = {*SENSITIVITY_ROWS.values(), "household_modes"}
 SCORERS["rules_faults"] = lambda s: RuleScorer(s, FaultCheck)
 SCORERS["rules_power_quality"] = lambda s: RuleScorer(s, PowerQualityCheck)
 SCORERS["rules_baseload"] = lambda s: RuleScorer(s, BaseloadCheck)
@@ -243,10 +280,10 @@ def score(
 
 
 def scorer_names(only: list[str] | None, sensitivity: list[str] | None) -> list[str]:
-    """The scorers to run: `only` (default: all but the sensitivity rows), then the detector at
+    """The scorers to run: `only` (default: all but `ON_REQUEST`), then the detector at
     each level in `sensitivity` (an empty list: all three; then only those unless `only`)."""
     if sensitivity is None:
-        return only or [n for n in SCORERS if n not in SENSITIVITY_ROWS.values()]
+        return only or [n for n in SCORERS if n not in ON_REQUEST]
     levels = [Sensitivity(v) for v in sensitivity] or list(Sensitivity)
     return (only or []) + [SENSITIVITY_ROWS[level] for level in levels]
 

@@ -5,12 +5,15 @@ from functools import cache
 import json
 from typing import Any
 
+import numpy as np
 import pytest
 
 from custom_components.energy_anomaly.detector.check import StateError
 from custom_components.energy_anomaly.detector.engine import Detector
+from custom_components.energy_anomaly.detector.feedback import Feedback
 from custom_components.energy_anomaly.detector.model import (
     Cause,
+    Finding,
     Kind,
     Mode,
     Reading,
@@ -197,21 +200,23 @@ def test_a_guest_day_is_learned_as_no_more_than_an_ordinary_day() -> None:
     assert max(learned(guests)) <= max(learned(ordinary))
 
 
-def test_a_week_away_does_not_start_the_learning_period_again() -> None:
-    stream = readings(normal_days(LEARNED + 9))
+def test_two_weeks_away_do_not_start_the_learning_period_again() -> None:
+    stream = readings(normal_days(LEARNED + 16))
     detector = Detector()
     run(detector, stream[: at(LEARNED, 8)])
-    detector.set_mode(Mode.AWAY, until=START + timedelta(days=LEARNED + 8))
+    detector.set_mode(Mode.AWAY, until=START + timedelta(days=LEARNED + 15))
     results = run(detector, stream[at(LEARNED, 8) :])
 
     assert results[-1].mode is Mode.NORMAL
     assert all(r.status is Status.ACTIVE for r in results)
 
 
-def _away_day(load_w: float) -> list[Result]:
+def _away_day(load_w: float, heat_pump_w: float = 0.0) -> list[Result]:
     """Away from 08:00 to 16:00 (standby and the fridge only), with a load of `load_w` from
-    10:00 to 11:00 (0: none)."""
+    10:00 to 11:00 (0: none); a heat pump of `heat_pump_w` runs 20 minutes an hour, day and night.
+    """
     power = with_load(normal_days(LEARNED + 1), at(LEARNED, 10), 60, load_w)
+    power[np.arange(power.size) % 60 < 20] += heat_pump_w
     stream = readings(power)
     detector = Detector()
     run(detector, stream[: at(LEARNED, 8)])
@@ -235,6 +240,17 @@ def test_away_a_load_beyond_the_baseload_alarms_within_minutes() -> None:
 
 def test_away_the_fridge_cycling_on_the_baseload_does_not_alarm() -> None:
     assert first_alarm(_away_day(0.0)) is None
+
+
+def test_away_a_heat_pump_cycling_as_it_does_at_night_does_not_alarm() -> None:
+    assert first_alarm(_away_day(0.0, heat_pump_w=1500.0)) is None
+
+
+def test_away_a_load_beyond_what_cycles_at_night_still_alarms() -> None:
+    alarm = first_alarm(_away_day(2000.0, heat_pump_w=1500.0))
+
+    assert alarm is not None
+    assert alarm.finding.cause is Cause.LOAD_WHILE_AWAY
 
 
 # -- silenced kinds ------------------------------------------------------------------------------
@@ -321,6 +337,9 @@ def test_a_state_stored_before_the_household_could_answer_loads_with_defaults() 
         {"silenced": ["loud_music"]},
         {"allowances": [{"kind": "baseload", "cause": "baseload_step"}]},
         {"surprise": True},
+        {"usual": [100.0] * 23},
+        {"usual": [-5.0] * 24},
+        {"away": {"peaks": [500.0] * 15}},
     ],
 )
 def test_damaged_feedback_is_refused(damage: dict[str, Any]) -> None:
@@ -337,3 +356,62 @@ def test_an_allowance_at_an_impossible_time_is_refused() -> None:
 
     with pytest.raises(StateError, match="impossible time"):
         Detector.from_state(state)
+
+
+# -- allowances, finding by finding --------------------------------------------------------------
+
+
+def _finding(kind: Kind, cause: Cause, since_day: int, hour: int, watts: float) -> Finding:
+    since = START + timedelta(days=since_day, hours=hour)
+    return Finding(kind, cause, 2.0, since, watts, 100.0)
+
+
+def _sauna(day: int = 0, watts: float = SAUNA_W) -> Finding:
+    return _finding(Kind.UNUSUAL_CONSUMPTION, Cause.HIGH_CONSUMPTION, day, 19, watts)
+
+
+def _marked(*findings: Finding) -> Feedback:
+    """Feedback that marked each finding normal when it was the verdict."""
+    feedback = Feedback()
+    for finding in findings:
+        feedback.verdict((finding,), finding.since.timestamp())
+        feedback.mark_normal(finding, (), finding.since.timestamp())
+    return feedback
+
+
+def test_a_marked_baseload_step_is_allowed_at_any_time() -> None:
+    step = _finding(Kind.BASELOAD, Cause.BASELOAD_STEP, 0, 0, 240.0)
+    later = _finding(Kind.BASELOAD, Cause.BASELOAD_STEP, 3, 14, 250.0)
+    feedback = _marked(step)
+
+    assert feedback.verdict((later,), later.since.timestamp()) is None
+
+
+def test_a_meter_fault_marked_normal_is_not_learned() -> None:
+    zeros = _finding(Kind.METER_FAULT, Cause.ZEROS, 0, 3, 0.0)
+    again = _finding(Kind.METER_FAULT, Cause.ZEROS, WEEK, 3, 0.0)
+    feedback = _marked(zeros)
+
+    assert feedback.allowances == []
+    assert feedback.verdict((again,), again.since.timestamp()) == again
+
+
+def test_an_allowance_unused_for_six_weeks_is_forgotten() -> None:
+    feedback = _marked(_sauna())
+    in_five = _sauna(5 * WEEK)
+    in_eleven = _sauna(11 * WEEK)
+
+    assert feedback.verdict((in_five,), in_five.since.timestamp()) is None  # used: kept alive
+    assert feedback.verdict((in_eleven,), in_eleven.since.timestamp()) == in_eleven
+
+
+def test_at_most_32_allowances_are_kept_the_longest_unused_going_first() -> None:
+    marks = [  # 40 different weekdays and hours
+        _finding(Kind.UNUSUAL_CONSUMPTION, Cause.HIGH_CONSUMPTION, day, day * 3 % 24, 3000.0)
+        for day in range(40)
+    ]
+    feedback = _marked(*marks)
+
+    assert len(feedback.allowances) == 32
+    assert feedback.verdict((marks[0],), marks[-1].since.timestamp()) == marks[0]
+    assert feedback.verdict((marks[-1],), marks[-1].since.timestamp()) is None

@@ -33,12 +33,13 @@ The household answers back (`feedback.py`), and the engine applies it:
   them, so the guests' day does not become the home's normal. (A raised bar is not enough: the
   hour-long mean's margin is 200 W, so a guest-room heater is several times past it even at
   twice the bar.) Faults, power quality and baseload watch as always.
-- **AWAY**: the same, and instead any load clearly above the learned baseload for a few minutes
-  alarms as unusual consumption (`feedback.AwayWatch`).
+- **AWAY**: the same, and instead any load clearly above what runs on its own at night (the
+  baseload, the fridge, a heat pump cycling) for a few minutes alarms as unusual consumption
+  (`feedback.AwayWatch`).
 - In both, the consumption check is fed the power the pattern model expected for the hour in
-  place of each reading: the day still counts as a day of the home (a week's holiday does not
-  start the learning period again) but teaches only what the home usually does. PARX is not
-  fed: it leaves the hours out.
+  place of each reading (`Feedback.stand_in`): the day still counts as a day of the home (a
+  holiday does not start the learning period again) but teaches only what the home usually
+  does. PARX is not fed: it leaves the hours out.
 - **PAUSED**: no alarms; every check goes on learning as in NORMAL (meter faults still keep
   their readings from the models).
 - Silenced kinds and episodes marked normal never become the verdict's finding.
@@ -232,12 +233,12 @@ class Detector:
         self, reading: Reading, mode: Mode
     ) -> tuple[Finding | None, Finding | None]:
         """The consumption-side findings as the mode wants them (see the module docstring)."""
+        self._feedback.away.learn(reading)
         if mode is Mode.NORMAL or mode is Mode.PAUSED:
             return self._consumption.update(reading), self._pattern.update(reading)
-        if (usual := self._pattern.expected_power(reading)) is not None:
-            self._consumption.update(
-                Reading(reading.timestamp, usual, temperature=reading.temperature)
-            )
+        usual = self._feedback.stand_in(reading, self._pattern.expected_power(reading))
+        if usual is not None:
+            self._consumption.update(usual)
         if mode is Mode.AWAY:
             return self._feedback.away.update(reading, self._baseload.value), None
         return None, None

@@ -26,10 +26,11 @@ Everything is stored with the detector's state and validated when restored.
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from statistics import median
 from typing import Any, Self
 
 from .check import Mean, StateError, load_state
-from .config import DAY_S
+from .config import DAY_S, MINUTE_S
 from .model import Cause, Finding, Kind, Mode, Reading, Sensitivity
 
 REACH_MIN = 60  # an allowance covers an episode starting this many minutes either side
@@ -38,6 +39,7 @@ KEEP_S = 6 * 7 * DAY_S  # forgotten after six weeks without covering anything
 MAX_ALLOWANCES = 32  # a household marks a few habits, not hundreds
 GUESTS_S = DAY_S  # guests without a given end: a day
 MINUTES_PER_DAY = 1440
+HOURS_PER_DAY = 24
 DAYS_PER_WEEK = 7
 
 TIMED_KINDS = frozenset({Kind.UNUSUAL_CONSUMPTION, Kind.NEW_PATTERN})  # habits at a time of day
@@ -45,6 +47,11 @@ LASTING_KINDS = frozenset({Kind.BASELOAD})  # always on: allowed at any time
 
 AWAY_MARGIN_W = 300.0  # a fridge and a freezer compressor running together, with room
 AWAY_MARGIN_SHARE = 1.0  # heating that cycles around the baseload doubles it at most
+AWAY_NIGHT_HOURS = (0, 5)  # local hours [from, to) when what runs on its own is learned
+AWAY_WINDOW_MIN = 15  # minutes of the running mean whose nightly peak is learned
+AWAY_NIGHTS = 14  # nights kept (a fortnight, like the baseload's)
+AWAY_MIN_NIGHTS = 3  # nights before their peaks count
+AWAY_PEAK_FACTOR = 1.2  # room above a usual night's peak: a day may heat a little more
 AWAY_PERSISTENCE_S = 300.0  # a few minutes: no compressor start or defrost lasts that long
 AWAY_RECOVER_S = 60.0  # a dip below the bar shorter than this does not end the run
 
@@ -90,68 +97,121 @@ def allowance_of(finding: Finding, now: float) -> Allowance | None:
 
 
 @dataclass(slots=True)
-class AwayRun:
-    """A load above the empty home's bar: since when, last seen above, its mean power (W)."""
+class AwayState:
+    """The empty home's learned nights and the load in progress, as plain data.
+
+    `since`, `last_above` and `power`: a load above the bar (epoch s, epoch s, W). `minute`,
+    `minute_night`, `minute_power`: the open minute, its night (date ordinal, None outside the
+    night) and its power. `recent`: the night's last minute means (W); `night_peak` its highest
+    `AWAY_WINDOW_MIN`-minute mean so far; `peaks` those of the last `AWAY_NIGHTS` nights.
+    """
 
     since: float | None = None
     last_above: float = 0.0
     power: Mean = field(default_factory=Mean)
+    minute: int | None = None
+    minute_night: int | None = None
+    minute_power: Mean = field(default_factory=Mean)
+    night: int | None = None
+    recent: list[float] = field(default_factory=list)
+    night_peak: float | None = None
+    peaks: list[float] = field(default_factory=list)
 
 
 class AwayWatch:
-    """While nobody is home, any load beyond the always-on power is worth knowing.
+    """While nobody is home, any load beyond what runs on its own is worth knowing.
 
-    The bar is the learned baseload (the quietest minute of recent nights) plus what cycles on
-    top of it in an empty home: max(`AWAY_MARGIN_W`, `AWAY_MARGIN_SHARE` x the baseload). Power
-    above it for `AWAY_PERSISTENCE_S` (dips shorter than `AWAY_RECOVER_S` do not count) alarms as
-    unusual consumption, observed = the load's mean, expected = the bar. Before the first night
-    is learned there is no baseload and no bar.
+    What runs on its own is learned from the nights (00:00-05:00, as for the baseload), when
+    nobody is busy: the fridge, the freezer, a heat pump or heaters cycling. The bar is the
+    highest of the learned baseload plus max(`AWAY_MARGIN_W`, `AWAY_MARGIN_SHARE` x baseload),
+    and `AWAY_PEAK_FACTOR` x the median over recent nights of their highest `AWAY_WINDOW_MIN`-
+    minute mean (once `AWAY_MIN_NIGHTS` are known). Power above the bar for `AWAY_PERSISTENCE_S`
+    (dips shorter than `AWAY_RECOVER_S` do not count) alarms as unusual consumption, observed =
+    the load's mean, expected = the bar. Before the first night there is no baseload and no bar.
+    The nights are learned in every mode: an empty home's night is a night like any other.
     """
 
-    def __init__(self, run: AwayRun | None = None) -> None:
-        """Start with no load seen (or continue the run in progress)."""
-        self.run = run or AwayRun()
+    def __init__(self, state: AwayState | None = None) -> None:
+        """Start with nothing learned (or continue from `state`)."""
+        self.state = state or AwayState()
         self._score = 0.0
 
     @property
     def score(self) -> float:
-        """The load's excess over the baseload, over the margin (1 at the bar; 0 without)."""
+        """The load's excess over the baseload, over the bar's (1 at the bar; 0 without)."""
         return self._score
 
+    def learn(self, reading: Reading) -> None:
+        """Take one reading (every mode, not during a meter fault) into the nights' peaks."""
+        s = self.state
+        minute = int(reading.epoch // MINUTE_S)
+        if minute == s.minute:
+            s.minute_power.add(reading.power)
+            return
+        self._close_minute()
+        moment = reading.timestamp
+        in_night = AWAY_NIGHT_HOURS[0] <= moment.hour < AWAY_NIGHT_HOURS[1]
+        s.minute, s.minute_power = minute, Mean()
+        s.minute_night = moment.date().toordinal() if in_night else None
+        s.minute_power.add(reading.power)
+
+    def _close_minute(self) -> None:
+        """Fold the closed minute into its night; a minute of another night closes the last."""
+        s = self.state
+        mean = s.minute_power.mean
+        if s.minute_night != s.night:
+            if s.night_peak is not None:
+                s.peaks = [*s.peaks, round(s.night_peak, 1)][-AWAY_NIGHTS:]
+            s.night, s.recent, s.night_peak = s.minute_night, [], None
+        if s.night is None or mean is None:
+            return
+        s.recent = [*s.recent, mean][-AWAY_WINDOW_MIN:]
+        if len(s.recent) == AWAY_WINDOW_MIN:
+            level = sum(s.recent) / AWAY_WINDOW_MIN
+            s.night_peak = level if s.night_peak is None else max(s.night_peak, level)
+
+    def bar(self, baseload: float) -> float:
+        """The power (W) above which a load in the empty home is unusual."""
+        bar = baseload + max(AWAY_MARGIN_W, AWAY_MARGIN_SHARE * baseload)
+        if len(self.state.peaks) >= AWAY_MIN_NIGHTS:
+            bar = max(bar, AWAY_PEAK_FACTOR * median(self.state.peaks))
+        return bar
+
     def update(self, reading: Reading, baseload: float | None) -> Finding | None:
-        """Take one reading; a Finding once a load has stayed above the bar long enough."""
-        run, now = self.run, reading.epoch
+        """Take one reading while away; a Finding once a load stayed above the bar long enough."""
+        s, now = self.state, reading.epoch
         if baseload is None:
             self.reset()
             return None
-        margin = max(AWAY_MARGIN_W, AWAY_MARGIN_SHARE * baseload)
-        if reading.power > baseload + margin:
-            if run.since is None:
-                run.since, run.power = now, Mean()
-            run.last_above = now
-            run.power.add(reading.power)
-        elif run.since is not None and now - run.last_above > AWAY_RECOVER_S:
+        bar = self.bar(baseload)
+        if reading.power > bar:
+            if s.since is None:
+                s.since, s.power = now, Mean()
+            s.last_above = now
+            s.power.add(reading.power)
+        elif s.since is not None and now - s.last_above > AWAY_RECOVER_S:
             self.reset()
-        mean = run.power.mean
-        if run.since is None or mean is None or run.last_above - run.since < AWAY_PERSISTENCE_S:
+        mean = s.power.mean
+        if s.since is None or mean is None or s.last_above - s.since < AWAY_PERSISTENCE_S:
             self._score = 0.0
             return None
-        self._score = (mean - baseload) / margin
-        since = datetime.fromtimestamp(run.since, reading.timestamp.tzinfo)
+        self._score = (mean - baseload) / (bar - baseload)
+        since = datetime.fromtimestamp(s.since, reading.timestamp.tzinfo)
         return Finding(
             Kind.UNUSUAL_CONSUMPTION,
             Cause.LOAD_WHILE_AWAY,
             max(self._score, 1.0),
             since,
             round(mean, 1),
-            round(baseload + margin, 1),
+            round(bar, 1),
             "W",
             {"baseload_w": round(baseload, 1)},
         )
 
     def reset(self) -> None:
         """No load in progress (the mode changed, or the power fell back)."""
-        self.run = AwayRun()
+        s = self.state
+        s.since, s.last_above, s.power = None, 0.0, Mean()
         self._score = 0.0
 
 
@@ -180,7 +240,8 @@ class _Stored:
     cleared: list[str] = field(default_factory=list)
     allowances: list[Allowance] = field(default_factory=list)
     episode: _StoredFinding | None = None
-    away: AwayRun = field(default_factory=AwayRun)
+    away: AwayState = field(default_factory=AwayState)
+    usual: list[float | None] = field(default_factory=lambda: [None] * HOURS_PER_DAY)
 
 
 class Feedback:
@@ -198,6 +259,22 @@ class Feedback:
         self.allowances: list[Allowance] = []
         self.episode: Finding | None = None  # the latest verdict finding (what mark_normal takes)
         self.away = AwayWatch()
+        self.usual: list[float | None] = [None] * HOURS_PER_DAY  # W per local hour of day
+
+    def stand_in(self, reading: Reading, expected: float | None) -> Reading | None:
+        """What the consumption check sees in place of `reading` with guests in or nobody home.
+
+        The power expected for the hour (W), else the last one expected for that hour of day (a
+        long absence outlasts the pattern model's recent days); None if never known.
+        """
+        hour = reading.timestamp.hour
+        if expected is None:
+            expected = self.usual[hour]
+        else:
+            self.usual[hour] = expected
+        if expected is None:
+            return None
+        return Reading(reading.timestamp, expected, temperature=reading.temperature)
 
     def set_mode(self, mode: Mode, until: datetime | None, last_epoch: float | None) -> None:
         """Change the mode; GUESTS without an end lasts `GUESTS_S` from the latest reading."""
@@ -299,7 +376,8 @@ class Feedback:
             "cleared": sorted(self.cleared),
             "allowances": [asdict(a) for a in self.allowances],
             "episode": None if self.episode is None else _plain_finding(self.episode),
-            "away": asdict(self.away.run),
+            "away": asdict(self.away.state),
+            "usual": list(self.usual),
         }
 
     @classmethod
@@ -316,7 +394,13 @@ class Feedback:
             _check_allowance(allowance)
         feedback.allowances = stored.allowances[-MAX_ALLOWANCES:]
         feedback.episode = None if stored.episode is None else _finding(stored.episode)
-        feedback.away = AwayWatch(stored.away)
+        away = stored.away
+        if len(away.recent) > AWAY_WINDOW_MIN or len(away.peaks) > AWAY_NIGHTS:
+            raise StateError("feedback: more minutes or nights than the away watch keeps")
+        feedback.away = AwayWatch(away)
+        if len(stored.usual) != HOURS_PER_DAY or any(w is not None and w < 0 for w in stored.usual):
+            raise StateError(f"feedback: usual power is not {HOURS_PER_DAY} hours of watts")
+        feedback.usual = stored.usual
         return feedback
 
 
