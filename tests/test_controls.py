@@ -386,3 +386,19 @@ async def test_a_command_waiting_for_the_history_import_fails_when_the_home_unlo
     with pytest.raises(HomeAssistantError) as failed:
         await asyncio.wait_for(command, timeout=5)
     assert failed.value.translation_key == "not_loaded"
+
+
+async def test_a_command_the_detector_fails_on_fails_its_caller_and_the_home_carries_on(
+    hass: HomeAssistant, home: Cabin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(_: Detector, sensitivity: Any) -> None:
+        raise RuntimeError(f"no {sensitivity}")
+
+    monkeypatch.setattr(Detector, "set_sensitivity", fail)
+    with pytest.raises(RuntimeError, match="no high"):
+        await select(hass, SENSITIVITY, "high")
+
+    await home.push(10, power=777.0)
+
+    assert hass.states.get("sensor.cabin_power").state == "777.0"
+    assert hass.states.get(SENSITIVITY).state == "normal"
