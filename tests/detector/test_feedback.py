@@ -59,6 +59,23 @@ def test_low_sensitivity_lets_pass_a_load_normal_alarms_on() -> None:
     assert first_alarm(_night_load(300.0, Sensitivity.LOW)) is None
 
 
+def _baseload_step(sensitivity: Sensitivity) -> list[Result]:
+    """A 35 W step of the always-on power from day 9 on (the smallest step that counts: 40 W)."""
+    power = normal_days(12)
+    power[at(9, 0) :] += 35.0
+    detector = Detector()
+    detector.set_sensitivity(sensitivity)
+    return run(detector, readings(power))
+
+
+def test_high_sensitivity_finds_a_baseload_step_normal_lets_pass() -> None:
+    alarm = first_alarm(_baseload_step(Sensitivity.HIGH))
+
+    assert first_alarm(_baseload_step(Sensitivity.NORMAL)) is None
+    assert alarm is not None
+    assert alarm.finding.kind is Kind.BASELOAD
+
+
 # -- mark_normal ---------------------------------------------------------------------------------
 
 
@@ -168,6 +185,20 @@ def test_guests_last_a_day_from_the_latest_reading_by_default() -> None:
     assert detector.mode_until is None
 
 
+def test_guests_set_before_any_reading_last_a_day_from_the_first() -> None:
+    detector = Detector()
+    detector.set_mode(Mode.GUESTS)
+    first = detector.update(Reading(START, 200.0))
+
+    assert first.mode is Mode.GUESTS
+    assert detector.mode_until == START + timedelta(days=1)
+
+
+def test_a_mode_end_without_a_utc_offset_is_refused() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        Detector().set_mode(Mode.PAUSED, until=START.replace(tzinfo=None))
+
+
 def _guest_evening(mode: Mode) -> tuple[Detector, list[Result]]:
     """A 1.2 kW heater from 20:00 to 23:00 (an extra guest room) on a day in `mode`."""
     power = with_load(normal_days(LEARNED + 1), at(LEARNED, 20), 180, 1200.0)
@@ -236,6 +267,15 @@ def test_away_a_load_beyond_the_baseload_alarms_within_minutes() -> None:
         "0.9 kW drawn since 10:00 while away, more than the 0.4 kW the empty home draws"
     )
     assert at(LEARNED, 10, 5) <= minute_of(alarm) <= at(LEARNED, 10, 7)
+
+
+def test_away_before_the_first_night_nothing_alarms() -> None:
+    detector = Detector()
+    detector.set_mode(Mode.AWAY)
+    power = with_load(normal_days(1), at(0, 10), 60, 2000.0)
+    results = run(detector, readings(power, first_s=6 * 3600.0))  # from 06:00: no night yet
+
+    assert first_alarm(results) is None
 
 
 def test_away_the_fridge_cycling_on_the_baseload_does_not_alarm() -> None:
@@ -340,6 +380,18 @@ def test_a_state_stored_before_the_household_could_answer_loads_with_defaults() 
         {"usual": [100.0] * 23},
         {"usual": [-5.0] * 24},
         {"away": {"peaks": [500.0] * 15}},
+        {
+            "allowances": [
+                {
+                    "kind": "baseload",
+                    "cause": "baseload_step",
+                    "weekday": None,
+                    "minute": None,
+                    "observed": -1.0,
+                    "used": 0.0,
+                }
+            ]
+        },
     ],
 )
 def test_damaged_feedback_is_refused(damage: dict[str, Any]) -> None:
