@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from custom_components.energy_anomaly.detector.check import StateError
+from custom_components.energy_anomaly.detector.config import SENSITIVITY_BARS
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.feedback import Feedback
 from custom_components.energy_anomaly.detector.model import (
@@ -21,6 +22,7 @@ from custom_components.energy_anomaly.detector.model import (
     Sensitivity,
     Status,
 )
+from custom_components.energy_anomaly.detector.parx import HourlyParx
 from custom_components.energy_anomaly.detector.render import render
 
 from .household import DAY, START, at, first_alarm, minute_of, normal_days, readings, run, with_load
@@ -74,6 +76,23 @@ def test_high_sensitivity_finds_a_baseload_step_normal_lets_pass() -> None:
     assert first_alarm(_baseload_step(Sensitivity.NORMAL)) is None
     assert alarm is not None
     assert alarm.finding.kind is Kind.BASELOAD
+
+
+def _flagged_hours(bar: float) -> set[int]:
+    """Hours PARX flags at `bar` over 30 days of one daily shape (5 % noise), the evening of day
+    28 drawing 30 % more."""
+    rng = np.random.default_rng(1)
+    shape = 500.0 + 400.0 * np.sin(np.arange(24) / 24 * 2 * np.pi)
+    hours = np.tile(shape, 30) * (1 + rng.normal(0.0, 0.05, 30 * 24))
+    hours[28 * 24 + 18 : 28 * 24 + 22] *= 1.3
+    model = HourlyParx()
+    model.bar = bar
+    return {h for h, watts in enumerate(hours) if model.add_hour(h, float(watts)).anomaly}
+
+
+def test_the_pattern_check_flags_a_moderate_change_at_the_high_bar_only() -> None:
+    assert not _flagged_hours(SENSITIVITY_BARS[Sensitivity.NORMAL])
+    assert _flagged_hours(SENSITIVITY_BARS[Sensitivity.HIGH])
 
 
 # -- mark_normal ---------------------------------------------------------------------------------
