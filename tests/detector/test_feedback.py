@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from custom_components.energy_anomaly.detector.check import StateError
+from custom_components.energy_anomaly.detector.config import SENSITIVITY_BARS
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.feedback import Feedback
 from custom_components.energy_anomaly.detector.model import (
@@ -21,6 +22,7 @@ from custom_components.energy_anomaly.detector.model import (
     Sensitivity,
     Status,
 )
+from custom_components.energy_anomaly.detector.parx import HourlyParx
 from custom_components.energy_anomaly.detector.render import render
 
 from .household import DAY, START, at, first_alarm, minute_of, normal_days, readings, run, with_load
@@ -57,6 +59,40 @@ def test_high_sensitivity_alarms_on_a_load_normal_lets_pass() -> None:
 def test_low_sensitivity_lets_pass_a_load_normal_alarms_on() -> None:
     assert first_alarm(_night_load(300.0, Sensitivity.NORMAL)) is not None
     assert first_alarm(_night_load(300.0, Sensitivity.LOW)) is None
+
+
+def _baseload_step(sensitivity: Sensitivity) -> list[Result]:
+    """A 35 W step of the always-on power from day 9 on (the smallest step that counts: 40 W)."""
+    power = normal_days(12)
+    power[at(9, 0) :] += 35.0
+    detector = Detector()
+    detector.set_sensitivity(sensitivity)
+    return run(detector, readings(power))
+
+
+def test_high_sensitivity_finds_a_baseload_step_normal_lets_pass() -> None:
+    alarm = first_alarm(_baseload_step(Sensitivity.HIGH))
+
+    assert first_alarm(_baseload_step(Sensitivity.NORMAL)) is None
+    assert alarm is not None
+    assert alarm.finding.kind is Kind.BASELOAD
+
+
+def _flagged_hours(bar: float) -> set[int]:
+    """Hours PARX flags at `bar` over 30 days of one daily shape (5 % noise), the evening of day
+    28 drawing 30 % more."""
+    rng = np.random.default_rng(1)
+    shape = 500.0 + 400.0 * np.sin(np.arange(24) / 24 * 2 * np.pi)
+    hours = np.tile(shape, 30) * (1 + rng.normal(0.0, 0.05, 30 * 24))
+    hours[28 * 24 + 18 : 28 * 24 + 22] *= 1.3
+    model = HourlyParx()
+    model.bar = bar
+    return {h for h, watts in enumerate(hours) if model.add_hour(h, float(watts)).anomaly}
+
+
+def test_the_pattern_check_flags_a_moderate_change_at_the_high_bar_only() -> None:
+    assert not _flagged_hours(SENSITIVITY_BARS[Sensitivity.NORMAL])
+    assert _flagged_hours(SENSITIVITY_BARS[Sensitivity.HIGH])
 
 
 # -- mark_normal ---------------------------------------------------------------------------------
@@ -168,6 +204,20 @@ def test_guests_last_a_day_from_the_latest_reading_by_default() -> None:
     assert detector.mode_until is None
 
 
+def test_guests_set_before_any_reading_last_a_day_from_the_first() -> None:
+    detector = Detector()
+    detector.set_mode(Mode.GUESTS)
+    first = detector.update(Reading(START, 200.0))
+
+    assert first.mode is Mode.GUESTS
+    assert detector.mode_until == START + timedelta(days=1)
+
+
+def test_a_mode_end_without_a_utc_offset_is_refused() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        Detector().set_mode(Mode.PAUSED, until=START.replace(tzinfo=None))
+
+
 def _guest_evening(mode: Mode) -> tuple[Detector, list[Result]]:
     """A 1.2 kW heater from 20:00 to 23:00 (an extra guest room) on a day in `mode`."""
     power = with_load(normal_days(LEARNED + 1), at(LEARNED, 20), 180, 1200.0)
@@ -236,6 +286,15 @@ def test_away_a_load_beyond_the_baseload_alarms_within_minutes() -> None:
         "0.9 kW drawn since 10:00 while away, more than the 0.4 kW the empty home draws"
     )
     assert at(LEARNED, 10, 5) <= minute_of(alarm) <= at(LEARNED, 10, 7)
+
+
+def test_away_before_the_first_night_nothing_alarms() -> None:
+    detector = Detector()
+    detector.set_mode(Mode.AWAY)
+    power = with_load(normal_days(1), at(0, 10), 60, 2000.0)
+    results = run(detector, readings(power, first_s=6 * 3600.0))  # from 06:00: no night yet
+
+    assert first_alarm(results) is None
 
 
 def test_away_the_fridge_cycling_on_the_baseload_does_not_alarm() -> None:
@@ -340,6 +399,18 @@ def test_a_state_stored_before_the_household_could_answer_loads_with_defaults() 
         {"usual": [100.0] * 23},
         {"usual": [-5.0] * 24},
         {"away": {"peaks": [500.0] * 15}},
+        {
+            "allowances": [
+                {
+                    "kind": "baseload",
+                    "cause": "baseload_step",
+                    "weekday": None,
+                    "minute": None,
+                    "observed": -1.0,
+                    "used": 0.0,
+                }
+            ]
+        },
     ],
 )
 def test_damaged_feedback_is_refused(damage: dict[str, Any]) -> None:
