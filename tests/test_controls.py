@@ -25,7 +25,7 @@ from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.model import HistoryRow, Mode, Reading
 from custom_components.energy_anomaly.diagnostics import hashed_id
 
-from .conftest import HOME_A
+from .conftest import HOME_A, HOME_B
 from .test_write_throttles import START, Cabin, cabin
 from .tibber_server import LocalTibberServer
 
@@ -42,10 +42,14 @@ ALARM_SWITCHES = [
 ]
 
 
-def cabin_device(hass: HomeAssistant) -> str:
+def device_of(hass: HomeAssistant, home_id: str) -> str:
     (entry,) = hass.config_entries.async_entries(DOMAIN)
     devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
-    return next(device.id for device in devices if (DOMAIN, HOME_A) in device.identifiers)
+    return next(device.id for device in devices if (DOMAIN, home_id) in device.identifiers)
+
+
+def cabin_device(hass: HomeAssistant) -> str:
+    return device_of(hass, HOME_A)
 
 
 async def select(hass: HomeAssistant, entity_id: str, option: str) -> None:
@@ -402,3 +406,21 @@ async def test_a_command_the_detector_fails_on_fails_its_caller_and_the_home_car
 
     assert hass.states.get("sensor.cabin_power").state == "777.0"
     assert hass.states.get(SENSITIVITY).state == "normal"
+
+
+async def test_mark_normal_on_two_homes_marks_the_one_with_an_anomaly(
+    hass: HomeAssistant, home: Cabin
+) -> None:
+    await over_the_fuse_for_70_s(home)
+
+    response = await hass.services.async_call(
+        DOMAIN,
+        "mark_normal",
+        target={"device_id": [device_of(hass, HOME_A), device_of(hass, HOME_B)]},
+        blocking=True,
+        return_response=True,
+    )
+
+    assert [(marked["home"], marked["kind"]) for marked in response["marked"]] == [
+        ("Cabin", "power_quality")
+    ]
