@@ -97,6 +97,8 @@ class Detector:
         self._history_end: float | None = None  # epoch where the learned history ends
         self._feedback = Feedback()
         self._findings: tuple[Finding | None, ...] = ()  # every check's, after the last reading
+        self._bar = 1.0  # the learned checks' alarm bar (the sensitivity's)
+        self._set_bars()
 
     @property
     def mode(self) -> Mode:
@@ -144,7 +146,7 @@ class Detector:
 
     def _set_bars(self) -> None:
         """Set the learned checks' alarm bar for the sensitivity."""
-        bar = SENSITIVITY_BARS[self._feedback.sensitivity]
+        self._bar = bar = SENSITIVITY_BARS[self._feedback.sensitivity]
         self._consumption.bar = self._pattern.model.bar = self._baseload.bar = bar
 
     @property
@@ -222,49 +224,43 @@ class Detector:
         quality = self._power_quality.update(reading)
         consumption = pattern = None
         if fault is None:
-            consumption, pattern = self._consumption_and_pattern(reading, mode)
+            self._feedback.away.learn(reading)
+            if mode is Mode.NORMAL or mode is Mode.PAUSED:  # the common case, inline
+                consumption = self._consumption.update(reading)
+                pattern = self._pattern.update(reading)
+            else:
+                consumption = self._stand_in(reading, mode)
         baseload = self._baseload.update(reading)
         if not self._consumption.active:  # the consumption check alarms sparingly on its own
             pattern = None
         self._findings = (fault, quality, consumption, pattern, baseload)
         self._finding = self._feedback.verdict(self._findings, reading.epoch)
 
-    def _consumption_and_pattern(
-        self, reading: Reading, mode: Mode
-    ) -> tuple[Finding | None, Finding | None]:
-        """The consumption-side findings as the mode wants them (see the module docstring)."""
-        self._feedback.away.learn(reading)
-        if mode is Mode.NORMAL or mode is Mode.PAUSED:
-            return self._consumption.update(reading), self._pattern.update(reading)
+    def _stand_in(self, reading: Reading, mode: Mode) -> Finding | None:
+        """With guests or away: the consumption check sees the usual power; Away's finding."""
         usual = self._feedback.stand_in(reading, self._pattern.expected_power(reading))
         if usual is not None:
             self._consumption.update(usual)
         if mode is Mode.AWAY:
-            return self._feedback.away.update(reading, self._baseload.value), None
-        return None, None
+            return self._feedback.away.update(reading, self._baseload.value)
+        return None
 
-    def _consumption_scores(self) -> tuple[float, float]:
-        """The consumption-side scores of the checks the mode feeds, on their bars' scale."""
+    def _learned_score(self) -> float:
+        """The highest score of the learned checks the mode feeds, on the sensitivity's bar."""
         mode = self._feedback.mode
-        if mode is Mode.AWAY:
-            return self._feedback.away.score, 0.0
-        if mode is Mode.GUESTS:
-            return 0.0, 0.0
-        return (
-            self._consumption.score / self._consumption.bar,
-            self._pattern.score / self._pattern.model.bar,
-        )
+        if mode is Mode.NORMAL or mode is Mode.PAUSED:
+            return (
+                max(self._consumption.score, self._pattern.score, self._baseload.score) / self._bar
+            )
+        if mode is Mode.AWAY:  # the away watch's score is on its own bar
+            return max(self._feedback.away.score, self._baseload.score / self._bar)
+        return self._baseload.score / self._bar
 
     def _result(self, reading: Reading) -> Result:
-        scores = (
-            self._faults.score,
-            self._power_quality.score,
-            *self._consumption_scores(),
-            self._baseload.score / self._baseload.bar,
-        )
+        score = max(self._faults.score, self._power_quality.score, self._learned_score())
         return Result(
             timestamp=reading.timestamp,
-            score=round(max(scores), 3),
+            score=round(score, 3),
             status=self.status,
             observed=reading.power,
             expected=self._pattern.expected_power(reading),

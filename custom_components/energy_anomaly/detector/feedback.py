@@ -146,14 +146,16 @@ class AwayWatch:
         s = self.state
         minute = int(reading.epoch // MINUTE_S)
         if minute == s.minute:
-            s.minute_power.add(reading.power)
+            if s.minute_night is not None:
+                s.minute_power.add(reading.power)
             return
         self._close_minute()
         moment = reading.timestamp
         in_night = AWAY_NIGHT_HOURS[0] <= moment.hour < AWAY_NIGHT_HOURS[1]
         s.minute, s.minute_power = minute, Mean()
         s.minute_night = moment.date().toordinal() if in_night else None
-        s.minute_power.add(reading.power)
+        if in_night:
+            s.minute_power.add(reading.power)
 
     def _close_minute(self) -> None:
         """Fold the closed minute into its night; a minute of another night closes the last."""
@@ -295,6 +297,8 @@ class Feedback:
 
     def expire(self, reading: Reading) -> None:
         """Bring the mode to the reading's time: GUESTS gets its end, an ended mode is NORMAL."""
+        if self.mode is Mode.NORMAL:  # the common case, every reading: nothing ends
+            return
         if self.mode is Mode.GUESTS and self.until is None:
             self.until = reading.timestamp + timedelta(seconds=GUESTS_S)
         if self.mode_at(reading.epoch) is not self.mode:
