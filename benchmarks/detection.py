@@ -3,6 +3,8 @@
     scripts/run python -m benchmarks.detection            # all scorers, all homes (2 processes)
     scripts/run python -m benchmarks.detection --only parx --detail
     scripts/run python -m benchmarks.detection --suite homes   # tuning half and unseen half
+    scripts/run python -m benchmarks.detection --suite homes --sensitivity   # one row per level
+    scripts/run python -m benchmarks.detection --suite homes --only household_modes energy_anomaly
 
 To add a detector, add one entry to SCORERS: name -> factory(stream) returning an object with
 `update(reading) -> Result`. The factory gets the `Stream` (e.g. `stream.fuse`, `stream.phases`).
@@ -11,11 +13,12 @@ To add a detector, add one entry to SCORERS: name -> factory(stream) returning a
 from __future__ import annotations
 
 import argparse
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 import os
 import sys
 import time
@@ -27,7 +30,14 @@ from custom_components.energy_anomaly.detector.baseload import BaseloadCheck
 from custom_components.energy_anomaly.detector.config import DetectorConfig, PatternConfig
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.faults import FaultCheck
-from custom_components.energy_anomaly.detector.model import Finding, Reading, Result, Status
+from custom_components.energy_anomaly.detector.model import (
+    Finding,
+    Mode,
+    Reading,
+    Result,
+    Sensitivity,
+    Status,
+)
 from custom_components.energy_anomaly.detector.parx import PatternCheck
 from custom_components.energy_anomaly.detector.power_quality import PowerQualityCheck
 from custom_components.energy_anomaly.detector.render import render
@@ -84,6 +94,50 @@ class RuleScorer:
 
 SCORERS["parx"] = lambda s: RuleScorer(s, pattern_threshold=PARX_THRESHOLD)
 SCORERS["energy_anomaly"] = lambda s: Detector(DetectorConfig(fuse_amps=s.fuse))
+
+
+def at_sensitivity(stream: Stream, sensitivity: Sensitivity) -> Detector:
+    """The detector as a household that chose `sensitivity` runs it."""
+    detector = Detector(DetectorConfig(fuse_amps=stream.fuse))
+    detector.set_sensitivity(sensitivity)
+    return detector
+
+
+class Household:
+    """The detector as a household that answers back: Guests on guest days, Away while away.
+
+    The mode is set when a guests or absence window of the stream begins, to end with it (the
+    other normal-life windows are left to the detector).
+    """
+
+    def __init__(self, stream: Stream) -> None:
+        self.detector = Detector(DetectorConfig(fuse_amps=stream.fuse))
+        windows = stream.windows if isinstance(stream, HomeStream) else []
+        self._plan = deque(
+            sorted(
+                (stream.local(w.start).timestamp(), MODE_OF_WINDOW[w.kind], stream.local(w.end))
+                for w in windows
+                if w.kind in MODE_OF_WINDOW
+            )
+        )
+
+    def update(self, reading: Reading) -> Result:
+        while self._plan and reading.epoch >= self._plan[0][0]:
+            _, mode, until = self._plan.popleft()
+            self.detector.set_mode(mode, until)
+        return self.detector.update(reading)
+
+
+MODE_OF_WINDOW = {"guests": Mode.GUESTS, "absence": Mode.AWAY}
+
+# Not in the default run: `--sensitivity` asks for these (the detector at each level, one row
+# each), `--only household_modes` for the household that sets the modes
+SENSITIVITY_ROWS = {level: f"sensitivity={level}" for level in Sensitivity}
+SCORERS |= {
+    name: partial(at_sensitivity, sensitivity=level) for level, name in SENSITIVITY_ROWS.items()
+}
+SCORERS["household_modes"] = Household
+ON_REQUEST = {*SENSITIVITY_ROWS.values(), "household_modes"}
 SCORERS["rules_faults"] = lambda s: RuleScorer(s, FaultCheck)
 SCORERS["rules_power_quality"] = lambda s: RuleScorer(s, PowerQualityCheck)
 SCORERS["rules_baseload"] = lambda s: RuleScorer(s, BaseloadCheck)
@@ -288,6 +342,15 @@ def score(
     return {(r.name, r.home): r for r in results}
 
 
+def scorer_names(only: list[str] | None, sensitivity: list[str] | None) -> list[str]:
+    """The scorers to run: `only` (default: all but `ON_REQUEST`), then the detector at
+    each level in `sensitivity` (an empty list: all three; then only those unless `only`)."""
+    if sensitivity is None:
+        return only or [n for n in SCORERS if n not in ON_REQUEST]
+    levels = [Sensitivity(v) for v in sensitivity] or list(Sensitivity)
+    return (only or []) + [SENSITIVITY_ROWS[level] for level in levels]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -300,8 +363,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--explain", nargs="+", metavar="HOME", help="these homes' alarm episodes and findings"
     )
+    parser.add_argument(
+        "--sensitivity",
+        nargs="*",
+        choices=list(Sensitivity),
+        help="add the detector at these sensitivities, one row each (no value: all three); "
+        "without --only, only those rows",
+    )
     args = parser.parse_args(argv)
-    names = args.only or list(SCORERS)
+    names = scorer_names(args.only, args.sensitivity)
     unknown = set(names) - set(SCORERS)
     if unknown:
         parser.error(f"unknown scorer(s) {sorted(unknown)}; have {list(SCORERS)}")

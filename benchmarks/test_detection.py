@@ -5,9 +5,10 @@ from collections import Counter
 import numpy as np
 
 from benchmarks import households
-from benchmarks.detection import eval_range, halves, window_table
+from benchmarks.detection import SCORERS, eval_range, halves, scorer_names, window_table
 from benchmarks.evaluation import evaluate, summarise
 from benchmarks.streams import DAY, EVAL_START_DAY
+from custom_components.energy_anomaly.detector.model import Mode, Reading, Sensitivity
 
 
 def test_homes_suite_is_reported_as_a_tuning_and_an_unseen_half() -> None:
@@ -40,3 +41,34 @@ def test_window_table_counts_false_alarms_inside_each_window_kind() -> None:
     assert row["absence(1)"] == "1"
     assert row["guests(1)"] == "0"
     assert not np.any(alarm[s.t < eval_range(s)[0]])
+
+
+def test_sensitivity_rows_are_the_detector_at_each_level_and_only_on_request() -> None:
+    stream = households.streams()[0]
+
+    assert SCORERS["sensitivity=high"](stream).sensitivity is Sensitivity.HIGH
+    assert scorer_names(None, []) == [
+        "sensitivity=low",
+        "sensitivity=normal",
+        "sensitivity=high",
+    ]
+    assert scorer_names(["parx"], ["high"]) == ["parx", "sensitivity=high"]
+    assert "energy_anomaly" in scorer_names(None, None)
+    assert not any(n.startswith("sensitivity") for n in scorer_names(None, None))
+
+
+def test_the_household_row_sets_guests_and_away_for_their_windows() -> None:
+    stream = next(s for s in households.streams() if s.home == "family_holiday")
+    guests = next(w for w in stream.windows if w.kind == "guests")
+    away = next(w for w in stream.windows if w.kind == "absence")
+    household = SCORERS["household_modes"](stream)
+
+    def mode_at(second: int) -> Mode:
+        """The mode of a reading at `second`, confirmed by one 10 s later (a long gap before)."""
+        household.update(Reading(stream.local(second), 500.0))
+        return household.update(Reading(stream.local(second + 10), 500.0)).mode
+
+    assert mode_at(guests.start - 600) is Mode.NORMAL
+    assert mode_at(guests.start + 600) is Mode.GUESTS
+    assert mode_at(away.start + 600) is Mode.AWAY
+    assert mode_at(away.end + 600) is Mode.NORMAL

@@ -66,3 +66,6 @@ OPTIONAL_QUANTITIES: Final = frozenset(
 # A new home learns from this many days of its past at setup: the two weeks of the learning
 # period twice, as the consumption model compares with the last 14 days.
 HISTORY_IMPORT_DAYS: Final = 28
+
+# Guests chosen without an end time: looser detection for the day of a visit.
+GUESTS_DEFAULT_DURATION: Final = timedelta(hours=24)

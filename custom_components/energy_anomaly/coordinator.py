@@ -1,6 +1,7 @@
 """One coordinator per home: the home's current data, as its entities show it."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 
 from homeassistant.config_entries import ConfigEntry
@@ -8,7 +9,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
 from .const import DOMAIN, LOGGER
-from .detector.model import Reading, Result, Status
+from .detector.model import Kind, Mode, Reading, Result, Sensitivity, Status
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,13 +36,28 @@ class HistoryImport(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Controls:
+    """What the household told the home's detector: the mode (and its end), sensitivity, silence.
+
+    Kept in the detector's stored state, so a restart restores it; the select and switch
+    entities show it from here.
+    """
+
+    mode: Mode = Mode.NORMAL
+    mode_until: datetime | None = None
+    sensitivity: Sensitivity = Sensitivity.NORMAL
+    silenced: frozenset[Kind] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class HomeData:
     """Everything a home's entities show, computed by its runner after a batch of readings.
 
     Immutable, so entities read it on the event loop while the detector keeps learning in the
     executor. `reported` holds the optional quantities the meter has reported so far (see
     `runner.reported_quantities`). `history` says how the import of the home's past went, and
-    `history_days` how many days of it the detector learned from.
+    `history_days` how many days of it the detector learned from; `controls` what the household
+    set (mode, sensitivity, silenced kinds).
     """
 
     reading: Reading
@@ -49,6 +65,7 @@ class HomeData:
     reported: frozenset[str]
     history: HistoryImport = HistoryImport.NONE
     history_days: int = 0
+    controls: Controls = Controls()
 
     @property
     def status(self) -> Status:
@@ -114,6 +131,17 @@ class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):
             return
         for update_callback, _ in list(self._listeners.values()):
             self.hass.loop.call_soon(update_callback)
+
+    @callback
+    def async_set_controls(self, controls: Controls) -> None:
+        """Show controls the household just changed, without waiting for the next reading.
+
+        Availability stays as it is: a command is no sign that live data flows. Before the first
+        data there is nothing to show; that data will carry the controls.
+        """
+        if self.data is not None and self.data.controls != controls:
+            self.data = replace(self.data, controls=controls)
+            self.async_update_listeners()
 
     @callback
     def async_set_unavailable(self) -> None:

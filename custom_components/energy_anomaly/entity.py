@@ -1,6 +1,6 @@
 """Base entity: one device per watched home, entities keyed by home and description."""
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
 from .coordinator import EnergyAnomalyCoordinator, HomeData
+from .runner import HomeRunner
 from .runtime import EnergyAnomalyConfigEntry
 
 type PlatformSetup = Callable[
@@ -97,11 +98,8 @@ class EnergyAnomalyEntity(CoordinatorEntity[EnergyAnomalyCoordinator]):
         self.async_write_ha_state()
 
 
-def one_per_home(
-    entity: Callable[[EnergyAnomalyCoordinator, EntityDescription], EnergyAnomalyEntity],
-    description: EntityDescription,
-) -> PlatformSetup:
-    """A platform's `async_setup_entry` adding one `entity` per home (anomaly sensor, event)."""
+def per_home(entities: Callable[[HomeRunner], Iterable[EnergyAnomalyEntity]]) -> PlatformSetup:
+    """A platform's `async_setup_entry` adding the `entities` of every watched home."""
 
     async def async_setup_entry(
         hass: HomeAssistant,
@@ -109,7 +107,42 @@ def one_per_home(
         async_add_entities: AddConfigEntryEntitiesCallback,
     ) -> None:
         async_add_entities(
-            entity(coordinator, description) for coordinator in entry.runtime_data.coordinators
+            entity
+            for runner in entry.runtime_data.sink.runners.values()
+            for entity in entities(runner)
         )
 
     return async_setup_entry
+
+
+def one_per_home(
+    entity: Callable[[EnergyAnomalyCoordinator, EntityDescription], EnergyAnomalyEntity],
+    description: EntityDescription,
+) -> PlatformSetup:
+    """A platform's `async_setup_entry` adding one `entity` per home (anomaly sensor, event)."""
+    return per_home(lambda runner: [entity(runner.coordinator, description)])
+
+
+class EnergyAnomalyControl(EnergyAnomalyEntity):
+    """A control of one home (mode, sensitivity, silencing).
+
+    It shows the controls in `coordinator.data` and sends changes to the home's runner, whose
+    worker applies them in turn with the readings.
+    """
+
+    def __init__(self, runner: HomeRunner, description: EntityDescription) -> None:
+        """Attach the control to the home's device and runner."""
+        super().__init__(runner.coordinator, description)
+        self.runner = runner
+
+
+type ControlFactory = Callable[[HomeRunner, EntityDescription], EnergyAnomalyControl]
+
+
+def controls_per_home(
+    controls: Sequence[tuple[ControlFactory, EntityDescription]],
+) -> PlatformSetup:
+    """A platform's `async_setup_entry` adding each (control, description) to every home."""
+    return per_home(
+        lambda runner: [control(runner, description) for control, description in controls]
+    )

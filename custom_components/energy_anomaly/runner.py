@@ -3,27 +3,36 @@
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_FUSE_SIZE,
     CONF_TEMPERATURE_ENTITY,
     DOMAIN,
+    GUESTS_DEFAULT_DURATION,
     ISSUE_STATE_RESET,
     LOGGER,
     OPTIONAL_QUANTITIES,
     REJECTED_READING_WARNING_INTERVAL,
     STATE_SAVE_INTERVAL,
 )
-from .coordinator import EnergyAnomalyCoordinator, HistoryImport, HomeData, HomeInfo, percent
+from .coordinator import (
+    Controls,
+    EnergyAnomalyCoordinator,
+    HistoryImport,
+    HomeData,
+    HomeInfo,
+    percent,
+)
 from .detector.config import DetectorConfig
 from .detector.engine import Detector
-from .detector.model import HistoryRow, Reading, Result
+from .detector.model import Finding, HistoryRow, Kind, Mode, Reading, Result, Sensitivity
 from .detector.validation import reading_problem
 from .events import async_anomaly_started
 from .history import HistoryFetchError
@@ -83,6 +92,53 @@ async def _async_restore(
         return Detector(config), frozenset()
 
 
+def default_mode_end(mode: Mode, now: datetime) -> datetime | None:
+    """When a mode chosen without an end ends: Paused at the end of today, Guests after a day.
+
+    Both are meant for a while (a snooze, a visit); Normal and Away last until changed.
+    """
+    if mode is Mode.PAUSED:
+        return dt_util.start_of_local_day(now) + timedelta(days=1)
+    if mode is Mode.GUESTS:
+        return now + GUESTS_DEFAULT_DURATION
+    return None
+
+
+def _controls_of(detector: Detector) -> Controls:
+    """Executor: the detector's mode, sensitivity and silenced kinds, as entities show them."""
+    return Controls(
+        mode=detector.mode,
+        mode_until=detector.mode_until,
+        sensitivity=detector.sensitivity,
+        silenced=detector.silenced,
+    )
+
+
+class _Command[T]:
+    """A change the household asks of the detector, run by the worker in turn with readings."""
+
+    def __init__(self, run: Callable[[Detector], T]) -> None:
+        self._run = run
+        self.done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._outcome: tuple[T] | Exception | None = None
+
+    def execute(self, detector: Detector) -> None:
+        """Executor: run it; what it returns or raises goes to the caller in `resolve`."""
+        try:
+            self._outcome = (self._run(detector),)
+        except Exception as err:  # noqa: BLE001 - the caller gets it, the worker goes on
+            self._outcome = err
+
+    def resolve(self) -> None:
+        """Loop: hand the outcome to the caller (unless it stopped waiting)."""
+        if self.done.done() or self._outcome is None:
+            return
+        if isinstance(self._outcome, Exception):
+            self.done.set_exception(self._outcome)
+        else:
+            self.done.set_result(self._outcome[0])
+
+
 @dataclass(frozen=True, slots=True)
 class _Batch:
     """What the worker got from the detector for one batch of readings."""
@@ -103,6 +159,9 @@ class HomeRunner:
     A new home first learns from its past (`async_learn_history`, in the background): live
     readings that come meanwhile wait in the queue, so the detector sees history first, then
     every live reading in order.
+
+    The household's commands (mode, sensitivity, silencing, mark normal) join the same queue,
+    so the worker runs them between the readings that came before and after them.
     """
 
     def __init__(
@@ -126,7 +185,8 @@ class HomeRunner:
         self._learning_progress = self._detector.learning_progress
         self._rejected = 0
         self._last_rejection_warning: datetime | None = None
-        self._pending: list[Reading] = []
+        self._controls = _controls_of(self._detector)
+        self._pending: list[Reading | _Command[Any]] = []
         self._worker: asyncio.Task[None] | None = None
         self._detector_lock = asyncio.Lock()
         self._last_snapshot = dt_util.utcnow()
@@ -201,34 +261,45 @@ class HomeRunner:
         return False
 
     async def _async_process_pending(self) -> None:
-        """Run the detector on everything queued, batch by batch, and publish each batch's end."""
+        """Run the detector on everything queued, batch by batch, and publish each batch's end.
+
+        A batch with commands shows the new controls at once and is stored soon (a restart
+        keeps what the household said), then the commands' callers get their outcome.
+        """
         while self._pending:
             batch, self._pending = self._pending, []
+            commands = [item for item in batch if isinstance(item, _Command)]
             async with self._detector_lock:
                 done = await self.hass.async_add_executor_job(self._detector_update, batch)
-                snapshot = await self._async_snapshot_if_due()
+                snapshot = await self._async_snapshot_if_due(now=bool(commands))
             if done is not None:
                 self._async_publish(done)
+            else:
+                self.coordinator.async_set_controls(self._controls)
             if snapshot is not None:
                 self._store.async_schedule_save(snapshot)
+            for command in commands:
+                command.resolve()
 
-    def _detector_update(self, batch: Sequence[Reading]) -> _Batch | None:
-        """Executor: update the detector with each plausible reading, in order; None if none.
+    def _detector_update(self, batch: Sequence[Reading | _Command[Any]]) -> _Batch | None:
+        """Executor: update the detector with each plausible reading and command, in order.
 
-        A reading the detector cannot take (a bug, or input nobody foresaw) is logged and
-        skipped; the readings after it are still processed.
+        Returns None if no reading was taken. A reading the detector cannot take (a bug, or
+        input nobody foresaw) is logged and skipped; the readings after it are still processed.
         """
         taken: list[tuple[Reading, Result]] = []
         now = dt_util.utcnow()
-        for reading in batch:
-            if not self._accepts(reading, now):
-                continue
-            try:
-                taken.append((reading, self._detector.update(reading)))
-            except Exception:  # noqa: BLE001 - one bad reading must not stop the home
-                LOGGER.exception(
-                    "Skipped a reading for %s the detector failed on: %s", self.home.name, reading
-                )
+        for item in batch:
+            if isinstance(item, _Command):
+                item.execute(self._detector)
+            elif self._accepts(item, now):
+                try:
+                    taken.append((item, self._detector.update(item)))
+                except Exception:  # noqa: BLE001 - one bad reading must not stop the home
+                    LOGGER.exception(
+                        "Skipped a reading for %s the detector failed on: %s", self.home.name, item
+                    )
+        self._controls = _controls_of(self._detector)
         if not taken:
             return None
         self._reported = self._reported.union(*(reported_quantities(r) for r, _ in taken))
@@ -284,12 +355,15 @@ class HomeRunner:
                 replace(data, history=history, history_days=self._history_days)
             )
 
-    async def _async_snapshot_if_due(self) -> StoredHomeData | None:
-        """Return the state to store when the last snapshot is old enough (SD-card wear)."""
-        now = dt_util.utcnow()
-        if now - self._last_snapshot < STATE_SAVE_INTERVAL:
+    async def _async_snapshot_if_due(self, *, now: bool = False) -> StoredHomeData | None:
+        """Return the state to store when the last snapshot is old enough (SD-card wear).
+
+        `now`: store it regardless (the household changed something it expects kept).
+        """
+        utcnow = dt_util.utcnow()
+        if not now and utcnow - self._last_snapshot < STATE_SAVE_INTERVAL:
             return None
-        self._last_snapshot = now
+        self._last_snapshot = utcnow
         return await self.hass.async_add_executor_job(self._stored_data)
 
     def _stored_data(self) -> StoredHomeData:
@@ -297,9 +371,22 @@ class HomeRunner:
         return {"detector": self._detector.to_state(), "reported": sorted(self._reported)}
 
     async def async_save_state(self) -> None:
-        """Write the current state now, after the readings already queued (unload, shutdown)."""
+        """Write the current state now, after the readings already queued (unload, shutdown).
+
+        Commands still queued (the worker never started: the history import was running) fail
+        now rather than keep their callers waiting for a home that stops.
+        """
         if self._worker is not None:
             await asyncio.shield(self._worker)
+        for command in self._pending:
+            if isinstance(command, _Command) and not command.done.done():
+                command.done.set_exception(
+                    HomeAssistantError(
+                        translation_domain=DOMAIN,
+                        translation_key="not_loaded",
+                        translation_placeholders={"device": self.home.name},
+                    )
+                )
         async with self._detector_lock:
             data = await self.hass.async_add_executor_job(self._stored_data)
         await self._store.async_save(data)
@@ -320,8 +407,35 @@ class HomeRunner:
                 reported=done.reported,
                 history=self._history,
                 history_days=self._history_days,
+                controls=self._controls,
             )
         )
+
+    async def _async_command[T](self, run: Callable[[Detector], T]) -> T:
+        """Run `run` on the detector by the worker, after the readings queued before it."""
+        command = _Command(run)
+        self._pending.append(command)
+        if self._history is not HistoryImport.IMPORTING:
+            self._async_start_worker()
+        return await command.done
+
+    async def async_set_mode(self, mode: Mode, until: datetime | None = None) -> None:
+        """Switch the home's mode; Paused and Guests without `until` get their default end."""
+        if until is None:
+            until = default_mode_end(mode, dt_util.now())
+        await self._async_command(lambda detector: detector.set_mode(mode, until))
+
+    async def async_set_sensitivity(self, sensitivity: Sensitivity) -> None:
+        """Make the home's learned checks alarm sooner (high) or later (low)."""
+        await self._async_command(lambda detector: detector.set_sensitivity(sensitivity))
+
+    async def async_set_silenced(self, kind: Kind, silenced: bool) -> None:
+        """Silence (or hear again) one kind of anomaly at the home."""
+        await self._async_command(lambda detector: detector.set_silenced(kind, silenced))
+
+    async def async_mark_normal(self) -> Finding | None:
+        """Teach the detector that the current (or last) episode was normal; None if none was."""
+        return await self._async_command(Detector.mark_normal)
 
     def diagnostics(self) -> dict[str, Any]:
         """Describe the home's detector for the diagnostics download."""
@@ -332,8 +446,15 @@ class HomeRunner:
             "history": self._history.value,
             "history_days": self._history_days,
             "reported": sorted(self._reported),
-            "queued_readings": len(self._pending),
+            "queued_readings": sum(isinstance(item, Reading) for item in self._pending),
             "rejected_readings": self._rejected,
+            # Why a home raises no alarm: paused, a kind silenced, a low sensitivity.
+            "controls": {
+                "mode": self._controls.mode,
+                "mode_until": self._controls.mode_until,
+                "sensitivity": self._controls.sensitivity,
+                "silenced": sorted(self._controls.silenced),
+            },
             "last_reading": None if data is None else data.reading,
             "last_result": None if data is None else data.result,
         }

@@ -1,6 +1,10 @@
-"""The `analyze_history` action: what the detector would have flagged over a home's past."""
+"""The integration's actions.
 
-from datetime import timedelta
+`analyze_history`: what the detector would have flagged over a home's past. `mark_normal` and
+`set_mode`: the household answers back (that was us; we have guests, are away, pause alarms).
+"""
+
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntryState
@@ -17,6 +21,9 @@ from .const import DOMAIN
 from .history import HistoryFetchError
 from .past import async_fetch_recorded_power
 from .reasons import async_reason
+from .detector.model import Mode
+from .events import anomaly_details
+from .runner import HomeRunner
 from .runtime import EnergyAnomalyConfigEntry
 
 SERVICE_ANALYZE_HISTORY: Final = "analyze_history"
@@ -34,6 +41,22 @@ ANALYZE_HISTORY_SCHEMA: Final = probatio.Schema(
     }
 )
 
+SERVICE_MARK_NORMAL: Final = "mark_normal"
+SERVICE_SET_MODE: Final = "set_mode"
+ATTR_MODE: Final = "mode"
+ATTR_UNTIL: Final = "until"
+
+# Actions on homes are targeted at their devices (one or more).
+_HOMES: Final = probatio.All(cv.ensure_list, [cv.string])
+MARK_NORMAL_SCHEMA: Final = probatio.Schema({probatio.Required(ATTR_DEVICE_ID): _HOMES})
+SET_MODE_SCHEMA: Final = probatio.Schema(
+    {
+        probatio.Required(ATTR_DEVICE_ID): _HOMES,
+        probatio.Required(ATTR_MODE): probatio.Coerce(Mode),
+        probatio.Optional(ATTR_UNTIL): cv.datetime,
+    }
+)
+
 
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
@@ -45,6 +68,14 @@ def async_setup_services(hass: HomeAssistant) -> None:
         schema=ANALYZE_HISTORY_SCHEMA,
         supports_response=SupportsResponse.ONLY,
     )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_MARK_NORMAL,
+        _async_mark_normal,
+        schema=MARK_NORMAL_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(DOMAIN, SERVICE_SET_MODE, _async_set_mode, schema=SET_MODE_SCHEMA)
 
 
 async def _async_analyze_history(call: ServiceCall) -> dict[str, Any]:
@@ -72,6 +103,50 @@ async def _async_analyze_history(call: ServiceCall) -> dict[str, Any]:
         "end": rows[-1].start.isoformat(),
         "anomalies": [_describe(hass, episode) for episode in episodes],
     }
+
+
+async def _async_mark_normal(call: ServiceCall) -> dict[str, Any]:
+    """Teach each home's detector that its current (or last) anomaly was normal.
+
+    The response lists what was marked, per home; a home without any episode is left out,
+    and if no home had one the action fails with a message saying so.
+    """
+    marked = []
+    for runner in _target_runners(call):
+        if (finding := await runner.async_mark_normal()) is not None:
+            marked.append({"home": runner.home.name, **anomaly_details(call.hass, finding)})
+    if not marked:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_episode")
+    return {"marked": marked}
+
+
+async def _async_set_mode(call: ServiceCall) -> None:
+    """Put each home in a mode; Paused and Guests without `until` end by themselves.
+
+    A naive `until` (as the UI's date and time picker gives) is in Home Assistant's time zone.
+    """
+    until = _aware(call.data.get(ATTR_UNTIL))
+    if until is not None and until <= dt_util.now():
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="until_in_the_past",
+            translation_placeholders={"until": until.isoformat()},
+        )
+    for runner in _target_runners(call):
+        await runner.async_set_mode(call.data[ATTR_MODE], until)
+
+
+def _aware(until: datetime | None) -> datetime | None:
+    """`until` with a time zone: Home Assistant's when it has none."""
+    if until is None or until.tzinfo is not None:
+        return until
+    return until.replace(tzinfo=dt_util.get_default_time_zone())
+
+
+def _target_runners(call: ServiceCall) -> list[HomeRunner]:
+    """The runners of the homes an action targets (all checked before any is changed)."""
+    homes = (_loaded_home(call.hass, device_id) for device_id in call.data[ATTR_DEVICE_ID])
+    return [entry.runtime_data.sink.runners[home_id] for entry, home_id in homes]
 
 
 def _loaded_home(hass: HomeAssistant, device_id: str) -> tuple[EnergyAnomalyConfigEntry, str]:

@@ -86,6 +86,7 @@ class BaseloadCheck:
         self._s = state or _State()
         self._finding: Finding | None = None
         self._finding_key: tuple[int | None, int, float] | None = None  # what it was made of
+        self.bar = 1.0  # the score at which it alarms; the engine moves it with the sensitivity
 
     @property
     def score(self) -> float:
@@ -207,7 +208,7 @@ class BaseloadCheck:
             return
         expected, limit, with_temp = expectation
         s.expected = expected
-        if watts - expected < limit or self._drawn_as_warm(watts - limit, temp):
+        if watts - expected < self.bar * limit or self._drawn_as_warm(watts - self.bar * limit, temp):
             if s.steps < c.confirm_nights:  # one odd night, not a step: it is normal life
                 self._let_go()
             else:  # a confirmed step that did not last: its nights teach nothing
@@ -249,7 +250,7 @@ class BaseloadCheck:
 
     def _unexplained(self, score: float, temp: float | None) -> bool:
         """A first step night that alarms alone: far over the bar, and no colder than usual."""
-        if score < self.config.strong_step_score:
+        if score < self.config.strong_step_score * self.bar:
             return False
         temps = [t for _, t in self._s.history if t is not None]
         return temp is None or not temps or temp >= median(temps)

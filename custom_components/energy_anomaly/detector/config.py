@@ -6,12 +6,28 @@ user's options, so a restored detector always runs with the current defaults aft
 Every number below says its unit and why it has the value it has.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
+
+from .model import Sensitivity
 
 DAY_S = 86_400.0
 HOUR_S = 3_600.0
 MINUTE_S = 60.0
+
+SENSITIVITY_BARS: Mapping[Sensitivity, float] = MappingProxyType(
+    {Sensitivity.LOW: 1.5, Sensitivity.NORMAL: 1.0, Sensitivity.HIGH: 0.7}
+)
+"""Where the learned checks (consumption, pattern, baseload) alarm, on their score scale.
+
+A check's score is 1 at its tuned bar; LOW alarms only half as far again past it, HIGH already at
+70 % of the way. For consumption and baseload the score is the excess over the margin, so LOW
+wants a 50 % larger excess; for the pattern check it is -log10 of the tail probability over
+-log10 of the threshold, so LOW asks for a probability of threshold**1.5. The meter-fault and
+power-quality rules are facts about the meter and the grid and keep their fixed limits.
+"""
 
 
 @dataclass(frozen=True, slots=True)

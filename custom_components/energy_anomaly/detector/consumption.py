@@ -123,6 +123,7 @@ class ConsumptionCheck:
         self._finding: Finding | None = None
         self._peaks: list[float | None] = [None] * len(c.tiers)  # per tier, over the past days
         self._sun: set[int] = set()  # slots near one in which a kept day exported (sun hours)
+        self.bar = 1.0  # the score at which it alarms; the engine moves it with the sensitivity
 
     def _empty_day(self) -> list[list[float | None]]:
         return [[None] * self._slots for _ in self.config.tiers]
@@ -201,7 +202,7 @@ class ConsumptionCheck:
                 self._above[i] = 0
                 continue
             ratio = (level - reference) / self._margin(tier, reference)
-            self._above[i] = self._above[i] + 1 if ratio >= 1.0 else 0
+            self._above[i] = self._above[i] + 1 if ratio >= self.bar else 0
             best = max(best, ratio)
         self._score = max(best, 0.0)
         self._judge(moment)
@@ -404,7 +405,7 @@ class ConsumptionCheck:
             r
             for i in tripped
             if (r := self._references[i]) is not None
-            and now - r >= self._margin(self.config.tiers[i], r)
+            and now - r >= self.bar * self._margin(self.config.tiers[i], r)
             and self._minutes[-1] > r
         ]
         if causes:

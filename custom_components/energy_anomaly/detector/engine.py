@@ -22,20 +22,53 @@ Before the first live reading the detector can learn from coarse history (`histo
 of history count towards the learning period like days of live readings.
 
 Times of day are the readings' own wall clock: pass local timestamps (Tibber does).
+
+The household answers back (`feedback.py`), and the engine applies it:
+
+- **Sensitivity** moves the alarm bar of the learned checks (consumption, pattern, baseload) by
+  the factor `config.SENSITIVITY_BARS` gives (LOW 1.5, HIGH 0.7); the result's score is on the
+  moved bar's scale, so 1 is still where it alarms. Meter-fault and power-quality rules keep their
+  limits.
+- **GUESTS**: the consumption and pattern checks do not judge the readings and do not learn
+  them, so the guests' day does not become the home's normal. (A raised bar is not enough: the
+  hour-long mean's margin is 200 W, so a guest-room heater is several times past it even at
+  twice the bar.) Faults, power quality and baseload watch as always.
+- **AWAY**: the same, and instead any load clearly above what runs on its own at night (the
+  baseload, the fridge, a heat pump cycling) for a few minutes alarms as unusual consumption
+  (`feedback.AwayWatch`).
+- In both, the consumption check is fed the power the pattern model expected for the hour in
+  place of each reading (`Feedback.stand_in`): the day still counts as a day of the home (a
+  holiday does not start the learning period again) but teaches only what the home usually
+  does. PARX is not fed: it leaves the hours out.
+- **PAUSED**: no alarms; every check goes on learning as in NORMAL (meter faults still keep
+  their readings from the models).
+- Silenced kinds and episodes marked normal never become the verdict's finding.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Any
 
 from .baseload import BaseloadCheck
 from .check import StateError, load_state
-from .config import HOUR_S, DetectorConfig
+from .config import HOUR_S, SENSITIVITY_BARS, DetectorConfig
 from .consumption import ConsumptionCheck
 from .faults import FaultCheck
+from .feedback import Feedback
 from .history import HistoryLearner
 from .migrate import upgrade
-from .model import Finding, HistoryRow, HistorySummary, Reading, Result, Status
+from .model import (
+    Finding,
+    HistoryRow,
+    HistorySummary,
+    Kind,
+    Mode,
+    Reading,
+    Result,
+    Sensitivity,
+    Status,
+)
 from .parx import PatternCheck
 from .power_quality import PowerQualityCheck
 from .validation import reading_problem
@@ -62,6 +95,59 @@ class Detector:
         self._finding: Finding | None = None
         self._history_days = 0  # days learned from history ("learned from N days of history")
         self._history_end: float | None = None  # epoch where the learned history ends
+        self._feedback = Feedback()
+        self._findings: tuple[Finding | None, ...] = ()  # every check's, after the last reading
+        self._bar = 1.0  # the learned checks' alarm bar (the sensitivity's)
+        self._set_bars()
+
+    @property
+    def mode(self) -> Mode:
+        """The household's mode; NORMAL again once a reading is stamped at or after its end."""
+        return self._feedback.mode_at(self._last_epoch)
+
+    @property
+    def mode_until(self) -> datetime | None:
+        """When the mode ends (None: until changed, or NORMAL)."""
+        return self._feedback.until if self.mode is not Mode.NORMAL else None
+
+    def set_mode(self, mode: Mode, until: datetime | None = None) -> None:
+        """Set the household's mode until `until` (aware; None: until changed, GUESTS a day)."""
+        self._feedback.set_mode(mode, until, self._last_epoch)
+
+    @property
+    def sensitivity(self) -> Sensitivity:
+        """How readily the learned checks alarm."""
+        return self._feedback.sensitivity
+
+    def set_sensitivity(self, sensitivity: Sensitivity) -> None:
+        """Move the alarm bar of the learned checks (`config.SENSITIVITY_BARS`)."""
+        self._feedback.sensitivity = sensitivity
+        self._set_bars()
+
+    @property
+    def silenced(self) -> frozenset[Kind]:
+        """The kinds that never become the verdict's finding."""
+        return self._feedback.silenced
+
+    def set_silenced(self, kind: Kind, silenced: bool) -> None:
+        """Silence one kind of finding (its score is still shown), or hear it again."""
+        self._feedback.set_silenced(kind, silenced)
+        self._finding = self._feedback.verdict(self._findings, self._last_epoch or 0.0)
+
+    def mark_normal(self) -> Finding | None:
+        """The current, else the latest, episode was normal: it ends now and is learned.
+
+        Returns the episode marked (None when there was none). See `feedback.py` for what is
+        learned: the same load at the same time no longer alarms.
+        """
+        marked = self._feedback.mark_normal(self._finding, self._findings, self._last_epoch)
+        self._finding = self._feedback.verdict(self._findings, self._last_epoch or 0.0)
+        return marked
+
+    def _set_bars(self) -> None:
+        """Set the learned checks' alarm bar for the sensitivity."""
+        self._bar = bar = SENSITIVITY_BARS[self._feedback.sensitivity]
+        self._consumption.bar = self._pattern.model.bar = self._baseload.bar = bar
 
     @property
     def history_days(self) -> int:
@@ -130,36 +216,58 @@ class Detector:
         return self._result(reading)
 
     def _take(self, reading: Reading) -> None:
-        """Run every check on a plausible reading that is in time order."""
+        """Run every check the mode wants on a plausible reading that is in time order."""
         self._last_epoch = reading.epoch
+        self._feedback.expire(reading)
+        mode = self._feedback.mode
         fault = self._faults.update(reading)
         quality = self._power_quality.update(reading)
         consumption = pattern = None
         if fault is None:
-            consumption = self._consumption.update(reading)
-            pattern = self._pattern.update(reading)
+            self._feedback.away.learn(reading)
+            if mode is Mode.NORMAL or mode is Mode.PAUSED:  # the common case, inline
+                consumption = self._consumption.update(reading)
+                pattern = self._pattern.update(reading)
+            else:
+                consumption = self._stand_in(reading, mode)
         baseload = self._baseload.update(reading)
         if not self._consumption.active:  # the consumption check alarms sparingly on its own
             pattern = None
-        self._finding = fault or quality or consumption or pattern or baseload
+        self._findings = (fault, quality, consumption, pattern, baseload)
+        self._finding = self._feedback.verdict(self._findings, reading.epoch)
+
+    def _stand_in(self, reading: Reading, mode: Mode) -> Finding | None:
+        """With guests or away: the consumption check sees the usual power; Away's finding."""
+        usual = self._feedback.stand_in(reading, self._pattern.expected_power(reading))
+        if usual is not None:
+            self._consumption.update(usual)
+        if mode is Mode.AWAY:
+            return self._feedback.away.update(reading, self._baseload.value)
+        return None
+
+    def _learned_score(self) -> float:
+        """The highest score of the learned checks the mode feeds, on the sensitivity's bar."""
+        mode = self._feedback.mode
+        if mode is Mode.NORMAL or mode is Mode.PAUSED:
+            return (
+                max(self._consumption.score, self._pattern.score, self._baseload.score) / self._bar
+            )
+        if mode is Mode.AWAY:  # the away watch's score is on its own bar
+            return max(self._feedback.away.score, self._baseload.score / self._bar)
+        return self._baseload.score / self._bar
 
     def _result(self, reading: Reading) -> Result:
-        scores = (
-            self._faults.score,
-            self._power_quality.score,
-            self._consumption.score,
-            self._pattern.score,
-            self._baseload.score,
-        )
+        score = max(self._faults.score, self._power_quality.score, self._learned_score())
         return Result(
             timestamp=reading.timestamp,
-            score=round(max(scores), 3),
+            score=round(score, 3),
             status=self.status,
             observed=reading.power,
             expected=self._pattern.expected_power(reading),
             baseload=self._baseload.value,
             finding=self._finding,
             learning_progress=self.learning_progress,
+            mode=self._feedback.mode,
         )
 
     def to_state(self) -> dict[str, Any]:
@@ -171,6 +279,7 @@ class Detector:
             "history_days": self._history_days,
             "history_end": self._history_end,
             **{check.key: check.to_state() for check in self._checks()},
+            Feedback.key: self._feedback.to_state(),
         }
 
     def _checks(
@@ -211,6 +320,9 @@ class Detector:
             detector._baseload = BaseloadCheck.from_state(state["baseload"], config)
         except KeyError as err:
             raise StateError(f"the detector state has no {err}") from err
+        if Feedback.key in state:  # absent from states stored before the household could answer
+            detector._feedback = Feedback.from_state(state[Feedback.key])
+        detector._set_bars()
         return detector
 
 

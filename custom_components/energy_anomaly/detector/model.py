@@ -28,6 +28,27 @@ class Kind(StrEnum):
     BASELOAD = "baseload"
 
 
+class Mode(StrEnum):
+    """What the household says about the days ahead; decides what may alarm (see `feedback.py`).
+
+    NORMAL: every check. GUESTS: looser for a day (see `engine.py`). AWAY: any load beyond the
+    always-on power is unusual. PAUSED: no alarms, until the end the user gave.
+    """
+
+    NORMAL = "normal"
+    GUESTS = "guests"
+    AWAY = "away"
+    PAUSED = "paused"
+
+
+class Sensitivity(StrEnum):
+    """How readily the learned checks alarm: a factor on their alarm bar (`config.py`)."""
+
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+
+
 class Cause(StrEnum):
     """What exactly a check saw; decides how a finding is worded."""
 
@@ -41,6 +62,7 @@ class Cause(StrEnum):
     HIGH_CONSUMPTION = "high_consumption"
     DAILY_PATTERN = "daily_pattern"
     BASELOAD_STEP = "baseload_step"
+    LOAD_WHILE_AWAY = "load_while_away"
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +143,8 @@ class Result:
     `finding` is the most important check's alarm, None while nothing is unusual. `observed` is
     the reading's power (W); `expected` the power (W) the daily-pattern model expected for this
     hour, None until it knows; `baseload` the home's always-on power (W) as last estimated.
-    `learning_progress` is the share (0..1) of the learning period done.
+    `learning_progress` is the share (0..1) of the learning period done; `mode` the household's
+    mode in force for this reading.
     """
 
     timestamp: datetime
@@ -132,6 +155,7 @@ class Result:
     baseload: float | None = None
     finding: Finding | None = None
     learning_progress: float = 1.0
+    mode: Mode = Mode.NORMAL
 
     @property
     def anomaly(self) -> bool:

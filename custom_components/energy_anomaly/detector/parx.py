@@ -139,6 +139,7 @@ class HourlyParx:
         self._coef: list[FloatArray | None] = [None] * HOURS  # per hour of day
         self._fitted: list[int | None] = [None] * HOURS  # the day each hour was fitted for
         self._temperature_for: tuple[int, bool] | None = None  # (day, whether degree terms)
+        self.bar = 1.0  # the score at which it alarms; the engine moves it with the sensitivity
 
     # -- model -----------------------------------------------------------------------------
     def _use_temperature(self, today: int) -> bool:
@@ -254,7 +255,7 @@ class HourlyParx:
             sigma = max(float(arr.std()), c.min_spread)
             probability = 0.5 * math.erfc((log_d - mu) / sigma / math.sqrt(2.0))
             rising = self.last_distance is None or distance > self.last_distance * (1 + c.min_rise)
-            anomaly = probability < c.threshold and rising and self.more(power, expected)
+            anomaly = probability < c.threshold**self.bar and rising and self.more(power, expected)
         if probability is None or probability >= c.threshold:
             self.distances.append(log_d)
         self.last_distance = distance
@@ -268,7 +269,7 @@ class HourlyParx:
         differs, not something to act on.
         """
         c = self.config
-        return power - expected > max(c.min_excess_w, c.min_excess_share * expected)
+        return power - expected > self.bar * max(c.min_excess_w, c.min_excess_share * expected)
 
     def to_state(self) -> dict[str, Any]:
         """The hourly history and past distances as JSON-ready data (not the tuning).

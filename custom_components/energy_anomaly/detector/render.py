@@ -99,6 +99,13 @@ def _consumption(f: Finding) -> str:
     return f"{drawn}, at most about {format_power(_expected(f))} usual at this hour"
 
 
+def _away(f: Finding) -> str:
+    return (
+        f"{format_power(_value(f))} drawn since {f.since:%H:%M} while away, more than the "
+        f"{format_power(_expected(f))} the empty home draws"
+    )
+
+
 def _pattern(f: Finding) -> str:
     return (
         f"The last {f.facts['window_h']:.0f} h do not follow this home's daily pattern: "
@@ -125,6 +132,7 @@ _SENTENCES = {
     Cause.OVERVOLTAGE: _voltage,
     Cause.OVERCURRENT: _current,
     Cause.HIGH_CONSUMPTION: _consumption,
+    Cause.LOAD_WHILE_AWAY: _away,
     Cause.DAILY_PATTERN: _pattern,
     Cause.BASELOAD_STEP: _baseload,
 }

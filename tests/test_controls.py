@@ -1,0 +1,426 @@
+"""Answering back: the mark_normal and set_mode actions, the mode and sensitivity selects, and a
+switch per kind of anomaly, each shown from the detector's state and kept over a restart."""
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
+
+from homeassistant.const import ATTR_ENTITY_ID, EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.icon import async_get_icons
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components import energy_anomaly as integration
+from custom_components.energy_anomaly.const import DOMAIN
+from custom_components.energy_anomaly.detector.engine import Detector
+from custom_components.energy_anomaly.detector.model import HistoryRow, Mode, Reading
+from custom_components.energy_anomaly.diagnostics import hashed_id
+
+from .conftest import HOME_A, HOME_B
+from .test_write_throttles import START, Cabin, cabin
+from .tibber_server import LocalTibberServer
+
+MODE = "select.cabin_mode"
+SENSITIVITY = "select.cabin_sensitivity"
+POWER_QUALITY_ALARMS = "switch.cabin_power_quality_alarms"
+ANOMALY = "binary_sensor.cabin_anomaly"
+ALARM_SWITCHES = [
+    "switch.cabin_meter_fault_alarms",
+    POWER_QUALITY_ALARMS,
+    "switch.cabin_unusual_consumption_alarms",
+    "switch.cabin_new_daily_pattern_alarms",
+    "switch.cabin_higher_baseload_alarms",
+]
+
+
+def device_of(hass: HomeAssistant, home_id: str) -> str:
+    (entry,) = hass.config_entries.async_entries(DOMAIN)
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    return next(device.id for device in devices if (DOMAIN, home_id) in device.identifiers)
+
+
+def cabin_device(hass: HomeAssistant) -> str:
+    return device_of(hass, HOME_A)
+
+
+async def select(hass: HomeAssistant, entity_id: str, option: str) -> None:
+    await hass.services.async_call(
+        "select", "select_option", {ATTR_ENTITY_ID: entity_id, "option": option}, blocking=True
+    )
+
+
+async def switch(hass: HomeAssistant, entity_id: str, service: str) -> None:
+    await hass.services.async_call("switch", service, {ATTR_ENTITY_ID: entity_id}, blocking=True)
+
+
+async def set_mode(hass: HomeAssistant, mode: str, **data: Any) -> None:
+    await hass.services.async_call(
+        DOMAIN,
+        "set_mode",
+        {"mode": mode, **data},
+        target={"device_id": cabin_device(hass)},
+        blocking=True,
+    )
+
+
+async def mark_normal(hass: HomeAssistant) -> Any:
+    return await hass.services.async_call(
+        DOMAIN,
+        "mark_normal",
+        target={"device_id": cabin_device(hass)},
+        blocking=True,
+        return_response=True,
+    )
+
+
+def midnight_tonight() -> datetime:
+    """The end of today in Home Assistant's time zone."""
+    return dt_util.start_of_local_day() + timedelta(days=1)
+
+
+@pytest.fixture
+async def home(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> Cabin:
+    """The Cabin (25 A main fuse) set up, its entities showing a first ordinary reading."""
+    home = await cabin(hass, tibber_server, tibber_entry, fuse=25)
+    await home.push(0, power=400.0, currentL1=10.0)
+    return home
+
+
+async def over_the_fuse_for_70_s(home: Cabin) -> None:
+    """32 A on L1 from 10 s to 80 s: a power quality alarm (over the fuse for over a minute)."""
+    for at in range(10, 81, 10):
+        await home.push(at, currentL1=32.0)
+
+
+async def restart(hass: HomeAssistant, home: Cabin) -> None:
+    """Unload the entry (which stores the detector) and set it up again, as a restart does."""
+    assert await hass.config_entries.async_unload(home.entry.entry_id)
+    assert hass.states.get(MODE).state == "unavailable"
+    assert await hass.config_entries.async_setup(home.entry.entry_id)
+    await home.server.wait_for_subscriptions(2)
+
+
+async def test_a_home_has_a_mode_and_a_sensitivity_select_and_an_alarm_switch_per_kind(
+    hass: HomeAssistant, home: Cabin, entity_registry: er.EntityRegistry
+) -> None:
+    mode, sensitivity = hass.states.get(MODE), hass.states.get(SENSITIVITY)
+    assert (mode.state, mode.attributes["options"]) == (
+        "normal",
+        ["normal", "guests", "away", "paused"],
+    )
+    assert (mode.attributes["friendly_name"], mode.attributes["until"]) == ("Cabin Mode", None)
+    assert (sensitivity.state, sensitivity.attributes["options"]) == (
+        "normal",
+        ["low", "normal", "high"],
+    )
+    assert [hass.states.get(switch).state for switch in ALARM_SWITCHES] == ["on"] * 5
+    assert hass.states.get(POWER_QUALITY_ALARMS).attributes["friendly_name"] == (
+        "Cabin Power quality alarms"
+    )
+    categories = {
+        entity_id: entity_registry.async_get(entity_id).entity_category
+        for entity_id in (MODE, SENSITIVITY, *ALARM_SWITCHES)
+    }
+    assert categories == {MODE: None} | dict.fromkeys(
+        (SENSITIVITY, *ALARM_SWITCHES), EntityCategory.CONFIG
+    )
+
+
+async def test_each_mode_and_a_silenced_kind_have_their_own_icon(hass: HomeAssistant) -> None:
+    icons = (await async_get_icons(hass, "entity", integrations=[DOMAIN]))[DOMAIN]
+
+    modes = icons["select"]["mode"]["state"]
+    assert set(modes) == {"normal", "guests", "away", "paused"}
+    assert len(set(modes.values())) == 4
+    alarms = icons["switch"]["power_quality_alarms"]
+    assert alarms["state"]["off"] != alarms["default"]
+
+
+async def test_choosing_away_shows_it_and_it_lasts_until_changed(
+    hass: HomeAssistant, home: Cabin
+) -> None:
+    await select(hass, MODE, "away")
+
+    state = hass.states.get(MODE)
+    assert (state.state, state.attributes["until"]) == ("away", None)
+
+
+async def test_paused_from_the_select_ends_at_midnight_and_guests_after_a_day(
+    hass: HomeAssistant, home: Cabin
+) -> None:
+    await select(hass, MODE, "paused")
+    paused_until = hass.states.get(MODE).attributes["until"]
+    before = dt_util.now()
+    await select(hass, MODE, "guests")
+    guests_until = datetime.fromisoformat(hass.states.get(MODE).attributes["until"])
+
+    assert datetime.fromisoformat(paused_until) == midnight_tonight()
+    assert before + timedelta(hours=24) <= guests_until <= dt_util.now() + timedelta(hours=24)
+
+
+async def test_a_mode_ends_by_itself_once_the_readings_pass_its_end(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    home = await cabin(hass, tibber_server, tibber_entry)
+    now = (dt_util.now() - START).total_seconds()  # the Cabin's readings are stamped START + s
+    await home.push(now, power=400.0)
+    await set_mode(hass, "paused", until=(START + timedelta(seconds=now + 60)).isoformat())
+    await home.push(now + 30, power=400.0)
+    assert hass.states.get(MODE).state == "paused"
+
+    await home.push(now + 60, power=400.0)
+
+    assert hass.states.get(MODE).state == "normal"
+
+
+async def test_set_mode_refuses_an_end_that_has_passed(hass: HomeAssistant, home: Cabin) -> None:
+    with pytest.raises(ServiceValidationError) as refused:
+        await set_mode(hass, "paused", until=(dt_util.now() - timedelta(hours=1)).isoformat())
+
+    assert refused.value.translation_key == "until_in_the_past"
+    assert hass.states.get(MODE).state == "normal"
+
+
+async def test_set_mode_paused_without_an_end_pauses_until_midnight(
+    hass: HomeAssistant, home: Cabin
+) -> None:
+    await set_mode(hass, "paused")
+
+    state = hass.states.get(MODE)
+    assert (state.state, state.attributes["until"]) == ("paused", midnight_tonight().isoformat())
+
+
+async def test_a_naive_end_is_in_home_assistants_time_zone(
+    hass: HomeAssistant, home: Cabin
+) -> None:
+    tomorrow_noon = midnight_tonight() + timedelta(hours=12)
+
+    await set_mode(hass, "guests", until=tomorrow_noon.replace(tzinfo=None).isoformat())
+
+    assert hass.states.get(MODE).attributes["until"] == tomorrow_noon.isoformat()
+
+
+async def test_paused_raises_no_alarm(hass: HomeAssistant, home: Cabin) -> None:
+    await set_mode(hass, "paused")
+
+    await over_the_fuse_for_70_s(home)
+
+    assert home.writes[ANOMALY] == ["off"]
+
+
+async def test_choosing_a_sensitivity_shows_it(hass: HomeAssistant, home: Cabin) -> None:
+    await select(hass, SENSITIVITY, "high")
+
+    assert hass.states.get(SENSITIVITY).state == "high"
+
+
+async def test_a_kind_switched_off_raises_no_alarm_and_on_again_it_does(
+    hass: HomeAssistant, home: Cabin
+) -> None:
+    await switch(hass, POWER_QUALITY_ALARMS, "turn_off")
+    assert hass.states.get(POWER_QUALITY_ALARMS).state == "off"
+    await over_the_fuse_for_70_s(home)
+    assert hass.states.get(ANOMALY).state == "off"
+
+    await switch(hass, POWER_QUALITY_ALARMS, "turn_on")
+    await home.push(90, currentL1=32.0)
+
+    assert hass.states.get(POWER_QUALITY_ALARMS).state == "on"
+    assert hass.states.get(ANOMALY).state == "on"
+
+
+async def test_mode_sensitivity_and_silenced_kinds_survive_a_restart(
+    hass: HomeAssistant, home: Cabin
+) -> None:
+    await select(hass, MODE, "away")
+    await select(hass, SENSITIVITY, "low")
+    await switch(hass, "switch.cabin_meter_fault_alarms", "turn_off")
+
+    await restart(hass, home)
+    await home.push(10, power=400.0)
+
+    assert hass.states.get(MODE).state == "away"
+    assert hass.states.get(SENSITIVITY).state == "low"
+    assert hass.states.get("switch.cabin_meter_fault_alarms").state == "off"
+    assert hass.states.get(POWER_QUALITY_ALARMS).state == "on"
+
+
+async def test_a_change_is_stored_at_once_not_at_the_next_snapshot(
+    hass: HomeAssistant, home: Cabin, hass_storage: dict[str, Any]
+) -> None:
+    store_key = f"{DOMAIN}.{HOME_A}"
+    assert store_key not in hass_storage
+
+    await select(hass, MODE, "away")
+    async_fire_time_changed(hass)  # the store's write, due at once
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    stored = Detector.from_state(hass_storage[store_key]["data"]["detector"])
+    assert stored.mode is Mode.AWAY
+
+
+async def test_mark_normal_ends_the_anomaly_and_answers_what_was_marked(
+    hass: HomeAssistant, home: Cabin
+) -> None:
+    await over_the_fuse_for_70_s(home)
+    assert hass.states.get(ANOMALY).state == "on"
+
+    response = await mark_normal(hass)
+    await home.push(90, currentL1=32.0)
+
+    (marked,) = response["marked"]
+    assert marked["home"] == "Cabin"
+    assert marked["kind"] == "power_quality"
+    assert marked["reason"] == "Current on L1 is 32 A, above the 25 A fuse, for 1 minute"
+    assert hass.states.get(ANOMALY).state == "off"
+
+
+async def test_mark_normal_without_any_anomaly_is_refused_with_a_message(
+    hass: HomeAssistant, home: Cabin
+) -> None:
+    with pytest.raises(ServiceValidationError) as refused:
+        await mark_normal(hass)
+
+    assert refused.value.translation_key == "no_episode"
+    assert str(refused.value).startswith("There is no anomaly to mark as normal")
+
+
+async def test_a_command_runs_after_the_readings_queued_before_it(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    await cabin(hass, tibber_server, tibber_entry, fuse=25)
+    sink = tibber_entry.runtime_data.sink
+
+    def at(seconds: int, amps: float) -> Reading:
+        return Reading(START + timedelta(seconds=seconds), power=400.0, current=(amps, None, None))
+
+    sink.async_add_readings(HOME_A, [at(s, 10.0) for s in range(-3000, 1)])
+    await asyncio.sleep(0)  # the worker takes these 50 minutes of readings to the detector
+    sink.async_add_readings(HOME_A, [at(s, 32.0) for s in range(10, 81, 10)])  # these wait
+    response = await mark_normal(hass)  # the anomaly the waiting readings start is marked
+
+    assert response["marked"][0]["kind"] == "power_quality"
+
+
+@pytest.mark.usefixtures("home")
+async def test_actions_refuse_a_device_of_another_integration(hass: HomeAssistant) -> None:
+    other = MockConfigEntry(domain="other")
+    other.add_to_hass(hass)
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=other.entry_id, identifiers={("other", "x")}
+    )
+
+    with pytest.raises(ServiceValidationError) as refused:
+        await hass.services.async_call(
+            DOMAIN, "set_mode", {"mode": "away"}, target={"device_id": device.id}, blocking=True
+        )
+
+    assert refused.value.translation_key == "unknown_device"
+
+
+async def test_controls_are_named_in_home_assistants_language(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    hass.config.language = "de"
+    home = await cabin(hass, tibber_server, tibber_entry)
+    await home.push(0, power=400.0)
+
+    controls = (("select", "mode"), ("select", "sensitivity"), ("switch", "power_quality_alarms"))
+    names = [
+        hass.states.get(
+            entity_registry.async_get_entity_id(platform, DOMAIN, f"{HOME_A}_{key}") or ""
+        ).attributes["friendly_name"]
+        for platform, key in controls
+    ]
+    assert names == ["Cabin Modus", "Cabin Empfindlichkeit", "Cabin Alarme bei Netzqualität"]
+
+
+async def test_diagnostics_say_why_a_home_raises_no_alarm(
+    hass: HomeAssistant,
+    home: Cabin,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    await set_mode(hass, "paused")
+    await switch(hass, POWER_QUALITY_ALARMS, "turn_off")
+    await switch(hass, "switch.cabin_meter_fault_alarms", "turn_off")
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, home.entry)
+
+    assert diagnostics["homes"][hashed_id(HOME_A)]["controls"] == {
+        "mode": "paused",
+        "mode_until": midnight_tonight().isoformat(),
+        "sensitivity": "normal",
+        "silenced": ["meter_fault", "power_quality"],
+    }
+
+
+async def test_a_command_waiting_for_the_history_import_fails_when_the_home_unloads(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def fetch_forever(*_: Any, **__: Any) -> list[HistoryRow]:
+        await asyncio.Event().wait()
+        return []
+
+    monkeypatch.setattr(integration, "async_fetch_home_history", fetch_forever)
+    tibber_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+    await tibber_server.wait_for_subscriptions(2)
+    runner = tibber_entry.runtime_data.sink.runners[HOME_A]
+    command = hass.async_create_task(runner.async_set_mode(Mode.AWAY))  # queued behind the import
+
+    assert await hass.config_entries.async_unload(tibber_entry.entry_id)
+
+    with pytest.raises(HomeAssistantError) as failed:
+        await asyncio.wait_for(command, timeout=5)
+    assert failed.value.translation_key == "not_loaded"
+
+
+async def test_a_command_the_detector_fails_on_fails_its_caller_and_the_home_carries_on(
+    hass: HomeAssistant, home: Cabin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(_: Detector, sensitivity: Any) -> None:
+        raise RuntimeError(f"no {sensitivity}")
+
+    monkeypatch.setattr(Detector, "set_sensitivity", fail)
+    with pytest.raises(RuntimeError, match="no high"):
+        await select(hass, SENSITIVITY, "high")
+
+    await home.push(10, power=777.0)
+
+    assert hass.states.get("sensor.cabin_power").state == "777.0"
+    assert hass.states.get(SENSITIVITY).state == "normal"
+
+
+async def test_mark_normal_on_two_homes_marks_the_one_with_an_anomaly(
+    hass: HomeAssistant, home: Cabin
+) -> None:
+    await over_the_fuse_for_70_s(home)
+
+    response = await hass.services.async_call(
+        DOMAIN,
+        "mark_normal",
+        target={"device_id": [device_of(hass, HOME_A), device_of(hass, HOME_B)]},
+        blocking=True,
+        return_response=True,
+    )
+
+    assert [(marked["home"], marked["kind"]) for marked in response["marked"]] == [
+        ("Cabin", "power_quality")
+    ]
