@@ -458,6 +458,16 @@ def test_a_marked_baseload_step_is_allowed_at_any_time() -> None:
     assert feedback.verdict((later,), later.since.timestamp()) is None
 
 
+def test_a_marked_new_pattern_is_allowed_at_its_weekday_and_hour_only() -> None:
+    marked = _finding(Kind.NEW_PATTERN, Cause.DAILY_PATTERN, 1, 22, 3000.0)
+    same = _finding(Kind.NEW_PATTERN, Cause.DAILY_PATTERN, 1 + WEEK, 22, 3100.0)
+    later = _finding(Kind.NEW_PATTERN, Cause.DAILY_PATTERN, 1 + WEEK, 2, 3100.0)
+    feedback = _marked(marked)
+
+    assert feedback.verdict((same,), same.since.timestamp()) is None
+    assert feedback.verdict((later,), later.since.timestamp()) == later
+
+
 def test_a_meter_fault_marked_normal_is_not_learned() -> None:
     zeros = _finding(Kind.METER_FAULT, Cause.ZEROS, 0, 3, 0.0)
     again = _finding(Kind.METER_FAULT, Cause.ZEROS, WEEK, 3, 0.0)
