@@ -3,6 +3,7 @@
 import ast
 import csv
 from datetime import UTC, datetime, timedelta, timezone
+import os
 from pathlib import Path
 import subprocess
 import sys
@@ -230,6 +231,29 @@ def test_a_time_before_2000_is_skipped_with_its_line(tmp_path: Path, stamp: str)
     assert "Traceback" not in completed.stderr
     assert f":3: skipped: timestamp {stamp!r} is before 2000" in completed.stderr
     assert _scored(target) == [_stamp(0), _stamp(1)]
+
+
+def test_a_time_the_detector_finds_before_2000_on_the_host_clock_is_skipped(
+    tmp_path: Path,
+) -> None:
+    """West of UTC, 2000 begins later on the host's clock: the detector's bound, not UTC's."""
+    early = "2000-01-01T02:00:00+00:00"  # 2000 in UTC, still 1999 in New York
+    text = f"timestamp,power\n{early},300\n{_stamp(0)},300\n"
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text(text, encoding="utf-8")
+
+    completed = subprocess.run(
+        [sys.executable, str(SCORE), str(source), str(target)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "TZ": "America/New_York"},
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert ":2: skipped: the detector refuses it: its timestamp" in completed.stderr
+    assert "is before 2000" in completed.stderr
+    assert _scored(target) == [_stamp(0)]
 
 
 def test_a_time_in_the_future_is_skipped_and_later_rows_are_scored(tmp_path: Path) -> None:
