@@ -60,6 +60,7 @@ class Detector:
         self._last_epoch: float | None = None
         self._held: Reading | None = None  # a reading after a long silence, until confirmed
         self._finding: Finding | None = None
+        self._highest = self._rounded = 0.0  # the checks' highest score, and it rounded (`score`)
         self._history_days = 0  # days learned from history ("learned from N days of history")
         self._history_end: float | None = None  # epoch where the learned history ends
 
@@ -107,17 +108,21 @@ class Detector:
 
     @property
     def score(self) -> float:
-        """How unusual things are after the latest reading: the highest of the checks' scores."""
-        return round(
-            max(
-                self._faults.score,
-                self._power_quality.score,
-                self._consumption.score,
-                self._pattern.score,
-                self._baseload.score,
-            ),
-            3,
+        """How unusual things are after the latest reading: the highest of the checks' scores.
+
+        Rounded to 3 decimals; as the highest score stays the same from one reading to the next
+        almost always, it is rounded (which costs more than the rest of this) only when it moves.
+        """
+        highest = max(
+            self._faults.score,
+            self._power_quality.score,
+            self._consumption.score,
+            self._pattern.score,
+            self._baseload.score,
         )
+        if highest != self._highest:
+            self._highest, self._rounded = highest, round(highest, 3)
+        return self._rounded
 
     @property
     def finding(self) -> Finding | None:
