@@ -421,7 +421,7 @@ def table(r: dict[str, Any]) -> str:  # noqa: PLR0915
             _ratio(nai["state_bytes"], biggest["state_bytes"]),
         )
     row(
-        "3  restore from_state(json.loads()), ms",
+        "3  restore from_state(json.loads()), CPU ms",
         _fmt(eng["restore_ms"], 3),
         "<= 100",
         _verdict(eng["restore_ms"] <= 100),

@@ -362,6 +362,24 @@ def test_a_row_with_the_wrong_number_of_fields_is_skipped(tmp_path: Path) -> Non
     assert _scored(target) == [_stamp(0), _stamp(3)]
 
 
+def test_verdicts_are_written_as_the_csv_module_writes_them(tmp_path: Path) -> None:
+    """CRLF lines, and a time written with a decimal comma (ISO 8601 allows it) is quoted."""
+    comma = "2024-01-08T00:01:00,5+01:00"
+    text = f'timestamp,power\n{_stamp(0)},300\n"{comma}",300\n{_stamp(2)},300\n'
+
+    completed, target = _score(tmp_path, text)
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stderr == ""
+    assert target.read_bytes().decode().split("\r\n") == [
+        "timestamp,score,anomaly,kind,reason",
+        f"{_stamp(0)},0.000,0,,",
+        f'"{comma}",0.000,0,,',
+        f"{_stamp(2)},0.000,0,,",
+        "",
+    ]
+
+
 def test_blank_lines_are_ignored(tmp_path: Path) -> None:
     text = f"timestamp,power\n{_stamp(0)},300\n\n{_stamp(1)},300\n\n"
 
