@@ -62,6 +62,7 @@ HOME = "00000000-0000-4000-8000-0000000000f0"
 KEY = f"{DOMAIN}.{HOME}"
 INTEGRATION_DIR = str(Path(__file__).resolve().parent.parent / "custom_components")
 CONFIG = os.environ.get("ENERGY_ANOMALY_PERF_PROBE")
+PLAIN_WRITES = 7  # baseline Store writes of the plain state after the stream
 
 
 def _config() -> dict[str, Any]:
@@ -228,6 +229,24 @@ async def _lag_probe(samples: list[float], stop: asyncio.Event) -> None:
         samples.append(loop.time() - t0 - 0.001)
 
 
+async def _plain_store_writes(hass: HomeAssistant, runner: HomeRunner) -> list[float]:
+    """Baseline for the Store write step, same loop and harness: HA's default way.
+
+    The home's current state handed to a Store as plain data, which the Store serialises on
+    the loop (the harness's mock write also checks it for mocks and re-parses it), timed per
+    write; the integration hands it serialised by its worker instead.
+    """
+    store: ha_storage.Store[Any] = ha_storage.Store(hass, 1, f"{DOMAIN}.perf_baseline")
+    plain = {"detector": runner._detector.to_state(), "reported": sorted(runner._reported)}
+    seconds = []
+    for _ in range(PLAIN_WRITES):
+        data = {"version": 1, "minor_version": 1, "key": store.key, "data": plain}
+        t0 = time.perf_counter()
+        await store._async_write_data(data)  # the harness's mock: runs at once, on the loop
+        seconds.append(time.perf_counter() - t0)
+    return seconds
+
+
 async def _run_scenario(  # noqa: PLR0915
     hass: HomeAssistant,
     server: LocalTibberServer,
@@ -260,6 +279,17 @@ async def _run_scenario(  # noqa: PLR0915
 
     writes: list[dict[str, Any]] = []
     phase = ["setup"]
+    decided: list[str] = []  # the runner's clock at each snapshot it decided to write
+    snapshot_if_due = HomeRunner._async_snapshot_if_due
+
+    async def stamped_snapshot(runner: HomeRunner) -> Any:
+        now = sim.now  # what the runner compares (it reads the clock before its first await)
+        data = await snapshot_if_due(runner)
+        if data is not None:
+            decided.append(now.isoformat())
+        return data
+
+    monkeypatch.setattr(HomeRunner, "_async_snapshot_if_due", stamped_snapshot)
 
     meter = LoopMeter()
     meter.install(monkeypatch)
@@ -302,7 +332,9 @@ async def _run_scenario(  # noqa: PLR0915
     write_data = store._async_write_data
 
     async def counting_write(data: dict[str, Any]) -> None:
-        writes.append({"sim": sim.now.isoformat(), "phase": phase[0]})
+        # stamped with the runner's clock when it decided the snapshot this writes: the write
+        # itself may run readings later on a busy loop
+        writes.append({"sim": decided[-1] if decided else sim.now.isoformat(), "phase": phase[0]})
         await write_data(data)
 
     store._async_write_data = counting_write  # type: ignore[method-assign]
@@ -337,6 +369,7 @@ async def _run_scenario(  # noqa: PLR0915
     meter.active = False
     stop.set()
     await probe
+    plain_writes = await _plain_store_writes(hass, runner)
     status_at_end = runner.diagnostics()["status"]
     results = coordinator.data.result
 
@@ -364,6 +397,7 @@ async def _run_scenario(  # noqa: PLR0915
         "publish": meter.publish,
         "detector": meter.detector,
         "store_writes_loop": meter.store_writes,
+        "store_writes_plain": plain_writes,
         "naive_inline": naive_seconds,
         "lag": lag,
         "lag_idle": lag_idle,

@@ -9,6 +9,9 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.json import json_bytes, json_fragment
+from homeassistant.helpers.storage import Store
+from homeassistant.util.json import json_loads
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
@@ -67,6 +70,32 @@ async def test_unload_stores_the_learned_state_and_setup_continues_from_it(
     assert issue_registry.issues == {}  # restored as stored: nothing to tell the user
     assert await hass.config_entries.async_unload(tibber_entry.entry_id)
     assert learned_seconds(hass_storage) > 3 * 3600
+
+
+async def test_the_store_gets_the_detector_state_already_serialised(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The Store serialises on the event loop: it gets the 60 KB state as JSON bytes to copy."""
+    handed: list[Any] = []
+    save = Store.async_save
+
+    async def spy(store: Store[Any], data: Any) -> None:
+        handed.append(data)
+        await save(store, data)
+
+    monkeypatch.setattr(Store, "async_save", spy)
+    await set_up(hass, tibber_entry, tibber_server)
+    await push_hours(hass, tibber_server, 0, 1)
+    assert await hass.config_entries.async_unload(tibber_entry.entry_id)
+
+    assert handed
+    assert all(type(data["detector"]) is json_fragment for data in handed)
+    assert hass_storage[STORE_KEY]["data"] in [json_loads(json_bytes(data)) for data in handed]
+    assert learned_seconds(hass_storage) == 3600
 
 
 async def test_home_assistant_stop_writes_the_state(

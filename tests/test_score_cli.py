@@ -3,6 +3,7 @@
 import ast
 import csv
 from datetime import UTC, datetime, timedelta, timezone
+import os
 from pathlib import Path
 import subprocess
 import sys
@@ -232,6 +233,29 @@ def test_a_time_before_2000_is_skipped_with_its_line(tmp_path: Path, stamp: str)
     assert _scored(target) == [_stamp(0), _stamp(1)]
 
 
+def test_a_time_the_detector_finds_before_2000_on_the_host_clock_is_skipped(
+    tmp_path: Path,
+) -> None:
+    """West of UTC, 2000 begins later on the host's clock: the detector's bound, not UTC's."""
+    early = "2000-01-01T02:00:00+00:00"  # 2000 in UTC, still 1999 in New York
+    text = f"timestamp,power\n{early},300\n{_stamp(0)},300\n"
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text(text, encoding="utf-8")
+
+    completed = subprocess.run(
+        [sys.executable, str(SCORE), str(source), str(target)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "TZ": "America/New_York"},
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert ":2: skipped: the detector refuses it: its timestamp" in completed.stderr
+    assert "is before 2000" in completed.stderr
+    assert _scored(target) == [_stamp(0)]
+
+
 def test_a_time_in_the_future_is_skipped_and_later_rows_are_scored(tmp_path: Path) -> None:
     future = (datetime.now(UTC) + timedelta(days=2)).isoformat()
     text = f"timestamp,power\n{_stamp(0)},300\n{future},300\n{_stamp(1)},300\n{_stamp(2)},300\n"
@@ -336,6 +360,24 @@ def test_a_row_with_the_wrong_number_of_fields_is_skipped(tmp_path: Path) -> Non
     assert ":3: skipped: 3 fields where the header has 2" in completed.stderr
     assert ":4: skipped: 1 fields where the header has 2" in completed.stderr
     assert _scored(target) == [_stamp(0), _stamp(3)]
+
+
+def test_verdicts_are_written_as_the_csv_module_writes_them(tmp_path: Path) -> None:
+    """CRLF lines, and a time written with a decimal comma (ISO 8601 allows it) is quoted."""
+    comma = "2024-01-08T00:01:00,5+01:00"
+    text = f'timestamp,power\n{_stamp(0)},300\n"{comma}",300\n{_stamp(2)},300\n'
+
+    completed, target = _score(tmp_path, text)
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stderr == ""
+    assert target.read_bytes().decode().split("\r\n") == [
+        "timestamp,score,anomaly,kind,reason",
+        f"{_stamp(0)},0.000,0,,",
+        f'"{comma}",0.000,0,,',
+        f"{_stamp(2)},0.000,0,,",
+        "",
+    ]
 
 
 def test_blank_lines_are_ignored(tmp_path: Path) -> None:

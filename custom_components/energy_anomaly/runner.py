@@ -37,7 +37,7 @@ from .detector.validation import reading_problem
 from .events import async_anomaly_started
 from .history import HistoryFetchError
 from .issues import async_warn
-from .storage import HomeStateStore, StoredHomeData
+from .storage import HomeStateStore, PreparedHomeData, prepare
 from .temperature import outdoor_temperature
 
 
@@ -355,7 +355,7 @@ class HomeRunner:
                 replace(data, history=history, history_days=self._history_days)
             )
 
-    async def _async_snapshot_if_due(self, *, now: bool = False) -> StoredHomeData | None:
+    async def _async_snapshot_if_due(self, *, now: bool = False) -> PreparedHomeData | None:
         """Return the state to store when the last snapshot is old enough (SD-card wear).
 
         `now`: store it regardless (the household changed something it expects kept).
@@ -366,9 +366,9 @@ class HomeRunner:
         self._last_snapshot = utcnow
         return await self.hass.async_add_executor_job(self._stored_data)
 
-    def _stored_data(self) -> StoredHomeData:
-        """Executor: the detector state and the quantities seen, as plain data."""
-        return {"detector": self._detector.to_state(), "reported": sorted(self._reported)}
+    def _stored_data(self) -> PreparedHomeData:
+        """Executor: the detector state (serialised here) and the quantities seen."""
+        return prepare(self._detector.to_state(), sorted(self._reported))
 
     async def async_save_state(self) -> None:
         """Write the current state now, after the readings already queued (unload, shutdown).

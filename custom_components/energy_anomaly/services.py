@@ -18,11 +18,11 @@ import probatio
 
 from .analysis import LEARNING_DAYS, Episode, find_anomalies
 from .const import DOMAIN
+from .detector.model import Mode
+from .events import anomaly_details
 from .history import HistoryFetchError
 from .past import async_fetch_recorded_power
 from .reasons import async_reason
-from .detector.model import Mode
-from .events import anomaly_details
 from .runner import HomeRunner
 from .runtime import EnergyAnomalyConfigEntry
 

@@ -1,9 +1,10 @@
 """Per-home detector state in Home Assistant storage, so a restart does not restart learning."""
 
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.json import json_bytes, json_fragment
 from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN, STORAGE_VERSION
@@ -16,6 +17,22 @@ class StoredHomeData(TypedDict):
     reported: list[str]
 
 
+class PreparedHomeData(TypedDict):
+    """What is written for one home: the same, with the detector state already JSON.
+
+    Home Assistant's Store serialises on the event loop; the state (about 60 KB) is serialised
+    by the detector's worker in the executor instead (`prepare`), so the loop only copies bytes.
+    """
+
+    detector: json_fragment
+    reported: list[str]
+
+
+def prepare(detector_state: dict[str, Any], reported: list[str]) -> PreparedHomeData:
+    """Executor: the data to write, with the detector state serialised here, off the loop."""
+    return {"detector": json_fragment(json_bytes(detector_state)), "reported": reported}
+
+
 @dataclass
 class HomeStateStore:
     """One storage file per home (`.storage/energy_anomaly.<home id>`), versioned for migrations.
@@ -26,21 +43,22 @@ class HomeStateStore:
 
     hass: HomeAssistant
     home_id: str
-    _store: Store[StoredHomeData] = field(init=False)
+    _store: Store[StoredHomeData | PreparedHomeData] = field(init=False)
 
     def __post_init__(self) -> None:
         self._store = Store(self.hass, STORAGE_VERSION, f"{DOMAIN}.{self.home_id}")
 
     async def async_load(self) -> StoredHomeData | None:
         """Return the stored state, or None for a home seen for the first time."""
-        return await self._store.async_load()
+        # read back from JSON, what was written prepared is plain data again
+        return cast(StoredHomeData | None, await self._store.async_load())
 
     @callback
-    def async_schedule_save(self, data: StoredHomeData) -> None:
+    def async_schedule_save(self, data: PreparedHomeData) -> None:
         """Write `data` soon, once; a later call before the write replaces what is written."""
         self._store.async_delay_save(lambda: data)
 
-    async def async_save(self, data: StoredHomeData) -> None:
+    async def async_save(self, data: PreparedHomeData) -> None:
         """Write `data` now (unload, shutdown)."""
         await self._store.async_save(data)
 

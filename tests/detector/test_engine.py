@@ -185,3 +185,16 @@ def test_any_spacing_and_out_of_order_readings_are_answered() -> None:
     assert [r.timestamp for r in results] == [r.timestamp for r in stream]
     assert late.timestamp == stream[3].timestamp
     assert late.timestamp >= START
+
+
+def test_taking_plausible_readings_without_a_result_decides_as_update_does() -> None:
+    """`take_plausible` (what `scripts/score` feeds) leaves `score` and `finding` as update says."""
+    stream = readings(with_load(normal_days(LEARNED + 1), at(LEARNED, 3), 180, 2000.0))
+    taking = Detector()
+    verdicts = []
+    for reading in stream:
+        taking.take_plausible(reading)
+        verdicts.append((taking.score, taking.finding))
+
+    assert verdicts == [(r.score, r.finding) for r in heater_night()]
+    assert any(finding is not None for _, finding in verdicts)

@@ -208,7 +208,8 @@ class BaseloadCheck:
             return
         expected, limit, with_temp = expectation
         s.expected = expected
-        if watts - expected < self.bar * limit or self._drawn_as_warm(watts - self.bar * limit, temp):
+        bar = self.bar * limit  # W above the expected night that make a step
+        if watts - expected < bar or self._drawn_as_warm(watts - bar, temp):
             if s.steps < c.confirm_nights:  # one odd night, not a step: it is normal life
                 self._let_go()
             else:  # a confirmed step that did not last: its nights teach nothing

@@ -17,6 +17,7 @@ MAX_TEMPERATURE_C = 70.0  # hotter than ever recorded outdoors
 MAX_FUTURE = timedelta(minutes=5)  # clock drift tolerated between the meter and the host
 NO_PHASES = (None, None, None)
 EARLIEST = datetime(2000, 1, 1).astimezone()  # no smart-meter reading is older
+EARLIEST_EPOCH = EARLIEST.timestamp()  # the same, compared with a reading's epoch (s): cheaper
 
 
 def reading_problem(reading: Reading, now: datetime | None = None) -> str | None:
@@ -26,9 +27,9 @@ def reading_problem(reading: Reading, now: datetime | None = None) -> str | None
     later than 2000. Comparisons are written so that NaN fails them (cheap: every reading).
     """
     moment = reading.timestamp
-    if moment.tzinfo is None or moment.utcoffset() is None:
+    if moment.utcoffset() is None:  # naive, or a time zone that gives no offset
         return "its timestamp has no UTC offset"
-    if moment < EARLIEST:
+    if reading.epoch < EARLIEST_EPOCH:
         return f"its timestamp {moment.isoformat()} is before 2000"
     if now is not None and moment > now + MAX_FUTURE:
         return f"its timestamp {moment.isoformat()} is in the future"
