@@ -61,6 +61,7 @@ SAMPLES = {
     Cause.HIGH_CONSUMPTION: finding(
         Kind.UNUSUAL_CONSUMPTION, Cause.HIGH_CONSUMPTION, 2156, 1450, certainty=1.0
     ),
+    Cause.LOAD_WHILE_AWAY: finding(Kind.UNUSUAL_CONSUMPTION, Cause.LOAD_WHILE_AWAY, 1800, 450),
     Cause.DAILY_PATTERN: finding(Kind.NEW_PATTERN, Cause.DAILY_PATTERN, 640, 310, window_h=6),
     Cause.BASELOAD_STEP: finding(Kind.BASELOAD, Cause.BASELOAD_STEP, 245, 180, nights=3),
 }

@@ -159,6 +159,14 @@ def _consumption(w: Wording, f: Finding) -> Sentence:
     return "high_consumption", values
 
 
+def _away(w: Wording, f: Finding) -> Sentence:
+    return "load_while_away", {
+        "observed": w.power(_observed(f)),
+        "since": f"{f.since:%H:%M}",
+        "expected": w.power(_expected(f)),
+    }
+
+
 def _pattern(w: Wording, f: Finding) -> Sentence:
     return "daily_pattern", {
         "window": w.number(f.facts["window_h"]),
@@ -189,6 +197,7 @@ _SENTENCES: dict[Cause, Callable[[Wording, Finding], Sentence]] = {
     Cause.OVERVOLTAGE: _voltage,
     Cause.OVERCURRENT: _current,
     Cause.HIGH_CONSUMPTION: _consumption,
+    Cause.LOAD_WHILE_AWAY: _away,
     Cause.DAILY_PATTERN: _pattern,
     Cause.BASELOAD_STEP: _baseload,
 }

@@ -62,9 +62,10 @@ def test_low_sensitivity_lets_pass_a_load_normal_alarms_on() -> None:
 
 
 def _baseload_step(sensitivity: Sensitivity) -> list[Result]:
-    """A 35 W step of the always-on power from day 9 on (the smallest step that counts: 40 W)."""
-    power = normal_days(12)
-    power[at(9, 0) :] += 35.0
+    """A 12 W step of the always-on power from day 16 on, once 14 nights are known (the
+    smallest step that counts at the normal sensitivity: 15 W)."""
+    power = normal_days(20)
+    power[at(16, 0) :] += 12.0
     detector = Detector()
     detector.set_sensitivity(sensitivity)
     return run(detector, readings(power))
@@ -79,12 +80,12 @@ def test_high_sensitivity_finds_a_baseload_step_normal_lets_pass() -> None:
 
 
 def _flagged_hours(bar: float) -> set[int]:
-    """Hours PARX flags at `bar` over 30 days of one daily shape (5 % noise), the evening of day
-    28 drawing 30 % more."""
+    """Hours PARX flags at `bar` over 30 days of one daily shape (5 % noise), the morning of day
+    28 drawing 40 % more (at the normal bar an hour must draw 50 % more than predicted)."""
     rng = np.random.default_rng(1)
     shape = 500.0 + 400.0 * np.sin(np.arange(24) / 24 * 2 * np.pi)
     hours = np.tile(shape, 30) * (1 + rng.normal(0.0, 0.05, 30 * 24))
-    hours[28 * 24 + 18 : 28 * 24 + 22] *= 1.3
+    hours[28 * 24 + 4 : 28 * 24 + 8] *= 1.4
     model = HourlyParx()
     model.bar = bar
     return {h for h, watts in enumerate(hours) if model.add_hour(h, float(watts)).anomaly}
