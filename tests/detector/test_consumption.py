@@ -95,3 +95,23 @@ def test_an_overcast_day_in_a_solar_home_is_compared_with_the_greyest_days() -> 
         r.observed > 200.0 for r in grey if at(LEARNED, 12) <= minute_of(r) < at(LEARNED, 14)
     )
     assert [r.finding for r in grey if r.anomaly] == []
+
+
+def _weekend_roast(days: int, again: int) -> list[Result]:
+    """Ordinary days; on Sunday day 13 a 2 kW roast at noon for 90 min, and again on `again`."""
+    power = with_load(normal_days(days), at(13, 12), 90, 2000.0)
+    return run(Detector(), readings(with_load(power, at(again, 12), 90, 2000.0)))
+
+
+def test_a_weekend_habit_seen_on_one_weekend_day_of_the_fortnight_is_usual_on_a_weekend() -> None:
+    saturday = 19
+    results = _weekend_roast(saturday + 1, saturday)
+
+    assert [r.finding for r in results if minute_of(r) >= at(saturday, 0) and r.anomaly] == []
+
+
+def test_a_weekend_habit_does_not_make_the_same_load_usual_on_a_weekday() -> None:
+    friday = 18
+    results = _weekend_roast(friday + 1, friday)
+
+    assert any(r.anomaly for r in results if at(friday, 12) <= minute_of(r) < at(friday, 14))

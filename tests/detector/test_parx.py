@@ -61,6 +61,18 @@ def test_new_nightly_pattern_alarms_on_first_nights_then_is_learned() -> None:
     assert not any(any(a) for a in by_day[25:])  # learned after a few nights
 
 
+def test_a_load_drawn_at_this_hour_on_one_of_the_last_days_is_no_new_pattern() -> None:
+    rng = np.random.default_rng(1)
+    days = np.array([profile(rng) for _ in range(35)])
+    for day in days[21:]:  # EV charging every night from day 21 on, from 01:00 or 02:00 for
+        start = int(rng.integers(1, 3))  # 3 h, as much as the car needs
+        day[start : start + 3] += rng.uniform(2000, 4000)
+    verdicts = run(HourlyParx(), days)
+    nights = [[v.anomaly for v in verdicts[d * 24 : d * 24 + 6]] for d in range(35)]
+    assert any(nights[21])  # the first night is new
+    assert not any(any(a) for a in nights[22:])  # from the second night on, it was seen lately
+
+
 def test_cold_snap_with_temperature_does_not_alarm() -> None:
     rng = np.random.default_rng(2)
     n = 35

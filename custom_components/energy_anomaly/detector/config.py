@@ -159,6 +159,11 @@ class ConsumptionConfig:
     sun_rank
         The rank used instead near the hours in which the home exported solar production: its
         import there depends on the weather, and the greyest kept day shows the most of it.
+    weekend_rank
+        On a Saturday or Sunday the reference is at least the `weekend_rank`-th highest envelope
+        of the kept weekend days: a fortnight holds only four of them, and a weekend habit (a
+        late lunch, laundry, a long shower) that one of them had is usual on the next weekend,
+        while on a weekday the same load is still compared with every kept day.
     min_days
         Days seen before anything is judged (the learning period).
     persistence
@@ -186,6 +191,7 @@ class ConsumptionConfig:
     days: int = 14
     rank: int = 2
     sun_rank: int = 1
+    weekend_rank: int = 1
     min_days: int = 14
     persistence: int = 5
     early_min_days: int = 2

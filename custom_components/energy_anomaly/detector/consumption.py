@@ -27,6 +27,11 @@ in which a kept day exported (sun hours) the reference is the `sun_rank`-th high
 greyest of the kept days sets it) instead of the `rank`-th, so an overcast day is compared with
 the greyest days, not with the second greyest; at night nothing changes.
 
+Households live differently at weekends, and a fortnight holds only four weekend days: on a
+Saturday or Sunday the reference is at least the highest envelope of the kept weekend days
+(`weekend_rank`), so a weekend habit one of them had is usual on the next one; a weekday is
+compared with every kept day as before.
+
 When readings carry the outdoor temperature, a cold day's heating is expected: the model fits
 how much more power a day draws per heating degree (below 16 °C) across the kept days, and moves
 each past day's envelope by that slope times the difference in heating degrees between now and
@@ -45,7 +50,13 @@ from .config import MINUTE_S, DetectorConfig, Tier
 from .model import Cause, Finding, Kind, Reading
 
 HOURS_PER_DAY = 24
+SATURDAY = 5  # date.weekday() of the first weekend day
 LEARNING_MAX_BEFORE_ACTIVE = 0.99  # progress never says 100 % before the model is active
+
+
+def _is_weekend(ordinal: int) -> bool:
+    """Whether the date with this ordinal is a Saturday or a Sunday (ordinal 1 is a Monday)."""
+    return (ordinal - 1) % 7 >= SATURDAY
 
 
 @dataclass(slots=True)
@@ -361,6 +372,9 @@ class ConsumptionCheck:
     def _reference_of(self, tier: int, slot: int) -> float | None:
         """The `rank`-th highest envelope of the past days at `slot` (None if too few days).
 
+        On a weekend day at least the `weekend_rank`-th highest of the kept weekend days' (the
+        past days are consecutive: the last one is yesterday).
+
         Each day's envelope is moved by the heating it would have needed at the temperature now,
         compared with that day's temperature at the same time of day: an afternoon is warmer
         than its day's mean, and held to that mean it would be expected to need less heating
@@ -368,16 +382,24 @@ class ConsumptionCheck:
         """
         c = self.config
         now = self._degrees(self._temperature) if self._slope else None
-        envelopes = []
-        for day, degrees in self._envelopes:
+        envelopes: list[float] = []
+        weekends: list[float] = []
+        weekend = self._day is not None and _is_weekend(self._day)
+        first = (self._day or 0) - len(self._envelopes)
+        for age, (day, degrees) in enumerate(self._envelopes):
             envelope, then = day[tier][slot], degrees[slot]
             if envelope is not None:
                 shift = 0.0 if now is None or then is None else self._slope * (now - then)
-                envelopes.append(envelope + shift)
+                envelopes.append(moved := envelope + shift)
+                if weekend and _is_weekend(first + age):
+                    weekends.append(moved)
         if len(envelopes) < c.min_days:
             return None
         envelopes.sort()
-        return envelopes[-(c.sun_rank if slot in self._sun else c.rank)]
+        reference = envelopes[-(c.sun_rank if slot in self._sun else c.rank)]
+        if len(weekends) < c.weekend_rank:
+            return reference
+        return max(reference, sorted(weekends)[-c.weekend_rank])
 
     def _judge(self, moment: datetime) -> None:
         """Alarm while a running mean stays above its bar and the home still draws above it.

@@ -255,7 +255,12 @@ class HourlyParx:
             sigma = max(float(arr.std()), c.min_spread)
             probability = 0.5 * math.erfc((log_d - mu) / sigma / math.sqrt(2.0))
             rising = self.last_distance is None or distance > self.last_distance * (1 + c.min_rise)
-            anomaly = probability < c.threshold**self.bar and rising and self.more(power, expected)
+            anomaly = (
+                probability < c.threshold**self.bar
+                and rising
+                and self.more(power, expected)
+                and self._new(hour_index, power, expected)
+            )
         if probability is None or probability >= c.threshold:
             self.distances.append(log_d)
         self.last_distance = distance
@@ -270,6 +275,23 @@ class HourlyParx:
         """
         c = self.config
         return power - expected > self.bar * max(c.min_excess_w, c.min_excess_share * expected)
+
+    def _new(self, hour_index: int, power: float, expected: float) -> bool:
+        """Whether no recent day drew this hour's extra load at this time of day.
+
+        A load drawn at this hour (give or take the hour the distance tolerates) on one of the
+        last `lags` days is a habit forming, not a new pattern: after a change of habit the
+        refit can mispredict it for weeks (a nightly EV charge that starts an hour earlier or
+        later and takes what the car needs), and it alarmed already on its first night. Such
+        a day drew at least half the extra over the prediction (the halfway the check also
+        asks of a load still on).
+        """
+        shift = HOURS * np.arange(1, self.config.lags + 1)
+        recent = [
+            self._value(*divmod(hour_index - back + q, HOURS)) for back in shift for q in (-1, 0, 1)
+        ]
+        known = [v for v in recent if not math.isnan(v)]
+        return not known or max(known) < (power + expected) / 2
 
     def to_state(self) -> dict[str, Any]:
         """The hourly history and past distances as JSON-ready data (not the tuning).
