@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from homeassistant.config_entries import ConfigEntry
 
+from .const import DOMAIN
 from .coordinator import EnergyAnomalyCoordinator
 from .sink import HomesSink
 from .source import ReadingSource
@@ -23,3 +24,8 @@ class EnergyAnomalyRuntimeData:
 
 
 type EnergyAnomalyConfigEntry = ConfigEntry[EnergyAnomalyRuntimeData]
+
+
+def new_home_signal(entry: ConfigEntry) -> str:
+    """The dispatcher signal, sent with the home's runner, of a home added while `entry` runs."""
+    return f"{DOMAIN}_{entry.entry_id}_new_home"

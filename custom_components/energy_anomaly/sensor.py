@@ -30,8 +30,9 @@ from .const import CONF_PRICE_ENTITY, DOMAIN
 from .coordinator import EnergyAnomalyCoordinator, HomeData
 from .detector.config import PowerQualityConfig
 from .detector.model import Kind, Status
-from .entity import EnergyAnomalyEntity
+from .entity import EnergyAnomalyEntity, async_for_each_home
 from .price import Price, async_recorded_mean_price, read_price
+from .runner import HomeRunner
 from .runtime import EnergyAnomalyConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -228,7 +229,10 @@ async def async_setup_entry(
     removes it (the options reload the entry).
     """
     price_entity: str | None = entry.options.get(CONF_PRICE_ENTITY)
-    for coordinator in entry.runtime_data.coordinators:
+
+    @callback
+    def add_home(runner: HomeRunner) -> None:
+        coordinator = runner.coordinator
         async_add_entities(EnergyAnomalySensor(coordinator, description) for description in SENSORS)
         if price_entity:
             async_add_entities([AlwaysOnCostSensor(coordinator, price_entity)])
@@ -237,6 +241,8 @@ async def async_setup_entry(
         add_reported = _optional_adder(coordinator, async_add_entities)
         add_reported()
         entry.async_on_unload(coordinator.async_add_listener(add_reported))
+
+    async_for_each_home(hass, entry, add_home)
 
 
 def _async_remove_cost_sensor(hass: HomeAssistant, coordinator: EnergyAnomalyCoordinator) -> None:
