@@ -32,6 +32,8 @@ DEMO_HOME_ID: Final = "demo"
 DEMO_UNIQUE_ID: Final = "demo"
 
 EVENT_ANOMALY: Final = f"{DOMAIN}_detected"
+# The key of a home's Anomaly binary sensor (its unique id is "<home id>_anomaly").
+ANOMALY_KEY: Final = "anomaly"
 
 # A Pulse sends a reading every 2-10 s: a home silent for this long counts as unavailable.
 STALE_AFTER: Final = timedelta(seconds=60)
