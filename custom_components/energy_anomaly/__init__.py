@@ -137,7 +137,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
         rows = await hass.async_add_executor_job(load_demo_trace)
         source = DemoSource(hass, rows, resume_after=runners[0].restored_until)
     sink = HomesSink(hass, entry, runners)
-    entry.runtime_data = EnergyAnomalyRuntimeData(source=source, sink=sink)
+    entry.runtime_data = EnergyAnomalyRuntimeData(
+        source=source, sink=sink, tibber=tibber_connection
+    )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     if live is not None:  # homes new on the account start learning their past here
         await _async_follow_account(hass, entry, *live)

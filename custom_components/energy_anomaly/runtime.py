@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from homeassistant.config_entries import ConfigEntry
+import tibber
 
 from .const import DOMAIN
 from .coordinator import EnergyAnomalyCoordinator
@@ -12,10 +13,12 @@ from .source import ReadingSource
 
 @dataclass(frozen=True, kw_only=True)
 class EnergyAnomalyRuntimeData:
-    """The entry's source, and the sink that holds a runner per watched home."""
+    """The entry's source, the sink that holds a runner per watched home, a Tibber connection."""
 
     source: ReadingSource
     sink: HomesSink
+    # A Tibber account's connection (its homes' prices), None for other entries.
+    tibber: tibber.Tibber | None = None
 
     @property
     def coordinators(self) -> list[EnergyAnomalyCoordinator]:
