@@ -76,6 +76,20 @@ async def test_a_new_home_is_subscribed_on_the_same_websocket_without_disturbing
     await streams(hass, tibber_server, HOME_A, "cabin")
 
 
+async def test_a_new_home_learns_its_past_from_tibber(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    tibber_server.account.homes.append(LocalHome(HOME_NEW, nickname="Cottage", history_days=3))
+    await an_hour_later(hass)
+
+    await streams(hass, tibber_server, HOME_NEW, "cottage")
+
+    status = hass.states.get("sensor.cottage_detector_status")
+    assert status.attributes["history"] == "done"
+    assert status.attributes["history_days"] >= 3
+
+
 async def test_a_pulse_home_left_out_by_the_user_stays_out(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:

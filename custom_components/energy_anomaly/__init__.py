@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_ACCESS_TOKEN, EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
@@ -141,10 +142,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
         source=source, sink=sink, tibber=tibber_connection
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    if live is not None:  # homes new on the account start learning their past here
+    if live is not None:  # homes added to or removed from the account meanwhile
         await _async_follow_account(hass, entry, *live)
-    watched = [runner for runner in runners if runner.home.home_id in sink.runners]
-    _async_learn_history(hass, entry, watched, source, tibber_connection)
+    _async_learn_history(hass, entry, list(sink.runners.values()), source, tibber_connection)
     await source.async_start(sink)
 
     async def _async_on_stop(_event: Event) -> None:
@@ -200,7 +200,7 @@ async def _async_follow_account(
     the homes are listed again every hour while the entry runs.
     """
     connection = account.connection
-    await _async_follow_homes(hass, entry, source, connection, account.homes)
+    await _async_follow_homes(hass, entry, source, account.homes)
 
     async def _async_refresh(_now: datetime) -> None:
         try:
@@ -208,7 +208,10 @@ async def _async_follow_account(
         except (tibber.InvalidLoginError, *CONNECTION_ERRORS) as err:
             LOGGER.debug("Could not list the homes of %s (again in an hour): %s", entry.title, err)
             return
-        await _async_follow_homes(hass, entry, source, connection, listed)
+        if entry.state is not ConfigEntryState.LOADED:  # unloaded while Tibber answered
+            return
+        added = await _async_follow_homes(hass, entry, source, listed)
+        _async_learn_history(hass, entry, added, source, connection)
 
     entry.async_on_unload(
         async_track_time_interval(hass, _async_refresh, ACCOUNT_HOMES_REFRESH_INTERVAL)
@@ -219,13 +222,13 @@ async def _async_follow_homes(
     hass: HomeAssistant,
     entry: EnergyAnomalyConfigEntry,
     source: TibberLiveSource,
-    connection: tibber.Tibber,
     listed: list[TibberHomeInfo],
-) -> None:
+) -> list[HomeRunner]:
     """Watch the Pulse homes new on the account, and drop the watched homes gone from it.
 
     Without a reload: the other homes keep streaming on the same websocket. A Pulse home the
-    user was offered before and left out stays out.
+    user was offered before and left out stays out. Returns the new homes' runners, whose
+    past is still to be learned.
     """
     offered = set(entry.data[CONF_OFFERED_HOMES])
     pulse_homes = {home.home_id: home.name for home in listed if home.has_pulse}
@@ -233,7 +236,7 @@ async def _async_follow_homes(
     added = {home_id: name for home_id, name in pulse_homes.items() if home_id not in offered}
     removed = [home_id for home_id in entry.data[CONF_HOMES] if home_id not in on_account]
     if not added and not removed and offered <= on_account:
-        return
+        return []
     watched = {
         home_id: name for home_id, name in entry.data[CONF_HOMES].items() if home_id in on_account
     }
@@ -245,25 +248,26 @@ async def _async_follow_homes(
             CONF_OFFERED_HOMES: sorted((offered & on_account) | set(pulse_homes)),
         },
     )
+    source.async_watch(list(watched))  # no reading of a dropped home comes after this
     for home_id in removed:
         await _async_drop_home(hass, entry, home_id)
-    for home_id, name in added.items():
-        await _async_add_home(hass, entry, HomeInfo(home_id, name, TIBBER_MODEL), connection)
+    runners = [
+        await _async_add_home(hass, entry, HomeInfo(home_id, name, TIBBER_MODEL))
+        for home_id, name in added.items()
+    ]
     source.async_watch(list(watched | added))
+    return runners
 
 
 async def _async_add_home(
-    hass: HomeAssistant,
-    entry: EnergyAnomalyConfigEntry,
-    home: HomeInfo,
-    connection: tibber.Tibber,
-) -> None:
-    """Give a home new on the account its runner, device and entities; it learns its past."""
+    hass: HomeAssistant, entry: EnergyAnomalyConfigEntry, home: HomeInfo
+) -> HomeRunner:
+    """Give a home new on the account its runner, device and entities."""
     LOGGER.info("Watching %s, a new home on the Tibber account", home.name)
     runner = await HomeRunner.async_create(hass, entry, home)
     entry.runtime_data.sink.async_add_runner(runner)
     async_dispatcher_send(hass, new_home_signal(entry), runner)
-    _async_learn_history(hass, entry, [runner], entry.runtime_data.source, connection)
+    return runner
 
 
 async def _async_drop_home(
