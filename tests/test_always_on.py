@@ -382,6 +382,17 @@ async def test_a_tibber_home_without_a_price_entity_is_priced_at_tibbers_price(
     assert cost.attributes["unit_of_measurement"] == "NOK"
 
 
+async def test_a_tibber_home_without_a_power_deal_has_an_unknown_cost(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    tibber_server.account.homes[0].subscription_status = None  # no price from Tibber
+    await tibber_cabin_at(hass, tibber_server, tibber_entry, 1.25)
+
+    cost = hass.states.get(COST_CABIN)
+    assert cost.state == "unknown"
+    assert cost.attributes["price_per_kwh"] is None
+
+
 async def test_tibbers_price_is_read_again_every_hour(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
