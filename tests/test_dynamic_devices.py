@@ -137,6 +137,25 @@ async def test_the_homes_left_keep_streaming_on_the_same_websocket_after_a_remov
     await streams(hass, tibber_server, HOME_A, "cabin")
 
 
+async def test_the_websocket_closes_when_no_home_is_left_and_opens_for_the_next_new_one(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    remove_from_account(tibber_server, HOME_A)
+    remove_from_account(tibber_server, HOME_B)
+    await an_hour_later(hass)
+    await tibber_server.wait_for(lambda: tibber_server.open_connections == 0)
+
+    tibber_server.account.homes.append(LocalHome(HOME_NEW, nickname="Cottage"))
+    async_fire_time_changed(hass, dt_util.utcnow() + 2 * AN_HOUR)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await tibber_server.wait_for_subscriptions(1, HOME_NEW)
+
+    await streams(hass, tibber_server, HOME_NEW, "cottage")
+    assert device_names(hass, tibber_entry) == ["Cottage"]
+    assert tibber_server.connections_total == 2
+
+
 async def test_when_tibber_cannot_list_the_homes_nothing_changes_until_the_next_hour(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,
