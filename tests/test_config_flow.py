@@ -245,6 +245,7 @@ async def test_reconfigure_changes_the_watched_homes_and_removes_the_dropped_dev
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert tibber_entry.data[CONF_HOMES] == {HOME_A: "Cabin"}
+    assert tibber_entry.data[CONF_OFFERED_HOMES] == sorted([HOME_A, HOME_B])  # B stays out
     devices = dr.async_entries_for_config_entry(dr.async_get(hass), tibber_entry.entry_id)
     assert [device.name for device in devices] == ["Cabin"]
 
