@@ -1,5 +1,6 @@
 """What the always-on power costs: its energy in a year, and that energy at the user's price."""
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from unittest.mock import patch
@@ -19,12 +20,14 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 from sqlalchemy.exc import OperationalError
 
-from custom_components.energy_anomaly.const import CONF_PRICE_ENTITY, DOMAIN
+from custom_components.energy_anomaly.const import CONF_HOMES, CONF_PRICE_ENTITY, DOMAIN
 from custom_components.energy_anomaly.price import Price, mean_price
 
+from .conftest import HOME_A
 from .test_demo import set_up_demo
 from .test_entity_source import HOME_POWER, home_entry, set_up_home_drawing
-from .test_live_data import state_of, wait_until
+from .test_live_data import set_up, state_of, wait_until
+from .tibber_server import LocalTibberServer
 
 ENERGY = "sensor.demo_home_always_on_energy_per_year"
 COST = "sensor.demo_home_always_on_cost_per_year"
@@ -345,3 +348,73 @@ async def test_the_mean_price_is_read_again_every_hour(
 
     # 1.0 for the first hour, 3.0 for the second
     assert hass.states.get(COST).attributes["price_per_kwh"] == pytest.approx(2.0, rel=1e-3)
+
+
+COST_CABIN = "sensor.cabin_always_on_cost_per_year"
+
+
+async def tibber_cabin_at(
+    hass: HomeAssistant, server: LocalTibberServer, entry: MockConfigEntry, price: float
+) -> None:
+    """The Cabin alone on a Tibber entry without a price entity, Tibber's price at `price`."""
+    for home in server.account.homes:
+        home.price = price
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, CONF_HOMES: {HOME_A: "Cabin"}}
+    )
+    await set_up(hass, entry, server)
+    await reading(hass, server, 400.0)
+
+
+async def reading(hass: HomeAssistant, server: LocalTibberServer, power: float) -> None:
+    await server.push(HOME_A, power=power)
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == str(power))
+
+
+async def test_a_tibber_home_without_a_price_entity_is_priced_at_tibbers_price(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    await tibber_cabin_at(hass, tibber_server, tibber_entry, 1.25)
+
+    cost = hass.states.get(COST_CABIN)
+    assert cost.attributes["price_per_kwh"] == 1.25
+    assert cost.attributes["unit_of_measurement"] == "NOK"
+
+
+async def test_a_tibber_home_without_a_power_deal_has_an_unknown_cost(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    tibber_server.account.homes[0].subscription_status = None  # no price from Tibber
+    await tibber_cabin_at(hass, tibber_server, tibber_entry, 1.25)
+
+    cost = hass.states.get(COST_CABIN)
+    assert cost.state == "unknown"
+    assert cost.attributes["price_per_kwh"] is None
+
+
+async def test_tibbers_price_is_read_again_every_hour(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    await tibber_cabin_at(hass, tibber_server, tibber_entry, 1.25)
+    tibber_server.account.homes[0].price = 2.0
+
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(hours=1, seconds=1))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await reading(hass, tibber_server, 410.0)
+
+    assert hass.states.get(COST_CABIN).attributes["price_per_kwh"] == 2.0
+
+
+async def test_a_tibber_cost_is_the_always_on_energy_at_tibbers_price(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    await tibber_cabin_at(hass, tibber_server, tibber_entry, 1.25)
+    runner = tibber_entry.runtime_data.sink.runners[HOME_A]
+    data = runner.coordinator.data
+    learned = replace(data, result=replace(data.result, baseload=134.0))
+
+    runner.coordinator.async_set_updated_data(learned)
+    await hass.async_block_till_done()
+
+    assert float(state_of(hass, COST_CABIN)) == pytest.approx(DEMO_ALWAYS_ON_KWH * 1.25)

@@ -14,6 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.energy_anomaly import async_setup_entry as real_setup_entry
 from custom_components.energy_anomaly.const import (
     CONF_HOMES,
+    CONF_OFFERED_HOMES,
     CONF_SOURCE,
     DOMAIN,
     SOURCE_DEMO,
@@ -65,6 +66,7 @@ async def test_token_then_chosen_homes_create_one_entry_per_account(hass: HomeAs
         CONF_SOURCE: SOURCE_TIBBER,
         CONF_ACCESS_TOKEN: DEFAULT_TOKEN,
         CONF_HOMES: {HOME_B: "Flat"},
+        CONF_OFFERED_HOMES: sorted([HOME_A, HOME_B]),
     }
 
 
@@ -243,6 +245,7 @@ async def test_reconfigure_changes_the_watched_homes_and_removes_the_dropped_dev
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert tibber_entry.data[CONF_HOMES] == {HOME_A: "Cabin"}
+    assert tibber_entry.data[CONF_OFFERED_HOMES] == sorted([HOME_A, HOME_B])  # B stays out
     devices = dr.async_entries_for_config_entry(dr.async_get(hass), tibber_entry.entry_id)
     assert [device.name for device in devices] == ["Cabin"]
 

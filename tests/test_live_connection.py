@@ -246,9 +246,7 @@ async def test_no_watched_home_left_on_the_account_opens_no_websocket(
 
     assert tibber_server.connections_total == 0
     for home in ("Cabin", "Flat"):
-        assert f"Live data for {home} is unavailable: the home is no longer on the account" in (
-            caplog.text
-        )
+        assert f"{home} is no longer on the Tibber account: removing its device" in caplog.text
 
 
 async def test_a_handshake_tibber_never_acknowledges_times_out_and_is_retried(

@@ -313,7 +313,7 @@ async def test_a_reading_the_detector_fails_on_is_logged_and_the_next_ones_still
     assert "Skipped a reading for Cabin the detector failed on" in caplog.text
 
 
-async def test_a_home_removed_from_the_account_is_reported_and_the_others_keep_working(
+async def test_a_home_removed_from_the_account_while_stopped_is_removed_at_setup(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,
     tibber_entry: MockConfigEntry,
@@ -326,9 +326,10 @@ async def test_a_home_removed_from_the_account_is_reported_and_the_others_keep_w
     await tibber_server.push(HOME_A, power=610.0)
     await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "610.0")
 
-    assert "Home Flat is no longer on the Tibber account" in caplog.text
-    assert "Live data for Flat is unavailable: the home is no longer on the account" in caplog.text
-    assert state_of(hass, "sensor.flat_power") == STATE_UNAVAILABLE
+    assert "Flat is no longer on the Tibber account: removing its device" in caplog.text
+    assert hass.states.get("sensor.flat_power") is None
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), tibber_entry.entry_id)
+    assert [device.name for device in devices] == ["Cabin"]
 
 
 async def test_the_anomaly_sensor_does_not_change_state_on_normal_readings(

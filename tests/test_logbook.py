@@ -5,12 +5,17 @@ from homeassistant.components.logbook.models import LogbookConfig
 from homeassistant.components.recorder import Recorder
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
     mock_component,
 )
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.energy_anomaly.const import EVENT_ANOMALY
 
@@ -42,3 +47,36 @@ async def test_activity_reads_anomaly_at_the_home_then_the_reason(
     assert f"{entry['name']} {entry['message']}" == (
         "Anomaly at Cabin: Current on L1 is 32 A, above the 25 A fuse, for 1 minute"
     )
+
+
+async def test_activity_of_the_anomaly_sensor_shows_the_reason(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+) -> None:
+    """A logbook card (or Activity) filtered to the Anomaly sensor lists the anomaly's reason."""
+    mock_component(hass, "frontend")
+    assert await async_setup_component(hass, LOGBOOK, {})
+    start = dt_util.utcnow()
+    await over_the_fuse(hass, tibber_server, tibber_entry)
+    await async_wait_recording_done(hass)
+
+    client = await hass_ws_client()
+    await client.send_json_auto_id(
+        {
+            "type": "logbook/get_events",
+            "start_time": start.isoformat(),
+            "entity_ids": ["binary_sensor.cabin_anomaly"],
+        }
+    )
+    response = await client.receive_json()
+
+    assert response["success"]
+    reasons = [
+        f"{row['name']} {row['message']}"
+        for row in response["result"]
+        if row.get("domain") == "energy_anomaly"
+    ]
+    assert reasons == ["Anomaly at Cabin: Current on L1 is 32 A, above the 25 A fuse, for 1 minute"]

@@ -2,19 +2,25 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from functools import partial
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_ACCESS_TOKEN, EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 import tibber
 
 from .const import (
+    ACCOUNT_HOMES_REFRESH_INTERVAL,
     CONF_HOMES,
+    CONF_OFFERED_HOMES,
     CONF_POWER_IS_NET,
     CONF_SOURCE,
     DEMO_HOME_ID,
@@ -28,11 +34,18 @@ from .coordinator import HomeInfo
 from .demo_source import DemoSource, load_demo_trace
 from .detector.model import HistoryRow
 from .entity_source import EntitySource, async_follow_renames, chosen_entities
-from .live_source import CONNECTION_ERRORS, TibberLiveSource, async_fetch_account
+from .live_source import (
+    CONNECTION_ERRORS,
+    TibberAccount,
+    TibberHomeInfo,
+    TibberLiveSource,
+    async_fetch_account,
+    async_list_homes,
+)
 from .past import async_fetch_home_history, async_fetch_seeded_history
 from .redact import async_redact_token_in_logs
 from .runner import HomeRunner, state_reset_issue_id
-from .runtime import EnergyAnomalyConfigEntry, EnergyAnomalyRuntimeData
+from .runtime import EnergyAnomalyConfigEntry, EnergyAnomalyRuntimeData, new_home_signal
 from .services import async_setup_services
 from .sink import HomesSink
 from .source import ReadingSource
@@ -40,6 +53,8 @@ from .storage import HomeStateStore
 from .temperature import async_watch_outdoor_temperature
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+# The model of a Tibber home's device: its live data comes from a Pulse.
+TIBBER_MODEL = "Tibber Pulse"
 PLATFORMS = [
     Platform.BINARY_SENSOR,
     Platform.EVENT,
@@ -57,7 +72,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def _async_tibber_source(
     hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
-) -> tuple[ReadingSource, list[HomeInfo], tibber.Tibber]:
+) -> tuple[TibberLiveSource, list[HomeInfo], TibberAccount]:
     """Reach the Tibber account (test before setup) and name the homes the user chose."""
     try:
         account = await async_fetch_account(hass, entry.data[CONF_ACCESS_TOKEN])
@@ -71,14 +86,18 @@ async def _async_tibber_source(
             translation_key="cannot_connect",
             translation_placeholders={"error": str(err) or type(err).__name__},
         ) from err
+    if CONF_OFFERED_HOMES not in entry.data:  # set up before homes were followed
+        offered = [home.home_id for home in account.homes if home.has_pulse]
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_OFFERED_HOMES: offered}
+        )
     names = {home.home_id: home.name for home in account.homes}
-    homes = []
-    for home_id, stored_name in entry.data[CONF_HOMES].items():
-        if home_id not in names:
-            LOGGER.warning("Home %s is no longer on the Tibber account", stored_name)
-        homes.append(HomeInfo(home_id, names.get(home_id, stored_name), "Tibber Pulse"))
+    homes = [
+        HomeInfo(home_id, names.get(home_id, stored_name), TIBBER_MODEL)
+        for home_id, stored_name in entry.data[CONF_HOMES].items()
+    ]
     source = TibberLiveSource(hass, entry, account.connection, [home.home_id for home in homes])
-    return source, homes, account.connection
+    return source, homes, account
 
 
 def _entity_source(
@@ -103,12 +122,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
     entry.async_on_unload(async_watch_outdoor_temperature(hass, entry))
     source: ReadingSource | None = None
     tibber_connection: tibber.Tibber | None = None
+    live: tuple[TibberLiveSource, TibberAccount] | None = None
     if entry.data[CONF_SOURCE] == SOURCE_DEMO:
         homes = [HomeInfo(DEMO_HOME_ID, "Demo home", "Recorded household", live_clock=False)]
     elif entry.data[CONF_SOURCE] == SOURCE_ENTITY:
         source, homes = _entity_source(hass, entry)
     else:
-        source, homes, tibber_connection = await _async_tibber_source(hass, entry)
+        source, homes, account = await _async_tibber_source(hass, entry)
+        tibber_connection = account.connection
+        live = (source, account)
 
     _async_remove_stale_devices(hass, entry, homes)
     runners = [await HomeRunner.async_create(hass, entry, home) for home in homes]
@@ -116,9 +138,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
         rows = await hass.async_add_executor_job(load_demo_trace)
         source = DemoSource(hass, rows, resume_after=runners[0].restored_until)
     sink = HomesSink(hass, entry, runners)
-    entry.runtime_data = EnergyAnomalyRuntimeData(source=source, sink=sink)
+    entry.runtime_data = EnergyAnomalyRuntimeData(
+        source=source, sink=sink, tibber=tibber_connection
+    )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    _async_learn_history(hass, entry, runners, source, tibber_connection)
+    if live is not None:  # homes added to or removed from the account meanwhile
+        await _async_follow_account(hass, entry, *live)
+    _async_learn_history(hass, entry, list(sink.runners.values()), source, tibber_connection)
     await source.async_start(sink)
 
     async def _async_on_stop(_event: Event) -> None:
@@ -160,6 +186,102 @@ def _async_learn_history(
         entry.async_create_background_task(
             hass, runner.async_learn_history(fetch), f"{DOMAIN} history {runner.home.name}"
         )
+
+
+async def _async_follow_account(
+    hass: HomeAssistant,
+    entry: EnergyAnomalyConfigEntry,
+    source: TibberLiveSource,
+    account: TibberAccount,
+) -> None:
+    """Follow the homes added to or removed from the account, now and every hour after.
+
+    Now: what changed while Home Assistant was not running (the homes listed at setup). Then
+    the homes are listed again every hour while the entry runs.
+    """
+    connection = account.connection
+    await _async_follow_homes(hass, entry, source, account.homes)
+
+    async def _async_refresh(_now: datetime) -> None:
+        try:
+            listed = await async_list_homes(connection)
+        except (tibber.InvalidLoginError, *CONNECTION_ERRORS) as err:
+            LOGGER.debug("Could not list the homes of %s (again in an hour): %s", entry.title, err)
+            return
+        if entry.state is not ConfigEntryState.LOADED:  # unloaded while Tibber answered
+            return
+        added = await _async_follow_homes(hass, entry, source, listed)
+        _async_learn_history(hass, entry, added, source, connection)
+
+    entry.async_on_unload(
+        async_track_time_interval(hass, _async_refresh, ACCOUNT_HOMES_REFRESH_INTERVAL)
+    )
+
+
+async def _async_follow_homes(
+    hass: HomeAssistant,
+    entry: EnergyAnomalyConfigEntry,
+    source: TibberLiveSource,
+    listed: list[TibberHomeInfo],
+) -> list[HomeRunner]:
+    """Watch the Pulse homes new on the account, and drop the watched homes gone from it.
+
+    Without a reload: the other homes keep streaming on the same websocket. A Pulse home the
+    user was offered before and left out stays out. Returns the new homes' runners, whose
+    past is still to be learned.
+    """
+    offered = set(entry.data[CONF_OFFERED_HOMES])
+    pulse_homes = {home.home_id: home.name for home in listed if home.has_pulse}
+    on_account = {home.home_id for home in listed}
+    added = {home_id: name for home_id, name in pulse_homes.items() if home_id not in offered}
+    removed = [home_id for home_id in entry.data[CONF_HOMES] if home_id not in on_account]
+    if not added and not removed and offered <= on_account:
+        return []
+    watched = {
+        home_id: name for home_id, name in entry.data[CONF_HOMES].items() if home_id in on_account
+    }
+    hass.config_entries.async_update_entry(
+        entry,
+        data={
+            **entry.data,
+            CONF_HOMES: watched | added,
+            CONF_OFFERED_HOMES: sorted((offered & on_account) | set(pulse_homes)),
+        },
+    )
+    source.async_watch(list(watched))  # no reading of a dropped home comes after this
+    for home_id in removed:
+        await _async_drop_home(hass, entry, home_id)
+    runners = [
+        await _async_add_home(hass, entry, HomeInfo(home_id, name, TIBBER_MODEL))
+        for home_id, name in added.items()
+    ]
+    source.async_watch(list(watched | added))
+    return runners
+
+
+async def _async_add_home(
+    hass: HomeAssistant, entry: EnergyAnomalyConfigEntry, home: HomeInfo
+) -> HomeRunner:
+    """Give a home new on the account its runner, device and entities."""
+    LOGGER.info("Watching %s, a new home on the Tibber account", home.name)
+    runner = await HomeRunner.async_create(hass, entry, home)
+    entry.runtime_data.sink.async_add_runner(runner)
+    async_dispatcher_send(hass, new_home_signal(entry), runner)
+    return runner
+
+
+async def _async_drop_home(
+    hass: HomeAssistant, entry: EnergyAnomalyConfigEntry, home_id: str
+) -> None:
+    """Remove a home gone from the account: its device and entities, and what it learned."""
+    runner = entry.runtime_data.sink.async_remove_home(home_id)
+    LOGGER.warning("%s is no longer on the Tibber account: removing its device", runner.home.name)
+    registry = dr.async_get(hass)
+    if device := registry.async_get_device_by_identifier((DOMAIN, home_id), entry.entry_id):
+        registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+    await runner.async_save_state()  # waits for its worker, so nothing writes after the removal
+    await HomeStateStore(hass, home_id).async_remove()
+    ir.async_delete_issue(hass, DOMAIN, state_reset_issue_id(home_id))
 
 
 def _async_remove_stale_devices(

@@ -8,13 +8,14 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 
+from .const import ANOMALY_KEY
 from .entity import EnergyAnomalyEntity, one_per_home
 from .events import anomaly_details
 
 PARALLEL_UPDATES = 0
 
 ANOMALY = BinarySensorEntityDescription(
-    key="anomaly",
+    key=ANOMALY_KEY,
     translation_key="anomaly",
     device_class=BinarySensorDeviceClass.PROBLEM,
 )

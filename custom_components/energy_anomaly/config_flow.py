@@ -36,6 +36,7 @@ import tibber
 from .const import (
     CONF_FUSE_SIZE,
     CONF_HOMES,
+    CONF_OFFERED_HOMES,
     CONF_POWER_ENTITY,
     CONF_POWER_IS_NET,
     CONF_PRICE_ENTITY,
@@ -213,19 +214,22 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(step_id="homes", data_schema=schema, errors=errors)
 
     def _async_create_account_entry(self, homes: dict[str, str]) -> ConfigFlowResult:
-        """Create the entry, or when reconfiguring, update it and reload."""
+        """Create the entry, or when reconfiguring, update it and reload.
+
+        The Pulse homes offered here and left out are remembered, so that only homes new on the
+        account are watched without asking.
+        """
+        chosen = {
+            CONF_ACCESS_TOKEN: self._access_token,
+            CONF_HOMES: homes,
+            CONF_OFFERED_HOMES: sorted(_pulse_homes(self._account)),
+        }
         if self.source == SOURCE_RECONFIGURE:
             return self.async_update_reload_and_abort(
-                self._get_reconfigure_entry(),
-                data_updates={CONF_ACCESS_TOKEN: self._access_token, CONF_HOMES: homes},
+                self._get_reconfigure_entry(), data_updates=chosen
             )
         return self.async_create_entry(
-            title=self._account.name or "Tibber",
-            data={
-                CONF_SOURCE: SOURCE_TIBBER,
-                CONF_ACCESS_TOKEN: self._access_token,
-                CONF_HOMES: homes,
-            },
+            title=self._account.name or "Tibber", data={CONF_SOURCE: SOURCE_TIBBER, **chosen}
         )
 
     async def async_step_reconfigure(

@@ -13,6 +13,9 @@ CONF_TEMPERATURE_ENTITY: Final = "temperature_entity"
 CONF_FUSE_SIZE: Final = "fuse_size"
 # A sensor of the electricity price per unit of energy (e.g. NOK/kWh), for the always-on cost.
 CONF_PRICE_ENTITY: Final = "price_entity"
+# The ids of the account's Pulse homes the user has been offered (watched or left out): a Pulse
+# home outside them is new on the account and is watched without asking.
+CONF_OFFERED_HOMES: Final = "offered_homes"
 SOURCE_TIBBER: Final = "tibber"
 SOURCE_DEMO: Final = "demo"
 SOURCE_ENTITY: Final = "entity"
@@ -29,6 +32,8 @@ DEMO_HOME_ID: Final = "demo"
 DEMO_UNIQUE_ID: Final = "demo"
 
 EVENT_ANOMALY: Final = f"{DOMAIN}_detected"
+# The key of a home's Anomaly binary sensor (its unique id is "<home id>_anomaly").
+ANOMALY_KEY: Final = "anomaly"
 
 # A Pulse sends a reading every 2-10 s: a home silent for this long counts as unavailable.
 STALE_AFTER: Final = timedelta(seconds=60)
@@ -36,6 +41,8 @@ STALE_AFTER: Final = timedelta(seconds=60)
 HEALTH_CHECK_INTERVAL: Final = timedelta(seconds=10)
 # An open live connection that carries no message for this long is closed and reopened.
 LIVE_STALL_AFTER: Final = timedelta(seconds=90)
+# How often a Tibber account's homes are listed again, to follow homes added or removed.
+ACCOUNT_HOMES_REFRESH_INTERVAL: Final = timedelta(hours=1)
 # Reconnect backoff after an ordinary failure: doubles from the first to the last, with jitter.
 RECONNECT_BACKOFF_FIRST: Final = timedelta(seconds=10)
 RECONNECT_BACKOFF_MAX: Final = timedelta(minutes=5)

@@ -6,6 +6,7 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -13,7 +14,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .const import DOMAIN
 from .coordinator import EnergyAnomalyCoordinator, HomeData
 from .runner import HomeRunner
-from .runtime import EnergyAnomalyConfigEntry
+from .runtime import EnergyAnomalyConfigEntry, new_home_signal
 
 type PlatformSetup = Callable[
     [HomeAssistant, EnergyAnomalyConfigEntry, AddConfigEntryEntitiesCallback],
@@ -98,6 +99,19 @@ class EnergyAnomalyEntity(CoordinatorEntity[EnergyAnomalyCoordinator]):
         self.async_write_ha_state()
 
 
+@callback
+def async_for_each_home(
+    hass: HomeAssistant, entry: EnergyAnomalyConfigEntry, add: Callable[[HomeRunner], None]
+) -> None:
+    """Call `add` for every watched home now, and for each home added while the entry runs.
+
+    `add` must be a callback: the dispatcher runs anything else in the executor.
+    """
+    for runner in entry.runtime_data.sink.runners.values():
+        add(runner)
+    entry.async_on_unload(async_dispatcher_connect(hass, new_home_signal(entry), add))
+
+
 def per_home(entities: Callable[[HomeRunner], Iterable[EnergyAnomalyEntity]]) -> PlatformSetup:
     """A platform's `async_setup_entry` adding the `entities` of every watched home."""
 
@@ -106,11 +120,11 @@ def per_home(entities: Callable[[HomeRunner], Iterable[EnergyAnomalyEntity]]) ->
         entry: EnergyAnomalyConfigEntry,
         async_add_entities: AddConfigEntryEntitiesCallback,
     ) -> None:
-        async_add_entities(
-            entity
-            for runner in entry.runtime_data.sink.runners.values()
-            for entity in entities(runner)
-        )
+        @callback
+        def add_home(runner: HomeRunner) -> None:
+            async_add_entities(entities(runner))
+
+        async_for_each_home(hass, entry, add_home)
 
     return async_setup_entry
 

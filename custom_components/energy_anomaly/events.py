@@ -2,9 +2,11 @@
 
 from typing import Any
 
+from homeassistant.const import ATTR_ENTITY_ID, Platform
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 
-from .const import EVENT_ANOMALY, LOGGER
+from .const import ANOMALY_KEY, DOMAIN, EVENT_ANOMALY, LOGGER
 from .coordinator import HomeInfo
 from .detector.model import Finding, Result
 from .detector.render import render
@@ -37,15 +39,27 @@ def _rounded(value: float | None) -> float | None:
 def async_anomaly_started(
     hass: HomeAssistant, home: HomeInfo, result: Result, finding: Finding
 ) -> None:
-    """Tell automations (and the log, in English as every log line) that an anomaly started."""
+    """Tell automations (and the log, in English as every log line) that an anomaly started.
+
+    The event names the home's Anomaly binary sensor as `entity_id`, so the logbook attaches its
+    description to that entity: a logbook card of the sensor shows the reason.
+    """
     details = anomaly_details(hass, finding)
     LOGGER.info("Anomaly at %s (%s): %s", home.name, details["kind"], render(finding))
     hass.bus.async_fire(
         EVENT_ANOMALY,
         {
+            ATTR_ENTITY_ID: _anomaly_sensor(hass, home),
             "home_id": home.home_id,
             "home": home.name,
             **details,
             "timestamp": result.timestamp.isoformat(),
         },
+    )
+
+
+def _anomaly_sensor(hass: HomeAssistant, home: HomeInfo) -> str | None:
+    """The entity id of the home's Anomaly binary sensor (the user may have renamed it)."""
+    return er.async_get(hass).async_get_entity_id(
+        Platform.BINARY_SENSOR, DOMAIN, f"{home.home_id}_{ANOMALY_KEY}"
     )

@@ -18,6 +18,7 @@ jitter, reset once data flows). Waits run on Home Assistant's timers.
 
 import asyncio
 from collections.abc import Callable, Sequence
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import logging
@@ -112,18 +113,27 @@ async def async_fetch_account(hass: HomeAssistant, access_token: str) -> TibberA
         time_zone=dt_util.get_default_time_zone(),
         ssl=get_default_context(),
     )
-    await connection.update_info()
-    homes = connection.get_homes(only_active=False)
-    await asyncio.gather(*(home.update_info() for home in homes))
+    homes = await async_list_homes(connection)
     return TibberAccount(
         connection=connection,
         user_id=connection.user_id or "",
         name=connection.name or "",
-        homes=[
-            TibberHomeInfo(home.home_id, _home_name(home), bool(home.has_real_time_consumption))
-            for home in homes
-        ],
+        homes=homes,
     )
+
+
+async def async_list_homes(connection: tibber.Tibber) -> list[TibberHomeInfo]:
+    """Ask Tibber which homes the account has now, with their names and whether they stream.
+
+    Raises as `async_fetch_account`. pyTibber's connection then knows the homes by id too.
+    """
+    await connection.update_info()
+    homes = connection.get_homes(only_active=False)
+    await asyncio.gather(*(home.update_info() for home in homes))
+    return [
+        TibberHomeInfo(home.home_id, _home_name(home), bool(home.has_real_time_consumption))
+        for home in homes
+    ]
 
 
 class TibberLiveSource:
@@ -148,6 +158,9 @@ class TibberLiveSource:
         )
         self._runner: asyncio.Task[None] | None = None
         self._transport: WebsocketsTransport | None = None
+        # While a connection is open: its task group and each home's subscription in it.
+        self._group: asyncio.TaskGroup | None = None
+        self._listeners: dict[str, asyncio.Task[None]] = {}
         self._unsub_health: CALLBACK_TYPE | None = None
         self._data_flowing = False
         self._checks_without_message = 0
@@ -161,11 +174,46 @@ class TibberLiveSource:
         self._unsub_health = async_track_time_interval(
             self._hass, self._async_check_stall, HEALTH_CHECK_INTERVAL
         )
-        # A plain task: it lives as long as the entry, so Home Assistant must not wait for it
-        # the way it waits for (background) tasks to settle; async_stop cancels it.
-        self._runner = self._hass.loop.create_task(
-            self._async_run(), name=f"{DOMAIN} live data {self._entry.title}"
-        )
+        self._async_start_runner()
+
+    @callback
+    def _async_start_runner(self) -> None:
+        """Run the connection loop, unless it runs already.
+
+        A plain task: it lives as long as the entry, so Home Assistant must not wait for it the
+        way it waits for (background) tasks to settle; async_stop cancels it.
+        """
+        if self._runner is None or self._runner.done():
+            self._runner = self._hass.loop.create_task(
+                self._async_run(), name=f"{DOMAIN} live data {self._entry.title}"
+            )
+
+    @callback
+    def async_watch(self, home_ids: Sequence[str]) -> None:
+        """Watch these homes from now on (homes added to or removed from the account meanwhile).
+
+        On the same websocket: a new home is subscribed on the open connection, a dropped home's
+        subscription ends, the other homes keep streaming. It closes once no home is left.
+        """
+        old = set(self._home_ids)
+        self._home_ids = list(home_ids)
+        for home_id in old - set(home_ids):
+            if (listener := self._listeners.pop(home_id, None)) is not None:
+                listener.cancel()
+        if self._sink is None:
+            return
+        if self._group is not None and self._listeners:
+            # RuntimeError: the connection is ending; the next one subscribes every home.
+            with contextlib.suppress(RuntimeError):
+                for home_id in set(self._watched) - old:
+                    self._async_subscribe(self._group, home_id)
+        self._async_start_runner()
+
+    @callback
+    def _async_subscribe(self, group: asyncio.TaskGroup, home_id: str) -> None:
+        """Subscribe one home on the open connection, as a task of its group."""
+        assert self._transport is not None
+        self._listeners[home_id] = group.create_task(self._async_listen(self._transport, home_id))
 
     @property
     def _watched(self) -> list[str]:
@@ -178,12 +226,11 @@ class TibberLiveSource:
         assert self._sink is not None
         for home_id in set(self._home_ids) - set(self._watched):
             self._sink.async_source_down(home_id, "the home is no longer on the account")
-        if not self._watched:
-            return
-        while True:
+        while self._watched:
             self.connection_attempts += 1
             try:
                 await self._async_stream(await self._async_websocket_url())
+                continue  # every home was dropped meanwhile (or one came back just then)
             except tibber.InvalidLoginError:
                 LOGGER.warning("Tibber rejected the access token; reauthentication needed")
                 self._sink.async_source_down(None, "Tibber rejected the access token")
@@ -205,8 +252,9 @@ class TibberLiveSource:
     async def _async_stream(self, url: str) -> None:
         """Open one websocket, subscribe every watched home on it, stream until it ends.
 
-        Always raises: whatever ends one subscription (a drop, a stall, Tibber completing or
-        refusing it) ends the connection, so the next one subscribes every home again.
+        Raises whenever the connection ends: whatever ends one subscription (a drop, a stall,
+        Tibber completing or refusing it) ends the connection, so the next one subscribes every
+        home again. Returns only when every home was dropped (`async_watch`).
         """
         transport = new_websocket(url, self._entry.data[CONF_ACCESS_TOKEN])
         self._transport = transport
@@ -214,9 +262,12 @@ class TibberLiveSource:
         try:
             await transport.connect()
             async with asyncio.TaskGroup() as group:
+                self._group = group
                 for home_id in self._watched:
-                    group.create_task(self._async_listen(transport, home_id))
+                    self._async_subscribe(group, home_id)
         finally:
+            self._group = None
+            self._listeners.clear()
             self._transport = None
             await transport.close()
 

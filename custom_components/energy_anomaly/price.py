@@ -6,6 +6,10 @@ a factor of three within a day is common), so a yearly cost at this hour's price
 much: the cost uses the time-weighted mean of the price the recorder kept over the last
 PRICE_MEAN_DAYS, one query of a few hundred states an hour; the current price while the recorder
 has none.
+
+A Tibber account's home without a chosen price entity uses Tibber's own price for it: the mean of
+today's prices (and tomorrow's, once published), as pyTibber read them with the home's info (at
+setup and with the hourly listing of the account's homes).
 """
 
 from collections.abc import Sequence
@@ -20,6 +24,7 @@ from homeassistant.core import HomeAssistant, State
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import EnergyConverter
 from sqlalchemy.exc import SQLAlchemyError
+import tibber
 
 from .const import LOGGER
 
@@ -111,3 +116,14 @@ async def async_recorded_mean_price(hass: HomeAssistant, entity_id: str) -> Pric
         LOGGER.warning("Could not read the recorded prices of %s: %s", entity_id, err)
         return None
     return mean_price(found.get(entity_id, []), start, end)
+
+
+def tibber_mean_price(home: tibber.TibberHome) -> Price | None:
+    """The mean of the home's Tibber prices of today (and tomorrow); None without a price."""
+    totals = [total for total in home.price_total.values() if isinstance(total, int | float)]
+    if not totals:
+        return None
+    currency = home.currency
+    if not currency:
+        return None
+    return Price(sum(totals) / len(totals), currency)

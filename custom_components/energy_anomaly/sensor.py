@@ -25,13 +25,15 @@ from homeassistant.helpers.event import (
     async_track_state_change_event,
     async_track_time_interval,
 )
+import tibber
 
 from .const import CONF_PRICE_ENTITY, DOMAIN
 from .coordinator import EnergyAnomalyCoordinator, HomeData
 from .detector.config import PowerQualityConfig
 from .detector.model import Kind, Status
-from .entity import EnergyAnomalyEntity
-from .price import Price, async_recorded_mean_price, read_price
+from .entity import EnergyAnomalyEntity, async_for_each_home
+from .price import Price, async_recorded_mean_price, read_price, tibber_mean_price
+from .runner import HomeRunner
 from .runtime import EnergyAnomalyConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -224,19 +226,36 @@ async def async_setup_entry(
 ) -> None:
     """Add each home's sensors; optional ones as soon as the meter reports their quantity.
 
-    The always-on cost exists while a price entity is chosen in the options; choosing none
-    removes it (the options reload the entry).
+    The always-on cost exists while a price entity is chosen in the options, or for a Tibber
+    account's home (at Tibber's price); choosing none elsewhere removes it (the options reload
+    the entry).
     """
-    price_entity: str | None = entry.options.get(CONF_PRICE_ENTITY)
-    for coordinator in entry.runtime_data.coordinators:
+
+    @callback
+    def add_home(runner: HomeRunner) -> None:
+        coordinator = runner.coordinator
         async_add_entities(EnergyAnomalySensor(coordinator, description) for description in SENSORS)
-        if price_entity:
-            async_add_entities([AlwaysOnCostSensor(coordinator, price_entity)])
+        if cost := _cost_sensor(entry, coordinator):
+            async_add_entities([cost])
         else:
             _async_remove_cost_sensor(hass, coordinator)
         add_reported = _optional_adder(coordinator, async_add_entities)
         add_reported()
         entry.async_on_unload(coordinator.async_add_listener(add_reported))
+
+    async_for_each_home(hass, entry, add_home)
+
+
+def _cost_sensor(
+    entry: EnergyAnomalyConfigEntry, coordinator: EnergyAnomalyCoordinator
+) -> CostSensor | None:
+    """The home's always-on cost at the chosen price entity's price, else at Tibber's price."""
+    if price_entity := entry.options.get(CONF_PRICE_ENTITY):
+        return AlwaysOnCostSensor(coordinator, price_entity)
+    connection = entry.runtime_data.tibber
+    if connection is not None and (home := connection.get_home(coordinator.home.home_id)):
+        return TibberCostSensor(coordinator, home)
+    return None
 
 
 def _async_remove_cost_sensor(hass: HomeAssistant, coordinator: EnergyAnomalyCoordinator) -> None:
@@ -293,17 +312,69 @@ class EnergyAnomalySensor(EnergyAnomalyEntity, SensorEntity):
         return self.entity_description.attributes_fn(self.data)
 
 
-class AlwaysOnCostSensor(EnergyAnomalySensor):
+class CostSensor(EnergyAnomalySensor):
+    """The always-on energy of a year at a price per kWh (`_price`), in the price's currency.
+
+    Unknown until the baseload is learned and while there is no price.
+    """
+
+    def __init__(self, coordinator: EnergyAnomalyCoordinator) -> None:
+        """Price the home's always-on energy."""
+        super().__init__(coordinator, ALWAYS_ON_COST)
+
+    def _price(self) -> Price | None:
+        """The price per kWh the cost is worked out with, None while there is none."""
+        raise NotImplementedError
+
+    @property
+    def native_value(self) -> float | None:
+        """The always-on energy (kWh) times the price per kWh, in whole cents or øre."""
+        kwh = super().native_value
+        price = self._price()
+        if not isinstance(kwh, float | int) or price is None:
+            return None
+        return round(kwh * price.per_kwh, 2)
+
+    @property
+    def native_unit_of_measurement(self) -> str | None:
+        """The price's currency, None while there is no price."""
+        price = self._price()
+        return None if price is None else price.currency
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The price per kWh the cost is worked out with."""
+        price = self._price()
+        return {"price_per_kwh": None if price is None else round(price.per_kwh, 4)}
+
+
+class TibberCostSensor(CostSensor):
+    """The always-on cost at Tibber's price for the home (no price entity chosen).
+
+    The mean of today's (and tomorrow's) prices, which pyTibber reads again with the hourly
+    listing of the account's homes; the cost follows at the home's next reading.
+    """
+
+    def __init__(self, coordinator: EnergyAnomalyCoordinator, home: tibber.TibberHome) -> None:
+        """Price the home's always-on energy with Tibber's prices for `home`."""
+        super().__init__(coordinator)
+        self._tibber_home = home
+
+    def _price(self) -> Price | None:
+        return tibber_mean_price(self._tibber_home)
+
+
+class AlwaysOnCostSensor(CostSensor):
     """The always-on energy of a year at the chosen price entity's price, in its currency.
 
     The price is the recorded mean of the last days (see `price`), refreshed hourly, else the
-    current one. Unknown until the baseload is learned and while the price entity has no price:
-    a broken price source should show, not hide behind last week's mean.
+    current one. Unknown while the price entity has no price: a broken price source should show,
+    not hide behind last week's mean.
     """
 
     def __init__(self, coordinator: EnergyAnomalyCoordinator, price_entity: str) -> None:
         """Price the home's always-on energy with `price_entity`."""
-        super().__init__(coordinator, ALWAYS_ON_COST)
+        super().__init__(coordinator)
         self._price_entity = price_entity
         self._mean: Price | None = None
 
@@ -332,27 +403,6 @@ class AlwaysOnCostSensor(EnergyAnomalySensor):
         if current is None or self._mean is None or self._mean.currency != current.currency:
             return current
         return self._mean
-
-    @property
-    def native_value(self) -> float | None:
-        """The always-on energy (kWh) times the price per kWh, in whole cents or øre."""
-        kwh = super().native_value
-        price = self._price()
-        if not isinstance(kwh, float | int) or price is None:
-            return None
-        return round(kwh * price.per_kwh, 2)
-
-    @property
-    def native_unit_of_measurement(self) -> str | None:
-        """The price entity's currency, None while it gives no price."""
-        price = self._price()
-        return None if price is None else price.currency
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """The price per kWh the cost is worked out with."""
-        price = self._price()
-        return {"price_per_kwh": None if price is None else round(price.per_kwh, 4)}
 
 
 def _number(state: Any) -> float | None:

@@ -32,6 +32,18 @@ class HomesSink:
         )
 
     @callback
+    def async_add_runner(self, runner: HomeRunner) -> None:
+        """Route readings to a home added while the entry runs."""
+        self.runners[runner.home.home_id] = runner
+
+    @callback
+    def async_remove_home(self, home_id: str) -> HomeRunner:
+        """Stop routing to a home dropped while the entry runs; return its runner."""
+        self._checks_without_reading.pop(home_id, None)
+        self._down.discard(home_id)
+        return self.runners.pop(home_id)
+
+    @callback
     def async_add_readings(self, home_id: str, readings: Sequence[Reading]) -> None:
         """Queue a home's readings; readings arriving mean its live data flows."""
         runner = self.runners[home_id]

@@ -1,0 +1,173 @@
+"""Homes added to or removed from the Tibber account while the entry runs: no reload needed."""
+
+from datetime import timedelta
+import logging
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.energy_anomaly.const import (
+    CONF_HOMES,
+    CONF_OFFERED_HOMES,
+    DOMAIN,
+)
+from custom_components.energy_anomaly.storage import HomeStateStore
+
+from .conftest import HOME_A, HOME_B
+from .test_live_data import set_up, state_of, wait_until
+from .tibber_server import HttpFault, LocalHome, LocalTibberServer
+
+HOME_NEW = "00000000-0000-4000-8000-00000000000d"
+AN_HOUR = timedelta(hours=1, seconds=1)
+
+
+def device_names(hass: HomeAssistant, entry: MockConfigEntry) -> list[str]:
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    return sorted(device.name or "" for device in devices)
+
+
+def remove_from_account(server: LocalTibberServer, home_id: str) -> None:
+    server.account.homes = [home for home in server.account.homes if home.home_id != home_id]
+
+
+async def an_hour_later(hass: HomeAssistant) -> None:
+    """Let the hourly listing of the account's homes run, and what it starts settle."""
+    async_fire_time_changed(hass, dt_util.utcnow() + AN_HOUR)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def streams(hass: HomeAssistant, server: LocalTibberServer, home_id: str, name: str) -> None:
+    """Wait until a reading pushed for the home shows on its Power sensor."""
+    await server.push(home_id, power=777.0)
+    await wait_until(hass, lambda: state_of(hass, f"sensor.{name}_power") == "777.0")
+
+
+async def cottage_added_an_hour_later(
+    hass: HomeAssistant, server: LocalTibberServer, entry: MockConfigEntry
+) -> None:
+    """Set the entry up, add a Pulse home "Cottage" to the account, and let an hour pass."""
+    await set_up(hass, entry, server)
+    server.account.homes.append(LocalHome(HOME_NEW, nickname="Cottage"))
+    await an_hour_later(hass)
+    await server.wait_for_subscriptions(1, HOME_NEW)
+
+
+async def test_a_pulse_home_added_to_the_account_gets_its_device_and_entities_within_an_hour(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    await cottage_added_an_hour_later(hass, tibber_server, tibber_entry)
+
+    assert device_names(hass, tibber_entry) == ["Cabin", "Cottage", "Flat"]
+    assert tibber_entry.data[CONF_HOMES] == {HOME_A: "Cabin", HOME_B: "Flat", HOME_NEW: "Cottage"}
+    await streams(hass, tibber_server, HOME_NEW, "cottage")
+
+
+async def test_a_new_home_is_subscribed_on_the_same_websocket_without_disturbing_the_others(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    await cottage_added_an_hour_later(hass, tibber_server, tibber_entry)
+
+    assert tibber_server.connections_total == 1
+    assert tibber_server.subscriptions_total == {HOME_A: 1, HOME_B: 1, HOME_NEW: 1}
+    await streams(hass, tibber_server, HOME_A, "cabin")
+
+
+async def test_a_new_home_learns_its_past_from_tibber(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    tibber_server.account.homes.append(LocalHome(HOME_NEW, nickname="Cottage", history_days=3))
+    await an_hour_later(hass)
+
+    await streams(hass, tibber_server, HOME_NEW, "cottage")
+
+    status = hass.states.get("sensor.cottage_detector_status")
+    assert status.attributes["history"] == "done"
+    assert status.attributes["history_days"] >= 3
+
+
+async def test_a_pulse_home_left_out_by_the_user_stays_out(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    tibber_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        tibber_entry, data={**tibber_entry.data, CONF_HOMES: {HOME_A: "Cabin"}}
+    )
+    await set_up(hass, tibber_entry, tibber_server)
+
+    await an_hour_later(hass)
+
+    assert device_names(hass, tibber_entry) == ["Cabin"]
+    assert tibber_entry.data[CONF_HOMES] == {HOME_A: "Cabin"}
+    assert tibber_entry.data[CONF_OFFERED_HOMES] == sorted([HOME_A, HOME_B])
+
+
+async def test_a_home_removed_from_the_account_loses_its_device_entities_and_learned_state(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    await streams(hass, tibber_server, HOME_B, "flat")
+    await tibber_entry.runtime_data.sink.runners[HOME_B].async_save_state()
+    remove_from_account(tibber_server, HOME_B)
+
+    await an_hour_later(hass)
+
+    assert device_names(hass, tibber_entry) == ["Cabin"]
+    assert hass.states.get("sensor.flat_power") is None
+    assert er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{HOME_B}_power") is None
+    assert await HomeStateStore(hass, HOME_B).async_load() is None
+    assert tibber_entry.data[CONF_HOMES] == {HOME_A: "Cabin"}
+
+
+async def test_the_homes_left_keep_streaming_on_the_same_websocket_after_a_removal(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    remove_from_account(tibber_server, HOME_B)
+
+    await an_hour_later(hass)
+    await tibber_server.wait_for_subscriptions(0, HOME_B)
+
+    assert tibber_server.connections_total == 1
+    assert tibber_server.subscriptions_per_home == {HOME_A: 1}
+    await streams(hass, tibber_server, HOME_A, "cabin")
+
+
+async def test_the_websocket_closes_when_no_home_is_left_and_opens_for_the_next_new_one(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    remove_from_account(tibber_server, HOME_A)
+    remove_from_account(tibber_server, HOME_B)
+    await an_hour_later(hass)
+    await tibber_server.wait_for(lambda: tibber_server.open_connections == 0)
+
+    tibber_server.account.homes.append(LocalHome(HOME_NEW, nickname="Cottage"))
+    async_fire_time_changed(hass, dt_util.utcnow() + 2 * AN_HOUR)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await tibber_server.wait_for_subscriptions(1, HOME_NEW)
+
+    await streams(hass, tibber_server, HOME_NEW, "cottage")
+    assert device_names(hass, tibber_entry) == ["Cottage"]
+    assert tibber_server.connections_total == 2
+
+
+async def test_when_tibber_cannot_list_the_homes_nothing_changes_until_the_next_hour(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    remove_from_account(tibber_server, HOME_B)
+    tibber_server.http_fault = HttpFault.BAD_GATEWAY
+
+    with caplog.at_level(logging.DEBUG, "custom_components.energy_anomaly"):
+        await an_hour_later(hass)
+
+    assert device_names(hass, tibber_entry) == ["Cabin", "Flat"]
+    assert "Could not list the homes of Ada Lovelace (again in an hour)" in caplog.text
