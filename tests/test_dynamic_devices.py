@@ -106,7 +106,7 @@ async def test_a_pulse_home_left_out_by_the_user_stays_out(
     assert tibber_entry.data[CONF_OFFERED_HOMES] == sorted([HOME_A, HOME_B])
 
 
-async def test_a_home_removed_from_the_account_loses_its_device_entities_and_learned_state(
+async def test_a_home_removed_from_the_account_loses_its_device_and_entities(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
     await set_up(hass, tibber_entry, tibber_server)
@@ -119,8 +119,26 @@ async def test_a_home_removed_from_the_account_loses_its_device_entities_and_lea
     assert device_names(hass, tibber_entry) == ["Cabin"]
     assert hass.states.get("sensor.flat_power") is None
     assert er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{HOME_B}_power") is None
-    assert await HomeStateStore(hass, HOME_B).async_load() is None
     assert tibber_entry.data[CONF_HOMES] == {HOME_A: "Cabin"}
+
+
+async def test_a_home_back_on_the_account_resumes_what_it_learned(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    await streams(hass, tibber_server, HOME_B, "flat")
+    flat = next(home for home in tibber_server.account.homes if home.home_id == HOME_B)
+    remove_from_account(tibber_server, HOME_B)
+    await an_hour_later(hass)
+    stored = await HomeStateStore(hass, HOME_B).async_load()
+    assert stored is not None
+
+    tibber_server.account.homes.append(flat)
+    await an_hour_later(hass)
+
+    learned_until = stored["detector"]["last_epoch"]
+    assert learned_until is not None
+    assert tibber_entry.runtime_data.sink.runners[HOME_B].restored_until == learned_until
 
 
 async def test_the_homes_left_keep_streaming_on_the_same_websocket_after_a_removal(

@@ -273,14 +273,17 @@ async def _async_add_home(
 async def _async_drop_home(
     hass: HomeAssistant, entry: EnergyAnomalyConfigEntry, home_id: str
 ) -> None:
-    """Remove a home gone from the account: its device and entities, and what it learned."""
+    """Remove a home gone from the account: its device and entities.
+
+    What it learned stays stored: should the home come back (Tibber left it out of one listing,
+    or it returns to the account) it resumes where it stood instead of learning two weeks afresh.
+    """
     runner = entry.runtime_data.sink.async_remove_home(home_id)
     LOGGER.warning("%s is no longer on the Tibber account: removing its device", runner.home.name)
     registry = dr.async_get(hass)
     if device := registry.async_get_device_by_identifier((DOMAIN, home_id), entry.entry_id):
         registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
     await runner.async_save_state()  # waits for its worker, so nothing writes after the removal
-    await HomeStateStore(hass, home_id).async_remove()
     ir.async_delete_issue(hass, DOMAIN, state_reset_issue_id(home_id))
 
 
