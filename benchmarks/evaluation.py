@@ -77,6 +77,7 @@ BEYOND: dict[Cause, Callable[[float, float | None, Mapping[str, float]], bool]] 
     Cause.FROZEN: lambda o, e, f: f["lasted_s"] > f["longest_s"],
     Cause.GAP: lambda o, e, f: f["lasted_s"] > f["spacing_s"],
     Cause.UNDERVOLTAGE: lambda o, e, f: o < f["low_v"],
+    Cause.LOST_PHASE: lambda o, e, f: o < f["low_v"],
     Cause.OVERVOLTAGE: lambda o, e, f: o > f["high_v"],
     Cause.OVERCURRENT: lambda o, e, f: e is not None and o > e,
     Cause.HIGH_CONSUMPTION: lambda o, e, f: e is not None and o > e,

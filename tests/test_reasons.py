@@ -55,6 +55,7 @@ SAMPLES = {
     Cause.GAP: finding(Kind.METER_FAULT, Cause.GAP, 0, 0, lasted_s=240, spacing_s=10),
     Cause.UNDERVOLTAGE: voltage(Cause.UNDERVOLTAGE, 201, phase=2, lasted_s=120),
     Cause.OVERVOLTAGE: voltage(Cause.OVERVOLTAGE, 258, phase=3, lasted_s=60),
+    Cause.LOST_PHASE: voltage(Cause.LOST_PHASE, 0, phase=3, lasted_s=21600),
     Cause.OVERCURRENT: finding(
         Kind.POWER_QUALITY, Cause.OVERCURRENT, 32, 25, "A", phase=1, lasted_s=70
     ),

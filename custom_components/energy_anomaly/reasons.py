@@ -143,6 +143,10 @@ def _voltage(w: Wording, f: Finding) -> Sentence:
     return "voltage", _on_phase(w, f) | limits
 
 
+def _lost_phase(w: Wording, f: Finding) -> Sentence:
+    return "lost_phase", _on_phase(w, f)
+
+
 def _current(w: Wording, f: Finding) -> Sentence:
     return "overcurrent", _on_phase(w, f) | {"expected": f"{w.number(_expected(f))} {f.unit}"}
 
@@ -195,6 +199,7 @@ _SENTENCES: dict[Cause, Callable[[Wording, Finding], Sentence]] = {
     Cause.GAP: _gap,
     Cause.UNDERVOLTAGE: _voltage,
     Cause.OVERVOLTAGE: _voltage,
+    Cause.LOST_PHASE: _lost_phase,
     Cause.OVERCURRENT: _current,
     Cause.HIGH_CONSUMPTION: _consumption,
     Cause.LOAD_WHILE_AWAY: _away,

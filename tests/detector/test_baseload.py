@@ -199,3 +199,39 @@ def test_a_first_step_on_a_night_colder_than_usual_waits_for_a_second_night() ->
         temperature=night_temperature,
     )
     assert not any(f for _, f in found)
+
+
+def spring(minute: int) -> float:
+    """A fortnight of nights between -6 and 4 °C, then spring: 5 °C, 7 °C, 9 °C (each night
+    warmer than every night before by more than the margin)."""
+    cold = [-6, 2, -2, 4, 0, -4, 3, -1, 1, -5, -3, 4, 0, -6]
+    day = minute // DAY
+    return float(cold[day]) if day < len(cold) else 5.0 + 2.0 * (day - len(cold))
+
+
+def spring_nights(per_degree_w: float, step_w: float = 0.0) -> list[tuple[int, Finding | None]]:
+    """17 days of `spring`, `per_degree_w` more for each °C colder, `step_w` more from day 14."""
+
+    def extra(minute: int) -> float:
+        step = step_w if minute >= at(14, 15) else 0.0
+        return 1000.0 + per_degree_w * (8.0 - spring(minute)) + step
+
+    return run(BaseloadCheck(), 0, 17, extra=extra, temperature=spring)
+
+
+def test_a_step_on_nights_warmer_than_any_before_is_found() -> None:
+    """Heating only shrinks as it gets warmer: spring nights may not draw more than 4 °C did."""
+    alarms = [(m, f) for m, f in spring_nights(60.0, step_w=200.0) if f is not None]
+    assert alarms
+    minute, finding = alarms[0]
+    assert minute == at(15, 5)
+    assert (finding.observed or 0.0) - (finding.expected or 0.0) > 50.0
+
+
+def test_spring_nights_that_need_less_heating_are_no_step() -> None:
+    assert not any(f for _, f in spring_nights(60.0))
+
+
+def test_nights_warmer_than_any_before_are_not_judged_in_a_home_that_cools() -> None:
+    """A home that draws more the warmer its nights (air conditioning) may need more still."""
+    assert not any(f for _, f in spring_nights(-60.0))

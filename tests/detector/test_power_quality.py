@@ -115,7 +115,8 @@ def test_a_phase_lost_as_none_while_the_others_go_on_alarms_within_minutes() -> 
     finding = found[-1]
     assert finding is not None
     assert finding.kind == "power_quality"
-    assert render(finding).startswith("Voltage on L3 has been 0 V for 5 minutes")
+    assert finding.cause == "lost_phase"
+    assert render(finding).startswith("L3 has been lost (0 V) for 5 minutes")
     assert feed(check, readings(900, 120))[-1] is None
 
 

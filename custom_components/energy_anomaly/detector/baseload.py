@@ -10,8 +10,10 @@ consumption, and are left out.
 A step up is judged against the home's own previous nights (`history_nights`): their median, or,
 when they vary more than the smallest step (heating at night) and the outdoor temperature is
 known, a polynomial in the temperature at the quietest minute, so a heat pump that never stops on
-a cold night is not a step. A night colder or warmer than all of those nights (by
-`temperature_margin`) is then not judged: nothing says how much heating it needs. A night is a
+a cold night is not a step. A night colder than all of those nights (by `temperature_margin`) is
+then not judged: nothing says how much heating it needs. A night warmer than all of them needs no
+more heating than the warmest did, so it is judged against that night's expectation (mirrored for
+a home that draws more on warm nights: cooling). A night is a
 step when it exceeds the expectation by max(`min_step_w`, `noise_factor` x the history's robust
 spread), and also everything a night as warm drew in the last `memory_nights`: heating only grows
 as it gets colder, and a heat pump that cycles on mild nights runs through the night below some
@@ -288,10 +290,13 @@ class BaseloadCheck:
         """(expected W, smallest step that counts, whether temperature was used) or None.
 
         The temperature is used only when the nights vary more around their median than the
-        smallest step anyway (heating or cooling at night), and then only for a night within the
-        temperature range of the history. None while fewer than `min_nights` are known or when
-        the night is outside that range: the expectation would be a guess. None too before the
-        home is learned (`learned`).
+        smallest step anyway (heating or cooling at night). A night outside the temperature range
+        of the history is judged only on the side where the fit falls away from the range (a
+        night warmer than any with heating, colder than any with cooling): heating only shrinks
+        as it gets warmer, so the warmest night's expectation is an upper bound (the first spring
+        nights after a cold fortnight). On the other side the expectation would be a guess: None.
+        None too while fewer than `min_nights` are known and before the home is learned
+        (`learned`).
         """
         s, c = self._s, self.config
         s.learned = s.learned or len(s.history) >= c.history_nights
@@ -304,19 +309,24 @@ class BaseloadCheck:
         if limit == c.min_step_w or temp is None or len(temps) < len(watts):
             return expected, limit, False
         low, high = min(temps), max(temps)
-        if not low - c.temperature_margin <= temp <= high + c.temperature_margin:
-            return None
         span = high - low
         degree = 2 if span >= c.quadratic_span_c else 1 if span >= c.linear_span_c else 0
         degree = min(degree, len(set(temps)) - 1)  # a curve needs as many temperatures
+        inside = low - c.temperature_margin <= temp <= high + c.temperature_margin
         if degree == 0:
-            return expected, limit, False
+            return (expected, limit, False) if inside else None
         x = np.array(temps)
         y = np.array(watts)
         coefficients = np.polyfit(x, y, degree)
         residuals = (y - np.polyval(coefficients, x)).tolist()
         limit = max(c.min_step_w, c.noise_factor * _spread(residuals))
-        return float(np.polyval(coefficients, temp)), limit, True
+        if inside:
+            return float(np.polyval(coefficients, temp)), limit, True
+        edge = high if temp > high else low
+        outward = float(np.polyval(np.polyder(coefficients), edge)) * (temp - edge)
+        if outward >= 0:  # the home may need more out there than at any night it has seen
+            return None
+        return float(np.polyval(coefficients, edge)), limit, True
 
     def to_state(self) -> dict[str, Any]:
         """Open minute and night, learned nights and the alarm, as JSON-ready plain data."""

@@ -96,6 +96,9 @@ class PowerQualityConfig:
     lost_current_a
         A phase that reports no voltage and at most this current (A, a meter's noise around 0)
         while another phase reports one is lost: it is taken as 0 V.
+    lost_v
+        A voltage episode whose mean is below this (V, half the nominal) is a lost phase (a blown
+        fuse, a cut supply: 0 V), not an undervoltage: no sag of the grid lasts minutes that deep.
 
     """
 
@@ -106,6 +109,7 @@ class PowerQualityConfig:
     current_min_s: float = 60.0
     recover_s: float = 30.0
     lost_current_a: float = 0.05
+    lost_v: float = 115.0
 
     @property
     def low_v(self) -> float:

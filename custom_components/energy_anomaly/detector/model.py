@@ -58,6 +58,7 @@ class Cause(StrEnum):
     GAP = "gap"
     UNDERVOLTAGE = "undervoltage"
     OVERVOLTAGE = "overvoltage"
+    LOST_PHASE = "lost_phase"
     OVERCURRENT = "overcurrent"
     HIGH_CONSUMPTION = "high_consumption"
     DAILY_PATTERN = "daily_pattern"

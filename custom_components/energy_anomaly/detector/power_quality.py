@@ -9,9 +9,10 @@ split one long undervoltage into many short ones); it ends after `recover_s` ins
 
 A lost phase (a blown fuse, a broken neutral) reads 0 V, or no voltage at all (None) and no
 current while the other phases go on: a phase that has reported a voltage before and now reports
-none while another phase does is taken as 0 V, an undervoltage like any other. A reading with no
-phase voltage at all says nothing about the phases (some meters report them only every few
-messages) and changes no voltage episode.
+none while another phase does is taken as 0 V. An undervoltage whose mean is below `lost_v` is
+reported as a lost phase, not a sag: the fix is a fuse or the supply, not the grid's quality. A
+reading with no phase voltage at all says nothing about the phases (some meters report them only
+every few messages) and changes no voltage episode.
 """
 
 from dataclasses import asdict, dataclass, field
@@ -19,7 +20,7 @@ from datetime import datetime
 from typing import Any, Self
 
 from .check import StateError, load_state
-from .config import DetectorConfig
+from .config import DetectorConfig, PowerQualityConfig
 from .model import Cause, Finding, Kind, Reading
 
 PHASES = 3
@@ -107,11 +108,7 @@ class PowerQualityCheck:
                 episode.update(now, volts, outside, c.recover_s)
             lasted = episode.lasted()
             if lasted >= c.voltage_min_s and lasted > longest:
-                low = episode.mean < c.nominal_v
-                best, longest = (
-                    (Cause.UNDERVOLTAGE if low else Cause.OVERVOLTAGE, phase, episode),
-                    lasted,
-                )
+                best, longest = (_voltage_cause(episode.mean, c), phase, episode), lasted
             if c.fuse_a is None:
                 continue
             amps = reading.current[phase]
@@ -190,3 +187,10 @@ class PowerQualityCheck:
         if {len(loaded.voltage), len(loaded.current), len(loaded.supplied)} != {PHASES}:
             raise StateError(f"power_quality: expected {PHASES} phases")
         return cls(config, loaded)
+
+
+def _voltage_cause(mean: float, config: PowerQualityConfig) -> Cause:
+    """What a voltage episode with this mean (V) is: a lost phase, an undervoltage or over."""
+    if mean < config.lost_v:
+        return Cause.LOST_PHASE
+    return Cause.UNDERVOLTAGE if mean < config.nominal_v else Cause.OVERVOLTAGE

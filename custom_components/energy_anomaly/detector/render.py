@@ -82,6 +82,13 @@ def _voltage(f: Finding) -> str:
     )
 
 
+def _lost_phase(f: Finding) -> str:
+    return (
+        f"L{f.facts['phase']:.0f} has been lost ({_value(f):.0f} V) for "
+        f"{format_minutes(f.facts['lasted_s'])}: a blown fuse or a cut supply"
+    )
+
+
 def _current(f: Finding) -> str:
     return (
         f"Current on L{f.facts['phase']:.0f} is {_value(f):.0f} A, above the "
@@ -130,6 +137,7 @@ _SENTENCES = {
     Cause.GAP: _gap,
     Cause.UNDERVOLTAGE: _voltage,
     Cause.OVERVOLTAGE: _voltage,
+    Cause.LOST_PHASE: _lost_phase,
     Cause.OVERCURRENT: _current,
     Cause.HIGH_CONSUMPTION: _consumption,
     Cause.LOAD_WHILE_AWAY: _away,
