@@ -282,11 +282,11 @@ async def _run_scenario(  # noqa: PLR0915
     decided: list[str] = []  # the runner's clock at each snapshot it decided to write
     snapshot_if_due = HomeRunner._async_snapshot_if_due
 
-    async def stamped_snapshot(runner: HomeRunner) -> Any:
-        now = sim.now  # what the runner compares (it reads the clock before its first await)
-        data = await snapshot_if_due(runner)
+    async def stamped_snapshot(runner: HomeRunner, *, now: bool = False) -> Any:
+        clock = sim.now  # what the runner compares (it reads the clock before its first await)
+        data = await snapshot_if_due(runner, now=now)
         if data is not None:
-            decided.append(now.isoformat())
+            decided.append(clock.isoformat())
         return data
 
     monkeypatch.setattr(HomeRunner, "_async_snapshot_if_due", stamped_snapshot)
