@@ -81,6 +81,7 @@ BEYOND: dict[Cause, Callable[[float, float | None, Mapping[str, float]], bool]] 
     Cause.OVERVOLTAGE: lambda o, e, f: o > f["high_v"],
     Cause.OVERCURRENT: lambda o, e, f: e is not None and o > e,
     Cause.HIGH_CONSUMPTION: lambda o, e, f: e is not None and o > e,
+    Cause.LOAD_WHILE_AWAY: lambda o, e, f: e is not None and o > e,
     Cause.DAILY_PATTERN: lambda o, e, f: e is not None and o > e,
     Cause.BASELOAD_STEP: lambda o, e, f: e is not None and o > e,
 }

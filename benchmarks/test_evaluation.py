@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from benchmarks.evaluation import (
+    BEYOND,
     GRACE,
     LASTING_FOUND_WITHIN,
     Window,
@@ -17,6 +18,7 @@ from benchmarks.evaluation import (
     summarise,
 )
 from benchmarks.streams import Event
+from custom_components.energy_anomaly.detector.model import Cause
 
 T = np.arange(0, 10_000, 10)  # one reading every 10 s
 
@@ -193,3 +195,7 @@ def test_alarm_on_an_event_inside_a_window_is_not_counted_for_the_window() -> No
     r = evaluate(DAY_T, a, events, 0, 5 * 86_400, normal_life=windows)
     assert r.outcomes[0].found
     assert r.window_alarms == {}
+
+
+def test_every_cause_has_a_rule_for_what_its_reason_must_say() -> None:
+    assert set(BEYOND) == set(Cause)

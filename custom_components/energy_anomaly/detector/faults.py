@@ -87,7 +87,8 @@ class FaultCheck:
         negative = self._negative(now, power, producing)
         zeros = self._zeros(now, power, producing, learned)
         stale = self._stale(now, power, producing, learned, gap is not None)
-        if power > 0 and not producing:
+        # The dark hours' floor is never below the all-day one: only a draw under it lowers either.
+        if power > 0 and not producing and (s.dark_min_draw is None or power < s.dark_min_draw):
             self._learn_draw(power, reading.timestamp.hour)
         s.exports = s.exports or producing
         s.last_epoch = now

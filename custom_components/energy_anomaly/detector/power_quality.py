@@ -130,11 +130,11 @@ class PowerQualityCheck:
         """
         voltage = reading.voltage
         supplied = self._s.supplied
-        if all(volts is not None for volts in voltage):  # the common case, checked cheaply
+        if None not in voltage:  # the common case, checked cheaply (in C)
             if not all(supplied):
                 supplied[:] = [True] * PHASES
             return voltage
-        if all(volts is None for volts in voltage):
+        if voltage.count(None) == PHASES:
             return voltage
         lost_current = self.config.lost_current_a
         out: list[float | None] = []
