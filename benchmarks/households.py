@@ -854,3 +854,29 @@ def build(home: Home) -> HomeStream:
 def streams() -> list[HomeStream]:
     """All homes of the suite, tuning half first (cached per process)."""
     return [build(h) for h in HOMES]
+
+
+VARIANT_SEED_STEP = 10_000  # far from every home's own seed, so no variant repeats another home
+VARIANTS_PER_HOME = 2
+
+
+def variant(home: Home, k: int) -> Home:
+    """`home` with other weather and other days of life (seed k), same kind of home and events."""
+    step = k * VARIANT_SEED_STEP
+    return replace(
+        home,
+        name=f"{home.name}~{k}",
+        seed=home.seed + step,
+        climate=replace(home.climate, seed=home.climate.seed + step),
+    )
+
+
+@cache
+def tuning_variants() -> list[HomeStream]:
+    """The tuning homes again with other seeds: more homes to tune on, and none of them unseen.
+
+    A rule tuned on one realisation of a home can fit its particular days; one that also holds on
+    the variants is more likely to hold on a home never seen. The unseen half has no variants.
+    """
+    tuning = [h for h in HOMES if h.half == TUNING]
+    return [build(variant(h, k)) for k in range(1, VARIANTS_PER_HOME + 1) for h in tuning]

@@ -17,6 +17,8 @@ from benchmarks.households import (
     build,
     real_hourly_kwh,
     streams,
+    tuning_variants,
+    variant,
 )
 from benchmarks.streams import DAY, HOUR, KINDS, STEP, Builder
 from benchmarks.streams import START as CLASSIC_START
@@ -29,6 +31,21 @@ def home(name: str) -> HomeStream:
 def mean_power(s: HomeStream, start: float, end: float) -> float:
     inside = (s.t >= start) & (s.t < end)
     return float(s.power[inside].mean())
+
+
+def test_variants_are_tuning_homes_with_other_days_and_the_same_events() -> None:
+    original = next(h for h in HOMES if h.half == TUNING)
+    again = build(variant(original, 1))
+    first = home(original.name)
+    assert again.half == TUNING
+    assert again.home == f"{original.name}~1"
+    assert [(e.kind, e.start) for e in again.events] == [(e.kind, e.start) for e in first.events]
+    assert not np.array_equal(again.power[:10_000], first.power[:10_000])
+
+
+def test_no_unseen_home_has_variants() -> None:
+    names = {s.home.split("~")[0] for s in tuning_variants()}
+    assert names == {h.name for h in HOMES if h.half == TUNING}
 
 
 def test_each_half_has_every_kind_of_event_and_at_least_five_homes() -> None:
