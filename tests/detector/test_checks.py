@@ -155,6 +155,9 @@ def test_after_two_weeks_without_readings_the_detector_learns_again() -> None:
     assert detector.learning_progress < 0.2
 
 
+NAN = float("nan")
+
+
 @pytest.mark.parametrize(
     ("reading", "problem"),
     [
@@ -165,6 +168,9 @@ def test_after_two_weeks_without_readings_the_detector_learns_again() -> None:
         (Reading(START, 100.0, current=(None, None, 5000.0)), "current L3"),
         (Reading(START, 100.0, temperature=-300.0), "temperature"),
         (Reading(START, 100.0, power_production=-5.0), "production"),
+        (Reading(START, 100.0, None, (230.0, NAN, 231.0), (1.0, 2.0, 3.0)), "voltage L2"),
+        (Reading(START, 100.0, None, (230.0, 231.0, 229.0), (1.0, NAN, 3.0)), "current L2"),
+        (Reading(START, 100.0, 0.0, (230.0, 231.0, 229.0), temperature=NAN), "temperature"),
     ],
 )
 def test_implausible_readings_are_named(reading: Reading, problem: str) -> None:
@@ -172,6 +178,12 @@ def test_implausible_readings_are_named(reading: Reading, problem: str) -> None:
 
     assert found is not None
     assert problem in found
+
+
+def test_a_reading_with_every_value_plausible_has_no_problem() -> None:
+    full = Reading(START, 100.0, 0.0, (0.0, 250.0, 500.0), (-1000.0, 0.0, 1000.0), -80.0)
+
+    assert reading_problem(full) is None
 
 
 def test_a_reading_from_the_future_of_the_host_clock_is_refused() -> None:

@@ -77,6 +77,7 @@ STATE_VERSION = 3
 # A reading this far (s) after the previous one is held until the next reading confirms the new
 # time: one reading stamped years ahead must not make every later reading "older" and ignored.
 MAX_UNCONFIRMED_JUMP_S = HOUR_S
+NOTHING_FOUND = (None, None, None, None, None)  # every check's finding when all is normal
 
 
 class Detector:
@@ -246,13 +247,15 @@ class Detector:
     def _take(self, reading: Reading) -> None:
         """Run every check the mode wants on a plausible reading that is in time order."""
         self._last_epoch = reading.epoch
-        self._feedback.expire(reading)
-        mode = self._feedback.mode
+        feedback = self._feedback
+        if feedback.mode is not Mode.NORMAL:  # nothing to end in the common case
+            feedback.expire(reading)
+        mode = feedback.mode
         fault = self._faults.update(reading)
         quality = self._power_quality.update(reading)
         consumption = pattern = None
         if fault is None:
-            self._feedback.away.learn(reading)
+            feedback.away.learn(reading)
             if mode is Mode.NORMAL or mode is Mode.PAUSED:  # the common case, inline
                 consumption = self._consumption.update(reading)
                 pattern = self._pattern.update(reading)
@@ -261,8 +264,11 @@ class Detector:
         baseload = self._baseload.update(reading)
         if not self._consumption.active:  # the consumption check alarms sparingly on its own
             pattern = None
-        self._findings = (fault, quality, consumption, pattern, baseload)
-        self._finding = self._feedback.verdict(self._findings, reading.epoch)
+        self._findings = findings = (fault, quality, consumption, pattern, baseload)
+        if findings == NOTHING_FOUND and not feedback.cleared:  # all is normal: nothing to weigh
+            self._finding = None
+        else:
+            self._finding = feedback.verdict(findings, reading.epoch)
 
     def _stand_in(self, reading: Reading, mode: Mode) -> Finding | None:
         """With guests or away: the consumption check sees the usual power; Away's finding."""

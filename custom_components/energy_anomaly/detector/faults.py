@@ -84,8 +84,12 @@ class FaultCheck:
         learned = now - s.first_epoch >= c.learn_s
         producing = reading.power_production is not None and reading.power_production > 0
         power = reading.power
-        negative = self._negative(now, power, producing)
-        zeros = self._zeros(now, power, producing, learned)
+        if power > 0 and not producing:  # drawing (the common case): neither negative nor zero
+            s.negative_since = s.zero_since = None
+            negative = zeros = None
+        else:
+            negative = self._negative(now, power, producing)
+            zeros = self._zeros(now, power, producing, learned)
         stale = self._stale(now, power, producing, learned, gap is not None)
         # The dark hours' floor is never below the all-day one: only a draw under it lowers either.
         if power > 0 and not producing and (s.dark_min_draw is None or power < s.dark_min_draw):
