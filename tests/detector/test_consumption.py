@@ -3,7 +3,9 @@
 from functools import cache
 
 import numpy as np
+import pytest
 
+from custom_components.energy_anomaly.detector.consumption import ConsumptionCheck
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.model import Kind, Reading, Result
 
@@ -115,3 +117,20 @@ def test_a_weekend_habit_does_not_make_the_same_load_usual_on_a_weekday() -> Non
     results = _weekend_roast(friday + 1, friday)
 
     assert any(r.anomaly for r in results if at(friday, 12) <= minute_of(r) < at(friday, 14))
+
+
+def test_references_worked_out_once_a_day_are_those_worked_out_afresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The per-slot reference is kept within a day; a new day's past must not reuse it."""
+    days = LEARNED + 3
+    growing = normal_days(days) + 40.0 * np.repeat(np.arange(days), DAY)  # each day draws more
+    for day in range(LEARNED, days):
+        growing = with_load(growing, at(day, 10), 40, 1500.0)
+    stream = readings(growing)
+    kept = [(r.score, r.finding) for r in run(Detector(), stream)]
+
+    monkeypatch.setattr(ConsumptionCheck, "_cached_reference", ConsumptionCheck._reference_of)
+    fresh = [(r.score, r.finding) for r in run(Detector(), stream)]
+
+    assert kept == fresh

@@ -43,6 +43,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, tzinfo
+from itertools import islice
 from typing import Any, Self
 
 from .check import Mean, StateError, load_state
@@ -57,6 +58,9 @@ LEARNING_MAX_BEFORE_ACTIVE = 0.99  # progress never says 100 % before the model 
 def _is_weekend(ordinal: int) -> bool:
     """Whether the date with this ordinal is a Saturday or a Sunday (ordinal 1 is a Monday)."""
     return (ordinal - 1) % 7 >= SATURDAY
+
+
+REFERENCE_CACHE_SIZE = 4096  # references kept per day at most (a day has 144 slots x 2 tiers)
 
 
 @dataclass(slots=True)
@@ -134,6 +138,8 @@ class ConsumptionCheck:
         self._finding: Finding | None = None
         self._peaks: list[float | None] = [None] * len(c.tiers)  # per tier, over the past days
         self._sun: set[int] = set()  # slots near one in which a kept day exported (sun hours)
+        # (tier, slot, temperature) -> reference, for the current past days (derived, not kept)
+        self._reference_cache: dict[tuple[int, int, float | None], float | None] = {}
         self.bar = 1.0  # the score at which it alarms; the engine moves it with the sensitivity
 
     def _empty_day(self) -> list[list[float | None]]:
@@ -198,18 +204,17 @@ class ConsumptionCheck:
         if self._minute_export and slot not in self._today_sums.sun:
             self._today_sums.sun.append(slot)
         best = 0.0
-        values = list(self._minutes)
+        kept = len(self._minutes)
         for i, tier in enumerate(self.config.tiers):
-            recent = values[-tier.minutes :]
-            level = sum(recent) / len(recent)
+            level = self._recent_mean(tier.minutes)
             row = self._today[i]
             previous = row[slot]
             if previous is None:
                 self._today_slots += i == 0
             row[slot] = round(level) if previous is None else max(previous, round(level))
-            reference = self._reference_of(i, slot) if self.active else self._early_reference(i)
+            reference = self._cached_reference(i, slot) if self.active else self._early_reference(i)
             self._references[i] = reference
-            if len(recent) < tier.minutes or reference is None:
+            if kept < tier.minutes or reference is None:
                 self._above[i] = 0
                 continue
             ratio = (level - reference) / self._margin(tier, reference)
@@ -218,8 +223,29 @@ class ConsumptionCheck:
         self._score = max(best, 0.0)
         self._judge(moment)
 
+    def _recent_mean(self, minutes: int) -> float:
+        """Mean (W) of the last `minutes` kept minute means (all, when fewer), without a copy."""
+        kept = self._minutes
+        count = min(minutes, len(kept))
+        return sum(islice(kept, len(kept) - count, None)) / count
+
+    def _cached_reference(self, tier: int, slot: int) -> float | None:
+        """`_reference_of`, worked out once per tier, slot and temperature of the day.
+
+        It depends on nothing else that changes within a day (the past days, the slope and
+        the sun hours change only in `_learn_past`, which forgets what was worked out), and
+        a slot lasts `slot_minutes` minutes: most minutes ask again what was just found.
+        """
+        key = (tier, slot, self._temperature)
+        if key not in self._reference_cache:
+            if len(self._reference_cache) >= REFERENCE_CACHE_SIZE:
+                self._reference_cache.clear()
+            self._reference_cache[key] = self._reference_of(tier, slot)
+        return self._reference_cache[key]
+
     def _learn_past(self) -> None:
         """The past days changed: count them, refit the heating slope, find their peaks."""
+        self._reference_cache.clear()
         self._days_seen = sum(1 for sums in self._past_sums if sums.power.count)
         self._slope = self._fit_slope()
         self._peaks = self._past_peaks()
@@ -415,14 +441,12 @@ class ConsumptionCheck:
         c = self.config
         persistence = c.persistence if self.active else c.early_persistence
         tripped = [i for i, n in enumerate(self._above) if n >= persistence]
+        now = self._recent_mean(persistence)
         if self._since is not None:
-            recent = list(self._minutes)[-persistence:]
-            if tripped and sum(recent) / len(recent) > (self._reference or 0.0):
+            if tripped and now > (self._reference or 0.0):
                 self._finding = self._alarm(moment.tzinfo)  # as raised, with today's score
                 return
             self._since, self._run, self._finding = None, Mean(), None
-        recent = list(self._minutes)[-persistence:]
-        now = sum(recent) / len(recent)
         causes = [
             r
             for i in tripped
