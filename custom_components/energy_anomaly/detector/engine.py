@@ -262,7 +262,7 @@ class Detector:
             else:
                 consumption = self._stand_in(reading, mode)
         baseload = self._baseload.update(reading)
-        if not self._consumption.active:  # the consumption check alarms sparingly on its own
+        if pattern is not None and not self._consumption.active:  # learning: no pattern alarm yet
             pattern = None
         self._findings = findings = (fault, quality, consumption, pattern, baseload)
         if findings == NOTHING_FOUND and not feedback.cleared:  # all is normal: nothing to weigh
