@@ -235,3 +235,76 @@ def test_spring_nights_that_need_less_heating_are_no_step() -> None:
 def test_nights_warmer_than_any_before_are_not_judged_in_a_home_that_cools() -> None:
     """A home that draws more the warmer its nights (air conditioning) may need more still."""
     assert not any(f for _, f in spring_nights(-60.0))
+
+
+def test_a_cold_snap_colder_than_any_night_before_is_not_judged_where_nights_were_flat() -> None:
+    """Panel heaters kept at a night setback never run at -2..-7 °C, but all night at -14 °C."""
+
+    def night_temperature(minute: int) -> float:
+        return -14.0 if 14 <= minute // DAY < 17 else -2.0 - minute // DAY % 6
+
+    def heating(minute: int) -> float:
+        return 100.0 if night_temperature(minute) < -10.0 else 0.0
+
+    check = BaseloadCheck()
+    found = run(check, 0, 18, extra=heating, temperature=night_temperature)
+    assert not any(f for _, f in found)
+
+
+HEATED = [-6, 2, -2, 4, 0, -4, 3, -1, 1, -5, -3, 4, 0, -6, -2, 1.9, -4, 3]  # a night's °C by day
+
+
+def heat_pump_nights(
+    per_degree_w: float, step_w: float, temps: list[float] = HEATED
+) -> list[tuple[int, Finding | None]]:
+    """18 days of `temps`, `per_degree_w` more for each °C colder, `step_w` more from day 14."""
+
+    def temperature(minute: int) -> float:
+        return float(temps[minute // DAY])
+
+    def extra(minute: int) -> float:
+        step = step_w if minute >= at(14, 15) else 0.0
+        return 400.0 + per_degree_w * (8.0 - temperature(minute)) + step
+
+    return run(BaseloadCheck(), 0, len(temps), extra=extra, temperature=temperature)
+
+
+def test_a_step_on_a_steep_heating_curve_is_not_excused_by_a_slightly_colder_night() -> None:
+    """120 W a degree: a night at 1 °C drew more than one at 1.9 °C draws with a 100 W fridge."""
+    alarms = [m for m, f in heat_pump_nights(120.0, 100.0) if f is not None]
+    assert alarms
+
+
+def test_a_first_step_night_that_colder_nights_heating_could_explain_waits_for_a_second() -> None:
+    """Every night colder than 1.9 °C drew more than this one: a heat pump that stopped cycling
+    may draw that much; the colder night after it (-4 °C) confirms the step."""
+    alarms = [m for m, f in heat_pump_nights(120.0, 100.0) if f is not None]
+    assert alarms[0] == at(16, 5)
+
+
+def test_a_first_step_on_a_colder_night_alarms_alone_when_colder_nights_drew_less() -> None:
+    """A 200 W step on a -4 °C night (colder than the usual 0 °C): -5 and -6 °C nights drew
+    less, so heating cannot explain it."""
+    temps: list[float] = [-6, 2, -2, 4, 0, -4, 3, -1, 1, -5, -3, 4, 0, -6, -2, -4, 1, 3]
+    alarms = [m for m, f in heat_pump_nights(60.0, 200.0, temps) if f is not None]
+    assert alarms[0] == at(15, 5)
+
+
+def test_a_confirmed_step_that_is_off_for_one_night_stays_one_alarm() -> None:
+    """An 80 W server from day 14, switched off for the night of day 17 only."""
+
+    def server(minute: int) -> float:
+        return 80.0 if minute >= at(14, 15) and not at(17, 0) <= minute < at(17, 6) else 0.0
+
+    found = run(BaseloadCheck(), 0, 22, extra=server)
+    alarms = [m for m, f in found if f is not None]
+    assert alarms[0] == at(15, 5)
+    assert alarms == list(range(alarms[0], alarms[-1] + 1))  # one episode
+    assert alarms[-1] == at(18, 5) - 1  # the fourth night held accepts the step
+
+
+def test_a_confirmed_step_ends_after_two_nights_back_at_the_usual_baseload() -> None:
+    """An 80 W load on the nights of days 15 and 16 only: confirmed, then it did not last."""
+    found = run(BaseloadCheck(), 0, 22, extra=lambda m: 80.0 if at(14, 15) <= m < at(17, 0) else 0)
+    alarms = [m for m, f in found if f is not None]
+    assert alarms == list(range(at(15, 5), at(18, 5)))

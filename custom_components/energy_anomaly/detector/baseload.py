@@ -11,26 +11,32 @@ A step up is judged against the home's own previous nights (`history_nights`): t
 when they vary more than the smallest step (heating at night) and the outdoor temperature is
 known, a polynomial in the temperature at the quietest minute, so a heat pump that never stops on
 a cold night is not a step. A night colder than all of those nights (by `temperature_margin`) is
-then not judged: nothing says how much heating it needs. A night warmer than all of them needs no
-more heating than the warmest did, so it is judged against that night's expectation (mirrored for
-a home that draws more on warm nights: cooling). A night is a
-step when it exceeds the expectation by max(`min_step_w`, `noise_factor` x the history's robust
-spread), and also everything a night as warm drew in the last `memory_nights`: heating only grows
-as it gets colder, and a heat pump that cycles on mild nights runs through the night below some
-temperature, a jump no fit of a fortnight's mild nights foresees (the memory keeps the nights the
-check judged normal, not an odd one). Nothing is judged before the history first holds
-`history_nights` nights: the first nights of a new home (its learning fortnight) drift and say
-little about its usual ones. After an accepted step `min_nights` at the new level suffice.
+not judged, whether or not they showed heating: nothing says how much heating it needs (panel
+heaters kept at a night setback may never run on the nights learned, and all night in a cold
+snap). A night warmer than all of them needs no more heating than the warmest did, so it is
+judged against that night's expectation (mirrored for a home that draws more on warm nights:
+cooling). A night is a step when it exceeds the expectation by max(`min_step_w`, `noise_factor` x
+the history's robust spread), and also everything a night at least as warm drew in the last
+`memory_nights`: heating only grows as it gets colder, and a heat pump that cycles on mild nights
+runs through the night below some temperature, a jump no fit of a fortnight's mild nights
+foresees (the memory keeps the nights the check judged normal, not an odd one). Nothing is judged
+before the history first holds `history_nights` nights: the first nights of a new home (its
+learning fortnight) drift and say little about its usual ones. After an accepted step
+`min_nights` at the new level suffice.
 
 A step must usually be seen on `confirm_nights` nights in a row: one odd night is normal life.
-A first step night alarms alone when heating cannot explain it: no colder than the history's
-median night (or without a temperature), and `strong_step_score` times the smallest step. A fridge
-that no longer stops is then found after its first whole night. Such an alarm ends, and the night
-is let go as an odd one, at the first minute the home draws less than the step again (a heater
-left on for the night is switched off in the morning; an always-on load never is); when the
-expectation came from the temperature it waits for the next night instead, as the day's heating
-is not the night's. Step nights are held out of the history, so the step stays visible; once
-`accept_nights` nights are held, a confirmed step becomes the new baseline (and the alarm ends).
+A first step night alarms alone, at `strong_step_score` times the smallest step, when heating
+cannot explain it: without a temperature; where the nights follow the temperature, when a
+remembered night as cold or colder drew less; where they do not (yet), when it is no colder than
+the history's median night. A fridge that no longer stops is then found after its first whole
+night. Such an alarm ends, and the night is let go as an odd one, at the first minute the home
+draws less than the step again (a heater left on for the night is switched off in the morning;
+an always-on load never is); when the expectation came from the temperature it waits for the
+next night instead, as the day's heating is not the night's. Once confirmed, a step ends after as
+many nights under the bar in a row as confirming it took (a heated night can fall under it by
+the fit's error while the step goes on). Step nights are held out of the history, so the step
+stays visible; once `accept_nights` nights are held, a confirmed step becomes the new baseline
+(and the alarm ends).
 """
 
 from dataclasses import asdict, dataclass, field
@@ -64,6 +70,7 @@ class _State:
     learned: bool = False  # the history once held `history_nights` nights
     held: list[tuple[float, float | None]] = field(default_factory=list)  # a step in question
     steps: int = 0  # judged step nights among them, in a row
+    quiet: int = 0  # nights under the bar in a row since the step was confirmed
     step_night: int | None = None  # date ordinal of the first step night
     value: float | None = None
     expected: float | None = None
@@ -201,12 +208,10 @@ class BaseloadCheck:
         night = (watts, temp)
         expectation = self._expect(temp)
         if expectation is None:
-            if not s.held:
+            if s.held:
+                self._hold(night)
+            else:
                 self._learn(night)
-                return
-            s.held.append(night)
-            if len(s.held) >= c.accept_nights:
-                self._settle()
             return
         expected, limit, with_temp = expectation
         s.expected = expected
@@ -214,23 +219,51 @@ class BaseloadCheck:
         if watts - expected < bar or self._drawn_as_warm(watts - bar, temp):
             if s.steps < c.confirm_nights:  # one odd night, not a step: it is normal life
                 self._let_go()
-            else:  # a confirmed step that did not last: its nights teach nothing
-                self._end_step()
-            self._learn(night)
+                self._learn(night)
+            else:
+                self._quiet_night(night)
         else:
-            s.held.append(night)
             s.steps += 1
+            s.quiet = 0
             if s.step_night is None:
                 s.step_night = night_day
             score = (watts - expected) / limit
-            if len(s.held) >= c.accept_nights:
-                self._settle()
-            elif s.steps >= c.confirm_nights or self._unexplained(score, temp):
+            if self._hold(night):
+                return
+            confirmed = s.steps >= c.confirm_nights
+            if confirmed or self._unexplained(score, watts - bar, temp, with_temp):
                 s.alarm_observed, s.alarm_expected = watts, expected
                 s.alarm_temp = temp if with_temp else None
                 s.score = score
-                alone = s.steps < c.confirm_nights and not with_temp
+                alone = not confirmed and not with_temp
                 s.alarm_floor = expected + limit if alone else None
+
+    def _hold(self, night: tuple[float, float | None]) -> bool:
+        """Hold a night while a step is in question; settle the step once enough are held."""
+        s = self._s
+        s.held.append(night)
+        if len(s.held) < self.config.accept_nights:
+            return False
+        self._settle()
+        return True
+
+    def _quiet_night(self, night: tuple[float, float | None]) -> None:
+        """A night under the bar while a confirmed step alarms: it ends after `confirm_nights`.
+
+        A heated home's night can fall under the bar by the fit's error while the step goes
+        on; ending the alarm on that one night would raise it again the next, two notifications
+        of one step. Ending takes as many quiet nights in a row as confirming took step nights;
+        then the step did not last: its nights teach nothing, the quiet ones are learned.
+        """
+        s = self._s
+        s.quiet += 1
+        if s.quiet < self.config.confirm_nights:
+            self._hold(night)
+            return
+        quiet = [*s.held[len(s.held) - s.quiet + 1 :], night]
+        self._end_step()
+        for each in quiet:
+            self._learn(each)
 
     def _let_go(self) -> None:
         """The held nights were odd ones, not a step: learn them as normal life; end any alarm."""
@@ -242,21 +275,44 @@ class BaseloadCheck:
         """Forget the held nights and any alarm: no step is in question any more."""
         s = self._s
         s.held = []
-        s.steps, s.step_night, s.score, s.alarm_floor = 0, None, 0.0, None
+        s.steps, s.quiet, s.step_night, s.score, s.alarm_floor = 0, 0, None, 0.0, None
 
     def _drawn_as_warm(self, watts: float, temp: float | None) -> bool:
-        """Whether a remembered normal night as warm (within the margin) drew `watts` or more."""
+        """Whether a remembered normal night at least as warm drew `watts` or more.
+
+        Heating only grows as it gets colder, so what a warmer night drew is never a step on a
+        colder one. Not "about as warm": on a heat pump's steep curve a degree is 100 W and more,
+        a whole fridge that no longer stops.
+        """
         if temp is None:
             return False
-        warm = temp - self.config.temperature_margin
-        return any(w >= watts for w, t in self._s.memory if t >= warm)
+        return any(w >= watts for w, t in self._s.memory if t >= temp)
 
-    def _unexplained(self, score: float, temp: float | None) -> bool:
-        """A first step night that alarms alone: far over the bar, and no colder than usual."""
+    def _drawn_less_as_cold(self, watts: float, temp: float) -> bool:
+        """Whether a remembered normal night at most as warm drew less than `watts`.
+
+        Then heating cannot explain `watts`: a night as cold or colder needed less.
+        """
+        return any(w < watts for w, t in self._s.memory if t <= temp)
+
+    def _unexplained(self, score: float, watts: float, temp: float | None, with_temp: bool) -> bool:
+        """A first step night that alarms alone: far over the bar and not explained by heating.
+
+        `watts` is the night's power less the bar; where nights follow the temperature a night
+        as cold must have drawn less, elsewhere the night must be no colder than usual.
+
+        A heat pump's quietest minute can jump by hundreds of watts between nights a tenth of
+        a degree apart (it stops cycling and runs through the night); a fit of a fortnight does
+        not foresee that on a mild night, only a second such night confirms a step there.
+        """
         if score < self.config.strong_step_score * self.bar:
             return False
+        if temp is None:
+            return True
+        if with_temp:
+            return self._drawn_less_as_cold(watts, temp)
         temps = [t for _, t in self._s.history if t is not None]
-        return temp is None or not temps or temp >= median(temps)
+        return not temps or temp >= median(temps)
 
     def _settle(self) -> None:
         """Held long enough: a confirmed step is the new baseline, an unconfirmed one is learned.
@@ -290,13 +346,10 @@ class BaseloadCheck:
         """(expected W, smallest step that counts, whether temperature was used) or None.
 
         The temperature is used only when the nights vary more around their median than the
-        smallest step anyway (heating or cooling at night). A night outside the temperature range
-        of the history is judged only on the side where the fit falls away from the range (a
-        night warmer than any with heating, colder than any with cooling): heating only shrinks
-        as it gets warmer, so the warmest night's expectation is an upper bound (the first spring
-        nights after a cold fortnight). On the other side the expectation would be a guess: None.
-        None too while fewer than `min_nights` are known and before the home is learned
-        (`learned`).
+        smallest step anyway (heating or cooling at night; `_fit`). A night colder than every
+        learned one is not judged even when they did not vary: a home may start heating only
+        below the nights it has seen. None too while fewer than `min_nights` are known and
+        before the home is learned (`learned`).
         """
         s, c = self._s, self.config
         s.learned = s.learned or len(s.history) >= c.history_nights
@@ -306,13 +359,31 @@ class BaseloadCheck:
         expected = median(watts)
         limit = max(c.min_step_w, c.noise_factor * _spread([w - expected for w in watts]))
         temps = [t for _, t in s.history if t is not None]
-        if limit == c.min_step_w or temp is None or len(temps) < len(watts):
+        if temp is None or len(temps) < len(watts):
             return expected, limit, False
+        if temp < min(temps) - c.temperature_margin:
+            return None
+        if limit == c.min_step_w:
+            return expected, limit, False
+        return self._fit(temp, temps, watts, expected, limit)
+
+    def _fit(
+        self, temp: float, temps: list[float], watts: list[float], expected: float, limit: float
+    ) -> tuple[float, float, bool] | None:
+        """The expectation from a polynomial in the temperature over the history's nights.
+
+        A night warmer than the history's range is judged only when the fit falls away from the
+        range (heating): heating only shrinks as it gets warmer, so the warmest night's
+        expectation is an upper bound (the first spring nights after a cold fortnight). With
+        cooling the expectation would be a guess: None. Too few temperatures for a curve: the
+        median (`expected`, `limit`).
+        """
+        c = self.config
         low, high = min(temps), max(temps)
         span = high - low
         degree = 2 if span >= c.quadratic_span_c else 1 if span >= c.linear_span_c else 0
         degree = min(degree, len(set(temps)) - 1)  # a curve needs as many temperatures
-        inside = low - c.temperature_margin <= temp <= high + c.temperature_margin
+        inside = temp <= high + c.temperature_margin
         if degree == 0:
             return (expected, limit, False) if inside else None
         x = np.array(temps)
@@ -322,11 +393,9 @@ class BaseloadCheck:
         limit = max(c.min_step_w, c.noise_factor * _spread(residuals))
         if inside:
             return float(np.polyval(coefficients, temp)), limit, True
-        edge = high if temp > high else low
-        outward = float(np.polyval(np.polyder(coefficients), edge)) * (temp - edge)
-        if outward >= 0:  # the home may need more out there than at any night it has seen
+        if np.polyval(np.polyder(coefficients), high) >= 0:  # cooling: may need more out there
             return None
-        return float(np.polyval(coefficients, edge)), limit, True
+        return float(np.polyval(coefficients, high)), limit, True
 
     def to_state(self) -> dict[str, Any]:
         """Open minute and night, learned nights and the alarm, as JSON-ready plain data."""

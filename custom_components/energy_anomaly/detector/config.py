@@ -294,8 +294,8 @@ class BaseloadConfig:
     noise_factor
         A step must also exceed this many robust standard deviations of the history.
     temperature_margin
-        A night colder or warmer than every learned night by more than this (°C) is not judged;
-        a remembered night up to this much colder counts as "as warm".
+        A night colder than every learned night by more than this (°C) is not judged, nor one
+        as much warmer in a home whose nights' fit rises as it warms (cooling).
     memory_nights
         Normal nights with a temperature remembered (8 weeks): a mild night that draws what a
         remembered night as warm drew is no step, however the last fortnight was.
@@ -303,10 +303,12 @@ class BaseloadConfig:
         With nights spanning at least these temperature ranges (°C) the expectation is a quadratic,
         or a straight line, in the temperature; below, the median.
     confirm_nights
-        Step nights in a row before it alarms (one odd night is normal life).
+        Step nights in a row before it alarms (one odd night is normal life), and nights under
+        the bar in a row before a confirmed step ends (one heated night may fall under it).
     strong_step_score
-        A first step night at least this many times the smallest step, and no colder than the
-        history's median night, alarms alone (heating cannot explain it).
+        A first step night at least this many times the smallest step alarms alone when heating
+        cannot explain it (a night as cold drew less, or, where nights do not follow the
+        temperature, it is no colder than the history's median night).
     accept_nights
         Held nights after which a confirmed step becomes the new baseline (and the alarm ends).
 
