@@ -1,6 +1,9 @@
 """The unusual-consumption check: what its alarms say, and that they end with their cause."""
 
+from collections.abc import Callable
+from datetime import timedelta
 from functools import cache
+import json
 
 import numpy as np
 import pytest
@@ -72,16 +75,19 @@ def test_warm_afternoons_are_not_held_to_less_heating_than_the_days_before_had()
     assert [r.finding for r in results if minute_of(r) >= at(LEARNED, 0) and r.anomaly] == []
 
 
-def _solar_home(sun: list[float]) -> list[Reading]:
+def _solar_home(sun: list[float], load: np.ndarray | None = None) -> list[Reading]:
     """Ordinary days at home (400 W more by day) with 3 kW of panels (`sun`: share each day).
 
-    The meter shows what the home imports as `power` and what it exports as `power_production`.
+    The meter shows what the home imports as `power` and what it exports as `power_production`;
+    `load` (W per minute) is drawn on top of the ordinary days.
     """
     days = len(sun)
     minutes = np.arange(days * DAY)
     hours = (minutes % DAY) / 60
     shape = np.clip(np.sin(np.pi * (hours - 9.0) / 8.0), 0.0, None) * ((hours > 9) & (hours < 17))
     net = normal_days(days) + 400.0 * (shape > 0) - 3000.0 * np.repeat(sun, DAY) * shape
+    if load is not None:
+        net += load
     return [
         Reading(r.timestamp, max(float(net[i]), 0.0), power_production=max(-float(net[i]), 0.0))
         for i, r in enumerate(readings(np.zeros(days * DAY)))
@@ -97,6 +103,62 @@ def test_an_overcast_day_in_a_solar_home_is_compared_with_the_greyest_days() -> 
         r.observed > 200.0 for r in grey if at(LEARNED, 12) <= minute_of(r) < at(LEARNED, 14)
     )
     assert [r.finding for r in grey if r.anomaly] == []
+
+
+def test_a_load_the_panels_only_partly_cover_on_a_sunny_day_is_unusual() -> None:
+    sun = [0.9, 0.8, 0.0, 1.0, 0.9, 0.7, 0.1, 0.8, 0.9, 1.0, 0.8, 0.9, 0.7, 1.0, 0.9, 0.8]
+    heater = with_load(np.zeros(len(sun) * DAY), at(LEARNED, 11), 180, 2000.0)
+    results = run(Detector(), _solar_home(sun, heater))
+    alarms = [r.finding for r in results if r.finding and at(LEARNED, 11) <= minute_of(r)]
+
+    # the sunny days before imported next to nothing at noon, the grey ones far more than now
+    assert alarms
+    assert alarms[0].observed is not None
+    assert alarms[0].expected is not None
+    assert alarms[0].observed > alarms[0].expected
+
+
+def test_a_solar_home_restored_mid_minute_judges_as_if_never_stopped() -> None:
+    sun = [0.9, 0.8, 0.0, 1.0, 0.9, 0.7, 0.1, 0.8, 0.9, 1.0, 0.8, 0.9, 0.7, 1.0, 0.9, 0.8]
+    stream = [  # two readings a minute, the second exporting half what the first did
+        Reading(r.timestamp + timedelta(seconds=s), r.power, power_production=share * exported)
+        for r in _solar_home(sun)
+        if (exported := r.power_production) is not None
+        for s, share in ((0, 1.0), (30, 0.5))
+    ]
+    split = 2 * at(LEARNED, 11, 30) + 1  # the second reading of 11:30, in sun hours
+    uninterrupted, interrupted = Detector(), Detector()
+    expected = run(uninterrupted, stream)
+    run(interrupted, stream[:split])
+
+    restored = Detector.from_state(json.loads(json.dumps(interrupted.to_state())))
+
+    assert run(restored, stream[split:]) == expected[split:]
+    assert restored.to_state() == uninterrupted.to_state()
+
+
+def _storage_heated_home(days: int) -> list[Reading]:
+    """Ordinary days; a storage heater charges 00:00-06:00 with 400 W per degree below 16 °C.
+
+    Every day but the last is cold (-4..4 °C all day); the last is mild (15 °C): the days' mean
+    power follows the temperature, while at noon no day draws any heating.
+    """
+    rng = np.random.default_rng(3)
+    means = np.append(rng.uniform(-4.0, 4.0, days - 1), 15.0)
+    outdoor = np.repeat(means, DAY)
+    night = (np.arange(days * DAY) % DAY) < 6 * 60
+    power = normal_days(days) + 400.0 * np.clip(16.0 - outdoor, 0.0, None) * night
+    return [
+        Reading(r.timestamp, r.power, temperature=float(outdoor[i]))
+        for i, r in enumerate(readings(power))
+    ]
+
+
+def test_no_finding_says_that_less_than_nothing_is_usual() -> None:
+    results = run(Detector(), _storage_heated_home(LEARNED + 2))
+
+    expected = [r.finding.expected for r in results if r.finding and r.finding.expected is not None]
+    assert min(expected, default=0.0) >= 0.0
 
 
 def _weekend_roast(days: int, again: int) -> list[Result]:
@@ -119,15 +181,32 @@ def test_a_weekend_habit_does_not_make_the_same_load_usual_on_a_weekday() -> Non
     assert any(r.anomaly for r in results if at(friday, 12) <= minute_of(r) < at(friday, 14))
 
 
-def test_references_worked_out_once_a_day_are_those_worked_out_afresh(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The per-slot reference is kept within a day; a new day's past must not reuse it."""
+def _growing_home_with_loads() -> list[Reading]:
+    """Each day draws 40 W more than the day before; a 1.5 kW load at 10:00 after learning."""
     days = LEARNED + 3
-    growing = normal_days(days) + 40.0 * np.repeat(np.arange(days), DAY)  # each day draws more
+    growing = normal_days(days) + 40.0 * np.repeat(np.arange(days), DAY)
     for day in range(LEARNED, days):
         growing = with_load(growing, at(day, 10), 40, 1500.0)
-    stream = readings(growing)
+    return readings(growing)
+
+
+def _solar_home_with_a_heater() -> list[Reading]:
+    """Varied sun; a 2 kW heater from 11:00 for 90 minutes on the last two (sunny, grey) days."""
+    sun = [0.9, 0.2, 0.8, 1.0, 0.6, 0.0, 0.9, 0.8, 0.7, 1.0, 0.9, 0.6, 0.8, 0.9, 0.7, 1.0, 0.1]
+    home = _solar_home(sun)
+    late = {at(day, 11) + m for day in (LEARNED, LEARNED + 1) for m in range(90)}
+    return [
+        Reading(r.timestamp, r.power + 2000.0, r.power_production) if i in late else r
+        for i, r in enumerate(home)
+    ]
+
+
+@pytest.mark.parametrize("home", [_growing_home_with_loads, _solar_home_with_a_heater])
+def test_references_worked_out_once_a_day_are_those_worked_out_afresh(
+    home: Callable[[], list[Reading]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The per-slot reference is kept within a day; a new day's past must not reuse it."""
+    stream = home()
     kept = [(r.score, r.finding) for r in run(Detector(), stream)]
 
     monkeypatch.setattr(ConsumptionCheck, "_cached_reference", ConsumptionCheck._reference_of)

@@ -160,9 +160,19 @@ class ConsumptionConfig:
     rank
         The reference is the `rank`-th highest envelope of those days: one odd evening in the past
         does not hide a new one, a habit that recurs becomes usual after `rank` occurrences.
-    sun_rank
-        The rank used instead near the hours in which the home exported solar production: its
-        import there depends on the weather, and the greyest kept day shows the most of it.
+    sun_days
+        Near the hours in which the home exported solar production its import depends on the
+        weather: the reference there is the highest envelope of the `sun_days` kept days whose
+        most exported in a slot so far that day was closest to today's (and any as close). More
+        than half the fortnight, so a daytime habit (lunch, laundry) that a couple of them had is
+        usual, while a sunny day is not held to what the greyest day imported (a load the panels
+        only partly cover stands out); on a day as grey as the greyest kept ones those are the
+        reference. (On the solar tuning homes 4 days doubled the false alarms; 12 missed more.)
+    sun_margin_w
+        In those hours a running mean must also be this far (W) above its reference: on two days
+        with the same sun so far, what passing clouds leave to import still differs by a few
+        hundred watts over an hour (the panels' output moves by kilowatts within minutes), where
+        the long mean's 200 W would alarm.
     weekend_rank
         On a Saturday or Sunday the reference is at least the `weekend_rank`-th highest envelope
         of the kept weekend days: a fortnight holds only four of them, and a weekend habit (a
@@ -194,7 +204,8 @@ class ConsumptionConfig:
     reach_minutes: int = 60
     days: int = 14
     rank: int = 2
-    sun_rank: int = 1
+    sun_days: int = 8
+    sun_margin_w: float = 300.0
     weekend_rank: int = 1
     min_days: int = 14
     persistence: int = 5

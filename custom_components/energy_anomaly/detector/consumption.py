@@ -23,9 +23,14 @@ is: `facts["certainty"]` is the share of the learning period known (1 once activ
 
 In a home with solar panels (readings carry `power_production`, and it exported), what it imports
 by day depends on the sun: a grey day imports what a sunny day's panels covered. Near the slots
-in which a kept day exported (sun hours) the reference is the `sun_rank`-th highest envelope (the
-greyest of the kept days sets it) instead of the `rank`-th, so an overcast day is compared with
-the greyest days, not with the second greyest; at night nothing changes.
+in which a kept day exported (sun hours) the reference is weather-matched: the highest envelope
+of the `sun_days` kept days whose sun so far was most like today's, measured by the most they
+exported in a slot before this one (a load switched on later cannot make a sunny morning look
+grey, as it would the export since midnight). An overcast or dark day is compared with the
+greyest days, a sunny one with sunny days, where a load the panels only partly cover stands out.
+In sun hours a mean must also be `sun_margin_w` above its reference: passing clouds move the
+import by a few hundred watts. At night nothing changes. No envelope moved for the heating is
+below 0 W: nothing drawn is never unusual.
 
 Households live differently at weekends, and a fortnight holds only four weekend days: on a
 Saturday or Sunday the reference is at least the highest envelope of the kept weekend days
@@ -43,11 +48,11 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, tzinfo
-from itertools import islice
-from typing import Any, Self
+from itertools import accumulate, islice
+from typing import Any, NamedTuple, Self
 
 from .check import Mean, StateError, load_state
-from .config import MINUTE_S, DetectorConfig, Tier
+from .config import HOUR_S, MINUTE_S, DetectorConfig, Tier
 from .model import Cause, Finding, Kind, Reading
 
 HOURS_PER_DAY = 24
@@ -69,13 +74,27 @@ class _DaySums:
 
     `slots` is the outdoor temperature (°C) per slot of the day (its latest minute's), empty
     while the day has none (and in states stored before it was kept); `sun` the slots in which
-    the home exported (sent production to the grid).
+    the home exported (sent production to the grid); `export` the energy it exported per slot
+    (Wh), empty while the day exported nothing (and in states stored before it was kept).
     """
 
     power: Mean = field(default_factory=Mean)
     temperature: Mean = field(default_factory=Mean)
     slots: list[float | None] = field(default_factory=list)
     sun: list[int] = field(default_factory=list)
+    export: list[float] = field(default_factory=list)
+
+
+class _PastDay(NamedTuple):
+    """What a past day is compared by, made once when it becomes past (derived, not kept).
+
+    `envelopes` per tier and slot (W); `degrees` its heating degrees per slot; `exported` the
+    most it had exported in one slot (Wh) before each slot, empty for a day that exported nothing.
+    """
+
+    envelopes: list[list[float | None]]
+    degrees: list[float | None]
+    exported: list[float]
 
 
 @dataclass(slots=True)
@@ -99,6 +118,7 @@ class _Stored:
     score: float
     reference: float | None
     minute_export: bool = False  # absent from states stored before exports were followed
+    minute_production: Mean = field(default_factory=Mean)  # absent before exports were summed
 
 
 class ConsumptionCheck:
@@ -116,6 +136,7 @@ class ConsumptionCheck:
         self._minute_power = Mean()
         self._minute_temp = Mean()
         self._minute_export = False  # whether the minute being collected exported
+        self._minute_production = Mean()  # the export (W) of the minute being collected
         self._day: int | None = None  # local date ordinal of `_today`
         self._today: list[list[float | None]] = self._empty_day()
         self._past: deque[list[list[float | None]]] = deque(maxlen=c.days)
@@ -123,10 +144,9 @@ class ConsumptionCheck:
         self._past_sums: deque[_DaySums] = deque(maxlen=c.days)
         self._days_seen = 0  # past days with readings
         self._today_slots = 0  # slots of today with a running mean (learning progress)
-        # per past day: its envelope per tier and slot, and its heating degrees (derived, not kept)
-        self._envelopes: deque[tuple[list[list[float | None]], list[float | None]]] = deque(
-            maxlen=c.days
-        )
+        # per past day (derived, not kept): its envelope per tier and slot, its heating degrees
+        # and the most it had exported in one slot (Wh) before each slot
+        self._envelopes: deque[_PastDay] = deque(maxlen=c.days)
         self._temperature: float | None = None  # latest outdoor temperature (°C)
         self._slope = 0.0  # W per heating degree, refitted each day
         self._above = [0] * len(c.tiers)
@@ -179,8 +199,10 @@ class ConsumptionCheck:
             self._minute = minute
             self._minute_power, self._minute_temp = Mean(), Mean()
             self._minute_export = False
+            self._minute_production = Mean()
         self._minute_power.add(reading.power)
         self._minute_export |= (reading.power_production or 0.0) > 0.0
+        self._minute_production.add(reading.power_production or 0.0)
         if reading.temperature is not None:
             self._minute_temp.add(reading.temperature)
         return self._finding
@@ -197,12 +219,13 @@ class ConsumptionCheck:
         self._minutes.append(mean)
         self._today_sums.power.add(mean)
         slot = (moment.hour * 60 + moment.minute) // self.config.slot_minutes
+        sun = slot in self._sun
         if (temperature := self._minute_temp.mean) is not None:
             self._temperature = round(temperature, 2)
             self._today_sums.temperature.add(self._temperature)
             self._note_temperature(slot, self._temperature)
-        if self._minute_export and slot not in self._today_sums.sun:
-            self._today_sums.sun.append(slot)
+        if self._minute_export:
+            self._note_export(slot)
         best = 0.0
         kept = len(self._minutes)
         for i, tier in enumerate(self.config.tiers):
@@ -217,11 +240,11 @@ class ConsumptionCheck:
             if kept < tier.minutes or reference is None:
                 self._above[i] = 0
                 continue
-            ratio = (level - reference) / self._margin(tier, reference)
+            ratio = (level - reference) / self._margin(tier, reference, sun)
             self._above[i] = self._above[i] + 1 if ratio >= self.bar else 0
             best = max(best, ratio)
         self._score = max(best, 0.0)
-        self._judge(moment)
+        self._judge(moment, sun)
 
     def _recent_mean(self, minutes: int) -> float:
         """Mean (W) of the last `minutes` kept minute means (all, when fewer), without a copy."""
@@ -232,9 +255,10 @@ class ConsumptionCheck:
     def _cached_reference(self, tier: int, slot: int) -> float | None:
         """`_reference_of`, worked out once per tier, slot and temperature of the day.
 
-        It depends on nothing else that changes within a day (the past days, the slope and
-        the sun hours change only in `_learn_past`, which forgets what was worked out), and
-        a slot lasts `slot_minutes` minutes: most minutes ask again what was just found.
+        It depends on nothing else that changes within a day: the past days, the slope and
+        the sun hours change only in `_learn_past`, which forgets what was worked out, and
+        today's sun before a slot (`_exported_before`) is complete once the slot begins. A slot
+        lasts `slot_minutes` minutes: most minutes ask again what was just found.
         """
         key = (tier, slot, self._temperature)
         if key not in self._reference_cache:
@@ -257,6 +281,20 @@ class ConsumptionCheck:
         exported = {slot for sums in self._past_sums for slot in sums.sun}
         return {(slot + k) % self._slots for slot in exported for k in range(-reach, reach + 1)}
 
+    def _note_export(self, slot: int) -> None:
+        """Keep that the minute just closed exported at `slot`, and how much (Wh)."""
+        sums = self._today_sums
+        if slot not in sums.sun:
+            sums.sun.append(slot)
+        if not sums.export:
+            sums.export = [0.0] * self._slots
+        exported = (self._minute_production.mean or 0.0) * MINUTE_S / HOUR_S
+        sums.export[slot] = round(sums.export[slot] + exported, 2)
+
+    def _exported_before(self, slot: int) -> float:
+        """The most today exported in one slot (Wh) before `slot` (0 for a day that did not)."""
+        return max(self._today_sums.export[:slot], default=0.0)
+
     def _note_temperature(self, slot: int, temperature: float) -> None:
         """Keep today's outdoor temperature (°C) at `slot`."""
         sums = self._today_sums
@@ -264,10 +302,8 @@ class ConsumptionCheck:
             sums.slots = [None] * self._slots
         sums.slots[slot] = round(temperature, 1)
 
-    def _day_envelopes(
-        self, day: list[list[float | None]], sums: _DaySums
-    ) -> tuple[list[list[float | None]], list[float | None]]:
-        """A past day's envelope per tier and heating degrees per slot, made once when past.
+    def _day_envelopes(self, day: list[list[float | None]], sums: _DaySums) -> _PastDay:
+        """A past day's envelope per tier, heating degrees and most exported before each slot.
 
         A slot without a temperature of its own takes the day's mean (None without either).
         """
@@ -275,7 +311,8 @@ class ConsumptionCheck:
         degrees = [
             mean if t is None else self._degrees(t) for t in sums.slots or [None] * self._slots
         ]
-        return [self._envelope(row) for row in day], degrees
+        exported = list(accumulate(sums.export[:-1], max, initial=0.0)) if sums.export else []
+        return _PastDay([self._envelope(row) for row in day], degrees, exported)
 
     def _envelope(self, row: list[float | None]) -> list[float | None]:
         """Per slot, the highest running mean within `reach_minutes` either side (None: no data).
@@ -319,11 +356,14 @@ class ConsumptionCheck:
             return None
         return self._peaks[tier]
 
-    def _margin(self, tier: Tier, reference: float) -> float:
-        """How far above its reference a running mean must be to count (W); wider while learning."""
+    def _margin(self, tier: Tier, reference: float, sun: bool) -> float:
+        """How far above its reference a running mean must be to count (W); wider while learning.
+
+        In sun hours at least `sun_margin_w`: passing clouds move what a solar home imports.
+        """
         c = self.config
         if self.active:
-            return max(tier.margin_w, tier.margin_share * reference)
+            return max(tier.margin_w, tier.margin_share * reference, c.sun_margin_w * sun)
         return max(c.early_margin_w, c.early_margin_share * reference)
 
     def learn_aggregate(  # noqa: PLR0917
@@ -351,8 +391,6 @@ class ConsumptionCheck:
             self._today_sums.temperature.add(self._temperature, minutes)
             for slot in slots:
                 self._note_temperature(slot, self._temperature)
-        if self._minute_export and slot not in self._today_sums.sun:
-            self._today_sums.sun.append(slot)
         for tier, (row, level) in enumerate(zip(self._today, levels, strict=True)):
             if level is None:
                 continue
@@ -398,13 +436,17 @@ class ConsumptionCheck:
     def _reference_of(self, tier: int, slot: int) -> float | None:
         """The `rank`-th highest envelope of the past days at `slot` (None if too few days).
 
+        In sun hours the weather-matched one instead (`_sun_reference`).
+
         On a weekend day at least the `weekend_rank`-th highest of the kept weekend days' (the
         past days are consecutive: the last one is yesterday).
 
         Each day's envelope is moved by the heating it would have needed at the temperature now,
         compared with that day's temperature at the same time of day: an afternoon is warmer
         than its day's mean, and held to that mean it would be expected to need less heating
-        than the past afternoons had.
+        than the past afternoons had. Never below 0 W: a home does not draw less than nothing
+        (a sunny day's import of 0 W moved by a mild day's heating would be, and then 0 W drawn
+        would look unusual).
         """
         c = self.config
         now = self._degrees(self._temperature) if self._slope else None
@@ -412,22 +454,38 @@ class ConsumptionCheck:
         weekends: list[float] = []
         weekend = self._day is not None and _is_weekend(self._day)
         first = (self._day or 0) - len(self._envelopes)
-        for age, (day, degrees) in enumerate(self._envelopes):
-            envelope, then = day[tier][slot], degrees[slot]
+        sun = slot in self._sun
+        today = self._exported_before(slot) if sun else 0.0
+        unlike: list[float] = []  # per kept day, how far its sun before `slot` was from today's
+        for age, past in enumerate(self._envelopes):
+            envelope, then = past.envelopes[tier][slot], past.degrees[slot]
             if envelope is not None:
                 shift = 0.0 if now is None or then is None else self._slope * (now - then)
-                envelopes.append(moved := envelope + shift)
+                envelopes.append(moved := max(envelope + shift, 0.0))
+                if sun:
+                    unlike.append(abs((past.exported[slot] if past.exported else 0.0) - today))
                 if weekend and _is_weekend(first + age):
                     weekends.append(moved)
         if len(envelopes) < c.min_days:
             return None
-        envelopes.sort()
-        reference = envelopes[-(c.sun_rank if slot in self._sun else c.rank)]
+        reference = self._sun_reference(envelopes, unlike) if sun else sorted(envelopes)[-c.rank]
         if len(weekends) < c.weekend_rank:
             return reference
         return max(reference, sorted(weekends)[-c.weekend_rank])
 
-    def _judge(self, moment: datetime) -> None:
+    def _sun_reference(self, envelopes: list[float], unlike: list[float]) -> float:
+        """In sun hours: the highest envelope of the kept days with the sun most like today's.
+
+        Those are the `sun_days` days whose most exported in a slot before this one was closest
+        to today's (and any as close). What a solar home imports by day depends on how much its
+        panels produce: a grey day is compared with grey days, a sunny one with sunny days (where
+        a load the panels only partly cover stands out). `unlike` holds, per envelope, how far
+        that day's sun was from today's.
+        """
+        bound = sorted(unlike)[min(self.config.sun_days, len(unlike)) - 1]
+        return max(e for e, d in zip(envelopes, unlike, strict=True) if d <= bound)
+
+    def _judge(self, moment: datetime, sun: bool) -> None:
         """Alarm while a running mean stays above its bar and the home still draws above it.
 
         A running mean that has stayed above its bar for `persistence` minutes raises the alarm,
@@ -451,7 +509,7 @@ class ConsumptionCheck:
             r
             for i in tripped
             if (r := self._references[i]) is not None
-            and now - r >= self.bar * self._margin(self.config.tiers[i], r)
+            and now - r >= self.bar * self._margin(self.config.tiers[i], r, sun)
             and self._minutes[-1] > r
         ]
         if causes:
@@ -501,6 +559,7 @@ class ConsumptionCheck:
             "minute_power": asdict(self._minute_power),
             "minute_temp": asdict(self._minute_temp),
             "minute_export": self._minute_export,
+            "minute_production": asdict(self._minute_production),
             "day": self._day,
             "today": self._today,
             "past": list(self._past),
@@ -534,6 +593,7 @@ class ConsumptionCheck:
         model._minute = stored.minute
         model._minute_power, model._minute_temp = stored.minute_power, stored.minute_temp
         model._minute_export = stored.minute_export
+        model._minute_production = stored.minute_production
         model._day = stored.day
         model._today = stored.today
         model._today_slots = sum(v is not None for v in stored.today[0])
