@@ -97,15 +97,22 @@ def test_an_overcast_day_in_a_solar_home_is_compared_with_the_greyest_days() -> 
     assert [r.finding for r in grey if r.anomaly] == []
 
 
-def _weekend_roast(days: int, again: int) -> list[Result]:
-    """Ordinary days; on Sunday day 13 a 2 kW roast at noon for 90 min, and again on `again`."""
+def _weekend_roast(days: int, again: int, hour: int = 12) -> list[Result]:
+    """Ordinary days; on Sunday day 13 a 2 kW roast at noon for 90 min, on `again` at `hour`."""
     power = with_load(normal_days(days), at(13, 12), 90, 2000.0)
-    return run(Detector(), readings(with_load(power, at(again, 12), 90, 2000.0)))
+    return run(Detector(), readings(with_load(power, at(again, hour), 90, 2000.0)))
 
 
 def test_a_weekend_habit_seen_on_one_weekend_day_of_the_fortnight_is_usual_on_a_weekend() -> None:
     saturday = 19
     results = _weekend_roast(saturday + 1, saturday)
+
+    assert [r.finding for r in results if minute_of(r) >= at(saturday, 0) and r.anomaly] == []
+
+
+def test_a_weekend_habit_is_usual_on_a_later_weekend_a_few_hours_later_in_the_day() -> None:
+    saturday = 19
+    results = _weekend_roast(saturday + 1, saturday, hour=14)  # the roast two hours later
 
     assert [r.finding for r in results if minute_of(r) >= at(saturday, 0) and r.anomaly] == []
 

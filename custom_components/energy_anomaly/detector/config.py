@@ -168,6 +168,11 @@ class ConsumptionConfig:
         of the kept weekend days: a fortnight holds only four of them, and a weekend habit (a
         late lunch, laundry, a long shower) that one of them had is usual on the next weekend,
         while on a weekday the same load is still compared with every kept day.
+    weekend_reach_minutes
+        The envelope of a kept weekend day, for that comparison, is its highest mean within this
+        many minutes either side (min): a free day has no timetable, and a late breakfast, the
+        laundry or a roast comes a few hours earlier or later than on the weekend before; a
+        weekday's work-bound rhythm keeps `reach_minutes`.
     min_days
         Days seen before anything is judged (the learning period).
     persistence
@@ -196,6 +201,7 @@ class ConsumptionConfig:
     rank: int = 2
     sun_rank: int = 1
     weekend_rank: int = 1
+    weekend_reach_minutes: int = 180
     min_days: int = 14
     persistence: int = 5
     early_min_days: int = 2

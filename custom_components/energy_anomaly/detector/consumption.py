@@ -29,8 +29,9 @@ the greyest days, not with the second greyest; at night nothing changes.
 
 Households live differently at weekends, and a fortnight holds only four weekend days: on a
 Saturday or Sunday the reference is at least the highest envelope of the kept weekend days
-(`weekend_rank`), so a weekend habit one of them had is usual on the next one; a weekday is
-compared with every kept day as before.
+(`weekend_rank`), each taken within `weekend_reach_minutes` either side (a free day has no
+timetable: the roast or the laundry comes hours earlier or later), so a weekend habit one of
+them had is usual on the next one; a weekday is compared with every kept day as before.
 
 When readings carry the outdoor temperature, a cold day's heating is expected: the model fits
 how much more power a day draws per heating degree (below 16 °C) across the kept days, and moves
@@ -72,6 +73,19 @@ class _DaySums:
     temperature: Mean = field(default_factory=Mean)
     slots: list[float | None] = field(default_factory=list)
     sun: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Envelopes:
+    """A past day's envelopes and heating degrees, derived when it becomes past (not stored).
+
+    Per tier and slot: `near` within `reach_minutes`, `wide` within `weekend_reach_minutes`;
+    `degrees` per slot.
+    """
+
+    near: list[list[float | None]]
+    wide: list[list[float | None]]
+    degrees: list[float | None]
 
 
 @dataclass(slots=True)
@@ -120,9 +134,7 @@ class ConsumptionCheck:
         self._days_seen = 0  # past days with readings
         self._today_slots = 0  # slots of today with a running mean (learning progress)
         # per past day: its envelope per tier and slot, and its heating degrees (derived, not kept)
-        self._envelopes: deque[tuple[list[list[float | None]], list[float | None]]] = deque(
-            maxlen=c.days
-        )
+        self._envelopes: deque[_Envelopes] = deque(maxlen=c.days)
         self._temperature: float | None = None  # latest outdoor temperature (°C)
         self._slope = 0.0  # W per heating degree, refitted each day
         self._above = [0] * len(c.tiers)
@@ -238,10 +250,8 @@ class ConsumptionCheck:
             sums.slots = [None] * self._slots
         sums.slots[slot] = round(temperature, 1)
 
-    def _day_envelopes(
-        self, day: list[list[float | None]], sums: _DaySums
-    ) -> tuple[list[list[float | None]], list[float | None]]:
-        """A past day's envelope per tier and heating degrees per slot, made once when past.
+    def _day_envelopes(self, day: list[list[float | None]], sums: _DaySums) -> _Envelopes:
+        """A past day's envelopes per tier and heating degrees per slot, made once when past.
 
         A slot without a temperature of its own takes the day's mean (None without either).
         """
@@ -249,15 +259,20 @@ class ConsumptionCheck:
         degrees = [
             mean if t is None else self._degrees(t) for t in sums.slots or [None] * self._slots
         ]
-        return [self._envelope(row) for row in day], degrees
+        near, wide = self.config.reach_minutes, self.config.weekend_reach_minutes
+        return _Envelopes(
+            [self._envelope(row, near) for row in day],
+            [self._envelope(row, wide) for row in day],
+            degrees,
+        )
 
-    def _envelope(self, row: list[float | None]) -> list[float | None]:
-        """Per slot, the highest running mean within `reach_minutes` either side (None: no data).
+    def _envelope(self, row: list[float | None], minutes: int) -> list[float | None]:
+        """Per slot, the highest running mean within `minutes` either side (None: no data).
 
         Past days do not change, so this is done once per day (when it becomes past) instead of
         on every judgement.
         """
-        reach = self.config.reach_minutes // self.config.slot_minutes
+        reach = minutes // self.config.slot_minutes
         slots = self._slots
         envelope: list[float | None] = []
         for slot in range(slots):
@@ -386,13 +401,14 @@ class ConsumptionCheck:
         weekends: list[float] = []
         weekend = self._day is not None and _is_weekend(self._day)
         first = (self._day or 0) - len(self._envelopes)
-        for age, (day, degrees) in enumerate(self._envelopes):
-            envelope, then = day[tier][slot], degrees[slot]
-            if envelope is not None:
-                shift = 0.0 if now is None or then is None else self._slope * (now - then)
-                envelopes.append(moved := envelope + shift)
-                if weekend and _is_weekend(first + age):
-                    weekends.append(moved)
+        for age, day in enumerate(self._envelopes):
+            envelope, then = day.near[tier][slot], day.degrees[slot]
+            if envelope is None:
+                continue
+            shift = 0.0 if now is None or then is None else self._slope * (now - then)
+            envelopes.append(envelope + shift)
+            if weekend and _is_weekend(first + age) and (wide := day.wide[tier][slot]) is not None:
+                weekends.append(wide + shift)
         if len(envelopes) < c.min_days:
             return None
         envelopes.sort()
