@@ -46,18 +46,25 @@ def test_an_alarm_says_what_was_true_when_it_started_and_keeps_saying_it() -> No
     assert said == {(first.observed, first.expected, first.since)}  # as raised, while it lasts
 
 
-def _heated_home(days: int) -> list[Reading]:
+def _heated_home(
+    days: int, means: np.ndarray | None = None, away: range = range(0)
+) -> list[Reading]:
     """Ordinary days plus heating of 100 W per degree below 16 °C, outdoors swinging ±5 °C a day.
 
-    The days' mean temperatures differ (-4..4 °C), so the check learns how much a colder day
-    draws; afternoons are the warmest hours of every day.
+    The days' mean temperatures differ (`means`, by default -4..4 °C), so the check learns how
+    much a colder day draws; afternoons are the warmest hours of every day. On the `away` days
+    nobody is home: the house draws its standby and 70 % of the heating.
     """
-    rng = np.random.default_rng(7)
-    means = rng.uniform(-4.0, 4.0, days)
+    if means is None:
+        means = np.random.default_rng(7).uniform(-4.0, 4.0, days)
     minutes = np.arange(days * DAY)
     hours = (minutes % DAY) / 60
     outdoor = np.repeat(means, DAY) + 5.0 * np.cos(2 * np.pi * (hours - 14.5) / 24)
-    power = normal_days(days) + 100.0 * np.clip(16.0 - outdoor, 0.0, None)
+    heating = 100.0 * np.clip(16.0 - outdoor, 0.0, None)
+    power = normal_days(days) + heating
+    for day in away:
+        day_of = slice(at(day, 0), at(day + 1, 0))
+        power[day_of] = 150.0 + 0.7 * heating[day_of]
     return [
         Reading(r.timestamp, r.power, temperature=round(float(outdoor[i]), 1))
         for i, r in enumerate(readings(power))
@@ -68,6 +75,16 @@ def test_warm_afternoons_are_not_held_to_less_heating_than_the_days_before_had()
     results = run(Detector(), _heated_home(LEARNED + 2))
 
     assert [r.finding for r in results if minute_of(r) >= at(LEARNED, 0) and r.anomaly] == []
+
+
+def test_a_mild_night_after_a_week_away_on_milder_days_is_held_to_its_own_heating() -> None:
+    home = [-4.0, -2.0, -3.0, -1.0, -4.0, -2.0, -3.0]  # a cold week at home (°C, day means)
+    away = [4.0, 5.0, 4.0, 6.0, 5.0, 4.0, 6.0]  # a mild week away
+    means = np.array([*home, *away, 6.0, 6.0])  # then home again on mild days
+    results = run(Detector(), _heated_home(len(means), means, away=range(7, 14)))
+
+    found = [r.finding for r in results if r.finding and minute_of(r) >= at(14, 0)]
+    assert [f for f in found if f.kind is Kind.UNUSUAL_CONSUMPTION] == []
 
 
 def _solar_home(sun: list[float]) -> list[Reading]:

@@ -191,6 +191,10 @@ class ConsumptionConfig:
         The heating slope is fitted only when the kept days' heating degrees span this much (°C).
     min_temperature_share
         A day's mean temperature counts only when this share of its minutes had one.
+    min_step_c
+        The heating slope is learned from the changes of the days' mean power from one day to
+        the next; a change of the days' mean temperature smaller than this (°C) is left out:
+        divided by so little, the household's own day-to-day noise would pass for heating.
 
     """
 
@@ -211,6 +215,7 @@ class ConsumptionConfig:
     heating_base_c: float = 16.0
     min_degree_spread: float = 2.0
     min_temperature_share: float = 0.5
+    min_step_c: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,8 +33,9 @@ Saturday or Sunday the reference is at least the highest envelope of the kept we
 timetable: the roast or the laundry comes hours earlier or later), so a weekend habit one of
 them had is usual on the next one; a weekday is compared with every kept day as before.
 
-When readings carry the outdoor temperature, a cold day's heating is expected: the model fits
-how much more power a day draws per heating degree (below 16 °C) across the kept days, and moves
+When readings carry the outdoor temperature, a cold day's heating is expected: the model learns
+how much more power a day draws per heating degree (below 16 °C) from the kept days (the median
+of the changes from one day to the next, which a week away or a sauna day does not sway), and moves
 each past day's envelope by that slope times the difference in heating degrees between now and
 that day at the same time of day, so a cold week is compared with what the past days would have
 drawn in the same cold (and a warm afternoon with past afternoons, not with past days' means).
@@ -44,6 +45,8 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, tzinfo
+import itertools
+import statistics
 from typing import Any, Self
 
 from .check import Mean, StateError, load_state
@@ -367,22 +370,35 @@ class ConsumptionCheck:
         return self._degrees(sums.temperature.mean)
 
     def _fit_slope(self) -> float:
-        """W per heating degree of the kept days' mean power (0 without enough spread)."""
-        pairs = [
+        """W per heating degree, from how the kept days' mean power changed from day to day.
+
+        The median of the day-to-day changes' ratios (power over heating degrees), not a fit on
+        the days' levels: what the household does besides heating shifts whole stretches of
+        days (a week away, guests), and on levels a week away on milder days passes for a steep
+        slope that then expects far less on a mild night after the return. From one day to the
+        next such a stretch, or a day with the sauna, makes only the odd change at its ends,
+        which the median ignores. 0 without enough days or spread of degrees.
+        """
+        days = [
             (degrees, sums.power.total / sums.power.count)
-            for sums in self._past_sums
             if sums.power.count and (degrees := self._day_degrees(sums)) is not None
+            else None
+            for sums in self._past_sums
         ]
-        if len(pairs) < self.config.min_days:
+        known = [day for day in days if day is not None]
+        if len(known) < self.config.min_days:
             return 0.0
-        xs = [x for x, _ in pairs]
-        mean_x = sum(xs) / len(xs)
+        xs = [x for x, _ in known]
         if max(xs) - min(xs) < self.config.min_degree_spread:
             return 0.0
-        mean_y = sum(y for _, y in pairs) / len(pairs)
-        covariance = sum((x - mean_x) * (y - mean_y) for x, y in pairs)
-        variance = sum((x - mean_x) ** 2 for x in xs)
-        return round(max(covariance / variance, 0.0), 3)
+        ratios = sorted(
+            (b[1] - a[1]) / (b[0] - a[0])
+            for a, b in itertools.pairwise(days)
+            if a is not None and b is not None and abs(b[0] - a[0]) >= self.config.min_step_c
+        )
+        if not ratios:
+            return 0.0
+        return round(max(statistics.median(ratios), 0.0), 3)
 
     def _reference_of(self, tier: int, slot: int) -> float | None:
         """The `rank`-th highest envelope of the past days at `slot` (None if too few days).
