@@ -51,18 +51,25 @@ def test_an_alarm_says_what_was_true_when_it_started_and_keeps_saying_it() -> No
     assert said == {(first.observed, first.expected, first.since)}  # as raised, while it lasts
 
 
-def _heated_home(days: int) -> list[Reading]:
+def _heated_home(
+    days: int, means: np.ndarray | None = None, away: range = range(0)
+) -> list[Reading]:
     """Ordinary days plus heating of 100 W per degree below 16 °C, outdoors swinging ±5 °C a day.
 
-    The days' mean temperatures differ (-4..4 °C), so the check learns how much a colder day
-    draws; afternoons are the warmest hours of every day.
+    The days' mean temperatures differ (`means`, by default -4..4 °C), so the check learns how
+    much a colder day draws; afternoons are the warmest hours of every day. On the `away` days
+    nobody is home: the house draws its standby and 70 % of the heating.
     """
-    rng = np.random.default_rng(7)
-    means = rng.uniform(-4.0, 4.0, days)
+    if means is None:
+        means = np.random.default_rng(7).uniform(-4.0, 4.0, days)
     minutes = np.arange(days * DAY)
     hours = (minutes % DAY) / 60
     outdoor = np.repeat(means, DAY) + 5.0 * np.cos(2 * np.pi * (hours - 14.5) / 24)
-    power = normal_days(days) + 100.0 * np.clip(16.0 - outdoor, 0.0, None)
+    heating = 100.0 * np.clip(16.0 - outdoor, 0.0, None)
+    power = normal_days(days) + heating
+    for day in away:
+        day_of = slice(at(day, 0), at(day + 1, 0))
+        power[day_of] = 150.0 + 0.7 * heating[day_of]
     return [
         Reading(r.timestamp, r.power, temperature=round(float(outdoor[i]), 1))
         for i, r in enumerate(readings(power))
@@ -73,6 +80,16 @@ def test_warm_afternoons_are_not_held_to_less_heating_than_the_days_before_had()
     results = run(Detector(), _heated_home(LEARNED + 2))
 
     assert [r.finding for r in results if minute_of(r) >= at(LEARNED, 0) and r.anomaly] == []
+
+
+def test_a_mild_night_after_a_week_away_on_milder_days_is_held_to_its_own_heating() -> None:
+    home = [-4.0, -2.0, -3.0, -1.0, -4.0, -2.0, -3.0]  # a cold week at home (°C, day means)
+    away = [4.0, 5.0, 4.0, 6.0, 5.0, 4.0, 6.0]  # a mild week away
+    means = np.array([*home, *away, 6.0, 6.0])  # then home again on mild days
+    results = run(Detector(), _heated_home(len(means), means, away=range(7, 14)))
+
+    found = [r.finding for r in results if r.finding and minute_of(r) >= at(14, 0)]
+    assert [f for f in found if f.kind is Kind.UNUSUAL_CONSUMPTION] == []
 
 
 def _solar_home(sun: list[float], load: np.ndarray | None = None) -> list[Reading]:
@@ -161,15 +178,22 @@ def test_no_finding_says_that_less_than_nothing_is_usual() -> None:
     assert min(expected, default=0.0) >= 0.0
 
 
-def _weekend_roast(days: int, again: int) -> list[Result]:
-    """Ordinary days; on Sunday day 13 a 2 kW roast at noon for 90 min, and again on `again`."""
+def _weekend_roast(days: int, again: int, hour: int = 12) -> list[Result]:
+    """Ordinary days; on Sunday day 13 a 2 kW roast at noon for 90 min, on `again` at `hour`."""
     power = with_load(normal_days(days), at(13, 12), 90, 2000.0)
-    return run(Detector(), readings(with_load(power, at(again, 12), 90, 2000.0)))
+    return run(Detector(), readings(with_load(power, at(again, hour), 90, 2000.0)))
 
 
 def test_a_weekend_habit_seen_on_one_weekend_day_of_the_fortnight_is_usual_on_a_weekend() -> None:
     saturday = 19
     results = _weekend_roast(saturday + 1, saturday)
+
+    assert [r.finding for r in results if minute_of(r) >= at(saturday, 0) and r.anomaly] == []
+
+
+def test_a_weekend_habit_is_usual_on_a_later_weekend_a_few_hours_later_in_the_day() -> None:
+    saturday = 19
+    results = _weekend_roast(saturday + 1, saturday, hour=14)  # the roast two hours later
 
     assert [r.finding for r in results if minute_of(r) >= at(saturday, 0) and r.anomaly] == []
 

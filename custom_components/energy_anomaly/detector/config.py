@@ -178,6 +178,11 @@ class ConsumptionConfig:
         of the kept weekend days: a fortnight holds only four of them, and a weekend habit (a
         late lunch, laundry, a long shower) that one of them had is usual on the next weekend,
         while on a weekday the same load is still compared with every kept day.
+    weekend_reach_minutes
+        The envelope of a kept weekend day, for that comparison, is its highest mean within this
+        many minutes either side (min): a free day has no timetable, and a late breakfast, the
+        laundry or a roast comes a few hours earlier or later than on the weekend before; a
+        weekday's work-bound rhythm keeps `reach_minutes`.
     min_days
         Days seen before anything is judged (the learning period).
     persistence
@@ -196,6 +201,10 @@ class ConsumptionConfig:
         The heating slope is fitted only when the kept days' heating degrees span this much (°C).
     min_temperature_share
         A day's mean temperature counts only when this share of its minutes had one.
+    min_step_c
+        The heating slope is learned from the changes of the days' mean power from one day to
+        the next; a change of the days' mean temperature smaller than this (°C) is left out:
+        divided by so little, the household's own day-to-day noise would pass for heating.
 
     """
 
@@ -207,6 +216,7 @@ class ConsumptionConfig:
     sun_days: int = 8
     sun_margin_w: float = 300.0
     weekend_rank: int = 1
+    weekend_reach_minutes: int = 180
     min_days: int = 14
     persistence: int = 5
     early_min_days: int = 2
@@ -216,6 +226,7 @@ class ConsumptionConfig:
     heating_base_c: float = 16.0
     min_degree_spread: float = 2.0
     min_temperature_share: float = 0.5
+    min_step_c: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)

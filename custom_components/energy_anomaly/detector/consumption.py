@@ -34,11 +34,13 @@ below 0 W: nothing drawn is never unusual.
 
 Households live differently at weekends, and a fortnight holds only four weekend days: on a
 Saturday or Sunday the reference is at least the highest envelope of the kept weekend days
-(`weekend_rank`), so a weekend habit one of them had is usual on the next one; a weekday is
-compared with every kept day as before.
+(`weekend_rank`), each taken within `weekend_reach_minutes` either side (a free day has no
+timetable: the roast or the laundry comes hours earlier or later), so a weekend habit one of
+them had is usual on the next one; a weekday is compared with every kept day as before.
 
-When readings carry the outdoor temperature, a cold day's heating is expected: the model fits
-how much more power a day draws per heating degree (below 16 °C) across the kept days, and moves
+When readings carry the outdoor temperature, a cold day's heating is expected: the model learns
+how much more power a day draws per heating degree (below 16 °C) from the kept days (the median
+of the changes from one day to the next, which a week away or a sauna day does not sway), and moves
 each past day's envelope by that slope times the difference in heating degrees between now and
 that day at the same time of day, so a cold week is compared with what the past days would have
 drawn in the same cold (and a warm afternoon with past afternoons, not with past days' means).
@@ -48,7 +50,8 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, tzinfo
-from itertools import accumulate, islice
+from itertools import accumulate, islice, pairwise
+import statistics
 from typing import Any, NamedTuple, Self
 
 from .check import Mean, StateError, load_state
@@ -88,11 +91,13 @@ class _DaySums:
 class _PastDay(NamedTuple):
     """What a past day is compared by, made once when it becomes past (derived, not kept).
 
-    `envelopes` per tier and slot (W); `degrees` its heating degrees per slot; `exported` the
-    most it had exported in one slot (Wh) before each slot, empty for a day that exported nothing.
+    Envelopes per tier and slot (W): `near` within `reach_minutes`, `wide` within
+    `weekend_reach_minutes`; `degrees` its heating degrees per slot; `exported` the most it had
+    exported in one slot (Wh) before each slot, empty for a day that exported nothing.
     """
 
-    envelopes: list[list[float | None]]
+    near: list[list[float | None]]
+    wide: list[list[float | None]]
     degrees: list[float | None]
     exported: list[float]
 
@@ -144,7 +149,7 @@ class ConsumptionCheck:
         self._past_sums: deque[_DaySums] = deque(maxlen=c.days)
         self._days_seen = 0  # past days with readings
         self._today_slots = 0  # slots of today with a running mean (learning progress)
-        # per past day (derived, not kept): its envelope per tier and slot, its heating degrees
+        # per past day (derived, not kept): its envelopes per tier and slot, its heating degrees
         # and the most it had exported in one slot (Wh) before each slot
         self._envelopes: deque[_PastDay] = deque(maxlen=c.days)
         self._temperature: float | None = None  # latest outdoor temperature (°C)
@@ -303,7 +308,7 @@ class ConsumptionCheck:
         sums.slots[slot] = round(temperature, 1)
 
     def _day_envelopes(self, day: list[list[float | None]], sums: _DaySums) -> _PastDay:
-        """A past day's envelope per tier, heating degrees and most exported before each slot.
+        """A past day's envelopes per tier, heating degrees and most exported before each slot.
 
         A slot without a temperature of its own takes the day's mean (None without either).
         """
@@ -312,15 +317,21 @@ class ConsumptionCheck:
             mean if t is None else self._degrees(t) for t in sums.slots or [None] * self._slots
         ]
         exported = list(accumulate(sums.export[:-1], max, initial=0.0)) if sums.export else []
-        return _PastDay([self._envelope(row) for row in day], degrees, exported)
+        near, wide = self.config.reach_minutes, self.config.weekend_reach_minutes
+        return _PastDay(
+            [self._envelope(row, near) for row in day],
+            [self._envelope(row, wide) for row in day],
+            degrees,
+            exported,
+        )
 
-    def _envelope(self, row: list[float | None]) -> list[float | None]:
-        """Per slot, the highest running mean within `reach_minutes` either side (None: no data).
+    def _envelope(self, row: list[float | None], minutes: int) -> list[float | None]:
+        """Per slot, the highest running mean within `minutes` either side (None: no data).
 
         Past days do not change, so this is done once per day (when it becomes past) instead of
         on every judgement.
         """
-        reach = self.config.reach_minutes // self.config.slot_minutes
+        reach = minutes // self.config.slot_minutes
         slots = self._slots
         envelope: list[float | None] = []
         for slot in range(slots):
@@ -416,22 +427,35 @@ class ConsumptionCheck:
         return self._degrees(sums.temperature.mean)
 
     def _fit_slope(self) -> float:
-        """W per heating degree of the kept days' mean power (0 without enough spread)."""
-        pairs = [
+        """W per heating degree, from how the kept days' mean power changed from day to day.
+
+        The median of the day-to-day changes' ratios (power over heating degrees), not a fit on
+        the days' levels: what the household does besides heating shifts whole stretches of
+        days (a week away, guests), and on levels a week away on milder days passes for a steep
+        slope that then expects far less on a mild night after the return. From one day to the
+        next such a stretch, or a day with the sauna, makes only the odd change at its ends,
+        which the median ignores. 0 without enough days or spread of degrees.
+        """
+        days = [
             (degrees, sums.power.total / sums.power.count)
-            for sums in self._past_sums
             if sums.power.count and (degrees := self._day_degrees(sums)) is not None
+            else None
+            for sums in self._past_sums
         ]
-        if len(pairs) < self.config.min_days:
+        known = [day for day in days if day is not None]
+        if len(known) < self.config.min_days:
             return 0.0
-        xs = [x for x, _ in pairs]
-        mean_x = sum(xs) / len(xs)
+        xs = [x for x, _ in known]
         if max(xs) - min(xs) < self.config.min_degree_spread:
             return 0.0
-        mean_y = sum(y for _, y in pairs) / len(pairs)
-        covariance = sum((x - mean_x) * (y - mean_y) for x, y in pairs)
-        variance = sum((x - mean_x) ** 2 for x in xs)
-        return round(max(covariance / variance, 0.0), 3)
+        ratios = sorted(
+            (b[1] - a[1]) / (b[0] - a[0])
+            for a, b in pairwise(days)
+            if a is not None and b is not None and abs(b[0] - a[0]) >= self.config.min_step_c
+        )
+        if not ratios:
+            return 0.0
+        return round(max(statistics.median(ratios), 0.0), 3)
 
     def _reference_of(self, tier: int, slot: int) -> float | None:
         """The `rank`-th highest envelope of the past days at `slot` (None if too few days).
@@ -458,14 +482,15 @@ class ConsumptionCheck:
         today = self._exported_before(slot) if sun else 0.0
         unlike: list[float] = []  # per kept day, how far its sun before `slot` was from today's
         for age, past in enumerate(self._envelopes):
-            envelope, then = past.envelopes[tier][slot], past.degrees[slot]
-            if envelope is not None:
-                shift = 0.0 if now is None or then is None else self._slope * (now - then)
-                envelopes.append(moved := max(envelope + shift, 0.0))
-                if sun:
-                    unlike.append(abs((past.exported[slot] if past.exported else 0.0) - today))
-                if weekend and _is_weekend(first + age):
-                    weekends.append(moved)
+            envelope, then = past.near[tier][slot], past.degrees[slot]
+            if envelope is None:
+                continue
+            shift = 0.0 if now is None or then is None else self._slope * (now - then)
+            envelopes.append(max(envelope + shift, 0.0))
+            if sun:
+                unlike.append(abs((past.exported[slot] if past.exported else 0.0) - today))
+            if weekend and _is_weekend(first + age) and (wide := past.wide[tier][slot]) is not None:
+                weekends.append(max(wide + shift, 0.0))
         if len(envelopes) < c.min_days:
             return None
         reference = self._sun_reference(envelopes, unlike) if sun else sorted(envelopes)[-c.rank]
