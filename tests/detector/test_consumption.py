@@ -51,6 +51,17 @@ def test_an_alarm_says_what_was_true_when_it_started_and_keeps_saying_it() -> No
     assert said == {(first.observed, first.expected, first.since)}  # as raised, while it lasts
 
 
+def test_a_short_load_just_after_a_long_one_is_no_new_alarm() -> None:
+    """A 5 kW load for 50 min, off, then 1 kW for 6 min: the hour's mean still holds the first."""
+    first = with_load(normal_days(LEARNED + 1), at(LEARNED, 1), 50, 5000.0)
+    power = with_load(first, at(LEARNED, 1, 55), 6, 1000.0)
+    alarms = _alarms(tuple(run(Detector(), readings(power))))
+
+    assert alarms
+    assert minute_of(alarms[0]) < at(LEARNED, 1, 50)
+    assert minute_of(alarms[-1]) < at(LEARNED, 1, 55)
+
+
 def _heated_home(
     days: int, means: np.ndarray | None = None, away: range = range(0)
 ) -> list[Reading]:

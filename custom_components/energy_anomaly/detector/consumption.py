@@ -10,10 +10,12 @@ recurs (EV charging every night) becomes the reference after a couple of occurre
 alarming. A running mean above its reference by more than max(`margin_w`, `margin_share` x the
 reference) for `persistence` minutes is unusual: a kettle or a dinner oven never is, because they
 are either short or usual at that hour. It alarms only while the home draws that much now (the
-last `persistence` minutes as far above the reference, the last minute above it): a long mean
-still lifted by a load that is over is no reason. The finding states what was true when the
-alarm started (the load's mean since it went above the reference, and that reference) and the
-alarm ends when the last `persistence` minutes are back at or below that reference.
+last `persistence` minutes as far above the reference, the last minute above it, and all but
+`lasting_gaps` of the last `lasting_minutes` minutes): a long mean still lifted by a load that
+is over is no reason, nor is a short load drawn just after it. The finding states what was
+true when the alarm started (the load's mean since it went above the reference, and that
+reference) and the alarm ends when the last `persistence` minutes are back at or below that
+reference.
 
 While learning (fewer than `min_days` days seen) a time of day has no reliable reference yet, so
 only what is clearly unusual alarms: from `early_min_days` days on, a running mean far above the
@@ -514,12 +516,13 @@ class ConsumptionCheck:
         """Alarm while a running mean stays above its bar and the home still draws above it.
 
         A running mean that has stayed above its bar for `persistence` minutes raises the alarm,
-        but only while the minute just closed is above that tier's reference: a long mean still
-        lifted by a load that has ended is not a reason. The alarm states what was true when it
-        started (see `_start`) and ends when the draw of the last `persistence` minutes is back
-        at or below the reference it named, or no running mean is above its bar any more; a
-        new one needs `persistence` minutes above a bar again, so a load that wavers around
-        its reference is one alarm, not many.
+        but only while the minute just closed is above that tier's reference and the home drew
+        above it for most of the last `lasting_minutes` (`_lasting`): a long mean still lifted
+        by a load that has ended is not a reason, nor is a short load drawn while it is. The
+        alarm states what was true when it started (see `_start`) and ends when the draw of
+        the last `persistence` minutes is back at or below the reference it named, or no
+        running mean is above its bar any more; a new one needs `persistence` minutes above a
+        bar again, so a load that wavers around its reference is one alarm, not many.
         """
         c = self.config
         persistence = c.persistence if self.active else c.early_persistence
@@ -536,9 +539,20 @@ class ConsumptionCheck:
             if (r := self._references[i]) is not None
             and now - r >= self.bar * self._margin(self.config.tiers[i], r, sun)
             and self._minutes[-1] > r
+            and self._lasting(r)
         ]
         if causes:
             self._start(moment, max(causes))
+
+    def _lasting(self, reference: float) -> bool:
+        """Whether the home drew above `reference` in all but `lasting_gaps` of the last minutes.
+
+        The last `lasting_minutes` of them: a load that has lasted, not a short one whose
+        running mean is lifted by an earlier load that is over.
+        """
+        c = self.config
+        recent = islice(self._minutes, max(len(self._minutes) - c.lasting_minutes, 0), None)
+        return sum(v > reference for v in recent) >= c.lasting_minutes - c.lasting_gaps
 
     def _alarm(self, zone: tzinfo | None) -> Finding | None:
         """The finding of the alarm in progress, on the readings' clock (None when none is)."""
