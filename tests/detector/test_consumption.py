@@ -10,7 +10,7 @@ import pytest
 
 from custom_components.energy_anomaly.detector.consumption import ConsumptionCheck
 from custom_components.energy_anomaly.detector.engine import Detector
-from custom_components.energy_anomaly.detector.model import Kind, Reading, Result
+from custom_components.energy_anomaly.detector.model import Finding, Kind, Reading, Result
 
 from .household import DAY, at, minute_of, normal_days, readings, run, with_load
 
@@ -49,6 +49,28 @@ def test_an_alarm_says_what_was_true_when_it_started_and_keeps_saying_it() -> No
     assert f"{first.since:%H:%M}" == "03:00"
     said = {(r.finding.observed, r.finding.expected, r.finding.since) for r in alarms if r.finding}
     assert said == {(first.observed, first.expected, first.since)}  # as raised, while it lasts
+
+
+def _alarms_after_a_long_load_ends() -> list[Finding]:
+    """A 3 kW charger from 00:30 for 2 h; from 02:40 a 400 W pump for 20 min, then every hour.
+
+    The pump alone is no unusual load (far less than the short mean's margin above the night's
+    usual, too short for the hour's mean); only an hour's mean that still holds the charging
+    stands out then.
+    """
+    power = with_load(normal_days(LEARNED + 1), at(LEARNED, 0, 30), 120, 3000.0)
+    for hour in range(3, 6):
+        power = with_load(power, at(LEARNED, hour - 1, 40), 20, 400.0)
+    check = ConsumptionCheck()
+    findings = [check.update(r) for r in readings(power)]
+    return [f for f in findings[at(LEARNED, 0) :] if f is not None]
+
+
+def test_a_load_that_ended_does_not_raise_a_new_alarm_on_the_homes_ordinary_draw() -> None:
+    alarms = _alarms_after_a_long_load_ends()
+
+    assert alarms  # the charger itself is unusual at night
+    assert {f"{f.since:%H:%M}" for f in alarms} == {"00:30"}
 
 
 def _heated_home(
