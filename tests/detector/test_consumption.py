@@ -51,7 +51,7 @@ def test_an_alarm_says_what_was_true_when_it_started_and_keeps_saying_it() -> No
     assert said == {(first.observed, first.expected, first.since)}  # as raised, while it lasts
 
 
-def _alarms_after_a_long_load_ends() -> list[Finding]:
+def _after_a_long_load_ends() -> list[Reading]:
     """A 3 kW charger from 00:30 for 2 h; from 02:40 a 400 W pump for 20 min, then every hour.
 
     The pump alone is no unusual load (far less than the short mean's margin above the night's
@@ -61,16 +61,30 @@ def _alarms_after_a_long_load_ends() -> list[Finding]:
     power = with_load(normal_days(LEARNED + 1), at(LEARNED, 0, 30), 120, 3000.0)
     for hour in range(3, 6):
         power = with_load(power, at(LEARNED, hour - 1, 40), 20, 400.0)
-    check = ConsumptionCheck()
-    findings = [check.update(r) for r in readings(power)]
-    return [f for f in findings[at(LEARNED, 0) :] if f is not None]
+    return readings(power)
+
+
+def _findings(check: ConsumptionCheck, stream: list[Reading]) -> list[Finding | None]:
+    return [check.update(r) for r in stream]
 
 
 def test_a_load_that_ended_does_not_raise_a_new_alarm_on_the_homes_ordinary_draw() -> None:
-    alarms = _alarms_after_a_long_load_ends()
+    findings = _findings(ConsumptionCheck(), _after_a_long_load_ends())
+    alarms = [f for f in findings[at(LEARNED, 0) :] if f is not None]
 
     assert alarms  # the charger itself is unusual at night
     assert {f"{f.since:%H:%M}" for f in alarms} == {"00:30"}
+
+
+def test_a_model_restored_just_after_an_alarm_ended_still_waits_for_a_mean_without_it() -> None:
+    stream = _after_a_long_load_ends()
+    split = at(LEARNED, 2, 45)  # the charging's alarm is over, the hour's mean still holds it
+    interrupted = ConsumptionCheck()
+    _findings(interrupted, stream[:split])
+
+    restored = ConsumptionCheck.from_state(json.loads(json.dumps(interrupted.to_state())))
+
+    assert [f for f in _findings(restored, stream[split:]) if f is not None] == []
 
 
 def _heated_home(
