@@ -27,7 +27,7 @@ def test_every_alarm_of_every_home_has_a_reason_that_agrees_with_it() -> None:
     problems = [p for (_, h), run in runs().items() for p in reason_problems(run, ss[h])]
     raised = sum(f is not None for run in runs().values() for _, f in run.changes)
 
-    assert raised > 100  # every home raises alarms: the check is not vacuous
+    assert raised > 50  # every home raises alarms: the check is not vacuous
     assert problems == []
 
 

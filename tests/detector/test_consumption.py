@@ -10,7 +10,7 @@ import pytest
 
 from custom_components.energy_anomaly.detector.consumption import ConsumptionCheck
 from custom_components.energy_anomaly.detector.engine import Detector
-from custom_components.energy_anomaly.detector.model import Kind, Reading, Result
+from custom_components.energy_anomaly.detector.model import Finding, Kind, Reading, Result
 
 from .household import DAY, at, minute_of, normal_days, readings, run, with_load
 
@@ -60,6 +60,42 @@ def test_a_short_load_just_after_a_long_one_is_no_new_alarm() -> None:
     assert alarms
     assert minute_of(alarms[0]) < at(LEARNED, 1, 50)
     assert minute_of(alarms[-1]) < at(LEARNED, 1, 55)
+
+
+def _after_a_long_load_ends() -> list[Reading]:
+    """A 3 kW charger from 00:30 for 2 h; from 02:40 a 400 W pump for 20 min, then every hour.
+
+    The pump alone is no unusual load (far less than the short mean's margin above the night's
+    usual, too short for the hour's mean); only an hour's mean that still holds the charging
+    stands out then.
+    """
+    power = with_load(normal_days(LEARNED + 1), at(LEARNED, 0, 30), 120, 3000.0)
+    for hour in range(3, 6):
+        power = with_load(power, at(LEARNED, hour - 1, 40), 20, 400.0)
+    return readings(power)
+
+
+def _findings(check: ConsumptionCheck, stream: list[Reading]) -> list[Finding | None]:
+    return [check.update(r) for r in stream]
+
+
+def test_a_load_that_ended_does_not_raise_a_new_alarm_on_the_homes_ordinary_draw() -> None:
+    findings = _findings(ConsumptionCheck(), _after_a_long_load_ends())
+    alarms = [f for f in findings[at(LEARNED, 0) :] if f is not None]
+
+    assert alarms  # the charger itself is unusual at night
+    assert {f"{f.since:%H:%M}" for f in alarms} == {"00:30"}
+
+
+def test_a_model_restored_just_after_an_alarm_ended_still_waits_for_a_mean_without_it() -> None:
+    stream = _after_a_long_load_ends()
+    split = at(LEARNED, 2, 45)  # the charging's alarm is over, the hour's mean still holds it
+    interrupted = ConsumptionCheck()
+    _findings(interrupted, stream[:split])
+
+    restored = ConsumptionCheck.from_state(json.loads(json.dumps(interrupted.to_state())))
+
+    assert [f for f in _findings(restored, stream[split:]) if f is not None] == []
 
 
 def _heated_home(

@@ -15,7 +15,9 @@ last `persistence` minutes as far above the reference, the last minute above it,
 is over is no reason, nor is a short load drawn just after it. The finding states what was
 true when the alarm started (the load's mean since it went above the reference, and that
 reference) and the alarm ends when the last `persistence` minutes are back at or below that
-reference.
+reference. After an alarm has ended, a running mean is judged again only once it holds no
+minute of it: an hour's mean still lifted by three hours of EV charging that stopped is no
+reason for a new alarm when the home's ordinary draw (a heat pump's cycle) comes on.
 
 While learning (fewer than `min_days` days seen) a time of day has no reliable reference yet, so
 only what is clearly unusual alarms: from `early_min_days` days on, a running mean far above the
@@ -126,6 +128,7 @@ class _Stored:
     reference: float | None
     minute_export: bool = False  # absent from states stored before exports were followed
     minute_production: Mean = field(default_factory=Mean)  # absent before exports were summed
+    after: int | None = None  # absent from states stored before ended alarms were followed
 
 
 class ConsumptionCheck:
@@ -157,6 +160,7 @@ class ConsumptionCheck:
         self._temperature: float | None = None  # latest outdoor temperature (°C)
         self._slope = 0.0  # W per heating degree, refitted each day
         self._above = [0] * len(c.tiers)
+        self._after: int | None = None  # minutes closed since the last alarm ended (None: none)
         self._score = 0.0
         self._since: float | None = None  # epoch when the unusual load of the alarm began
         self._run = Mean()  # minute means from `_since` to the alarm's start (its `observed`)
@@ -233,6 +237,8 @@ class ConsumptionCheck:
             self._note_temperature(slot, self._temperature)
         if self._minute_export:
             self._note_export(slot)
+        if self._after is not None:
+            self._after += 1
         best = 0.0
         kept = len(self._minutes)
         for i, tier in enumerate(self.config.tiers):
@@ -244,7 +250,7 @@ class ConsumptionCheck:
             row[slot] = round(level) if previous is None else max(previous, round(level))
             reference = self._cached_reference(i, slot) if self.active else self._early_reference(i)
             self._references[i] = reference
-            if kept < tier.minutes or reference is None:
+            if kept < tier.minutes or reference is None or self._holds_ended_alarm(tier):
                 self._above[i] = 0
                 continue
             ratio = (level - reference) / self._margin(tier, reference, sun)
@@ -252,6 +258,15 @@ class ConsumptionCheck:
             best = max(best, ratio)
         self._score = max(best, 0.0)
         self._judge(moment, sun)
+
+    def _holds_ended_alarm(self, tier: Tier) -> bool:
+        """Whether the tier's running mean still holds minutes of an alarm that has ended.
+
+        Such a mean is lifted by a load that is over (an hour's mean still holds the last of
+        three hours of EV charging): it is not judged until it is made of minutes after the
+        alarm, or the home's ordinary draw (a heat pump's cycle) would raise a new alarm on it.
+        """
+        return self._after is not None and self._after < tier.minutes
 
     def _recent_mean(self, minutes: int) -> float:
         """Mean (W) of the last `minutes` kept minute means (all, when fewer), without a copy."""
@@ -533,6 +548,7 @@ class ConsumptionCheck:
                 self._finding = self._alarm(moment.tzinfo)  # as raised, with today's score
                 return
             self._since, self._run, self._finding = None, Mean(), None
+            self._after = 0
         causes = [
             r
             for i in tripped
@@ -607,6 +623,7 @@ class ConsumptionCheck:
             "temperature": self._temperature,
             "slope": self._slope,
             "above": list(self._above),
+            "after": self._after,
             "since": self._since,
             "run": asdict(self._run),
             "score": self._score,
@@ -646,6 +663,7 @@ class ConsumptionCheck:
         model._learn_past()
         model._temperature, model._slope = stored.temperature, stored.slope
         model._above = stored.above
+        model._after = stored.after
         model._since, model._run = stored.since, stored.run
         model._score, model._reference = stored.score, stored.reference
         return model
