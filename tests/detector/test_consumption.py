@@ -284,3 +284,21 @@ def test_references_worked_out_once_a_day_are_those_worked_out_afresh(
     fresh = [(r.score, r.finding) for r in run(Detector(), stream)]
 
     assert kept == fresh
+
+
+def _night_load(minutes: int) -> list[Result]:
+    """700 W from 02:00 for `minutes`: too little for the short mean's margin, not the hour's."""
+    power = with_load(normal_days(LEARNED + 1), at(LEARNED, 2), minutes, 700.0)
+    return _alarms(tuple(run(Detector(), readings(power))))
+
+
+def test_a_load_only_the_hours_mean_finds_alarms_once_it_has_lasted_half_an_hour() -> None:
+    alarms = _night_load(120)
+
+    assert alarms
+    assert at(LEARNED, 2, 24) <= minute_of(alarms[0]) <= at(LEARNED, 2, 35)
+
+
+def test_a_load_only_the_hours_mean_finds_is_no_alarm_when_it_ends_after_twenty_minutes() -> None:
+    """Twenty minutes lift the hour's mean past its margin: a usual load run a little longer."""
+    assert _night_load(20) == []

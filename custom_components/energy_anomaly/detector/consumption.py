@@ -11,8 +11,10 @@ alarming. A running mean above its reference by more than max(`margin_w`, `margi
 reference) for `persistence` minutes is unusual: a kettle or a dinner oven never is, because they
 are either short or usual at that hour. It alarms only while the home draws that much now (the
 last `persistence` minutes as far above the reference, the last minute above it, and all but
-`lasting_gaps` of the last `lasting_minutes` minutes): a long mean still lifted by a load that
-is over is no reason, nor is a short load drawn just after it. The finding states what was
+`lasting_gaps` of the last `lasting_minutes` minutes, for the long mean of the last half of its
+length): a long mean still lifted by a load that is over is no reason, nor is a short load drawn
+just after it, nor a usual load that ran a little longer than usual (a washing machine's heating
+phase, a hob). The finding states what was
 true when the alarm started (the load's mean since it went above the reference, and that
 reference) and the alarm ends when the last `persistence` minutes are back at or below that
 reference. After an alarm has ended, a running mean is judged again only once it holds no
@@ -555,20 +557,25 @@ class ConsumptionCheck:
             if (r := self._references[i]) is not None
             and now - r >= self.bar * self._margin(self.config.tiers[i], r, sun)
             and self._minutes[-1] > r
-            and self._lasting(r)
+            and self._lasting(r, self.config.tiers[i])
         ]
         if causes:
             self._start(moment, max(causes))
 
-    def _lasting(self, reference: float) -> bool:
-        """Whether the home drew above `reference` in all but `lasting_gaps` of the last minutes.
+    def _lasting(self, reference: float, tier: Tier) -> bool:
+        """Whether the home drew above `reference` in nearly all of the last minutes.
 
-        The last `lasting_minutes` of them: a load that has lasted, not a short one whose
-        running mean is lifted by an earlier load that is over.
+        The last `lasting_minutes` of them, or `lasting_share` of the tier's length if more, all
+        but `lasting_gaps` per `lasting_minutes`: a load that has lasted, not a short one whose
+        running mean is lifted by an earlier load that is over. A load only the long mean finds
+        stands out by lasting, so it must have lasted: a usual load that ran a quarter of an
+        hour longer than usual lifts an hour's mean as much as a small one left on.
         """
         c = self.config
-        recent = islice(self._minutes, max(len(self._minutes) - c.lasting_minutes, 0), None)
-        return sum(v > reference for v in recent) >= c.lasting_minutes - c.lasting_gaps
+        minutes = max(c.lasting_minutes, round(c.lasting_share * tier.minutes))
+        gaps = c.lasting_gaps * minutes // c.lasting_minutes
+        recent = islice(self._minutes, max(len(self._minutes) - minutes, 0), None)
+        return sum(v > reference for v in recent) >= minutes - gaps
 
     def _alarm(self, zone: tzinfo | None) -> Finding | None:
         """The finding of the alarm in progress, on the readings' clock (None when none is)."""
