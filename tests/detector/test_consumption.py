@@ -1,6 +1,7 @@
 """The unusual-consumption check: what its alarms say, and that they end with their cause."""
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from functools import cache
 import json
@@ -139,8 +140,10 @@ def test_a_mild_night_after_a_week_away_on_milder_days_is_held_to_its_own_heatin
     assert [f for f in found if f.kind is Kind.UNUSUAL_CONSUMPTION] == []
 
 
-def _solar_home(sun: list[float], load: np.ndarray | None = None) -> list[Reading]:
-    """Ordinary days at home (400 W more by day) with 3 kW of panels (`sun`: share each day).
+def _solar_home(
+    sun: list[float], load: np.ndarray | None = None, panels_w: float = 3000.0
+) -> list[Reading]:
+    """Ordinary days at home (400 W more by day) with `panels_w` of panels (`sun`: share a day).
 
     The meter shows what the home imports as `power` and what it exports as `power_production`;
     `load` (W per minute) is drawn on top of the ordinary days.
@@ -149,7 +152,7 @@ def _solar_home(sun: list[float], load: np.ndarray | None = None) -> list[Readin
     minutes = np.arange(days * DAY)
     hours = (minutes % DAY) / 60
     shape = np.clip(np.sin(np.pi * (hours - 9.0) / 8.0), 0.0, None) * ((hours > 9) & (hours < 17))
-    net = normal_days(days) + 400.0 * (shape > 0) - 3000.0 * np.repeat(sun, DAY) * shape
+    net = normal_days(days) + 400.0 * (shape > 0) - panels_w * np.repeat(sun, DAY) * shape
     if load is not None:
         net += load
     return [
@@ -199,6 +202,31 @@ def test_a_solar_home_restored_mid_minute_judges_as_if_never_stopped() -> None:
 
     assert run(restored, stream[split:]) == expected[split:]
     assert restored.to_state() == uninterrupted.to_state()
+
+
+def _heated_solar_home() -> list[Reading]:
+    """A solar home heating 100 W per degree below 16 °C; its clear days are its cold days.
+
+    10 kW of panels and one temperature per day: clear days at -2 °C, grey ones at 8 °C, so on
+    a clear day the panels cover much of what the cold adds, and the days' mean import follows
+    only half the heating. Each night from 23:30 a car charges 11 kW for an hour or two; the
+    last day is grey and colder than any before (-10 °C).
+    """
+    clear = [True, False] * (LEARNED // 2) + [True, False]
+    outdoor = np.repeat([-2.0 if sunny else 8.0 for sunny in clear[:-1]] + [-10.0], DAY)
+    load = 100.0 * (16.0 - outdoor)
+    for day in range(len(clear)):
+        load = with_load(load, at(day, 23, 30), 60 + 30 * (day % 3), 11000.0)
+    home = _solar_home([float(sunny) for sunny in clear], load, panels_w=10000.0)
+    return [replace(r, temperature=float(outdoor[i])) for i, r in enumerate(home)]
+
+
+def test_a_cold_grey_day_in_a_solar_home_expects_the_heating_its_quiet_nights_showed() -> None:
+    stream = _heated_solar_home()
+    last = len(stream) // DAY - 1
+    results = run(Detector(), stream)
+
+    assert [r.finding for r in results if minute_of(r) >= at(last, 0) and r.anomaly] == []
 
 
 def _storage_heated_home(days: int) -> list[Reading]:

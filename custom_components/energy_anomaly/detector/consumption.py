@@ -46,10 +46,12 @@ them had is usual on the next one; a weekday is compared with every kept day as 
 
 When readings carry the outdoor temperature, a cold day's heating is expected: the model learns
 how much more power a day draws per heating degree (below 16 °C) from the kept days (the median
-of the changes from one day to the next, which a week away or a sauna day does not sway), and moves
-each past day's envelope by that slope times the difference in heating degrees between now and
-that day at the same time of day, so a cold week is compared with what the past days would have
-drawn in the same cold (and a warm afternoon with past afternoons, not with past days' means).
+of the changes from one day to the next, which a week away or a sauna day does not sway; in a
+home that exports, of each day's quietest hour without sun, as its day's import follows the sun
+too), and moves each past day's envelope by that slope times the difference in heating degrees
+between now and that day at the same time of day, so a cold week is compared with what the past
+days would have drawn in the same cold (and a warm afternoon with past afternoons, not with past
+days' means).
 """
 
 from collections import deque
@@ -295,9 +297,9 @@ class ConsumptionCheck:
         """The past days changed: count them, refit the heating slope, find their peaks."""
         self._reference_cache.clear()
         self._days_seen = sum(1 for sums in self._past_sums if sums.power.count)
+        self._sun = self._sun_slots()
         self._slope = self._fit_slope()
         self._peaks = self._past_peaks()
-        self._sun = self._sun_slots()
 
     def _sun_slots(self) -> set[int]:
         """The slots within `reach_minutes` of one in which a kept day exported."""
@@ -445,6 +447,44 @@ class ConsumptionCheck:
             return None
         return self._degrees(sums.temperature.mean)
 
+    def _dark_slots(self) -> set[int]:
+        """The slots whose longest running mean holds no minute of the sun hours."""
+        longest = max(tier.minutes for tier in self.config.tiers)
+        held = -(-longest // self.config.slot_minutes)  # slots a running mean reaches back
+        lit = {(slot + k) % self._slots for slot in self._sun for k in range(held + 1)}
+        return set(range(self._slots)) - lit
+
+    def _day_mean(self, sums: _DaySums) -> tuple[float, float] | None:
+        """A kept day's (heating degrees, mean power W), None without enough temperatures."""
+        if not sums.power.count or (degrees := self._day_degrees(sums)) is None:
+            return None
+        return degrees, sums.power.total / sums.power.count
+
+    def _quiet_hour(
+        self, day: list[list[float | None]], sums: _DaySums, dark: set[int]
+    ) -> tuple[float, float] | None:
+        """A kept day's (heating degrees, W) at its quietest slot in `dark` (None: none known).
+
+        The level is the longest running mean's there, the degrees those of that slot: in a
+        home that exports, what it imports over a day follows the sun as much as the cold (a
+        clear day's panels cover part of its heating), and its nights hold the loads that wait
+        for them (a car's charge); its quietest hour without sun draws its standby and the
+        heating at that hour's outdoor temperature.
+        """
+        longest = max(range(len(self.config.tiers)), key=lambda i: self.config.tiers[i].minutes)
+        row = day[longest]
+        quiet = min(
+            ((v, slot) for slot, v in enumerate(row) if v is not None and slot in dark),
+            default=None,
+        )
+        if (
+            quiet is None
+            or not sums.slots
+            or (degrees := self._degrees(sums.slots[quiet[1]])) is None
+        ):
+            return None
+        return degrees, quiet[0]
+
     def _fit_slope(self) -> float:
         """W per heating degree, from how the kept days' mean power changed from day to day.
 
@@ -453,13 +493,14 @@ class ConsumptionCheck:
         days (a week away, guests), and on levels a week away on milder days passes for a steep
         slope that then expects far less on a mild night after the return. From one day to the
         next such a stretch, or a day with the sauna, makes only the odd change at its ends,
-        which the median ignores. 0 without enough days or spread of degrees.
+        which the median ignores. In a home that exports, each day counts by its quietest hour
+        without sun instead of its mean (`_quiet_hour`). 0 without enough days or spread of
+        degrees.
         """
+        dark = self._dark_slots()
         days = [
-            (degrees, sums.power.total / sums.power.count)
-            if sums.power.count and (degrees := self._day_degrees(sums)) is not None
-            else None
-            for sums in self._past_sums
+            self._quiet_hour(day, sums, dark) if self._sun else self._day_mean(sums)
+            for day, sums in zip(self._past, self._past_sums, strict=True)
         ]
         known = [day for day in days if day is not None]
         if len(known) < self.config.min_days:
