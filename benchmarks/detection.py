@@ -45,6 +45,7 @@ from custom_components.energy_anomaly.detector.render import render
 from . import households
 from .baselines import HalfHourRules, RcfScorer, WeightedAverage, describe
 from .evaluation import (
+    GRACE,
     HomeEvaluation,
     Summary,
     episodes,
@@ -289,6 +290,47 @@ def detail(name: str, evals: list[HomeEvaluation], ss: Sequence[Stream]) -> str:
     return "\n".join(lines)
 
 
+def kinds_in_force(run: Scored, n: int) -> list[str | None]:
+    """The kind of the finding in force after each of `n` readings (None: no alarm)."""
+    kinds: list[str | None] = [None] * n
+    bounds = [i for i, _ in run.changes] + [n]
+    for (i, finding), end in zip(run.changes, bounds[1:], strict=True):
+        if finding is not None:
+            kinds[i:end] = [str(finding.kind)] * (end - i)
+    return kinds
+
+
+def own_kind_found(run: Scored, s: Stream) -> Counter[tuple[str, bool]]:
+    """Per event kind, how many events an alarm of that same kind found (True) or not (False).
+
+    The evaluation credits an event to any alarm in its window, whatever its kind, so an
+    unrelated alarm can find a lasting fault; this says which were reported as what they are.
+    The kind is the reported finding's (the one the sensor shows): while a more important one is
+    in force (unusual consumption over a new pattern), the other is not counted.
+    """
+    kinds = kinds_in_force(run, len(s.t))
+    counts: Counter[tuple[str, bool]] = Counter()
+    for ev in s.events:
+        if not ev.counted:
+            continue
+        lo = int(np.searchsorted(s.t, ev.start, side="left"))
+        hi = int(np.searchsorted(s.t, ev.end + GRACE, side="right"))
+        counts[ev.kind, ev.kind in kinds[lo:hi]] += 1
+    return counts
+
+
+def own_kind_table(runs: dict[str, list[tuple[Scored, Stream]]]) -> str:
+    """One line per scorer: per kind, events found by an alarm of that kind / all events."""
+    lines = []
+    for name, pairs in runs.items():
+        counts = sum((own_kind_found(r, s) for r, s in pairs), Counter[tuple[str, bool]]())
+        cells = [
+            f"{SHORT[k]} {counts[k, True]}/{counts[k, True] + counts[k, False]}" for k in KINDS
+        ]
+        lines.append(f"{name:18s} " + "  ".join(cells))
+    return "\n".join(lines)
+
+
 def reason_problems(run: Scored, s: Stream) -> list[str]:
     """Every finding of a run whose reason disagrees with its kind and values (see evaluation)."""
     problems = []
@@ -419,6 +461,8 @@ def main(argv: list[str] | None = None) -> int:
         if any(isinstance(ss[h], HomeStream) for h in idx):
             print(f"\n{group}: false-alarm episodes inside normal-life windows (windows):")
             print(window_table(results, [ss[h] for h in idx]))
+        print(f"\n{group}: events found by an alarm of their own kind (the tables take any alarm):")
+        print(own_kind_table({n: [(scored[n, h], ss[h]) for h in idx] for n in names}))
     print()
     for n in names:
         w = sum(e.warmup_episodes for e in evals[n].values())

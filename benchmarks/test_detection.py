@@ -5,10 +5,25 @@ from collections import Counter
 import numpy as np
 
 from benchmarks import households
-from benchmarks.detection import SCORERS, eval_range, halves, scorer_names, window_table
+from benchmarks.detection import (
+    SCORERS,
+    Scored,
+    eval_range,
+    halves,
+    own_kind_found,
+    scorer_names,
+    window_table,
+)
 from benchmarks.evaluation import evaluate, summarise
 from benchmarks.streams import DAY, EVAL_START_DAY
-from custom_components.energy_anomaly.detector.model import Mode, Reading, Sensitivity
+from custom_components.energy_anomaly.detector.model import (
+    Cause,
+    Finding,
+    Kind,
+    Mode,
+    Reading,
+    Sensitivity,
+)
 
 
 def test_homes_suite_is_reported_as_a_tuning_and_an_unseen_half() -> None:
@@ -72,3 +87,25 @@ def test_the_household_row_sets_guests_and_away_for_their_windows() -> None:
     assert mode_at(guests.start + 600) is Mode.GUESTS
     assert mode_at(away.start + 600) is Mode.AWAY
     assert mode_at(away.end + 600) is Mode.NORMAL
+
+
+def _run_with(s: households.HomeStream, changes: list[tuple[int, Finding | None]]) -> Scored:
+    alarms = np.zeros(len(s.t), dtype=bool)
+    for (i, finding), end in zip(changes, [i for i, _ in changes[1:]] + [len(s.t)], strict=True):
+        alarms[i:end] = finding is not None
+    return Scored("probe", 0, alarms, 0.0, "probe", changes)
+
+
+def test_an_event_counts_as_found_by_its_own_kind_only_under_an_alarm_of_that_kind() -> None:
+    s = next(s for s in households.streams() if s.home == "family_holiday")
+    step = next(e for e in s.events if e.kind == "baseload" and e.counted)
+    inside = int(np.searchsorted(s.t, step.start + 3_600))
+    since = s.local(int(s.t[inside]))
+    unusual = Finding(Kind.UNUSUAL_CONSUMPTION, Cause.HIGH_CONSUMPTION, 1.0, since, 900.0, 200.0)
+    baseload = Finding(Kind.BASELOAD, Cause.BASELOAD_STEP, 1.0, since, 320.0, 200.0)
+
+    other = own_kind_found(_run_with(s, [(inside, unusual), (inside + 60, None)]), s)
+    own = own_kind_found(_run_with(s, [(inside, baseload), (inside + 60, None)]), s)
+
+    assert other["baseload", False] == own["baseload", True] == 1
+    assert other["baseload", True] == own["baseload", False] == 0
