@@ -14,12 +14,12 @@ last `persistence` minutes as far above the reference, the last minute above it,
 `lasting_gaps` of the last `lasting_minutes` minutes, for the long mean of the last half of its
 length): a long mean still lifted by a load that is over is no reason, nor is a short load drawn
 just after it, nor a usual load that ran a little longer than usual (a washing machine's heating
-phase, a hob). The finding states what was
-true when the alarm started (the load's mean since it went above the reference, and that
-reference) and the alarm ends when the last `persistence` minutes are back at or below that
-reference. After an alarm has ended, a running mean is judged again only once it holds no
-minute of it: an hour's mean still lifted by three hours of EV charging that stopped is no
-reason for a new alarm when the home's ordinary draw (a heat pump's cycle) comes on.
+phase, a hob). The finding states what was true when the alarm started (the load's mean since
+it went above the reference, and that reference) and the alarm ends when the last `persistence`
+minutes are back at or below that reference. After an alarm has ended, a running mean is
+judged again only once it holds no minute of it: an hour's mean still lifted by three hours of EV
+charging that stopped is no reason for a new alarm when the home's ordinary draw (a heat pump's
+cycle) comes on.
 
 While learning (fewer than `min_days` days seen) a time of day has no reliable reference yet, so
 only what is clearly unusual alarms: from `early_min_days` days on, a running mean far above the
@@ -497,7 +497,7 @@ class ConsumptionCheck:
         without sun instead of its mean (`_quiet_hour`). 0 without enough days or spread of
         degrees.
         """
-        dark = self._dark_slots()
+        dark = self._dark_slots() if self._sun else set()
         days = [
             self._quiet_hour(day, sums, dark) if self._sun else self._day_mean(sums)
             for day, sums in zip(self._past, self._past_sums, strict=True)
