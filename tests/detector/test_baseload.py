@@ -308,3 +308,32 @@ def test_a_confirmed_step_ends_after_two_nights_back_at_the_usual_baseload() -> 
     found = run(BaseloadCheck(), 0, 22, extra=lambda m: 80.0 if at(14, 15) <= m < at(17, 0) else 0)
     alarms = [m for m, f in found if f is not None]
     assert alarms == list(range(at(15, 5), at(18, 5)))
+
+
+WARM_SPELL = [-6, -2, -4, 0, -3, -5, -1, -6, -2, -4, 0, -3, -5, -1, -2, 1.5, 2.5, 2]
+
+
+def test_a_step_on_the_first_nights_warmer_than_any_before_follows_the_heating_curve() -> None:
+    """A 100 W server on the first mild nights of a heat pump that draws 60 W more a degree
+    colder: against the warmest night's draw the server hides in the heating saved."""
+    alarms = [m for m, f in heat_pump_nights(60.0, 100.0, WARM_SPELL) if f is not None]
+    assert alarms[0] == at(16, 5)
+
+
+def test_the_first_mild_nights_of_a_heat_pump_are_no_step() -> None:
+    assert not any(f for _, f in heat_pump_nights(60.0, 0.0, WARM_SPELL))
+
+
+def test_mild_nights_after_a_heater_that_stops_at_5_c_are_no_step() -> None:
+    """A heater drawing 150 W a degree below 5.5 °C and nothing above: the nights scatter around
+    a curve fitted to them, so its slope says nothing of the nights beyond the warmest one."""
+    temps: list[float] = [1, 5.5, 2, 6, 3, 5, 1.5, 6, 2.5, 5.5, 4, 6, 1, 5, 3, 8, 8.5, 9]
+
+    def temperature(minute: int) -> float:
+        return temps[minute // DAY]
+
+    def heating(minute: int) -> float:
+        return 150.0 * max(5.5 - temperature(minute), 0.0)
+
+    found = run(BaseloadCheck(), 0, len(temps), extra=heating, temperature=temperature)
+    assert not any(f for _, f in found)

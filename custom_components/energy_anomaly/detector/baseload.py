@@ -8,21 +8,23 @@ off, which is what is always on. Zero and negative readings are faults (or PV ex
 consumption, and are left out.
 
 A step up is judged against the home's own previous nights (`history_nights`): their median, or,
-when they vary more than the smallest step (heating at night) and the outdoor temperature is
-known, a polynomial in the temperature at the quietest minute, so a heat pump that never stops on
-a cold night is not a step. A night colder than all of those nights (by `temperature_margin`) is
-not judged, whether or not they showed heating: nothing says how much heating it needs (panel
-heaters kept at a night setback may never run on the nights learned, and all night in a cold
-snap). A night warmer than all of them needs no more heating than the warmest did, so it is
-judged against that night's expectation (mirrored for a home that draws more on warm nights:
-cooling). A night is a step when it exceeds the expectation by max(`min_step_w`, `noise_factor` x
-the history's robust spread), and also everything a night at least as warm drew in the last
-`memory_nights`: heating only grows as it gets colder, and a heat pump that cycles on mild nights
-runs through the night below some temperature, a jump no fit of a fortnight's mild nights
-foresees (the memory keeps the nights the check judged normal, not an odd one). Nothing is judged
-before the history first holds `history_nights` nights: the first nights of a new home (its
-learning fortnight) drift and say little about its usual ones. After an accepted step
-`min_nights` at the new level suffice.
+when they vary more than the smallest step (heating at night) and the outdoor temperature is known,
+a polynomial in the temperature at the quietest minute, so a heat pump that never stops on a cold
+night is not a step. A night colder than all of those nights (by `temperature_margin`) is not
+judged, whether or not they showed heating: nothing says how much heating it needs (panel heaters
+kept at a night setback may never run on the nights learned, and all night in a cold snap). A night
+warmer than all of them needs no more heating than the warmest did, so it is judged against that
+night's expectation (mirrored for a home that draws more on warm nights: cooling); where the nights
+follow the temperature closely (a modulating heat pump), a few degrees warmer are expected to save
+what the straight line through the nights says, with a tolerance, or a server started on the first
+mild night hides in the heating saved. A night is a step when it exceeds the expectation by
+max(`min_step_w`, `noise_factor` x the history's robust spread), and also everything a night at
+least as warm drew in the last `memory_nights`: heating only grows as it gets colder, and a heat
+pump that cycles on mild nights runs through the night below some temperature, a jump no fit of a
+fortnight's mild nights foresees (the memory keeps the nights the check judged normal, not an odd
+one). Nothing is judged before the history first holds `history_nights` nights: the first nights of
+a new home (its learning fortnight) drift and say little about its usual ones. After an accepted
+step `min_nights` at the new level suffice.
 
 A step must usually be seen on `confirm_nights` nights in a row: one odd night is normal life.
 A first step night alarms alone, at `strong_step_score` times the smallest step, when heating
@@ -374,9 +376,13 @@ class BaseloadCheck:
 
         A night warmer than the history's range is judged only when the fit falls away from the
         range (heating): heating only shrinks as it gets warmer, so the warmest night's
-        expectation is an upper bound (the first spring nights after a cold fortnight). With
-        cooling the expectation would be a guess: None. Too few temperatures for a curve: the
-        median (`expected`, `limit`).
+        expectation is an upper bound (the first spring nights after a cold fortnight). Where the
+        fit explains the nights to within the smallest step, up to `extrapolation_c` beyond the
+        range the straight line's fall is taken off it and a share of the fall added to the
+        step (a modulating heat pump's curve is known, and it flattens as it warms); where the
+        nights scatter (a heater that stops above some temperature) the line says nothing out
+        there. With cooling the expectation would be a guess: None. Too few temperatures for a
+        curve: the median (`expected`, `limit`).
         """
         c = self.config
         low, high = min(temps), max(temps)
@@ -395,7 +401,12 @@ class BaseloadCheck:
             return float(np.polyval(coefficients, temp)), limit, True
         if np.polyval(np.polyder(coefficients), high) >= 0:  # cooling: may need more out there
             return None
-        return float(np.polyval(coefficients, high)), limit, True
+        at_high = float(np.polyval(coefficients, high))
+        beyond = temp - high
+        if beyond > c.extrapolation_c or limit > c.min_step_w:
+            return at_high, limit, True
+        fall = -min(float(np.polyfit(x, y, 1)[0]), 0.0) * beyond  # the straight line's fall (W)
+        return at_high - fall, limit + c.extrapolation_tolerance * fall, True
 
     def to_state(self) -> dict[str, Any]:
         """Open minute and night, learned nights and the alarm, as JSON-ready plain data."""

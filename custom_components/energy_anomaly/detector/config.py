@@ -350,6 +350,12 @@ class BaseloadConfig:
         temperature, it is no colder than the history's median night).
     accept_nights
         Held nights after which a confirmed step becomes the new baseline (and the alarm ends).
+    extrapolation_c, extrapolation_tolerance
+        A night up to `extrapolation_c` (°C) warmer than every learned night, in a home whose
+        nights follow the temperature to within the smallest step, is expected to draw what the
+        straight line through them gives, less than the warmest night drew (a server's 120 W hides
+        in the heating a mild night saves); the step must then also exceed this share of the
+        extrapolated fall (the heating curve flattens as it gets warmer).
 
     """
 
@@ -367,6 +373,8 @@ class BaseloadConfig:
     confirm_nights: int = 2
     strong_step_score: float = 2.0
     accept_nights: int = 4
+    extrapolation_c: float = 3.0
+    extrapolation_tolerance: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
