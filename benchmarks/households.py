@@ -880,3 +880,25 @@ def tuning_variants() -> list[HomeStream]:
     """
     tuning = [h for h in HOMES if h.half == TUNING]
     return [build(variant(h, k)) for k in range(1, VARIANTS_PER_HOME + 1) for h in tuning]
+
+
+GUESTS_WEEKEND = (33, 34)  # Easter Saturday and Sunday 2024 (the clocks change in that night)
+
+
+def with_guests(home: Home, days: tuple[int, ...] = GUESTS_WEEKEND) -> Home:
+    """`home` with guests on `days` as well (11:00 to 01:00 each), its name marked `+guests`."""
+    guests = tuple(sorted({*home.life.guests, *days}))
+    return replace(home, name=f"{home.name}+guests", life=replace(home.life, guests=guests))
+
+
+@cache
+def tuning_guests() -> list[HomeStream]:
+    """The tuning homes and their variants with guests over the Easter weekend as well.
+
+    Guests are normal life that must stay quiet, yet the tuning half holds one day of them, in one
+    home: this gives 15 guests' weekends to tune on (or to measure what the Guests mode saves)
+    without the unseen half. The same events and other windows as the homes they are made from.
+    """
+    tuning = [h for h in HOMES if h.half == TUNING]
+    homes = [variant(h, k) if k else h for k in range(VARIANTS_PER_HOME + 1) for h in tuning]
+    return [build(with_guests(h)) for h in homes]

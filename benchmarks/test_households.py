@@ -8,6 +8,7 @@ import pytest
 
 from benchmarks.households import (
     FRIDGE_STUCK_FACTOR,
+    GUESTS_WEEKEND,
     HOMES,
     START,
     TUNING,
@@ -17,6 +18,7 @@ from benchmarks.households import (
     build,
     real_hourly_kwh,
     streams,
+    tuning_guests,
     tuning_variants,
     variant,
 )
@@ -46,6 +48,17 @@ def test_variants_are_tuning_homes_with_other_days_and_the_same_events() -> None
 def test_no_unseen_home_has_variants() -> None:
     names = {s.home.split("~")[0] for s in tuning_variants()}
     assert names == {h.name for h in HOMES if h.half == TUNING}
+
+
+def test_the_guests_suite_is_tuning_homes_with_guests_over_the_easter_weekend() -> None:
+    homes = tuning_guests()
+    tuning = {h.name for h in HOMES if h.half == TUNING}
+    assert {s.home.split("~")[0].removesuffix("+guests") for s in homes} == tuning
+    assert len({s.home for s in homes}) == len(homes) == 3 * len(tuning)  # each, and 2 variants
+    for s in homes:
+        assert s.half == TUNING
+        guest_days = {int(w.start // DAY) for w in s.windows if w.kind == "guests"}
+        assert guest_days >= set(GUESTS_WEEKEND)
 
 
 def test_each_half_has_every_kind_of_event_and_at_least_five_homes() -> None:
