@@ -9,12 +9,18 @@ a higher baseload), not a kettle's minutes. All rows are given to it the same wa
 learns and what it judges are alike (learning an hour's minimum but judging interpolated means
 would call every night's baseload raised).
 
+A night's quietest reading made from hourly means is the lowest hour's mean, which holds a share
+of everything that cycles in that hour (a fridge's 100 W for a third of it): it moves by tens of
+watts from night to night where the quietest minute moves by a few. Over rows of an hour or more
+a baseload step must be `HOURLY_BASELOAD_STEP_W`, not the live check's 15 W, or two nights of
+noise read as a raised baseload (a fridge that no longer stops, 50-100 W, is still found).
+
 Runs in the executor: about 1.4 s of CPU for 30 days (44 days of readings with the two weeks
 before), 3.8 s for the longest, 90 days (measured on the 2-core development machine).
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -27,6 +33,9 @@ from .detector.model import Finding, HistoryRow, Reading
 READING_INTERVAL_S: Final = 60.0
 # History run before the analysed window: the detector's two weeks of learning.
 LEARNING_DAYS: Final = 14
+HOUR_S: Final = 3600.0
+# The smallest baseload step over rows of an hour or more (W): see the module docstring.
+HOURLY_BASELOAD_STEP_W: Final = 40.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +54,7 @@ def find_anomalies(
 
     An anomaly whose kind changes (a heater left on during a raised baseload) counts as two.
     """
-    detector = Detector(config)
+    detector = Detector(_for_rows(config, rows))
     episodes: list[Episode] = []
     current: Episode | None = None
     for reading in _readings(rows):
@@ -58,6 +67,14 @@ def find_anomalies(
     if current is not None:
         episodes.append(current)
     return [episode for episode in episodes if episode.start >= window_start]
+
+
+def _for_rows(config: DetectorConfig, rows: Sequence[HistoryRow]) -> DetectorConfig:
+    """`config` with the smallest baseload step that means over these rows can resolve."""
+    if min(row.duration_s for row in rows) < HOUR_S:
+        return config
+    step = max(config.baseload.min_step_w, HOURLY_BASELOAD_STEP_W)
+    return replace(config, baseload=replace(config.baseload, min_step_w=step))
 
 
 def _readings(rows: Sequence[HistoryRow]) -> list[Reading]:
