@@ -404,10 +404,16 @@ class PatternCheck:
         if self._hour is not None and hour != self._hour:
             self._close()
         self._hour = hour
-        self._power.add(reading.power)
+        # The hour's sums, added to in place (cheaper than `Mean.add`: every reading)
+        self._power.total += reading.power
+        self._power.count += 1
         self._exported |= (reading.power_production or 0.0) > 0.0
-        if reading.temperature is not None:
-            self._temperature.add(reading.temperature)
+        if (temperature := reading.temperature) is not None:
+            self._temperature.total += temperature
+            self._temperature.count += 1
+        verdict = self._verdict
+        if verdict is None or not verdict.anomaly:  # the common case (`_close` cleared a finding)
+            return None
         if not self._load_on():
             self._finding = None
         elif self._finding is None:
@@ -470,7 +476,10 @@ class PatternCheck:
         Made once per hour, at the temperature of its first reading, and kept with the state, so
         a restored detector expects the same.
         """
-        index = self._expected_clock.of(reading.timestamp, reading.epoch)
+        clock = self._expected_clock
+        if clock.start <= reading.epoch < clock.end:  # the hour asked for last (every reading)
+            return self._expected
+        index = clock.of(reading.timestamp, reading.epoch)
         if index != self._expected_hour:
             self._expected_hour = index
             day, hour = divmod(index, HOURS)
