@@ -168,7 +168,9 @@ class ConsumptionCheck:
         self._slope = 0.0  # W per heating degree, refitted each day
         self._above = [0] * len(c.tiers)
         self._after: int | None = None  # minutes closed since the last alarm ended (None: none)
-        self._score = 0.0
+        # How far the running means are above their references, 1 = the bar; a plain
+        # attribute, as the engine reads every check's score on every reading
+        self.score = 0.0
         self._since: float | None = None  # epoch when the unusual load of the alarm began
         self._run = Mean()  # minute means from `_since` to the alarm's start (its `observed`)
         self._reference: float | None = None  # what the alarm compares with (its `expected`)
@@ -190,11 +192,6 @@ class ConsumptionCheck:
             return 1.0
         today = self._today_slots / self._slots
         return min(LEARNING_MAX_BEFORE_ACTIVE, (self._days_seen + today) / self.config.min_days)
-
-    @property
-    def score(self) -> float:
-        """How far the running means are above their references; 1 = the bar."""
-        return self._score
 
     def update(self, reading: Reading) -> Finding | None:
         """Account for one reading; a Finding while an unusual load lasts.
@@ -264,7 +261,7 @@ class ConsumptionCheck:
             ratio = (level - reference) / self._margin(tier, reference, sun)
             self._above[i] = self._above[i] + 1 if ratio >= self.bar else 0
             best = max(best, ratio)
-        self._score = max(best, 0.0)
+        self.score = max(best, 0.0)
         self._judge(moment, sun)
 
     def _holds_ended_alarm(self, tier: Tier) -> bool:
@@ -631,7 +628,7 @@ class ConsumptionCheck:
         if self._since is None or observed is None:
             return None
         since = datetime.fromtimestamp(self._since, zone)
-        score = max(self._score, 1.0)
+        score = max(self.score, 1.0)
         certainty = 1.0 if self.active else round(self._days_seen / self.config.min_days, 2)
         return Finding(
             Kind.UNUSUAL_CONSUMPTION,
@@ -681,7 +678,7 @@ class ConsumptionCheck:
             "after": self._after,
             "since": self._since,
             "run": asdict(self._run),
-            "score": self._score,
+            "score": self.score,
             "reference": self._reference,
         }
 
@@ -720,5 +717,5 @@ class ConsumptionCheck:
         model._above = stored.above
         model._after = stored.after
         model._since, model._run = stored.since, stored.run
-        model._score, model._reference = stored.score, stored.reference
+        model.score, model._reference = stored.score, stored.reference
         return model

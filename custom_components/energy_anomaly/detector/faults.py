@@ -60,13 +60,10 @@ class FaultCheck:
         """Create a check that has learned nothing yet (or continues from `state`)."""
         self.config = (config or DetectorConfig()).faults
         self._s = state or _State()
-        self._score = 0.0
+        # The score of the fault reported after the last reading (0 when none); a plain
+        # attribute, as the engine reads every check's score on every reading
+        self.score = 0.0
         self._zone: tzinfo | None = None  # the clock of the reading being checked
-
-    @property
-    def score(self) -> float:
-        """The score of the fault reported after the last reading (0 when none)."""
-        return self._score
 
     def update(self, reading: Reading) -> Finding | None:
         """Account for one reading; a Finding while a fault holds, else None.
@@ -100,7 +97,7 @@ class FaultCheck:
             s.exports = True
         s.last_epoch = now
         found = gap or negative or zeros or stale
-        self._score = 0.0 if found is None else found.score
+        self.score = 0.0 if found is None else found.score
         return found
 
     def learn_min_draw(self, watts: float, hour: int) -> None:
