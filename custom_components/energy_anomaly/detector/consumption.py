@@ -157,6 +157,9 @@ class ConsumptionCheck:
         self._today_sums = _DaySums()
         self._past_sums: deque[_DaySums] = deque(maxlen=c.days)
         self._days_seen = 0  # past days with readings
+        # Whether enough days with readings are known to judge (empty days of a gap are not);
+        # asked on every reading, so kept up to date where the days are counted (`_learn_past`)
+        self.active = False
         self._today_slots = 0  # slots of today with a running mean (learning progress)
         # per past day (derived, not kept): its envelopes per tier and slot, its heating degrees
         # and the most it had exported in one slot (Wh) before each slot
@@ -165,7 +168,9 @@ class ConsumptionCheck:
         self._slope = 0.0  # W per heating degree, refitted each day
         self._above = [0] * len(c.tiers)
         self._after: int | None = None  # minutes closed since the last alarm ended (None: none)
-        self._score = 0.0
+        # How far the running means are above their references, 1 = the bar; a plain
+        # attribute, as the engine reads every check's score on every reading
+        self.score = 0.0
         self._since: float | None = None  # epoch when the unusual load of the alarm began
         self._run = Mean()  # minute means from `_since` to the alarm's start (its `observed`)
         self._reference: float | None = None  # what the alarm compares with (its `expected`)
@@ -181,22 +186,12 @@ class ConsumptionCheck:
         return [[None] * self._slots for _ in self.config.tiers]
 
     @property
-    def active(self) -> bool:
-        """Whether enough days with readings are known to judge (empty days of a gap are not)."""
-        return self._days_seen >= self.config.min_days
-
-    @property
     def learning_progress(self) -> float:
         """Share of the learning period done: days with readings, and today's part (by slots)."""
         if self.active:
             return 1.0
         today = self._today_slots / self._slots
         return min(LEARNING_MAX_BEFORE_ACTIVE, (self._days_seen + today) / self.config.min_days)
-
-    @property
-    def score(self) -> float:
-        """How far the running means are above their references; 1 = the bar."""
-        return self._score
 
     def update(self, reading: Reading) -> Finding | None:
         """Account for one reading; a Finding while an unusual load lasts.
@@ -206,20 +201,25 @@ class ConsumptionCheck:
         minute = int(reading.epoch // MINUTE_S)
         if self._finding is None and self._since is not None:  # restored during an alarm
             self._finding = self._alarm(reading.timestamp.tzinfo)
-        if self._minute is not None and minute < self._minute:
-            return self._finding
         if minute != self._minute:
+            if self._minute is not None and minute < self._minute:
+                return self._finding
             if self._minute is not None and self._minute_power.count:
                 self._close_minute(reading.timestamp.tzinfo)
             self._minute = minute
             self._minute_power, self._minute_temp = Mean(), Mean()
             self._minute_export = False
             self._minute_production = Mean()
-        self._minute_power.add(reading.power)
-        self._minute_export |= (reading.power_production or 0.0) > 0.0
-        self._minute_production.add(reading.power_production or 0.0)
-        if reading.temperature is not None:
-            self._minute_temp.add(reading.temperature)
+        # The open minute's sums, added to in place (cheaper than `Mean.add`: every reading)
+        self._minute_power.total += reading.power
+        self._minute_power.count += 1
+        exported = reading.power_production or 0.0
+        self._minute_export |= exported > 0.0
+        self._minute_production.total += exported
+        self._minute_production.count += 1
+        if (temperature := reading.temperature) is not None:
+            self._minute_temp.total += temperature
+            self._minute_temp.count += 1
         return self._finding
 
     def _close_minute(self, zone: tzinfo | None) -> None:
@@ -245,6 +245,7 @@ class ConsumptionCheck:
             self._after += 1
         best = 0.0
         kept = len(self._minutes)
+        active = self.active
         for i, tier in enumerate(self.config.tiers):
             level = self._recent_mean(tier.minutes)
             row = self._today[i]
@@ -252,7 +253,7 @@ class ConsumptionCheck:
             if previous is None:
                 self._today_slots += i == 0
             row[slot] = round(level) if previous is None else max(previous, round(level))
-            reference = self._cached_reference(i, slot) if self.active else self._early_reference(i)
+            reference = self._cached_reference(i, slot) if active else self._early_reference(i)
             self._references[i] = reference
             if kept < tier.minutes or reference is None or self._holds_ended_alarm(tier):
                 self._above[i] = 0
@@ -260,7 +261,7 @@ class ConsumptionCheck:
             ratio = (level - reference) / self._margin(tier, reference, sun)
             self._above[i] = self._above[i] + 1 if ratio >= self.bar else 0
             best = max(best, ratio)
-        self._score = max(best, 0.0)
+        self.score = max(best, 0.0)
         self._judge(moment, sun)
 
     def _holds_ended_alarm(self, tier: Tier) -> bool:
@@ -297,6 +298,7 @@ class ConsumptionCheck:
         """The past days changed: count them, refit the heating slope, find their peaks."""
         self._reference_cache.clear()
         self._days_seen = sum(1 for sums in self._past_sums if sums.power.count)
+        self.active = self._days_seen >= self.config.min_days
         self._sun = self._sun_slots()
         self._slope = self._fit_slope()
         self._peaks = self._past_peaks()
@@ -585,6 +587,8 @@ class ConsumptionCheck:
         c = self.config
         persistence = c.persistence if self.active else c.early_persistence
         tripped = [i for i, n in enumerate(self._above) if n >= persistence]
+        if not tripped and self._since is None:  # no mean above its bar, no alarm: most minutes
+            return
         now = self._recent_mean(persistence)
         if self._since is not None:
             if tripped and now > (self._reference or 0.0):
@@ -624,7 +628,7 @@ class ConsumptionCheck:
         if self._since is None or observed is None:
             return None
         since = datetime.fromtimestamp(self._since, zone)
-        score = max(self._score, 1.0)
+        score = max(self.score, 1.0)
         certainty = 1.0 if self.active else round(self._days_seen / self.config.min_days, 2)
         return Finding(
             Kind.UNUSUAL_CONSUMPTION,
@@ -674,7 +678,7 @@ class ConsumptionCheck:
             "after": self._after,
             "since": self._since,
             "run": asdict(self._run),
-            "score": self._score,
+            "score": self.score,
             "reference": self._reference,
         }
 
@@ -713,5 +717,5 @@ class ConsumptionCheck:
         model._above = stored.above
         model._after = stored.after
         model._since, model._run = stored.since, stored.run
-        model._score, model._reference = stored.score, stored.reference
+        model.score, model._reference = stored.score, stored.reference
         return model

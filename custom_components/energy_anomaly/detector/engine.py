@@ -248,9 +248,10 @@ class Detector:
         """Run every check the mode wants on a plausible reading that is in time order."""
         self._last_epoch = reading.epoch
         feedback = self._feedback
-        if feedback.mode is not Mode.NORMAL:  # nothing to end in the common case
-            feedback.expire(reading)
         mode = feedback.mode
+        if mode is not Mode.NORMAL:  # nothing to end in the common case
+            feedback.expire(reading)
+            mode = feedback.mode
         fault = self._faults.update(reading)
         quality = self._power_quality.update(reading)
         consumption = pattern = None
@@ -264,10 +265,17 @@ class Detector:
         baseload = self._baseload.update(reading)
         if pattern is not None and not self._consumption.active:  # learning: no pattern alarm yet
             pattern = None
-        self._findings = findings = (fault, quality, consumption, pattern, baseload)
-        if findings == NOTHING_FOUND and not feedback.cleared:  # all is normal: nothing to weigh
-            self._finding = None
+        if (
+            fault is None
+            and quality is None
+            and consumption is None
+            and pattern is None
+            and baseload is None
+            and not feedback.cleared
+        ):  # all is normal (the common case): nothing to weigh
+            self._findings, self._finding = NOTHING_FOUND, None
         else:
+            self._findings = findings = (fault, quality, consumption, pattern, baseload)
             self._finding = feedback.verdict(findings, reading.epoch)
 
     def _stand_in(self, reading: Reading, mode: Mode) -> Finding | None:

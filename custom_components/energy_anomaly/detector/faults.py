@@ -60,13 +60,10 @@ class FaultCheck:
         """Create a check that has learned nothing yet (or continues from `state`)."""
         self.config = (config or DetectorConfig()).faults
         self._s = state or _State()
-        self._score = 0.0
+        # The score of the fault reported after the last reading (0 when none); a plain
+        # attribute, as the engine reads every check's score on every reading
+        self.score = 0.0
         self._zone: tzinfo | None = None  # the clock of the reading being checked
-
-    @property
-    def score(self) -> float:
-        """The score of the fault reported after the last reading (0 when none)."""
-        return self._score
 
     def update(self, reading: Reading) -> Finding | None:
         """Account for one reading; a Finding while a fault holds, else None.
@@ -82,9 +79,11 @@ class FaultCheck:
         self._zone = reading.timestamp.tzinfo
         gap = self._gap(now)
         learned = now - s.first_epoch >= c.learn_s
-        producing = reading.power_production is not None and reading.power_production > 0
+        production = reading.power_production
+        producing = production is not None and production > 0
         power = reading.power
-        if power > 0 and not producing:  # drawing (the common case): neither negative nor zero
+        drawing = power > 0 and not producing
+        if drawing:  # the common case: neither negative nor zero
             s.negative_since = s.zero_since = None
             negative = zeros = None
         else:
@@ -92,12 +91,13 @@ class FaultCheck:
             zeros = self._zeros(now, power, producing, learned)
         stale = self._stale(now, power, producing, learned, gap is not None)
         # The dark hours' floor is never below the all-day one: only a draw under it lowers either.
-        if power > 0 and not producing and (s.dark_min_draw is None or power < s.dark_min_draw):
+        if drawing and (s.dark_min_draw is None or power < s.dark_min_draw):
             self._learn_draw(power, reading.timestamp.hour)
-        s.exports = s.exports or producing
+        if producing:
+            s.exports = True
         s.last_epoch = now
         found = gap or negative or zeros or stale
-        self._score = 0.0 if found is None else found.score
+        self.score = 0.0 if found is None else found.score
         return found
 
     def learn_min_draw(self, watts: float, hour: int) -> None:
@@ -124,8 +124,7 @@ class FaultCheck:
         s, c = self._s, self.config
         if s.last_epoch is not None and s.spacing is not None:
             silence = now - s.last_epoch
-            limit = max(c.gap_min_s, c.gap_factor * s.spacing)
-            if silence > limit:
+            if silence > c.gap_min_s and silence > c.gap_factor * s.spacing:
                 s.gap_start, s.gap_end = s.last_epoch, now
             elif silence > 0:
                 s.spacing += c.spacing_weight * (silence - s.spacing)

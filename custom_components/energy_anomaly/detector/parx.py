@@ -373,17 +373,14 @@ class PatternCheck:
         self._exported = False  # whether the hour being collected exported production
         self._sun: dict[str, int] = {}  # hour of day -> the latest local day it exported
         self._verdict: HourVerdict | None = None
-        self._score = 0.0
+        # The last hour's tail probability on the score scale (1 at the threshold); a plain
+        # attribute, as the engine reads every check's score on every reading
+        self.score = 0.0
         self._finding: Finding | None = None
         self._expected_hour: int | None = None
         self._expected: float | None = None
         self._clock = HourOf()  # the hour of the readings
         self._expected_clock = HourOf()  # the hour expected power was asked for
-
-    @property
-    def score(self) -> float:
-        """The last hour's tail probability on the score scale (1 at the threshold)."""
-        return self._score
 
     def _verdict_score(self) -> float:
         verdict = self._verdict
@@ -404,10 +401,16 @@ class PatternCheck:
         if self._hour is not None and hour != self._hour:
             self._close()
         self._hour = hour
-        self._power.add(reading.power)
+        # The hour's sums, added to in place (cheaper than `Mean.add`: every reading)
+        self._power.total += reading.power
+        self._power.count += 1
         self._exported |= (reading.power_production or 0.0) > 0.0
-        if reading.temperature is not None:
-            self._temperature.add(reading.temperature)
+        if (temperature := reading.temperature) is not None:
+            self._temperature.total += temperature
+            self._temperature.count += 1
+        verdict = self._verdict
+        if verdict is None or not verdict.anomaly:  # the common case (`_close` cleared a finding)
+            return None
         if not self._load_on():
             self._finding = None
         elif self._finding is None:
@@ -441,7 +444,7 @@ class PatternCheck:
         if day - self._sun.get(str(hour), day - self.config.sun_days - 1) <= self.config.sun_days:
             verdict = replace(verdict, probability=None, anomaly=False)
         self._verdict = verdict
-        self._score = self._verdict_score()
+        self.score = self._verdict_score()
         self._power, self._temperature, self._exported = Mean(), Mean(), False
         self._finding = None
 
@@ -470,7 +473,10 @@ class PatternCheck:
         Made once per hour, at the temperature of its first reading, and kept with the state, so
         a restored detector expects the same.
         """
-        index = self._expected_clock.of(reading.timestamp, reading.epoch)
+        clock = self._expected_clock
+        if clock.start <= reading.epoch < clock.end:  # the hour asked for last (every reading)
+            return self._expected
+        index = clock.of(reading.timestamp, reading.epoch)
         if index != self._expected_hour:
             self._expected_hour = index
             day, hour = divmod(index, HOURS)
@@ -506,7 +512,7 @@ class PatternCheck:
         check._hour = stored.hour
         check._power, check._temperature = stored.power, stored.temperature
         check._verdict = stored.verdict
-        check._score = check._verdict_score()
+        check.score = check._verdict_score()
         check._expected_hour, check._expected = stored.expected_hour, stored.expected
         check._exported, check._sun = stored.exported, stored.sun
         return check

@@ -78,28 +78,27 @@ class PowerQualityCheck:
         """Create a check with no episode in progress (or continue from `state`)."""
         self.config = (config or DetectorConfig()).power_quality
         self._s = state or _State()
-        self._score = 0.0
+        # The score of the violation reported after the last reading (0 when none); a plain
+        # attribute, as the engine reads every check's score on every reading
+        self.score = 0.0
         self._open = any(e.since is not None for e in (*self._s.voltage, *self._s.current))
         self._supplied_all = all(self._s.supplied)  # every phase has reported a voltage
-
-    @property
-    def score(self) -> float:
-        """The score of the violation reported after the last reading (0 when none)."""
-        return self._score
+        c = self.config  # its limits, worked out once (the common case checks them every reading)
+        self._limits = (c.low_v, c.high_v, c.fuse_a)
 
     def update(self, reading: Reading) -> Finding | None:
         """Account for one reading; a Finding while a phase has been out of limits long enough.
 
         When several phases are, the one out of limits longest is reported.
         """
-        c = self.config
         if not self._open and self._supplied_all and self._all_within(reading):
-            self._score = 0.0
+            self.score = 0.0
             return None
         voltage = self._supply(reading)
         if not self._open and self._within_limits(voltage, reading.current):
-            self._score = 0.0
+            self.score = 0.0
             return None
+        c = self.config
         now = reading.epoch
         any_voltage = any(volts is not None for volts in voltage)
         best: tuple[Cause, int, _Episode] | None = None
@@ -122,7 +121,7 @@ class PowerQualityCheck:
             if lasted >= c.current_min_s and lasted > longest:
                 best, longest = (Cause.OVERCURRENT, phase, episode), lasted
         found = None if best is None else self._finding(*best, reading.timestamp)
-        self._score = 0.0 if found is None else found.score
+        self.score = 0.0 if found is None else found.score
         self._open = any(e.since is not None for e in (*self._s.voltage, *self._s.current))
         return found
 
@@ -158,7 +157,7 @@ class PowerQualityCheck:
         self, voltage: tuple[float | None, ...], current: tuple[float | None, ...]
     ) -> bool:
         """Every reported phase inside the limits (the common case, checked cheaply)."""
-        low, high, fuse = self.config.low_v, self.config.high_v, self.config.fuse_a
+        low, high, fuse = self._limits
         for volts in voltage:
             if volts is not None and not low <= volts <= high:
                 return False
@@ -178,8 +177,7 @@ class PowerQualityCheck:
         v1, v2, v3 = reading.voltage
         if v1 is None or v2 is None or v3 is None:
             return False
-        c = self.config
-        low, high, fuse = c.low_v, c.high_v, c.fuse_a
+        low, high, fuse = self._limits
         if not (low <= v1 <= high and low <= v2 <= high and low <= v3 <= high):
             return False
         if fuse is None:
