@@ -26,14 +26,13 @@ from typing import Final
 
 import numpy as np
 
-from .detector.config import DetectorConfig
+from .detector.config import HOUR_S, DetectorConfig
 from .detector.engine import Detector
 from .detector.model import Finding, HistoryRow, Reading
 
 READING_INTERVAL_S: Final = 60.0
 # History run before the analysed window: the detector's two weeks of learning.
 LEARNING_DAYS: Final = 14
-HOUR_S: Final = 3600.0
 # The smallest baseload step over rows of an hour or more (W): see the module docstring.
 HOURLY_BASELOAD_STEP_W: Final = 40.0
 
