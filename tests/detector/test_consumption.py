@@ -13,7 +13,7 @@ from custom_components.energy_anomaly.detector.consumption import ConsumptionChe
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.model import Finding, Kind, Reading, Result
 
-from .household import DAY, at, minute_of, normal_days, readings, run, with_load
+from .household import DAY, START, at, minute_of, normal_days, readings, run, with_load
 
 LEARNED = 15  # days of ordinary life before the load (the learning period is 14 days)
 
@@ -330,3 +330,22 @@ def test_a_load_only_the_hours_mean_finds_alarms_once_it_has_lasted_half_an_hour
 def test_a_load_only_the_hours_mean_finds_is_no_alarm_when_it_ends_after_twenty_minutes() -> None:
     """Twenty minutes lift the hour's mean past its margin: a usual load run a little longer."""
     assert _night_load(20) == []
+
+
+def _dinner_with_more(minutes: int) -> list[Finding]:
+    """An 800 W hob beside the usual dinner from 17:30 for `minutes`; the check's findings."""
+    power = with_load(normal_days(LEARNED + 1), at(LEARNED, 17, 30), minutes, 800.0)
+    findings = _findings(ConsumptionCheck(), readings(power))
+    return [f for f in findings[at(LEARNED, 0) :] if f is not None]
+
+
+def test_a_bigger_dinner_than_usual_at_the_homes_busiest_hour_is_no_alarm() -> None:
+    """Guests: more of what the home does at its busiest hour, not a load left on."""
+    assert _dinner_with_more(45) == []
+
+
+def test_a_load_left_on_from_dinner_is_found_soon_after_the_busy_hour() -> None:
+    alarms = _dinner_with_more(240)
+
+    assert alarms
+    assert alarms[0].since <= START + timedelta(minutes=at(LEARNED, 19))

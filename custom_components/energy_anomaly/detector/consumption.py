@@ -38,6 +38,11 @@ In sun hours a mean must also be `sun_margin_w` above its reference: passing clo
 import by a few hundred watts. At night nothing changes. No envelope moved for the heating is
 below 0 W: nothing drawn is never unusual.
 
+At the home's busy hours (where the usual short running mean is at least the median of the
+day's, as at dinner) the margins' share of the reference is `busy_factor` times wider: a load
+there is mostly more of what the home does then (guests for dinner), and one left on stands out
+as soon as the busy hour is over.
+
 Households live differently at weekends, and a fortnight holds only four weekend days: on a
 Saturday or Sunday the reference is at least the highest envelope of the kept weekend days
 (`weekend_rank`), each taken within `weekend_reach_minutes` either side (a free day has no
@@ -178,6 +183,7 @@ class ConsumptionCheck:
         self._finding: Finding | None = None
         self._peaks: list[float | None] = [None] * len(c.tiers)  # per tier, over the past days
         self._sun: set[int] = set()  # slots near one in which a kept day exported (sun hours)
+        self._busy: set[int] = set()  # slots usually busier than half the day (derived)
         # (tier, slot, temperature) -> reference, for the current past days (derived, not kept)
         self._reference_cache: dict[tuple[int, int, float | None], float | None] = {}
         self.bar = 1.0  # the score at which it alarms; the engine moves it with the sensitivity
@@ -235,6 +241,7 @@ class ConsumptionCheck:
         self._today_sums.power.add(mean)
         slot = (moment.hour * 60 + moment.minute) // self.config.slot_minutes
         sun = slot in self._sun
+        busy = slot in self._busy
         if (temperature := self._minute_temp.mean) is not None:
             self._temperature = round(temperature, 2)
             self._today_sums.temperature.add(self._temperature)
@@ -258,11 +265,11 @@ class ConsumptionCheck:
             if kept < tier.minutes or reference is None or self._holds_ended_alarm(tier):
                 self._above[i] = 0
                 continue
-            ratio = (level - reference) / self._margin(tier, reference, sun)
+            ratio = (level - reference) / self._margin(tier, reference, sun, busy)
             self._above[i] = self._above[i] + 1 if ratio >= self.bar else 0
             best = max(best, ratio)
         self.score = max(best, 0.0)
-        self._judge(moment, sun)
+        self._judge(moment, sun, busy)
 
     def _holds_ended_alarm(self, tier: Tier) -> bool:
         """Whether the tier's running mean still holds minutes of an alarm that has ended.
@@ -302,6 +309,25 @@ class ConsumptionCheck:
         self._sun = self._sun_slots()
         self._slope = self._fit_slope()
         self._peaks = self._past_peaks()
+        self._busy = self._busy_slots()
+
+    def _busy_slots(self) -> set[int]:
+        """The home's busy hours: slots whose plain short reference is high for the day.
+
+        Plain: the `rank`-th highest envelope of the kept days, without the weekend, sun or
+        heating adjustments (a property of the household's day, worked out once a day); busy
+        when at least `busy_ratio` x the median of the day's slots.
+        """
+        rank = self.config.rank
+        refs: dict[int, float] = {}
+        for slot in range(self._slots):
+            known = sorted(v for past in self._envelopes if (v := past.near[0][slot]) is not None)
+            if len(known) >= rank:
+                refs[slot] = known[-rank]
+        if not refs:
+            return set()
+        middle = statistics.median(refs.values())
+        return {slot for slot, r in refs.items() if r >= self.config.busy_ratio * middle}
 
     def _sun_slots(self) -> set[int]:
         """The slots within `reach_minutes` of one in which a kept day exported."""
@@ -390,14 +416,15 @@ class ConsumptionCheck:
             return None
         return self._peaks[tier]
 
-    def _margin(self, tier: Tier, reference: float, sun: bool) -> float:
+    def _margin(self, tier: Tier, reference: float, sun: bool, busy: bool) -> float:
         """How far above its reference a running mean must be to count (W); wider while learning.
 
         In sun hours at least `sun_margin_w`: passing clouds move what a solar home imports.
         """
         c = self.config
         if self.active:
-            return max(tier.margin_w, tier.margin_share * reference, c.sun_margin_w * sun)
+            share = tier.margin_share * (c.busy_factor if busy else 1.0)
+            return max(tier.margin_w, share * reference, c.sun_margin_w * sun)
         return max(c.early_margin_w, c.early_margin_share * reference)
 
     def learn_aggregate(  # noqa: PLR0917
@@ -572,7 +599,7 @@ class ConsumptionCheck:
         bound = sorted(unlike)[min(self.config.sun_days, len(unlike)) - 1]
         return max(e for e, d in zip(envelopes, unlike, strict=True) if d <= bound)
 
-    def _judge(self, moment: datetime, sun: bool) -> None:
+    def _judge(self, moment: datetime, sun: bool, busy: bool) -> None:
         """Alarm while a running mean stays above its bar and the home still draws above it.
 
         A running mean that has stayed above its bar for `persistence` minutes raises the alarm,
@@ -600,7 +627,7 @@ class ConsumptionCheck:
             r
             for i in tripped
             if (r := self._references[i]) is not None
-            and now - r >= self.bar * self._margin(self.config.tiers[i], r, sun)
+            and now - r >= self.bar * self._margin(self.config.tiers[i], r, sun, busy)
             and self._minutes[-1] > r
             and self._lasting(r, self.config.tiers[i])
         ]
