@@ -1,6 +1,7 @@
 """Every check has one shape, and no input or stored state can stop the detector."""
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 import json
 from pathlib import Path
@@ -196,12 +197,15 @@ def test_a_reading_from_the_future_of_the_host_clock_is_refused() -> None:
 
 def test_a_state_stored_by_version_0_1_0_keeps_what_was_learned() -> None:
     """The previous release's state after 15 days and 3.5 hours (a heater on from 03:00) decides
-    like this release fed the same readings.
+    like this release fed the same readings (with the running means 0.1.0 had: a newer one
+    learns from the upgrade on).
     """
     stored = json.loads((Path(__file__).parent / "data" / "state_v2.json").read_text())
     stream = readings(with_load(normal_days(16), at(15, 3), 180, 2000.0), 300.0)
     cut = (15 * 1440 + 3 * 60 + 30) // 5  # where the old release stopped
-    fresh = Detector(DetectorConfig(fuse_amps=25.0))
+    config = DetectorConfig(fuse_amps=25.0)
+    tiers_of_0_1_0 = config.consumption.tiers[:2]
+    fresh = Detector(replace(config, consumption=replace(config.consumption, tiers=tiers_of_0_1_0)))
     for reading in stream[:cut]:
         fresh.update(
             Reading(

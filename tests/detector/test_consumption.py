@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pytest
 
+from custom_components.energy_anomaly.detector.config import DetectorConfig
 from custom_components.energy_anomaly.detector.consumption import ConsumptionCheck
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.model import Finding, Kind, Reading, Result
@@ -36,6 +37,31 @@ def test_an_alarm_ends_once_the_load_behind_it_is_off() -> None:
     assert minute_of(alarms[0]) < at(LEARNED, 3, 25)
     # the hour's mean stays far above usual for a long while; the heater itself went off at 03:25
     assert minute_of(alarms[-1]) <= at(LEARNED, 3, 31)
+
+
+def test_a_fan_heater_far_above_anything_usual_at_night_alarms_within_ten_minutes() -> None:
+    power = with_load(normal_days(LEARNED + 1), at(LEARNED, 3), 60, 1500.0)
+    alarms = _alarms(tuple(run(Detector(), readings(power))))
+
+    assert alarms
+    assert minute_of(alarms[0]) <= at(LEARNED, 3, 10)
+
+
+def test_a_state_stored_before_the_five_minute_mean_goes_on_as_it_would_have() -> None:
+    """The tiers it had judge at once; the new one learns from then on, so nothing changes yet."""
+    config = DetectorConfig()
+    older = replace(
+        config, consumption=replace(config.consumption, tiers=config.consumption.tiers[:2])
+    )
+    stream = readings(with_load(normal_days(LEARNED + 1), at(LEARNED, 3), 25, 2000.0))
+    split = at(LEARNED, 0)
+    before = ConsumptionCheck(older)
+    _findings(before, stream[:split])
+
+    restored = ConsumptionCheck.from_state(json.loads(json.dumps(before.to_state())))
+
+    assert _findings(restored, stream[split:]) == _findings(before, stream[split:])
+    assert any(_findings(ConsumptionCheck(older), stream)[split:])
 
 
 def test_an_alarm_says_what_was_true_when_it_started_and_keeps_saying_it() -> None:

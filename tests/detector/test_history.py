@@ -164,8 +164,8 @@ def test_hourly_means_alone_do_not_invent_a_quietest_minute_or_a_short_peak() ->
 
     assert state["baseload"]["history"] == []
     assert state["faults"]["min_draw"] is None
-    short, long = state["consumption"]["past"][-1]
-    assert all(value is None for value in short)
+    short, long, quick = state["consumption"]["past"][-1]
+    assert all(value is None for value in short + quick)
     assert all(value is not None for value in long)
 
 

@@ -1,25 +1,25 @@
 """Unusual consumption: power that stays above what this home has drawn at this time of day.
 
-Readings are averaged per minute. Two running means follow the power: a short one (15 min) for a
-large load left on, found within minutes, and a long one (60 min) for a smaller load that only
-stands out by lasting (a 400 W PC all night in a small flat). For each, the model keeps per day
-the highest running mean in every 10-minute slot; the *envelope* of a day at a time of day is
-the highest value within an hour either side. The reference is the second-highest envelope of
-the last `days` days, so one odd evening in the past does not hide a new one, while a habit that
-recurs (EV charging every night) becomes the reference after a couple of occurrences and stops
-alarming. A running mean above its reference by more than max(`margin_w`, `margin_share` x the
-reference) for `persistence` minutes is unusual: a kettle or a dinner oven never is, because they
-are either short or usual at that hour. It alarms only while the home draws that much now (the
-last `persistence` minutes as far above the reference, the last minute above it, and all but
-`lasting_gaps` of the last `lasting_minutes` minutes, for the long mean of the last half of its
-length): a long mean still lifted by a load that is over is no reason, nor is a short load drawn
-just after it, nor a usual load that ran a little longer than usual (a washing machine's heating
-phase, a hob). The finding states what was true when the alarm started (the load's mean since
-it went above the reference, and that reference) and the alarm ends when the last `persistence`
-minutes are back at or below that reference. After an alarm has ended, a running mean is
-judged again only once it holds no minute of it: an hour's mean still lifted by three hours of EV
-charging that stopped is no reason for a new alarm when the home's ordinary draw (a heat pump's
-cycle) comes on.
+Readings are averaged per minute. Running means follow the power: a short one (15 min) for a large
+load left on, found within minutes, a long one (60 min) for a smaller load that only stands out by
+lasting (a 400 W PC all night in a small flat), and a quick one (5 min) for a load far above
+anything usual at that hour (a fan heater at night), found sooner. For each, the model keeps per
+day the highest running mean in every 10-minute slot; the *envelope* of a day at a time of day is
+the highest value within an hour either side. The reference is the second-highest envelope of the
+last `days` days, so one odd evening in the past does not hide a new one, while a habit that recurs
+(EV charging every night) becomes the reference after a couple of occurrences and stops alarming. A
+running mean above its reference by more than max(`margin_w`, `margin_share` x the reference) for
+`persistence` minutes is unusual: a kettle or a dinner oven never is, because they are either short
+or usual at that hour. It alarms only while the home draws that much now (the last `persistence`
+minutes as far above the reference, the last minute above it, and all but `lasting_gaps` of the
+last `lasting_minutes` minutes, for the long mean of the last half of its length): a long mean
+still lifted by a load that is over is no reason, nor is a short load drawn just after it, nor a
+usual load that ran a little longer than usual (a washing machine's heating phase, a hob). The
+finding states what was true when the alarm started (the load's mean since it went above the
+reference, and that reference) and the alarm ends when the last `persistence` minutes are back at
+or below that reference. After an alarm has ended, a running mean is judged again only once it
+holds no minute of it: an hour's mean still lifted by three hours of EV charging that stopped is no
+reason for a new alarm when the home's ordinary draw (a heat pump's cycle) comes on.
 
 While learning (fewer than `min_days` days seen) a time of day has no reliable reference yet, so
 only what is clearly unusual alarms: from `early_min_days` days on, a running mean far above the
@@ -81,7 +81,7 @@ def _is_weekend(ordinal: int) -> bool:
     return (ordinal - 1) % 7 >= SATURDAY
 
 
-REFERENCE_CACHE_SIZE = 4096  # references kept per day at most (a day has 144 slots x 2 tiers)
+REFERENCE_CACHE_SIZE = 4096  # references kept per day at most (a day has 144 slots x 3 tiers)
 
 
 @dataclass(slots=True)
@@ -716,10 +716,11 @@ class ConsumptionCheck:
         model = cls(config)
         tiers = len(model.config.tiers)
         days = [stored.today, *stored.past]
-        if any(len(d) != tiers or any(len(r) != model._slots for r in d) for d in days):
+        if any(len(d) > tiers or any(len(r) != model._slots for r in d) for d in days):
             raise StateError("consumption: envelopes of another shape")
-        if len(stored.above) != tiers or len(stored.past) != len(stored.past_sums):
+        if len(stored.above) != len(stored.today) or len(stored.past) != len(stored.past_sums):
             raise StateError("consumption: inconsistent days")
+        _add_tiers(stored, tiers, model._slots)
         if any(
             s.slots and len(s.slots) != model._slots for s in [stored.today_sums, *stored.past_sums]
         ):
@@ -746,3 +747,15 @@ class ConsumptionCheck:
         model._since, model._run = stored.since, stored.run
         model.score, model._reference = stored.score, stored.reference
         return model
+
+
+def _add_tiers(stored: _Stored, tiers: int, slots: int) -> None:
+    """Give a state stored with fewer tiers (before the 5-minute one) empty rows for the rest.
+
+    A tier without envelopes has no reference until `days` days have filled them: the tiers the
+    state had go on judging at once, the new one learns from then on.
+    """
+    empty: list[float | None] = [None] * slots
+    for day in [stored.today, *stored.past]:
+        day.extend(list(empty) for _ in range(tiers - len(day)))
+    stored.above.extend([0] * (tiers - len(stored.above)))

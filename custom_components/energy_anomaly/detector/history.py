@@ -4,9 +4,9 @@ A new home need not wait two weeks: the recorder's statistics or Tibber's hourly
 the weeks before teach each check what an aggregate can tell it.
 
 - new_pattern (PARX) works on hourly means: exact (5-minute rows are averaged into hours).
-- unusual_consumption keeps per 10-minute slot the highest running mean of each tier (15 and
+- unusual_consumption keeps per 10-minute slot the highest running mean of each tier (5, 15 and
   60 min). Where the rows are no longer than a tier and contiguous, the running mean at the end of
-  a row is the mean of the last rows: exact (5-minute rows give both tiers exactly, hourly rows the
+  a row is the mean of the last rows: exact (5-minute rows give every tier exactly, hourly rows the
   60-minute one). Where a row is longer than the tier (an hour against 15 minutes) the tier's peak
   within the row is only bounded: it is at most the row's maximum (no 15-minute mean exceeds the
   largest value in it) and at least its mean. The maximum is used when known (the envelope is then
