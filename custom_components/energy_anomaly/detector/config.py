@@ -224,14 +224,14 @@ class ConsumptionConfig:
         the next; a change of the days' mean temperature smaller than this (°C) is left out:
         divided by so little, the household's own day-to-day noise would pass for heating.
     busy_ratio, busy_factor
-        A time of day whose short reference (without the weekend, sun or heating adjustments)
-        is at least `busy_ratio` x the median of the day's slots is one of the home's busy
-        hours (dinner, the morning rush); there every tier's `margin_share` is multiplied by
-        `busy_factor`. What stands out there is mostly more of what the home does then (guests
-        at dinner: on the 15 tuning homes with a guests' weekend, 13 -> 9 false alarms, over
-        the tuning homes and variants 14 -> 7, the same events found); a load left on is found
-        once the busy hour is over, or sooner when it is far above it (an 11 kW charger at
-        dinner time: 3-4 minutes later).
+        A time of day whose short reference (without the weekend, sun or heating adjustments) is at
+        least `busy_ratio` x the median of the day's slots is one of the home's busy hours (dinner,
+        the morning rush); there every tier's `margin_share` is multiplied by `busy_factor`. What
+        stands out there is mostly more of what the home does then (guests at dinner: on the 15
+        tuning homes with a guests' weekend, 13 -> 9 alarms in guests' windows, over the tuning
+        homes and variants 11 -> 6 false alarms, the same events found); a load left on is found
+        once the busy hour is over, or sooner when it is far above it (an 11 kW charger at dinner
+        time: 3-4 minutes later).
 
     """
 
