@@ -90,7 +90,7 @@ def test_the_blueprint_is_importable_by_url() -> None:
     )
 
 
-async def test_an_anomaly_is_sent_with_its_reason_and_two_buttons(
+async def test_an_anomaly_is_sent_with_its_reason_and_three_buttons(
     hass: HomeAssistant, alarm: Callable[[], Awaitable[Cabin]], tmp_path: Path
 ) -> None:
     notified = await use_blueprint(hass, tmp_path)
@@ -103,6 +103,7 @@ async def test_an_anomaly_is_sent_with_its_reason_and_two_buttons(
     buttons = [(action["action"], action["title"]) for action in call.data["data"]["actions"]]
     assert buttons == [
         (f"ENERGY_ANOMALY_NORMAL_{EVENT}", "That was us"),
+        (f"ENERGY_ANOMALY_GUESTS_{EVENT}", "We have guests"),
         (f"ENERGY_ANOMALY_SNOOZE_{EVENT}", "Snooze for today"),
     ]
 
@@ -120,16 +121,40 @@ async def test_that_was_us_marks_the_anomaly_normal(
     assert hass.states.get(ANOMALY).state == "off"
 
 
-async def test_snooze_for_today_pauses_the_home_until_midnight(
-    hass: HomeAssistant, alarm: Callable[[], Awaitable[Cabin]], tmp_path: Path
-) -> None:
+async def until_after_pressing(
+    hass: HomeAssistant,
+    alarm: Callable[[], Awaitable[Cabin]],
+    tmp_path: Path,
+    button: str,
+    mode: str,
+) -> Any:
+    """The blueprint's automation, an anomaly, a press of `button`: the mode's `until` once it is
+    `mode`."""
     await use_blueprint(hass, tmp_path)
     await alarm()
 
-    await press(hass, "ENERGY_ANOMALY_SNOOZE")
-    await wait_until(hass, lambda: hass.states.get(MODE).state == "paused")
+    await press(hass, button)
+    await wait_until(hass, lambda: hass.states.get(MODE).state == mode)
 
-    assert hass.states.get(MODE).attributes["until"] == midnight_tonight().isoformat()
+    return hass.states.get(MODE).attributes["until"]
+
+
+async def test_we_have_guests_sets_the_guests_mode_for_a_day(
+    hass: HomeAssistant, alarm: Callable[[], Awaitable[Cabin]], tmp_path: Path
+) -> None:
+    until = await until_after_pressing(hass, alarm, tmp_path, "ENERGY_ANOMALY_GUESTS", "guests")
+
+    end = dt_util.parse_datetime(until)
+    assert end is not None
+    assert abs(end - (dt_util.now() + timedelta(hours=24))) < timedelta(minutes=5)
+
+
+async def test_snooze_for_today_pauses_the_home_until_midnight(
+    hass: HomeAssistant, alarm: Callable[[], Awaitable[Cabin]], tmp_path: Path
+) -> None:
+    until = await until_after_pressing(hass, alarm, tmp_path, "ENERGY_ANOMALY_SNOOZE", "paused")
+
+    assert until == midnight_tonight().isoformat()
 
 
 async def test_nothing_is_sent_in_quiet_hours(
