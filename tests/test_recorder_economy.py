@@ -72,7 +72,7 @@ async def push_row(
         currentL1=current[0],
         currentL2=current[1],
         currentL3=current[2],
-        timestamp=timestamp.isoformat(),
+        timestamp=dt_util.as_local(timestamp).isoformat(),
     )
     cabin = entry.runtime_data.coordinators[0]
     await wait_until(hass, lambda: has_seen(cabin, timestamp))
@@ -87,7 +87,8 @@ async def test_half_an_hour_of_two_second_readings_writes_at_most_1_3_rows_per_r
     await set_up(hass, tibber_entry, tibber_server)
     rows = load_demo_trace()
     readings = int(SIMULATED / READING_INTERVAL)
-    start = dt_util.now().replace(microsecond=0) - SIMULATED
+    # Counted in UTC: on the home's clock the half hour may span a change of summer time.
+    start = dt_util.utcnow().replace(microsecond=0) - SIMULATED
     await push_row(hass, tibber_server, tibber_entry, rows[0], start)
     before = await recorded_rows(hass)
 
