@@ -1,6 +1,7 @@
 """The demo home: the bundled trace through the same path as live data, no account needed."""
 
 from datetime import timedelta
+from itertools import pairwise
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -14,10 +15,12 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.energy_anomaly.const import DOMAIN, EVENT_ANOMALY
+from custom_components.energy_anomaly.demo_source import DemoSource, load_demo_trace
 
 from .test_live_data import state_of, wait_until
 
 ANOMALY = "binary_sensor.demo_home_anomaly"
+ORDINARY_DAY = "2026-11-26 12:15:00+00:00"  # no change of summer time that day
 
 
 async def set_up_demo(hass: HomeAssistant, demo_entry: MockConfigEntry) -> None:
@@ -124,8 +127,12 @@ async def replay_seconds(hass: HomeAssistant, seconds: int) -> None:
 
 
 async def test_demo_speed_variable_replays_that_many_rows_a_second(
-    hass: HomeAssistant, demo_entry: MockConfigEntry, monkeypatch: pytest.MonkeyPatch
+    hass: HomeAssistant,
+    demo_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
+    freezer.move_to(ORDINARY_DAY)  # a spring night skips an hour's rows of the trace
     monkeypatch.setenv("ENERGY_ANOMALY_DEMO_SPEED", "30")
     await set_up_demo(hass, demo_entry)
     before = replay_position(demo_entry)
@@ -150,3 +157,26 @@ async def test_demo_speed_that_is_no_whole_number_is_ignored_with_a_warning(
 
     assert replay_position(demo_entry) - before == 3
     assert "Ignoring ENERGY_ANOMALY_DEMO_SPEED='fast': not a positive whole number" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        "2027-03-15 12:15:00+00:00",  # the clocks went forward (US/Pacific) the night before
+        "2027-11-08 12:15:00+00:00",  # they went back the night before
+    ],
+)
+async def test_the_demo_past_has_every_hour_once_across_a_change_of_summer_time(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, now: str
+) -> None:
+    """An autumn night's repeated hour had no readings (a gap the detector calls a meter fault),
+    a spring night's missing hour stamped two hours alike; each trace day is still a local day."""
+    freezer.move_to(now)
+    source = DemoSource(hass, await hass.async_add_executor_job(load_demo_trace))
+
+    starts = [row.start.timestamp() for row in source.past()]
+
+    assert {b - a for a, b in pairwise(starts)} == {3600.0}
+    midnight = dt_util.start_of_local_day()
+    assert starts[0] == (midnight - timedelta(days=28)).timestamp()
+    assert starts[-1] == (midnight - timedelta(hours=1)).timestamp()

@@ -1,7 +1,11 @@
 """The demo home: a recorded household replayed through the same path as live Tibber data.
 
 The bundled trace (`demo/household.csv.gz`: 29 days, 1-minute rows for the first 28 and 10-second
-rows for the last) is anchored so its clock starts at midnight four weeks ago. Its first 28 days
+rows for the last) is anchored so its clock starts at midnight four weeks ago, on the wall clock
+(each trace day is a local day). On the night the clocks go forward the trace's rows of the hour
+that does not exist are left out; on the night they go back its rows of the repeated hour are
+played over both passes of it, at half speed, so the stream has no hour without readings (which
+the detector would call a meter fault) and no two hours stamped alike. Its first 28 days
 are the demo home's past: `past()` gives them as hourly rows (mean, minimum, maximum), which the
 integration writes as the recorder's statistics of the demo home's power sensor and learns back
 from there, the way a new home learns its recorded past. The last day is replayed at ten times
@@ -105,15 +109,13 @@ class DemoSource:
         self._unsub_tick: CALLBACK_TYPE | None = None
         self._rows_per_tick = replay_speed()
 
-    def _reading(self, row: DemoRow) -> Reading:
-        """Turn a trace row into a reading stamped on the demo clock."""
-        timestamp: datetime = self._anchor + timedelta(seconds=row.offset)
-        return Reading(
-            timestamp=timestamp + self._loops * (self._period - PAST),
-            power=row.power,
-            voltage=row.voltage,
-            current=row.current,
-        )
+    def _reading(self, row: DemoRow) -> Reading | None:
+        """A trace row as a reading stamped on the demo clock (None: that time is skipped)."""
+        wall: datetime = self._anchor + timedelta(seconds=row.offset)
+        instant = _instant(wall + self._loops * (self._period - PAST))
+        if instant is None:
+            return None
+        return Reading(timestamp=instant, power=row.power, voltage=row.voltage, current=row.current)
 
     def past(self) -> list[HistoryRow]:
         """The trace's days before the replayed one as hourly rows (blocking: run in the executor).
@@ -121,7 +123,11 @@ class DemoSource:
         One row per hour of UTC, as the recorder's statistics are: the mean, minimum and
         maximum of the rows in it, stamped on the wall clock with its offset at that moment.
         """
-        readings = [self._reading(row) for row in self._rows[: self._first_replayed]]
+        readings = [
+            reading
+            for row in self._rows[: self._first_replayed]
+            if (reading := self._reading(row)) is not None
+        ]
         return [
             _hour_of(hour_epoch, [reading.power for reading in in_hour])
             for hour_epoch, in_hour in groupby(readings, lambda r: r.epoch - r.epoch % HOUR_S)
@@ -159,12 +165,14 @@ class DemoSource:
 
     def _next_reading(self) -> Reading:
         """The next row; after the last one, the last day again, a day later."""
-        if self._position == len(self._rows):
-            self._loops += 1
-            self._position = self._first_replayed
-        reading = self._reading(self._rows[self._position])
-        self._position += 1
-        return reading
+        while True:
+            if self._position == len(self._rows):
+                self._loops += 1
+                self._position = self._first_replayed
+            reading = self._reading(self._rows[self._position])
+            self._position += 1
+            if reading is not None:
+                return reading
 
     async def async_stop(self) -> None:
         """Stop the replay."""
@@ -175,6 +183,21 @@ class DemoSource:
     def diagnostics(self) -> dict[str, Any]:
         """Where the replay is."""
         return {"source": "demo", "rows": len(self._rows), "position": self._position}
+
+
+def _instant(wall: datetime) -> datetime | None:
+    """The moment a time on the demo clock (a local wall time) is played at, None if never.
+
+    A time in the hour a spring night skips does not exist; a time in the hour an autumn night
+    repeats is stretched over both passes of it (its minute m at 2 m minutes into them).
+    """
+    moment = dt_util.as_local(dt_util.as_utc(wall))
+    if moment.replace(tzinfo=None) != wall.replace(tzinfo=None):
+        return None
+    if wall.replace(fold=1).utcoffset() == wall.utcoffset():
+        return moment
+    hour = wall.replace(minute=0, second=0, microsecond=0, fold=0)
+    return dt_util.as_local(dt_util.as_utc(hour) + 2 * (wall - hour))
 
 
 def _hour_of(hour_epoch: float, powers: list[float]) -> HistoryRow:
