@@ -132,7 +132,7 @@ async def test_demo_speed_variable_replays_that_many_rows_a_second(
     monkeypatch: pytest.MonkeyPatch,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    freezer.move_to(ORDINARY_DAY)  # a spring night skips an hour's rows of the trace
+    freezer.move_to(ORDINARY_DAY)  # the night clocks go forward plays 02:00-04:00 in one hour
     monkeypatch.setenv("ENERGY_ANOMALY_DEMO_SPEED", "30")
     await set_up_demo(hass, demo_entry)
     before = replay_position(demo_entry)
@@ -170,7 +170,7 @@ async def test_the_demo_past_has_every_hour_once_across_a_change_of_summer_time(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, now: str
 ) -> None:
     """An autumn night's repeated hour had no readings (a gap the detector calls a meter fault),
-    a spring night's missing hour stamped two hours alike; each trace day is still a local day."""
+    a spring night's missing hour was stamped like the next; each trace day is still a local day."""
     freezer.move_to(now)
     source = DemoSource(hass, await hass.async_add_executor_job(load_demo_trace))
 

@@ -3,9 +3,10 @@
 The bundled trace (`demo/household.csv.gz`: 29 days, 1-minute rows for the first 28 and 10-second
 rows for the last) is anchored so its clock starts at midnight four weeks ago, on the wall clock
 (each trace day is a local day). On the night the clocks go forward the trace's rows of the hour
-that does not exist are left out; on the night they go back its rows of the repeated hour are
-played over both passes of it, at half speed, so the stream has no hour without readings (which
-the detector would call a meter fault) and no two hours stamped alike. Its first 28 days
+that does not exist and of the next one are played in that next hour, at double speed; on the
+night they go back its rows of the repeated hour are played over both passes of it, at half
+speed: the stream has no hour without readings (which the detector would call a meter fault), no
+two readings stamped alike, and every row of the trace. Its first 28 days
 are the demo home's past: `past()` gives them as hourly rows (mean, minimum, maximum), which the
 integration writes as the recorder's statistics of the demo home's power sensor and learns back
 from there, the way a new home learns its recorded past. The last day is replayed at ten times
@@ -109,12 +110,10 @@ class DemoSource:
         self._unsub_tick: CALLBACK_TYPE | None = None
         self._rows_per_tick = replay_speed()
 
-    def _reading(self, row: DemoRow) -> Reading | None:
-        """A trace row as a reading stamped on the demo clock (None: that time is skipped)."""
+    def _reading(self, row: DemoRow) -> Reading:
+        """A trace row as a reading stamped on the demo clock."""
         wall: datetime = self._anchor + timedelta(seconds=row.offset)
         instant = _instant(wall + self._loops * (self._period - PAST))
-        if instant is None:
-            return None
         return Reading(timestamp=instant, power=row.power, voltage=row.voltage, current=row.current)
 
     def past(self) -> list[HistoryRow]:
@@ -123,11 +122,7 @@ class DemoSource:
         One row per hour of UTC, as the recorder's statistics are: the mean, minimum and
         maximum of the rows in it, stamped on the wall clock with its offset at that moment.
         """
-        readings = [
-            reading
-            for row in self._rows[: self._first_replayed]
-            if (reading := self._reading(row)) is not None
-        ]
+        readings = [self._reading(row) for row in self._rows[: self._first_replayed]]
         return [
             _hour_of(hour_epoch, [reading.power for reading in in_hour])
             for hour_epoch, in_hour in groupby(readings, lambda r: r.epoch - r.epoch % HOUR_S)
@@ -165,14 +160,12 @@ class DemoSource:
 
     def _next_reading(self) -> Reading:
         """The next row; after the last one, the last day again, a day later."""
-        while True:
-            if self._position == len(self._rows):
-                self._loops += 1
-                self._position = self._first_replayed
-            reading = self._reading(self._rows[self._position])
-            self._position += 1
-            if reading is not None:
-                return reading
+        if self._position == len(self._rows):
+            self._loops += 1
+            self._position = self._first_replayed
+        reading = self._reading(self._rows[self._position])
+        self._position += 1
+        return reading
 
     async def async_stop(self) -> None:
         """Stop the replay."""
@@ -185,19 +178,29 @@ class DemoSource:
         return {"source": "demo", "rows": len(self._rows), "position": self._position}
 
 
-def _instant(wall: datetime) -> datetime | None:
-    """The moment a time on the demo clock (a local wall time) is played at, None if never.
+def _instant(wall: datetime) -> datetime:
+    """The moment a time on the demo clock (a local wall time) is played at.
 
-    A time in the hour a spring night skips does not exist; a time in the hour an autumn night
-    repeats is stretched over both passes of it (its minute m at 2 m minutes into them).
+    The hour a spring night skips and the one after it are played together in that one real
+    hour (minute m of the two at m / 2 minutes into it); the hour an autumn night repeats is
+    stretched over both passes of it (minute m at 2 m minutes into them).
     """
-    moment = dt_util.as_local(dt_util.as_utc(wall))
-    if moment.replace(tzinfo=None) != wall.replace(tzinfo=None):
-        return None
+    earlier = wall - timedelta(hours=1)  # on the wall clock
+    if not _exists(wall) or not _exists(earlier):
+        skipped = (wall if not _exists(wall) else earlier).replace(
+            minute=0, second=0, microsecond=0
+        )
+        played_from = dt_util.as_utc(skipped + timedelta(hours=2)) - timedelta(hours=1)
+        return dt_util.as_local(played_from + (wall - skipped) / 2)
     if wall.replace(fold=1).utcoffset() == wall.utcoffset():
-        return moment
+        return dt_util.as_local(dt_util.as_utc(wall))
     hour = wall.replace(minute=0, second=0, microsecond=0, fold=0)
     return dt_util.as_local(dt_util.as_utc(hour) + 2 * (wall - hour))
+
+
+def _exists(wall: datetime) -> bool:
+    """Whether a local wall time happens (not in the hour a spring night skips)."""
+    return dt_util.as_local(dt_util.as_utc(wall)).replace(tzinfo=None) == wall.replace(tzinfo=None)
 
 
 def _hour_of(hour_epoch: float, powers: list[float]) -> HistoryRow:
