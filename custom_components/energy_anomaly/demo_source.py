@@ -186,10 +186,9 @@ def _instant(wall: datetime) -> datetime:
     stretched over both passes of it (minute m at 2 m minutes into them).
     """
     earlier = wall - timedelta(hours=1)  # on the wall clock
-    if not _exists(wall) or not _exists(earlier):
-        skipped = (wall if not _exists(wall) else earlier).replace(
-            minute=0, second=0, microsecond=0
-        )
+    missing = next((time for time in (wall, earlier) if not _exists(time)), None)
+    if missing is not None:
+        skipped = missing.replace(minute=0, second=0, microsecond=0)
         played_from = dt_util.as_utc(skipped + timedelta(hours=2)) - timedelta(hours=1)
         return dt_util.as_local(played_from + (wall - skipped) / 2)
     if wall.replace(fold=1).utcoffset() == wall.utcoffset():
