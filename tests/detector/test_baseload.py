@@ -337,3 +337,35 @@ def test_mild_nights_after_a_heater_that_stops_at_5_c_are_no_step() -> None:
 
     found = run(BaseloadCheck(), 0, len(temps), extra=heating, temperature=temperature)
     assert not any(f for _, f in found)
+
+
+def test_a_freezer_on_a_mild_night_is_found_where_the_heat_pump_cycles_below_its_least() -> None:
+    """A heat pump runs all night below 5 °C (200 W more a degree colder) and cycles above, at
+    its least power:
+    the nights bend at 5 °C, and a 90 W freezer on a 6.8 °C night stands out from the nights
+    about as mild after that one night."""
+    temps: list[float] = [1, 7, 3, 8, 2, 0, 7.5, -1, 6, 4, 2.5, 6.5, 1.5, 3.5, 7, 6.8, 3, 8]
+
+    def temperature(minute: int) -> float:
+        return temps[minute // DAY]
+
+    def extra(minute: int) -> float:
+        freezer = 90.0 if minute >= at(14, 15) else 0.0
+        return 200.0 * max(5.0 - temperature(minute), 0.0) + freezer
+
+    found = run(BaseloadCheck(), 0, len(temps), extra=extra, temperature=temperature)
+    alarms = [m for m, f in found if f is not None]
+    assert alarms[0] == at(15, 5)
+
+
+def test_a_night_near_the_heat_pumps_bend_that_runs_through_is_no_step() -> None:
+    """Around 4 °C the heat pump ran all night on some nights (about 750 W) and cycled on others
+    (the home's 160 W): two nights at 3.9 and 4 °C drawing 670-680 W are heating, not a step."""
+    check = BaseloadCheck()
+    learned = [(972, -1.0), (922, -0.3), (939, -0.6), (956, -0.8), (890, 0.2), (759, 2.5)]
+    learned += [(167, 5.3), (160, 7.6), (162, 6.2), (162, 6.5), (163, 7.1), (161, 4.7)]
+    learned += [(736, 2.8), (162, 4.9), (678, 3.9), (669, 4.0)]
+    for night, (watts, temperature) in enumerate(learned):
+        check.learn_night(night, watts, temperature, 300)
+    assert check.expected is not None
+    assert check.score == 0.0

@@ -17,14 +17,17 @@ warmer than all of them needs no more heating than the warmest did, so it is jud
 night's expectation (mirrored for a home that draws more on warm nights: cooling); where the nights
 follow the temperature closely (a modulating heat pump), a few degrees warmer are expected to save
 what the straight line through the nights says, with a tolerance, or a server started on the first
-mild night hides in the heating saved. A night is a step when it exceeds the expectation by
-max(`min_step_w`, `noise_factor` x the history's robust spread), and also everything a night at
-least as warm drew in the last `memory_nights`: heating only grows as it gets colder, and a heat
-pump that cycles on mild nights runs through the night below some temperature, a jump no fit of a
-fortnight's mild nights foresees (the memory keeps the nights the check judged normal, not an odd
-one). Nothing is judged before the history first holds `history_nights` nights: the first nights of
-a new home (its learning fortnight) drift and say little about its usual ones. After an accepted
-step `min_nights` at the new level suffice.
+mild night hides in the heating saved. Where the nights scatter around the curve (a heat pump runs
+all night in the cold and cycles above some temperature: its nights bend there), a night is judged
+against the nights about as warm as it, colder and warmer ones, when they agree with each other.
+A night is a step when it exceeds the expectation by max(`min_step_w`, `noise_factor` x the
+robust spread of the nights it came from), and also everything a night at least as warm drew in
+the last `memory_nights`: heating only grows as it gets colder, and a heat pump that cycles on
+mild nights runs through the night below some temperature, a jump no fit of a fortnight's mild
+nights foresees (the memory keeps the nights the check judged normal, not an odd one). Nothing
+is judged before the history first holds `history_nights` nights: the first nights of a new home
+(its learning fortnight) drift and say little about its usual ones. After an accepted step
+`min_nights` at the new level suffice.
 
 A step must usually be seen on `confirm_nights` nights in a row: one odd night is normal life.
 A first step night alarms alone, at `strong_step_score` times the smallest step, when heating
@@ -387,7 +390,8 @@ class BaseloadCheck:
         step (a modulating heat pump's curve is known, and it flattens as it warms); where the
         nights scatter (a heater that stops above some temperature) the line says nothing out
         there. With cooling the expectation would be a guess: None. Too few temperatures for a
-        curve: the median (`expected`, `limit`).
+        curve: the median (`expected`, `limit`). Inside the range, where the nights scatter
+        around the curve, the nights about as warm say more when they agree (`_near`).
         """
         c = self.config
         low, high = min(temps), max(temps)
@@ -403,7 +407,10 @@ class BaseloadCheck:
         residuals = (y - np.polyval(coefficients, x)).tolist()
         limit = max(c.min_step_w, c.noise_factor * _spread(residuals))
         if inside:
-            return float(np.polyval(coefficients, temp)), limit, True
+            curve = float(np.polyval(coefficients, temp)), limit, True
+            if limit == c.min_step_w:
+                return curve
+            return min(curve, self._near(temp, temps, watts) or curve, key=lambda e: e[1])
         if np.polyval(np.polyder(coefficients), high) >= 0:  # cooling: may need more out there
             return None
         at_high = float(np.polyval(coefficients, high))
@@ -412,6 +419,30 @@ class BaseloadCheck:
             return at_high, limit, True
         fall = -min(float(np.polyfit(x, y, 1)[0]), 0.0) * beyond  # the straight line's fall (W)
         return at_high - fall, limit + c.extrapolation_tolerance * fall, True
+
+    def _near(
+        self, temp: float, temps: list[float], watts: list[float]
+    ) -> tuple[float, float, bool] | None:
+        """The expectation from the history's nights within `near_c` of `temp`, if they bracket it.
+
+        A heat pump modulates down to its least power and below that cycles on and off: its
+        nights' quietest minute follows the cold, then stops falling where it starts cycling (the
+        home's own baseload). No polynomial fits that bend, and the scatter around the curve
+        would hide a freezer on every mild night; the nights about as warm as this one, some
+        colder and some warmer, say what it draws when they agree (none drew more than a step
+        over their median). None with fewer than `near_nights` of them, or when one of them
+        did: near the bend the heat pump runs through one night and cycles through the next.
+        """
+        c = self.config
+        near = [(t, w) for t, w in zip(temps, watts, strict=True) if abs(t - temp) <= c.near_c]
+        if len(near) < c.near_nights or not min(near)[0] <= temp <= max(near)[0]:
+            return None
+        drawn = [w for _, w in near]
+        expected = median(drawn)
+        limit = max(c.min_step_w, c.noise_factor * _spread([w - expected for w in drawn]))
+        if max(drawn) > expected + limit:  # near its bend: some ran all night, some cycled
+            return None
+        return expected, limit, True
 
     def to_state(self) -> dict[str, Any]:
         """Open minute and night, learned nights and the alarm, as JSON-ready plain data."""

@@ -371,6 +371,13 @@ class BaseloadConfig:
         straight line through them gives, less than the warmest night drew (a server's 120 W hides
         in the heating a mild night saves); the step must then also exceed this share of the
         extrapolated fall (the heating curve flattens as it gets warmer).
+    near_c, near_nights
+        Where the nights scatter around the curve, a night is also compared with the learned
+        nights within `near_c` (°C) of it, when there are `near_nights` of them, colder and
+        warmer, and they agree: a heat pump's quietest minute follows the cold down to where it
+        starts cycling and is flat above, a bend no polynomial fits (a 90 W freezer on a mild
+        night hid in the scatter). On the tuning homes, their variants and guests' weekends
+        nothing changed: none has a step on a mild heat-pump night.
 
     """
 
@@ -390,6 +397,8 @@ class BaseloadConfig:
     accept_nights: int = 4
     extrapolation_c: float = 3.0
     extrapolation_tolerance: float = 0.5
+    near_c: float = 1.5
+    near_nights: int = 4
 
 
 @dataclass(frozen=True, slots=True)
