@@ -149,13 +149,15 @@ SUITES: dict[str, Callable[[], Sequence[Stream]]] = {
     "homes": households.streams,
     "tuning_variants": households.tuning_variants,
     "tuning_guests": households.tuning_guests,
+    "tuning_steps": households.tuning_steps,
 }
 # Per-suite replacements: pure-Python rrcf on the 11 homes would take longer than the rest together
 SUITE_SCORERS: dict[str, dict[str, Factory]] = {
     "classic": {},
     "homes": {"rcf_raw_power": lambda s: RcfScorer(num_trees=4)},
 }
-SUITE_SCORERS["tuning_variants"] = SUITE_SCORERS["tuning_guests"] = SUITE_SCORERS["homes"]
+for _suite in ("tuning_variants", "tuning_guests", "tuning_steps"):
+    SUITE_SCORERS[_suite] = SUITE_SCORERS["homes"]
 WINDOW_KINDS = ("cold_snap", "overcast", "dst", "guests", "absence", "sauna")
 
 SHORT = {

@@ -882,6 +882,43 @@ def tuning_variants() -> list[HomeStream]:
     return [build(variant(h, k)) for k in range(1, VARIANTS_PER_HOME + 1) for h in tuning]
 
 
+# A tuning home with no baseload event of its own, or one accepted long before: (day of the step)
+STEP_DAYS = {"heated_flat": 27, "solar_house": 27, "three_phase_sauna": 37, "family_holiday": 37}
+
+
+def with_step(home: Home, k: int) -> Home:
+    """`home` with a lasting baseload step as well, its name marked `+step`.
+
+    A fridge that no longer stops (at 15:00) for `k` even, a +90 W freezer (at 11:00) for odd.
+    """
+    day = STEP_DAYS[home.name.split("~")[0]]
+
+    def events(ev: HomeEvents) -> None:
+        home.events(ev)
+        if k % 2:
+            ev.step(0, day, 11.0, 90, "freezer in the garage")
+        else:
+            ev.fridge_never_stops(0, day, 15.0)
+
+    return replace(home, name=f"{home.name}+step", events=events)
+
+
+@cache
+def tuning_steps() -> list[HomeStream]:
+    """Tuning homes with a baseload step added: heated, solar and heat-pump homes among them.
+
+    The tuning half's own steps are in a quiet flat and two heat-pump homes; this gives 12 steps
+    in the kinds of home where the baseload check has the most to explain (panel heaters, a heat
+    pump's bend, solar) to tune on without the unseen half. Each home and its two variants.
+    """
+    homes = [h for h in HOMES if h.name in STEP_DAYS]
+    return [
+        build(with_step(variant(h, k) if k else h, k))
+        for k in range(VARIANTS_PER_HOME + 1)
+        for h in homes
+    ]
+
+
 GUESTS_WEEKEND = (33, 34)  # Easter Saturday and Sunday 2024 (the clocks change in that night)
 
 

@@ -11,6 +11,7 @@ from benchmarks.households import (
     GUESTS_WEEKEND,
     HOMES,
     START,
+    STEP_DAYS,
     TUNING,
     UNSEEN,
     HomeStream,
@@ -19,6 +20,7 @@ from benchmarks.households import (
     real_hourly_kwh,
     streams,
     tuning_guests,
+    tuning_steps,
     tuning_variants,
     variant,
 )
@@ -59,6 +61,16 @@ def test_the_guests_suite_is_tuning_homes_with_guests_over_the_easter_weekend() 
         assert s.half == TUNING
         guest_days = {int(w.start // DAY) for w in s.windows if w.kind == "guests"}
         assert guest_days >= set(GUESTS_WEEKEND)
+
+
+def test_the_steps_suite_is_tuning_homes_with_one_more_baseload_step() -> None:
+    homes = tuning_steps()
+    assert len({s.home for s in homes}) == len(homes) == 3 * len(STEP_DAYS)
+    for s in homes:
+        assert s.half == TUNING
+        original = home(s.home.split("~")[0].removesuffix("+step"))
+        steps = [e for e in s.events if e.kind == "baseload"]
+        assert len(steps) == len([e for e in original.events if e.kind == "baseload"]) + 1
 
 
 def test_each_half_has_every_kind_of_event_and_at_least_five_homes() -> None:

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from itertools import pairwise
 import json
 
 from custom_components.energy_anomaly.detector.baseload import BaseloadCheck
@@ -369,3 +370,21 @@ def test_a_night_near_the_heat_pumps_bend_that_runs_through_is_no_step() -> None
         check.learn_night(night, watts, temperature, 300)
     assert check.expected is not None
     assert check.score == 0.0
+
+
+def test_a_freezer_found_on_mild_nights_is_one_alarm_across_nights_near_the_bend() -> None:
+    """A heat pump runs through nights below about 4.5 °C and cycles above (the home's 160 W).
+    A freezer (+95 W) alarms on the first mild night; nights near the bend are judged against
+    the curve through all nights, too loose to show it: they neither end the step nor let it
+    alarm again on the next mild night, and once held long enough it is the new baseline."""
+    check = BaseloadCheck()
+    learned = [(775, 2.0), (161, 6.1), (750, 2.6), (503, 4.5), (771, 2.2), (677, 4.0), (781, 2.0)]
+    learned += [(160, 5.1), (159, 7.2), (163, 8.4), (162, 9.7), (158, 9.7), (159, 8.7), (166, 7.2)]
+    freezer = [(256, 7.0), (258, 8.0), (254, 5.9), (358, 4.9), (256, 6.8), (252, 9.1)]
+    scores = []
+    for night, (watts, temperature) in enumerate(learned + freezer):
+        check.learn_night(night, watts, temperature, 300)
+        scores.append(check.score > 0)
+    assert scores[len(learned)]  # the first mild night with the freezer
+    episodes = sum(1 for before, now in pairwise([False, *scores]) if now and not before)
+    assert episodes == 1

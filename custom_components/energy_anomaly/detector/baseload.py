@@ -39,9 +39,10 @@ draws less than the step again (a heater left on for the night is switched off i
 an always-on load never is); when the expectation came from the temperature it waits for the
 next night instead, as the day's heating is not the night's. Once confirmed, a step ends after as
 many nights under the bar in a row as confirming it took (a heated night can fall under it by
-the fit's error while the step goes on). Step nights are held out of the history, so the step
-stays visible; once `accept_nights` nights are held, a confirmed step becomes the new baseline
-(and the alarm ends).
+the fit's error while the step goes on); a night whose bar is wider than the step cannot show it
+and is held with it, neither confirming nor ending it. Step nights are held out of the history,
+so the step stays visible; once `accept_nights` nights are held, a confirmed step becomes the new
+baseline (and the alarm ends).
 """
 
 from dataclasses import asdict, dataclass, field
@@ -226,6 +227,9 @@ class BaseloadCheck:
         expected, limit, with_temp = expectation
         s.expected = expected
         bar = self.bar * limit  # W above the expected night that make a step
+        if self._blind_to_step(bar):
+            self._hold(night)
+            return
         if watts - expected < bar or self._drawn_as_warm(watts - bar, temp):
             if s.steps < c.confirm_nights:  # one odd night, not a step: it is normal life
                 self._let_go()
@@ -256,6 +260,20 @@ class BaseloadCheck:
             return False
         self._settle()
         return True
+
+    def _blind_to_step(self, bar: float) -> bool:
+        """Whether a night judged with this bar (W) cannot show the step that alarms.
+
+        Where a heat pump's nights bend, a night whose neighbours disagree is judged against
+        the curve through all nights, whose bar can be wider than the step: a freezer that goes
+        on would pass for a quiet night, two of them would end the step, its nights would be
+        forgotten and the next mild night would raise it again. Such a night is held with the
+        step's nights instead: it neither confirms nor ends the step.
+        """
+        s = self._s
+        if not s.score or s.alarm_observed is None or s.alarm_expected is None:
+            return False
+        return bar > s.alarm_observed - s.alarm_expected
 
     def _quiet_night(self, night: tuple[float, float | None]) -> None:
         """A night under the bar while a confirmed step alarms: it ends after `confirm_nights`.
