@@ -29,8 +29,10 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.energy_anomaly import runner as runner_module
 from custom_components.energy_anomaly.const import DOMAIN
+from custom_components.energy_anomaly.detector import engine as engine_module
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.model import Reading, Result
+from custom_components.energy_anomaly.detector.validation import reading_problem
 from custom_components.energy_anomaly.diagnostics import hashed_id
 
 from .conftest import HOME_A, HOME_B
@@ -298,14 +300,14 @@ async def test_a_reading_the_detector_fails_on_is_logged_and_the_next_ones_still
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     await set_up(hass, tibber_entry, tibber_server)
-    original = Detector.update
+    original = Detector.update_plausible
 
     def fail_on_13_watts(self: Detector, reading: Reading) -> Result:
         if reading.power == 13.0:
             raise ArithmeticError("unforeseen")
         return original(self, reading)
 
-    with patch.object(Detector, "update", fail_on_13_watts):
+    with patch.object(Detector, "update_plausible", fail_on_13_watts):
         await tibber_server.push(HOME_A, power=13.0)
         await tibber_server.push(HOME_A, power=14.0)
         await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "14.0")
@@ -391,6 +393,28 @@ async def test_implausible_readings_are_dropped_counted_and_warned_about_once(
     assert diagnostics["homes"][hashed_id(HOME_A)]["rejected_readings"] == 2
     assert caplog.text.count("Rejected a reading for Cabin") == 1
     assert f"Rejected a reading for Cabin: its timestamp {future} is in the future" in caplog.text
+
+
+async def test_each_reading_is_checked_for_plausibility_once(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The runner checks a reading against the host's clock; the detector does not again."""
+    checked: list[Reading] = []
+
+    def counted(reading: Reading, now: datetime | None = None) -> str | None:
+        checked.append(reading)
+        return reading_problem(reading, now)
+
+    monkeypatch.setattr(runner_module, "reading_problem", counted)
+    monkeypatch.setattr(engine_module, "reading_problem", counted)
+    await set_up(hass, tibber_entry, tibber_server)
+    await tibber_server.push(HOME_A, power=410.0)
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "410.0")
+
+    assert [r.power for r in checked] == [410.0]
 
 
 class RunnerClock:

@@ -294,7 +294,7 @@ class HomeRunner:
                 item.execute(self._detector)
             elif self._accepts(item, now):
                 try:
-                    taken.append((item, self._detector.update(item)))
+                    taken.append((item, self._detector.update_plausible(item)))
                 except Exception:  # noqa: BLE001 - one bad reading must not stop the home
                     LOGGER.exception(
                         "Skipped a reading for %s the detector failed on: %s", self.home.name, item

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
+from fractions import Fraction
 from functools import cache
 import json
 
@@ -375,3 +376,39 @@ def test_a_load_left_on_from_dinner_is_found_soon_after_the_busy_hour() -> None:
 
     assert alarms
     assert alarms[0].since <= START + timedelta(minutes=at(LEARNED, 19))
+
+
+def _exact_envelopes(minutes: list[float], config: DetectorConfig) -> list[list[list[int]]]:
+    """Per day, tier and slot, the highest running mean rounded to 1 W, worked out exactly.
+
+    Fractions of the minute means' decimals (kept to 0.1 W): the mean of the last `tier.minutes`
+    of them (all, when fewer), rounded half to even, with no float sum in between.
+    """
+    c = config.consumption
+    days: list[list[list[int]]] = []
+    for i, _ in enumerate(minutes):
+        if i % DAY == 0:
+            days.append([[-1] * (DAY // c.slot_minutes) for _ in c.tiers])
+        slot = i % DAY // c.slot_minutes
+        for tier, row in zip(c.tiers, days[-1], strict=True):
+            recent = minutes[max(i + 1 - tier.minutes, 0) : i + 1]
+            level = round(sum(Fraction(repr(m)) for m in recent) / len(recent))
+            row[slot] = max(row[slot], level)
+    return days
+
+
+def test_the_running_means_are_the_exact_means_of_their_minutes_however_long_it_runs() -> None:
+    """Weeks of minute means with awkward tenths: each envelope is its exact mean's, to the watt.
+
+    The running means are moved minute by minute, never summed afresh: that must not drift.
+    """
+    rng = np.random.default_rng(7)
+    power = np.round(rng.uniform(100.0, 400.0, (LEARNED + 1) * DAY), 1)
+    config = DetectorConfig()
+    check = ConsumptionCheck(config)
+    _findings(check, readings(power))
+    state = check.to_state()
+
+    closed = [float(p) for p in power[:-1]]  # the last minute is still open
+    expected = _exact_envelopes(closed, config)
+    assert [*state["past"], state["today"]] == expected[-config.consumption.days - 1 :]

@@ -198,3 +198,11 @@ def test_taking_plausible_readings_without_a_result_decides_as_update_does() -> 
 
     assert verdicts == [(r.score, r.finding) for r in heater_night()]
     assert any(finding is not None for _, finding in verdicts)
+
+
+def test_updating_with_plausible_readings_gives_the_results_update_gives() -> None:
+    """`update_plausible` (what the runner feeds, having checked each reading) is `update`."""
+    stream = readings(with_load(normal_days(LEARNED + 1), at(LEARNED, 3), 180, 2000.0))
+    detector = Detector()
+
+    assert [detector.update_plausible(r) for r in stream] == list(heater_night())

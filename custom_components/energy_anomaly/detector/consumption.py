@@ -74,6 +74,7 @@ from .model import Cause, Finding, Kind, Reading
 HOURS_PER_DAY = 24
 SATURDAY = 5  # date.weekday() of the first weekend day
 LEARNING_MAX_BEFORE_ACTIVE = 0.99  # progress never says 100 % before the model is active
+TENTHS_PER_W = 10  # minute means are kept to 0.1 W: their running sums are ints of tenths of a W
 
 
 def _is_weekend(ordinal: int) -> bool:
@@ -151,6 +152,9 @@ class ConsumptionCheck:
         self._slots = HOURS_PER_DAY * 60 // c.slot_minutes
         longest = max(t.minutes for t in c.tiers)
         self._minutes: deque[float] = deque(maxlen=longest)
+        # per tier, the sum of its last `minutes` kept minute means in tenths of a W (see
+        # `_keep_minute`); derived from `_minutes`, not stored
+        self._tenths = [0] * len(c.tiers)
         self._minute: int | None = None  # epoch minute being collected
         self._minute_power = Mean()
         self._minute_temp = Mean()
@@ -237,7 +241,7 @@ class ConsumptionCheck:
         moment = datetime.fromtimestamp(self._minute * MINUTE_S, zone)
         self._roll_to(moment.date().toordinal())
         mean = round(self._minute_power.total / self._minute_power.count, 1)
-        self._minutes.append(mean)
+        self._keep_minute(mean)
         self._today_sums.power.add(mean)
         slot = (moment.hour * 60 + moment.minute) // self.config.slot_minutes
         sun = slot in self._sun
@@ -254,7 +258,7 @@ class ConsumptionCheck:
         kept = len(self._minutes)
         active = self.active
         for i, tier in enumerate(self.config.tiers):
-            level = self._recent_mean(tier.minutes)
+            level = self._tenths[i] / (TENTHS_PER_W * min(tier.minutes, kept))
             row = self._today[i]
             previous = row[slot]
             if previous is None:
@@ -279,6 +283,31 @@ class ConsumptionCheck:
         alarm, or the home's ordinary draw (a heat pump's cycle) would raise a new alarm on it.
         """
         return self._after is not None and self._after < tier.minutes
+
+    def _keep_minute(self, mean: float) -> None:
+        """Keep a minute mean (W, rounded to 0.1 W) and move each tier's running sum with it.
+
+        A fresh sum of up to an hour of minutes for every tier at every minute was the largest
+        cost of the check. Moving a sum (add the new minute, take away the one that left the
+        tier) is cheaper, and done in whole tenths of a watt (Python ints) it is exact: it never
+        drifts from a fresh sum, and a model restored from its stored minutes (`_sum_tenths`)
+        holds the very sums of one that never stopped.
+        """
+        kept = self._minutes
+        tenths = round(mean * TENTHS_PER_W)
+        for i, tier in enumerate(self.config.tiers):
+            if len(kept) >= tier.minutes:
+                self._tenths[i] -= round(kept[-tier.minutes] * TENTHS_PER_W)
+            self._tenths[i] += tenths
+        kept.append(mean)
+
+    def _sum_tenths(self) -> list[int]:
+        """Per tier, the sum of its last `minutes` kept minute means in tenths of a W."""
+        kept = self._minutes
+        return [
+            sum(round(v * TENTHS_PER_W) for v in islice(kept, max(len(kept) - t.minutes, 0), None))
+            for t in self.config.tiers
+        ]
 
     def _recent_mean(self, minutes: int) -> float:
         """Mean (W) of the last `minutes` kept minute means (all, when fewer), without a copy."""
@@ -726,6 +755,7 @@ class ConsumptionCheck:
         ):
             raise StateError("consumption: temperatures of another shape")
         model._minutes.extend(stored.minutes)
+        model._tenths = model._sum_tenths()
         model._minute = stored.minute
         model._minute_power, model._minute_temp = stored.minute_power, stored.minute_temp
         model._minute_export = stored.minute_export

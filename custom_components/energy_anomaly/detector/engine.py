@@ -224,6 +224,15 @@ class Detector:
             self._held = None
         return self._result(reading)
 
+    def update_plausible(self, reading: Reading) -> Result:
+        """`update` for a reading its caller found plausible (`reading_problem` returned None).
+
+        For the Home Assistant runner, which checks every reading against the host's clock
+        first (and warns about the ones it rejects): the check is not made a second time.
+        """
+        self.take_plausible(reading)
+        return self._result(reading)
+
     def take_plausible(self, reading: Reading) -> None:
         """`update` for a reading its caller found plausible, without building the verdict.
 
