@@ -1,6 +1,8 @@
 """PARX (Liu & Nielsen) on small constructed hourly series."""
 
 from datetime import UTC, datetime, timedelta, timezone
+from itertools import pairwise
+import json
 
 import numpy as np
 import pytest
@@ -143,3 +145,46 @@ def test_a_new_pattern_alarm_holds_while_its_load_is_still_on() -> None:
 
 def test_a_new_pattern_whose_load_ended_with_its_hour_does_not_alarm() -> None:
     assert [f for _, f in _night_load(range(1, 2)) if f is not None] == []
+
+
+def _swinging_dinner() -> list[Reading]:
+    """23 days every 10 min; on day 22 (every 10 s from 01:00 to 05:00) 3 kW more from 01:00
+    to 04:00 (a guests' dinner): at 02:00 the load's first reading is high, the next five low
+    (a hob cycling off), then it runs on."""
+    rng = np.random.default_rng(1)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    readings = []
+    for d, day in enumerate(np.array([profile(rng) for _ in range(23)])):
+        for h in range(24):
+            dinner = d == 22 and 1 <= h < 5
+            for s in range(0, 3600, 10 if dinner else 600):
+                extra = 0.0
+                if dinner and h < 4:
+                    extra = 6000.0 if s == 0 else 0.0 if h == 2 and s < 60 else 3000.0
+                ts = start + timedelta(days=d, hours=h, seconds=s)
+                readings.append(Reading(timestamp=ts, power=float(day[h]) + extra))
+    return readings
+
+
+def test_a_new_pattern_alarm_is_raised_once_when_the_hours_first_readings_swing() -> None:
+    """One alarm, not one per swing of the mean of the hour's first readings; it ends 5
+    minutes into 04:00, when the hour's mean so far shows the load is over."""
+    check = PatternCheck()
+    raised = [(r.timestamp, check.update(r)) for r in _swinging_dinner()]
+    on = [f"{ts:%d %H:%M:%S}" for ts, f in raised if f is not None]
+    starts = [ts for (_, before), (ts, now) in pairwise(raised) if now and not before]
+    assert [f"{ts:%d %H:%M:%S}" for ts in starts] == ["23 02:00:00"]
+    assert on[-1] == "23 04:04:50"
+
+
+def test_a_check_restored_while_its_alarm_waits_for_a_settled_hour_goes_on_alike() -> None:
+    readings = _swinging_dinner()
+    split = next(i for i, r in enumerate(readings) if f"{r.timestamp:%d %H:%M:%S}" == "23 02:00:40")
+    never_stopped = PatternCheck()
+    expected = [never_stopped.update(r) is not None for r in readings]
+    check = PatternCheck()
+    before = [check.update(r) is not None for r in readings[:split]]
+    restored = PatternCheck.from_state(json.loads(json.dumps(check.to_state())))
+    after = [restored.update(r) is not None for r in readings[split:]]
+    assert before + after == expected
+    assert expected[split]  # the alarm is on at the restore

@@ -305,6 +305,9 @@ class PatternConfig:
     sun_days
         An hour of the day in which a solar home exported on one of this many last days is not
         judged (its import follows the weather); a fortnight, like the consumption check's days.
+    settle_minutes
+        Minutes into an hour before an alarm that is on may end because the hour's mean so far
+        no longer shows the load (the mean of a few readings swings with cycling loads).
 
     """
 
@@ -324,6 +327,7 @@ class PatternConfig:
     temperature_share: float = 0.9
     profile_days: int = 7
     sun_days: int = 14
+    settle_minutes: int = 5
 
 
 @dataclass(frozen=True, slots=True)

@@ -353,6 +353,7 @@ class _Stored:
     expected: float | None = None
     exported: bool = False
     sun: dict[str, int] = field(default_factory=dict)
+    on: bool = False  # absent from states stored before an alarm's end waited for a settled mean
 
 
 class PatternCheck:
@@ -377,6 +378,7 @@ class PatternCheck:
         # attribute, as the engine reads every check's score on every reading
         self.score = 0.0
         self._finding: Finding | None = None
+        self._on = False  # whether the alarm of the last anomalous hour is on (kept)
         self._expected_hour: int | None = None
         self._expected: float | None = None
         self._clock = HourOf()  # the hour of the readings
@@ -395,7 +397,11 @@ class PatternCheck:
         The load is on while the hour in progress draws, on average so far, clearly more than
         the judged hour was predicted to (`HourlyParx.more`) and at least half of that hour's
         extra: a verdict comes when its hour is over, and an evening's extra load that stopped
-        before then is no reason to alarm now.
+        before then is no reason to alarm now. An alarm that is on ends only once the hour in
+        progress is `settle_minutes` old (and goes on into the next hour while that one's
+        verdict is an anomaly too): the mean of an hour's first few readings swings with every
+        cycling appliance, and a load that is on was raised, dropped and raised again within a
+        minute (three notifications of one guests' dinner).
         """
         hour = self._clock.of(reading.timestamp, reading.epoch)
         if self._hour is not None and hour != self._hour:
@@ -411,9 +417,12 @@ class PatternCheck:
         verdict = self._verdict
         if verdict is None or not verdict.anomaly:  # the common case (`_close` cleared a finding)
             return None
-        if not self._load_on():
-            self._finding = None
-        elif self._finding is None:
+        if self._on:
+            if reading.timestamp.minute >= self.config.settle_minutes and not self._load_on():
+                self._on, self._finding = False, None
+        else:
+            self._on = self._load_on()
+        if self._on and self._finding is None:
             self._finding = self._alarm(reading.timestamp)
         return self._finding
 
@@ -446,7 +455,8 @@ class PatternCheck:
         self._verdict = verdict
         self.score = self._verdict_score()
         self._power, self._temperature, self._exported = Mean(), Mean(), False
-        self._finding = None
+        self._finding = None  # made afresh for the new verdict
+        self._on = self._on and verdict.anomaly
 
     def _alarm(self, moment: datetime) -> Finding | None:
         """The finding for the last verdict, when it is an anomaly; since = the judged hour."""
@@ -501,6 +511,7 @@ class PatternCheck:
             "expected": self._expected,
             "exported": self._exported,
             "sun": self._sun,
+            "on": self._on,
         }
 
     @classmethod
@@ -515,6 +526,7 @@ class PatternCheck:
         check.score = check._verdict_score()
         check._expected_hour, check._expected = stored.expected_hour, stored.expected
         check._exported, check._sun = stored.exported, stored.sun
+        check._on = stored.on
         return check
 
 
