@@ -26,7 +26,7 @@ from custom_components.energy_anomaly.price import Price, mean_price
 from .conftest import HOME_A
 from .test_demo import set_up_demo
 from .test_entity_source import HOME_POWER, home_entry, set_up_home_drawing
-from .test_live_data import set_up, state_of, wait_until
+from .test_live_data import start, state_of, wait_until
 from .tibber_server import LocalTibberServer
 
 ENERGY = "sensor.demo_home_always_on_energy_per_year"
@@ -363,7 +363,7 @@ async def tibber_cabin_at(
     hass.config_entries.async_update_entry(
         entry, data={**entry.data, CONF_HOMES: {HOME_A: "Cabin"}}
     )
-    await set_up(hass, entry, server)
+    await start(hass, entry, server)
     await reading(hass, server, 400.0)
 
 

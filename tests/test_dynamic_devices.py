@@ -18,7 +18,7 @@ from custom_components.energy_anomaly.const import (
 from custom_components.energy_anomaly.storage import HomeStateStore
 
 from .conftest import HOME_A, HOME_B
-from .test_live_data import set_up, state_of, wait_until
+from .test_live_data import set_up, start, state_of, wait_until
 from .tibber_server import HttpFault, LocalHome, LocalTibberServer
 
 HOME_NEW = "00000000-0000-4000-8000-00000000000d"
@@ -97,7 +97,7 @@ async def test_a_pulse_home_left_out_by_the_user_stays_out(
     hass.config_entries.async_update_entry(
         tibber_entry, data={**tibber_entry.data, CONF_HOMES: {HOME_A: "Cabin"}}
     )
-    await set_up(hass, tibber_entry, tibber_server)
+    await start(hass, tibber_entry, tibber_server)
 
     await an_hour_later(hass)
 

@@ -79,6 +79,11 @@ def state_of(hass: HomeAssistant, entity_id: str) -> str | None:
 
 async def set_up(hass: HomeAssistant, entry: MockConfigEntry, server: LocalTibberServer) -> None:
     entry.add_to_hass(hass)
+    await start(hass, entry, server)
+
+
+async def start(hass: HomeAssistant, entry: MockConfigEntry, server: LocalTibberServer) -> None:
+    """Set up an entry already added (and perhaps changed) and wait for its homes' streams."""
     assert await hass.config_entries.async_setup(entry.entry_id)
     await server.wait_for_subscriptions(len(entry.data["homes"]))
     await hass.async_block_till_done(wait_background_tasks=True)  # the history import

@@ -11,7 +11,7 @@ from custom_components.energy_anomaly.const import CONF_FUSE_SIZE
 from custom_components.energy_anomaly.coordinator import EnergyAnomalyCoordinator
 
 from .conftest import HOME_A
-from .test_live_data import set_up, wait_until
+from .test_live_data import start, wait_until
 from .tibber_server import LocalTibberServer
 
 START = datetime.fromisoformat("2026-11-24T18:00:00+01:00")
@@ -47,7 +47,7 @@ async def cabin(
 ) -> Cabin:
     entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(entry, options={CONF_FUSE_SIZE: fuse})
-    await set_up(hass, entry, server)
+    await start(hass, entry, server)
     return Cabin(hass, server, entry)
 
 
