@@ -2,6 +2,7 @@
 
     scripts/run python -m benchmarks.first_days                  # classic suite, ~3 min on 2 cores
     scripts/run python -m benchmarks.first_days --suite homes    # both halves of the 11 homes
+    scripts/run python -m benchmarks.first_days --suite tuning_variants  # or tuning_guests, _steps
     scripts/run python -m benchmarks.first_days --detail         # every event and false alarm
 
 The benchmark homes have their events from day 16 on. Here the integration is installed on day 14
@@ -56,15 +57,26 @@ QUIET_SHIFT_DAYS = 42  # ... moved this many days back: to days -14..-1, same we
 SUITES: dict[str, Callable[[], list[Stream]]] = {
     "classic": streams.streams,
     "homes": lambda: list(households.streams()),
+    "tuning_variants": lambda: list(households.tuning_variants()),
+    "tuning_guests": lambda: list(households.tuning_guests()),
+    "tuning_steps": lambda: list(households.tuning_steps()),
+}
+# the homes each of the households' suites is built from, in its order
+SUITE_HOMES: dict[str, Callable[[], list[households.Home]]] = {
+    "homes": lambda: list(households.HOMES),
+    "tuning_variants": households.tuning_variant_homes,
+    "tuning_guests": households.tuning_guest_homes,
+    "tuning_steps": households.tuning_step_homes,
 }
 
 
 @cache
 def quiet_streams(suite: str) -> list[Stream]:
     """The suite's homes built without their events (cached per process)."""
-    if suite == "homes":
+    if suite in SUITE_HOMES:
         return [
-            households.build(dataclasses.replace(h, events=_no_events)) for h in households.HOMES
+            households.build(dataclasses.replace(h, events=_no_events))
+            for h in SUITE_HOMES[suite]()
         ]
     return [streams.build(dataclasses.replace(h, events=_no_events)) for h in streams.HOMES]
 

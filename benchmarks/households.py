@@ -878,8 +878,13 @@ def tuning_variants() -> list[HomeStream]:
     A rule tuned on one realisation of a home can fit its particular days; one that also holds on
     the variants is more likely to hold on a home never seen. The unseen half has no variants.
     """
+    return [build(h) for h in tuning_variant_homes()]
+
+
+def tuning_variant_homes() -> list[Home]:
+    """The homes of `tuning_variants` (its streams are built from them)."""
     tuning = [h for h in HOMES if h.half == TUNING]
-    return [build(variant(h, k)) for k in range(1, VARIANTS_PER_HOME + 1) for h in tuning]
+    return [variant(h, k) for k in range(1, VARIANTS_PER_HOME + 1) for h in tuning]
 
 
 # A tuning home with no baseload event of its own, or one accepted long before: (day of the step)
@@ -911,11 +916,14 @@ def tuning_steps() -> list[HomeStream]:
     in the kinds of home where the baseload check has the most to explain (panel heaters, a heat
     pump's bend, solar) to tune on without the unseen half. Each home and its two variants.
     """
+    return [build(h) for h in tuning_step_homes()]
+
+
+def tuning_step_homes() -> list[Home]:
+    """The homes of `tuning_steps` (its streams are built from them)."""
     homes = [h for h in HOMES if h.name in STEP_DAYS]
     return [
-        build(with_step(variant(h, k) if k else h, k))
-        for k in range(VARIANTS_PER_HOME + 1)
-        for h in homes
+        with_step(variant(h, k) if k else h, k) for k in range(VARIANTS_PER_HOME + 1) for h in homes
     ]
 
 
@@ -936,6 +944,11 @@ def tuning_guests() -> list[HomeStream]:
     home: this gives 15 guests' weekends to tune on (or to measure what the Guests mode saves)
     without the unseen half. The same events and other windows as the homes they are made from.
     """
+    return [build(h) for h in tuning_guest_homes()]
+
+
+def tuning_guest_homes() -> list[Home]:
+    """The homes of `tuning_guests` (its streams are built from them)."""
     tuning = [h for h in HOMES if h.half == TUNING]
     homes = [variant(h, k) if k else h for k in range(VARIANTS_PER_HOME + 1) for h in tuning]
-    return [build(with_guests(h)) for h in homes]
+    return [with_guests(h) for h in homes]

@@ -67,8 +67,12 @@ SAMPLES = {
     Cause.BASELOAD_STEP: finding(Kind.BASELOAD, Cause.BASELOAD_STEP, 245, 180, nights=3),
 }
 
-# The variants with a sentence of their own: still learning, and a baseload step on a cold night.
+# The variants with a sentence of their own: still learning (from a week on, against what the home
+# drew around this time of day), and a baseload step on a cold night.
 LEARNING = finding(Kind.UNUSUAL_CONSUMPTION, Cause.HIGH_CONSUMPTION, 2156, 80, certainty=0.25)
+LEARNING_WEEK = finding(
+    Kind.UNUSUAL_CONSUMPTION, Cause.HIGH_CONSUMPTION, 1650, 410, certainty=0.57, time_of_day=1.0
+)
 COLD = finding(Kind.BASELOAD, Cause.BASELOAD_STEP, 245, 180, nights=3, temperature_c=-4.4)
 
 
@@ -92,7 +96,7 @@ async def test_every_cause_has_a_sentence_in_every_language(
     assert (sentence == english) is (language == "en")
 
 
-@pytest.mark.parametrize("subject", [*SAMPLES.values(), LEARNING, COLD])
+@pytest.mark.parametrize("subject", [*SAMPLES.values(), LEARNING, LEARNING_WEEK, COLD])
 async def test_the_english_reason_is_the_engines_sentence(
     hass: HomeAssistant, subject: Finding
 ) -> None:
@@ -158,6 +162,10 @@ async def test_the_learning_and_the_temperature_variants_have_their_own_sentence
     assert await reason_in(hass, "sv", LEARNING) == (
         "2,2 kW dras sedan 02:10, långt över de 80 W som hemmet har dragit under någon timme "
         "hittills (lär sig fortfarande, 25 % av inlärningsperioden känd)"
+    )
+    assert await reason_in(hass, "de", LEARNING_WEEK) == (
+        "1,6 kW Bezug seit 02:10, weit über den 0,4 kW, die dieses Zuhause bisher um diese "
+        "Tageszeit bezog (lernt noch, 57 % der Lernphase bekannt)"
     )
     assert await reason_in(hass, "nb", COLD) == (
         "Grunnlasten har vært rundt 245 W i 3 netter, 65 W høyere enn de vanlige 180 W ved -4 °C"

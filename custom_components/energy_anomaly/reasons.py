@@ -17,7 +17,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.translation import async_get_cached_translations
 
 from .const import DOMAIN
-from .detector.model import Cause, Finding
+from .detector.model import TIME_OF_DAY, Cause, Finding
 from .detector.render import KW_FROM_W, MINUTES_SAID_UP_TO, SECONDS_SAID_UP_TO
 
 CATEGORY = "common"
@@ -159,7 +159,12 @@ def _consumption(w: Wording, f: Finding) -> Sentence:
     }
     certainty = f.facts.get("certainty", 1.0)
     if certainty < 1.0:
-        return "high_consumption_learning", values | {"certainty": w.number(certainty * 100)}
+        key = (
+            "high_consumption_learning_time"
+            if TIME_OF_DAY in f.facts
+            else "high_consumption_learning"
+        )
+        return key, values | {"certainty": w.number(certainty * 100)}
     return "high_consumption", values
 
 

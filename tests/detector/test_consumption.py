@@ -13,7 +13,13 @@ import pytest
 from custom_components.energy_anomaly.detector.config import DetectorConfig
 from custom_components.energy_anomaly.detector.consumption import ConsumptionCheck
 from custom_components.energy_anomaly.detector.engine import Detector
-from custom_components.energy_anomaly.detector.model import Finding, Kind, Reading, Result
+from custom_components.energy_anomaly.detector.model import (
+    TIME_OF_DAY,
+    Finding,
+    Kind,
+    Reading,
+    Result,
+)
 
 from .household import DAY, START, at, minute_of, normal_days, readings, run, with_load
 
@@ -412,3 +418,18 @@ def test_the_running_means_are_the_exact_means_of_their_minutes_however_long_it_
     closed = [float(p) for p in power[:-1]]  # the last minute is still open
     expected = _exact_envelopes(closed, config)
     assert [*state["past"], state["today"]] == expected[-config.consumption.days - 1 :]
+
+
+def test_a_check_restored_during_an_alarm_of_its_learning_week_words_it_alike() -> None:
+    """The alarm was raised against what the home drew around this time of day: so it stays."""
+    stream = readings(with_load(normal_days(9), at(8, 1), 120, 1000.0))
+    split = at(8, 2)  # the alarm is on from about 01:30
+    interrupted = ConsumptionCheck()
+    _findings(interrupted, stream[:split])
+    restored = ConsumptionCheck.from_state(json.loads(json.dumps(interrupted.to_state())))
+
+    after = restored.update(stream[split])
+
+    assert after is not None
+    assert after == interrupted.update(stream[split])
+    assert TIME_OF_DAY in after.facts

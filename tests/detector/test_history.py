@@ -7,6 +7,7 @@ the quietest minutes).
 """
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 from functools import cache
 
@@ -17,6 +18,7 @@ from custom_components.energy_anomaly.detector.check import StateError
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.model import (
     Cause,
+    Finding,
     HistoryRow,
     Kind,
     Reading,
@@ -256,18 +258,22 @@ def _learning_run(power: np.ndarray) -> Sequence[Result]:
     return run(Detector(), readings(power))
 
 
-def test_while_learning_a_load_far_above_anything_seen_alarms_and_says_how_sure() -> None:
-    power = with_load(normal_days(4), at(3, 1), 120, 5000.0)
-
+def _learning_alarm(power: np.ndarray) -> tuple[Result, Finding]:
+    """The first alarm of a detector still learning: an unusual consumption, and its finding."""
     alarm = first_alarm(_learning_run(power))
-
     assert alarm is not None
     assert alarm.status is Status.LEARNING
     assert alarm.finding is not None
     assert alarm.finding.cause is Cause.HIGH_CONSUMPTION
-    assert alarm.finding.facts["certainty"] == pytest.approx(3 / 14, abs=0.01)
+    return alarm, alarm.finding
+
+
+def test_while_learning_a_load_far_above_anything_seen_alarms_and_says_how_sure() -> None:
+    alarm, finding = _learning_alarm(with_load(normal_days(4), at(3, 1), 120, 5000.0))
+
+    assert finding.facts["certainty"] == pytest.approx(3 / 14, abs=0.01)
     assert at(3, 1, 30) <= minute_of(alarm) <= at(3, 1, 45)
-    assert "still learning, 21% of the learning period known" in render(alarm.finding)
+    assert "still learning, 21% of the learning period known" in render(finding)
 
 
 def test_while_learning_a_load_no_larger_than_dinner_at_night_does_not_alarm() -> None:
@@ -284,3 +290,37 @@ def test_on_the_first_day_nothing_is_clearly_unusual_yet() -> None:
 
 def _floats(values: list[float | None]) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def test_after_a_week_of_learning_a_load_no_larger_than_dinner_at_night_alarms() -> None:
+    """From a week on the night is compared with the nights seen, not with dinner."""
+    alarm, finding = _learning_alarm(with_load(normal_days(9), at(8, 1), 120, 1000.0))
+
+    assert at(8, 1, 30) <= minute_of(alarm) <= at(8, 1, 45)
+    assert "this home drew around this time of day so far (still learning" in render(finding)
+
+
+def test_while_learning_a_night_colder_than_every_night_seen_is_compared_with_the_peak() -> None:
+    """It may need more heating than any night learned: the 1 kW could be the heating."""
+    power = with_load(normal_days(9), at(8, 1), 120, 1000.0)
+    outdoor = np.where(np.arange(power.size) < at(8, 0), 5.0, -5.0)
+    stream = [replace(r, temperature=float(outdoor[i])) for i, r in enumerate(readings(power))]
+
+    assert first_alarm(run(Detector(), stream)) is None
+
+
+def test_while_learning_a_dark_day_in_a_solar_home_is_not_held_to_sunny_days_import() -> None:
+    """Sunny days imported next to nothing at noon; a dark day imports what the panels covered."""
+    days = 9
+    minutes = np.arange(days * DAY)
+    hours = (minutes % DAY) / 60
+    sun = np.clip(np.sin(np.pi * (hours - 9.0) / 8.0), 0.0, None) * ((hours > 9) & (hours < 17))
+    sun[at(8, 0) :] = 0.0  # the last day is dark
+    net = normal_days(days) + 1000.0 * (sun > 0) - 3000.0 * sun
+    net[at(8, 11) : at(8, 13)] += 1000.0  # what the panels covered on sunny days
+    stream = [
+        replace(r, power=max(float(net[i]), 0.0), power_production=max(-float(net[i]), 0.0))
+        for i, r in enumerate(readings(net))
+    ]
+
+    assert first_alarm(run(Detector(), stream)) is None

@@ -213,6 +213,14 @@ class ConsumptionConfig:
     early_persistence
         While learning, minutes it must stay there (half an hour: no cooking peak lasts that long
         far above every other one).
+    early_week_days
+        While learning, from this many days seen on (a week: each weekday once, so a weekly
+        sauna was among them) a running mean is compared with the highest the days seen drew
+        within `weekend_reach_minutes` of that time of day instead of their peak at any hour: a
+        1.5 kW fan heater at night is then found while learning (on the tuning half's first
+        days without history 0/4 -> 1/4 stuck-on loads, 0/8 -> 2/8 on its variants, 0/12 ->
+        3/12 with guests, false alarms unchanged; from 4 days on one more, a first Saturday's
+        lunch).
     heating_base_c
         Outdoor temperature (°C) below which a home heats: heating degrees are counted from it.
     min_degree_spread
@@ -253,6 +261,7 @@ class ConsumptionConfig:
     early_margin_w: float = 500.0
     early_margin_share: float = 0.5
     early_persistence: int = 30
+    early_week_days: int = 7
     heating_base_c: float = 16.0
     min_degree_spread: float = 2.0
     min_temperature_share: float = 0.5

@@ -24,8 +24,13 @@ reason for a new alarm when the home's ordinary draw (a heat pump's cycle) comes
 While learning (fewer than `min_days` days seen) a time of day has no reliable reference yet, so
 only what is clearly unusual alarms: from `early_min_days` days on, a running mean far above the
 highest one of that tier at any hour of the days seen so far (by max(`early_margin_w`,
-`early_margin_share` x that peak)) for `early_persistence` minutes. Such a finding says how sure it
-is: `facts["certainty"]` is the share of the learning period known (1 once active).
+`early_margin_share` x that peak)) for `early_persistence` minutes. From `early_week_days` days on
+(each weekday seen once) the time of day counts too: the highest the days seen drew within
+`weekend_reach_minutes` of it replaces the peak of the whole day, so a heater switched on at night
+stands out against the nights, not against dinner; not in sun hours (the import follows the
+weather) nor at a time of day colder than on every day seen (it may need more heating). Such a
+finding says how sure it is: `facts["certainty"]` is the share of the learning period known (1
+once active).
 
 In a home with solar panels (readings carry `power_production`, and it exported), what it imports
 by day depends on the sun: a grey day imports what a sunny day's panels covered. Near the slots
@@ -60,7 +65,7 @@ days' means).
 """
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, tzinfo
 from itertools import accumulate, islice, pairwise
@@ -69,7 +74,7 @@ from typing import Any, NamedTuple, Self
 
 from .check import Mean, StateError, load_state
 from .config import HOUR_S, MINUTE_S, DetectorConfig, Tier
-from .model import Cause, Finding, Kind, Reading
+from .model import TIME_OF_DAY, Cause, Finding, Kind, Reading
 
 HOURS_PER_DAY = 24
 SATURDAY = 5  # date.weekday() of the first weekend day
@@ -139,6 +144,7 @@ class _Stored:
     minute_export: bool = False  # absent from states stored before exports were followed
     minute_production: Mean = field(default_factory=Mean)  # absent before exports were summed
     after: int | None = None  # absent from states stored before ended alarms were followed
+    around: bool = False  # absent from states stored before the learning week's time of day
 
 
 class ConsumptionCheck:
@@ -183,11 +189,15 @@ class ConsumptionCheck:
         self._since: float | None = None  # epoch when the unusual load of the alarm began
         self._run = Mean()  # minute means from `_since` to the alarm's start (its `observed`)
         self._reference: float | None = None  # what the alarm compares with (its `expected`)
+        self._around = False  # while learning, whether that was the time of day's, not a peak
         self._references: list[float | None] = [None] * len(c.tiers)  # per tier, last minute
         self._finding: Finding | None = None
         self._peaks: list[float | None] = [None] * len(c.tiers)  # per tier, over the past days
         self._sun: set[int] = set()  # slots near one in which a kept day exported (sun hours)
         self._busy: set[int] = set()  # slots usually busier than half the day (derived)
+        # while learning, from a week on: per tier and slot the days' highest near it, and the
+        # most heating degrees then (derived, see `_early_envelopes`)
+        self._early: tuple[list[list[float | None]], list[float | None]] | None = None
         # (tier, slot, temperature) -> reference, for the current past days (derived, not kept)
         self._reference_cache: dict[tuple[int, int, float | None], float | None] = {}
         self.bar = 1.0  # the score at which it alarms; the engine moves it with the sensitivity
@@ -264,7 +274,9 @@ class ConsumptionCheck:
             if previous is None:
                 self._today_slots += i == 0
             row[slot] = round(level) if previous is None else max(previous, round(level))
-            reference = self._cached_reference(i, slot) if active else self._early_reference(i)
+            reference = (
+                self._cached_reference(i, slot) if active else self._early_reference(i, slot)
+            )
             self._references[i] = reference
             if kept < tier.minutes or reference is None or self._holds_ended_alarm(tier):
                 self._above[i] = 0
@@ -339,6 +351,7 @@ class ConsumptionCheck:
         self._slope = self._fit_slope()
         self._peaks = self._past_peaks()
         self._busy = self._busy_slots()
+        self._early = self._early_envelopes()
 
     def _busy_slots(self) -> set[int]:
         """The home's busy hours: slots whose plain short reference is high for the day.
@@ -439,11 +452,42 @@ class ConsumptionCheck:
             peaks.append(max(known) if known else None)
         return peaks
 
-    def _early_reference(self, tier: int) -> float | None:
-        """While learning: the tier's peak so far, once `early_min_days` days were seen."""
+    def _early_reference(self, tier: int, slot: int) -> float | None:
+        """While learning: the tier's peak so far, once `early_min_days` days were seen.
+
+        From `early_week_days` days on, the highest the days seen drew near this time of day
+        (`_early_envelopes`), except in sun hours or when it is colder now than it was then on
+        every day seen: a solar home's import follows the weather, and a colder hour than any
+        learned may need more heating than any of them.
+        """
         if self._days_seen < self.config.early_min_days:
             return None
-        return self._peaks[tier]
+        peak = self._peaks[tier]
+        if self._early is None or slot in self._sun:
+            return peak
+        levels, degrees = self._early
+        level, then = levels[tier][slot], degrees[slot]
+        now = self._degrees(self._temperature)
+        if level is None or (now is not None and (then is None or now > then)):
+            return peak
+        return level
+
+    def _early_envelopes(self) -> tuple[list[list[float | None]], list[float | None]] | None:
+        """While learning, what the days seen drew near each time of day, and how cold it was.
+
+        Per tier and slot the highest of their wide envelopes, and per slot the most heating
+        degrees one of them had then; None before `early_week_days` days were seen and once
+        active. A property of the past days, worked out once a day.
+        """
+        if self.active or self._days_seen < self.config.early_week_days:
+            return None
+        days = list(self._envelopes)
+        levels = [
+            [_highest(day.wide[tier][slot] for day in days) for slot in range(self._slots)]
+            for tier in range(len(self.config.tiers))
+        ]
+        degrees = [_highest(day.degrees[slot] for day in days) for slot in range(self._slots)]
+        return levels, degrees
 
     def _margin(self, tier: Tier, reference: float, sun: bool, busy: bool) -> float:
         """How far above its reference a running mean must be to count (W); wider while learning.
@@ -686,6 +730,9 @@ class ConsumptionCheck:
         since = datetime.fromtimestamp(self._since, zone)
         score = max(self.score, 1.0)
         certainty = 1.0 if self.active else round(self._days_seen / self.config.min_days, 2)
+        facts = {"certainty": certainty}
+        if certainty < 1.0 and self._around:  # the expected is what it drew near this time
+            facts[TIME_OF_DAY] = 1.0
         return Finding(
             Kind.UNUSUAL_CONSUMPTION,
             Cause.HIGH_CONSUMPTION,
@@ -694,7 +741,7 @@ class ConsumptionCheck:
             observed,
             self._reference,
             "W",
-            {"certainty": certainty},
+            facts,
         )
 
     def _start(self, moment: datetime, reference: float) -> None:
@@ -711,6 +758,7 @@ class ConsumptionCheck:
                 break
             run.add(value)
         self._reference, self._run = reference, Mean(round(run.total, 1), run.count)
+        self._around = not self.active and reference not in self._peaks
         self._since = moment.timestamp() - MINUTE_S * (run.count - 1)
         self._finding = self._alarm(moment.tzinfo)
 
@@ -736,6 +784,7 @@ class ConsumptionCheck:
             "run": asdict(self._run),
             "score": self.score,
             "reference": self._reference,
+            "around": self._around,
         }
 
     @classmethod
@@ -776,7 +825,13 @@ class ConsumptionCheck:
         model._after = stored.after
         model._since, model._run = stored.since, stored.run
         model.score, model._reference = stored.score, stored.reference
+        model._around = stored.around
         return model
+
+
+def _highest(values: Iterable[float | None]) -> float | None:
+    """The highest of the known values (None when none is known)."""
+    return max((v for v in values if v is not None), default=None)
 
 
 def _add_tiers(stored: _Stored, tiers: int, slots: int) -> None:

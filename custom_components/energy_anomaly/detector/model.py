@@ -117,6 +117,11 @@ class HistorySummary:
     end: datetime | None = None
 
 
+# An unusual consumption's fact while learning: its `expected` is the most the home drew near this
+# time of day (from a week of learning on), not at any hour
+TIME_OF_DAY = "time_of_day"
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One check's alarm right after a reading, as facts.

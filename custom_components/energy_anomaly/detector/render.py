@@ -4,7 +4,7 @@ The engine only states facts; this is one way to say them, used by `scripts/scor
 and as the Home Assistant shell's fallback. Times are the finding's own wall clock.
 """
 
-from .model import Cause, Finding
+from .model import TIME_OF_DAY, Cause, Finding
 
 KW_FROM_W = 100.0  # from this many watts on, power is said in kW
 SECONDS_SAID_UP_TO = 90.0  # durations up to this are said in seconds ...
@@ -99,8 +99,9 @@ def _current(f: Finding) -> str:
 def _consumption(f: Finding) -> str:
     drawn = f"{format_power(_value(f))} drawn since {f.since:%H:%M}"
     if f.facts.get("certainty", 1.0) < 1.0:
+        when = "around this time of day" if TIME_OF_DAY in f.facts else "at any hour"
         return (
-            f"{drawn}, far above the {format_power(_expected(f))} this home drew at any hour "
+            f"{drawn}, far above the {format_power(_expected(f))} this home drew {when} "
             f"so far (still learning, {f.facts['certainty']:.0%} of the learning period known)"
         )
     return f"{drawn}, at most about {format_power(_expected(f))} usual at this hour"
