@@ -272,7 +272,7 @@ def test_while_learning_a_load_far_above_anything_seen_alarms_and_says_how_sure(
     alarm, finding = _learning_alarm(with_load(normal_days(4), at(3, 1), 120, 5000.0))
 
     assert finding.facts["certainty"] == pytest.approx(3 / 14, abs=0.01)
-    assert at(3, 1, 20) <= minute_of(alarm) <= at(3, 1, 35)
+    assert at(3, 1, 30) <= minute_of(alarm) <= at(3, 1, 45)
     assert "still learning, 21% of the learning period known" in render(finding)
 
 
@@ -296,7 +296,7 @@ def test_after_a_week_of_learning_a_load_no_larger_than_dinner_at_night_alarms()
     """From a week on the night is compared with the nights seen, not with dinner."""
     alarm, finding = _learning_alarm(with_load(normal_days(9), at(8, 1), 120, 1000.0))
 
-    assert at(8, 1, 20) <= minute_of(alarm) <= at(8, 1, 35)
+    assert at(8, 1, 30) <= minute_of(alarm) <= at(8, 1, 45)
     assert "this home drew around this time of day so far (still learning" in render(finding)
 
 

@@ -211,10 +211,8 @@ class ConsumptionConfig:
         While learning, a running mean must exceed the highest one seen at any hour by more than
         max(`early_margin_w` W, `early_margin_share` x that peak): a load the home never drew.
     early_persistence
-        While learning, minutes it must stay there (20: no cooking peak lasts that long far above
-        every other one; on the tuning half's first days without history a fan heater at night is
-        found after 31 instead of 41 minutes, the same false alarms on the tuning sets and the
-        classic suite; at 15 one more on the classic homes).
+        While learning, minutes it must stay there (half an hour: no cooking peak lasts that long
+        far above every other one).
     early_week_days
         While learning, from this many days seen on (a week: each weekday once, so a weekly
         sauna was among them) a running mean is compared with the highest the days seen drew
@@ -262,7 +260,7 @@ class ConsumptionConfig:
     early_min_days: int = 2
     early_margin_w: float = 500.0
     early_margin_share: float = 0.5
-    early_persistence: int = 20
+    early_persistence: int = 30
     early_week_days: int = 7
     heating_base_c: float = 16.0
     min_degree_spread: float = 2.0
