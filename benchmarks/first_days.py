@@ -212,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     lines = []
     for group, idx in halves(homes).items():
+        if not idx:  # a tuning suite has no unseen half
+            continue
         results = {n: summarise([evals[n][h] for h in idx]) for n in names}
         lines += [f"\n{group} ({', '.join(homes[h].home for h in idx)}):", table(results)]
     lines.append("")
