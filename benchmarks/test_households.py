@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
+from benchmarks import first_days
 from benchmarks.households import (
     FRIDGE_STUCK_FACTOR,
     GUESTS_WEEKEND,
@@ -190,3 +191,14 @@ def test_real_hourly_home_keeps_each_hours_energy() -> None:
     real = real_hourly_kwh()[:first_days]
     assert np.abs(kwh - real).mean() < 0.05
     assert abs(kwh.sum() - real.sum()) < 0.03 * real.sum()
+
+
+def test_a_tuning_suites_first_days_history_is_each_of_its_homes_without_events() -> None:
+    """The four weeks' history of `first_days --suite tuning_steps`: the same homes, no event."""
+    stepped = first_days.SUITES["tuning_steps"]()
+    quiet = first_days.quiet_streams("tuning_steps")
+
+    assert [q.home for q in quiet] == [s.home for s in stepped]
+    assert all(s.events for s in stepped)
+    assert not any(q.events for q in quiet)
+    assert [q.description for q in quiet] == [s.description for s in stepped]
