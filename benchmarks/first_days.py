@@ -12,6 +12,8 @@ weeks (`evaluation.py`: recall per kind, false-alarm episodes per home-week, nor
 of the homes suite). The home's past is imported on day 0 of the installation:
 
 - `no history`: nothing is imported; the detector learns from live readings only;
+- `hourly mean 1w`, `hourly min/max 1w`: the hours of the stream's days 7-13 only (a sensor a week
+  old): the detector is still learning for its first week, with a week known from the start;
 - `hourly mean 2w`: the hourly means of the stream's days 0-13 (Tibber's hourly consumption:
   energy per hour, so only the mean), with the hour's mean outdoor temperature;
 - `hourly min/max 2w`: the same hours with their minimum and maximum (Home Assistant's recorder
@@ -114,6 +116,12 @@ def two_weeks(stream: Stream, *, extremes: bool) -> list[HistoryRow]:
     return list(hourly_rows(stream, 0, install_s(stream), extremes=extremes))
 
 
+def one_week(stream: Stream, *, extremes: bool) -> list[HistoryRow]:
+    """The hours of the stream's last week before the installation (a sensor a week old)."""
+    end = install_s(stream)
+    return list(hourly_rows(stream, end - 7 * DAY, end, extremes=extremes))
+
+
 def four_weeks(stream: Stream, quiet: Stream, *, extremes: bool) -> list[HistoryRow]:
     """Two weeks of the event-free build (`QUIET_DAYS`, moved back), then `two_weeks`."""
     first, end = (day * DAY for day in QUIET_DAYS)
@@ -125,6 +133,8 @@ Importer = Callable[[Stream, Stream], list[HistoryRow]]
 LIVE_REFERENCE = "live 2w"
 IMPORTERS: dict[str, Importer] = {
     "no history": lambda s, q: [],
+    "hourly mean 1w": lambda s, q: one_week(s, extremes=False),
+    "hourly min/max 1w": lambda s, q: one_week(s, extremes=True),
     "hourly mean 2w": lambda s, q: two_weeks(s, extremes=False),
     "hourly min/max 2w": lambda s, q: two_weeks(s, extremes=True),
     "hourly mean 4w": lambda s, q: four_weeks(s, q, extremes=False),

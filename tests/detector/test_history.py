@@ -324,3 +324,14 @@ def test_while_learning_a_dark_day_in_a_solar_home_is_not_held_to_sunny_days_imp
     ]
 
     assert first_alarm(run(Detector(), stream)) is None
+
+
+def test_a_load_a_week_of_hourly_history_had_at_that_time_is_no_alarm_two_live_days_on() -> None:
+    """Hourly means teach only the hour's mean: the short means know two days, not a week."""
+    power = normal_days(10)
+    for day in (2, 9):  # in the week of history, and again on the third live day
+        power = with_load(power, at(day, 2), 45, 1500.0)
+    detector = Detector()
+    detector.learn_history(hourly_rows(power[: at(7, 0)], extremes=False))
+
+    assert first_alarm(run(detector, live_from(power, 7))) is None

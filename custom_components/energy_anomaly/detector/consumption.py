@@ -475,17 +475,23 @@ class ConsumptionCheck:
     def _early_envelopes(self) -> tuple[list[list[float | None]], list[float | None]] | None:
         """While learning, what the days seen drew near each time of day, and how cold it was.
 
-        Per tier and slot the highest of their wide envelopes, and per slot the most heating
-        degrees one of them had then; None before `early_week_days` days were seen and once
-        active. A property of the past days, worked out once a day.
+        Per tier and slot the highest of their wide envelopes, where `early_week_days` of them
+        have one (hourly history gives the short means none: a week of it and two live days are
+        not a week of those), and per slot the most heating degrees one of them had then; None
+        before `early_week_days` days were seen and once active. Worked out once a day.
         """
-        if self.active or self._days_seen < self.config.early_week_days:
+        week = self.config.early_week_days
+        if self.active or self._days_seen < week:
             return None
         days = list(self._envelopes)
         levels = [
             [_highest(day.wide[tier][slot] for day in days) for slot in range(self._slots)]
             for tier in range(len(self.config.tiers))
         ]
+        for tier, row in enumerate(levels):
+            for slot in range(self._slots):
+                if sum(day.wide[tier][slot] is not None for day in days) < week:
+                    row[slot] = None
         degrees = [_highest(day.degrees[slot] for day in days) for slot in range(self._slots)]
         return levels, degrees
 
