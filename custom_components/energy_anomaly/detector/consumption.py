@@ -446,11 +446,9 @@ class ConsumptionCheck:
 
     def _past_peaks(self) -> list[float | None]:
         """Per tier, the highest running mean of the kept past days at any time of day."""
-        peaks: list[float | None] = []
-        for i in range(len(self.config.tiers)):
-            known = [v for day in self._past for v in day[i] if v is not None]
-            peaks.append(max(known) if known else None)
-        return peaks
+        return [
+            _highest(v for day in self._past for v in day[i]) for i in range(len(self.config.tiers))
+        ]
 
     def _early_reference(self, tier: int, slot: int) -> float | None:
         """While learning: the tier's peak so far, once `early_min_days` days were seen.
@@ -485,13 +483,9 @@ class ConsumptionCheck:
             return None
         days = list(self._envelopes)
         levels = [
-            [_highest(day.wide[tier][slot] for day in days) for slot in range(self._slots)]
+            [_highest((day.wide[tier][slot] for day in days), week) for slot in range(self._slots)]
             for tier in range(len(self.config.tiers))
         ]
-        for tier, row in enumerate(levels):
-            for slot in range(self._slots):
-                if sum(day.wide[tier][slot] is not None for day in days) < week:
-                    row[slot] = None
         degrees = [_highest(day.degrees[slot] for day in days) for slot in range(self._slots)]
         return levels, degrees
 
@@ -835,9 +829,10 @@ class ConsumptionCheck:
         return model
 
 
-def _highest(values: Iterable[float | None]) -> float | None:
-    """The highest of the known values (None when none is known)."""
-    return max((v for v in values if v is not None), default=None)
+def _highest(values: Iterable[float | None], least: int = 1) -> float | None:
+    """The highest of the known values (None when fewer than `least` are known)."""
+    known = [v for v in values if v is not None]
+    return max(known) if len(known) >= least else None
 
 
 def _add_tiers(stored: _Stored, tiers: int, slots: int) -> None:
