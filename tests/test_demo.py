@@ -53,7 +53,7 @@ async def test_demo_home_flags_the_heater_left_on_at_night(
 
     start = dt_util.utcnow()
     replayed = 0
-    while state_of(hass, ANOMALY) != "on" and replayed < 3 * 360:  # 3 demo hours; flagged at 02:10
+    while state_of(hass, ANOMALY) != "on" and replayed < 3 * 360:  # 3 demo hours; flagged at 02:08
         replayed += 1
         async_fire_time_changed(hass, start + timedelta(seconds=replayed))
         await hass.async_block_till_done(wait_background_tasks=True)

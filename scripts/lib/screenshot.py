@@ -36,8 +36,8 @@ DASHBOARD = REPO / "examples" / "dashboard.yaml"
 IMAGES = REPO / "images"
 VIEWPORT = {"width": 1280, "height": 900}
 DEMO_SPEED = 12
-"""Rows replayed a second (120 times real speed): 02:10 on the demo clock, when the heater left
-on at night is flagged, comes 65 s into the replay instead of 13 minutes."""
+"""Rows replayed a second (120 times real speed): 02:08 on the demo clock, when the heater left
+on at night is flagged, comes 64 s into the replay instead of 13 minutes."""
 ENTITY_KEYS = frozenset({"entity", "entities", "entity_id"})
 NORMAL_REPLAY = 25.0
 """Seconds of replay before the normal picture (demo clock 00:00 to 00:50)."""
