@@ -150,13 +150,21 @@ SUITES: dict[str, Callable[[], Sequence[Stream]]] = {
     "tuning_variants": households.tuning_variants,
     "tuning_guests": households.tuning_guests,
     "tuning_steps": households.tuning_steps,
+    "tuning_cold": households.tuning_cold,
+    "unseen_variants": households.unseen_variants,
 }
 # Per-suite replacements: pure-Python rrcf on the 11 homes would take longer than the rest together
 SUITE_SCORERS: dict[str, dict[str, Factory]] = {
     "classic": {},
     "homes": {"rcf_raw_power": lambda s: RcfScorer(num_trees=4)},
 }
-for _suite in ("tuning_variants", "tuning_guests", "tuning_steps"):
+for _suite in (
+    "tuning_variants",
+    "tuning_guests",
+    "tuning_steps",
+    "tuning_cold",
+    "unseen_variants",
+):
     SUITE_SCORERS[_suite] = SUITE_SCORERS["homes"]
 WINDOW_KINDS = ("cold_snap", "overcast", "dst", "guests", "absence", "sauna")
 

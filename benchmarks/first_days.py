@@ -62,6 +62,8 @@ SUITES: dict[str, Callable[[], list[Stream]]] = {
     "tuning_variants": lambda: list(households.tuning_variants()),
     "tuning_guests": lambda: list(households.tuning_guests()),
     "tuning_steps": lambda: list(households.tuning_steps()),
+    "tuning_cold": lambda: list(households.tuning_cold()),
+    "unseen_variants": lambda: list(households.unseen_variants()),
 }
 # the homes each of the households' suites is built from, in its order
 SUITE_HOMES: dict[str, Callable[[], list[households.Home]]] = {
@@ -69,6 +71,8 @@ SUITE_HOMES: dict[str, Callable[[], list[households.Home]]] = {
     "tuning_variants": households.tuning_variant_homes,
     "tuning_guests": households.tuning_guest_homes,
     "tuning_steps": households.tuning_step_homes,
+    "tuning_cold": households.tuning_cold_homes,
+    "unseen_variants": households.unseen_variant_homes,
 }
 
 
@@ -222,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     lines = []
     for group, idx in halves(homes).items():
-        if not idx:  # a tuning suite has no unseen half
+        if not idx:  # a suite of variants has one half
             continue
         results = {n: summarise([evals[n][h] for h in idx]) for n in names}
         lines += [f"\n{group} ({', '.join(homes[h].home for h in idx)}):", table(results)]

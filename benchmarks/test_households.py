@@ -8,8 +8,10 @@ import pytest
 
 from benchmarks import first_days
 from benchmarks.households import (
+    COLDER_C,
     FRIDGE_STUCK_FACTOR,
     GUESTS_WEEKEND,
+    HEAT_PUMP_HOMES,
     HOMES,
     START,
     STEP_DAYS,
@@ -20,10 +22,13 @@ from benchmarks.households import (
     build,
     real_hourly_kwh,
     streams,
+    tuning_cold_homes,
     tuning_guests,
     tuning_steps,
     tuning_variants,
+    unseen_variant_homes,
     variant,
+    weather,
 )
 from benchmarks.streams import DAY, HOUR, KINDS, STEP, Builder
 from benchmarks.streams import START as CLASSIC_START
@@ -38,19 +43,27 @@ def mean_power(s: HomeStream, start: float, end: float) -> float:
     return float(s.power[inside].mean())
 
 
-def test_variants_are_tuning_homes_with_other_days_and_the_same_events() -> None:
-    original = next(h for h in HOMES if h.half == TUNING)
+@pytest.mark.parametrize("half", [TUNING, UNSEEN])
+def test_a_variant_is_its_home_with_other_days_and_the_same_events(half: str) -> None:
+    original = next(h for h in HOMES if h.half == half)
     again = build(variant(original, 1))
     first = home(original.name)
-    assert again.half == TUNING
+    assert again.half == half
     assert again.home == f"{original.name}~1"
     assert [(e.kind, e.start) for e in again.events] == [(e.kind, e.start) for e in first.events]
     assert not np.array_equal(again.power[:10_000], first.power[:10_000])
 
 
-def test_no_unseen_home_has_variants() -> None:
+def test_the_tuning_variants_hold_no_unseen_home() -> None:
     names = {s.home.split("~")[0] for s in tuning_variants()}
     assert names == {h.name for h in HOMES if h.half == TUNING}
+
+
+def test_the_unseen_variants_are_every_unseen_home_twice_and_no_tuning_home() -> None:
+    homes = unseen_variant_homes()
+    unseen = [h.name for h in HOMES if h.half == UNSEEN]
+    assert sorted(h.name for h in homes) == sorted(f"{n}~{k}" for n in unseen for k in (1, 2))
+    assert {h.half for h in homes} == {UNSEEN}
 
 
 def test_the_guests_suite_is_tuning_homes_with_guests_over_the_easter_weekend() -> None:
@@ -72,6 +85,19 @@ def test_the_steps_suite_is_tuning_homes_with_one_more_baseload_step() -> None:
         original = home(s.home.split("~")[0].removesuffix("+step"))
         steps = [e for e in s.events if e.kind == "baseload"]
         assert len(steps) == len([e for e in original.events if e.kind == "baseload"]) + 1
+
+
+def test_the_cold_suite_is_the_tuning_heat_pump_homes_colder_every_day() -> None:
+    homes = tuning_cold_homes()
+    assert len({h.name for h in homes}) == len(homes) == 3 * len(HEAT_PUMP_HOMES)
+    for cold in homes:
+        assert cold.half == TUNING
+        name = cold.name.removesuffix("+cold")
+        plain = next(h for h in HOMES if h.name == name.split("~")[0])
+        original = variant(plain, int(name.split("~")[1])) if "~" in name else plain
+        assert cold.events is original.events
+        colder = weather(original.climate)[0] - weather(cold.climate)[0]
+        assert colder == pytest.approx(COLDER_C, abs=0.051)  # the same weather, held to 0.1 °C
 
 
 def test_each_half_has_every_kind_of_event_and_at_least_five_homes() -> None:
