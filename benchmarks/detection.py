@@ -151,6 +151,7 @@ SUITES: dict[str, Callable[[], Sequence[Stream]]] = {
     "tuning_guests": households.tuning_guests,
     "tuning_steps": households.tuning_steps,
     "tuning_cold": households.tuning_cold,
+    "tuning_sauna": households.tuning_sauna,
     "unseen_variants": households.unseen_variants,
 }
 # Per-suite replacements: pure-Python rrcf on the 11 homes would take longer than the rest together
@@ -163,6 +164,7 @@ for _suite in (
     "tuning_guests",
     "tuning_steps",
     "tuning_cold",
+    "tuning_sauna",
     "unseen_variants",
 ):
     SUITE_SCORERS[_suite] = SUITE_SCORERS["homes"]

@@ -63,6 +63,7 @@ SUITES: dict[str, Callable[[], list[Stream]]] = {
     "tuning_guests": lambda: list(households.tuning_guests()),
     "tuning_steps": lambda: list(households.tuning_steps()),
     "tuning_cold": lambda: list(households.tuning_cold()),
+    "tuning_sauna": lambda: list(households.tuning_sauna()),
     "unseen_variants": lambda: list(households.unseen_variants()),
 }
 # the homes each of the households' suites is built from, in its order
@@ -72,6 +73,7 @@ SUITE_HOMES: dict[str, Callable[[], list[households.Home]]] = {
     "tuning_guests": households.tuning_guest_homes,
     "tuning_steps": households.tuning_step_homes,
     "tuning_cold": households.tuning_cold_homes,
+    "tuning_sauna": households.tuning_sauna_homes,
     "unseen_variants": households.unseen_variant_homes,
 }
 

@@ -13,10 +13,12 @@ from benchmarks.households import (
     GUESTS_WEEKEND,
     HEAT_PUMP_HOMES,
     HOMES,
+    MEAN_HEATED_HOMES,
     START,
     STEP_DAYS,
     TUNING,
     UNSEEN,
+    WEEKDAY_SAUNA,
     HomeStream,
     _fridges,
     build,
@@ -24,6 +26,7 @@ from benchmarks.households import (
     streams,
     tuning_cold_homes,
     tuning_guests,
+    tuning_sauna_homes,
     tuning_steps,
     tuning_variants,
     unseen_variant_homes,
@@ -98,6 +101,20 @@ def test_the_cold_suite_is_the_tuning_heat_pump_homes_colder_every_day() -> None
         assert cold.events is original.events
         colder = weather(original.climate)[0] - weather(cold.climate)[0]
         assert colder == pytest.approx(COLDER_C, abs=0.051)  # the same weather, held to 0.1 °C
+
+
+def test_the_sauna_suite_is_the_tuning_homes_heated_without_solar_with_a_wednesday_sauna() -> None:
+    homes = tuning_sauna_homes()
+    assert len({h.name for h in homes}) == len(homes) == 3 * len(MEAN_HEATED_HOMES)
+    for sauna in homes:
+        name = sauna.name.removesuffix("+sauna")
+        plain = next(h for h in HOMES if h.name == name.split("~")[0])
+        original = variant(plain, int(name.split("~")[1])) if "~" in name else plain
+        assert sauna.half == TUNING
+        assert sauna.events is original.events
+        assert sauna.life.sauna == WEEKDAY_SAUNA
+        assert sauna.life.absence == original.life.absence
+        assert sauna.life.guests == original.life.guests
 
 
 def test_each_half_has_every_kind_of_event_and_at_least_five_homes() -> None:
