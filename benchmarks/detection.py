@@ -146,28 +146,15 @@ SCORERS["rules"] = lambda s: RuleScorer(s, FaultCheck, PowerQualityCheck, Baselo
 
 SUITES: dict[str, Callable[[], Sequence[Stream]]] = {
     "classic": streams,
-    "homes": households.streams,
-    "tuning_variants": households.tuning_variants,
-    "tuning_guests": households.tuning_guests,
-    "tuning_steps": households.tuning_steps,
-    "tuning_cold": households.tuning_cold,
-    "tuning_sauna": households.tuning_sauna,
-    "unseen_variants": households.unseen_variants,
+    **{name: partial(households.suite, name) for name in households.SUITE_HOMES},
 }
 # Per-suite replacements: pure-Python rrcf on the 11 homes would take longer than the rest together
 SUITE_SCORERS: dict[str, dict[str, Factory]] = {
     "classic": {},
-    "homes": {"rcf_raw_power": lambda s: RcfScorer(num_trees=4)},
+    **{
+        name: {"rcf_raw_power": lambda s: RcfScorer(num_trees=4)} for name in households.SUITE_HOMES
+    },
 }
-for _suite in (
-    "tuning_variants",
-    "tuning_guests",
-    "tuning_steps",
-    "tuning_cold",
-    "tuning_sauna",
-    "unseen_variants",
-):
-    SUITE_SCORERS[_suite] = SUITE_SCORERS["homes"]
 WINDOW_KINDS = ("cold_snap", "overcast", "dst", "guests", "absence", "sauna")
 
 SHORT = {

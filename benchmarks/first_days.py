@@ -2,7 +2,7 @@
 
     scripts/run python -m benchmarks.first_days                  # classic suite, ~3 min on 2 cores
     scripts/run python -m benchmarks.first_days --suite homes    # both halves of the 11 homes
-    scripts/run python -m benchmarks.first_days --suite tuning_variants  # or tuning_guests, _steps
+    scripts/run python -m benchmarks.first_days --suite tuning_variants  # any households suite
     scripts/run python -m benchmarks.first_days --detail         # every event and false alarm
 
 The benchmark homes have their events from day 16 on. Here the integration is installed on day 14
@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 import dataclasses
 from datetime import timedelta
-from functools import cache
+from functools import cache, partial
 import os
 import sys
 import time
@@ -56,35 +56,19 @@ EVALUATED_DAYS = 14  # the installation's first two weeks
 QUIET_DAYS = (28, 42)  # the event-free build's days used as the extra two weeks of history
 QUIET_SHIFT_DAYS = 42  # ... moved this many days back: to days -14..-1, same weekdays
 
-SUITES: dict[str, Callable[[], list[Stream]]] = {
+SUITES: dict[str, Callable[[], Sequence[Stream]]] = {
     "classic": streams.streams,
-    "homes": lambda: list(households.streams()),
-    "tuning_variants": lambda: list(households.tuning_variants()),
-    "tuning_guests": lambda: list(households.tuning_guests()),
-    "tuning_steps": lambda: list(households.tuning_steps()),
-    "tuning_cold": lambda: list(households.tuning_cold()),
-    "tuning_sauna": lambda: list(households.tuning_sauna()),
-    "unseen_variants": lambda: list(households.unseen_variants()),
-}
-# the homes each of the households' suites is built from, in its order
-SUITE_HOMES: dict[str, Callable[[], list[households.Home]]] = {
-    "homes": lambda: list(households.HOMES),
-    "tuning_variants": households.tuning_variant_homes,
-    "tuning_guests": households.tuning_guest_homes,
-    "tuning_steps": households.tuning_step_homes,
-    "tuning_cold": households.tuning_cold_homes,
-    "tuning_sauna": households.tuning_sauna_homes,
-    "unseen_variants": households.unseen_variant_homes,
+    **{name: partial(households.suite, name) for name in households.SUITE_HOMES},
 }
 
 
 @cache
 def quiet_streams(suite: str) -> list[Stream]:
     """The suite's homes built without their events (cached per process)."""
-    if suite in SUITE_HOMES:
+    if suite in households.SUITE_HOMES:
         return [
             households.build(dataclasses.replace(h, events=_no_events))
-            for h in SUITE_HOMES[suite]()
+            for h in households.SUITE_HOMES[suite]()
         ]
     return [streams.build(dataclasses.replace(h, events=_no_events)) for h in streams.HOMES]
 

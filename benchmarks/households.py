@@ -850,10 +850,9 @@ def build(home: Home) -> HomeStream:
     )
 
 
-@cache
 def streams() -> list[HomeStream]:
     """All homes of the suite, tuning half first (cached per process)."""
-    return [build(h) for h in HOMES]
+    return suite("homes")
 
 
 VARIANT_SEED_STEP = 10_000  # far from every home's own seed, so no variant repeats another home
@@ -871,42 +870,34 @@ def variant(home: Home, k: int) -> Home:
     )
 
 
-@cache
-def tuning_variants() -> list[HomeStream]:
-    """The tuning homes again with other seeds: more homes to tune on, and none of them unseen.
+def tuning_variant_homes() -> list[Home]:
+    """`tuning_variants`: the tuning homes again with other seeds, none of them unseen.
 
     A rule tuned on one realisation of a home can fit its particular days; one that also holds on
     the variants is more likely to hold on a home never seen.
     """
-    return [build(h) for h in tuning_variant_homes()]
-
-
-def tuning_variant_homes() -> list[Home]:
-    """The homes of `tuning_variants` (its streams are built from them)."""
     return _variant_homes(TUNING)
 
 
-@cache
-def unseen_variants() -> list[HomeStream]:
-    """The unseen homes again with other seeds: a held-out check of the unseen half's figures.
+def unseen_variant_homes() -> list[Home]:
+    """`unseen_variants`: the unseen homes again with other seeds, a held-out check of them.
 
     Six homes are few: one home's guests' weekend is most of the unseen half's false alarms. Their
     variants (other weather and other days of life, the same events) triple the held-out sample.
     Never tuned on: a figure from them is reported, not worked towards. A real record's variants
     differ only in the texture and events the suite adds to it (its hours are the record's).
     """
-    return [build(h) for h in unseen_variant_homes()]
-
-
-def unseen_variant_homes() -> list[Home]:
-    """The homes of `unseen_variants` (its streams are built from them)."""
     return _variant_homes(UNSEEN)
 
 
 def _variant_homes(half: str) -> list[Home]:
     """Every home of `half`, as `VARIANTS_PER_HOME` variants each."""
-    homes = [h for h in HOMES if h.half == half]
-    return [variant(h, k) for k in range(1, VARIANTS_PER_HOME + 1) for h in homes]
+    return [h for k, h in _and_variants([h for h in HOMES if h.half == half]) if k]
+
+
+def _and_variants(homes: list[Home]) -> list[tuple[int, Home]]:
+    """Each of `homes` (k = 0), then each as variant 1, 2, ... up to `VARIANTS_PER_HOME`."""
+    return [(k, variant(h, k) if k else h) for k in range(VARIANTS_PER_HOME + 1) for h in homes]
 
 
 # A tuning home with no baseload event of its own, or one accepted long before: (day of the step)
@@ -930,23 +921,14 @@ def with_step(home: Home, k: int) -> Home:
     return replace(home, name=f"{home.name}+step", events=events)
 
 
-@cache
-def tuning_steps() -> list[HomeStream]:
-    """Tuning homes with a baseload step added: heated, solar and heat-pump homes among them.
+def tuning_step_homes() -> list[Home]:
+    """`tuning_steps`: tuning homes with a baseload step added, heated, solar and heat pumps.
 
     The tuning half's own steps are in a quiet flat and two heat-pump homes; this gives 12 steps
     in the kinds of home where the baseload check has the most to explain (panel heaters, a heat
     pump's bend, solar) to tune on without the unseen half. Each home and its two variants.
     """
-    return [build(h) for h in tuning_step_homes()]
-
-
-def tuning_step_homes() -> list[Home]:
-    """The homes of `tuning_steps` (its streams are built from them)."""
-    homes = [h for h in HOMES if h.name in STEP_DAYS]
-    return [
-        with_step(variant(h, k) if k else h, k) for k in range(VARIANTS_PER_HOME + 1) for h in homes
-    ]
+    return [with_step(h, k) for k, h in _and_variants([h for h in HOMES if h.name in STEP_DAYS])]
 
 
 # The tuning homes with a heat pump: on colder days its electricity grows faster than the cold
@@ -961,9 +943,8 @@ def with_cold(home: Home, colder_c: float = COLDER_C) -> Home:
     return replace(home, name=f"{home.name}+cold", climate=climate)
 
 
-@cache
-def tuning_cold() -> list[HomeStream]:
-    """The tuning half's heat-pump homes and their variants, 4 °C colder every day.
+def tuning_cold_homes() -> list[Home]:
+    """`tuning_cold`: the tuning half's heat-pump homes and their variants, 4 °C colder every day.
 
     The tuning half's heat pumps see nights down to about -12 °C in the learning weeks and
     milder ones after; a colder home's pump runs longer, its efficiency lower, and its
@@ -972,15 +953,7 @@ def tuning_cold() -> list[HomeStream]:
     home to tune on without the unseen half. The same events and windows as the homes they are
     made from.
     """
-    return [build(h) for h in tuning_cold_homes()]
-
-
-def tuning_cold_homes() -> list[Home]:
-    """The homes of `tuning_cold` (its streams are built from them)."""
-    homes = [h for h in HOMES if h.name in HEAT_PUMP_HOMES]
-    return [
-        with_cold(variant(h, k) if k else h) for k in range(VARIANTS_PER_HOME + 1) for h in homes
-    ]
+    return [with_cold(h) for _, h in _and_variants([h for h in HOMES if h.name in HEAT_PUMP_HOMES])]
 
 
 # The tuning homes whose heating the consumption check learns from the days' mean power (heated,
@@ -994,9 +967,8 @@ def with_weekday_sauna(home: Home) -> Home:
     return replace(home, name=f"{home.name}+sauna", life=replace(home.life, sauna=WEEKDAY_SAUNA))
 
 
-@cache
-def tuning_sauna() -> list[HomeStream]:
-    """The tuning half's heated homes without solar and their variants, with a Wednesday sauna.
+def tuning_sauna_homes() -> list[Home]:
+    """`tuning_sauna`: the tuning half's heated homes without solar and variants, a weekday sauna.
 
     Their heating slope is learned from how the days' mean power changes from one day to the
     next; a weekday sauna adds about 0.7 kW to one day's mean in seven, and where such a day
@@ -1005,17 +977,8 @@ def tuning_sauna() -> list[HomeStream]:
     the unseen farmhouse variants' false alarms. The same events as the homes they are made
     from; the sauna evenings are normal-life windows.
     """
-    return [build(h) for h in tuning_sauna_homes()]
-
-
-def tuning_sauna_homes() -> list[Home]:
-    """The homes of `tuning_sauna` (its streams are built from them)."""
     homes = [h for h in HOMES if h.name in MEAN_HEATED_HOMES]
-    return [
-        with_weekday_sauna(variant(h, k) if k else h)
-        for k in range(VARIANTS_PER_HOME + 1)
-        for h in homes
-    ]
+    return [with_weekday_sauna(h) for _, h in _and_variants(homes)]
 
 
 GUESTS_WEEKEND = (33, 34)  # Easter Saturday and Sunday 2024 (the clocks change in that night)
@@ -1027,19 +990,29 @@ def with_guests(home: Home, days: tuple[int, ...] = GUESTS_WEEKEND) -> Home:
     return replace(home, name=f"{home.name}+guests", life=replace(home.life, guests=guests))
 
 
-@cache
-def tuning_guests() -> list[HomeStream]:
-    """The tuning homes and their variants with guests over the Easter weekend as well.
+def tuning_guest_homes() -> list[Home]:
+    """`tuning_guests`: the tuning homes and their variants with guests over Easter as well.
 
     Guests are normal life that must stay quiet, yet the tuning half holds one day of them, in one
     home: this gives 15 guests' weekends to tune on (or to measure what the Guests mode saves)
     without the unseen half. The same events and other windows as the homes they are made from.
     """
-    return [build(h) for h in tuning_guest_homes()]
+    return [with_guests(h) for _, h in _and_variants([h for h in HOMES if h.half == TUNING])]
 
 
-def tuning_guest_homes() -> list[Home]:
-    """The homes of `tuning_guests` (its streams are built from them)."""
-    tuning = [h for h in HOMES if h.half == TUNING]
-    homes = [variant(h, k) if k else h for k in range(VARIANTS_PER_HOME + 1) for h in tuning]
-    return [with_guests(h) for h in homes]
+# Every suite of households by name (`--suite`): the homes it is built from, in its order
+SUITE_HOMES: dict[str, Callable[[], list[Home]]] = {
+    "homes": lambda: list(HOMES),
+    "tuning_variants": tuning_variant_homes,
+    "tuning_guests": tuning_guest_homes,
+    "tuning_steps": tuning_step_homes,
+    "tuning_cold": tuning_cold_homes,
+    "tuning_sauna": tuning_sauna_homes,
+    "unseen_variants": unseen_variant_homes,
+}
+
+
+@cache
+def suite(name: str) -> list[HomeStream]:
+    """The streams of the suite `name` of `SUITE_HOMES` (built once per process)."""
+    return [build(h) for h in SUITE_HOMES[name]()]

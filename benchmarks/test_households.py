@@ -24,11 +24,9 @@ from benchmarks.households import (
     build,
     real_hourly_kwh,
     streams,
+    suite,
     tuning_cold_homes,
-    tuning_guests,
     tuning_sauna_homes,
-    tuning_steps,
-    tuning_variants,
     unseen_variant_homes,
     variant,
     weather,
@@ -58,7 +56,7 @@ def test_a_variant_is_its_home_with_other_days_and_the_same_events(half: str) ->
 
 
 def test_the_tuning_variants_hold_no_unseen_home() -> None:
-    names = {s.home.split("~")[0] for s in tuning_variants()}
+    names = {s.home.split("~")[0] for s in suite("tuning_variants")}
     assert names == {h.name for h in HOMES if h.half == TUNING}
 
 
@@ -70,7 +68,7 @@ def test_the_unseen_variants_are_every_unseen_home_twice_and_no_tuning_home() ->
 
 
 def test_the_guests_suite_is_tuning_homes_with_guests_over_the_easter_weekend() -> None:
-    homes = tuning_guests()
+    homes = suite("tuning_guests")
     tuning = {h.name for h in HOMES if h.half == TUNING}
     assert {s.home.split("~")[0].removesuffix("+guests") for s in homes} == tuning
     assert len({s.home for s in homes}) == len(homes) == 3 * len(tuning)  # each, and 2 variants
@@ -81,7 +79,7 @@ def test_the_guests_suite_is_tuning_homes_with_guests_over_the_easter_weekend() 
 
 
 def test_the_steps_suite_is_tuning_homes_with_one_more_baseload_step() -> None:
-    homes = tuning_steps()
+    homes = suite("tuning_steps")
     assert len({s.home for s in homes}) == len(homes) == 3 * len(STEP_DAYS)
     for s in homes:
         assert s.half == TUNING
