@@ -47,6 +47,7 @@ from .streams import (
     _panel_heating,
     _pv,
     _short_dips,
+    _storage_heating,
     _water_heater,
     meter_faults,
 )
@@ -981,6 +982,39 @@ def tuning_sauna_homes() -> list[Home]:
     return [with_weekday_sauna(h) for _, h in _and_variants(homes)]
 
 
+# `tuning_storage`: night storage heaters in place of the heating (W/K, per phase and W):
+# a house's need is larger than a flat's; each heater charges at most its rating
+STORAGE_UA = {"heated_flat": 70.0, "three_phase_sauna": 90.0, "family_holiday": 90.0}
+STORAGE_HEATERS = {
+    "heated_flat": [(0, 2550.0), (1, 2550.0), (2, 1700.0)],
+    "three_phase_sauna": [(0, 3400.0), (1, 3400.0), (2, 3400.0)],
+    "family_holiday": [(0, 3400.0), (1, 3400.0), (2, 3400.0)],
+}
+
+
+def with_storage_heating(home: Home) -> Home:
+    """`home` heated by night storage heaters instead (00:00-06:00 only), marked `+storage`."""
+    plain = home.name.split("~")[0]
+    ua, heaters = STORAGE_UA[plain], STORAGE_HEATERS[plain]
+    return replace(
+        home,
+        name=f"{home.name}+storage",
+        heating=lambda b, t: _storage_heating(b, t, ua, heaters),
+    )
+
+
+def tuning_storage_homes() -> list[Home]:
+    """`tuning_storage`: the tuning half's heated homes without solar, on night storage heaters.
+
+    A storage heater draws a whole day's heat in the six off-peak hours of the night, so a
+    cold day's extra power is all in a quarter of its hours: a probe for how the consumption
+    check learns heating (from the days' levels) when the heating is not spread over the day.
+    The same events and windows as the homes they are made from.
+    """
+    homes = [h for h in HOMES if h.name in MEAN_HEATED_HOMES]
+    return [with_storage_heating(h) for _, h in _and_variants(homes)]
+
+
 GUESTS_WEEKEND = (33, 34)  # Easter Saturday and Sunday 2024 (the clocks change in that night)
 
 
@@ -1008,6 +1042,7 @@ SUITE_HOMES: dict[str, Callable[[], list[Home]]] = {
     "tuning_steps": tuning_step_homes,
     "tuning_cold": tuning_cold_homes,
     "tuning_sauna": tuning_sauna_homes,
+    "tuning_storage": tuning_storage_homes,
     "unseen_variants": unseen_variant_homes,
 }
 

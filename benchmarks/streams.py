@@ -333,6 +333,28 @@ def _panel_heating(
         b.load[phase] += np.where(ph < duty, watts, 0.0)
 
 
+STORAGE_SETPOINT_C = 20.0  # indoor temperature a storage heater's charge is sized for (°C)
+STORAGE_CHARGE_HOURS = (0.0, 6.0)  # the off-peak hours it charges in (local clock)
+
+
+def _storage_heating(
+    b: Builder, temp: np.ndarray, ua: float, heaters: list[tuple[int, float]]
+) -> None:
+    """Night storage heaters: a whole day's heat, UA*(setpoint - day's mean T_out)*24 h, charged
+    in the off-peak hours only (as thermostatic blocks of each heater), nothing drawn by day."""
+    hour = (b.sec % DAY) / HOUR
+    day = b.sec // DAY
+    day_mean = np.bincount(day, weights=temp) / np.bincount(day)
+    first, last = STORAGE_CHARGE_HOURS
+    charge_h = last - first
+    need = ua * np.clip(STORAGE_SETPOINT_C - day_mean[day], 0, None) * (DAY / HOUR) / charge_h
+    capacity = sum(w for _, w in heaters)
+    duty = np.where((hour >= first) & (hour < last), np.clip(need / capacity, 0, 1), 0.0)
+    for phase, watts in heaters:
+        ph = (b.sec / b.rng.uniform(600, 1200) + b.rng.random()) % 1.0
+        b.load[phase] += np.where(ph < duty, watts, 0.0)
+
+
 def _heat_pump(b: Builder, temp: np.ndarray, ua: float, min_w: float) -> None:
     """Air-to-water heat pump: modulating above min_w, on/off below; defrosts when cold; 3-phase."""
     hour = (b.sec % DAY) / HOUR

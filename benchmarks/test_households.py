@@ -19,6 +19,7 @@ from benchmarks.households import (
     TUNING,
     UNSEEN,
     WEEKDAY_SAUNA,
+    Home,
     HomeStream,
     _fridges,
     build,
@@ -27,16 +28,24 @@ from benchmarks.households import (
     suite,
     tuning_cold_homes,
     tuning_sauna_homes,
+    tuning_storage_homes,
     unseen_variant_homes,
     variant,
     weather,
 )
-from benchmarks.streams import DAY, HOUR, KINDS, STEP, Builder
+from benchmarks.streams import DAY, HOUR, KINDS, STEP, STORAGE_SETPOINT_C, Builder, _storage_heating
 from benchmarks.streams import START as CLASSIC_START
 
 
 def home(name: str) -> HomeStream:
     return next(s for s in streams() if s.home == name)
+
+
+def _made_from(probe: Home, mark: str) -> Home:
+    """The tuning home (or variant) a probe's home named `<home>[~k]<mark>` was made from."""
+    name = probe.name.removesuffix(mark)
+    plain = next(h for h in HOMES if h.name == name.split("~")[0])
+    return variant(plain, int(name.split("~")[1])) if "~" in name else plain
 
 
 def mean_power(s: HomeStream, start: float, end: float) -> float:
@@ -88,31 +97,52 @@ def test_the_steps_suite_is_tuning_homes_with_one_more_baseload_step() -> None:
         assert len(steps) == len([e for e in original.events if e.kind == "baseload"]) + 1
 
 
+def _made_from_each(
+    homes: list[Home], mark: str, made_from: tuple[str, ...]
+) -> list[tuple[Home, Home]]:
+    """Each probe home with the one it was made from, checked to be each of `made_from` and its
+    two variants, in the tuning half, with that home's events."""
+    assert len({h.name for h in homes}) == len(homes) == 3 * len(made_from)
+    pairs = [(probe, _made_from(probe, mark)) for probe in homes]
+    for probe, original in pairs:
+        assert original.name.split("~")[0] in made_from
+        assert probe.half == TUNING
+        assert probe.events is original.events
+    return pairs
+
+
 def test_the_cold_suite_is_the_tuning_heat_pump_homes_colder_every_day() -> None:
-    homes = tuning_cold_homes()
-    assert len({h.name for h in homes}) == len(homes) == 3 * len(HEAT_PUMP_HOMES)
-    for cold in homes:
-        assert cold.half == TUNING
-        name = cold.name.removesuffix("+cold")
-        plain = next(h for h in HOMES if h.name == name.split("~")[0])
-        original = variant(plain, int(name.split("~")[1])) if "~" in name else plain
-        assert cold.events is original.events
+    for cold, original in _made_from_each(tuning_cold_homes(), "+cold", HEAT_PUMP_HOMES):
         colder = weather(original.climate)[0] - weather(cold.climate)[0]
         assert colder == pytest.approx(COLDER_C, abs=0.051)  # the same weather, held to 0.1 °C
 
 
 def test_the_sauna_suite_is_the_tuning_homes_heated_without_solar_with_a_wednesday_sauna() -> None:
-    homes = tuning_sauna_homes()
-    assert len({h.name for h in homes}) == len(homes) == 3 * len(MEAN_HEATED_HOMES)
-    for sauna in homes:
-        name = sauna.name.removesuffix("+sauna")
-        plain = next(h for h in HOMES if h.name == name.split("~")[0])
-        original = variant(plain, int(name.split("~")[1])) if "~" in name else plain
-        assert sauna.half == TUNING
-        assert sauna.events is original.events
+    for sauna, original in _made_from_each(tuning_sauna_homes(), "+sauna", MEAN_HEATED_HOMES):
         assert sauna.life.sauna == WEEKDAY_SAUNA
         assert sauna.life.absence == original.life.absence
         assert sauna.life.guests == original.life.guests
+
+
+def test_storage_heaters_charge_a_days_heat_in_the_off_peak_hours_only() -> None:
+    b = Builder(seed=5)
+    day_means = np.where(b.sec // DAY % 2, 8.0, -2.0)  # a cold day, then a mild one, and so on
+    ua = 80.0
+    _storage_heating(b, day_means, ua, [(0, 4000.0), (1, 4000.0), (2, 4000.0)])
+
+    hour = (b.sec % DAY) // HOUR
+    assert not b.load[:, hour >= 6].any()  # nothing by day
+    daily_kwh = b.load.sum(axis=0).reshape(-1, DAY // STEP).sum(axis=1) * STEP / HOUR / 1000
+    for mean, kwh in ((-2.0, daily_kwh[0::2]), (8.0, daily_kwh[1::2])):
+        need_kwh = ua * (STORAGE_SETPOINT_C - mean) * 24 / 1000
+        assert np.median(kwh) == pytest.approx(need_kwh, rel=0.1)
+
+
+def test_the_storage_suite_is_the_heated_tuning_homes_without_solar_on_storage_heaters() -> None:
+    homes = tuning_storage_homes()
+    for storage, original in _made_from_each(homes, "+storage", MEAN_HEATED_HOMES):
+        assert storage.life == original.life
+        assert storage.heating is not original.heating
 
 
 def test_each_half_has_every_kind_of_event_and_at_least_five_homes() -> None:
