@@ -24,6 +24,8 @@ from custom_components.energy_anomaly.detector.model import (
 from .household import DAY, START, at, minute_of, normal_days, readings, run, with_load
 
 LEARNED = 15  # days of ordinary life before the load (the learning period is 14 days)
+SAUNA_W = 9000.0  # an electric sauna heater
+SAUNA_MINUTES = 90
 
 
 @cache
@@ -133,13 +135,14 @@ def test_a_model_restored_just_after_an_alarm_ended_still_waits_for_a_mean_witho
 
 
 def _heated_home(
-    days: int, means: np.ndarray | None = None, away: range = range(0)
+    days: int, means: np.ndarray | None = None, away: range = range(0), sauna: range = range(0)
 ) -> list[Reading]:
     """Ordinary days plus heating of 100 W per degree below 16 °C, outdoors swinging ±5 °C a day.
 
     The days' mean temperatures differ (`means`, by default -4..4 °C), so the check learns how
     much a colder day draws; afternoons are the warmest hours of every day. On the `away` days
-    nobody is home: the house draws its standby and 70 % of the heating.
+    nobody is home: the house draws its standby and 70 % of the heating. On the `sauna` days a
+    9 kW sauna heats from 19:00 for 90 minutes.
     """
     if means is None:
         means = np.random.default_rng(7).uniform(-4.0, 4.0, days)
@@ -151,6 +154,8 @@ def _heated_home(
     for day in away:
         day_of = slice(at(day, 0), at(day + 1, 0))
         power[day_of] = 150.0 + 0.7 * heating[day_of]
+    for day in sauna:
+        power = with_load(power, at(day, 19), SAUNA_MINUTES, SAUNA_W)
     return [
         Reading(r.timestamp, r.power, temperature=round(float(outdoor[i]), 1))
         for i, r in enumerate(readings(power))
@@ -171,6 +176,17 @@ def test_a_mild_night_after_a_week_away_on_milder_days_is_held_to_its_own_heatin
 
     found = [r.finding for r in results if r.finding and minute_of(r) >= at(14, 0)]
     assert [f for f in found if f.kind is Kind.UNUSUAL_CONSUMPTION] == []
+
+
+def test_sauna_evenings_on_the_colder_days_do_not_pass_for_heating() -> None:
+    means = np.array([-4.0, 2.0] * 8)  # a cold day, a mild one, and so on (°C, day means)
+    check = ConsumptionCheck()
+
+    _findings(check, _heated_home(len(means), means, sauna=range(0, len(means), 2)))
+
+    # the home heats with 100 W per degree; the saunas alone would add 94 W per degree to the
+    # days' mean power from one day to the next
+    assert check.to_state()["slope"] == pytest.approx(100.0, abs=20.0)
 
 
 def _solar_home(

@@ -56,12 +56,12 @@ them had is usual on the next one; a weekday is compared with every kept day as 
 
 When readings carry the outdoor temperature, a cold day's heating is expected: the model learns
 how much more power a day draws per heating degree (below 16 °C) from the kept days (the median
-of the changes from one day to the next, which a week away or a sauna day does not sway; in a
-home that exports, of each day's quietest hour without sun, as its day's import follows the sun
-too), and moves each past day's envelope by that slope times the difference in heating degrees
-between now and that day at the same time of day, so a cold week is compared with what the past
-days would have drawn in the same cold (and a warm afternoon with past afternoons, not with past
-days' means).
+of the changes from one day to the next in each day's level, its mean power without its busiest
+quarter of hours, which a week away or a sauna evening does not sway; in a home that exports, of
+each day's quietest hour without sun, as its day's import follows the sun too), and moves each
+past day's envelope by that slope times the difference in heating degrees between now and that
+day at the same time of day, so a cold week is compared with what the past days would have drawn
+in the same cold (and a warm afternoon with past afternoons, not with past days' means).
 """
 
 from collections import deque
@@ -77,6 +77,7 @@ from .config import HOUR_S, MINUTE_S, DetectorConfig, Tier
 from .model import TIME_OF_DAY, Cause, Finding, Kind, Reading
 
 HOURS_PER_DAY = 24
+LEVEL_SHARE = 0.75  # the quietest share of a day's slots its level for the heating slope holds
 SATURDAY = 5  # date.weekday() of the first weekend day
 LEARNING_MAX_BEFORE_ACTIVE = 0.99  # progress never says 100 % before the model is active
 TENTHS_PER_W = 10  # minute means are kept to 0.1 W: their running sums are ints of tenths of a W
@@ -158,6 +159,8 @@ class ConsumptionCheck:
         self._slots = HOURS_PER_DAY * 60 // c.slot_minutes
         longest = max(t.minutes for t in c.tiers)
         self._minutes: deque[float] = deque(maxlen=longest)
+        # the tier whose slots a day's level for the heating slope is read from
+        self._longest = next(i for i, t in enumerate(c.tiers) if t.minutes == longest)
         # per tier, the sum of its last `minutes` kept minute means in tenths of a W (see
         # `_keep_minute`); derived from `_minutes`, not stored
         self._tenths = [0] * len(c.tiers)
@@ -556,11 +559,27 @@ class ConsumptionCheck:
         lit = {(slot + k) % self._slots for slot in self._sun for k in range(held + 1)}
         return set(range(self._slots)) - lit
 
-    def _day_mean(self, sums: _DaySums) -> tuple[float, float] | None:
-        """A kept day's (heating degrees, mean power W), None without enough temperatures."""
+    def _day_level(
+        self, day: list[list[float | None]], sums: _DaySums
+    ) -> tuple[float, float] | None:
+        """A kept day's (heating degrees, W) at its level without its busiest hours.
+
+        The level is the mean over the day's slots of the longest running mean's highest, the
+        highest `1 - LEVEL_SHARE` of them left out: a sauna evening, a day's baking or laundry,
+        or guests are a few hours of a day, and would make that day's change to the next pass
+        for heating whenever the weather changed too. A day's heating is in all its hours (a
+        heat pump, panel heaters) or, with night storage heaters, mostly in the few off-peak
+        hours left out with them: such a home learns little heating per degree, and its cold
+        nights are compared with the cold nights kept (its references). None without enough
+        temperatures or slots.
+        """
         if not sums.power.count or (degrees := self._day_degrees(sums)) is None:
             return None
-        return degrees, sums.power.total / sums.power.count
+        row = sorted(v for v in day[self._longest] if v is not None)
+        kept = row[: int(len(row) * LEVEL_SHARE)]
+        if not kept:
+            return None
+        return degrees, sum(kept) / len(kept)
 
     def _quiet_hour(
         self, day: list[list[float | None]], sums: _DaySums, dark: set[int]
@@ -573,8 +592,7 @@ class ConsumptionCheck:
         for them (a car's charge); its quietest hour without sun draws its standby and the
         heating at that hour's outdoor temperature.
         """
-        longest = max(range(len(self.config.tiers)), key=lambda i: self.config.tiers[i].minutes)
-        row = day[longest]
+        row = day[self._longest]
         quiet = min(
             ((v, slot) for slot, v in enumerate(row) if v is not None and slot in dark),
             default=None,
@@ -588,20 +606,20 @@ class ConsumptionCheck:
         return degrees, quiet[0]
 
     def _fit_slope(self) -> float:
-        """W per heating degree, from how the kept days' mean power changed from day to day.
+        """W per heating degree, from how the kept days' levels changed from day to day.
 
         The median of the day-to-day changes' ratios (power over heating degrees), not a fit on
         the days' levels: what the household does besides heating shifts whole stretches of
         days (a week away, guests), and on levels a week away on milder days passes for a steep
         slope that then expects far less on a mild night after the return. From one day to the
-        next such a stretch, or a day with the sauna, makes only the odd change at its ends,
-        which the median ignores. In a home that exports, each day counts by its quietest hour
-        without sun instead of its mean (`_quiet_hour`). 0 without enough days or spread of
-        degrees.
+        next such a stretch makes only the odd change at its ends, which the median ignores;
+        a day's busiest hours (a weekly sauna) are not in its level (`_day_level`). In a home
+        that exports, each day counts by its quietest hour without sun instead
+        (`_quiet_hour`). 0 without enough days or spread of degrees.
         """
         dark = self._dark_slots() if self._sun else set()
         days = [
-            self._quiet_hour(day, sums, dark) if self._sun else self._day_mean(sums)
+            self._quiet_hour(day, sums, dark) if self._sun else self._day_level(day, sums)
             for day, sums in zip(self._past, self._past_sums, strict=True)
         ]
         known = [day for day in days if day is not None]
