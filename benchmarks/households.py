@@ -957,8 +957,8 @@ def tuning_cold_homes() -> list[Home]:
     return [with_cold(h) for _, h in _and_variants([h for h in HOMES if h.name in HEAT_PUMP_HOMES])]
 
 
-# The tuning homes whose heating the consumption check learns from the days' mean power (heated,
-# without solar), and the weekly sauna `tuning_sauna` gives them: weekday, hour, W
+# The tuning homes whose heating the consumption check learns from whole days (heated, without
+# solar: not from a quiet hour), and the weekly sauna `tuning_sauna` gives them: weekday, hour, W
 MEAN_HEATED_HOMES = ("heated_flat", "three_phase_sauna", "family_holiday")
 WEEKDAY_SAUNA = (2, 19.0, 9000.0)  # Wednesdays at 19:00, 9 kW
 
@@ -971,12 +971,13 @@ def with_weekday_sauna(home: Home) -> Home:
 def tuning_sauna_homes() -> list[Home]:
     """`tuning_sauna`: the tuning half's heated homes without solar and variants, a weekday sauna.
 
-    Their heating slope is learned from how the days' mean power changes from one day to the
-    next; a weekday sauna adds about 0.7 kW to one day's mean in seven, and where such a day
-    happens to be colder or warmer than the days beside it, the slope jumps (to 187-229 W per
-    degree in the heat-pump homes here, at most 166 without it), as it did on the days of
-    the unseen farmhouse variants' false alarms. The same events as the homes they are made
-    from; the sauna evenings are normal-life windows.
+    Their heating slope is learned from how each day's level changes from one day to the next;
+    a weekday sauna adds about 0.7 kW to one day's mean power in seven, and where such a day
+    happened to be colder or warmer than the days beside it, the slope from the days' mean
+    power jumped (to 187-229 W per degree in the heat-pump homes here, at most 166 without
+    it), as it did on the days of the unseen farmhouse variants' false alarms; the level
+    without the day's busiest quarter of hours does not. The same events as the homes they
+    are made from; the sauna evenings are normal-life windows.
     """
     homes = [h for h in HOMES if h.name in MEAN_HEATED_HOMES]
     return [with_weekday_sauna(h) for _, h in _and_variants(homes)]

@@ -327,7 +327,11 @@ def _panel_heating(
     hour = (b.sec % DAY) / HOUR
     setpoint = np.where((hour >= 23) | (hour < 6), 18.0, 21.0)
     capacity = sum(w for _, w in heaters)
-    duty = np.clip(ua * (setpoint - temp) / capacity, 0, 1)
+    _thermostatic(b, np.clip(ua * (setpoint - temp) / capacity, 0, 1), heaters)
+
+
+def _thermostatic(b: Builder, duty: np.ndarray, heaters: list[tuple[int, float]]) -> None:
+    """Each heater (phase, W) on for the `duty` share of its own 10-20 minute cycle."""
     for phase, watts in heaters:
         ph = (b.sec / b.rng.uniform(600, 1200) + b.rng.random()) % 1.0
         b.load[phase] += np.where(ph < duty, watts, 0.0)
@@ -340,8 +344,11 @@ STORAGE_CHARGE_HOURS = (0.0, 6.0)  # the off-peak hours it charges in (local clo
 def _storage_heating(
     b: Builder, temp: np.ndarray, ua: float, heaters: list[tuple[int, float]]
 ) -> None:
-    """Night storage heaters: a whole day's heat, UA*(setpoint - day's mean T_out)*24 h, charged
-    in the off-peak hours only (as thermostatic blocks of each heater), nothing drawn by day."""
+    """Night storage heaters: a whole day's heat charged in the off-peak hours, none by day.
+
+    The charge is UA*(setpoint - the day's mean outdoor temperature)*24 h, drawn as each
+    heater's thermostatic cycles, at most the heaters' rating.
+    """
     hour = (b.sec % DAY) / HOUR
     day = b.sec // DAY
     day_mean = np.bincount(day, weights=temp) / np.bincount(day)
@@ -349,10 +356,8 @@ def _storage_heating(
     charge_h = last - first
     need = ua * np.clip(STORAGE_SETPOINT_C - day_mean[day], 0, None) * (DAY / HOUR) / charge_h
     capacity = sum(w for _, w in heaters)
-    duty = np.where((hour >= first) & (hour < last), np.clip(need / capacity, 0, 1), 0.0)
-    for phase, watts in heaters:
-        ph = (b.sec / b.rng.uniform(600, 1200) + b.rng.random()) % 1.0
-        b.load[phase] += np.where(ph < duty, watts, 0.0)
+    charging = (hour >= first) & (hour < last)
+    _thermostatic(b, np.where(charging, np.clip(need / capacity, 0, 1), 0.0), heaters)
 
 
 def _heat_pump(b: Builder, temp: np.ndarray, ua: float, min_w: float) -> None:
