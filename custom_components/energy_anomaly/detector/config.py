@@ -228,8 +228,8 @@ class ConsumptionConfig:
     min_temperature_share
         A day's mean temperature counts only when this share of its minutes had one.
     min_step_c
-        The heating slope is learned from the changes of the days' mean power from one day to
-        the next; a change of the days' mean temperature smaller than this (°C) is left out:
+        The heating slope is learned from the changes of the days' levels from one day to the
+        next; a change of the days' mean temperature smaller than this (°C) is left out:
         divided by so little, the household's own day-to-day noise would pass for heating.
     busy_ratio, busy_factor
         A time of day whose short reference (without the weekend, sun or heating adjustments) is at
