@@ -75,6 +75,15 @@ def test_a_load_drawn_at_this_hour_on_one_of_the_last_days_is_no_new_pattern() -
     assert not any(any(a) for a in nights[22:])  # from the second night on, it was seen lately
 
 
+def test_a_new_weekly_habit_alarms_only_on_its_first_week() -> None:
+    rng = np.random.default_rng(1)
+    days = np.array([profile(rng) for _ in range(42)])
+    days[21::7, 19:21] += 6000  # a sauna on the same weekday's evening from day 21 on
+    verdicts = run(HourlyParx(), days)
+    alarmed = [d for d in range(42) if any(v.anomaly for v in verdicts[d * 24 : (d + 1) * 24])]
+    assert alarmed == [21]  # new the first time; then drawn at this hour a week before
+
+
 def test_cold_snap_with_temperature_does_not_alarm() -> None:
     rng = np.random.default_rng(2)
     n = 35

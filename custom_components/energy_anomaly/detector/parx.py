@@ -21,7 +21,8 @@ Meter Data", Information Systems 77 (2018):
 - In a home with solar panels the hours of the day in which it exported lately are not judged:
   their import follows the weather, which the model does not know.
 - A recurring new pattern enters the lags and the refit, so it is flagged on its first
-  occurrence(s) and then learned.
+  occurrence(s) and then learned; an hour that drew the load on one of the last `lags` days, or
+  on the same weekday one or two weeks before (a weekly sauna), is not new.
 
 `HourlyParx` is the hourly API (one call per completed hour); `PatternCheck` is the detector check
 built on it, taking readings and building the hourly means on the readings' wall clock.
@@ -44,6 +45,7 @@ FloatArray = npt.NDArray[np.float64]
 
 BREAK_POINTS = (5.0, 16.0, 20.0)  # °C: extra heating below, heating below, cooling above
 HOURS = 24
+DAYS_PER_WEEK = 7
 DEGREE_TERMS = 3
 
 
@@ -282,11 +284,14 @@ class HourlyParx:
         A load drawn at this hour (give or take the hour the distance tolerates) on one of the
         last `lags` days is a habit forming, not a new pattern: after a change of habit the
         refit can mispredict it for weeks (a nightly EV charge that starts an hour earlier or
-        later and takes what the car needs), and it alarmed already on its first night. Such
-        a day drew at least half the extra over the prediction (the halfway the check also
-        asks of a load still on).
+        later and takes what the car needs), and it alarmed already on its first night. On the
+        same weekday of the last `habit_weeks` weeks it is a weekly habit (a Wednesday sauna),
+        which lags of a few days never predict. Such a day drew at least half the extra over
+        the prediction (the halfway the check also asks of a load still on).
         """
-        shift = HOURS * np.arange(1, self.config.lags + 1)
+        c = self.config
+        days = [*range(1, c.lags + 1), *(DAYS_PER_WEEK * w for w in range(1, c.habit_weeks + 1))]
+        shift = HOURS * np.array(days)
         recent = [
             self._value(*divmod(hour_index - back + q, HOURS)) for back in shift for q in (-1, 0, 1)
         ]
