@@ -1016,6 +1016,40 @@ def tuning_storage_homes() -> list[Home]:
     return [with_storage_heating(h) for _, h in _and_variants(homes)]
 
 
+# Tuning homes with no night event of their own from day 33 on (a load drawn all night, new then)
+NIGHTLY_HOMES = ("heated_flat", "three_phase_sauna")
+NIGHTLY_DAY = 33
+NIGHTLY_W = 300.0
+NIGHTLY_HOURS = (4.5, 6.0)  # from about 00:12: it ends between 04:42 and 06:12
+NIGHTLY_WHAT = "300 W drawn all night every night (a mining rig)"
+
+
+def with_nightly_load(home: Home) -> Home:
+    """`home` with a new load drawn all night, every night from day 33 on, marked `+nightly`."""
+
+    def events(ev: HomeEvents) -> None:
+        home.events(ev)
+        ev.every_night(0, NIGHTLY_DAY, 0.2, NIGHTLY_W, NIGHTLY_HOURS, NIGHTLY_WHAT)
+
+    return replace(home, name=f"{home.name}+nightly", events=events)
+
+
+def tuning_nightly_homes() -> list[Home]:
+    """`tuning_nightly`: tuning homes with a new recurring load through the night's end.
+
+    A load that runs from midnight to about 05:00-06:00 every night (a mining rig, a slow car
+    charger) is a new pattern, not the always-on power, yet it is in each night's quietest minute
+    whenever it runs past the baseload check's night (00:00-05:00): a probe for how the checks
+    tell a night-long habit from a baseload step, without the unseen half (whose student flat
+    has one). The heated flat and the three-phase home, which have no night event of their own
+    from day 33 on, and their variants.
+    """
+    return [
+        with_nightly_load(h)
+        for _, h in _and_variants([h for h in HOMES if h.name in NIGHTLY_HOMES])
+    ]
+
+
 GUESTS_WEEKEND = (33, 34)  # Easter Saturday and Sunday 2024 (the clocks change in that night)
 
 
@@ -1044,6 +1078,7 @@ SUITE_HOMES: dict[str, Callable[[], list[Home]]] = {
     "tuning_cold": tuning_cold_homes,
     "tuning_sauna": tuning_sauna_homes,
     "tuning_storage": tuning_storage_homes,
+    "tuning_nightly": tuning_nightly_homes,
     "unseen_variants": unseen_variant_homes,
 }
 

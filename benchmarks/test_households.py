@@ -14,6 +14,9 @@ from benchmarks.households import (
     HEAT_PUMP_HOMES,
     HOMES,
     MEAN_HEATED_HOMES,
+    NIGHTLY_DAY,
+    NIGHTLY_HOMES,
+    NIGHTLY_WHAT,
     START,
     STEP_DAYS,
     TUNING,
@@ -95,6 +98,22 @@ def test_the_steps_suite_is_tuning_homes_with_one_more_baseload_step() -> None:
         original = home(s.home.split("~")[0].removesuffix("+step"))
         steps = [e for e in s.events if e.kind == "baseload"]
         assert len(steps) == len([e for e in original.events if e.kind == "baseload"]) + 1
+
+
+def test_the_nightly_suite_is_tuning_homes_with_a_new_load_through_each_nights_end() -> None:
+    homes = suite("tuning_nightly")
+    assert len({s.home for s in homes}) == len(homes) == 3 * len(NIGHTLY_HOMES)
+    for s in homes:
+        assert s.half == TUNING
+        original = home(s.home.split("~")[0].removesuffix("+nightly"))
+        nightly = [e for e in s.events if e.what.startswith(NIGHTLY_WHAT)]
+        assert len(s.events) == len(original.events) + len(nightly)
+        first, second = nightly  # occurrences 1 and 2 are labelled (`evaluation.recurring`)
+        assert first.counted
+        assert not second.counted
+        assert first.kind == "new_pattern"
+        assert NIGHTLY_DAY * DAY - HOUR < first.start < NIGHTLY_DAY * DAY + HOUR
+        assert first.end - first.start >= 4.5 * HOUR  # through the night's end at 05:00
 
 
 def _made_from_each(
