@@ -43,6 +43,18 @@ the fit's error while the step goes on); a night whose bar is wider than the ste
 and is held with it, neither confirming nor ending it. Step nights are held out of the history,
 so the step stays visible; once `accept_nights` nights are held, a confirmed step becomes the new
 baseline (and the alarm ends).
+
+A step night's alarm waits for the morning after it (`morning_minutes`): a load drawn all night
+and switched off in the morning (an EV charged on the night tariff, a heater on a timer) is no
+step in what the home always draws. The lowest minute of each of the last `floor_days` days, day
+or night, is at most the home's always-on power, so after an always-on step no minute is under it
+plus the step; a morning minute under it plus half the step forgets the step nights (neither
+learned nor held: they show the night's load, not the baseload). Where the expectation came from
+the temperature, only the days at least as warm as the morning count: a heat pump that modulated
+all day through a cold fortnight draws less on the first mild morning than on any day of it,
+step or not. The import of a home with solar
+panels dips as the sun rises, so there its alarm is raised when the night ends and no morning
+is watched.
 """
 
 from dataclasses import asdict, dataclass, field
@@ -85,6 +97,13 @@ class _State:
     alarm_temp: float | None = None  # its temperature, when the expectation used it (°C)
     alarm_floor: float | None = None  # a minute below this (W) ends a one-night alarm
     score: float = 0.0  # > 0 while a step alarms
+    pending: float = 0.0  # a step night's score, raised once the morning after it has passed
+    morning_until: int | None = None  # epoch minute the morning after a step night ends
+    veto_step: float | None = None  # the step night's step (W), while its morning can undo it
+    veto_by_temp: bool = False  # whether its expectation came from the temperature
+    minute_day: int | None = None  # date ordinal of the open minute
+    floors: list[tuple[int, float, float | None]] = field(default_factory=list)  # (day, W, °C)
+    solar: bool = False  # export seen: the sun can hide load from the import
 
 
 class BaseloadCheck:
@@ -132,10 +151,11 @@ class BaseloadCheck:
             self._close_minute()
             c = self.config
             in_night = c.night_start_hour <= reading.timestamp.hour < c.night_end_hour
-            night = reading.timestamp.date().toordinal() if in_night else None
+            day = reading.timestamp.date().toordinal()
+            night = day if in_night else None
             if s.night is not None and night != s.night:
-                self._close_night()
-            s.minute, s.minute_night = minute, night
+                self._close_night(morning=minute)
+            s.minute, s.minute_night, s.minute_day = minute, night, day
             s.minute_power, s.minute_temp = Mean(), Mean()
         # The open minute's sums, added to in place (cheaper than `Mean.add`: every reading)
         if (power := reading.power) > 0:
@@ -144,6 +164,8 @@ class BaseloadCheck:
         if (temperature := reading.temperature) is not None:
             s.minute_temp.total += temperature
             s.minute_temp.count += 1
+        if not s.solar and (production := reading.power_production) is not None:
+            s.solar = production > 0
         if not s.score:  # no confirmed step: the common case, on every reading
             return None
         return self._current(reading.timestamp)
@@ -174,9 +196,14 @@ class BaseloadCheck:
         return self._finding
 
     def _close_minute(self) -> None:
-        """Fold the open minute's mean power into its night, if it belongs to one."""
+        """Fold the open minute's mean into its day's floor, a watched morning and its night."""
         s = self._s
         mean = s.minute_power.mean
+        temp = s.minute_temp.mean
+        if mean is not None:
+            self._floor(mean, temp)
+        if s.morning_until is not None:
+            self._morning(mean, temp)
         if s.alarm_floor is not None and mean is not None and mean < s.alarm_floor:
             self._let_go()
         if s.minute_night is None or mean is None:
@@ -186,7 +213,62 @@ class BaseloadCheck:
         s.night_minutes += 1
         if s.night_min is None or mean < s.night_min:
             s.night_min = mean
-            s.night_temp = s.minute_temp.mean
+            s.night_temp = temp
+
+    def _floor(self, watts: float, temp: float | None) -> None:
+        """Keep the quietest minute (W, and °C then) of each of the last `floor_days` days.
+
+        Day or night: their least is at most what the home always draws (a heat pump that runs
+        all night stops on a mild afternoon, a load drawn all night is off in the day), plus what
+        heating it needed then.
+        """
+        s = self._s
+        day = s.minute_day or 0
+        if not s.floors or s.floors[-1][0] != day:
+            s.floors.append((day, watts, temp))
+            del s.floors[: -self.config.floor_days]
+        elif watts < s.floors[-1][1]:
+            s.floors[-1] = (day, watts, temp)
+
+    def _home_floor(self, temp: float | None) -> float | None:
+        """The least the home drew (W) on the days kept before the step began (None: no day).
+
+        Where the step's expectation came from the temperature, only the days at least as warm
+        as `temp` count. A day of the step holds it in its floor. A heat pump that modulated
+        through a cold fortnight never stopped: its floor holds heating a mild morning does not
+        need.
+        """
+        s = self._s
+        before = [(w, t) for day, w, t in s.floors if day < (s.step_night or 0)]
+        if not s.veto_by_temp:
+            return min((w for w, _ in before), default=None)
+        if temp is None:
+            return None
+        return min((w for w, t in before if t is not None and t >= temp), default=None)
+
+    def _morning(self, watts: float | None, temp: float | None) -> None:
+        """Watch the morning after a step night: a load drawn all night shows there as a dip.
+
+        An always-on step keeps every minute at least the home's floor plus the step; a minute
+        under the floor plus half the step says the night's load has stopped (a charger, a
+        night's heater): the step nights say nothing of the baseload and are forgotten. Once the
+        morning has passed, a step night's alarm is raised.
+        """
+        s = self._s
+        if watts is not None and s.veto_step is not None:
+            floor = self._home_floor(temp)
+            if floor is not None and watts < floor + s.veto_step / 2:
+                self._end_step()
+                return
+        if (s.minute or 0) + 1 >= (s.morning_until or 0):
+            self._raise()
+
+    def _raise(self) -> None:
+        """The step night's alarm, if it has one, is raised; no morning is watched any more."""
+        s = self._s
+        if s.pending:
+            s.score = s.pending
+        s.pending, s.morning_until, s.veto_step = 0.0, None, None
 
     def learn_night(
         self, night: int, minimum: float, temperature: float | None, minutes: int
@@ -199,13 +281,22 @@ class BaseloadCheck:
         s.night, s.night_min, s.night_temp, s.night_minutes = night, minimum, temperature, minutes
         self._close_night()
 
-    def _close_night(self) -> None:
-        """Judge the finished night if enough of it was seen, then start afresh."""
+    def _close_night(self, morning: int | None = None) -> None:
+        """Judge the finished night if enough of it was seen, then start afresh.
+
+        A live step night (`morning`: the epoch minute after it) is watched for `morning_minutes`
+        before its alarm is raised; a night of history raises it at once, and so does a home with
+        solar panels: its morning import dips as the sun rises.
+        """
         s, c = self._s, self.config
         night_minutes = (c.night_end_hour - c.night_start_hour) * 60
         if s.night_min is not None and s.night_minutes >= c.min_coverage * night_minutes:
             self._judge(s.night_min, s.night_temp, s.night or 0)
         s.night, s.night_min, s.night_temp, s.night_minutes = None, None, None, 0
+        if morning is None or s.solar or not (s.pending or s.veto_step is not None):
+            self._raise()
+        else:
+            s.morning_until = morning + c.morning_minutes
 
     def _judge(self, watts: float, temp: float | None, night_day: int) -> None:
         """Compare a night's baseload with the expectation; hold, confirm, accept or learn it.
@@ -244,11 +335,13 @@ class BaseloadCheck:
             score = (watts - expected) / limit
             if self._hold(night):
                 return
+            if s.floors and not s.solar:
+                s.veto_step, s.veto_by_temp = watts - expected, with_temp
             confirmed = s.steps >= c.confirm_nights
             if confirmed or self._unexplained(score, watts - bar, temp, with_temp):
                 s.alarm_observed, s.alarm_expected = watts, expected
                 s.alarm_temp = temp if with_temp else None
-                s.score = score
+                s.pending = score
                 alone = not confirmed and not with_temp
                 s.alarm_floor = expected + limit if alone else None
 
@@ -304,6 +397,7 @@ class BaseloadCheck:
         s = self._s
         s.held = []
         s.steps, s.quiet, s.step_night, s.score, s.alarm_floor = 0, 0, None, 0.0, None
+        s.pending, s.morning_until, s.veto_step = 0.0, None, None
 
     def _drawn_as_warm(self, watts: float, temp: float | None) -> bool:
         """Whether a remembered normal night at least as warm drew `watts` or more.
