@@ -125,6 +125,12 @@ def test_a_load_drawn_every_night_and_off_each_morning_is_no_baseload_step() -> 
     assert not any(f for _, f in found)
 
 
+def test_the_baseload_shown_after_a_nightly_load_is_the_homes_own() -> None:
+    check = BaseloadCheck()
+    run(check, 0, 16, extra=charger)
+    assert check.value == 60.0  # not the night's 360 W with the charger on
+
+
 def test_a_step_as_large_as_a_nightly_load_is_found_under_it() -> None:
     """A 400 W server from day 17 under the nightly 300 W charger: the mornings no longer drop
     below the home's floor plus half the nights' step, so that step is what is always on. (A

@@ -258,10 +258,21 @@ class BaseloadCheck:
         if watts is not None and s.veto_step is not None:
             floor = self._home_floor(temp)
             if floor is not None and watts < floor + s.veto_step / 2:
-                self._end_step()
+                self._forget()
                 return
         if (s.minute or 0) + 1 >= (s.morning_until or 0):
             self._raise()
+
+    def _forget(self) -> None:
+        """The step nights held a load drawn all night: forget them.
+
+        The baseload shown is what was expected of the last one, not its quietest minute with
+        that load in it.
+        """
+        s = self._s
+        if s.expected is not None:
+            s.value = s.expected
+        self._end_step()
 
     def _raise(self) -> None:
         """The step night's alarm, if it has one, is raised; no morning is watched any more."""
