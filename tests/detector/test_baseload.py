@@ -161,6 +161,37 @@ def test_a_heat_pump_that_stops_in_the_morning_does_not_hide_a_step() -> None:
     assert alarms[0] == raised(15)
 
 
+def heated_home_with_one_nights_load(morning_temperature: bool) -> list[int]:
+    """Minutes in alarm: a heat pump runs all night (60 W more a degree colder) and stops for
+    ten minutes after 05:30; on the night of day 15 a 300 W load runs until 05:30. Without
+    `morning_temperature` the thermometer reports nothing from 05:00 to 06:00."""
+
+    def temperature(minute: int) -> float | None:
+        if not morning_temperature and 5 <= minute % DAY / 60 < 6:
+            return None
+        return float(HEATED[minute // DAY])
+
+    def extra(minute: int) -> float:
+        load = 300.0 if at(15, 0) <= minute < at(15, 5.5) else 0.0
+        stopped = 5.5 <= minute % DAY / 60 < 5.5 + 10 / 60
+        return load + (0.0 if stopped else 400.0 + 60.0 * (8.0 - float(HEATED[minute // DAY])))
+
+    found = run(BaseloadCheck(), 0, 17, extra=extra, temperature=temperature)
+    return [m for m, f in found if f is not None]
+
+
+def test_a_nights_load_in_a_heated_home_is_forgotten_when_the_morning_drops_to_its_floor() -> None:
+    """The heat pump's stop shows the home at the floor of the days as warm: no step."""
+    assert not heated_home_with_one_nights_load(morning_temperature=True)
+
+
+def test_a_morning_without_a_temperature_cannot_forget_a_step_judged_by_it() -> None:
+    """Which days' floor applies depends on how warm the morning is: unknown, the step stands."""
+    alarms = heated_home_with_one_nights_load(morning_temperature=False)
+    assert alarms
+    assert alarms[0] == raised(15)
+
+
 def test_a_step_in_a_solar_home_alarms_when_its_night_ends() -> None:
     """Panels cover all but 10 W of the home from 05:30 (export at noon tells the check they
     exist): a dip in the import is the sun, not a night's load that stopped, so the alarm does
