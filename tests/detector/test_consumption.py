@@ -221,6 +221,27 @@ def test_an_overcast_day_in_a_solar_home_is_compared_with_the_greyest_days() -> 
     assert [r.finding for r in grey if r.anomaly] == []
 
 
+GREYER_THAN_ALL = [0.9, 0.7, 0.8, 1.0, 0.6, 0.5, 0.9, 0.8, 0.7, 1.0, 0.9, 0.6, 0.8, 0.9, 0.7, 0.05]
+
+
+def test_a_day_greyer_than_every_kept_day_is_not_judged_in_its_sun_hours() -> None:
+    """Every kept day's panels covered part of the midday import: none says what a day with
+    next to no sun imports."""
+    results = run(Detector(), _solar_home(GREYER_THAN_ALL))
+    grey = [r for r in results if minute_of(r) >= at(LEARNED, 0)]
+
+    assert [r.finding for r in grey if r.anomaly] == []
+
+
+def test_a_load_left_on_on_a_day_greyer_than_every_kept_day_is_found_after_its_sun_hours() -> None:
+    heater = with_load(np.zeros(len(GREYER_THAN_ALL) * DAY), at(LEARNED, 11), 9 * 60, 2000.0)
+    results = run(Detector(), _solar_home(GREYER_THAN_ALL, heater))
+    alarms = [minute_of(r) for r in results if r.anomaly and minute_of(r) >= at(LEARNED, 0)]
+
+    assert alarms
+    assert at(LEARNED, 16) <= alarms[0] < at(LEARNED, 20)
+
+
 def test_a_load_the_panels_only_partly_cover_on_a_sunny_day_is_unusual() -> None:
     sun = [0.9, 0.8, 0.0, 1.0, 0.9, 0.7, 0.1, 0.8, 0.9, 1.0, 0.8, 0.9, 0.7, 1.0, 0.9, 0.8]
     heater = with_load(np.zeros(len(sun) * DAY), at(LEARNED, 11), 180, 2000.0)

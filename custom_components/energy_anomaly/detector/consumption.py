@@ -640,7 +640,9 @@ class ConsumptionCheck:
     def _reference_of(self, tier: int, slot: int) -> float | None:
         """The `rank`-th highest envelope of the past days at `slot` (None if too few days).
 
-        In sun hours the weather-matched one instead (`_sun_reference`).
+        In sun hours the weather-matched one instead (`_sun_reference`); None there on a day
+        greyer so far than every kept day (`grey_min_wh`): their panels all covered some of what
+        it imports.
 
         On a weekend day at least the `weekend_rank`-th highest of the kept weekend days' (the
         past days are consecutive: the last one is yesterday).
@@ -661,6 +663,7 @@ class ConsumptionCheck:
         sun = slot in self._sun
         today = self._exported_before(slot) if sun else 0.0
         unlike: list[float] = []  # per kept day, how far its sun before `slot` was from today's
+        greyest = float("inf")  # the least a kept day had exported in a slot before `slot` (Wh)
         for age, past in enumerate(self._envelopes):
             envelope, then = past.near[tier][slot], past.degrees[slot]
             if envelope is None:
@@ -668,10 +671,12 @@ class ConsumptionCheck:
             shift = 0.0 if now is None or then is None else self._slope * (now - then)
             envelopes.append(max(envelope + shift, 0.0))
             if sun:
-                unlike.append(abs((past.exported[slot] if past.exported else 0.0) - today))
+                theirs = past.exported[slot] if past.exported else 0.0
+                unlike.append(abs(theirs - today))
+                greyest = min(greyest, theirs)
             if weekend and _is_weekend(first + age) and (wide := past.wide[tier][slot]) is not None:
                 weekends.append(max(wide + shift, 0.0))
-        if len(envelopes) < c.min_days:
+        if len(envelopes) < c.min_days or (sun and today < greyest and greyest >= c.grey_min_wh):
             return None
         reference = self._sun_reference(envelopes, unlike) if sun else sorted(envelopes)[-c.rank]
         if len(weekends) < c.weekend_rank:
