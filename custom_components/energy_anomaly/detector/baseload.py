@@ -52,9 +52,8 @@ plus the step; a morning minute under it plus half the step forgets the step nig
 learned nor held: they show the night's load, not the baseload). Where the expectation came from
 the temperature, only the days at least as warm as the morning count: a heat pump that modulated
 all day through a cold fortnight draws less on the first mild morning than on any day of it,
-step or not. The import of a home with solar
-panels dips as the sun rises, so there its alarm is raised when the night ends and no morning
-is watched.
+step or not. The import of a home with solar panels dips as the sun rises, so there its alarm
+is raised when the night ends and no morning is watched.
 """
 
 from dataclasses import asdict, dataclass, field
@@ -260,7 +259,7 @@ class BaseloadCheck:
             if floor is not None and watts < floor + s.veto_step / 2:
                 self._forget()
                 return
-        if (s.minute or 0) + 1 >= (s.morning_until or 0):
+        if s.minute is not None and s.morning_until is not None and s.minute + 1 >= s.morning_until:
             self._raise()
 
     def _forget(self) -> None:
