@@ -413,10 +413,14 @@ class BaseloadConfig:
         A step night's alarm waits this long (min) after the night's end; a minute in it under
         the least of the quietest minutes of the `floor_days` days kept from before the step,
         plus half the step, means the night's load was switched off in the morning (a charger
-        on the night tariff), not a step in the always-on power. On `tuning_nightly` 0.42 ->
-        0.21 false alarms per home-week; every other tuning set the same episodes, baseload
-        steps found an hour later. 120 min changed nothing more; watching the whole day split
-        episodes (`tuning_nightly` 0.29, `tuning_variants` 0.10 -> 0.15).
+        on the night tariff), not a step in the always-on power. Two hours, to 07:00: night
+        storage heaters charge until 06:00, and a cold night's charge (thousands of watts in the
+        quietest minute) was a 71-hour baseload alarm; an hour after 05:00 saw none of their
+        morning. An hour: `tuning_nightly` 0.42 -> 0.21 false alarms per home-week; two:
+        `tuning_storage` 0.31 -> 0.19 as well, every other tuning set the same episodes,
+        baseload steps found an hour later again (tuning half 1680 min median); three:
+        `tuning_nightly` 0.17 but steps found up to 42 hours after they began. Watching the
+        whole day split episodes (`tuning_nightly` 0.29, `tuning_variants` 0.10 -> 0.15).
 
     """
 
@@ -438,7 +442,7 @@ class BaseloadConfig:
     extrapolation_tolerance: float = 0.5
     near_c: float = 1.5
     near_nights: int = 4
-    morning_minutes: int = 60
+    morning_minutes: int = 120
     floor_days: int = 14
 
 
