@@ -175,10 +175,11 @@ def test_a_heat_pump_that_stops_in_the_morning_does_not_hide_a_step() -> None:
 def heated_home_with_one_nights_load(morning_temperature: bool) -> list[int]:
     """Minutes in alarm: a heat pump runs all night (60 W more a degree colder) and stops for
     ten minutes after 05:30; on the night of day 15 a 300 W load runs until 05:30. Without
-    `morning_temperature` the thermometer reports nothing from 05:00 to 06:00."""
+    `morning_temperature` the thermometer reports nothing in the morning watched (05:00 to
+    07:00)."""
 
     def temperature(minute: int) -> float | None:
-        if not morning_temperature and 5 <= minute % DAY / 60 < 6:
+        if not morning_temperature and 5 <= minute % DAY / 60 < 7:
             return None
         return float(HEATED[minute // DAY])
 
