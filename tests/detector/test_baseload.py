@@ -106,8 +106,9 @@ def test_a_heater_left_on_for_a_night_and_off_in_the_morning_is_no_baseload_step
 
 
 def test_night_storage_heaters_charging_until_six_on_cold_nights_are_no_baseload_step() -> None:
-    """3 kW charged from midnight to 06:00 on two cold nights: the home drops to its usual
-    baseload at 06:00, within the two hours watched after the night's end."""
+    """3 kW charged from midnight to 06:00 on the two nights of a cold snap (the charge, not a
+    thermometer, says it is cold): the home drops to its usual baseload at 06:00, within the
+    two hours watched after the night's end."""
     check = BaseloadCheck()
     found = run(
         check, 0, 20, extra=lambda m: 3000.0 if m % DAY < 360 and 15 <= m // DAY < 17 else 0
