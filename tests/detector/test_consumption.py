@@ -417,6 +417,15 @@ def test_a_bigger_dinner_than_usual_at_the_homes_busiest_hour_is_no_alarm() -> N
     assert _dinner_with_more(45, 1200.0) == []
 
 
+def test_a_load_far_above_the_busy_hours_usual_peak_is_found_within_ten_minutes() -> None:
+    """5 kW from 18:00, dinner time: the quick mean's margin is not widened at busy hours."""
+    power = with_load(normal_days(LEARNED + 1), at(LEARNED, 18), 120, 5000.0)
+    alarms = _alarms(tuple(run(Detector(), readings(power))))
+
+    assert alarms
+    assert minute_of(alarms[0]) <= at(LEARNED, 18, 10)
+
+
 def test_a_load_left_on_from_dinner_is_found_soon_after_the_busy_hour() -> None:
     alarms = _dinner_with_more(240, 800.0)
 

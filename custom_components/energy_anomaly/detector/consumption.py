@@ -44,9 +44,10 @@ import by a few hundred watts. At night nothing changes. No envelope moved for t
 below 0 W: nothing drawn is never unusual.
 
 At the home's busy hours (where the usual short running mean is at least the median of the
-day's, as at dinner) the margins' share of the reference is `busy_factor` times wider: a load
-there is mostly more of what the home does then (guests for dinner), and one left on stands out
-as soon as the busy hour is over.
+day's, as at dinner) the 15- and 60-minute means' margin share is `busy_factor` times wider: a
+load there is mostly more of what the home does then (guests for dinner), and one left on stands
+out as soon as the busy hour is over. The quick mean keeps its margin: twice the usual peak is
+more than guests add, and a load that far above it (an EV's first night) is found as soon.
 
 Households live differently at weekends, and a fortnight holds only four weekend days: on a
 Saturday or Sunday the reference is at least the highest envelope of the kept weekend days
@@ -499,7 +500,7 @@ class ConsumptionCheck:
         """
         c = self.config
         if self.active:
-            share = tier.margin_share * (c.busy_factor if busy else 1.0)
+            share = tier.margin_share * (c.busy_factor if busy and tier.busy_wider else 1.0)
             return max(tier.margin_w, share * reference, c.sun_margin_w * sun)
         return max(c.early_margin_w, c.early_margin_share * reference)
 
