@@ -47,7 +47,8 @@ At the home's busy hours (where the usual short running mean is at least the med
 day's, as at dinner) the 15- and 60-minute means' margin share is `busy_factor` times wider: a
 load there is mostly more of what the home does then (guests for dinner), and one left on stands
 out as soon as the busy hour is over. The quick mean keeps its margin: twice the usual peak is
-more than guests add, and a load that far above it (an EV's first night) is found as soon.
+more than guests add, and a load that far above it (an EV's first night) is found as soon as at
+any other hour.
 
 Households live differently at weekends, and a fortnight holds only four weekend days: on a
 Saturday or Sunday the reference is at least the highest envelope of the kept weekend days
