@@ -260,7 +260,11 @@ class ConsumptionConfig:
         `tuning_guests` 0.25 -> 0.22, `tuning_steps` 0.06 -> 0.04, every other set the same); a
         load left on is found once the busy hour is over, or sooner when it is far above it (the
         first night of an 11 kW charger at a busy evening hour up to 27 minutes later than with
-        2, an oven left on at a busy morning hour 12 minutes later).
+        2, an oven left on at a busy morning hour 12 minutes later). On a weekend day the kept
+        weekend days' own busy hours count too, from their `weekend_rank`-th highest envelope
+        within `weekend_reach_minutes` against its median (a late lunch, a roast seen on one
+        weekend day: on `tuning_guests` two guests' alarms, of 16 and 83 minutes, became one of
+        16; every event found as soon as before).
 
     """
 

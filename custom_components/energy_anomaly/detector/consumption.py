@@ -48,7 +48,9 @@ day's, as at dinner) the 15- and 60-minute means' margin share is `busy_factor` 
 load there is mostly more of what the home does then (guests for dinner), and one left on stands
 out as soon as the busy hour is over. The quick mean keeps its margin: twice the usual peak is
 more than guests add, and a load that far above it (an EV's first night) is found as soon as at
-any other hour.
+any other hour. On a weekend day the kept weekend days' own busy hours count too, found
+the same way from what they drew within `weekend_reach_minutes` (a late family lunch, a roast,
+which the weekdays do not show).
 
 Households live differently at weekends, and a fortnight holds only four weekend days: on a
 Saturday or Sunday the reference is at least the highest envelope of the kept weekend days
@@ -200,6 +202,7 @@ class ConsumptionCheck:
         self._peaks: list[float | None] = [None] * len(c.tiers)  # per tier, over the past days
         self._sun: set[int] = set()  # slots near one in which a kept day exported (sun hours)
         self._busy: set[int] = set()  # slots usually busier than half the day (derived)
+        self._weekend_busy: set[int] = set()  # those and the weekend days' own (derived)
         # while learning, from a week on: per tier and slot the days' highest near it, and the
         # most heating degrees then (derived, see `_early_envelopes`)
         self._early: tuple[list[list[float | None]], list[float | None]] | None = None
@@ -260,7 +263,7 @@ class ConsumptionCheck:
         self._today_sums.power.add(mean)
         slot = (moment.hour * 60 + moment.minute) // self.config.slot_minutes
         sun = slot in self._sun
-        busy = slot in self._busy
+        busy = slot in (self._weekend_busy if _is_weekend(self._day or 0) else self._busy)
         if (temperature := self._minute_temp.mean) is not None:
             self._temperature = round(temperature, 2)
             self._today_sums.temperature.add(self._temperature)
@@ -356,6 +359,7 @@ class ConsumptionCheck:
         self._slope = self._fit_slope()
         self._peaks = self._past_peaks()
         self._busy = self._busy_slots()
+        self._weekend_busy = self._busy | self._weekend_busy_slots()
         self._early = self._early_envelopes()
 
     def _busy_slots(self) -> set[int]:
@@ -365,16 +369,21 @@ class ConsumptionCheck:
         heating adjustments (a property of the household's day, worked out once a day); busy
         when at least `busy_ratio` x the median of the day's slots.
         """
-        rank = self.config.rank
-        refs: dict[int, float] = {}
-        for slot in range(self._slots):
-            known = sorted(v for past in self._envelopes if (v := past.near[0][slot]) is not None)
-            if len(known) >= rank:
-                refs[slot] = known[-rank]
-        if not refs:
-            return set()
-        middle = statistics.median(refs.values())
-        return {slot for slot, r in refs.items() if r >= self.config.busy_ratio * middle}
+        known = [[day.near[0][slot] for day in self._envelopes] for slot in range(self._slots)]
+        return _busy_of(known, self.config.rank, self.config.busy_ratio)
+
+    def _weekend_busy_slots(self) -> set[int]:
+        """The weekend days' own busy hours, judged as their references are.
+
+        A free day has its own rhythm (a late family lunch, a roast) that the weekdays, five
+        of every seven kept days, do not show: from the kept weekend days' wide envelopes and
+        their `weekend_rank`-th highest, busy when at least `busy_ratio` x their median. On a
+        weekend day these count as well as the every-day busy hours.
+        """
+        first = (self._day or 0) - len(self._envelopes)
+        weekends = [day for age, day in enumerate(self._envelopes) if _is_weekend(first + age)]
+        known = [[day.wide[0][slot] for day in weekends] for slot in range(self._slots)]
+        return _busy_of(known, self.config.weekend_rank, self.config.busy_ratio)
 
     def _sun_slots(self) -> set[int]:
         """The slots within `reach_minutes` of one in which a kept day exported."""
@@ -446,6 +455,7 @@ class ConsumptionCheck:
                 self._today = self._empty_day()
                 self._today_sums = _DaySums()
                 self._today_slots = 0
+            self._day = day  # the past days are known by their distance from it
             self._learn_past()
         self._day = day
 
@@ -852,6 +862,23 @@ class ConsumptionCheck:
         model.score, model._reference = stored.score, stored.reference
         model._around = stored.around
         return model
+
+
+def _busy_of(known: list[list[float | None]], rank: int, ratio: float) -> set[int]:
+    """The slots whose `rank`-th highest value is at least `ratio` x the median of the slots'.
+
+    `known` holds per slot the days' values (None: unknown); a slot with fewer than `rank`
+    known is not busy.
+    """
+    refs: dict[int, float] = {}
+    for slot, values in enumerate(known):
+        ranked = sorted(v for v in values if v is not None)
+        if len(ranked) >= rank:
+            refs[slot] = ranked[-rank]
+    if not refs:
+        return set()
+    middle = statistics.median(refs.values())
+    return {slot for slot, r in refs.items() if r >= ratio * middle}
 
 
 def _highest(values: Iterable[float | None], least: int = 1) -> float | None:
