@@ -1050,6 +1050,38 @@ def tuning_nightly_homes() -> list[Home]:
     ]
 
 
+# `tuning_weekend`: an oven left on after a Saturday lunch, on a day without events in any
+# tuning home (Saturday 6 April 2024), from 12:30 for 4 h
+WEEKEND_OVEN = (40, 12.5, 4.0)
+
+
+def with_weekend_oven(home: Home) -> Home:
+    """`home` with an oven left on after the Saturday lunch of `WEEKEND_OVEN`, marked `+weekend`."""
+
+    def events(ev: HomeEvents) -> None:
+        home.events(ev)
+        # The oven's random draws from a generator of its own: the rest of the home (its life
+        # after the events, faults, readings dropped) is drawn as without it
+        shared, ev.b.rng = ev.b.rng, np.random.default_rng(home.seed)
+        try:
+            ev.stuck_oven(0, *WEEKEND_OVEN)
+        finally:
+            ev.b.rng = shared
+
+    return replace(home, name=f"{home.name}+weekend", events=events)
+
+
+def tuning_weekend_homes() -> list[Home]:
+    """`tuning_weekend`: the tuning homes and their variants, an oven left on on a Saturday.
+
+    The tuning homes' stuck-on loads are all on weekdays or at night; a weekend's midday is
+    busier and less regular (a late lunch, a roast), and what makes a bigger lunch than usual
+    quiet there must not hide an oven left on after it: a probe for the weekend's references
+    and busy hours. The same events as the homes they are made from, and this one.
+    """
+    return [with_weekend_oven(h) for _, h in _and_variants([h for h in HOMES if h.half == TUNING])]
+
+
 GUESTS_WEEKEND = (33, 34)  # Easter Saturday and Sunday 2024 (the clocks change in that night)
 
 
@@ -1079,6 +1111,7 @@ SUITE_HOMES: dict[str, Callable[[], list[Home]]] = {
     "tuning_sauna": tuning_sauna_homes,
     "tuning_storage": tuning_storage_homes,
     "tuning_nightly": tuning_nightly_homes,
+    "tuning_weekend": tuning_weekend_homes,
     "unseen_variants": unseen_variant_homes,
 }
 

@@ -1,6 +1,6 @@
 """The homes suite: two halves of varied homes whose normal life and events are as labelled."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -22,6 +22,8 @@ from benchmarks.households import (
     TUNING,
     UNSEEN,
     WEEKDAY_SAUNA,
+    WEEKEND_OVEN,
+    Clock,
     Home,
     HomeStream,
     _fridges,
@@ -39,6 +41,9 @@ from benchmarks.households import (
 from benchmarks.streams import DAY, HOUR, KINDS, STEP, STORAGE_SETPOINT_C, Builder, _storage_heating
 from benchmarks.streams import START as CLASSIC_START
 
+SATURDAY = 5  # date.weekday()
+OVEN_MIN_W = 800.0  # an oven's thermostat keeps it on for about 40 % of 2.2-2.6 kW
+
 
 def home(name: str) -> HomeStream:
     return next(s for s in streams() if s.home == name)
@@ -49,6 +54,11 @@ def _made_from(probe: Home, mark: str) -> Home:
     name = probe.name.removesuffix(mark)
     plain = next(h for h in HOMES if h.name == name.split("~")[0])
     return variant(plain, int(name.split("~")[1])) if "~" in name else plain
+
+
+def _net(s: HomeStream) -> np.ndarray:
+    """What the home drew less what it exported (W), per reading."""
+    return s.power - (s.production if s.production is not None else 0.0)
 
 
 def mean_power(s: HomeStream, start: float, end: float) -> float:
@@ -116,6 +126,26 @@ def test_the_nightly_suite_is_tuning_homes_with_a_new_load_through_each_nights_e
         assert first.kind == "new_pattern"
         assert NIGHTLY_DAY * DAY - HOUR < first.start < NIGHTLY_DAY * DAY + HOUR
         assert first.end - first.start >= 4.5 * HOUR  # a night long (it often runs past 05:00)
+
+
+def test_the_weekend_suite_is_tuning_homes_with_an_oven_left_on_after_a_saturday_lunch() -> None:
+    day, hour, hours = WEEKEND_OVEN
+    tuning = [h for h in HOMES if h.half == TUNING]
+    assert (START + timedelta(days=day)).weekday() == SATURDAY
+    for s, original in _probe_streams("tuning_weekend", "+weekend", len(tuning)):
+        clock = Clock.of(s.zone.key)  # labels are in seconds elapsed, not on the wall clock
+        start, end = (clock.moment(int((day * 24 + h) * HOUR)) for h in (hour, hour + hours))
+        assert len(s.events) == len(original.events) + 1
+        assert [(e.kind, e.end, e.counted) for e in s.events if e.start == start] == [
+            ("unusual_consumption", end, True)
+        ]
+        assert not [e for e in original.events if e.start < end and start < e.end]
+        if "~" not in s.home:  # the home it was made from, but for the oven
+            oven = (s.t >= start) & (s.t < end)
+            assert np.array_equal(s.t, original.t)
+            assert np.array_equal(s.power[~oven], original.power[~oven])
+            drawn = _net(s)[oven].mean() - _net(original)[oven].mean()  # panels cover part
+            assert drawn > OVEN_MIN_W
 
 
 def _made_from_each(
