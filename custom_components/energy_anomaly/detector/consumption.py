@@ -447,17 +447,16 @@ class ConsumptionCheck:
 
     def _roll_to(self, day: int) -> None:
         """Make `day` (a date ordinal) today: finished days go to the past, empty ones for a gap."""
-        if self._day is not None and day != self._day:
-            for _ in range(min(day - self._day, self.config.days)):
+        previous, self._day = self._day, day  # the past days are known by their distance from it
+        if previous is not None and day != previous:
+            for _ in range(min(day - previous, self.config.days)):
                 self._past.append(self._today)
                 self._past_sums.append(self._today_sums)
                 self._envelopes.append(self._day_envelopes(self._today, self._today_sums))
                 self._today = self._empty_day()
                 self._today_sums = _DaySums()
                 self._today_slots = 0
-            self._day = day  # the past days are known by their distance from it
             self._learn_past()
-        self._day = day
 
     def _past_peaks(self) -> list[float | None]:
         """Per tier, the highest running mean of the kept past days at any time of day."""
