@@ -15,6 +15,7 @@ snap, overcast days, DST day, guests, absence, the weekly sauna) are marked as `
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 import csv
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -215,11 +216,20 @@ class HomeEvents(Events):
     def __init__(self, b: Builder) -> None:
         super().__init__(b)
         self.fridge_failures: dict[int, int] = {}  # fridge index -> wall second it stops cycling
+        self.drawn_on: set[int] = set()  # failed fridges whose cycles are drawn as if not failed
         self.lost_phases: list[tuple[int, int, int, bool]] = []  # start, end, phase, as None
 
-    def fridge_never_stops(self, fridge: int, day: int, hour: float) -> None:
+    def fridge_never_stops(
+        self, fridge: int, day: int, hour: float, *, own_draws: bool = False
+    ) -> None:
+        """The compressor no longer stops; with `own_draws` the rest of the home is unchanged.
+
+        (Its cycles are then drawn on as if it had not failed: see `Builder.fridge`.)
+        """
         s = _at(day, hour)
         self.fridge_failures[fridge] = s
+        if own_draws:
+            self.drawn_on.add(fridge)
         self.labels += lasting("baseload", s, DAYS * DAY, "fridge compressor no longer stops")
 
     def step(self, phase: int, day: int, hour: float, watts: float, what: str) -> None:
@@ -321,12 +331,17 @@ def _fridges(
     fridges: tuple[tuple[int, float, float, float], ...],
     failures: dict[int, int],
     ph: Callable[[int], int],
+    drawn_on: frozenset[int] | set[int] = frozenset(),
 ) -> None:
-    """Compressor cycles; a failed one runs without stopping from its failure on."""
+    """Compressor cycles; a failed one runs without stopping from its failure on.
+
+    The cycles of a failed fridge in `drawn_on` are drawn as if it had not failed.
+    """
     end = DAYS * DAY
     for k, (phase, watts, on_min, off_min) in enumerate(fridges):
         stop = failures.get(k, end)
-        b.fridge(ph(phase), watts, on_min, off_min, stop)
+        drawn_to = end if k in drawn_on else None
+        b.fridge(ph(phase), watts, on_min, off_min, stop, drawn_to)
         if stop < end:
             b.add(ph(phase), stop, np.full((end - stop) // STEP, watts * FRIDGE_STUCK_FACTOR))
 
@@ -761,7 +776,7 @@ def _consumption(b: Builder, home: Home, ev: HomeEvents, temp: np.ndarray) -> li
     else:
         b.add(0, 0, np.full(b.n, float(home.standby_w)))
     home.events(ev)
-    _fridges(b, home.fridges, ev.fridge_failures, ph)
+    _fridges(b, home.fridges, ev.fridge_failures, ph, ev.drawn_on)
     _life_loads(b, home, temp, ph)
     sauna = _sauna(b, home.life.sauna) if home.life.sauna else []
     np.clip(b.load, None, 0.9 * 25.0 * NOMINAL_V, out=b.load)  # a load manager keeps under the fuse
@@ -901,6 +916,21 @@ def _and_variants(homes: list[Home]) -> list[tuple[int, Home]]:
     return [(k, variant(h, k) if k else h) for k in range(VARIANTS_PER_HOME + 1) for h in homes]
 
 
+@contextmanager
+def _own_draws(b: Builder, seed: int) -> Iterator[None]:
+    """Draw a probe's added event from a generator of its own (seeded with `seed`).
+
+    The rest of the home (its life after the events, faults, readings dropped) is then drawn as
+    without it, so the probe's home differs from the one it was made from by the event alone
+    and their alarms compare episode for episode.
+    """
+    shared, b.rng = b.rng, np.random.default_rng(seed)
+    try:
+        yield
+    finally:
+        b.rng = shared
+
+
 # A tuning home with no baseload event of its own, or one accepted long before: (day of the step)
 STEP_DAYS = {"heated_flat": 27, "solar_house": 27, "three_phase_sauna": 37, "family_holiday": 37}
 
@@ -917,7 +947,7 @@ def with_step(home: Home, k: int) -> Home:
         if k % 2:
             ev.step(0, day, 11.0, 90, "freezer in the garage")
         else:
-            ev.fridge_never_stops(0, day, 15.0)
+            ev.fridge_never_stops(0, day, 15.0, own_draws=True)
 
     return replace(home, name=f"{home.name}+step", events=events)
 
@@ -1029,7 +1059,8 @@ def with_nightly_load(home: Home) -> Home:
 
     def events(ev: HomeEvents) -> None:
         home.events(ev)
-        ev.every_night(0, NIGHTLY_DAY, 0.2, NIGHTLY_W, NIGHTLY_HOURS, NIGHTLY_WHAT)
+        with _own_draws(ev.b, home.seed):
+            ev.every_night(0, NIGHTLY_DAY, 0.2, NIGHTLY_W, NIGHTLY_HOURS, NIGHTLY_WHAT)
 
     return replace(home, name=f"{home.name}+nightly", events=events)
 
@@ -1060,13 +1091,8 @@ def with_weekend_oven(home: Home) -> Home:
 
     def events(ev: HomeEvents) -> None:
         home.events(ev)
-        # The oven's random draws from a generator of its own: the rest of the home (its life
-        # after the events, faults, readings dropped) is drawn as without it
-        shared, ev.b.rng = ev.b.rng, np.random.default_rng(home.seed)
-        try:
+        with _own_draws(ev.b, home.seed):
             ev.stuck_oven(0, *WEEKEND_OVEN)
-        finally:
-            ev.b.rng = shared
 
     return replace(home, name=f"{home.name}+weekend", events=events)
 

@@ -207,16 +207,29 @@ class Builder:
         w = np.repeat(watts_per_min, MINUTE // STEP)
         self.add(phase, start_s, w * (1 + self.rng.normal(0, 0.01, len(w))))
 
-    def fridge(
-        self, phase: int, watts: float, on_min: float, off_min: float, stop: int = DAYS * DAY
+    def fridge(  # noqa: PLR0917
+        self,
+        phase: int,
+        watts: float,
+        on_min: float,
+        off_min: float,
+        stop: int = DAYS * DAY,
+        drawn_to: int | None = None,
     ) -> None:
-        """Compressor cycles until `stop` (s); a run that `stop` cuts short ends there."""
+        """Compressor cycles until `stop` (s); a run that `stop` cuts short ends there.
+
+        With `drawn_to` (s) the cycles are drawn on to then and only those before `stop` added:
+        the generator is left where a fridge cycling until `drawn_to` leaves it, so a failure
+        added to a home changes nothing else in it.
+        """
+        end = stop if drawn_to is None else drawn_to
         t = self.rng.uniform(0, off_min * MINUTE)
-        while t < stop:
-            on = min(self.rng.uniform(0.8, 1.2) * on_min * MINUTE, stop - t)
-            prof = np.full(max(1, int(on) // STEP), watts)
-            prof[0] = watts * 2.5  # start-up
-            self.add(phase, t, prof)
+        while t < end:
+            on = min(self.rng.uniform(0.8, 1.2) * on_min * MINUTE, end - t)
+            if t < stop:
+                prof = np.full(max(1, int(min(on, stop - t)) // STEP), watts)
+                prof[0] = watts * 2.5  # start-up
+                self.add(phase, t, prof)
             t += on + self.rng.uniform(0.8, 1.2) * off_min * MINUTE
 
     def wander(self, level: float, rel: float, minutes: int = 30) -> np.ndarray:
