@@ -518,3 +518,24 @@ def test_a_freezer_found_on_mild_nights_is_one_alarm_across_nights_near_the_bend
     assert scores[len(learned)]  # the first mild night with the freezer
     episodes = sum(1 for before, now in pairwise([False, *scores]) if now and not before)
     assert episodes == 1
+
+
+def test_a_heat_pumps_cold_nights_after_an_accepted_step_are_no_new_step() -> None:
+    """A heat pump runs through nights below about 4.6 °C (about 660 W) and cycles above (the
+    home's 160 W). A fridge that no longer stops (+95 W) is accepted after four mild nights; of
+    the nights at the new level one was near the bend. Two cold nights drawing what such nights
+    drew before, with the fridge, are the heating the nights before the step showed."""
+    check = BaseloadCheck()
+    learned = [(775, 2.0), (161, 6.1), (750, 2.6), (660, 4.5), (771, 2.2), (655, 4.6), (781, 2.0)]
+    learned += [(160, 5.1), (159, 7.2), (163, 8.4), (162, 9.7), (158, 9.7), (159, 8.7), (166, 7.2)]
+    fridge = [(256, 7.0), (258, 8.0), (254, 6.8), (252, 9.1)]
+    new_level = [(257, 7.5), (591, 4.3), (255, 8.2), (253, 6.4)]
+    cold = [(752, 4.2), (692, 4.4)]
+    scores = []
+    for night, (watts, temperature) in enumerate(learned + fridge + new_level + cold):
+        check.learn_night(night, watts, temperature, 300)
+        scores.append(check.score)
+    assert scores[len(learned)] > 0  # the fridge alarms on its first night
+    assert scores[len(learned) + len(fridge) - 1] == 0.0  # accepted
+    assert scores[-len(cold) :] == [0.0, 0.0]
+    assert check.expected is not None  # judged, not skipped as colder than every night

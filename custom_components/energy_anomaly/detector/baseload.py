@@ -26,8 +26,7 @@ the last `memory_nights`: heating only grows as it gets colder, and a heat pump 
 mild nights runs through the night below some temperature, a jump no fit of a fortnight's mild
 nights foresees (the memory keeps the nights the check judged normal, not an odd one). Nothing
 is judged before the history first holds `history_nights` nights: the first nights of a new home
-(its learning fortnight) drift and say little about its usual ones. After an accepted step
-`min_nights` at the new level suffice.
+(its learning fortnight) drift and say little about its usual ones.
 
 A step must usually be seen on `confirm_nights` nights in a row: one odd night is normal life.
 A first step night alarms alone, at `strong_step_score` times the smallest step, when heating
@@ -42,7 +41,11 @@ many nights under the bar in a row as confirming it took (a heated night can fal
 the fit's error while the step goes on); a night whose bar is wider than the step cannot show it
 and is held with it, neither confirming nor ending it. Step nights are held out of the history,
 so the step stays visible; once `accept_nights` nights are held, a confirmed step becomes the new
-baseline (and the alarm ends).
+baseline (and the alarm ends): an always-on load is drawn on every night, so the nights learned
+before it are kept, moved up by the step (the held nights' median excess over what they
+expected), and go on saying how the nights follow the temperature (a heat pump's cold nights,
+which the few nights at the new level rarely hold). When none of the held nights could be judged
+by them, the held nights start the history afresh and `min_nights` at the new level suffice.
 
 A step night's alarm waits for the morning after it (`morning_minutes`): a load drawn all night
 and switched off in the morning (an EV charged on the night tariff, a heater on a timer) is no
@@ -452,13 +455,34 @@ class BaseloadCheck:
         Called when `accept_nights` nights are held, so an alarm ends even when warmer nights
         (outside the history's temperatures) cannot be judged.
         """
-        s = self._s
-        if s.steps < self.config.confirm_nights:
+        s, c = self._s, self.config
+        if s.steps < c.confirm_nights:
             self._let_go()
             return
-        s.history = s.held[-self.config.history_nights :]
-        s.memory = [(w, t) for w, t in s.held if t is not None]
+        held = [(w, t) for w, t in s.held if t is not None]
+        step = self._step_size()
+        if step is None:  # no held night the nights before could judge: start from them
+            s.history = s.held[-c.history_nights :]
+            s.memory = held
+        else:
+            s.history = [*((w + step, t) for w, t in s.history), *s.held][-c.history_nights :]
+            s.memory = [*((w + step, t) for w, t in s.memory), *held][-c.memory_nights :]
         self._end_step()
+
+    def _step_size(self) -> float | None:
+        """How much more the held nights drew than the nights before expected (W, median).
+
+        An accepted step is a load always on from then: every night before would have drawn it
+        too. Moved up by it, those nights go on saying how the home's nights follow the
+        temperature (a heat pump's cold nights, which the few nights at the new level rarely
+        hold). None when no held night can be judged by them (all colder than any of them).
+        """
+        excess = [
+            watts - expectation[0]
+            for watts, temp in self._s.held
+            if (expectation := self._expect(temp)) is not None
+        ]
+        return max(median(excess), 0.0) if excess else None
 
     def _learn(self, night: tuple[float, float | None], *, remember: bool = True) -> None:
         """Add a night to the history; to the memory too when it was normal and has a temperature.

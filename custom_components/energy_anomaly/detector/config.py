@@ -390,8 +390,9 @@ class BaseloadConfig:
     history_nights
         Nights the expectation is learned from (a fortnight).
     min_nights
-        Nights at a new level needed before a night is judged after an accepted step (a new home
-        waits for a full history, `history_nights`: its first nights drift).
+        Nights at a new level needed before a night is judged after an accepted step whose size
+        the nights before could not judge (see `accept_nights`; a new home waits for a full
+        history, `history_nights`: its first nights drift).
     min_step_w
         The smallest step that counts (W): a fridge that never stops adds about 50-100 W, an
         aquarium heater 30-50 W; a quiet home's quietest minute varies by a few watts from night
@@ -416,6 +417,10 @@ class BaseloadConfig:
         temperature, it is no colder than the history's median night).
     accept_nights
         Held nights after which a confirmed step becomes the new baseline (and the alarm ends).
+        The nights learned before it stay, moved up by the step: without them a heat pump's
+        first cold nights after a fridge that no longer stops were a new step (a 43-hour alarm
+        in `tuning_steps`' solar house; on the tuning sets 0.10 -> 0.08 there, a freezer after
+        an accepted fridge found 11 hours sooner, every other set the same episodes).
     extrapolation_c, extrapolation_tolerance
         A night up to `extrapolation_c` (°C) warmer than every learned night, in a home whose
         nights follow the temperature to within the smallest step, is expected to draw what the
