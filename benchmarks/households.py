@@ -15,7 +15,7 @@ snap, overcast days, DST day, guests, absence, the weekly sauna) are marked as `
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 import csv
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -283,6 +283,21 @@ def _at(day: int, hour: float) -> int:
     return int(day * DAY + hour * HOUR)
 
 
+@contextmanager
+def _own_draws(b: Builder, seed: int) -> Iterator[None]:
+    """Draw a probe's added event from a generator of its own (seeded with `seed`).
+
+    The rest of the home (its life after the events, faults, readings dropped) is then drawn as
+    without it, so the probe's home differs from the one it was made from by the event alone
+    and their alarms compare episode for episode.
+    """
+    shared, b.rng = b.rng, np.random.default_rng(seed)
+    try:
+        yield
+    finally:
+        b.rng = shared
+
+
 @dataclass(frozen=True)
 class Life:
     """Normal-life variations: away, guests, a weekly sauna (day of week, hour, W)."""
@@ -290,6 +305,8 @@ class Life:
     absence: tuple[int, int] | None = None  # days [first, last)
     guests: tuple[int, ...] = ()  # days with guests from 11:00 to 01:00
     sauna: tuple[int, float, float] | None = None
+    # guests' days added by a probe: their cooking drawn from a generator of its own
+    probe_guests: tuple[int, ...] = ()
 
 
 def _presence(b: Builder, life: Life) -> np.ndarray:
@@ -303,13 +320,15 @@ def _presence(b: Builder, life: Life) -> np.ndarray:
     return factor
 
 
-def _guest_cooking(b: Builder, life: Life, ph: Callable[[int], int]) -> None:
+def _guest_cooking(b: Builder, life: Life, ph: Callable[[int], int], seed: int) -> None:
+    """The guests' meals; a probe's guests' days drawn on their own (see `_own_draws`)."""
     for d in life.guests:
-        b.oven(ph(1), _at(d, 12.0), 70 * MINUTE)
-        b.oven(ph(1), _at(d, 17.5), 90 * MINUTE)
-        b.hob(ph(2), _at(d, 18.2), 45 * MINUTE)
-        for k in range(4):
-            b.kettle(ph(0), _at(d, 13 + 2.5 * k))
+        with _own_draws(b, seed + d) if d in life.probe_guests else nullcontext():
+            b.oven(ph(1), _at(d, 12.0), 70 * MINUTE)
+            b.oven(ph(1), _at(d, 17.5), 90 * MINUTE)
+            b.hob(ph(2), _at(d, 18.2), 45 * MINUTE)
+            for k in range(4):
+                b.kettle(ph(0), _at(d, 13 + 2.5 * k))
 
 
 def _sauna(b: Builder, sauna: tuple[int, float, float]) -> list[tuple[int, int]]:
@@ -748,7 +767,7 @@ def _life_loads(b: Builder, home: Home, temp: np.ndarray, ph: Callable[[int], in
         home.heating(b, temp)
     setback = np.where(presence == 0, 0.7, 1.0)  # heating kept lower while away
     b.load = kept + life + b.load * setback
-    _guest_cooking(b, home.life, ph)
+    _guest_cooking(b, home.life, ph, home.seed)
 
 
 def _windows(home: Home, sauna: list[tuple[int, int]], clock: Clock) -> list[Window]:
@@ -914,21 +933,6 @@ def _variant_homes(half: str) -> list[Home]:
 def _and_variants(homes: list[Home]) -> list[tuple[int, Home]]:
     """Each of `homes` (k = 0), then each as variant 1, 2, ... up to `VARIANTS_PER_HOME`."""
     return [(k, variant(h, k) if k else h) for k in range(VARIANTS_PER_HOME + 1) for h in homes]
-
-
-@contextmanager
-def _own_draws(b: Builder, seed: int) -> Iterator[None]:
-    """Draw a probe's added event from a generator of its own (seeded with `seed`).
-
-    The rest of the home (its life after the events, faults, readings dropped) is then drawn as
-    without it, so the probe's home differs from the one it was made from by the event alone
-    and their alarms compare episode for episode.
-    """
-    shared, b.rng = b.rng, np.random.default_rng(seed)
-    try:
-        yield
-    finally:
-        b.rng = shared
 
 
 # A tuning home with no baseload event of its own, or one accepted long before: (day of the step)
@@ -1114,7 +1118,9 @@ GUESTS_WEEKEND = (33, 34)  # Easter Saturday and Sunday 2024 (the clocks change 
 def with_guests(home: Home, days: tuple[int, ...] = GUESTS_WEEKEND) -> Home:
     """`home` with guests on `days` as well (11:00 to 01:00 each), its name marked `+guests`."""
     guests = tuple(sorted({*home.life.guests, *days}))
-    return replace(home, name=f"{home.name}+guests", life=replace(home.life, guests=guests))
+    added = tuple(d for d in days if d not in home.life.guests)
+    life = replace(home.life, guests=guests, probe_guests=added)
+    return replace(home, name=f"{home.name}+guests", life=life)
 
 
 def tuning_guest_homes() -> list[Home]:

@@ -100,6 +100,24 @@ def test_the_guests_suite_is_tuning_homes_with_guests_over_the_easter_weekend() 
         assert guest_days >= set(GUESTS_WEEKEND)
 
 
+def test_a_guests_suite_home_differs_from_the_one_it_was_made_from_only_in_the_guests_hours() -> (
+    None
+):
+    """Its false alarms outside the guests' hours compare episode for episode."""
+    for s in suite("tuning_guests"):
+        if "~" in s.home:  # the variants are made in `tuning_variants`, checked by the others
+            continue
+        original = home(s.home.removesuffix("+guests"))
+        guests = [w for w in s.windows if w.kind == "guests"]
+        differs = s.t[np.flatnonzero(s.power != original.power)]
+        inside = np.zeros(len(differs), dtype=bool)
+        for w in guests:
+            inside |= (differs > w.start - STEP) & (differs < w.end)
+        assert np.array_equal(s.t, original.t)
+        assert len(differs)
+        assert inside.all()
+
+
 def _probe_streams(name: str, mark: str, made_from: int) -> list[tuple[HomeStream, HomeStream]]:
     """Each stream of the probe suite `name` with the tuning home's it was made from, checked to
     be `made_from` homes and two variants of each, in the tuning half."""
