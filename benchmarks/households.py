@@ -56,7 +56,7 @@ from .streams import HOMES as CLASSIC_HOMES
 from .streams import _daily_life as daily_life
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Set
 
 START = datetime(2024, 2, 26)  # local wall clock, a Monday like the classic suite's start
 REAL_HOURLY_FILE = Path(__file__).parent / "data" / "openmv_electricity_usage" / "hourly.csv.gz"
@@ -350,7 +350,7 @@ def _fridges(
     fridges: tuple[tuple[int, float, float, float], ...],
     failures: dict[int, int],
     ph: Callable[[int], int],
-    drawn_on: frozenset[int] | set[int] = frozenset(),
+    drawn_on: Set[int] = frozenset(),
 ) -> None:
     """Compressor cycles; a failed one runs without stopping from its failure on.
 
