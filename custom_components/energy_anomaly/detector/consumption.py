@@ -44,11 +44,11 @@ import by a few hundred watts. At night nothing changes. No envelope moved for t
 below 0 W: nothing drawn is never unusual.
 
 At the home's busy hours (where the usual short running mean is at least the median of the
-day's, as at dinner) the 15- and 60-minute means' margin share is `busy_factor` times wider: a
-load there is mostly more of what the home does then (guests for dinner), and one left on stands
-out as soon as the busy hour is over. The quick mean keeps its margin: twice the usual peak is
-more than guests add, and a load that far above it (an EV's first night) is found as soon as at
-any other hour. On a weekend day the kept weekend days' own busy hours count too, found
+day's, as at dinner) every running mean must be at least `busy_share` above its reference (twice
+the usual): a load there is mostly more of what the home does then (guests for dinner), and one
+left on stands out as soon as the busy hour is over, or at once when it is more than twice the
+usual (an EV's first night); the quick mean asks that much at every hour anyway. On a weekend
+day the kept weekend days' own busy hours count too, found
 the same way from what they drew within `weekend_reach_minutes` (a late family lunch, a roast,
 which the weekdays do not show).
 
@@ -510,7 +510,7 @@ class ConsumptionCheck:
         """
         c = self.config
         if self.active:
-            share = tier.margin_share * (c.busy_factor if busy and tier.busy_wider else 1.0)
+            share = max(tier.margin_share, c.busy_share) if busy else tier.margin_share
             return max(tier.margin_w, share * reference, c.sun_margin_w * sun)
         return max(c.early_margin_w, c.early_margin_share * reference)
 
