@@ -417,6 +417,19 @@ def test_a_bigger_dinner_than_usual_at_the_homes_busiest_hour_is_no_alarm() -> N
     assert _dinner_with_more(45, 1200.0) == []
 
 
+def test_a_long_guests_evening_below_twice_the_usual_hour_is_no_alarm() -> None:
+    """1.6 kW more from 17:30 for 90 minutes: at the busy hours the hour's mean too must be more
+    than twice the usual (asked 1.75 times the usual, it alarmed from 18:13)."""
+    assert _dinner_with_more(90, 1600.0) == []
+
+
+def test_a_load_more_than_twice_the_usual_hour_at_the_busy_hours_is_found() -> None:
+    alarms = _dinner_with_more(90, 1800.0)
+
+    assert alarms
+    assert alarms[0].since <= START + timedelta(minutes=at(LEARNED, 18))
+
+
 def test_a_load_far_above_the_busy_hours_usual_peak_is_found_within_ten_minutes() -> None:
     """5 kW from 18:00, dinner time: the quick mean's margin is not widened at busy hours."""
     power = with_load(normal_days(LEARNED + 1), at(LEARNED, 18), 120, 5000.0)
