@@ -431,7 +431,7 @@ def test_a_load_more_than_twice_the_usual_hour_at_the_busy_hours_is_found() -> N
 
 
 def test_a_load_far_above_the_busy_hours_usual_peak_is_found_within_ten_minutes() -> None:
-    """5 kW from 18:00, dinner time: the quick mean's margin is not widened at busy hours."""
+    """5 kW from 18:00, dinner time: the quick mean asks no more at busy hours than at any."""
     power = with_load(normal_days(LEARNED + 1), at(LEARNED, 18), 120, 5000.0)
     alarms = _alarms(tuple(run(Detector(), readings(power))))
 
@@ -464,7 +464,7 @@ def test_a_bigger_roast_than_usual_at_the_weekends_own_busy_hour_is_no_alarm() -
 
 
 def test_a_load_far_above_the_weekends_usual_roast_is_found_within_ten_minutes() -> None:
-    """5 kW beside the roast: far more than guests add; the quick mean is not widened there."""
+    """5 kW beside the roast: far more than guests add; the quick mean asks no more there."""
     findings = _weekend_roast_with_more(5000.0)
 
     assert any(f is not None for f in findings[:10])

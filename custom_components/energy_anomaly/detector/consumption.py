@@ -48,9 +48,8 @@ day's, as at dinner) every running mean must be at least `busy_share` above its 
 the usual): a load there is mostly more of what the home does then (guests for dinner), and one
 left on stands out as soon as the busy hour is over, or at once when it is more than twice the
 usual (an EV's first night); the quick mean asks that much at every hour anyway. On a weekend
-day the kept weekend days' own busy hours count too, found
-the same way from what they drew within `weekend_reach_minutes` (a late family lunch, a roast,
-which the weekdays do not show).
+day the kept weekend days' own busy hours count too, found the same way from what they drew
+within `weekend_reach_minutes` (a late family lunch, a roast, which the weekdays do not show).
 
 Households live differently at weekends, and a fortnight holds only four weekend days: on a
 Saturday or Sunday the reference is at least the highest envelope of the kept weekend days
