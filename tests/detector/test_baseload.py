@@ -287,6 +287,21 @@ def test_a_step_is_found_in_a_heated_home_when_the_temperature_is_known() -> Non
     assert "°C" in render(finding)
 
 
+def test_a_step_is_found_where_only_the_coldest_nights_drew_heating() -> None:
+    """Storage heaters charge through the coldest nights only (kilowatts at the quietest minute)
+    and the other nights agree within a few watts: no curve in the temperature follows that. A
+    +120 W server is found after its first night, a mild one, judged by the quiet nights."""
+    check = BaseloadCheck()
+    learned = [(5800, -9.6), (130, -8.9), (4670, -8.5), (123, -7.3), (3620, -7.9), (1270, -9.1)]
+    learned += [(128, -6.0), (135, -5.2), (126, -4.4), (131, -3.8), (2960, -7.6), (129, -2.4)]
+    learned += [(133, -3.0), (127, -1.8)]
+    for night, (watts, temperature) in enumerate([*learned, (250, 1.3)]):
+        check.learn_night(night, watts, temperature, 300)
+    assert check.score > 0
+    assert check.expected is not None
+    assert check.expected < 140
+
+
 def test_state_round_trips_through_json() -> None:
     check = BaseloadCheck()
     step = at(14, 15)

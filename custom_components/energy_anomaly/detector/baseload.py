@@ -10,23 +10,25 @@ consumption, and are left out.
 A step up is judged against the home's own previous nights (`history_nights`): their median, or,
 when they vary more than the smallest step (heating at night) and the outdoor temperature is known,
 a polynomial in the temperature at the quietest minute, so a heat pump that never stops on a cold
-night is not a step. A night colder than all of those nights (by `temperature_margin`) is not
-judged, whether or not they showed heating: nothing says how much heating it needs (panel heaters
-kept at a night setback may never run on the nights learned, and all night in a cold snap). A night
-warmer than all of them needs no more heating than the warmest did, so it is judged against that
-night's expectation (mirrored for a home that draws more on warm nights: cooling); where the nights
-follow the temperature closely (a modulating heat pump), a few degrees warmer are expected to save
-what the straight line through the nights says, with a tolerance, or a server started on the first
-mild night hides in the heating saved. Where the nights scatter around the curve (a heat pump runs
-all night in the cold and cycles above some temperature: its nights bend there), a night is judged
-against the nights about as warm as it, colder and warmer ones, when they agree with each other.
-A night is a step when it exceeds the expectation by max(`min_step_w`, `noise_factor` x the
-robust spread of the nights it came from), and also everything a night at least as warm drew in
-the last `memory_nights`: heating only grows as it gets colder, and a heat pump that cycles on
-mild nights runs through the night below some temperature, a jump no fit of a fortnight's mild
-nights foresees (the memory keeps the nights the check judged normal, not an odd one). Nothing
-is judged before the history first holds `history_nights` nights: the first nights of a new home
-(its learning fortnight) drift and say little about its usual ones.
+night is not a step (unless the polynomial explains the nights no better than their median, as
+where heaters run through a few cold nights only: then a night at least as warm as their median
+night is judged against the median). A night colder than all of those nights (by
+`temperature_margin`) is not judged, whether or not they showed heating: nothing says how much
+heating it needs (panel heaters kept at a night setback may never run on the nights learned, and
+all night in a cold snap). A night warmer than all of them needs no more heating than the warmest
+did, so it is judged against that night's expectation (mirrored for a home that draws more on warm
+nights: cooling); where the nights follow the temperature closely (a modulating heat pump), a few
+degrees warmer are expected to save what the straight line through the nights says, with a
+tolerance, or a server started on the first mild night hides in the heating saved. Where the nights
+scatter around the curve (a heat pump runs all night in the cold and cycles above some temperature:
+its nights bend there), a night is judged against the nights about as warm as it, colder and warmer
+ones, when they agree with each other. A night is a step when it exceeds the expectation by
+max(`min_step_w`, `noise_factor` x the robust spread of the nights it came from), and also
+everything a night at least as warm drew in the last `memory_nights`: heating only grows as it gets
+colder, and a heat pump that cycles on mild nights runs through the night below some temperature, a
+jump no fit of a fortnight's mild nights foresees (the memory keeps the nights the check judged
+normal, not an odd one). Nothing is judged before the history first holds `history_nights` nights:
+the first nights of a new home (its learning fortnight) drift and say little about its usual ones.
 
 A step must usually be seen on `confirm_nights` nights in a row: one odd night is normal life.
 A first step night alarms alone, at `strong_step_score` times the smallest step, when heating
@@ -538,6 +540,15 @@ class BaseloadCheck:
         there. With cooling the expectation would be a guess: None. Too few temperatures for a
         curve: the median (`expected`, `limit`). Inside the range, where the nights scatter
         around the curve, the nights about as warm say more when they agree (`_near`).
+
+        Where the curve explains the nights no better than their median (its bar as wide), a
+        night at least as warm as the history's median night is judged against the median
+        (`expected`, `limit`): heating drawn through a few cold nights only (storage heaters that
+        charge on the coldest, panel heaters at a night setback) is a jump no polynomial follows.
+        Bent by it, the curve was blind to a +120 W server and a fridge that no longer stops (a
+        bar of 110 W to several kW where the quiet nights agree within 30-50 W), or did not
+        judge a mild night at all (it rose towards the warm end: "cooling"). A colder night is
+        left to the curve, as it may need the heating such nights had.
         """
         c = self.config
         low, high = min(temps), max(temps)
@@ -551,12 +562,14 @@ class BaseloadCheck:
         y = np.array(watts)
         coefficients = np.polyfit(x, y, degree)
         residuals = (y - np.polyval(coefficients, x)).tolist()
-        limit = max(c.min_step_w, c.noise_factor * _spread(residuals))
+        curve_limit = max(c.min_step_w, c.noise_factor * _spread(residuals))
+        if curve_limit >= limit and temp >= median(temps):  # the curve explains nothing
+            return expected, limit, False
+        limit = curve_limit
         if inside:
             curve = float(np.polyval(coefficients, temp)), limit, True
-            if limit == c.min_step_w:
-                return curve
-            return min(curve, self._near(temp, temps, watts) or curve, key=lambda e: e[1])
+            near = self._near(temp, temps, watts) if limit > c.min_step_w else None
+            return min(curve, near or curve, key=lambda e: e[1])
         if np.polyval(np.polyder(coefficients), high) >= 0:  # cooling: may need more out there
             return None
         at_high = float(np.polyval(coefficients, high))
