@@ -302,6 +302,22 @@ def test_a_step_is_found_where_only_the_coldest_nights_drew_heating() -> None:
     assert check.expected < 140
 
 
+def test_a_heat_pumps_cold_nights_are_no_step_where_the_mild_nights_agree() -> None:
+    """The solar house's heat pump cycles through mild nights (the home's 255 W, 160 W before a
+    fridge that no longer stops) and runs through a few cold ones (420-590 W). Nights colder than
+    the usual one are judged by the curve, not by the median of the nights: two nights at 4.2-4.4
+    °C drawing about 700 W are heating, not a step."""
+    check = BaseloadCheck()
+    learned = [(160, 9.4), (159, 8.4), (163, 6.8), (257, 8.5), (258, 6.6), (251, 6.1), (259, 4.9)]
+    learned += [(254, 6.8), (423, 4.5), (257, 4.9), (591, 4.3), (253, 7.3), (254, 9.2), (259, 5.7)]
+    scores = []
+    for night, (watts, temperature) in enumerate([*learned, (752, 4.2), (692, 4.4)]):
+        check.learn_night(night, watts, temperature, 300)
+        scores.append(check.score)
+    assert scores == [0.0] * len(scores)
+    assert check.expected is not None  # judged, not skipped as colder than every night
+
+
 def test_state_round_trips_through_json() -> None:
     check = BaseloadCheck()
     step = at(14, 15)

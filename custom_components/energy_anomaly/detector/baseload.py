@@ -563,7 +563,7 @@ class BaseloadCheck:
         coefficients = np.polyfit(x, y, degree)
         residuals = (y - np.polyval(coefficients, x)).tolist()
         curve_limit = max(c.min_step_w, c.noise_factor * _spread(residuals))
-        if curve_limit >= limit and temp >= median(temps):  # the curve explains nothing
+        if curve_limit >= limit and temp >= median(temps):  # no better than the median
             return expected, limit, False
         limit = curve_limit
         if inside:
