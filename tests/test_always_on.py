@@ -220,6 +220,13 @@ async def test_options_refuse_an_entity_that_gives_no_price_per_energy(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_PRICE_ENTITY: error}
     assert demo_entry.options == {}
+    hass.states.async_set(PRICE, "1.25", NOK_PER_KWH)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_PRICE_ENTITY: PRICE}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert demo_entry.options[CONF_PRICE_ENTITY] == PRICE
+    await hass.async_block_till_done(wait_background_tasks=True)  # the entry reloads with it
 
 
 async def test_the_always_on_sensors_are_named_in_the_users_language(

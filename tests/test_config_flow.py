@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from unittest.mock import AsyncMock, patch
 
-from homeassistant.config_entries import SOURCE_USER
+from homeassistant.config_entries import SOURCE_USER, ConfigFlowResult
 from homeassistant.const import CONF_ACCESS_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -14,8 +14,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.energy_anomaly import async_setup_entry as real_setup_entry
 from custom_components.energy_anomaly.const import (
     CONF_HOMES,
+    CONF_KEPT_HOMES,
     CONF_OFFERED_HOMES,
     CONF_SOURCE,
+    DEMO_UNIQUE_ID,
     DOMAIN,
     SOURCE_DEMO,
     SOURCE_ENTITY,
@@ -47,11 +49,16 @@ async def _token_form(hass: HomeAssistant) -> str:
     return result["flow_id"]
 
 
-async def test_token_then_chosen_homes_create_one_entry_per_account(hass: HomeAssistant) -> None:
-    flow_id = await _token_form(hass)
-    result = await hass.config_entries.flow.async_configure(
+async def _submit_token(hass: HomeAssistant, flow_id: str) -> ConfigFlowResult:
+    """Submit the local server's valid token on the token form."""
+    return await hass.config_entries.flow.async_configure(
         flow_id, {CONF_ACCESS_TOKEN: DEFAULT_TOKEN}
     )
+
+
+async def test_token_then_chosen_homes_create_one_entry_per_account(hass: HomeAssistant) -> None:
+    flow_id = await _token_form(hass)
+    result = await _submit_token(hass, flow_id)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "homes"
     offered = result["data_schema"].schema[CONF_HOMES].config["options"]
@@ -85,19 +92,24 @@ async def test_token_then_chosen_homes_create_one_entry_per_account(hass: HomeAs
 )
 async def test_account_with_one_pulse_home_skips_the_home_choice(hass: HomeAssistant) -> None:
     flow_id = await _token_form(hass)
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {CONF_ACCESS_TOKEN: DEFAULT_TOKEN}
-    )
+    result = await _submit_token(hass, flow_id)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_HOMES] == {HOME_A: "Cabin"}
 
 
-async def test_choosing_no_home_shows_an_error(hass: HomeAssistant) -> None:
+async def test_choosing_no_home_shows_an_error_and_choosing_one_then_works(
+    hass: HomeAssistant,
+) -> None:
     flow_id = await _token_form(hass)
-    await hass.config_entries.flow.async_configure(flow_id, {CONF_ACCESS_TOKEN: DEFAULT_TOKEN})
+    await _submit_token(hass, flow_id)
     result = await hass.config_entries.flow.async_configure(flow_id, {CONF_HOMES: []})
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "no_home_selected"}
+
+    result = await hass.config_entries.flow.async_configure(flow_id, {CONF_HOMES: [HOME_A]})
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_HOMES] == {HOME_A: "Cabin"}
 
 
 async def test_invalid_token_shows_an_error_and_a_good_token_then_works(
@@ -110,48 +122,61 @@ async def test_invalid_token_shows_an_error_and_a_good_token_then_works(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_ACCESS_TOKEN: "invalid_auth"}
 
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {CONF_ACCESS_TOKEN: DEFAULT_TOKEN}
-    )
+    result = await _submit_token(hass, flow_id)
     assert result["step_id"] == "homes"
+    result = await hass.config_entries.flow.async_configure(flow_id, {CONF_HOMES: [HOME_A]})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_ACCESS_TOKEN] == DEFAULT_TOKEN
 
 
 @pytest.mark.parametrize("fault", [HttpFault.SERVER_ERROR, HttpFault.RATE_LIMITED])
-async def test_unreachable_tibber_shows_cannot_connect(
+async def test_unreachable_tibber_shows_cannot_connect_and_a_retry_then_works(
     hass: HomeAssistant, tibber_server: LocalTibberServer, fault: HttpFault
 ) -> None:
     flow_id = await _token_form(hass)
     tibber_server.http_fault = fault
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {CONF_ACCESS_TOKEN: DEFAULT_TOKEN}
-    )
+    result = await _submit_token(hass, flow_id)
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "cannot_connect"}
+
+    tibber_server.http_fault = None
+    result = await _submit_token(hass, flow_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "homes"
 
 
 @pytest.mark.parametrize(
     "tibber_account",
     [LocalAccount(user_id=USER_ID, homes=[LocalHome(HOME_NO_PULSE, has_pulse=False)])],
 )
-async def test_account_without_pulse_shows_no_pulse(hass: HomeAssistant) -> None:
+async def test_account_without_pulse_shows_no_pulse_until_a_home_has_one(
+    hass: HomeAssistant, tibber_server: LocalTibberServer
+) -> None:
     flow_id = await _token_form(hass)
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {CONF_ACCESS_TOKEN: DEFAULT_TOKEN}
-    )
+    result = await _submit_token(hass, flow_id)
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "no_pulse"}
 
+    tibber_server.account.homes.append(LocalHome(HOME_A, nickname="Cabin"))
+    result = await _submit_token(hass, flow_id)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_HOMES] == {HOME_A: "Cabin"}
 
-async def test_unexpected_error_shows_unknown(hass: HomeAssistant) -> None:
+
+async def test_unexpected_error_shows_unknown_and_a_retry_then_works(
+    hass: HomeAssistant,
+) -> None:
     flow_id = await _token_form(hass)
     with patch(
         "custom_components.energy_anomaly.config_flow.async_fetch_account",
         side_effect=RuntimeError("boom"),
     ):
-        result = await hass.config_entries.flow.async_configure(
-            flow_id, {CONF_ACCESS_TOKEN: DEFAULT_TOKEN}
-        )
+        result = await _submit_token(hass, flow_id)
     assert result["errors"] == {"base": "unknown"}
+
+    result = await _submit_token(hass, flow_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "homes"
 
 
 async def test_same_account_cannot_be_added_twice(
@@ -159,9 +184,7 @@ async def test_same_account_cannot_be_added_twice(
 ) -> None:
     tibber_entry.add_to_hass(hass)
     flow_id = await _token_form(hass)
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {CONF_ACCESS_TOKEN: DEFAULT_TOKEN}
-    )
+    result = await _submit_token(hass, flow_id)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
 
@@ -175,6 +198,7 @@ async def test_demo_home_needs_no_account_and_is_added_once(hass: HomeAssistant)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"] == {CONF_SOURCE: SOURCE_DEMO}
+    assert result["result"].unique_id == DEMO_UNIQUE_ID
 
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     result = await hass.config_entries.flow.async_configure(
@@ -246,6 +270,7 @@ async def test_reconfigure_changes_the_watched_homes_and_removes_the_dropped_dev
     assert result["reason"] == "reconfigure_successful"
     assert tibber_entry.data[CONF_HOMES] == {HOME_A: "Cabin"}
     assert tibber_entry.data[CONF_OFFERED_HOMES] == sorted([HOME_A, HOME_B])  # B stays out
+    assert tibber_entry.data[CONF_KEPT_HOMES] == [HOME_B]  # what it learned goes with the entry
     devices = dr.async_entries_for_config_entry(dr.async_get(hass), tibber_entry.entry_id)
     assert [device.name for device in devices] == ["Cabin"]
 

@@ -12,6 +12,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from custom_components.energy_anomaly.const import (
     CONF_HOMES,
+    CONF_KEPT_HOMES,
     CONF_OFFERED_HOMES,
     DOMAIN,
 )
@@ -135,10 +136,28 @@ async def test_a_home_back_on_the_account_resumes_what_it_learned(
 
     tibber_server.account.homes.append(flat)
     await an_hour_later(hass)
+    assert tibber_entry.data[CONF_KEPT_HOMES] == []
 
     learned_until = stored["detector"]["last_epoch"]
     assert learned_until is not None
     assert tibber_entry.runtime_data.sink.runners[HOME_B].restored_until == learned_until
+
+
+async def test_removing_the_entry_deletes_what_a_home_gone_from_the_account_learned(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    await streams(hass, tibber_server, HOME_B, "flat")
+    remove_from_account(tibber_server, HOME_B)
+    await an_hour_later(hass)
+    assert tibber_entry.data[CONF_KEPT_HOMES] == [HOME_B]
+    assert await HomeStateStore(hass, HOME_B).async_load() is not None
+
+    await hass.config_entries.async_remove(tibber_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert await HomeStateStore(hass, HOME_B).async_load() is None
+    assert await HomeStateStore(hass, HOME_A).async_load() is None
 
 
 async def test_the_homes_left_keep_streaming_on_the_same_websocket_after_a_removal(

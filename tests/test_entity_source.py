@@ -419,6 +419,11 @@ async def test_the_flow_refuses_a_sensor_that_does_not_give_its_quantity(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == error
     assert hass.config_entries.async_entries(DOMAIN) == []
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_NAME: "Home", CONF_POWER_ENTITY: POWER}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == POWER
 
 
 async def test_the_flow_refuses_a_power_sensor_that_already_feeds_a_home(
@@ -488,6 +493,12 @@ async def test_reconfigure_refuses_a_power_sensor_that_feeds_another_home(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_POWER_ENTITY: "power_entity_in_use"}
     assert entity_entry.data[CONF_POWER_ENTITY] == POWER
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_NAME: "Cottage", CONF_POWER_ENTITY: POWER}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entity_entry.title == "Cottage"
 
 
 async def test_changing_the_options_reloads_a_home_fed_by_entities(

@@ -80,6 +80,12 @@ async def test_options_refuse_an_entity_that_gives_no_temperature(
         if key.description  # the fields the user filled in
     }
     assert kept == {CONF_TEMPERATURE_ENTITY: entity_id, CONF_FUSE_SIZE: 25}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_FUSE_SIZE: 25}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert tibber_entry.options == {CONF_FUSE_SIZE: 25}
+    await hass.async_block_till_done(wait_background_tasks=True)  # the entry reloads with them
 
 
 @pytest.mark.parametrize(

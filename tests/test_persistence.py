@@ -52,7 +52,6 @@ async def test_unload_stores_the_learned_state_and_setup_continues_from_it(
     tibber_server: LocalTibberServer,
     tibber_entry: MockConfigEntry,
     hass_storage: dict[str, Any],
-    issue_registry: ir.IssueRegistry,
 ) -> None:
     await set_up(hass, tibber_entry, tibber_server)
     await push_hours(hass, tibber_server, 0, 3)
@@ -67,7 +66,6 @@ async def test_unload_stores_the_learned_state_and_setup_continues_from_it(
     # still count
     status = hass.states.get("sensor.cabin_detector_status")
     assert status.attributes["learning_progress"] == pytest.approx(100 * 4 / 336, abs=0.1)
-    assert issue_registry.issues == {}  # restored as stored: nothing to tell the user
     assert await hass.config_entries.async_unload(tibber_entry.entry_id)
     assert learned_seconds(hass_storage) > 3 * 3600
 
@@ -174,30 +172,21 @@ async def test_damaged_stored_state_never_stops_the_home(
     assert state_of(hass, "sensor.cabin_detector_status") == "learning"
     assert state_of(hass, "sensor.cabin_voltage_l1") == "230.0"
     assert "Could not restore what the detector learned for Cabin" in caplog.text
-    issue = issue_registry.async_get_issue(DOMAIN, f"state_reset_{HOME_A}")
-    assert issue is not None
-    assert (issue.translation_key, issue.translation_placeholders) == (
-        "state_reset",
-        {"home": "Cabin"},
-    )
+    assert issue_registry.issues == {}  # nothing for the user to fix: the status says learning
 
 
-async def test_removing_the_entry_deletes_what_was_learned_and_its_repair_issue(
+async def test_removing_the_entry_deletes_what_was_learned(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,
     tibber_entry: MockConfigEntry,
     hass_storage: dict[str, Any],
-    issue_registry: ir.IssueRegistry,
 ) -> None:
-    store_cabin_state(hass_storage, [])  # damaged: the Cabin learns afresh, with a repair issue
     await set_up(hass, tibber_entry, tibber_server)
     await push_hours(hass, tibber_server, 0, 1)
-    assert len(issue_registry.issues) == 1
 
     await unload_and_remove(hass, tibber_entry, hass_storage)
 
     assert STORE_KEY not in hass_storage
-    assert issue_registry.issues == {}
 
 
 async def test_steady_state_writes_the_state_once_per_five_minutes(

@@ -11,7 +11,6 @@ from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
@@ -20,6 +19,7 @@ import tibber
 from .const import (
     ACCOUNT_HOMES_REFRESH_INTERVAL,
     CONF_HOMES,
+    CONF_KEPT_HOMES,
     CONF_OFFERED_HOMES,
     CONF_POWER_IS_NET,
     CONF_SOURCE,
@@ -44,12 +44,12 @@ from .live_source import (
 )
 from .past import async_fetch_home_history, async_fetch_seeded_history
 from .redact import async_redact_token_in_logs
-from .runner import HomeRunner, state_reset_issue_id
+from .runner import HomeRunner
 from .runtime import EnergyAnomalyConfigEntry, EnergyAnomalyRuntimeData, new_home_signal
 from .services import async_setup_services
 from .sink import HomesSink
 from .source import ReadingSource
-from .storage import HomeStateStore
+from .storage import HomeStateStore, kept_homes
 from .temperature import async_watch_outdoor_temperature
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -246,6 +246,7 @@ async def _async_follow_homes(
             **entry.data,
             CONF_HOMES: watched | added,
             CONF_OFFERED_HOMES: sorted((offered & on_account) | set(pulse_homes)),
+            CONF_KEPT_HOMES: kept_homes(entry.data, removed, [*watched, *added]),
         },
     )
     source.async_watch(list(watched))  # no reading of a dropped home comes after this
@@ -277,6 +278,7 @@ async def _async_drop_home(
 
     What it learned stays stored: should the home come back (Tibber left it out of one listing,
     or it returns to the account) it resumes where it stood instead of learning two weeks afresh.
+    The entry keeps its id (`CONF_KEPT_HOMES`) to delete that state when it is deleted itself.
     """
     runner = entry.runtime_data.sink.async_remove_home(home_id)
     LOGGER.warning("%s is no longer on the Tibber account: removing its device", runner.home.name)
@@ -284,7 +286,6 @@ async def _async_drop_home(
     if device := registry.async_get_device_by_identifier((DOMAIN, home_id), entry.entry_id):
         registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
     await runner.async_save_state()  # waits for its worker, so nothing writes after the removal
-    ir.async_delete_issue(hass, DOMAIN, state_reset_issue_id(home_id))
 
 
 def _async_remove_stale_devices(
@@ -313,16 +314,19 @@ async def async_unload_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntr
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry) -> None:
-    """Delete the stored detector state of the entry's homes, and their repair issues."""
+    """Delete the stored detector state of the entry's homes, watched or kept (`_home_ids`)."""
     for home_id in _home_ids(entry):
         await HomeStateStore(hass, home_id).async_remove()
-        ir.async_delete_issue(hass, DOMAIN, state_reset_issue_id(home_id))
 
 
 def _home_ids(entry: EnergyAnomalyConfigEntry) -> list[str]:
-    """The ids of the homes the entry watches, known without setting it up."""
+    """The ids of the homes whose learned state the entry keeps, known without setting it up.
+
+    The homes it watches, and a Tibber account's homes it watched before (gone from the account
+    or unticked in Reconfigure), whose state stays stored in case they come back.
+    """
     if entry.data[CONF_SOURCE] == SOURCE_DEMO:
         return [DEMO_HOME_ID]
     if entry.data[CONF_SOURCE] == SOURCE_ENTITY:
         return [_entity_home_id(entry)]
-    return list(entry.data[CONF_HOMES])
+    return [*entry.data[CONF_HOMES], *entry.data.get(CONF_KEPT_HOMES, [])]

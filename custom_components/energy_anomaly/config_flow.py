@@ -36,6 +36,7 @@ import tibber
 from .const import (
     CONF_FUSE_SIZE,
     CONF_HOMES,
+    CONF_KEPT_HOMES,
     CONF_OFFERED_HOMES,
     CONF_POWER_ENTITY,
     CONF_POWER_IS_NET,
@@ -53,6 +54,7 @@ from .const import (
 from .entity_source import ENTITY_QUANTITIES, chosen_entities, entity_error
 from .live_source import CONNECTION_ERRORS, TibberAccount, async_fetch_account
 from .price import price_entity_error
+from .storage import kept_homes
 from .temperature import temperature_entity_error
 
 TOKEN_SCHEMA = probatio.Schema(
@@ -217,7 +219,8 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
         """Create the entry, or when reconfiguring, update it and reload.
 
         The Pulse homes offered here and left out are remembered, so that only homes new on the
-        account are watched without asking.
+        account are watched without asking; so are the homes no longer watched after a
+        Reconfigure, whose learned state stays stored until the entry is deleted.
         """
         chosen = {
             CONF_ACCESS_TOKEN: self._access_token,
@@ -225,9 +228,9 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
             CONF_OFFERED_HOMES: sorted(_pulse_homes(self._account)),
         }
         if self.source == SOURCE_RECONFIGURE:
-            return self.async_update_reload_and_abort(
-                self._get_reconfigure_entry(), data_updates=chosen
-            )
+            entry = self._get_reconfigure_entry()
+            chosen[CONF_KEPT_HOMES] = kept_homes(entry.data, entry.data[CONF_HOMES], homes)
+            return self.async_update_reload_and_abort(entry, data_updates=chosen)
         return self.async_create_entry(
             title=self._account.name or "Tibber", data={CONF_SOURCE: SOURCE_TIBBER, **chosen}
         )

@@ -16,6 +16,9 @@ CONF_PRICE_ENTITY: Final = "price_entity"
 # The ids of the account's Pulse homes the user has been offered (watched or left out): a Pulse
 # home outside them is new on the account and is watched without asking.
 CONF_OFFERED_HOMES: Final = "offered_homes"
+# The ids of homes the entry no longer watches (gone from the account, or unticked in Reconfigure)
+# whose learned state stays stored, so that one coming back resumes; deleted with the entry.
+CONF_KEPT_HOMES: Final = "kept_homes"
 SOURCE_TIBBER: Final = "tibber"
 SOURCE_DEMO: Final = "demo"
 SOURCE_ENTITY: Final = "entity"
@@ -56,7 +59,6 @@ STATE_SAVE_INTERVAL: Final = timedelta(minutes=5)
 STORAGE_VERSION: Final = 1
 
 ISSUE_TOO_MANY_CONNECTIONS: Final = "too_many_connections"
-ISSUE_STATE_RESET: Final = "state_reset"
 ISSUE_ENTITY: Final = "entity"
 
 # Implausible readings are dropped; a warning says so at most this often per home.

@@ -16,7 +16,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_ACCESS_TOKEN
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_HOMES, CONF_OFFERED_HOMES
+from .const import CONF_HOMES, CONF_KEPT_HOMES, CONF_OFFERED_HOMES
 from .runtime import EnergyAnomalyConfigEntry
 
 HASHED_ID_LENGTH = 8  # hex digits of sha256: enough to tell a user's homes apart
@@ -47,7 +47,7 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Return the entry's settings (redacted), its source's state and each home's detector."""
     data = async_redact_data(dict(entry.data), {CONF_ACCESS_TOKEN})
-    for key in (CONF_HOMES, CONF_OFFERED_HOMES):
+    for key in (CONF_HOMES, CONF_OFFERED_HOMES, CONF_KEPT_HOMES):
         if key in data:
             data[key] = sorted(hashed_id(home_id) for home_id in data[key])
     diagnostics: dict[str, Any] = as_json(

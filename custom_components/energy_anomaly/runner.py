@@ -16,7 +16,6 @@ from .const import (
     CONF_TEMPERATURE_ENTITY,
     DOMAIN,
     GUESTS_DEFAULT_DURATION,
-    ISSUE_STATE_RESET,
     LOGGER,
     OPTIONAL_QUANTITIES,
     REJECTED_READING_WARNING_INTERVAL,
@@ -36,7 +35,6 @@ from .detector.model import Finding, HistoryRow, Kind, Mode, Reading, Result, Se
 from .detector.validation import reading_problem
 from .events import async_anomaly_started
 from .history import HistoryFetchError
-from .issues import async_warn
 from .storage import HomeStateStore, PreparedHomeData, prepare
 from .temperature import outdoor_temperature
 
@@ -53,11 +51,6 @@ def reported_quantities(reading: Reading) -> set[str]:
     return reported
 
 
-def state_reset_issue_id(home_id: str) -> str:
-    """The repair issue saying a home's stored state could not be read."""
-    return f"{ISSUE_STATE_RESET}_{home_id}"
-
-
 def _restore(stored: Any, config: DetectorConfig) -> tuple[Detector, frozenset[str]]:
     """The detector and reported quantities as stored; raises on anything else."""
     if not isinstance(stored, dict):
@@ -69,12 +62,13 @@ def _restore(stored: Any, config: DetectorConfig) -> tuple[Detector, frozenset[s
 
 
 async def _async_restore(
-    hass: HomeAssistant, home: HomeInfo, store: HomeStateStore, config: DetectorConfig
+    home: HomeInfo, store: HomeStateStore, config: DetectorConfig
 ) -> tuple[Detector, frozenset[str]]:
     """What the home learned before, or a fresh start: stored state never stops a home.
 
     Whatever goes wrong reading it (an older or newer format, a hand-edited or damaged file)
-    is logged, and a repair issue tells the user the home learns afresh.
+    is logged, and the home learns afresh (its status shows it). No repair issue: there is
+    nothing the user could do about it.
     """
     try:
         stored = await store.async_load()
@@ -88,7 +82,6 @@ async def _async_restore(
             type(err).__name__,
             err,
         )
-        async_warn(hass, state_reset_issue_id(home.home_id), ISSUE_STATE_RESET, {"home": home.name})
         return Detector(config), frozenset()
 
 
@@ -211,7 +204,7 @@ class HomeRunner:
         """Create the runner for `home`, restoring what was learned before."""
         store = HomeStateStore(hass, home.home_id)
         config = DetectorConfig(fuse_amps=entry.options.get(CONF_FUSE_SIZE))
-        return cls(hass, entry, home, store, await _async_restore(hass, home, store, config))
+        return cls(hass, entry, home, store, await _async_restore(home, store, config))
 
     @property
     def detector_config(self) -> DetectorConfig:

@@ -1,5 +1,6 @@
 """Per-home detector state in Home Assistant storage, so a restart does not restart learning."""
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypedDict, cast
 
@@ -7,7 +8,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.json import json_bytes, json_fragment
 from homeassistant.helpers.storage import Store
 
-from .const import DOMAIN, STORAGE_VERSION
+from .const import CONF_KEPT_HOMES, DOMAIN, STORAGE_VERSION
 
 
 class StoredHomeData(TypedDict):
@@ -26,6 +27,15 @@ class PreparedHomeData(TypedDict):
 
     detector: json_fragment
     reported: list[str]
+
+
+def kept_homes(data: Mapping[str, Any], left: Iterable[str], watched: Iterable[str]) -> list[str]:
+    """The homes of a Tibber entry's `data` whose learned state is stored but not watched.
+
+    Those kept before and those just `left` (gone from the account, unticked), less the homes
+    `watched` now: the entry deletes their stores with its own (`async_remove_entry`).
+    """
+    return sorted({*data.get(CONF_KEPT_HOMES, []), *left} - set(watched))
 
 
 def prepare(detector_state: dict[str, Any], reported: list[str]) -> PreparedHomeData:
