@@ -400,6 +400,26 @@ async def test_implausible_readings_are_dropped_counted_and_warned_about_once(
     assert f"Rejected a reading for Cabin: its timestamp {future} is in the future" in caplog.text
 
 
+async def test_an_implausible_production_costs_only_itself(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # An inverter's standby read as -2 W of production: the power read with it still counts.
+    await set_up(hass, tibber_entry, tibber_server)
+    await tibber_server.push(HOME_A, power=444.0, powerProduction=-2.0)
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "444.0")
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, tibber_entry)
+    assert diagnostics["homes"][hashed_id(HOME_A)]["rejected_readings"] == 0
+    assert (
+        "Left out a value of a reading for Cabin: its power production -2.0 W is not a "
+        "plausible value" in caplog.text
+    )
+
+
 async def test_each_reading_is_checked_for_plausibility_once(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,

@@ -1,8 +1,11 @@
 """What a home's detector learned survives unload, restart and bad stored data."""
 
+import asyncio
 from datetime import datetime, timedelta
 import logging
+import threading
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
@@ -111,6 +114,39 @@ async def test_home_assistant_stop_writes_the_state(
 
     assert learned_seconds(hass_storage) == 3600
     await tibber_server.wait_for(lambda: tibber_server.open_connections == 0)
+
+
+async def test_home_assistant_stop_writes_the_state_after_the_batch_the_detector_is_taking(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    # Home Assistant cancels its background tasks, the home's worker among them, before it
+    # fires the stop event: the batch already in the executor still ends, and is written.
+    await set_up(hass, tibber_entry, tibber_server)
+    await push_hours(hass, tibber_server, 0, 1)
+    runner = tibber_entry.runtime_data.sink.runners[HOME_A]
+    entered, release = threading.Event(), threading.Event()
+    update = runner._detector_update
+
+    def held_update(batch: Any) -> Any:
+        entered.set()
+        release.wait(10)
+        return update(batch)
+
+    with patch.object(runner, "_detector_update", held_update):
+        timestamp = (START + timedelta(hours=1, minutes=10)).isoformat()
+        await tibber_server.push(HOME_A, power=500.0, timestamp=timestamp)
+        assert await hass.async_add_executor_job(entered.wait, 10)
+        assert runner._worker is not None
+        runner._worker.cancel("Home Assistant is stopping")
+        hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+        await asyncio.sleep(0.1)  # the final write waits for the batch
+        release.set()
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert learned_seconds(hass_storage) == 3600 + 600
 
 
 def store_cabin_state(hass_storage: dict[str, Any], data: Any) -> None:

@@ -158,13 +158,9 @@ def _assert_every_row_scored(
         ("{t},inf,,", "power"),
         ("{t},-inf,,", "power"),
         ("{t},1e999,,", "power"),
-        ("{t},300,NaN,", "voltage_l1"),
-        ("{t},300,,1e999", "temperature"),
     ],
 )
-def test_a_non_finite_number_is_skipped_with_its_line(
-    tmp_path: Path, row: str, column: str
-) -> None:
+def test_a_non_finite_power_is_skipped_with_its_line(tmp_path: Path, row: str, column: str) -> None:
     text = f"timestamp,power,voltage_l1,temperature\n{_stamp(0)},300,,\n"
     text += row.format(t=_stamp(1)) + f"\n{_stamp(2)},300,,\n"
 
@@ -178,10 +174,45 @@ def test_a_non_finite_number_is_skipped_with_its_line(
 
 
 @pytest.mark.parametrize(
+    ("row", "column"),
+    [("{t},300,NaN,", "voltage_l1"), ("{t},300,,1e999", "temperature")],
+)
+def test_a_non_finite_optional_value_is_left_out_and_the_row_scored(
+    tmp_path: Path, row: str, column: str
+) -> None:
+    text = f"timestamp,power,voltage_l1,temperature\n{_stamp(0)},300,,\n"
+    text += row.format(t=_stamp(1)) + f"\n{_stamp(2)},300,,\n"
+
+    completed, target = _score(tmp_path, text)
+
+    assert completed.returncode == 0, completed.stderr
+    assert f":3: left out: {column} " in completed.stderr
+    assert "not a finite number; the rest of the row is scored" in completed.stderr
+    assert "1 implausible value(s) left out" in completed.stderr
+    assert _scored(target) == [_stamp(0), _stamp(1), _stamp(2)]
+
+
+@pytest.mark.parametrize(
     ("value", "column"),
     [
         ("power=1000001", "power"),
         ("power=-1000001", "power"),
+    ],
+)
+def test_an_implausible_power_is_skipped_with_its_line(
+    tmp_path: Path, value: str, column: str
+) -> None:
+    completed, target = _score(tmp_path, _rows_with_one_odd_value(value))
+
+    assert completed.returncode == 0, completed.stderr
+    assert f":3: skipped: {column} " in completed.stderr
+    assert "is outside" in completed.stderr
+    assert _scored(target) == [_stamp(0), _stamp(2)]
+
+
+@pytest.mark.parametrize(
+    ("value", "column"),
+    [
         ("power_production=-5", "power_production"),
         ("power_production=2000000", "power_production"),
         ("voltage_l2=501", "voltage_l2"),
@@ -192,9 +223,20 @@ def test_a_non_finite_number_is_skipped_with_its_line(
         ("temperature=-81", "temperature"),
     ],
 )
-def test_an_implausible_value_is_skipped_with_its_line(
+def test_an_implausible_optional_value_is_left_out_and_the_row_scored(
     tmp_path: Path, value: str, column: str
 ) -> None:
+    completed, target = _score(tmp_path, _rows_with_one_odd_value(value))
+
+    assert completed.returncode == 0, completed.stderr
+    assert f":3: left out: {column} " in completed.stderr
+    assert "is outside" in completed.stderr
+    assert "skipped" not in completed.stderr
+    assert _scored(target) == [_stamp(0), _stamp(1), _stamp(2)]
+
+
+def _rows_with_one_odd_value(value: str) -> str:
+    """Three rows of every column, the second with `value` ("column=number") instead."""
     columns = ["power", "power_production", "voltage_l1", "voltage_l2", "voltage_l3"]
     columns += ["current_l1", "current_l2", "current_l3", "temperature"]
     normal = dict(zip(columns, ["300", "0", "230", "230", "230", "1", "1", "1", "5"], strict=True))
@@ -203,13 +245,7 @@ def test_an_implausible_value_is_skipped_with_its_line(
     lines = ["timestamp," + ",".join(columns)]
     for minute, values in enumerate((normal, odd, normal)):
         lines.append(_stamp(minute) + "," + ",".join(values[c] for c in columns))
-
-    completed, target = _score(tmp_path, "\n".join(lines) + "\n")
-
-    assert completed.returncode == 0, completed.stderr
-    assert f":3: skipped: {column} " in completed.stderr
-    assert "is outside" in completed.stderr
-    assert _scored(target) == [_stamp(0), _stamp(2)]
+    return "\n".join(lines) + "\n"
 
 
 def test_the_extremes_of_the_plausible_ranges_are_scored(tmp_path: Path) -> None:

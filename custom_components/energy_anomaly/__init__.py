@@ -300,10 +300,17 @@ def _async_remove_stale_devices(
 
 
 async def _async_stop_and_save(entry: EnergyAnomalyConfigEntry) -> None:
-    """Close the source, then write every home's detector state (final write)."""
+    """Close the source, then write every home's detector state (final write).
+
+    Over a copy of the homes: the hourly listing may add or drop one meanwhile. A home whose
+    state cannot be written is logged, and the others are still written.
+    """
     await entry.runtime_data.source.async_stop()
-    for runner in entry.runtime_data.sink.runners.values():
-        await runner.async_save_state()
+    for runner in list(entry.runtime_data.sink.runners.values()):
+        try:
+            await runner.async_save_state()
+        except Exception:  # noqa: BLE001 - one home's failed write must not cost the others'
+            LOGGER.exception("Could not store what the detector learned for %s", runner.home.name)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry) -> bool:

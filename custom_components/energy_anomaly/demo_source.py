@@ -139,8 +139,8 @@ class DemoSource:
         The first row goes at once, so the demo home shows its values right after setup.
         """
         self._position = self._first_replayed
-        if self._resume_after is not None:
-            self._skip_replay_to(self._resume_after)
+        if self._resume_after is not None:  # after weeks of replay, seconds of rows to step over
+            await self._hass.async_add_executor_job(self._skip_replay_to, self._resume_after)
         sink.async_add_readings(DEMO_HOME_ID, [self._next_reading()])
 
         @callback
@@ -151,7 +151,7 @@ class DemoSource:
         self._unsub_tick = async_track_time_interval(self._hass, replay_next, REPLAY_TICK)
 
     def _skip_replay_to(self, after: float) -> None:
-        """Move the replay on to the first row stamped after `after` (epoch s)."""
+        """Move the replay on to the first row stamped after `after` (epoch s); in the executor."""
         while True:
             loops, position = self._loops, self._position
             if self._next_reading().epoch > after:

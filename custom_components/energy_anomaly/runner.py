@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+import contextlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,7 +33,7 @@ from .coordinator import (
 from .detector.config import DetectorConfig
 from .detector.engine import Detector
 from .detector.model import Finding, HistoryRow, Kind, Mode, Reading, Result, Sensitivity
-from .detector.validation import reading_problem
+from .detector.validation import reading_problem, without_implausible_values
 from .events import async_anomaly_started
 from .history import HistoryFetchError
 from .storage import HomeStateStore, PreparedHomeData, prepare
@@ -62,7 +63,7 @@ def _restore(stored: Any, config: DetectorConfig) -> tuple[Detector, frozenset[s
 
 
 async def _async_restore(
-    home: HomeInfo, store: HomeStateStore, config: DetectorConfig
+    hass: HomeAssistant, home: HomeInfo, store: HomeStateStore, config: DetectorConfig
 ) -> tuple[Detector, frozenset[str]]:
     """What the home learned before, or a fresh start: stored state never stops a home.
 
@@ -74,7 +75,8 @@ async def _async_restore(
         stored = await store.async_load()
         if stored is None:
             return Detector(config), frozenset()
-        return _restore(stored, config)
+        # Building a detector from its state takes tens of milliseconds on a small box
+        return await hass.async_add_executor_job(_restore, stored, config)
     except Exception as err:  # noqa: BLE001 - any damage: learn afresh rather than fail setup
         LOGGER.warning(
             "Could not restore what the detector learned for %s (%s: %s); learning afresh",
@@ -204,7 +206,7 @@ class HomeRunner:
         """Create the runner for `home`, restoring what was learned before."""
         store = HomeStateStore(hass, home.home_id)
         config = DetectorConfig(fuse_amps=entry.options.get(CONF_FUSE_SIZE))
-        return cls(hass, entry, home, store, await _async_restore(home, store, config))
+        return cls(hass, entry, home, store, await _async_restore(hass, home, store, config))
 
     @property
     def detector_config(self) -> DetectorConfig:
@@ -232,26 +234,35 @@ class HomeRunner:
                 self.hass, self._async_process_pending(), f"{DOMAIN} detector {self.home.name}"
             )
 
-    def _accepts(self, reading: Reading, now: datetime) -> bool:
-        """Executor: whether the reading is plausible; if not, count it and warn (every 10 min).
+    def _plausible(self, reading: Reading, now: datetime) -> Reading | None:
+        """Executor: the reading as the detector may take it, or None; warn (every 10 min).
 
-        NaN, absurd values or a clock in the future must never teach the detector. A replayed
-        home (the demo) runs on its own faster clock: its timestamps are not compared with now.
+        NaN, absurd values or a clock in the future must never teach the detector. An
+        implausible optional value (an inverter's standby read as -2 W of production) is left
+        out and the rest is taken; a reading whose time or power is implausible is rejected and
+        counted. A replayed home (the demo) runs on its own faster clock: its timestamps are
+        not compared with now.
         """
-        problem = reading_problem(reading, now if self.home.live_clock else None)
+        clock = now if self.home.live_clock else None
+        problem = reading_problem(reading, clock)
         if problem is None:
-            return True
+            return reading
+        kept = without_implausible_values(reading)
+        if reading_problem(kept, clock) is None:
+            self._warn(now, "Left out a value of a reading for %s: %s", problem)
+            return kept
         self._rejected += 1
+        self._warn(
+            now, "Rejected a reading for %s: %s (%d rejected so far)", problem, self._rejected
+        )
+        return None
+
+    def _warn(self, now: datetime, message: str, *args: object) -> None:
+        """Log `message` (its first %s the home's name), at most once per 10 minutes."""
         last = self._last_rejection_warning
         if last is None or now - last >= REJECTED_READING_WARNING_INTERVAL:
             self._last_rejection_warning = now
-            LOGGER.warning(
-                "Rejected a reading for %s: %s (%d rejected so far)",
-                self.home.name,
-                problem,
-                self._rejected,
-            )
-        return False
+            LOGGER.warning(message, self.home.name, *args)
 
     async def _async_process_pending(self) -> None:
         """Run the detector on everything queued, batch by batch, and publish each batch's end.
@@ -262,9 +273,8 @@ class HomeRunner:
         while self._pending:
             batch, self._pending = self._pending, []
             commands = [item for item in batch if isinstance(item, _Command)]
-            async with self._detector_lock:
-                done = await self.hass.async_add_executor_job(self._detector_update, batch)
-                snapshot = await self._async_snapshot_if_due(now=bool(commands))
+            done = await self._async_locked(self._detector_update, batch)
+            snapshot = await self._async_snapshot_if_due(now=bool(commands))
             if done is not None:
                 self._async_publish(done)
             else:
@@ -285,9 +295,9 @@ class HomeRunner:
         for item in batch:
             if isinstance(item, _Command):
                 item.execute(self._detector)
-            elif self._accepts(item, now):
+            elif (reading := self._plausible(item, now)) is not None:
                 try:
-                    taken.append((item, self._detector.update_plausible(item)))
+                    taken.append((reading, self._detector.update_plausible(reading)))
                 except Exception:  # noqa: BLE001 - one bad reading must not stop the home
                     LOGGER.exception(
                         "Skipped a reading for %s the detector failed on: %s", self.home.name, item
@@ -312,9 +322,8 @@ class HomeRunner:
         self._async_set_history(HistoryImport.IMPORTING)
         try:
             rows = await fetch()
-            async with self._detector_lock:
-                summary = await self.hass.async_add_executor_job(self._detector.learn_history, rows)
-                data = await self.hass.async_add_executor_job(self._stored_data)
+            summary = await self._async_locked(self._detector.learn_history, rows)
+            data = await self._async_locked(self._stored_data)
         except HistoryFetchError as err:
             LOGGER.warning(
                 "Could not fetch the history of %s, learning from live readings only: %s",
@@ -357,7 +366,7 @@ class HomeRunner:
         if not now and utcnow - self._last_snapshot < STATE_SAVE_INTERVAL:
             return None
         self._last_snapshot = utcnow
-        return await self.hass.async_add_executor_job(self._stored_data)
+        return await self._async_locked(self._stored_data)
 
     def _stored_data(self) -> PreparedHomeData:
         """Executor: the detector state (serialised here) and the quantities seen."""
@@ -369,8 +378,8 @@ class HomeRunner:
         Commands still queued (the worker never started: the history import was running) fail
         now rather than keep their callers waiting for a home that stops.
         """
-        if self._worker is not None:
-            await asyncio.shield(self._worker)
+        if self._worker is not None:  # done, or cancelled (Home Assistant stopping): no raise
+            await asyncio.wait([self._worker])
         for command in self._pending:
             if isinstance(command, _Command) and not command.done.done():
                 command.done.set_exception(
@@ -380,9 +389,25 @@ class HomeRunner:
                         translation_placeholders={"device": self.home.name},
                     )
                 )
+        await self._store.async_save(await self._async_locked(self._stored_data))
+
+    async def _async_locked[T](self, job: Callable[..., T], *args: Any) -> T:
+        """Run `job` on the detector in the executor, alone, and hold the lock until it ends.
+
+        Home Assistant cancels background tasks (the worker, a history import) before it stops
+        the integrations, whose final save then takes the lock: a cancelled await must not
+        release it while the job still changes the detector in its thread, or the save would
+        serialise a detector in the middle of a change.
+        """
         async with self._detector_lock:
-            data = await self.hass.async_add_executor_job(self._stored_data)
-        await self._store.async_save(data)
+            future = self.hass.async_add_executor_job(job, *args)
+            try:
+                return await asyncio.shield(future)
+            except asyncio.CancelledError:
+                while not future.done():  # a job in a thread cannot be stopped: wait it out
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await asyncio.wait([future])
+                raise
 
     @callback
     def _async_publish(self, done: _Batch) -> None:

@@ -14,7 +14,10 @@ from custom_components.energy_anomaly.detector.check import Check, StateError
 from custom_components.energy_anomaly.detector.config import DetectorConfig
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.model import Reading, Status
-from custom_components.energy_anomaly.detector.validation import reading_problem
+from custom_components.energy_anomaly.detector.validation import (
+    reading_problem,
+    without_implausible_values,
+)
 
 from .household import START, at, normal_days, readings, run, with_load
 
@@ -185,6 +188,23 @@ def test_a_reading_with_every_value_plausible_has_no_problem() -> None:
     full = Reading(START, 100.0, 0.0, (0.0, 250.0, 500.0), (-1000.0, 0.0, 1000.0), -80.0)
 
     assert reading_problem(full) is None
+
+
+def test_only_the_implausible_optional_values_are_left_out() -> None:
+    odd = Reading(START, 100.0, -2.0, (230.0, 600.0, None), (1.0, NAN, 3.0), 90.0)
+
+    kept = without_implausible_values(odd)
+
+    assert kept == Reading(START, 100.0, None, (230.0, None, None), (1.0, None, 3.0), None)
+    assert reading_problem(kept) is None
+
+
+def test_the_detector_takes_a_reading_without_its_implausible_production() -> None:
+    detector = Detector()
+
+    detector.update(Reading(START, 100.0, power_production=-2.0))
+
+    assert detector.to_state()["last_epoch"] == START.timestamp()
 
 
 def test_a_reading_from_the_future_of_the_host_clock_is_refused() -> None:

@@ -71,7 +71,7 @@ from .model import (
 )
 from .parx import PatternCheck
 from .power_quality import PowerQualityCheck
-from .validation import reading_problem
+from .validation import reading_problem, without_implausible_values
 
 STATE_VERSION = 3
 # A reading this far (s) after the previous one is held until the next reading confirms the new
@@ -214,12 +214,15 @@ class Detector:
         """Take one reading (in time order) and return the verdict right after it.
 
         A reading that is not plausible (`validation.py`) or older than the previous one is not
-        learned from; it gets the current verdict. A reading more than an hour after the previous
+        learned from; it gets the current verdict. One whose only implausible values are optional
+        ones is taken without them. A reading more than an hour after the previous
         one is held until the very next reading confirms the clock moved on (a later time within
         the hour after it: then both are taken); otherwise it was a stray time and is dropped.
         """
         if reading_problem(reading) is None:
             self.take_plausible(reading)
+        elif reading_problem(kept := without_implausible_values(reading)) is None:
+            self.take_plausible(kept)
         else:
             self._held = None
         return self._result(reading)

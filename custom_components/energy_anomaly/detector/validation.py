@@ -2,9 +2,13 @@
 
 A meter, a payload or a CSV can carry NaN, infinities, absurd magnitudes or a clock far in the
 future. One such reading must not teach the detector nonsense or latch an alarm, so it is rejected
-with a reason before it reaches the engine.
+with a reason before it reaches the engine. An implausible optional value (production, a phase's
+voltage or current, the temperature) costs only itself: `without_implausible_values` leaves it
+out, and the power read with it still counts (an inverter's standby read as -2 W of production
+must not stop a home).
 """
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -57,6 +61,33 @@ def reading_problem(reading: Reading, now: datetime | None = None) -> str | None
     ):
         return None
     return _named_problem(reading)
+
+
+def without_implausible_values(reading: Reading) -> Reading:
+    """`reading` with each implausible optional value left out (None), the rest as it was."""
+    production, temperature = reading.power_production, reading.temperature
+    v1, v2, v3 = reading.voltage
+    c1, c2, c3 = reading.current
+    return replace(
+        reading,
+        power_production=_within(production, 0.0, MAX_POWER_W),
+        temperature=_within(temperature, MIN_TEMPERATURE_C, MAX_TEMPERATURE_C),
+        voltage=(
+            _within(v1, 0.0, MAX_VOLTAGE_V),
+            _within(v2, 0.0, MAX_VOLTAGE_V),
+            _within(v3, 0.0, MAX_VOLTAGE_V),
+        ),
+        current=(
+            _within(c1, -MAX_CURRENT_A, MAX_CURRENT_A),
+            _within(c2, -MAX_CURRENT_A, MAX_CURRENT_A),
+            _within(c3, -MAX_CURRENT_A, MAX_CURRENT_A),
+        ),
+    )
+
+
+def _within(value: float | None, low: float, high: float) -> float | None:
+    """`value` if it lies in [low, high] (NaN does not), else None."""
+    return value if value is not None and low <= value <= high else None
 
 
 def _named_problem(reading: Reading) -> str | None:
