@@ -1,7 +1,10 @@
 """Homes added to or removed from the Tibber account while the entry runs: no reload needed."""
 
+import asyncio
 from datetime import timedelta
 import logging
+from typing import Any
+from unittest.mock import patch
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
@@ -16,6 +19,7 @@ from custom_components.energy_anomaly.const import (
     CONF_OFFERED_HOMES,
     DOMAIN,
 )
+from custom_components.energy_anomaly.runner import HomeRunner
 from custom_components.energy_anomaly.storage import HomeStateStore
 
 from .conftest import HOME_A, HOME_B
@@ -158,6 +162,36 @@ async def test_removing_the_entry_deletes_what_a_home_gone_from_the_account_lear
 
     assert await HomeStateStore(hass, HOME_B).async_load() is None
     assert await HomeStateStore(hass, HOME_A).async_load() is None
+
+
+async def test_an_unload_during_the_hourly_listing_adds_no_home_after_it(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    tibber_server.account.homes.append(LocalHome(HOME_NEW, nickname="Cottage", history_days=3))
+    creating, release = asyncio.Event(), asyncio.Event()
+    create = HomeRunner.async_create
+    created: list[str] = []
+
+    async def held_create(*args: Any) -> HomeRunner:
+        creating.set()
+        await release.wait()
+        created.append(args[2].name)
+        return await create(*args)
+
+    with patch.object(HomeRunner, "async_create", held_create):
+        async_fire_time_changed(hass, dt_util.utcnow() + AN_HOUR)
+        await creating.wait()
+        assert await hass.config_entries.async_unload(tibber_entry.entry_id)
+        release.set()
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert created == []  # the listing was cancelled with the entry
+    assert f"{DOMAIN}.{HOME_NEW}" not in hass_storage
+    assert device_names(hass, tibber_entry) == ["Cabin", "Flat"]
 
 
 async def test_the_homes_left_keep_streaming_on_the_same_websocket_after_a_removal(

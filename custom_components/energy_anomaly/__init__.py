@@ -7,7 +7,7 @@ from functools import partial
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_ACCESS_TOKEN, EVENT_HOMEASSISTANT_STOP, Platform
-from homeassistant.core import Event, HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
@@ -197,12 +197,13 @@ async def _async_follow_account(
     """Follow the homes added to or removed from the account, now and every hour after.
 
     Now: what changed while Home Assistant was not running (the homes listed at setup). Then
-    the homes are listed again every hour while the entry runs.
+    the homes are listed again every hour while the entry runs, as an entry background task: an
+    unload cancels it, so no home is added and no history import starts after the entry stopped.
     """
     connection = account.connection
     await _async_follow_homes(hass, entry, source, account.homes)
 
-    async def _async_refresh(_now: datetime) -> None:
+    async def _async_refresh() -> None:
         try:
             listed = await async_list_homes(connection)
         except (tibber.InvalidLoginError, *CONNECTION_ERRORS) as err:
@@ -213,8 +214,14 @@ async def _async_follow_account(
         added = await _async_follow_homes(hass, entry, source, listed)
         _async_learn_history(hass, entry, added, source, connection)
 
+    @callback
+    def _async_list_again(_now: datetime) -> None:
+        entry.async_create_background_task(
+            hass, _async_refresh(), f"{DOMAIN} homes of {entry.title}"
+        )
+
     entry.async_on_unload(
-        async_track_time_interval(hass, _async_refresh, ACCOUNT_HOMES_REFRESH_INTERVAL)
+        async_track_time_interval(hass, _async_list_again, ACCOUNT_HOMES_REFRESH_INTERVAL)
     )
 
 
