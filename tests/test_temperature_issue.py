@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from datetime import timedelta
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
@@ -118,6 +119,13 @@ def watched(hass: HomeAssistant, tibber_entry: MockConfigEntry) -> MockConfigEnt
     return tibber_entry
 
 
+async def ticked(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
+    """Move the clock (wall and loop) on by `delta` and run the timers then due."""
+    freezer.tick(delta)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+
 async def later(hass: HomeAssistant, delta: timedelta) -> None:
     """Let Home Assistant's timers run as if `delta` had passed."""
     async_fire_time_changed(hass, dt_util.utcnow() + delta)
@@ -125,14 +133,15 @@ async def later(hass: HomeAssistant, delta: timedelta) -> None:
 
 
 async def test_an_entity_unavailable_for_over_an_hour_raises_a_repair_issue_not_before(
-    hass: HomeAssistant, watched: MockConfigEntry
+    hass: HomeAssistant, watched: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     hass.states.async_set(OUTSIDE, "unavailable", CELSIUS)
-    await later(hass, ISSUE_AFTER - timedelta(minutes=1))
+    await hass.async_block_till_done()
+    await ticked(hass, freezer, ISSUE_AFTER - timedelta(minutes=1))
     hass.states.async_set(OUTSIDE, "unknown", CELSIUS)  # still no value: the hour keeps running
     await hass.async_block_till_done()
     assert temperature_issue(hass, watched) is None
-    await later(hass, ISSUE_AFTER + timedelta(minutes=1))
+    await ticked(hass, freezer, timedelta(minutes=2))
 
     issue = temperature_issue(hass, watched)
     assert issue is not None

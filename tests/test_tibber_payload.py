@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import math
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 import pytest
 
@@ -63,10 +63,22 @@ measurements = st.fixed_dictionaries(
         "accumulatedConsumption": json_values,
     },
 )
+# A well-formed measurement with any value in one of its fields: most of these give a reading,
+# so what a reading may hold is tested, not only what the parser refuses.
+one_odd_field = st.builds(
+    lambda stamp, power, field, value: {
+        "liveMeasurement": {"timestamp": stamp, "power": power} | {field: value}
+    },
+    aware_timestamps,
+    st.floats(-500.0, 500.0),
+    st.sampled_from(["timestamp", *NUMBER_FIELDS]),
+    st.none() | st.floats(-500.0, 500.0) | timestamps | st.floats() | json_values,
+)
 messages = (
     json_values
     | st.builds(lambda measurement: {"liveMeasurement": measurement}, measurements)
     | st.builds(lambda value: {"liveMeasurement": value}, json_values)
+    | one_odd_field
 )
 
 
@@ -83,9 +95,28 @@ def test_any_json_message_gives_a_reading_or_the_one_defined_error(data: Any) ->
     outcome = parse_outcome(data)  # anything else raised fails the test
 
     if isinstance(outcome, Reading):
-        assert outcome.timestamp.utcoffset() is not None
-        values = [outcome.power, outcome.power_production, *outcome.voltage, *outcome.current]
-        assert all(math.isfinite(value) for value in values if value is not None)
+        _assert_aware_and_finite(outcome)
+
+
+STAMP = "2024-03-01T18:00:00+01:00"
+
+
+@BOUNDED
+@given(one_odd_field)
+@example({"liveMeasurement": {"timestamp": STAMP, "power": math.nan}})
+@example({"liveMeasurement": {"timestamp": STAMP[:19], "power": 100.0}})
+@example({"liveMeasurement": {"timestamp": STAMP, "power": 100.0, "voltagePhase2": math.inf}})
+def test_any_value_in_one_field_gives_an_aware_finite_reading_or_the_error(data: Any) -> None:
+    outcome = parse_outcome(data)
+
+    if isinstance(outcome, Reading):
+        _assert_aware_and_finite(outcome)
+
+
+def _assert_aware_and_finite(reading: Reading) -> None:
+    assert reading.timestamp.utcoffset() is not None
+    values = [reading.power, reading.power_production, *reading.voltage, *reading.current]
+    assert all(math.isfinite(value) for value in values if value is not None)
 
 
 @BOUNDED

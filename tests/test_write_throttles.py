@@ -1,5 +1,6 @@
 """Which readings write a new state: power always, voltage, current and score when it matters."""
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -7,6 +8,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.energy_anomaly import sensor as sensor_module
 from custom_components.energy_anomaly.const import CONF_FUSE_SIZE
 from custom_components.energy_anomaly.coordinator import EnergyAnomalyCoordinator
 
@@ -133,6 +135,28 @@ async def test_score_is_written_at_the_reading_it_crosses_1_then_once_a_minute(
 
     # The first reading, the one that crossed 1, then once a minute: not 31 times.
     assert len(home.writes["sensor.cabin_anomaly_score"]) <= 2 + 5
+
+
+async def test_score_is_written_at_once_when_it_crosses_1_whenever_it_was_last_written(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # With ten minutes between writes, only crossing 1 can write the score in these 5 minutes.
+    score = next(d for d in sensor_module.SENSORS if d.key == "anomaly_score")
+    assert score.throttle is not None
+    slow = replace(score, throttle=replace(score.throttle, interval_s=600.0))
+    sensors = tuple(slow if d is score else d for d in sensor_module.SENSORS)
+    monkeypatch.setattr(sensor_module, "SENSORS", sensors)
+    home = await cabin(hass, tibber_server, tibber_entry)
+    for i in range(31):  # L1 sinking from 200 V for 5 minutes
+        await home.push(10 * i, voltagePhase1=200.0 - i / 2)
+        anomaly = hass.states.get("binary_sensor.cabin_anomaly").state
+        shown = float(hass.states.get("sensor.cabin_anomaly_score").state)
+        assert (shown >= 1) == (anomaly == "on"), f"at {10 * i} s"
+
+    assert len(home.writes["sensor.cabin_anomaly_score"]) == 2  # the first value, then above 1
 
 
 async def test_anomaly_is_written_once_while_an_episode_lasts(
