@@ -33,7 +33,7 @@ from .coordinator import (
 from .detector.config import DetectorConfig
 from .detector.engine import Detector
 from .detector.model import Finding, HistoryRow, Kind, Mode, Reading, Result, Sensitivity
-from .detector.validation import reading_problem, without_implausible_values
+from .detector.validation import plausible_part, reading_problem
 from .events import async_anomaly_started
 from .history import HistoryFetchError
 from .storage import HomeStateStore, PreparedHomeData, prepare
@@ -244,13 +244,13 @@ class HomeRunner:
         not compared with now.
         """
         clock = now if self.home.live_clock else None
-        problem = reading_problem(reading, clock)
-        if problem is None:
+        taken = plausible_part(reading, clock)
+        if taken is reading:
             return reading
-        kept = without_implausible_values(reading)
-        if reading_problem(kept, clock) is None:
+        problem = reading_problem(reading, clock)
+        if taken is not None:
             self._warn(now, "Left out a value of a reading for %s: %s", problem)
-            return kept
+            return taken
         self._rejected += 1
         self._warn(
             now, "Rejected a reading for %s: %s (%d rejected so far)", problem, self._rejected

@@ -71,7 +71,7 @@ from .model import (
 )
 from .parx import PatternCheck
 from .power_quality import PowerQualityCheck
-from .validation import reading_problem, without_implausible_values
+from .validation import plausible_part
 
 STATE_VERSION = 3
 # A reading this far (s) after the previous one is held until the next reading confirms the new
@@ -219,10 +219,8 @@ class Detector:
         one is held until the very next reading confirms the clock moved on (a later time within
         the hour after it: then both are taken); otherwise it was a stray time and is dropped.
         """
-        if reading_problem(reading) is None:
-            self.take_plausible(reading)
-        elif reading_problem(kept := without_implausible_values(reading)) is None:
-            self.take_plausible(kept)
+        if (taken := plausible_part(reading)) is not None:
+            self.take_plausible(taken)
         else:
             self._held = None
         return self._result(reading)

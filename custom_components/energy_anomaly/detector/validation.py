@@ -63,6 +63,18 @@ def reading_problem(reading: Reading, now: datetime | None = None) -> str | None
     return _named_problem(reading)
 
 
+def plausible_part(reading: Reading, now: datetime | None = None) -> Reading | None:
+    """What of `reading` the detector may take (None: nothing), `now` as for `reading_problem`.
+
+    All of it when plausible; without its implausible optional values when only those are;
+    nothing when its time or power is implausible.
+    """
+    if reading_problem(reading, now) is None:
+        return reading
+    kept = without_implausible_values(reading)
+    return kept if reading_problem(kept, now) is None else None
+
+
 def without_implausible_values(reading: Reading) -> Reading:
     """`reading` with each implausible optional value left out (None), the rest as it was."""
     production, temperature = reading.power_production, reading.temperature
