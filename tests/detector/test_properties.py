@@ -1,5 +1,6 @@
 """Properties of the detector for any input (hypothesis, bounded so the suite stays fast)."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 import json
@@ -12,6 +13,14 @@ from custom_components.energy_anomaly.detector.check import StateError
 from custom_components.energy_anomaly.detector.config import DetectorConfig
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.model import Reading
+from custom_components.energy_anomaly.detector.validation import (
+    CURRENT,
+    PRODUCTION,
+    TEMPERATURE,
+    VOLTAGE,
+    reading_problem,
+    without_implausible_values,
+)
 
 from .household import normal_days, readings
 
@@ -33,6 +42,17 @@ READINGS = st.builds(
     current=PHASES,
     temperature=MAYBE_FLOAT,
 )
+# Each optional value's bounds and the values just beyond them, besides any float at all.
+EDGES = sorted(
+    {
+        edge + step
+        for b in (PRODUCTION, TEMPERATURE, VOLTAGE, CURRENT)
+        for edge in b
+        for step in (-0.5, 0.0, 0.5)
+    }
+)
+NEAR_EDGES = st.none() | st.sampled_from(EDGES) | ANY_FLOAT
+NEAR_EDGE_PHASES = st.tuples(NEAR_EDGES, NEAR_EDGES, NEAR_EDGES)
 # Plausible readings a few seconds to hours apart, with an odd one mixed in.
 STEPS = st.lists(
     st.tuples(st.integers(min_value=-600, max_value=7200), st.floats(-2000, 20_000), READINGS),
@@ -126,3 +146,30 @@ def test_a_mutated_state_is_refused_or_restores_a_working_detector(data: st.Data
     for reading in readings(normal_days(16), 600.0)[-20:]:
         detector.update(reading)
     orjson.dumps(detector.to_state())
+
+
+PLAUSIBLE = Reading(START, 100.0, 0.0, (230.0, 231.0, 229.0), (1.0, 2.0, 3.0), 5.0)
+
+
+def _with_value(field: int, value: float | None) -> Reading:
+    """`PLAUSIBLE` with one optional value set: 0 production, 1 temperature, 2-4 and 5-7 the
+    voltage and current of L1-L3."""
+    if field < 2:
+        return replace(PLAUSIBLE, **{("power_production", "temperature")[field]: value})
+    name, phase = ("voltage", field - 2) if field < 5 else ("current", field - 5)
+    phases = list(getattr(PLAUSIBLE, name))
+    phases[phase] = value
+    return replace(PLAUSIBLE, **{name: tuple(phases)})
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.integers(min_value=0, max_value=7), NEAR_EDGES)
+def test_the_quick_check_refuses_exactly_the_readings_with_a_value_the_bounds_leave_out(
+    field: int, value: float | None
+) -> None:
+    reading = _with_value(field, value)
+
+    kept = without_implausible_values(reading)
+
+    assert (reading_problem(reading) is None) == (kept == reading)
+    assert reading_problem(kept) is None

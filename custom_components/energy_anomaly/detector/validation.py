@@ -10,6 +10,7 @@ must not stop a home).
 
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from .model import Reading
@@ -25,6 +26,25 @@ EARLIEST_EPOCH = EARLIEST.timestamp()  # the same, compared with a reading's epo
 # Time zones that give every moment an offset: a reading stamped in one needs no `utcoffset()`
 # call (a tenth of a microsecond for a ZoneInfo, on every reading) to be known as aware.
 ALWAYS_OFFSET = (ZoneInfo, timezone)
+
+
+class Bounds(NamedTuple):
+    """The plausible range of one kind of optional value, both ends included."""
+
+    low: float
+    high: float
+
+    def keep(self, value: float | None) -> float | None:
+        """`value` if it lies in the range (NaN does not), else None."""
+        return value if value is not None and self.low <= value <= self.high else None
+
+
+# The one place each optional value's range is written: `reading_problem` compares with the same
+# numbers inline (its single expression is the hot path), and a test holds the two in step.
+PRODUCTION = Bounds(0.0, MAX_POWER_W)
+TEMPERATURE = Bounds(MIN_TEMPERATURE_C, MAX_TEMPERATURE_C)
+VOLTAGE = Bounds(0.0, MAX_VOLTAGE_V)
+CURRENT = Bounds(-MAX_CURRENT_A, MAX_CURRENT_A)
 
 
 def reading_problem(reading: Reading, now: datetime | None = None) -> str | None:
@@ -77,42 +97,32 @@ def plausible_part(reading: Reading, now: datetime | None = None) -> Reading | N
 
 def without_implausible_values(reading: Reading) -> Reading:
     """`reading` with each implausible optional value left out (None), the rest as it was."""
-    production, temperature = reading.power_production, reading.temperature
-    v1, v2, v3 = reading.voltage
-    c1, c2, c3 = reading.current
     return replace(
         reading,
-        power_production=_within(production, 0.0, MAX_POWER_W),
-        temperature=_within(temperature, MIN_TEMPERATURE_C, MAX_TEMPERATURE_C),
-        voltage=(
-            _within(v1, 0.0, MAX_VOLTAGE_V),
-            _within(v2, 0.0, MAX_VOLTAGE_V),
-            _within(v3, 0.0, MAX_VOLTAGE_V),
-        ),
-        current=(
-            _within(c1, -MAX_CURRENT_A, MAX_CURRENT_A),
-            _within(c2, -MAX_CURRENT_A, MAX_CURRENT_A),
-            _within(c3, -MAX_CURRENT_A, MAX_CURRENT_A),
-        ),
+        power_production=PRODUCTION.keep(reading.power_production),
+        temperature=TEMPERATURE.keep(reading.temperature),
+        voltage=_each_kept(VOLTAGE, reading.voltage),
+        current=_each_kept(CURRENT, reading.current),
     )
 
 
-def _within(value: float | None, low: float, high: float) -> float | None:
-    """`value` if it lies in [low, high] (NaN does not), else None."""
-    return value if value is not None and low <= value <= high else None
+def _each_kept(
+    bounds: Bounds, phases: tuple[float | None, float | None, float | None]
+) -> tuple[float | None, float | None, float | None]:
+    """Each phase's value if it lies within `bounds`, else None."""
+    l1, l2, l3 = phases
+    return bounds.keep(l1), bounds.keep(l2), bounds.keep(l3)
 
 
 def _named_problem(reading: Reading) -> str | None:
     """Which optional value of the reading is implausible, as a sentence."""
-    production, temperature = reading.power_production, reading.temperature
-    if production is not None and not 0.0 <= production <= MAX_POWER_W:
-        return f"its power production {production!r} W is not a plausible value"
-    if temperature is not None and not MIN_TEMPERATURE_C <= temperature <= MAX_TEMPERATURE_C:
-        return f"its temperature {temperature!r} °C is not a plausible value"
-    for phase, volts in enumerate(reading.voltage, 1):
-        if volts is not None and not 0.0 <= volts <= MAX_VOLTAGE_V:
-            return f"its voltage L{phase} {volts!r} V is not a plausible value"
-    for phase, amps in enumerate(reading.current, 1):
-        if amps is not None and not -MAX_CURRENT_A <= amps <= MAX_CURRENT_A:
-            return f"its current L{phase} {amps!r} A is not a plausible value"
+    named = [
+        ("power production", "W", reading.power_production, PRODUCTION),
+        ("temperature", "°C", reading.temperature, TEMPERATURE),
+        *((f"voltage L{n}", "V", volts, VOLTAGE) for n, volts in enumerate(reading.voltage, 1)),
+        *((f"current L{n}", "A", amps, CURRENT) for n, amps in enumerate(reading.current, 1)),
+    ]
+    for name, unit, value, bounds in named:
+        if value is not None and bounds.keep(value) is None:
+            return f"its {name} {value!r} {unit} is not a plausible value"
     return None
