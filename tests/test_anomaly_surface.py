@@ -2,10 +2,11 @@
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.icon import async_get_icons
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
-from custom_components.energy_anomaly.const import DOMAIN
+from custom_components.energy_anomaly.const import DOMAIN, EVENT_ANOMALY
 
+from .conftest import HOME_A
 from .test_write_throttles import Cabin, cabin
 from .tibber_server import LocalTibberServer
 
@@ -51,6 +52,24 @@ async def test_event_fires_once_while_the_anomaly_lasts(
 
     first, *fired = home.writes[EVENT]
     assert (first, len(fired)) == ("unknown", 1)
+
+
+async def test_an_anomaly_that_goes_on_through_a_reload_is_not_announced_again(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    fired = async_capture_events(hass, EVENT_ANOMALY)
+    home = await over_the_fuse(hass, tibber_server, tibber_entry)
+    announced = hass.states.get(EVENT).state
+    assert len(fired) == 1
+
+    assert await hass.config_entries.async_reload(tibber_entry.entry_id)
+    await tibber_server.wait_for_subscriptions(1, HOME_A)
+    for at in range(80, 141, 10):  # still over the fuse
+        await home.push(at, currentL1=32.0)
+
+    assert hass.states.get("binary_sensor.cabin_anomaly").state == "on"
+    assert len(fired) == 1
+    assert hass.states.get(EVENT).state == announced
 
 
 async def test_no_event_before_an_anomaly(

@@ -8,6 +8,7 @@ from homeassistant.const import CONF_ACCESS_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -206,6 +207,21 @@ async def test_demo_home_needs_no_account_and_is_added_once(hass: HomeAssistant)
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
+
+
+async def test_a_second_demo_flow_while_one_is_open_is_refused_in_words(
+    hass: HomeAssistant,
+) -> None:
+    for _ in range(2):
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"next_step_id": SOURCE_DEMO}
+        )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_in_progress"
+    texts = await async_get_translations(hass, "en", "config", {DOMAIN})
+    assert texts[f"component.{DOMAIN}.config.abort.already_in_progress"].startswith("This is")
 
 
 async def test_reauth_with_a_new_token_of_the_same_account_updates_the_entry(

@@ -13,7 +13,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.energy_anomaly.const import CONF_FUSE_SIZE, CONF_TEMPERATURE_ENTITY
-from custom_components.energy_anomaly.diagnostics import hashed_id
+from custom_components.energy_anomaly.diagnostics import hashed_id, masked_entity_id
 
 from .conftest import HOME_A, HOME_B
 from .test_live_data import set_up, state_of, wait_until
@@ -76,7 +76,7 @@ async def test_diagnostics_describe_each_home_in_plain_json(
     assert diagnostics["homes"][hashed_id(HOME_B)]["last_reading"] is None
 
 
-async def test_diagnostics_show_the_options(
+async def test_diagnostics_show_the_options_with_entities_masked(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     tibber_server: LocalTibberServer,
@@ -92,6 +92,6 @@ async def test_diagnostics_show_the_options(
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, tibber_entry)
 
     assert diagnostics["options"] == {
-        CONF_TEMPERATURE_ENTITY: "sensor.outdoor_temperature",
+        CONF_TEMPERATURE_ENTITY: masked_entity_id("sensor.outdoor_temperature"),
         CONF_FUSE_SIZE: 25,
     }

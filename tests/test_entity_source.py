@@ -1,6 +1,7 @@
 """A home fed by Home Assistant sensors: any meter HA shows, no account, no own connection."""
 
 from datetime import timedelta
+import json
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -12,6 +13,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -23,6 +25,7 @@ from custom_components.energy_anomaly.const import (
     CONF_CURRENT_ENTITIES,
     CONF_POWER_ENTITY,
     CONF_POWER_IS_NET,
+    CONF_PRICE_ENTITY,
     CONF_PRODUCTION_ENTITY,
     CONF_SOURCE,
     CONF_TEMPERATURE_ENTITY,
@@ -30,7 +33,9 @@ from custom_components.energy_anomaly.const import (
     DOMAIN,
     SOURCE_ENTITY,
 )
-from custom_components.energy_anomaly.diagnostics import hashed_id
+from custom_components.energy_anomaly.diagnostics import hashed_id, masked_entity_id
+from custom_components.energy_anomaly.entity_source import SAMPLE_INTERVAL, STALLED_AFTER
+from custom_components.energy_anomaly.runner import PHASE_HOLD_S
 
 from .test_live_data import state_of, wait_until
 from .tibber_server import LocalTibberServer
@@ -42,6 +47,7 @@ WATT = {"unit_of_measurement": "W", "device_class": "power"}
 KILOWATT = {"unit_of_measurement": "kW", "device_class": "power"}
 VOLT = {"unit_of_measurement": "V", "device_class": "voltage"}
 MILLIAMPERE = {"unit_of_measurement": "mA", "device_class": "current"}
+SAMPLES_TO_SHOW = 3
 
 
 def home_entry(power: str = POWER, title: str = "Home", **data: Any) -> MockConfigEntry:
@@ -73,14 +79,30 @@ async def set_up_home_drawing(hass: HomeAssistant, entry: MockConfigEntry, watts
     await power_shown(hass, float(watts))
 
 
+async def sampled(hass: HomeAssistant) -> None:
+    """Let the source's next sample go out (one every SAMPLE_INTERVAL) and settle."""
+    async_fire_time_changed(hass, dt_util.utcnow() + SAMPLE_INTERVAL)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def shown(hass: HomeAssistant, entity_id: str, state: str) -> None:
+    """Sample until `entity_id` shows `state` (the first sample after a change may mix in the
+    value before it, weighted by the moments it still held)."""
+    for _ in range(SAMPLES_TO_SHOW):
+        await sampled(hass)
+        if state_of(hass, entity_id) == state:
+            return
+    await wait_until(hass, lambda: state_of(hass, entity_id) == state)
+
+
 async def power_shown(hass: HomeAssistant, watts: float) -> None:
-    await wait_until(hass, lambda: state_of(hass, HOME_POWER) == str(watts))
+    """Sample until the home shows `watts` W."""
+    await shown(hass, HOME_POWER, str(watts))
 
 
-def entity_issue(
-    hass: HomeAssistant, entry: MockConfigEntry, entity_id: str
-) -> ir.IssueEntry | None:
-    return ir.async_get(hass).async_get_issue(DOMAIN, f"entity_{entry.entry_id}_{entity_id}")
+def entity_issue(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> ir.IssueEntry | None:
+    """The repair issue about the entity chosen as `key` (CONF_POWER_ENTITY, ...)."""
+    return ir.async_get(hass).async_get_issue(DOMAIN, f"entity_{entry.entry_id}_{key}")
 
 
 async def test_a_template_power_sensor_in_kw_feeds_the_home_in_watts(
@@ -157,7 +179,7 @@ async def test_a_net_power_sensor_is_split_into_power_drawn_and_production(
     hass.states.async_set(POWER, "-1.5", KILOWATT)
     await power_shown(hass, 0.0)
 
-    await wait_until(hass, lambda: state_of(hass, "sensor.home_power_production") == "1500.0")
+    await shown(hass, "sensor.home_power_production", "1500.0")
 
 
 async def test_a_steady_power_sensor_keeps_the_home_available(
@@ -173,6 +195,45 @@ async def test_a_steady_power_sensor_keeps_the_home_available(
     assert state_of(hass, HOME_POWER) == "400.0"
 
 
+async def test_a_burst_of_states_counts_for_the_time_it_held_not_for_its_number(
+    hass: HomeAssistant, entity_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    await set_up_home_drawing(hass, entity_entry, 100)
+
+    for watts in range(2991, 3001):  # a sensor reporting on change while a load switches on
+        hass.states.async_set(POWER, str(watts), WATT)
+    freezer.tick(timedelta(seconds=1))
+    hass.states.async_set(POWER, "100", WATT)
+    freezer.tick(SAMPLE_INTERVAL - timedelta(seconds=1))
+    await sampled(hass)
+
+    assert state_of(hass, HOME_POWER) == "680.0"  # 3000 W for 1 s, 100 W for 4 s
+
+
+async def test_a_power_sensor_that_reports_nothing_for_long_stalls_the_home_with_an_issue(
+    hass: HomeAssistant, entity_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    await set_up_home_drawing(hass, entity_entry, 400)
+    for _ in range(4):  # two hours of the same value, reported every half hour
+        freezer.tick(timedelta(minutes=30))
+        hass.states.async_set(POWER, "400", WATT)
+        await sampled(hass)
+    assert state_of(hass, HOME_POWER) == "400.0"
+    assert entity_issue(hass, entity_entry, CONF_POWER_ENTITY) is None
+
+    freezer.tick(STALLED_AFTER + timedelta(seconds=1))
+    await sampled(hass)
+
+    assert state_of(hass, HOME_POWER) == "unavailable"
+    issue = entity_issue(hass, entity_entry, CONF_POWER_ENTITY)
+    assert issue is not None
+    assert issue.translation_key == "entity_stalled"
+
+    hass.states.async_set(POWER, "400", WATT)
+    await power_shown(hass, 400.0)
+    assert entity_issue(hass, entity_entry, CONF_POWER_ENTITY) is None
+
+
 @pytest.mark.parametrize(
     ("state", "attributes", "problem"),
     [
@@ -181,6 +242,7 @@ async def test_a_steady_power_sensor_keeps_the_home_available(
         ("lots", WATT, "not_numeric"),
         ("nan", WATT, "not_numeric"),
         ("12", {"unit_of_measurement": "kWh", "device_class": "energy"}, "wrong_unit_power"),
+        ("5000", KILOWATT, "implausible"),
     ],
 )
 async def test_an_unusable_power_state_makes_the_home_unavailable_with_one_log_line_and_an_issue(
@@ -194,19 +256,20 @@ async def test_an_unusable_power_state_makes_the_home_unavailable_with_one_log_l
     await set_up_home_drawing(hass, entity_entry, 400)
 
     hass.states.async_set(POWER, state, attributes)
+    await sampled(hass)
     hass.states.async_set(POWER, state, {**attributes, "friendly_name": "Meter"})
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await sampled(hass)
 
     assert state_of(hass, HOME_POWER) == "unavailable"
     assert caplog.text.count("Live data for Home is unavailable: sensor.meter_power") == 1
-    issue = entity_issue(hass, entity_entry, POWER)
+    issue = entity_issue(hass, entity_entry, CONF_POWER_ENTITY)
     assert issue is not None
     assert issue.translation_key == f"entity_{problem}"
     assert issue.translation_placeholders == {"entity_id": POWER, "home": "Home"}
 
     hass.states.async_set(POWER, "420", WATT)
     await power_shown(hass, 420.0)
-    assert entity_issue(hass, entity_entry, POWER) is None
+    assert entity_issue(hass, entity_entry, CONF_POWER_ENTITY) is None
     assert caplog.text.count("Live data for Home is back") == 1
 
 
@@ -216,10 +279,10 @@ async def test_a_removed_power_sensor_makes_the_home_unavailable_with_an_issue(
     await set_up_home_drawing(hass, entity_entry, 400)
 
     hass.states.async_remove(POWER)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await sampled(hass)
 
     assert state_of(hass, HOME_POWER) == "unavailable"
-    issue = entity_issue(hass, entity_entry, POWER)
+    issue = entity_issue(hass, entity_entry, CONF_POWER_ENTITY)
     assert issue is not None
     assert issue.translation_key == "entity_missing"
 
@@ -230,7 +293,7 @@ async def test_a_home_whose_power_sensor_is_unusable_at_start_has_an_issue_and_n
     await set_up_home(hass, entity_entry)
 
     assert state_of(hass, HOME_POWER) == "unavailable"
-    issue = entity_issue(hass, entity_entry, POWER)
+    issue = entity_issue(hass, entity_entry, CONF_POWER_ENTITY)
     assert issue is not None
     assert issue.translation_key == "entity_missing"
 
@@ -242,19 +305,22 @@ async def test_sensors_are_judged_only_once_home_assistant_has_started(
     await set_up_home(hass, entity_entry)  # the power sensor's integration is not loaded yet
     hass.states.async_set(POWER, "unknown", WATT)
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert entity_issue(hass, entity_entry, POWER) is None
+    assert entity_issue(hass, entity_entry, CONF_POWER_ENTITY) is None
 
     hass.states.async_set(POWER, "400", WATT)
     hass.set_state(CoreState.running)
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
 
     await power_shown(hass, 400.0)
-    assert entity_issue(hass, entity_entry, POWER) is None
+    assert entity_issue(hass, entity_entry, CONF_POWER_ENTITY) is None
     assert "Live data for Home is unavailable" not in caplog.text
 
 
 async def test_a_broken_phase_sensor_costs_only_its_value_logged_once_with_an_issue(
-    hass: HomeAssistant, entity_entry: MockConfigEntry, caplog: pytest.LogCaptureFixture
+    hass: HomeAssistant,
+    entity_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     hass.states.async_set(POWER, "400", WATT)
     hass.states.async_set(VOLTAGE_L1, "230", VOLT)
@@ -267,14 +333,17 @@ async def test_a_broken_phase_sensor_costs_only_its_value_logged_once_with_an_is
     await power_shown(hass, 420.0)
 
     assert caplog.text.count(f"Home: {VOLTAGE_L1} is unavailable or unknown") == 1
-    issue = entity_issue(hass, entity_entry, VOLTAGE_L1)
+    issue = entity_issue(hass, entity_entry, CONF_VOLTAGE_ENTITIES[0])
     assert issue is not None
     assert issue.translation_key == "entity_unavailable"
+    assert state_of(hass, "sensor.home_voltage_l1") == "230.0"  # held for a minute
+    freezer.tick(timedelta(seconds=PHASE_HOLD_S + 1))
+    await sampled(hass)
+    assert state_of(hass, "sensor.home_voltage_l1") == "unknown"
 
     hass.states.async_set(VOLTAGE_L1, "229", VOLT)
-    hass.states.async_set(POWER, "430", WATT)
-    await power_shown(hass, 430.0)
-    assert entity_issue(hass, entity_entry, VOLTAGE_L1) is None
+    await sampled(hass)
+    assert entity_issue(hass, entity_entry, CONF_VOLTAGE_ENTITIES[0]) is None
     assert state_of(hass, "sensor.home_voltage_l1") == "229.0"
 
 
@@ -285,9 +354,11 @@ async def test_a_voltage_sensor_in_a_wrong_unit_is_named_as_voltage_in_the_users
     hass.states.async_set(POWER, "400", WATT)
     hass.states.async_set(VOLTAGE_L1, "230", {"unit_of_measurement": "W", "device_class": "power"})
     await set_up_home(hass, entity_entry)
-    await wait_until(hass, lambda: entity_issue(hass, entity_entry, VOLTAGE_L1) is not None)
+    await wait_until(
+        hass, lambda: entity_issue(hass, entity_entry, CONF_VOLTAGE_ENTITIES[0]) is not None
+    )
 
-    issue = entity_issue(hass, entity_entry, VOLTAGE_L1)
+    issue = entity_issue(hass, entity_entry, CONF_VOLTAGE_ENTITIES[0])
     assert issue is not None
     assert issue.translation_placeholders is not None
     issues = await async_get_translations(hass, "de", "issues", {DOMAIN})
@@ -320,15 +391,46 @@ async def test_a_renamed_power_sensor_keeps_feeding_the_home(
     await power_shown(hass, 460.0)
 
 
+async def test_a_renamed_temperature_or_price_in_the_options_is_followed(
+    hass: HomeAssistant,
+) -> None:
+    registry = er.async_get(hass)
+    registry.async_get_or_create("sensor", "weather", "outside-1", suggested_object_id="outside")
+    registry.async_get_or_create("sensor", "spot", "price-1", suggested_object_id="price")
+    entry = home_entry()
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry,
+        options={CONF_TEMPERATURE_ENTITY: "sensor.outside", CONF_PRICE_ENTITY: "sensor.price"},
+    )
+    hass.states.async_set(POWER, "400", WATT)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    source = entry.runtime_data.source
+
+    registry.async_update_entity("sensor.outside", new_entity_id="sensor.garden")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    registry.async_update_entity("sensor.price", new_entity_id="sensor.spot_price")
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert entry.options == {
+        CONF_TEMPERATURE_ENTITY: "sensor.garden",
+        CONF_PRICE_ENTITY: "sensor.spot_price",
+    }
+    assert entry.data[CONF_POWER_ENTITY] == POWER
+    assert entry.unique_id == POWER
+    assert entry.runtime_data.source is not source  # reloaded with them
+
+
 async def test_unloading_withdraws_the_entity_issues(
     hass: HomeAssistant, entity_entry: MockConfigEntry
 ) -> None:
     await set_up_home(hass, entity_entry)
-    assert entity_issue(hass, entity_entry, POWER) is not None
+    assert entity_issue(hass, entity_entry, CONF_POWER_ENTITY) is not None
 
     assert await hass.config_entries.async_unload(entity_entry.entry_id)
 
-    assert entity_issue(hass, entity_entry, POWER) is None
+    assert entity_issue(hass, entity_entry, CONF_POWER_ENTITY) is None
 
 
 async def test_a_home_fed_by_entities_opens_no_tibber_connection_and_sends_no_request(
@@ -499,6 +601,7 @@ async def test_reconfigure_refuses_a_power_sensor_that_feeds_another_home(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert entity_entry.title == "Cottage"
+    await hass.async_block_till_done(wait_background_tasks=True)  # the reload it scheduled
 
 
 async def test_changing_the_options_reloads_a_home_fed_by_entities(
@@ -522,7 +625,7 @@ async def test_changing_the_options_reloads_a_home_fed_by_entities(
     await power_shown(hass, 400.0)
 
 
-async def test_diagnostics_name_the_chosen_sensors_and_their_problems(
+async def test_diagnostics_name_the_chosen_sensors_roles_and_problems_not_their_ids(
     hass: HomeAssistant, entity_entry: MockConfigEntry, hass_client: ClientSessionGenerator
 ) -> None:
     hass.states.async_set(POWER, "400", WATT)
@@ -534,10 +637,16 @@ async def test_diagnostics_name_the_chosen_sensors_and_their_problems(
 
     source = diagnostics["source"]
     assert source["source"] == "entity"
-    assert source["entities"] == {CONF_POWER_ENTITY: POWER, CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1}
-    assert source["problems"] == {VOLTAGE_L1: "unavailable"}
+    assert source["entities"] == {
+        CONF_POWER_ENTITY: masked_entity_id(POWER),
+        CONF_VOLTAGE_ENTITIES[0]: masked_entity_id(VOLTAGE_L1),
+    }
+    assert source["problems"] == {CONF_VOLTAGE_ENTITIES[0]: "unavailable"}
     assert source["last_sent"] is not None
+    assert diagnostics["entry"][CONF_POWER_ENTITY] == masked_entity_id(POWER)
     assert list(diagnostics["homes"]) == [hashed_id(entity_entry.entry_id)]
+    assert "meter_power" not in json.dumps(diagnostics)
+    assert "meter_voltage" not in json.dumps(diagnostics)
 
 
 async def test_removing_the_entry_deletes_what_the_home_learned(

@@ -20,7 +20,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from .conftest import HOME_A, USER_ID
-from .test_entity_source import home_entry
+from .test_entity_source import home_entry, shown
 from .test_live_data import state_of, wait_until
 from .tibber_server import DEFAULT_TOKEN, LocalAccount, LocalHome, LocalTibberServer
 
@@ -85,7 +85,7 @@ async def test_a_home_fed_by_core_tibbers_power_sensor_opens_no_websocket(
     assert await hass.config_entries.async_setup(entry.entry_id)
 
     await tibber_server.push(HOME_A, power=450.0, timestamp=dt_util.now().isoformat())
-    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_meter_power") == "450.0")
+    await shown(hass, "sensor.cabin_meter_power", "450.0")
 
     assert tibber_server.connections_total == 1  # still only core tibber's
     assert tibber_server.subscriptions_per_home[HOME_A] == 1

@@ -320,6 +320,29 @@ async def test_a_reading_the_detector_fails_on_is_logged_and_the_next_ones_still
     assert "Skipped a reading for Cabin the detector failed on" in caplog.text
 
 
+async def test_a_detector_that_fails_on_every_reading_logs_its_traceback_once(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+
+    failed: list[Reading] = []
+
+    def fail(self: Detector, reading: Reading) -> Result:
+        failed.append(reading)
+        raise ArithmeticError("unforeseen")
+
+    with patch.object(Detector, "update_plausible", fail):
+        for watts in range(100, 105):
+            await tibber_server.push(HOME_A, power=float(watts))
+        await wait_until(hass, lambda: len(failed) == 5)
+
+    assert caplog.text.count("Skipped a reading for Cabin the detector failed on") == 1
+    assert caplog.text.count("Traceback") == 1
+
+
 async def test_a_home_removed_from_the_account_while_stopped_is_removed_at_setup(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,

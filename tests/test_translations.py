@@ -10,6 +10,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import yaml
 
 from custom_components.energy_anomaly.const import DOMAIN
 
@@ -97,3 +98,61 @@ async def test_a_german_home_shows_german_entity_names(
     state = hass.states.get(anomaly)
     assert state is not None
     assert state.attributes["friendly_name"] == "Demo home Anomalie"
+
+
+# Attributes Home Assistant itself sets and names: not the integration's to translate.
+HOME_ASSISTANT_ATTRIBUTES = {
+    "friendly_name",
+    "unit_of_measurement",
+    "device_class",
+    "state_class",
+    "icon",
+    "options",
+    "event_types",
+    "event_type",
+}
+
+
+async def test_every_attribute_an_entity_shows_has_an_english_name(
+    hass: HomeAssistant, demo_entry: MockConfigEntry, entity_registry: er.EntityRegistry
+) -> None:
+    demo_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(demo_entry.entry_id)
+    entries = er.async_entries_for_config_entry(entity_registry, demo_entry.entry_id)
+    anomaly = next(entry.entity_id for entry in entries if entry.translation_key == "anomaly")
+    await wait_until(hass, lambda: state_of(hass, anomaly) not in (None, "unavailable"))
+
+    unnamed = {
+        f"{entry.domain}.{entry.translation_key}.{attribute}"
+        for entry in entries
+        if (state := hass.states.get(entry.entity_id)) is not None
+        for attribute in set(state.attributes) - HOME_ASSISTANT_ATTRIBUTES
+        if f"entity.{entry.domain}.{entry.translation_key}.state_attributes.{attribute}.name"
+        not in ENGLISH
+    }
+    assert unnamed == set()
+
+
+def _selectors(tree: Any) -> list[dict[str, Any]]:
+    """Every selector's settings in a services.yaml tree (number, select, ...)."""
+    if not isinstance(tree, dict):
+        return []
+    found = [
+        settings for settings in tree.get("selector", {}).values() if isinstance(settings, dict)
+    ]
+    return found + [item for value in tree.values() for item in _selectors(value)]
+
+
+def test_every_selector_of_the_actions_has_its_words_in_english() -> None:
+    services = yaml.safe_load((TRANSLATIONS.parent / "services.yaml").read_text("utf-8"))
+
+    missing = {
+        f"selector.{settings['translation_key']}.unit_of_measurement.{unit}"
+        for settings in _selectors(services)
+        if "translation_key" in settings and (unit := settings.get("unit_of_measurement"))
+    } - set(ENGLISH)
+    units = [settings for settings in _selectors(services) if "unit_of_measurement" in settings]
+
+    assert units
+    assert all("translation_key" in settings for settings in units)
+    assert missing == set()

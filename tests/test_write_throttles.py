@@ -169,3 +169,26 @@ async def test_anomaly_is_written_once_while_an_episode_lasts(
         await home.push(10 * i, currentL1=10.0)
 
     assert home.writes["binary_sensor.cabin_anomaly"] == ["off", "on", "off"]
+
+
+async def test_a_phase_the_meter_sends_every_tenth_second_keeps_its_value_in_between(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    home = await cabin(hass, tibber_server, tibber_entry)
+    for second in range(0, 60, 2):  # a Kaifa meter: voltage only on each tenth second
+        await home.push(second, voltagePhase1=231.0 if second % 10 == 0 else None)
+
+    assert set(home.writes["sensor.cabin_voltage_l1"]) == {"231.0"}
+
+
+async def test_a_phase_that_stops_coming_is_unknown_after_a_minute(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    home = await cabin(hass, tibber_server, tibber_entry)
+    await home.push(0, voltagePhase1=231.0)
+    await home.push(60, voltagePhase1=None)
+    assert hass.states.get("sensor.cabin_voltage_l1").state == "231.0"
+
+    await home.push(62, voltagePhase1=None)
+
+    assert hass.states.get("sensor.cabin_voltage_l1").state == "unknown"

@@ -104,7 +104,6 @@ def _entity_source(
     hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
 ) -> tuple[ReadingSource, list[HomeInfo]]:
     """One home, named as the entry, fed by the Home Assistant sensors the user chose."""
-    entry.async_on_unload(async_follow_renames(hass, entry))
     home = HomeInfo(_entity_home_id(entry), entry.title, "Home Assistant sensors")
     entities = chosen_entities(entry.data)
     net = bool(entry.data.get(CONF_POWER_IS_NET))
@@ -120,6 +119,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
     """Set up a Tibber account, a home fed by Home Assistant sensors, or the demo home."""
     entry.async_on_unload(async_redact_token_in_logs(entry))
     entry.async_on_unload(async_watch_outdoor_temperature(hass, entry))
+    entry.async_on_unload(async_follow_renames(hass, entry))
     source: ReadingSource | None = None
     tibber_connection: tibber.Tibber | None = None
     live: tuple[TibberLiveSource, TibberAccount] | None = None

@@ -57,7 +57,8 @@ class HomeData:
     executor. `reported` holds the optional quantities the meter has reported so far (see
     `runner.reported_quantities`). `history` says how the import of the home's past went, and
     `history_days` how many days of it the detector learned from; `controls` what the household
-    set (mode, sensitivity, silenced kinds).
+    set (mode, sensitivity, silenced kinds). `resumed`: the anomaly shown began before the
+    stored state the home resumed from, and was announced then (not again after a restart).
     """
 
     reading: Reading
@@ -66,6 +67,7 @@ class HomeData:
     history: HistoryImport = HistoryImport.NONE
     history_days: int = 0
     controls: Controls = Controls()
+    resumed: bool = False
 
     @property
     def status(self) -> Status:

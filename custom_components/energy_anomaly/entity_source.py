@@ -1,24 +1,31 @@
 """Home Assistant entities as the source: one home fed by a power sensor the user already has.
 
 Any meter Home Assistant knows (a P1 dongle, a Shelly, a Pulse through core `tibber`, ...) can
-feed the detector this way, with no account and no connection of the integration's own. Each
-change of the power sensor's state is a reading, stamped with the state's `last_updated`; the
-optional production, voltage and current sensors are read as they are at that moment. Units are
+feed the detector this way, with no account and no connection of the integration's own. Units are
 converted with Home Assistant's own converters.
 
-A sensor whose value does not change writes no new state, so while the power sensor is valid its
-value is repeated with the current time whenever no reading went out for REPEAT_AFTER. A steady
-home therefore stays available (the sink calls a home silent for a minute unavailable), and a
-sensor whose integration froze without going unavailable looks frozen to the detector, whose
-meter-fault check is made for that.
+Readings go out on a fixed clock (every SAMPLE_INTERVAL), each with the power sensor's mean over
+the interval weighted by how long each value held. A sensor that reports on change (a Shelly,
+ESPHome, Zigbee) sends a burst of states while a load switches and none while the power holds,
+and the detector weighs every reading alike: a reading per state would make the burst count
+many times over and a steady hour count once. The optional production, voltage and current
+sensors are read as they are at each sample. A steady home therefore stays available (the sink
+calls a home silent for a minute unavailable).
 
-An entity that is missing, unavailable or `unknown`, not a number or in a wrong unit gives no
-value: one log line, and a repair issue while it lasts. Without a power value there is no
-reading at all, and the home is unavailable until the power sensor is valid again.
+A sensor whose integration froze without going unavailable still reports its value now and then
+(Home Assistant's `last_reported`); one that reported nothing for STALLED_AFTER gives no value, so
+the detector learns no hours of a value that is no longer measured, and the home is unavailable
+with a repair issue until it reports again. A value outside what a home can draw (a sensor in W
+that calls itself kW) gives none either.
+
+An entity that is missing, unavailable or `unknown`, not a number, in a wrong unit, stalled or
+implausible gives no value: one log line, and a repair issue while it lasts. Without a power
+value there is no reading at all, and the home is unavailable until the power sensor is valid
+again.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 import math
@@ -62,41 +69,58 @@ from homeassistant.util.unit_conversion import (
 from .const import (
     CONF_CURRENT_ENTITIES,
     CONF_POWER_ENTITY,
+    CONF_PRICE_ENTITY,
     CONF_PRODUCTION_ENTITY,
+    CONF_TEMPERATURE_ENTITY,
     CONF_VOLTAGE_ENTITIES,
     DOMAIN,
     ISSUE_ENTITY,
     LOGGER,
 )
 from .detector.model import Reading
+from .detector.validation import MAX_CURRENT_A, MAX_POWER_W, MAX_VOLTAGE_V
 from .issues import async_warn
 from .source import ReadingSink
 
-# A valid power sensor is repeated when no reading went out for this long (checked every
-# REPEAT_CHECK), so the longest silence is under 45 s: well inside the sink's 60 s staleness.
-REPEAT_AFTER: Final = timedelta(seconds=30)
-REPEAT_CHECK: Final = timedelta(seconds=15)
+# Readings go out this often: as often as the benchmarks' homes are sampled (the detector is
+# measured at 10 s) or more, and well inside the sink's 60 s staleness.
+SAMPLE_INTERVAL: Final = timedelta(seconds=5)
+# A power sensor that reported nothing, not even its unchanged value, for this long has stalled.
+# A home's power moves within minutes (a fridge, a boiler's pump), and sensors that report only
+# on change also report at a fixed longest interval (Zigbee's and ESPHome's at most an hour).
+STALLED_AFTER: Final = timedelta(hours=1, minutes=30)
 
 
 @dataclass(frozen=True, slots=True)
 class Quantity:
-    """What a chosen entity measures: its device class, its converter and the readings' unit."""
+    """What a chosen entity measures: its device class, converter, unit and plausible range.
+
+    `limit` is the largest magnitude in `unit` a home's meter can report (the detector's bound).
+    """
 
     name: str
     device_class: SensorDeviceClass
     converter: type[BaseUnitConverter]
     unit: str
+    limit: float
 
 
-POWER: Final = Quantity("power", SensorDeviceClass.POWER, PowerConverter, UnitOfPower.WATT)
+POWER: Final = Quantity(
+    "power", SensorDeviceClass.POWER, PowerConverter, UnitOfPower.WATT, MAX_POWER_W
+)
 VOLTAGE: Final = Quantity(
     "voltage",
     SensorDeviceClass.VOLTAGE,
     ElectricPotentialConverter,
     UnitOfElectricPotential.VOLT,
+    MAX_VOLTAGE_V,
 )
 CURRENT: Final = Quantity(
-    "current", SensorDeviceClass.CURRENT, ElectricCurrentConverter, UnitOfElectricCurrent.AMPERE
+    "current",
+    SensorDeviceClass.CURRENT,
+    ElectricCurrentConverter,
+    UnitOfElectricCurrent.AMPERE,
+    MAX_CURRENT_A,
 )
 
 # Every entity a home can be fed by: its key in the entry's data, and what it measures.
@@ -115,6 +139,8 @@ class EntityProblem(StrEnum):
     UNAVAILABLE = "unavailable"
     NOT_NUMERIC = "not_numeric"
     WRONG_UNIT = "wrong_unit"
+    IMPLAUSIBLE = "implausible"
+    STALLED = "stalled"
 
 
 PROBLEM_TEXT: Final = {
@@ -122,6 +148,8 @@ PROBLEM_TEXT: Final = {
     EntityProblem.UNAVAILABLE: "is unavailable or unknown",
     EntityProblem.NOT_NUMERIC: "is not a number",
     EntityProblem.WRONG_UNIT: "is not in a unit of {quantity}",
+    EntityProblem.IMPLAUSIBLE: "reports a value no home draws (is its unit right?)",
+    EntityProblem.STALLED: "has reported nothing for over an hour",
 }
 
 
@@ -153,13 +181,61 @@ def read_entity(state: State | None, quantity: Quantity) -> EntityValue:
     try:
         number = float(state.state)
     except ValueError:
-        return EntityValue(None, EntityProblem.NOT_NUMERIC)
+        number = math.nan
     if not math.isfinite(number):
         return EntityValue(None, EntityProblem.NOT_NUMERIC)
     unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
     if unit not in quantity.converter.VALID_UNITS:
         return EntityValue(None, EntityProblem.WRONG_UNIT)
-    return EntityValue(quantity.converter.convert(number, unit, quantity.unit))
+    value = quantity.converter.convert(number, unit, quantity.unit)
+    if abs(value) > quantity.limit:
+        return EntityValue(None, EntityProblem.IMPLAUSIBLE)
+    return EntityValue(value)
+
+
+@dataclass(slots=True)
+class TimeWeightedMean:
+    """The mean of a value between two samples, each value weighted by how long it held.
+
+    `change` is called when the value changes (None: the sensor gave none, which counts for no
+    time), `take` at each sample. A value that held through a whole interval comes back exactly
+    as it was, not as a sum divided by a duration, so the meter-fault checks still see an exact
+    0 W or a frozen value. Times are epoch seconds.
+    """
+
+    value: float | None = None
+    since: float = 0.0
+    area: float = 0.0  # value x seconds
+    span: float = 0.0  # seconds with a value
+    held: list[float] = field(default_factory=list)  # the values that held, up to two
+
+    def change(self, value: float | None, at: float) -> None:
+        """The value is `value` from `at` on."""
+        self._close(at)
+        self.value = value
+
+    def take(self, at: float) -> float | None:
+        """The mean since the last sample (or the value now, if no time passed), and start anew."""
+        self._close(at)
+        if not self.span:
+            mean = self.value
+        elif len(self.held) == 1:
+            mean = self.held[0]
+        else:
+            mean = self.area / self.span
+        self.area = self.span = 0.0
+        self.held = []
+        return mean
+
+    def _close(self, at: float) -> None:
+        """Count the current value for the time since it was set or last counted."""
+        if self.value is not None and at > self.since:
+            seconds = at - self.since
+            self.area += self.value * seconds
+            self.span += seconds
+            if self.value not in self.held and len(self.held) < 2:
+                self.held.append(self.value)
+        self.since = max(self.since, at)
 
 
 def entity_error(state: State | None, quantity: Quantity) -> str | None:
@@ -173,6 +249,10 @@ def entity_error(state: State | None, quantity: Quantity) -> str | None:
     if state.domain != "sensor" or unit not in quantity.converter.VALID_UNITS:
         return f"not_{quantity.name}"
     return None
+
+
+# Entities chosen in the options (for any source): followed when renamed, like the sensors.
+OPTION_ENTITIES: Final = (CONF_TEMPERATURE_ENTITY, CONF_PRICE_ENTITY)
 
 
 def chosen_entities(data: Mapping[str, Any]) -> dict[str, str]:
@@ -203,13 +283,14 @@ class EntitySource:
         self._home_name = home_name
         self._entities = dict(entities)
         self._power_entity = entities[CONF_POWER_ENTITY]
-        self._problems: dict[str, EntityProblem] = {}
+        self._problems: dict[str, EntityProblem] = {}  # by the entity's key (its role)
+        self._power = TimeWeightedMean()
         self._last_sent: datetime | None = None
         self._sink: ReadingSink | None = None
         self._unsubs: list[CALLBACK_TYPE] = []
 
     async def async_start(self, sink: ReadingSink) -> None:
-        """Send the power sensor's value once Home Assistant has started, then every change.
+        """Send a reading once Home Assistant has started, then every SAMPLE_INTERVAL.
 
         While Home Assistant starts, the sensors' own integrations may not be loaded yet: judging
         them then would log and raise a repair issue at every restart for nothing.
@@ -219,48 +300,65 @@ class EntitySource:
             async_track_state_change_event(
                 self._hass, self._power_entity, self._async_power_changed
             ),
-            async_track_time_interval(self._hass, self._async_repeat_if_quiet, REPEAT_CHECK),
+            async_track_time_interval(self._hass, self._async_sample, SAMPLE_INTERVAL),
             async_at_started(self._hass, self._async_started),
         ]
 
     @callback
     def _async_started(self, _hass: HomeAssistant) -> None:
-        self._async_send(dt_util.now())
+        """Send the power as it is now, and weigh it from now on."""
+        now = dt_util.utcnow()
+        self._power.change(self._async_power_now(), now.timestamp())
+        self._async_send(self._power.take(now.timestamp()), now)
 
     @callback
     def _async_power_changed(self, event: Event[EventStateChangedData]) -> None:
-        new_state = event.data["new_state"]
-        timestamp = dt_util.now() if new_state is None else new_state.last_updated
-        self._async_send(dt_util.as_local(timestamp))
+        """Weigh the power sensor's new value from now on (None while it gives none)."""
+        value = read_entity(event.data["new_state"], POWER).value
+        self._power.change(value, dt_util.utcnow().timestamp())
 
     @callback
-    def _async_repeat_if_quiet(self, _now: datetime) -> None:
-        """Repeat the power sensor's value with the current time when no reading went out."""
-        now = dt_util.now()
-        if self._last_sent is None or now - self._last_sent >= REPEAT_AFTER:
-            self._async_send(now)
+    def _async_sample(self, _now: datetime) -> None:
+        """Send the power's weighted mean since the last sample, if the sensor gives a value now."""
+        now = dt_util.utcnow()
+        self._async_send(self._power.take(now.timestamp()), now)
 
     @callback
-    def _async_send(self, timestamp: datetime) -> None:
-        """Push a reading of the entities as they are now, or say the home has no power value."""
+    def _async_power_now(self) -> float | None:
+        """The power sensor's value now, or None (noting why: missing, broken or stalled)."""
+        state = self._hass.states.get(self._power_entity)
+        read = read_entity(state, POWER)
+        if (
+            state is not None
+            and read.problem is None
+            and dt_util.utcnow() - state.last_reported > STALLED_AFTER
+        ):
+            read = EntityValue(None, EntityProblem.STALLED)
+        self._async_note(CONF_POWER_ENTITY, read.problem)
+        return read.value
+
+    @callback
+    def _async_send(self, mean: float | None, now: datetime) -> None:
+        """Push a reading with power `mean` (the value now if None), or say the home has none."""
         assert self._sink is not None  # started
         if self._hass.state is not CoreState.running:
             return
-        power = self._async_value(CONF_POWER_ENTITY)
-        if power is None:
+        current = self._async_power_now()
+        if current is None:
             self._sink.async_source_down(self._home_id, self._problem_text(CONF_POWER_ENTITY))
             return
+        power = current if mean is None else mean
         production = self._async_value(CONF_PRODUCTION_ENTITY)
         if self._net:
             power, production = max(power, 0.0), max(-power, 0.0)
         reading = Reading(
-            timestamp=timestamp,
+            timestamp=dt_util.as_local(now),
             power=power,
             power_production=production,
             voltage=self._async_phases(CONF_VOLTAGE_ENTITIES),
             current=self._async_phases(CONF_CURRENT_ENTITIES),
         )
-        self._last_sent = dt_util.now()
+        self._last_sent = now
         self._sink.async_add_readings(self._home_id, [reading])
 
     @callback
@@ -282,12 +380,12 @@ class EntitySource:
 
     def _problem_text(self, key: str) -> str:
         """What is wrong with the entity of `key`, as a log line says it."""
-        entity_id = self._entities[key]
-        text = PROBLEM_TEXT[self._problems[entity_id]]
-        return f"{entity_id} {text.format(quantity=ENTITY_QUANTITIES[key].name)}"
+        text = PROBLEM_TEXT[self._problems[key]]
+        return f"{self._entities[key]} {text.format(quantity=ENTITY_QUANTITIES[key].name)}"
 
-    def _issue_id(self, entity_id: str) -> str:
-        return f"{ISSUE_ENTITY}_{self._home_id}_{entity_id}"
+    def _issue_id(self, key: str) -> str:
+        """The repair issue's id: named by the entity's role, as the id may name an address."""
+        return f"{ISSUE_ENTITY}_{self._home_id}_{key}"
 
     @callback
     def _async_note(self, key: str, problem: EntityProblem | None) -> None:
@@ -296,22 +394,22 @@ class EntitySource:
         The power sensor's problem is logged by the sink, which marks the home unavailable.
         """
         entity_id = self._entities[key]
-        if self._problems.get(entity_id) is problem:
+        if self._problems.get(key) is problem:
             return
         if problem is None:
-            del self._problems[entity_id]
-            ir.async_delete_issue(self._hass, DOMAIN, self._issue_id(entity_id))
+            del self._problems[key]
+            ir.async_delete_issue(self._hass, DOMAIN, self._issue_id(key))
             if key != CONF_POWER_ENTITY:
                 LOGGER.info("%s gives a value for %s again", entity_id, self._home_name)
             return
-        self._problems[entity_id] = problem
+        self._problems[key] = problem
         if key != CONF_POWER_ENTITY:
             LOGGER.warning(
                 "%s: %s; readings go without it", self._home_name, self._problem_text(key)
             )
         async_warn(
             self._hass,
-            self._issue_id(entity_id),
+            self._issue_id(key),
             issue_translation_key(problem, ENTITY_QUANTITIES[key]),
             {"entity_id": entity_id, "home": self._home_name},
         )
@@ -321,16 +419,16 @@ class EntitySource:
         for unsub in self._unsubs:
             unsub()
         self._unsubs = []
-        for entity_id in self._problems:
-            ir.async_delete_issue(self._hass, DOMAIN, self._issue_id(entity_id))
+        for key in self._problems:
+            ir.async_delete_issue(self._hass, DOMAIN, self._issue_id(key))
         self._problems = {}
 
     def diagnostics(self) -> dict[str, Any]:
-        """The chosen entities, which of them give no value, and when the last reading went out."""
+        """The chosen entities by key, the keys of those giving no value, and the last reading."""
         return {
             "source": "entity",
             "entities": dict(self._entities),
-            "problems": {entity_id: str(problem) for entity_id, problem in self._problems.items()},
+            "problems": {key: str(problem) for key, problem in self._problems.items()},
             "last_sent": self._last_sent,
         }
 
@@ -340,25 +438,32 @@ def async_follow_renames(hass: HomeAssistant, entry: ConfigEntry) -> CALLBACK_TY
     """Keep the entry's sensors when the user renames one (a new entity id): reload with it.
 
     Without this a renamed power sensor would look removed, and the home would stop until the
-    user chose it again. The entry is unique per power sensor, so its unique id follows too.
+    user chose it again; a renamed outdoor temperature or price (chosen in the options, for any
+    entry) would be left out, and the always-on cost go unknown. The entry is unique per power
+    sensor, so its unique id follows too.
     """
-    chosen = chosen_entities(entry.data)
+    in_data = chosen_entities(entry.data)
+    in_options = {key: entry.options[key] for key in OPTION_ENTITIES if entry.options.get(key)}
 
     @callback
     def _async_renamed(event: Event[EventEntityRegistryUpdatedData]) -> None:
-        data = event.data
-        if data["action"] != "update" or "old_entity_id" not in data:
+        event_data = event.data
+        if event_data["action"] != "update" or "old_entity_id" not in event_data:
             return
-        renamed = {
-            key: data["entity_id"] if entity_id == data["old_entity_id"] else entity_id
-            for key, entity_id in chosen.items()
-        }
-        LOGGER.info("%s was renamed to %s", data["old_entity_id"], data["entity_id"])
+        old, new = event_data["old_entity_id"], event_data["entity_id"]
+
+        def renamed(chosen: Mapping[str, str]) -> dict[str, str]:
+            return {key: new if was == old else was for key, was in chosen.items()}
+
+        data, options = renamed(in_data), renamed(in_options)
+        LOGGER.info("%s was renamed to %s", old, new)
         hass.config_entries.async_update_entry(
             entry,
-            data={**entry.data, **renamed},
-            unique_id=renamed[CONF_POWER_ENTITY],
+            data={**entry.data, **data},
+            options={**entry.options, **options},
+            unique_id=data.get(CONF_POWER_ENTITY, entry.unique_id),
         )
         hass.config_entries.async_schedule_reload(entry.entry_id)
 
-    return async_track_entity_registry_updated_event(hass, chosen.values(), _async_renamed)
+    watched = {*in_data.values(), *in_options.values()}
+    return async_track_entity_registry_updated_event(hass, watched, _async_renamed)

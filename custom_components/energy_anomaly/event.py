@@ -20,7 +20,8 @@ class EnergyAnomalyEvent(EnergyAnomalyEntity, EventEntity):
     """Fires with the anomaly's kind as event type, and its reason, observed and expected value.
 
     Reads only `coordinator.data`, as every entity: an anomaly that starts and ends within one
-    batch of readings (the demo's catch-up) is not seen; live, a batch is one reading.
+    batch of readings (the demo's catch-up) is not seen; live, a batch is one reading. An
+    anomaly that goes on through a restart or reload (`resumed`) fired before it.
     """
 
     _kind: Kind | None = None
@@ -28,9 +29,10 @@ class EnergyAnomalyEvent(EnergyAnomalyEntity, EventEntity):
     @callback
     def _handle_coordinator_update(self) -> None:
         """Fire when an anomaly starts or its kind changes; then write, as every entity does."""
-        finding = self.coordinator.data.result.finding if self.coordinator.data else None
+        data = self.coordinator.data
+        finding = data.result.finding if data else None
         kind = None if finding is None else finding.kind
-        if finding is not None and kind is not self._kind:
+        if finding is not None and kind is not self._kind and not (data and data.resumed):
             details = anomaly_details(self.hass, finding)
             del details["kind"]  # the event type
             self._trigger_event(finding.kind.value, details)

@@ -39,6 +39,31 @@ from .history import HistoryFetchError
 from .storage import HomeStateStore, PreparedHomeData, prepare
 from .temperature import outdoor_temperature
 
+# Kaifa and Aidon meters put voltage and current in one frame of every 10 s, and Tibber reports
+# them as null in the readings between. The entities show a phase's value from the last reading
+# that had it for this long (s), so they do not flip between a value and unknown (each flip a
+# database row); the detector sees the readings as they came.
+PHASE_HOLD_S = 60.0
+
+type Seen = list[tuple[float, float] | None]  # per phase value: (value, epoch of its reading)
+
+
+def with_phases_held(readings: Sequence[Reading], seen: Seen) -> Reading:
+    """The last of `readings`, each phase value it lacks held from an earlier reading.
+
+    The value comes from the latest reading that had it, at most PHASE_HOLD_S before. `seen`
+    (voltage L1-L3, current L1-L3) is kept up to date from one call to the next.
+    """
+    for reading in readings:
+        for index, value in enumerate((*reading.voltage, *reading.current)):
+            if value is not None:
+                seen[index] = (value, reading.epoch)
+    last = readings[-1]
+    v1, v2, v3, c1, c2, c3 = (
+        None if held is None or last.epoch - held[1] > PHASE_HOLD_S else held[0] for held in seen
+    )
+    return replace(last, voltage=(v1, v2, v3), current=(c1, c2, c3))
+
 
 def reported_quantities(reading: Reading) -> set[str]:
     """Return the optional quantities a reading carries, e.g. {"voltage_l1", "power_production"}.
@@ -136,7 +161,10 @@ class _Command[T]:
 
 @dataclass(frozen=True, slots=True)
 class _Batch:
-    """What the worker got from the detector for one batch of readings."""
+    """What the worker got from the detector for one batch of readings.
+
+    `reading` is the one the entities show: the batch's last, with phase values held.
+    """
 
     reading: Reading
     results: list[Result]
@@ -179,6 +207,9 @@ class HomeRunner:
         self._status = self._detector.status
         self._learning_progress = self._detector.learning_progress
         self._rejected = 0
+        self._failed = 0
+        self._last_failure_log: datetime | None = None
+        self._phases_seen: Seen = [None] * 6
         self._last_rejection_warning: datetime | None = None
         self._controls = _controls_of(self._detector)
         self._pending: list[Reading | _Command[Any]] = []
@@ -257,6 +288,23 @@ class HomeRunner:
         )
         return None
 
+    def _log_failure(self, now: datetime, reading: Reading) -> None:
+        """Log a reading the detector failed on, with the traceback, at most every 10 minutes.
+
+        A fault that fails every reading must not fill the log (and the SD card) with a
+        traceback every two seconds.
+        """
+        self._failed += 1
+        last = self._last_failure_log
+        if last is None or now - last >= REJECTED_READING_WARNING_INTERVAL:
+            self._last_failure_log = now
+            LOGGER.exception(
+                "Skipped a reading for %s the detector failed on: %s (%d skipped so far)",
+                self.home.name,
+                reading,
+                self._failed,
+            )
+
     def _warn(self, now: datetime, message: str, *args: object) -> None:
         """Log `message` (its first %s the home's name), at most once per 10 minutes."""
         last = self._last_rejection_warning
@@ -299,17 +347,17 @@ class HomeRunner:
                 try:
                     taken.append((reading, self._detector.update_plausible(reading)))
                 except Exception:  # noqa: BLE001 - one bad reading must not stop the home
-                    LOGGER.exception(
-                        "Skipped a reading for %s the detector failed on: %s", self.home.name, item
-                    )
+                    self._log_failure(now, item)
         self._controls = _controls_of(self._detector)
         if not taken:
             return None
         self._reported = self._reported.union(*(reported_quantities(r) for r, _ in taken))
-        reading, last = taken[-1]
+        last = taken[-1][1]
         self._status, self._learning_progress = last.status, last.learning_progress
         return _Batch(
-            reading=reading, results=[result for _, result in taken], reported=self._reported
+            reading=with_phases_held([reading for reading, _ in taken], self._phases_seen),
+            results=[result for _, result in taken],
+            reported=self._reported,
         )
 
     async def async_learn_history(self, fetch: Callable[[], Awaitable[list[HistoryRow]]]) -> None:
@@ -413,7 +461,10 @@ class HomeRunner:
     def _async_publish(self, done: _Batch) -> None:
         """Hand the batch's end to the entities; announce each anomaly that started in it."""
         previous = self.coordinator.data
-        in_anomaly = previous is not None and previous.result.anomaly
+        if previous is None:
+            in_anomaly = self._began_before_restore(done.results[0].finding)
+        else:
+            in_anomaly = previous.result.anomaly
         for result in done.results:
             if result.finding is not None and not in_anomaly:
                 async_anomaly_started(self.hass, self.home, result, result.finding)
@@ -426,7 +477,20 @@ class HomeRunner:
                 history=self._history,
                 history_days=self._history_days,
                 controls=self._controls,
+                resumed=self._began_before_restore(done.results[-1].finding),
             )
+        )
+
+    def _began_before_restore(self, finding: Finding | None) -> bool:
+        """Whether `finding` began before the stored state this runner resumed was written.
+
+        Such an anomaly was announced then; after a restart or a reload it goes on, and
+        announcing it again would notify the household twice for one anomaly.
+        """
+        return (
+            finding is not None
+            and self.restored_until is not None
+            and finding.since.timestamp() <= self.restored_until
         )
 
     async def _async_command[T](self, run: Callable[[Detector], T]) -> T:

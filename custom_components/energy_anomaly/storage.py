@@ -21,8 +21,9 @@ class StoredHomeData(TypedDict):
 class PreparedHomeData(TypedDict):
     """What is written for one home: the same, with the detector state already JSON.
 
-    Home Assistant's Store serialises on the event loop; the state (about 60 KB) is serialised
-    by the detector's worker in the executor instead (`prepare`), so the loop only copies bytes.
+    Home Assistant's Store serialises on the event loop; the state (50-90 KB once learned) is
+    serialised by the detector's worker in the executor instead (`prepare`), so the loop only
+    copies bytes.
     """
 
     detector: json_fragment
