@@ -123,6 +123,22 @@ async def test_current_is_live_during_a_power_quality_alarm(
     assert hass.states.get("sensor.cabin_current_l1").state == "32.2"
 
 
+async def test_only_the_phase_in_a_power_quality_alarm_is_live(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    home = await cabin(hass, tibber_server, tibber_entry, fuse=25)
+    for i in range(8):  # 32 A on L1 for 70 s: over the fuse for more than a minute
+        await home.push(10 * i, currentL1=32.0, currentL2=5.0)
+    assert hass.states.get("binary_sensor.cabin_anomaly").state == "on"
+    written = len(home.writes["sensor.cabin_current_l2"])
+
+    for i in range(10):  # 20 s more: L2 moves by a whole ampere at every reading
+        await home.push(72 + 2 * i, currentL1=32.0 + i / 10, currentL2=6.0 + i)
+
+    assert hass.states.get("sensor.cabin_current_l1").state == "32.9"
+    assert len(home.writes["sensor.cabin_current_l2"]) <= written + 1  # its 30 s throttle
+
+
 async def test_score_is_written_at_the_reading_it_crosses_1_then_once_a_minute(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:

@@ -65,29 +65,36 @@ class Throttle:
     A moved value is written once `interval_s` seconds of readings passed since the last write and
     it moved by at least `deadband` from the value written; at once when it crosses one of `limits`
     (a value on either side means something different to the user), when it appears or disappears,
-    and, if `live_in_power_quality_alarm`, during a power-quality alarm (then voltage and current
-    are what the user looks at).
+    and, with `live_in_alarm` (a unit and a phase), during a power-quality alarm about that
+    quantity on that phase: the one the user looks at then. The other five stay throttled, so an
+    afternoon of overvoltage on one phase writes one sensor at every reading, not six.
     """
 
     interval_s: float
     deadband: float = 0.0
     limits: tuple[float, ...] = ()
-    live_in_power_quality_alarm: bool = False
+    live_in_alarm: tuple[str, int] | None = None
 
     def due(self, written: float | None, shown: float | None, since: float, data: HomeData) -> bool:
         """Whether `shown` is written now, `since` seconds of readings after `written` was."""
         if written is None or shown is None:
             return True
-        if self.live_in_power_quality_alarm and _power_quality_alarm(data):
+        if self.live_in_alarm is not None and _power_quality_alarm(data, *self.live_in_alarm):
             return True
         if any((written < limit) != (shown < limit) for limit in self.limits):
             return True
         return since >= self.interval_s and abs(shown - written) >= self.deadband
 
 
-def _power_quality_alarm(data: HomeData) -> bool:
+def _power_quality_alarm(data: HomeData, unit: str, phase: int) -> bool:
+    """Whether the home is in a power-quality alarm about `unit` (V or A) on `phase` (1-3)."""
     finding = data.result.finding
-    return finding is not None and finding.kind is Kind.POWER_QUALITY
+    return (
+        finding is not None
+        and finding.kind is Kind.POWER_QUALITY
+        and finding.unit == unit
+        and finding.facts.get("phase") == phase
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,7 +141,10 @@ def _phase(quantity: str, phase: int) -> EnergyAnomalySensorDescription:
             interval_s=PHASE_WRITE_INTERVAL_S,
             deadband=VOLTAGE_DEADBAND_V if voltage else CURRENT_DEADBAND_A,
             limits=((_POWER_QUALITY_LIMITS.low_v, _POWER_QUALITY_LIMITS.high_v) if voltage else ()),
-            live_in_power_quality_alarm=True,
+            live_in_alarm=(
+                UnitOfElectricPotential.VOLT if voltage else UnitOfElectricCurrent.AMPERE,
+                phase,
+            ),
         ),
         value_fn=lambda data: (data.reading.voltage if voltage else data.reading.current)[
             phase - 1
