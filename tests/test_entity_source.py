@@ -1,5 +1,6 @@
 """A home fed by Home Assistant sensors: any meter HA shows, no account, no own connection."""
 
+import asyncio
 from datetime import timedelta
 import json
 from typing import Any
@@ -47,7 +48,7 @@ WATT = {"unit_of_measurement": "W", "device_class": "power"}
 KILOWATT = {"unit_of_measurement": "kW", "device_class": "power"}
 VOLT = {"unit_of_measurement": "V", "device_class": "voltage"}
 MILLIAMPERE = {"unit_of_measurement": "mA", "device_class": "current"}
-SAMPLES_TO_SHOW = 3
+SHOWN_WITHIN_SAMPLES = 250  # samples (50 ms of real time each, at least) a test waits for a state
 
 
 def home_entry(power: str = POWER, title: str = "Home", **data: Any) -> MockConfigEntry:
@@ -87,12 +88,14 @@ async def sampled(hass: HomeAssistant) -> None:
 
 async def shown(hass: HomeAssistant, entity_id: str, state: str) -> None:
     """Sample until `entity_id` shows `state` (the first sample after a change may mix in the
-    value before it, weighted by the moments it still held)."""
-    for _ in range(SAMPLES_TO_SHOW):
+    value before it, weighted by the moments it still held; a state from another integration's
+    websocket may take a moment to arrive). No asyncio timeout: firing the time would fire it."""
+    for _ in range(SHOWN_WITHIN_SAMPLES):
         await sampled(hass)
         if state_of(hass, entity_id) == state:
             return
-    await wait_until(hass, lambda: state_of(hass, entity_id) == state)
+        await asyncio.sleep(0.02)
+    assert state_of(hass, entity_id) == state
 
 
 async def power_shown(hass: HomeAssistant, watts: float) -> None:
