@@ -202,6 +202,22 @@ async def test_malformed_payloads_are_skipped_and_warned_about_once_per_kind_wit
     assert tibber_server.connections_total == 1
 
 
+async def test_a_meter_that_always_sends_an_odd_voltage_still_feeds_its_home(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    live_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    for watts in (900.0, 905.0, 907.0):  # L2 reads 0xFFFF tenths of a volt in every message
+        await tibber_server.push(HOME_A, power=watts, voltagePhase1=231.0, voltagePhase2=6553.5)
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "907.0")
+
+    assert state_of(hass, "sensor.cabin_voltage_l1") == "231.0"
+    assert state_of(hass, "sensor.cabin_voltage_l2") is None  # never reported a plausible value
+    left_out = [r for r in caplog.records if r.getMessage().startswith("Left out a value")]
+    assert [r.levelno for r in left_out].count(logging.WARNING) == 1  # then at debug level
+
+
 async def test_unload_while_waiting_to_reconnect_leaves_no_connection_and_no_retry(
     hass: HomeAssistant, tibber_server: LocalTibberServer, live_entry: MockConfigEntry
 ) -> None:

@@ -180,12 +180,32 @@ def test_an_integer_power_is_read_as_watts() -> None:
         pytest.param(valid(power=-math.inf), "power", id="JSON -Infinity"),
         pytest.param(valid(power=10**400), "power", id="400-digit integer"),
         pytest.param(valid(power=2e6), "power", id="2 MW"),
-        pytest.param(valid(voltagePhase2=-230.0), "voltagePhase2", id="negative voltage"),
-        pytest.param(valid(currentL3=math.inf), "currentL3", id="infinite current"),
-        pytest.param(valid(powerProduction="0"), "powerProduction", id="production as string"),
     ],
 )
 def test_a_malformed_message_is_rejected_naming_the_fault(data: object, kind: str) -> None:
     with pytest.raises(MalformedMeasurementError) as err:
         reading_from_live_data(data)
     assert err.value.kind == kind
+
+
+@pytest.mark.parametrize(
+    ("fields", "kind"),
+    [
+        pytest.param({"voltagePhase2": -230.0}, "voltagePhase2", id="negative voltage"),
+        pytest.param({"voltagePhase2": 6553.5}, "voltagePhase2", id="a meter's 0xFFFF"),
+        pytest.param({"currentL3": math.inf}, "currentL3", id="infinite current"),
+        pytest.param({"powerProduction": "0"}, "powerProduction", id="production as string"),
+    ],
+)
+def test_an_odd_optional_value_is_left_out_and_named_and_the_reading_kept(
+    fields: dict[str, object], kind: str
+) -> None:
+    left_out: list[MalformedMeasurementError] = []
+
+    reading = reading_from_live_data(valid(voltagePhase1=231.0, **fields), left_out)
+
+    assert (reading.power, reading.voltage[0]) == (950.0, 231.0)
+    assert reading.power_production is None
+    assert reading.voltage[1] is None
+    assert reading.current[2] is None
+    assert [err.kind for err in left_out] == [kind]

@@ -298,23 +298,32 @@ class TibberLiveSource:
     def _async_handle(self, home_id: str, data: object) -> None:
         """One message: a reading to the sink, or a malformed payload logged and skipped."""
         assert self._sink is not None
+        left_out: list[MalformedMeasurementError] = []
         try:
-            reading = reading_from_live_data(data)
+            reading = reading_from_live_data(data, left_out)
         except MalformedMeasurementError as err:
             self._async_log_malformed(home_id, err)
             return
+        for fault in left_out:
+            self._async_log_malformed(home_id, fault, value_only=True)
         if not self._data_flowing:
             self._async_data_flowing()
         self._sink.async_add_readings(home_id, [reading])
 
     @callback
-    def _async_log_malformed(self, home_id: str, err: MalformedMeasurementError) -> None:
-        """Warn about the first message of each kind of fault, then only at debug level."""
+    def _async_log_malformed(
+        self, home_id: str, err: MalformedMeasurementError, *, value_only: bool = False
+    ) -> None:
+        """Warn about the first message of each kind of fault, then only at debug level.
+
+        `value_only`: only an optional value was faulty, and the rest of the message counts.
+        """
         first = err.kind not in self._malformed_seen
         self._malformed_seen.add(err.kind)
         LOGGER.log(
             logging.WARNING if first else logging.DEBUG,
-            "Skipping malformed live message for home %s (%s)%s",
+            "%s live message for home %s (%s)%s",
+            "Left out a value of a" if value_only else "Skipping malformed",
             home_id,
             err,
             "; further ones of this kind are logged at debug level" if first else "",

@@ -3,7 +3,9 @@
 A websocket message is untrusted input: it may be null, a list, a number too large for a float,
 "NaN", a time without an offset. Whatever it is, `reading_from_live_data` returns a Reading or
 raises `MalformedMeasurementError` (never AttributeError, OverflowError, TypeError...), whose
-`kind` lets the caller log each kind of fault once instead of once per message.
+`kind` lets the caller log each kind of fault once instead of once per message. A faulty
+optional value (production, a phase's voltage or current) costs only itself: it is left out
+(None) and its error handed to the caller, and the time and power still make a reading.
 """
 
 from dataclasses import dataclass
@@ -63,13 +65,31 @@ def _number(measurement: dict[str, object], field: str, bounds: _Bounds) -> floa
     return number
 
 
+def _optional(
+    measurement: dict[str, object],
+    field: str,
+    bounds: _Bounds,
+    left_out: list[MalformedMeasurementError] | None,
+) -> float | None:
+    """The field as `_number` reads it, or None (its error added to `left_out`) when faulty."""
+    try:
+        return _number(measurement, field, bounds)
+    except MalformedMeasurementError as err:
+        if left_out is not None:
+            left_out.append(err)
+        return None
+
+
 def _phases(
-    measurement: dict[str, object], fields: tuple[str, str, str], bounds: _Bounds
+    measurement: dict[str, object],
+    fields: tuple[str, str, str],
+    bounds: _Bounds,
+    left_out: list[MalformedMeasurementError] | None,
 ) -> tuple[float | None, float | None, float | None]:
     return (
-        _number(measurement, fields[0], bounds),
-        _number(measurement, fields[1], bounds),
-        _number(measurement, fields[2], bounds),
+        _optional(measurement, fields[0], bounds, left_out),
+        _optional(measurement, fields[1], bounds, left_out),
+        _optional(measurement, fields[2], bounds, left_out),
     )
 
 
@@ -87,11 +107,14 @@ def _timestamp(measurement: dict[str, object]) -> datetime:
     return timestamp
 
 
-def reading_from_live_data(data: object) -> Reading:
+def reading_from_live_data(
+    data: object, left_out: list[MalformedMeasurementError] | None = None
+) -> Reading:
     """Turn a subscription message's data, ``{"liveMeasurement": {...}}``, into a Reading.
 
     Raises MalformedMeasurementError for anything that is not a measurement with a time (with
-    offset) and a plausible power.
+    offset) and a plausible power. A faulty optional value is None in the reading, and its
+    error is appended to `left_out` when given.
     """
     measurement = data.get("liveMeasurement") if isinstance(data, dict) else None
     if not isinstance(measurement, dict):
@@ -103,7 +126,7 @@ def reading_from_live_data(data: object) -> Reading:
     return Reading(
         timestamp=timestamp,
         power=power,
-        power_production=_number(measurement, "powerProduction", POWER_BOUNDS),
-        voltage=_phases(measurement, VOLTAGE_FIELDS, VOLTAGE_BOUNDS),
-        current=_phases(measurement, CURRENT_FIELDS, CURRENT_BOUNDS),
+        power_production=_optional(measurement, "powerProduction", POWER_BOUNDS, left_out),
+        voltage=_phases(measurement, VOLTAGE_FIELDS, VOLTAGE_BOUNDS, left_out),
+        current=_phases(measurement, CURRENT_FIELDS, CURRENT_BOUNDS, left_out),
     )
