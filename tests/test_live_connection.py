@@ -21,7 +21,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.energy_anomaly import tibber_connection
-from custom_components.energy_anomaly.const import DOMAIN
+from custom_components.energy_anomaly.const import CONNECTION_STABLE_AFTER, DOMAIN
 
 from .conftest import HOME_A, HOME_B
 from .test_live_data import state_of, wait_for_retry, wait_until
@@ -40,6 +40,11 @@ async def jump(hass: HomeAssistant, delta: timedelta) -> None:
     async_fire_time_changed(hass, dt_util.utcnow() + delta)
     await hass.async_block_till_done(wait_background_tasks=True)
     await asyncio.sleep(0.05)
+
+
+async def streamed_for_a_while(hass: HomeAssistant) -> None:
+    """The connection carries data long enough to count as stable: the backoffs start over."""
+    await jump(hass, CONNECTION_STABLE_AFTER)
 
 
 async def reconnected(
@@ -84,6 +89,7 @@ async def test_each_drop_costs_one_reconnect_and_every_home_is_subscribed_again(
 ) -> None:
     cycles = 12
     await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 100.0)
+    await streamed_for_a_while(hass)
     baseline_tasks = await settled_task_count(hass)
 
     for cycle in range(1, cycles + 1):
@@ -91,6 +97,7 @@ async def test_each_drop_costs_one_reconnect_and_every_home_is_subscribed_again(
         await reconnected(hass, tibber_server, live_entry)
         await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 100.0 + cycle)
         await push_and_see(hass, tibber_server, HOME_B, "sensor.flat_power", 200.0 + cycle)
+        await streamed_for_a_while(hass)
 
     assert tibber_server.connections_total == cycles + 1
     assert tibber_server.most_open_connections == 1
@@ -116,6 +123,28 @@ async def test_a_drop_waits_the_backoff_before_reconnecting(
     await tibber_server.wait_for_subscriptions(2)
     assert tibber_server.connections_total == 2
     assert "websocket closed with code 1011; retrying in" in caplog.text
+
+
+async def test_a_connection_that_ends_soon_after_its_first_reading_backs_off_longer_each_time(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, live_entry: MockConfigEntry
+) -> None:
+    # Backoffs of 10, 20 and 40 s (each ± 20 %): the third reconnect needs more than 24 s.
+    for connection in range(1, 3):
+        await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 300.0 + connection)
+        await tibber_server.drop_connections(code=1011, reason="Internal error")
+        await wait_for_retry(hass, live_entry)
+        await jump(hass, timedelta(seconds=25))
+        await tibber_server.wait_for_subscriptions(2)
+    await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 303.0)
+    await tibber_server.drop_connections(code=1011, reason="Internal error")
+    await wait_for_retry(hass, live_entry)
+
+    await jump(hass, timedelta(seconds=25))
+
+    assert tibber_server.connections_total == 3
+    await jump(hass, timedelta(seconds=49))
+    await tibber_server.wait_for_subscriptions(2)
+    assert tibber_server.connections_total == 4
 
 
 async def test_a_refused_reconnect_raises_the_repair_issue_and_waits_minutes_doubling(

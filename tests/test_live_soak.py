@@ -37,6 +37,7 @@ from .test_live_connection import (
     jump,
     reconnected,
     settled_task_count,
+    streamed_for_a_while,
 )
 from .test_live_data import wait_for_retry, wait_until
 from .tibber_server import LocalTibberServer
@@ -167,6 +168,9 @@ async def test_a_day_of_live_data_survives_drops_a_stall_and_a_refusal(
         if index % (READINGS // 4) == 0:
             rss_at[index] = rss_kb()
         await soak.send(index, start + index * READING_EVERY)
+        if index % OUTAGE_EVERY == 1:  # each connection streams 30 simulated minutes: stable
+            await soak.caught_up()
+            await streamed_for_a_while(hass)
     await soak.caught_up()
     rss_at[READINGS] = rss_kb()
     tasks = await settled_task_count(hass)

@@ -49,6 +49,9 @@ ACCOUNT_HOMES_REFRESH_INTERVAL: Final = timedelta(hours=1)
 # Reconnect backoff after an ordinary failure: doubles from the first to the last, with jitter.
 RECONNECT_BACKOFF_FIRST: Final = timedelta(seconds=10)
 RECONNECT_BACKOFF_MAX: Final = timedelta(minutes=5)
+# The backoffs start over only once a connection has carried data for this long: one that ends
+# just after its first reading (a subscription Tibber keeps ending) must not reconnect every 10 s.
+CONNECTION_STABLE_AFTER: Final = timedelta(minutes=5)
 # Tibber refuses a third websocket per token (close code 4429): wait minutes, not seconds.
 TOO_MANY_CONNECTIONS_CODE: Final = 4429
 TOO_MANY_CONNECTIONS_BACKOFF_FIRST: Final = timedelta(minutes=5)

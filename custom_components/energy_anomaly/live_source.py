@@ -38,6 +38,7 @@ from homeassistant.util.ssl import get_default_context
 import tibber
 
 from .const import (
+    CONNECTION_STABLE_AFTER,
     DOMAIN,
     HEALTH_CHECK_INTERVAL,
     ISSUE_TOO_MANY_CONNECTIONS,
@@ -162,6 +163,7 @@ class TibberLiveSource:
         self._group: asyncio.TaskGroup | None = None
         self._listeners: dict[str, asyncio.Task[None]] = {}
         self._unsub_health: CALLBACK_TYPE | None = None
+        self._unsub_stable: CALLBACK_TYPE | None = None
         self._data_flowing = False
         self._checks_without_message = 0
         self._malformed_seen: set[str] = set()
@@ -331,16 +333,31 @@ class TibberLiveSource:
 
     @callback
     def _async_data_flowing(self) -> None:
-        """Data flows: forget earlier failures and the repair issue."""
+        """Data flows: the repair issue goes; the backoffs start over if it keeps flowing."""
         self._data_flowing = True
+        ir.async_delete_issue(self._hass, DOMAIN, self._issue_id)
+        self._unsub_stable = async_call_later(
+            self._hass, CONNECTION_STABLE_AFTER, self._async_stable
+        )
+
+    @callback
+    def _async_stable(self, _now: datetime) -> None:
+        """The connection carried data for CONNECTION_STABLE_AFTER: forget earlier failures."""
+        self._unsub_stable = None
         self._backoff.reset()
         self._refused_backoff.reset()
-        ir.async_delete_issue(self._hass, DOMAIN, self._issue_id)
+
+    @callback
+    def _async_cancel_stable(self) -> None:
+        if self._unsub_stable is not None:
+            self._unsub_stable()
+            self._unsub_stable = None
 
     @callback
     def _async_failed(self, err: BaseException) -> timedelta:
         """Report the connection down and return how long to wait before the next one."""
         assert self._sink is not None
+        self._async_cancel_stable()
         if is_too_many_connections(err):
             delay = self._refused_backoff.next_delay()
             what = "Tibber refuses another live data connection for this token (4429)"
@@ -416,6 +433,7 @@ class TibberLiveSource:
         if self._unsub_health is not None:
             self._unsub_health()
             self._unsub_health = None
+        self._async_cancel_stable()
         if (runner := self._runner) is not None:
             self._runner = None
             runner.cancel()
