@@ -260,6 +260,19 @@ async def test_unload_while_waiting_to_reconnect_leaves_no_connection_and_no_ret
     assert tibber_server.open_connections == 0
 
 
+async def test_a_stopped_source_told_to_watch_homes_late_opens_no_websocket(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, live_entry: MockConfigEntry
+) -> None:
+    source = live_entry.runtime_data.source
+    assert await hass.config_entries.async_unload(live_entry.entry_id)
+
+    source.async_watch([HOME_A, HOME_B])  # the hourly listing, finishing after the unload
+    await jump(hass, timedelta(minutes=10))
+
+    assert tibber_server.connections_total == 1
+    assert tibber_server.open_connections == 0
+
+
 async def test_a_token_revoked_while_running_asks_for_reauthentication_and_stops_reconnecting(
     hass: HomeAssistant, tibber_server: LocalTibberServer, live_entry: MockConfigEntry
 ) -> None:

@@ -320,6 +320,30 @@ async def test_a_reading_the_detector_fails_on_is_logged_and_the_next_ones_still
     assert "Skipped a reading for Cabin the detector failed on" in caplog.text
 
 
+async def test_a_reading_older_than_the_last_is_not_shown_as_the_power_now(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    now = dt_util.now()
+    await tibber_server.push(HOME_A, power=500.0, timestamp=now.isoformat())
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "500.0")
+
+    replayed = (now - timedelta(minutes=2)).isoformat()
+    await tibber_server.push(HOME_A, power=100.0, timestamp=replayed)
+    await wait_until(
+        hass,
+        lambda: (
+            "older than the one before it" in caplog.text
+            or state_of(hass, "sensor.cabin_power") != "500.0"
+        ),
+    )
+
+    assert state_of(hass, "sensor.cabin_power") == "500.0"
+
+
 async def test_a_detector_that_fails_on_every_reading_logs_its_traceback_once(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,

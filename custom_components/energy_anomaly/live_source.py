@@ -168,6 +168,7 @@ class TibberLiveSource:
         self._checks_without_message = 0
         self._malformed_seen: set[str] = set()
         self._retry_at: datetime | None = None
+        self._stopped = False
         self.connection_attempts = 0
 
     async def async_start(self, sink: ReadingSink) -> None:
@@ -180,11 +181,13 @@ class TibberLiveSource:
 
     @callback
     def _async_start_runner(self) -> None:
-        """Run the connection loop, unless it runs already.
+        """Run the connection loop, unless it runs already or the source was stopped.
 
         A plain task: it lives as long as the entry, so Home Assistant must not wait for it the
         way it waits for (background) tasks to settle; async_stop cancels it.
         """
+        if self._stopped:  # a late caller (the hourly listing) after an unload
+            return
         if self._runner is None or self._runner.done():
             self._runner = self._hass.loop.create_task(
                 self._async_run(), name=f"{DOMAIN} live data {self._entry.title}"
@@ -430,6 +433,7 @@ class TibberLiveSource:
 
     async def async_stop(self) -> None:
         """Stop the loop and close the websocket (unload, Home Assistant stop)."""
+        self._stopped = True
         if self._unsub_health is not None:
             self._unsub_health()
             self._unsub_health = None

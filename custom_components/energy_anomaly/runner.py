@@ -208,6 +208,7 @@ class HomeRunner:
         self._learning_progress = self._detector.learning_progress
         self._rejected = 0
         self._failed = 0
+        self._older = 0
         self._last_failure_log: datetime | None = None
         self._phases_seen: Seen = [None] * 6
         self._last_rejection_warning: datetime | None = None
@@ -305,6 +306,24 @@ class HomeRunner:
                 self._failed,
             )
 
+    def _older_than_the_last(self, reading: Reading, now: datetime) -> bool:
+        """Executor: whether `reading` is older than the last one the detector took; warn.
+
+        The detector does not learn from it, and the entities must not show it as the power now
+        (a message replayed after a reconnect, a meter's clock stepping back).
+        """
+        last = self._detector.last_epoch
+        if last is None or reading.epoch >= last:
+            return False
+        self._older += 1
+        self._warn(
+            now,
+            "Skipped a reading for %s older than the one before it (%s; %d so far)",
+            reading.timestamp.isoformat(),
+            self._older,
+        )
+        return True
+
     def _warn(self, now: datetime, message: str, *args: object) -> None:
         """Log `message` (its first %s the home's name), at most once per 10 minutes."""
         last = self._last_rejection_warning
@@ -344,6 +363,8 @@ class HomeRunner:
             if isinstance(item, _Command):
                 item.execute(self._detector)
             elif (reading := self._plausible(item, now)) is not None:
+                if self._older_than_the_last(reading, now):
+                    continue
                 try:
                     taken.append((reading, self._detector.update_plausible(reading)))
                 except Exception:  # noqa: BLE001 - one bad reading must not stop the home
