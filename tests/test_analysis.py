@@ -1,5 +1,6 @@
 """Specifications of `analysis.find_anomalies` on hourly means, whatever the hour it runs."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 import random
 from zoneinfo import ZoneInfo
@@ -51,3 +52,55 @@ def test_a_fridge_that_no_longer_stops_is_found_in_hourly_means() -> None:
     )
 
     assert [e.finding.kind for e in episodes] == [Kind.BASELOAD]
+
+
+def with_five_minute_rows(rows: list[HistoryRow], hours: int) -> list[HistoryRow]:
+    """`rows` with their last `hours` as the recorder keeps recent days: 5-minute rows."""
+    recent = [
+        HistoryRow(row.start + timedelta(minutes=5 * i), 300.0, row.mean, row.mean * 0.8)
+        for row in rows[-hours:]
+        for i in range(12)
+    ]
+    return rows[:-hours] + recent
+
+
+@pytest.mark.parametrize("hours", [7, 20, 31])
+@pytest.mark.parametrize("recent_hours", [1, 24])
+def test_weeks_of_hourly_means_ending_in_five_minute_rows_have_no_raised_baseload(
+    hours: int, recent_hours: int
+) -> None:
+    now = datetime(2026, 11, 25, tzinfo=UTC) + timedelta(hours=hours)
+    rows = with_five_minute_rows(hourly_rows(now), recent_hours)
+
+    episodes = find_anomalies(rows, now - timedelta(days=7), DetectorConfig())
+
+    assert episodes == []
+
+
+@pytest.mark.parametrize("gap_hours", [6, 48])
+def test_a_gap_in_the_statistics_is_neither_filled_in_nor_reported(gap_hours: int) -> None:
+    now = datetime(2026, 11, 25, 5, tzinfo=UTC)
+    gap_start = now - timedelta(days=4, hours=10)  # 19:00 in Oslo: the evening peak
+    rows = [
+        row
+        for row in hourly_rows(now)
+        if not gap_start <= row.start < gap_start + timedelta(hours=gap_hours)
+    ]
+
+    episodes = find_anomalies(rows, now - timedelta(days=7), DetectorConfig())
+
+    assert episodes == []
+
+
+def test_a_net_sensors_export_is_production_not_a_meter_fault() -> None:
+    now = datetime(2026, 11, 25, 5, tzinfo=UTC)
+    rows = [
+        replace(row, mean=row.mean - 1500.0, minimum=None, maximum=None)
+        if 10 <= row.start.hour < 15  # five sunny hours a day export 1.5 kW more than used
+        else row
+        for row in hourly_rows(now)
+    ]
+
+    episodes = find_anomalies(rows, now - timedelta(days=7), DetectorConfig(), net=True)
+
+    assert episodes == []

@@ -24,6 +24,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.energy_anomaly.const import (
+    CONF_POWER_IS_NET,
     CONF_TEMPERATURE_ENTITY,
     DOMAIN,
     HISTORY_IMPORT_DAYS,
@@ -103,6 +104,28 @@ async def test_a_home_with_four_weeks_of_statistics_is_active_from_its_first_rea
     assert status.attributes["history"] == "done"
     assert status.attributes["history_days"] == local_days(HISTORY_IMPORT_DAYS)
     assert status.attributes["learning_progress"] == 100.0
+
+
+async def test_a_net_sensors_exporting_hours_are_learned_as_drawing_nothing(
+    recorder_mock: Recorder, hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    noise = random.Random(9)
+    rows = []
+    for start in hours_before_now(HISTORY_IMPORT_DAYS):
+        mean = usual_mean(start, noise)
+        if 10 <= dt_util.as_local(start).hour < 15:  # the panels export 1.5 kW more than used
+            mean -= 1500.0
+        rows.append(StatisticData(start=start, mean=mean, min=min(mean, 0.0), max=mean + 500.0))
+    async_import_statistics(hass, metadata(statistic_id=POWER), rows)
+    await async_wait_recording_done(hass)
+
+    await set_up_home_drawing(hass, home_entry(**{CONF_POWER_IS_NET: True}), 350)
+
+    used = len(rows)
+    assert f"({used} rows, 0 skipped)" in caplog.text
+    status = hass.states.get(STATUS)
+    assert status is not None
+    assert status.attributes["history_days"] == local_days(HISTORY_IMPORT_DAYS)
 
 
 async def test_a_home_without_statistics_learns_live_and_says_it_found_no_history(

@@ -28,7 +28,7 @@ import numpy as np
 
 from .detector.config import HOUR_S, DetectorConfig
 from .detector.engine import Detector
-from .detector.model import Finding, HistoryRow, Reading
+from .detector.model import Cause, Finding, HistoryRow, Reading
 
 READING_INTERVAL_S: Final = 60.0
 # History run before the analysed window: the detector's two weeks of learning.
@@ -47,16 +47,23 @@ class Episode:
 
 
 def find_anomalies(
-    rows: Sequence[HistoryRow], window_start: datetime, config: DetectorConfig
+    rows: Sequence[HistoryRow],
+    window_start: datetime,
+    config: DetectorConfig,
+    *,
+    net: bool = False,
 ) -> list[Episode]:
     """The anomalies that start in ``rows`` (at least one) from ``window_start`` on.
 
-    An anomaly whose kind changes (a heater left on during a raised baseload) counts as two.
+    An anomaly whose kind changes (a heater left on during a raised baseload) counts as two. A
+    gap in the statistics is Home Assistant having been off, not a meter fault: not reported.
+    With `net` the rows are a net power sensor's (below 0 while exporting): a reading's power
+    is its positive part and its production the rest, as the live source splits them.
     """
     detector = Detector(_for_rows(config, rows))
     episodes: list[Episode] = []
     current: Episode | None = None
-    for reading in _readings(rows):
+    for reading in _readings(rows, net=net):
         finding = detector.update(reading).finding
         if current is not None and (finding is None or finding.kind is not current.finding.kind):
             episodes.append(Episode(current.start, reading.timestamp, current.finding))
@@ -65,31 +72,62 @@ def find_anomalies(
             current = Episode(finding.since, None, finding)
     if current is not None:
         episodes.append(current)
-    return [episode for episode in episodes if episode.start >= window_start]
+    return [
+        episode
+        for episode in episodes
+        if episode.start >= window_start and episode.finding.cause is not Cause.GAP
+    ]
 
 
 def _for_rows(config: DetectorConfig, rows: Sequence[HistoryRow]) -> DetectorConfig:
-    """`config` with the smallest baseload step that means over these rows can resolve."""
-    if min(row.duration_s for row in rows) < HOUR_S:
+    """`config` with the smallest baseload step that means over these rows can resolve.
+
+    The recorder keeps 5-minute statistics for its last days only and hourly ones before: the
+    weeks of hourly rows the detector learns the nights from decide the step.
+    """
+    if all(row.duration_s < HOUR_S for row in rows):
         return config
     step = max(config.baseload.min_step_w, HOURLY_BASELOAD_STEP_W)
     return replace(config, baseload=replace(config.baseload, min_step_w=step))
 
 
-def _readings(rows: Sequence[HistoryRow]) -> list[Reading]:
+def _segments(rows: Sequence[HistoryRow]) -> list[Sequence[HistoryRow]]:
+    """``rows`` cut where one does not begin as the one before ends (the recorder was off)."""
+    cuts = [
+        index
+        for index in range(1, len(rows))
+        if rows[index].start.timestamp()
+        != rows[index - 1].start.timestamp() + rows[index - 1].duration_s
+    ]
+    return [rows[a:b] for a, b in zip([0, *cuts], [*cuts, len(rows)], strict=True)]
+
+
+def _readings(rows: Sequence[HistoryRow], *, net: bool) -> list[Reading]:
     """A reading a minute over ``rows`` (at least one), power interpolated between midpoints.
 
-    Each reading keeps the wall clock (UTC offset) and outdoor temperature of its row.
+    Each reading keeps the wall clock (UTC offset) and outdoor temperature of its row; with
+    `net`, negative power is production. Nothing is made up for a gap between rows (Home
+    Assistant was off): interpolation stays within each run of contiguous rows.
     """
-    starts = np.array([row.start.timestamp() for row in rows])
-    durations = np.array([row.duration_s for row in rows])
-    means = np.array([row.mean for row in rows])
-    times = np.arange(starts[0], starts[-1] + durations[-1], READING_INTERVAL_S)
-    powers = np.interp(times, starts + durations / 2, means)
-    owners = np.searchsorted(starts, times, side="right") - 1
     readings = []
-    for time, power, owner in zip(times.tolist(), powers.tolist(), owners.tolist(), strict=True):
-        row = rows[owner]
-        timestamp = row.start + timedelta(seconds=time - starts[owner])
-        readings.append(Reading(timestamp, power, temperature=row.temperature))
+    for segment in _segments(rows):
+        starts = np.array([row.start.timestamp() for row in segment])
+        durations = np.array([row.duration_s for row in segment])
+        means = np.array([row.mean for row in segment])
+        times = np.arange(starts[0], starts[-1] + durations[-1], READING_INTERVAL_S)
+        powers = np.interp(times, starts + durations / 2, means)
+        owners = np.searchsorted(starts, times, side="right") - 1
+        for time, power, owner in zip(
+            times.tolist(), powers.tolist(), owners.tolist(), strict=True
+        ):
+            row = segment[owner]
+            timestamp = row.start + timedelta(seconds=time - starts[owner])
+            readings.append(_reading(timestamp, power, row.temperature, net=net))
     return readings
+
+
+def _reading(timestamp: datetime, power: float, temperature: float | None, *, net: bool) -> Reading:
+    """A reading of `power`; with `net`, its negative part is production."""
+    if net:
+        return Reading(timestamp, max(power, 0.0), max(-power, 0.0), temperature=temperature)
+    return Reading(timestamp, power, temperature=temperature)

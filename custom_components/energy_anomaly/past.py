@@ -8,12 +8,16 @@
 Rows then get the outdoor temperature from the statistics of the temperature entity chosen in
 the options, where it has any.
 
+A net power sensor (`Power is net`: below 0 while solar exports) is learned from as the power it
+drew: its statistics clipped at 0 W, as a live reading's power is its positive part.
+
 The demo home's past is known but was never recorded: it is written as the statistics of its
 power sensor first, then read back and learned like any home's.
 """
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from homeassistant.const import Platform
@@ -24,6 +28,7 @@ import tibber
 
 from .const import (
     CONF_POWER_ENTITY,
+    CONF_POWER_IS_NET,
     CONF_SOURCE,
     CONF_TEMPERATURE_ENTITY,
     DOMAIN,
@@ -67,6 +72,20 @@ async def async_fetch_recorded_power(
     )
 
 
+def drawn_part(row: HistoryRow) -> HistoryRow:
+    """A net power sensor's row as the power drawn: its mean, minimum and maximum at least 0 W.
+
+    The mean of an hour that both drew and exported is more than its clipped mean; the minutes
+    are gone, so this is the closest the row tells (a 5-minute row tells it closely).
+    """
+    return replace(
+        row,
+        mean=max(row.mean, 0.0),
+        minimum=None if row.minimum is None else max(row.minimum, 0.0),
+        maximum=None if row.maximum is None else max(row.maximum, 0.0),
+    )
+
+
 async def async_fetch_home_history(
     hass: HomeAssistant,
     entry: EnergyAnomalyConfigEntry,
@@ -84,6 +103,8 @@ async def async_fetch_home_history(
     :raises HistoryFetchError: a source failed (Tibber after its retries).
     """
     recorded = await async_fetch_recorded_power(hass, entry, home_id, days)
+    if entry.data.get(CONF_POWER_IS_NET):
+        recorded = [drawn_part(row) for row in recorded]
     if tibber_home is None:
         return recorded
     first = recorded[0].start if recorded else None

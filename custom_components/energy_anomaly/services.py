@@ -5,6 +5,7 @@
 """
 
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntryState
@@ -17,7 +18,7 @@ from homeassistant.util import dt as dt_util
 import probatio
 
 from .analysis import LEARNING_DAYS, Episode, find_anomalies
-from .const import DOMAIN
+from .const import CONF_POWER_IS_NET, DOMAIN
 from .detector.model import Mode
 from .events import anomaly_details
 from .history import HistoryFetchError
@@ -83,6 +84,9 @@ async def _async_analyze_history(call: ServiceCall) -> dict[str, Any]:
     hass = call.hass
     entry, home_id = _loaded_home(hass, call.data[ATTR_DEVICE_ID])
     days: int = call.data[ATTR_DAYS]
+    # Read before the fetch: the entry may be unloaded while it waits for the recorder.
+    config = entry.runtime_data.sink.runners[home_id].detector_config
+    net = bool(entry.data.get(CONF_POWER_IS_NET))
     try:
         rows = await async_fetch_recorded_power(hass, entry, home_id, days + LEARNING_DAYS)
     except HistoryFetchError as err:
@@ -94,13 +98,12 @@ async def _async_analyze_history(call: ServiceCall) -> dict[str, Any]:
     window_start = dt_util.now() - timedelta(days=days)
     if not any(row.start >= window_start for row in rows):
         raise HomeAssistantError(translation_domain=DOMAIN, translation_key="no_history")
-    runner = entry.runtime_data.sink.runners[home_id]
     episodes = await hass.async_add_executor_job(
-        find_anomalies, rows, window_start, runner.detector_config
+        partial(find_anomalies, rows, window_start, config, net=net)
     )
     return {
         "start": max(window_start, rows[0].start).isoformat(),
-        "end": rows[-1].start.isoformat(),
+        "end": (rows[-1].start + timedelta(seconds=rows[-1].duration_s)).isoformat(),
         "anomalies": [_describe(hass, episode) for episode in episodes],
     }
 
