@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 from functools import cache
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -205,6 +206,21 @@ def test_history_given_in_two_parts_counts_the_day_they_share_once() -> None:
     assert (first.days, second.days) == (2, 1)
     assert detector.history_days == 3
     assert detector.learn_history(rows[:1]).skipped == 1  # before what was learned
+
+
+@pytest.mark.parametrize("zone", ["Asia/Kolkata", "Asia/Kathmandu", "America/St_Johns"])
+def test_hourly_statistics_in_a_zone_off_utc_by_part_of_an_hour_are_learned(zone: str) -> None:
+    # The recorder's hours start on whole UTC hours: there, at :30 or :45 on the wall clock.
+    rows = [
+        replace(row, start=row.start.astimezone(ZoneInfo(zone)))
+        for row in hourly_rows(month()[: MONTH * DAY])
+    ]
+    detector = Detector()
+
+    summary = detector.learn_history(rows)
+
+    assert (summary.used, summary.skipped) == (len(rows), 0)
+    assert detector.status is Status.ACTIVE
 
 
 def test_implausible_overlapping_and_misaligned_rows_are_skipped() -> None:

@@ -20,15 +20,17 @@ the weeks before teach each check what an aggregate can tell it.
 - meter_fault learns the home's smallest draw from the minima.
 
 Rows must come in time order and before the detector's first live reading; a row that overlaps
-the previous one, is not aligned to its duration on the wall clock or holds implausible values is
-skipped. Temperatures teach the heating slope and PARX's degree terms as live ones do.
+the previous one, is aligned to its duration neither on the wall clock nor in UTC, or holds
+implausible values is skipped (one aligned in UTC only is cut into parts, `on_the_wall_clock`).
+Temperatures teach the heating slope and PARX's degree terms as live ones do.
 """
 
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from itertools import pairwise
+import math
 
 from .baseload import BaseloadCheck
 from .check import Mean, local_seconds
@@ -50,9 +52,27 @@ def row_problem(row: HistoryRow) -> str | None:
         return "its start has no UTC offset or is before 2000"
     if not (MINUTE_S <= duration <= HOUR_S and HOUR_S % duration == 0 and duration % MINUTE_S == 0):
         return f"its duration {duration!r} s is not whole minutes dividing an hour"
-    if local_seconds(start) % duration:
+    if local_seconds(start) % duration and start.timestamp() % duration:
         return "its start is not aligned to its duration"
     return _value_problem(row)
+
+
+def on_the_wall_clock(row: HistoryRow) -> list[HistoryRow]:
+    """`row` as rows aligned to their duration on the home's wall clock.
+
+    The recorder's statistics start on whole UTC hours: where the clock is a half or three
+    quarters of an hour off UTC (India, Newfoundland, South Australia, Nepal) an hourly row
+    starts at :30 or :45 and would cross a wall-clock hour (and midnight). It is cut into equal
+    parts that do not (two of 30 minutes, four of 15), each with the row's values.
+    """
+    offset = int(local_seconds(row.start) % row.duration_s)
+    if not offset:
+        return [row]
+    part = math.gcd(int(row.duration_s), offset)
+    return [
+        replace(row, start=row.start + timedelta(seconds=index * part), duration_s=float(part))
+        for index in range(int(row.duration_s) // part)
+    ]
 
 
 def _value_problem(row: HistoryRow) -> str | None:
@@ -123,8 +143,11 @@ class HistoryLearner:
             if row_problem(row) is not None or (self._end is not None and start < self._end):
                 self._skipped += 1
                 continue
-            self._learn_row(row, contiguous=self._end == start)
-            self._end, last = start + row.duration_s, row
+            self._used += 1
+            for part in on_the_wall_clock(row):
+                self._learn_row(part, contiguous=self._end == part.start.timestamp())
+                self._end = part.start.timestamp() + part.duration_s
+            last = row
         self._close_hour()
         self._close_night()
         end = None
@@ -139,7 +162,6 @@ class HistoryLearner:
         minutes = int(row.duration_s // MINUTE_S)
         local_minute = int(local_seconds(row.start) // MINUTE_S)
         day = row.start.date().toordinal()
-        self._used += 1
         if not self._continues_learned_day(row):
             self._days.add(day)
         self._consumption.learn_aggregate(
