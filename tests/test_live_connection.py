@@ -247,6 +247,19 @@ async def test_a_meter_that_always_sends_an_odd_voltage_still_feeds_its_home(
     assert [r.levelno for r in left_out].count(logging.WARNING) == 1  # then at debug level
 
 
+async def test_a_message_with_tibbers_errors_is_logged_with_their_text(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    live_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert await tibber_server.push_errors(HOME_A, "Pulse is offline") == 1
+    await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 520.0)
+
+    ours = [r for r in caplog.records if r.name.startswith("custom_components.energy_anomaly")]
+    assert any("Pulse is offline" in r.getMessage() and r.levelno == logging.WARNING for r in ours)
+
+
 async def test_unload_while_waiting_to_reconnect_leaves_no_connection_and_no_retry(
     hass: HomeAssistant, tibber_server: LocalTibberServer, live_entry: MockConfigEntry
 ) -> None:

@@ -165,6 +165,7 @@ def test_an_integer_power_is_read_as_watts() -> None:
     ("data", "kind"),
     [
         pytest.param(None, "message", id="no data"),
+        pytest.param({"errors": ["Pulse is offline"]}, "errors", id="Tibber's errors"),
         pytest.param({"liveMeasurement": None}, "message", id="liveMeasurement null"),
         pytest.param({"liveMeasurement": [1, 2]}, "message", id="liveMeasurement a list"),
         pytest.param(valid(timestamp="2024-03-01T18:00:00"), "timestamp", id="naive timestamp"),

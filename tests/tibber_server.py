@@ -634,6 +634,19 @@ class LocalTibberServer:
                     sent += 1
         return sent
 
+    async def push_errors(self, home_id: str, *messages: str) -> int:
+        """Send a ``next`` message with GraphQL errors and no data, as Tibber does for a home
+        whose Pulse is offline. Return the number of subscriptions it was sent to."""
+        payload = {"data": None, "errors": [{"message": message} for message in messages]}
+        sent = 0
+        for conn in list(self._connections):
+            for sub_id, (sub_home_id, _) in list(conn.subscriptions.items()):
+                if sub_home_id == home_id and await self._send(
+                    conn, {"id": sub_id, "type": "next", "payload": payload}
+                ):
+                    sent += 1
+        return sent
+
     async def complete_subscriptions(self, home_id: str | None = None) -> int:
         """End subscriptions from the server side (``complete``); return how many were ended."""
         ended = 0

@@ -49,12 +49,24 @@ def new_websocket(url: str, access_token: str) -> WebsocketsTransport:
 async def live_messages(transport: WebsocketsTransport, home_id: str) -> AsyncIterator[object]:
     """Subscribe one home on the connected transport and yield each message's data.
 
-    Raises SubscriptionEndedError when Tibber completes the subscription, or gql's error when the
+    A message that carries Tibber's errors instead of data (e.g. the Pulse is offline) is
+    yielded as ``{"errors": [their messages]}``, so the log can say what Tibber said. Raises
+    SubscriptionEndedError when Tibber completes the subscription, or gql's error when the
     connection ends.
     """
     async for result in transport.subscribe(gql(LIVE_SUBSCRIBE % home_id)):
-        yield result.data
+        if result.errors and not result.data:
+            yield {"errors": [_error_text(error) for error in result.errors]}
+        else:
+            yield result.data
     raise SubscriptionEndedError(f"Tibber ended the live data subscription of home {home_id}")
+
+
+def _error_text(error: object) -> str:
+    """A GraphQL error's message: gql hands over the JSON's dicts, typed as GraphQLError."""
+    if isinstance(error, dict) and isinstance(message := error.get("message"), str):
+        return message
+    return str(getattr(error, "message", error))
 
 
 class Backoff:

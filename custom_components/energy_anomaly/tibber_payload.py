@@ -116,6 +116,8 @@ def reading_from_live_data(
     offset) and a plausible power. A faulty optional value is None in the reading, and its
     error is appended to `left_out` when given.
     """
+    if isinstance(data, dict) and (errors := data.get("errors")):
+        raise MalformedMeasurementError("errors", f"Tibber answered with errors: {errors!r:.200}")
     measurement = data.get("liveMeasurement") if isinstance(data, dict) else None
     if not isinstance(measurement, dict):
         raise MalformedMeasurementError("message", "no liveMeasurement object")
