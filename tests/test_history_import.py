@@ -386,3 +386,31 @@ async def test_unreadable_temperature_statistics_cost_the_temperatures_not_the_h
     assert len(rows) == 3 * 24
     assert {row.temperature for row in rows} == {None}
     assert "Learning from history without outdoor temperatures" in caplog.text
+
+
+async def test_a_tibber_home_learns_its_recorded_power_when_tibbers_history_fails(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    tibber_entry.add_to_hass(hass)
+    own_power = er.async_get(hass).async_get_or_create(
+        "sensor", DOMAIN, f"{HOME_A}_power", suggested_object_id="cabin_power"
+    )
+    await import_power_history(hass, days=3, statistic_id=own_power.entity_id)
+    home = (await async_fetch_account(hass, DEFAULT_TOKEN)).connection.get_home(HOME_A)
+    tibber_server.valid_tokens.clear()  # Tibber refuses the history request at once
+
+    rows = await async_fetch_home_history(
+        hass,
+        tibber_entry,
+        HOME_A,
+        HISTORY_IMPORT_DAYS,
+        tibber_home=home,
+        tibber_turn=asyncio.Lock(),
+    )
+
+    assert len(rows) == 3 * 24
+    assert "Learning from the recorded power only" in caplog.text

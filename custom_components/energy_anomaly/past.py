@@ -100,7 +100,8 @@ async def async_fetch_home_history(
     The homes of one account ask Tibber in turn (``tibber_turn``), never at once: one request
     at a time keeps well inside Tibber's rate limit.
 
-    :raises HistoryFetchError: a source failed (Tibber after its retries).
+    :raises HistoryFetchError: the recorder failed, or Tibber failed (after its retries) and the
+        recorder had no rows: recorded rows are learned without Tibber's when only it fails.
     """
     recorded = await async_fetch_recorded_power(hass, entry, home_id, days)
     if entry.data.get(CONF_POWER_IS_NET):
@@ -109,7 +110,13 @@ async def async_fetch_home_history(
         return recorded
     first = recorded[0].start if recorded else None
     async with tibber_turn:
-        tibber_rows = await async_fetch_tibber_history(tibber_home, days)
+        try:
+            tibber_rows = await async_fetch_tibber_history(tibber_home, days)
+        except HistoryFetchError as err:
+            if not recorded:
+                raise
+            LOGGER.warning("Learning from the recorded power only, without Tibber's: %s", err)
+            return recorded
     earlier = [
         row
         for row in tibber_rows
