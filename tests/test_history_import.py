@@ -5,6 +5,7 @@ hourly history comes from the local Tibber server through the real pyTibber.
 """
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta
 import logging
 import random
@@ -29,6 +30,7 @@ from custom_components.energy_anomaly.const import (
     DOMAIN,
     HISTORY_IMPORT_DAYS,
 )
+from custom_components.energy_anomaly.detector.model import HistoryRow
 from custom_components.energy_anomaly.live_source import async_fetch_account
 from custom_components.energy_anomaly.past import (
     async_fetch_home_history,
@@ -310,31 +312,37 @@ async def test_the_action_says_why_the_recorded_history_cannot_be_read(
     assert "not a power unit" in str(raised.value)
 
 
+async def reinstalled_tibber_home_history(
+    hass: HomeAssistant, entry: MockConfigEntry, before_fetch: Callable[[], None] = lambda: None
+) -> list[HistoryRow]:
+    """The history a reinstalled Tibber home fetches: 3 days its Power sensor's statistics kept.
+
+    `before_fetch` runs once the account is listed, just before the history is fetched.
+    """
+    # The Power sensor of a removed entry: Home Assistant kept its entity id and statistics.
+    entry.add_to_hass(hass)
+    own_power = er.async_get(hass).async_get_or_create(
+        "sensor", DOMAIN, f"{HOME_A}_power", suggested_object_id="cabin_power"
+    )
+    await import_power_history(hass, days=3, statistic_id=own_power.entity_id)
+    home = (await async_fetch_account(hass, DEFAULT_TOKEN)).connection.get_home(HOME_A)
+    before_fetch()
+    return await async_fetch_home_history(
+        hass, entry, HOME_A, HISTORY_IMPORT_DAYS, tibber_home=home, tibber_turn=asyncio.Lock()
+    )
+
+
 async def test_a_reinstalled_tibber_home_takes_its_own_power_statistics_after_tibbers_hours(
     recorder_mock: Recorder,
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,
     tibber_entry: MockConfigEntry,
 ) -> None:
-    # The Power sensor of a removed entry: Home Assistant kept its entity id and statistics.
-    tibber_entry.add_to_hass(hass)
-    own_power = er.async_get(hass).async_get_or_create(
-        "sensor", DOMAIN, f"{HOME_A}_power", suggested_object_id="cabin_power"
-    )
-    await import_power_history(hass, days=3, statistic_id=own_power.entity_id)
     local_home = tibber_server.account.home(HOME_A)
     assert local_home is not None
     local_home.history_days = HISTORY_IMPORT_DAYS
-    home = (await async_fetch_account(hass, DEFAULT_TOKEN)).connection.get_home(HOME_A)
 
-    rows = await async_fetch_home_history(
-        hass,
-        tibber_entry,
-        HOME_A,
-        HISTORY_IMPORT_DAYS,
-        tibber_home=home,
-        tibber_turn=asyncio.Lock(),
-    )
+    rows = await reinstalled_tibber_home_history(hass, tibber_entry)
 
     recorded = [row for row in rows if row.minimum is not None]
     from_tibber = rows[: len(rows) - len(recorded)]
@@ -395,21 +403,10 @@ async def test_a_tibber_home_learns_its_recorded_power_when_tibbers_history_fail
     tibber_entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    tibber_entry.add_to_hass(hass)
-    own_power = er.async_get(hass).async_get_or_create(
-        "sensor", DOMAIN, f"{HOME_A}_power", suggested_object_id="cabin_power"
-    )
-    await import_power_history(hass, days=3, statistic_id=own_power.entity_id)
-    home = (await async_fetch_account(hass, DEFAULT_TOKEN)).connection.get_home(HOME_A)
-    tibber_server.valid_tokens.clear()  # Tibber refuses the history request at once
-
-    rows = await async_fetch_home_history(
+    rows = await reinstalled_tibber_home_history(
         hass,
         tibber_entry,
-        HOME_A,
-        HISTORY_IMPORT_DAYS,
-        tibber_home=home,
-        tibber_turn=asyncio.Lock(),
+        before_fetch=tibber_server.valid_tokens.clear,  # Tibber refuses
     )
 
     assert len(rows) == 3 * 24
