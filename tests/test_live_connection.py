@@ -9,11 +9,13 @@ import asyncio
 from collections import Counter
 from datetime import timedelta
 import logging
+from typing import Any
+from unittest.mock import patch
 
 from aiohttp import ClientSession, ClientWebSocketResponse, WSMsgType
 from homeassistant.config_entries import SOURCE_REAUTH
-from homeassistant.const import STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_UNAVAILABLE
+from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 from homeassistant.util.ssl import get_default_context
@@ -22,6 +24,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from custom_components.energy_anomaly import tibber_connection
 from custom_components.energy_anomaly.const import CONNECTION_STABLE_AFTER, DOMAIN
+from custom_components.energy_anomaly.runner import HomeRunner
 
 from .conftest import HOME_A, HOME_B
 from .test_live_data import state_of, wait_for_retry, wait_until
@@ -284,6 +287,25 @@ async def test_a_stopped_source_told_to_watch_homes_late_opens_no_websocket(
 
     assert tibber_server.connections_total == 1
     assert tibber_server.open_connections == 0
+
+
+async def test_home_assistant_stopping_while_an_entry_sets_up_opens_no_websocket(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    create = HomeRunner.async_create
+
+    async def create_while_stopping(*args: Any, **kwargs: Any) -> HomeRunner:
+        hass.set_state(CoreState.stopping)  # as `hass.async_stop` does, before its stop event
+        hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+        return await create(*args, **kwargs)
+
+    tibber_entry.add_to_hass(hass)
+    with patch.object(HomeRunner, "async_create", create_while_stopping):
+        assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+    await jump(hass, timedelta(minutes=1))
+
+    assert tibber_server.connections_total == 0
+    hass.set_state(CoreState.running)  # for the harness's teardown
 
 
 async def test_a_token_revoked_while_running_asks_for_reauthentication_and_stops_reconnecting(

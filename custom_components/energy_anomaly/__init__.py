@@ -144,6 +144,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     if live is not None:  # homes added to or removed from the account meanwhile
         await _async_follow_account(hass, entry, *live)
+    if hass.is_stopping:  # Home Assistant began to stop during the awaits above: start nothing
+        return True
     _async_learn_history(hass, entry, list(sink.runners.values()), source, tibber_connection)
     await source.async_start(sink)
 
