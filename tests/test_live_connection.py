@@ -196,8 +196,11 @@ async def test_a_subscription_tibber_ends_is_restored_with_every_home(
     assert tibber_server.most_open_connections == 1
 
 
-async def test_a_connection_silent_for_90_seconds_is_reopened(
-    hass: HomeAssistant, tibber_server: LocalTibberServer, live_entry: MockConfigEntry
+async def test_a_connection_silent_for_90_seconds_is_reopened_and_the_log_says_why(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    live_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     for _ in range(9):  # nine health checks: 90 s
         await jump(hass, timedelta(seconds=10))
@@ -206,6 +209,8 @@ async def test_a_connection_silent_for_90_seconds_is_reopened(
     await jump(hass, timedelta(seconds=10))
     await reconnected(hass, tibber_server, live_entry)
     assert tibber_server.connections_total == 2
+    assert "no live message for 90 s, closed; retrying in" in caplog.text
+    assert "Tibber ended the live data subscription" not in caplog.text
 
 
 async def test_malformed_payloads_are_skipped_and_warned_about_once_per_kind_without_traceback(

@@ -166,6 +166,8 @@ class TibberLiveSource:
         self._unsub_stable: CALLBACK_TYPE | None = None
         self._data_flowing = False
         self._checks_without_message = 0
+        # The stall check closed the connection; its end is reported as that, not as Tibber's.
+        self._closed_silent = False
         self._malformed_seen: set[str] = set()
         self._retry_at: datetime | None = None
         self._stopped = False
@@ -368,6 +370,9 @@ class TibberLiveSource:
         else:
             delay = self._backoff.next_delay()
             what = describe(err)
+        if self._closed_silent:  # our close ended the subscriptions, not Tibber
+            what = f"no live message for {int(LIVE_STALL_AFTER.total_seconds())} s, closed"
+            self._closed_silent = False
         why = f"{what}; retrying in {int(delay.total_seconds())} s"
         LOGGER.log(
             logging.WARNING if self._data_flowing else logging.DEBUG,
@@ -415,6 +420,7 @@ class TibberLiveSource:
         self._checks_without_message += 1
         if self._checks_without_message * HEALTH_CHECK_INTERVAL > LIVE_STALL_AFTER:
             LOGGER.debug("No live message for %s: closing the connection", LIVE_STALL_AFTER)
+            self._closed_silent = True
             await transport.close()
 
     @property
