@@ -72,6 +72,23 @@ async def test_an_anomaly_that_goes_on_through_a_reload_is_not_announced_again(
     assert hass.states.get(EVENT).state == announced
 
 
+async def test_an_anomaly_building_up_through_a_reload_is_announced_when_it_alarms(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    fired = async_capture_events(hass, EVENT_ANOMALY)
+    home = await over_the_fuse(hass, tibber_server, tibber_entry, seconds=30)  # under a minute
+    assert hass.states.get("binary_sensor.cabin_anomaly").state == "off"
+
+    assert await hass.config_entries.async_reload(tibber_entry.entry_id)
+    await tibber_server.wait_for_subscriptions(1, HOME_A)
+    for at in range(40, 141, 10):  # still over the fuse: the alarm comes after the reload
+        await home.push(at, currentL1=32.0)
+
+    assert hass.states.get("binary_sensor.cabin_anomaly").state == "on"
+    assert len(fired) == 1
+    assert hass.states.get(EVENT).attributes["event_type"] == "power_quality"
+
+
 async def test_no_event_before_an_anomaly(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:

@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import contextlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -77,19 +77,43 @@ def reported_quantities(reading: Reading) -> set[str]:
     return reported
 
 
-def _restore(stored: Any, config: DetectorConfig) -> tuple[Detector, frozenset[str]]:
-    """The detector and reported quantities as stored; raises on anything else."""
+type Shown = tuple[Kind, float]  # an anomaly the home showed: its kind and start (epoch s)
+# A finding whose start differs from the shown one's by less than this is the same anomaly.
+SAME_START_S = 60.0
+
+
+class Restored(NamedTuple):
+    """What a home resumes from: its detector, the quantities seen, the anomaly it showed."""
+
+    detector: Detector
+    reported: frozenset[str]
+    shown: Shown | None = None
+
+
+def _shown_of(finding: Finding | None) -> Shown | None:
+    return None if finding is None else (finding.kind, finding.since.timestamp())
+
+
+def _restore(stored: Any, config: DetectorConfig) -> Restored:
+    """The detector, reported quantities and shown anomaly as stored; raises on anything else.
+
+    A shown anomaly that cannot be read is left out: at worst it is announced once more.
+    """
     if not isinstance(stored, dict):
         raise TypeError(f"stored data is a {type(stored).__name__}, not a mapping")
     reported = frozenset(stored["reported"])
     if unknown := reported - OPTIONAL_QUANTITIES:
         raise ValueError(f"unknown reported quantities {sorted(map(str, unknown))}")
-    return Detector.from_state(stored["detector"], config), reported
+    shown: Shown | None = None
+    match stored.get("shown"):
+        case [str(kind), int() | float() as since] if kind in Kind._value2member_map_:
+            shown = (Kind(kind), float(since))
+    return Restored(Detector.from_state(stored["detector"], config), reported, shown)
 
 
 async def _async_restore(
     hass: HomeAssistant, home: HomeInfo, store: HomeStateStore, config: DetectorConfig
-) -> tuple[Detector, frozenset[str]]:
+) -> Restored:
     """What the home learned before, or a fresh start: stored state never stops a home.
 
     Whatever goes wrong reading it (an older or newer format, a hand-edited or damaged file)
@@ -99,7 +123,7 @@ async def _async_restore(
     try:
         stored = await store.async_load()
         if stored is None:
-            return Detector(config), frozenset()
+            return Restored(Detector(config), frozenset())
         # Building a detector from its state takes tens of milliseconds on a small box
         return await hass.async_add_executor_job(_restore, stored, config)
     except Exception as err:  # noqa: BLE001 - any damage: learn afresh rather than fail setup
@@ -109,7 +133,7 @@ async def _async_restore(
             type(err).__name__,
             err,
         )
-        return Detector(config), frozenset()
+        return Restored(Detector(config), frozenset())
 
 
 def default_mode_end(mode: Mode, now: datetime) -> datetime | None:
@@ -193,15 +217,18 @@ class HomeRunner:
         entry: ConfigEntry,
         home: HomeInfo,
         store: HomeStateStore,
-        restored: tuple[Detector, frozenset[str]],
+        restored: Restored,
     ) -> None:
         """Create the runner around a restored (or fresh) detector."""
         self.hass = hass
         self.home = home
-        self.coordinator = EnergyAnomalyCoordinator(hass, entry, home, restored[1])
+        self.coordinator = EnergyAnomalyCoordinator(hass, entry, home, restored.reported)
         self._entry = entry
         self._store = store
-        self._detector, self._reported = restored
+        self._detector, self._reported = restored.detector, restored.reported
+        # The anomaly shown when the state was written, and the one shown after the latest batch
+        # (kept by the worker with the detector, and stored with its state).
+        self._restored_shown = self._shown = restored.shown
         # Where the restored detector stands: a replaying source (the demo) resumes after it.
         self.restored_until = self._detector.last_epoch
         self._status = self._detector.status
@@ -375,6 +402,7 @@ class HomeRunner:
         self._reported = self._reported.union(*(reported_quantities(r) for r, _ in taken))
         last = taken[-1][1]
         self._status, self._learning_progress = last.status, last.learning_progress
+        self._shown = _shown_of(last.finding)
         return _Batch(
             reading=with_phases_held([reading for reading, _ in taken], self._phases_seen),
             results=[result for _, result in taken],
@@ -439,7 +467,8 @@ class HomeRunner:
 
     def _stored_data(self) -> PreparedHomeData:
         """Executor: the detector state (serialised here) and the quantities seen."""
-        return prepare(self._detector.to_state(), sorted(self._reported))
+        shown = None if self._shown is None else [self._shown[0].value, self._shown[1]]
+        return prepare(self._detector.to_state(), sorted(self._reported), shown)
 
     async def async_save_state(self) -> None:
         """Write the current state now, after the readings already queued (unload, shutdown).
@@ -483,7 +512,7 @@ class HomeRunner:
         """Hand the batch's end to the entities; announce each anomaly that started in it."""
         previous = self.coordinator.data
         if previous is None:
-            in_anomaly = self._began_before_restore(done.results[0].finding)
+            in_anomaly = self._shown_before_restore(done.results[0].finding)
         else:
             in_anomaly = previous.result.anomaly
         for result in done.results:
@@ -498,20 +527,23 @@ class HomeRunner:
                 history=self._history,
                 history_days=self._history_days,
                 controls=self._controls,
-                resumed=self._began_before_restore(done.results[-1].finding),
+                resumed=self._shown_before_restore(done.results[-1].finding),
             )
         )
 
-    def _began_before_restore(self, finding: Finding | None) -> bool:
-        """Whether `finding` began before the stored state this runner resumed was written.
+    def _shown_before_restore(self, finding: Finding | None) -> bool:
+        """Whether `finding` is the anomaly the home showed when its stored state was written.
 
-        Such an anomaly was announced then; after a restart or a reload it goes on, and
-        announcing it again would notify the household twice for one anomaly.
+        That one was announced then; after a restart or a reload it goes on, and announcing it
+        again would notify the household twice. (One that was building up but not yet shown,
+        begun before the restart, is announced when it is.)
         """
+        shown = self._restored_shown
         return (
             finding is not None
-            and self.restored_until is not None
-            and finding.since.timestamp() <= self.restored_until
+            and shown is not None
+            and finding.kind is shown[0]
+            and abs(finding.since.timestamp() - shown[1]) < SAME_START_S
         )
 
     async def _async_command[T](self, run: Callable[[Detector], T]) -> T:

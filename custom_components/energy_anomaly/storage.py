@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypedDict, cast
+from typing import Any, NotRequired, TypedDict, cast
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.json import json_bytes, json_fragment
@@ -12,10 +12,15 @@ from .const import CONF_KEPT_HOMES, DOMAIN, STORAGE_VERSION
 
 
 class StoredHomeData(TypedDict):
-    """What is stored for one home: the detector's plain-data state and the quantities seen."""
+    """What is stored for one home: the detector's plain-data state and the quantities seen.
+
+    `shown`: the anomaly the home showed when it was written (kind and start, epoch s), so one
+    that goes on after a restart is not announced again; absent in states written before it.
+    """
 
     detector: dict[str, Any]
     reported: list[str]
+    shown: NotRequired[list[Any] | None]
 
 
 class PreparedHomeData(TypedDict):
@@ -28,6 +33,7 @@ class PreparedHomeData(TypedDict):
 
     detector: json_fragment
     reported: list[str]
+    shown: list[Any] | None
 
 
 def kept_homes(data: Mapping[str, Any], left: Iterable[str], watched: Iterable[str]) -> list[str]:
@@ -39,9 +45,15 @@ def kept_homes(data: Mapping[str, Any], left: Iterable[str], watched: Iterable[s
     return sorted({*data.get(CONF_KEPT_HOMES, []), *left} - set(watched))
 
 
-def prepare(detector_state: dict[str, Any], reported: list[str]) -> PreparedHomeData:
+def prepare(
+    detector_state: dict[str, Any], reported: list[str], shown: list[Any] | None = None
+) -> PreparedHomeData:
     """Executor: the data to write, with the detector state serialised here, off the loop."""
-    return {"detector": json_fragment(json_bytes(detector_state)), "reported": reported}
+    return {
+        "detector": json_fragment(json_bytes(detector_state)),
+        "reported": reported,
+        "shown": shown,
+    }
 
 
 @dataclass
