@@ -8,7 +8,7 @@ the quietest minutes).
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -221,6 +221,21 @@ def test_hourly_statistics_in_a_zone_off_utc_by_part_of_an_hour_are_learned(zone
 
     assert (summary.used, summary.skipped) == (len(rows), 0)
     assert detector.status is Status.ACTIVE
+
+
+def test_hourly_rows_across_a_daylight_saving_change_off_utc_by_half_an_hour_are_all_learned() -> (
+    None
+):
+    zone = ZoneInfo("Australia/Adelaide")  # clocks back from 03:00 to 02:00 on 5 April 2026
+    first = datetime(2026, 4, 3, 14, tzinfo=UTC)
+    rows = [
+        HistoryRow((first + timedelta(hours=i)).astimezone(zone), 3600, 300.0, 250.0, 400.0)
+        for i in range(5 * 24)
+    ]
+
+    summary = Detector().learn_history(rows)
+
+    assert (summary.used, summary.skipped) == (len(rows), 0)
 
 
 def test_implausible_overlapping_and_misaligned_rows_are_skipped() -> None:

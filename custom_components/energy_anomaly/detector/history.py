@@ -28,7 +28,7 @@ Temperatures teach the heating slope and PARX's degree terms as live ones do.
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 import math
 
@@ -63,14 +63,22 @@ def on_the_wall_clock(row: HistoryRow) -> list[HistoryRow]:
     The recorder's statistics start on whole UTC hours: where the clock is a half or three
     quarters of an hour off UTC (India, Newfoundland, South Australia, Nepal) an hourly row
     starts at :30 or :45 and would cross a wall-clock hour (and midnight). It is cut into equal
-    parts that do not (two of 30 minutes, four of 15), each with the row's values.
+    parts that do not (two of 30 minutes, four of 15), each with the row's values. Parts are
+    counted in UTC: a row in a time zone gets each part's own offset on a daylight-saving day (a
+    row with a fixed offset, as the recorder's, keeps it: one part is stamped half an hour off on
+    that day).
     """
     offset = int(local_seconds(row.start) % row.duration_s)
     if not offset:
         return [row]
     part = math.gcd(int(row.duration_s), offset)
+    start, zone = row.start.astimezone(UTC), row.start.tzinfo
     return [
-        replace(row, start=row.start + timedelta(seconds=index * part), duration_s=float(part))
+        replace(
+            row,
+            start=(start + timedelta(seconds=index * part)).astimezone(zone),
+            duration_s=float(part),
+        )
         for index in range(int(row.duration_s) // part)
     ]
 
