@@ -217,8 +217,8 @@ async def test_a_power_sensor_that_reports_nothing_for_long_stalls_the_home_with
     hass: HomeAssistant, entity_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     await set_up_home_drawing(hass, entity_entry, 400)
-    for _ in range(4):  # two hours of the same value, reported every half hour
-        freezer.tick(timedelta(minutes=30))
+    for _ in range(8):  # eight hours of the same value, reported every hour
+        freezer.tick(timedelta(hours=1))
         hass.states.async_set(POWER, "400", WATT)
         await sampled(hass)
     assert state_of(hass, HOME_POWER) == "400.0"

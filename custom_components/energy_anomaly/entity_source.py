@@ -86,9 +86,10 @@ from .source import ReadingSink
 # measured at 10 s) or more, and well inside the sink's 60 s staleness.
 SAMPLE_INTERVAL: Final = timedelta(seconds=5)
 # A power sensor that reported nothing, not even its unchanged value, for this long has stalled.
-# A home's power moves within minutes (a fridge, a boiler's pump), and sensors that report only
-# on change also report at a fixed longest interval (Zigbee's and ESPHome's at most an hour).
-STALLED_AFTER: Final = timedelta(hours=1, minutes=30)
+# Long, because some integrations write a state only when it changes (MQTT without force_update:
+# its `last_reported` stands still while the value holds), and a coarse sensor (0.1 kW steps)
+# can hold one value through a quiet night; a whole home's power does not hold for six hours.
+STALLED_AFTER: Final = timedelta(hours=6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +150,7 @@ PROBLEM_TEXT: Final = {
     EntityProblem.NOT_NUMERIC: "is not a number",
     EntityProblem.WRONG_UNIT: "is not in a unit of {quantity}",
     EntityProblem.IMPLAUSIBLE: "reports a value no home draws (is its unit right?)",
-    EntityProblem.STALLED: "has reported nothing for over an hour",
+    EntityProblem.STALLED: "has reported nothing for six hours",
 }
 
 
