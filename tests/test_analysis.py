@@ -104,3 +104,20 @@ def test_a_net_sensors_export_is_production_not_a_meter_fault() -> None:
     episodes = find_anomalies(rows, now - timedelta(days=7), DetectorConfig(), net=True)
 
     assert episodes == []
+
+
+def test_a_meter_fault_right_after_a_gap_in_the_statistics_is_still_reported() -> None:
+    now = datetime(2026, 11, 25, 5, tzinfo=UTC)
+    gap_start = now - timedelta(days=4, hours=10)
+    after_gap = gap_start + timedelta(hours=48)
+    rows = [
+        replace(row, mean=0.0, minimum=0.0, maximum=0.0)
+        if after_gap <= row.start < after_gap + timedelta(hours=3)  # the meter reads 0 W
+        else row
+        for row in hourly_rows(now)
+        if not gap_start <= row.start < after_gap
+    ]
+
+    episodes = find_anomalies(rows, now - timedelta(days=7), DetectorConfig())
+
+    assert [e.finding.kind for e in episodes] == [Kind.METER_FAULT]

@@ -7,7 +7,7 @@ while the sockets keep running on real time.
 
 import asyncio
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 import logging
 from typing import Any
 from unittest.mock import patch
@@ -131,23 +131,19 @@ async def test_a_drop_waits_the_backoff_before_reconnecting(
 async def test_a_connection_that_ends_soon_after_its_first_reading_backs_off_longer_each_time(
     hass: HomeAssistant, tibber_server: LocalTibberServer, live_entry: MockConfigEntry
 ) -> None:
-    # Backoffs of 10, 20 and 40 s (each ± 20 %): the third reconnect needs more than 24 s.
-    for connection in range(1, 3):
+    waits = []
+    for connection in range(1, 4):  # each connection ends just after its first reading
         await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 300.0 + connection)
         await tibber_server.drop_connections(code=1011, reason="Internal error")
         await wait_for_retry(hass, live_entry)
-        await jump(hass, timedelta(seconds=25))
+        retry_at = datetime.fromisoformat(live_entry.runtime_data.source.diagnostics()["retry_at"])
+        waits.append((retry_at - dt_util.utcnow()).total_seconds())
+        await jump(hass, timedelta(seconds=49))
         await tibber_server.wait_for_subscriptions(2)
-    await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 303.0)
-    await tibber_server.drop_connections(code=1011, reason="Internal error")
-    await wait_for_retry(hass, live_entry)
 
-    await jump(hass, timedelta(seconds=25))
-
-    assert tibber_server.connections_total == 3
-    await jump(hass, timedelta(seconds=49))
-    await tibber_server.wait_for_subscriptions(2)
-    assert tibber_server.connections_total == 4
+    # 10, 20 and 40 s, each ± 20 % (the scheduled time, read before the timer fires)
+    ratios = [wait / nominal for wait, nominal in zip(waits, (10, 20, 40), strict=True)]
+    assert all(0.75 <= ratio <= 1.25 for ratio in ratios), waits
 
 
 async def test_a_refused_reconnect_raises_the_repair_issue_and_waits_minutes_doubling(

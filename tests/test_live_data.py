@@ -344,6 +344,23 @@ async def test_a_reading_older_than_the_last_is_not_shown_as_the_power_now(
     assert state_of(hass, "sensor.cabin_power") == "500.0"
 
 
+async def test_each_kind_of_skipped_reading_is_warned_about_on_its_own(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    now = dt_util.now()
+    await tibber_server.push(HOME_A, power=500.0, powerProduction=-2.0, timestamp=now.isoformat())
+    await wait_until(hass, lambda: "Left out a value of a reading for Cabin" in caplog.text)
+
+    earlier = (now - timedelta(minutes=2)).isoformat()
+    await tibber_server.push(HOME_A, power=100.0, powerProduction=-2.0, timestamp=earlier)
+
+    await wait_until(hass, lambda: "older than the one before it" in caplog.text)
+
+
 async def test_a_detector_that_fails_on_every_reading_logs_its_traceback_once(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,

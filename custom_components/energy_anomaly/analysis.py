@@ -65,7 +65,7 @@ def find_anomalies(
     current: Episode | None = None
     for reading in _readings(rows, net=net):
         finding = detector.update(reading).finding
-        if current is not None and (finding is None or finding.kind is not current.finding.kind):
+        if current is not None and not _same_episode(current.finding, finding):
             episodes.append(Episode(current.start, reading.timestamp, current.finding))
             current = None
         if finding is not None and current is None:
@@ -77,6 +77,18 @@ def find_anomalies(
         for episode in episodes
         if episode.start >= window_start and episode.finding.cause is not Cause.GAP
     ]
+
+
+def _same_episode(current: Finding, finding: Finding | None) -> bool:
+    """Whether `finding` goes on with `current`: the same kind, and a gap only with a gap.
+
+    A gap is not reported, so a fault that follows one at once must start an episode of its own.
+    """
+    return (
+        finding is not None
+        and finding.kind is current.kind
+        and (finding.cause is Cause.GAP) == (current.cause is Cause.GAP)
+    )
 
 
 def _for_rows(config: DetectorConfig, rows: Sequence[HistoryRow]) -> DetectorConfig:

@@ -238,7 +238,7 @@ class HomeRunner:
         self._older = 0
         self._last_failure_log: datetime | None = None
         self._phases_seen: Seen = [None] * 6
-        self._last_rejection_warning: datetime | None = None
+        self._last_warning: dict[str, datetime] = {}  # by message: when it was last logged
         self._controls = _controls_of(self._detector)
         self._pending: list[Reading | _Command[Any]] = []
         self._worker: asyncio.Task[None] | None = None
@@ -352,10 +352,14 @@ class HomeRunner:
         return True
 
     def _warn(self, now: datetime, message: str, *args: object) -> None:
-        """Log `message` (its first %s the home's name), at most once per 10 minutes."""
-        last = self._last_rejection_warning
+        """Log `message` (its first %s the home's name), at most once per 10 minutes.
+
+        Each message has its own 10 minutes: a value left out every reading must not hide that
+        readings come out of order too.
+        """
+        last = self._last_warning.get(message)
         if last is None or now - last >= REJECTED_READING_WARNING_INTERVAL:
-            self._last_rejection_warning = now
+            self._last_warning[message] = now
             LOGGER.warning(message, self.home.name, *args)
 
     async def _async_process_pending(self) -> None:
