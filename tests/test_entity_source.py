@@ -310,11 +310,13 @@ async def test_sensors_are_judged_only_once_home_assistant_has_started(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entity_issue(hass, entity_entry, CONF_POWER_ENTITY) is None
 
+    hass.states.async_set(POWER, "1000", WATT)  # while its integration settles
     hass.states.async_set(POWER, "400", WATT)
     hass.set_state(CoreState.running)
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await hass.async_block_till_done(wait_background_tasks=True)
 
-    await power_shown(hass, 400.0)
+    assert state_of(hass, HOME_POWER) == "400.0"  # the power now, before any sample
     assert entity_issue(hass, entity_entry, CONF_POWER_ENTITY) is None
     assert "Live data for Home is unavailable" not in caplog.text
 

@@ -307,9 +307,9 @@ class EntitySource:
 
     @callback
     def _async_started(self, _hass: HomeAssistant) -> None:
-        """Send the power as it is now, and weigh it from now on."""
+        """Send the power as it is now, and weigh it from now on (not the states of the start)."""
         now = dt_util.utcnow()
-        self._power.change(self._async_power_now(), now.timestamp())
+        self._power = TimeWeightedMean(self._async_power_now(), now.timestamp())
         self._async_send(self._power.take(now.timestamp()), now)
 
     @callback
