@@ -236,7 +236,6 @@ class HomeRunner:
         self._rejected = 0
         self._failed = 0
         self._older = 0
-        self._last_failure_log: datetime | None = None
         self._phases_seen: Seen = [None] * 6
         self._last_warning: dict[str, datetime] = {}  # by message: when it was last logged
         self._controls = _controls_of(self._detector)
@@ -323,15 +322,13 @@ class HomeRunner:
         traceback every two seconds.
         """
         self._failed += 1
-        last = self._last_failure_log
-        if last is None or now - last >= REJECTED_READING_WARNING_INTERVAL:
-            self._last_failure_log = now
-            LOGGER.exception(
-                "Skipped a reading for %s the detector failed on: %s (%d skipped so far)",
-                self.home.name,
-                reading,
-                self._failed,
-            )
+        self._warn(
+            now,
+            "Skipped a reading for %s the detector failed on: %s (%d skipped so far)",
+            reading,
+            self._failed,
+            log=LOGGER.exception,
+        )
 
     def _older_than_the_last(self, reading: Reading, now: datetime) -> bool:
         """Executor: whether `reading` is older than the last one the detector took; warn.
@@ -351,8 +348,14 @@ class HomeRunner:
         )
         return True
 
-    def _warn(self, now: datetime, message: str, *args: object) -> None:
-        """Log `message` (its first %s the home's name), at most once per 10 minutes.
+    def _warn(
+        self,
+        now: datetime,
+        message: str,
+        *args: object,
+        log: Callable[..., None] = LOGGER.warning,
+    ) -> None:
+        """Log `message` (its first %s the home's name) with `log`, at most once per 10 minutes.
 
         Each message has its own 10 minutes: a value left out every reading must not hide that
         readings come out of order too.
@@ -360,7 +363,7 @@ class HomeRunner:
         last = self._last_warning.get(message)
         if last is None or now - last >= REJECTED_READING_WARNING_INTERVAL:
             self._last_warning[message] = now
-            LOGGER.warning(message, self.home.name, *args)
+            log(message, self.home.name, *args)
 
     async def _async_process_pending(self) -> None:
         """Run the detector on everything queued, batch by batch, and publish each batch's end.

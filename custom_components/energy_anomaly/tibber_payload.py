@@ -8,15 +8,12 @@ optional value (production, a phase's voltage or current) costs only itself: it 
 (None) and its error handed to the caller, and the time and power still make a reading.
 """
 
-from dataclasses import dataclass
 from datetime import datetime
 import math
 from typing import Final
 
 from .detector.model import Reading
-from .detector.validation import MAX_CURRENT_A, MAX_POWER_W, MAX_VOLTAGE_V
-
-# Values beyond these are no home's real measurement (a 3 x 63 A connection is about 43 kW).
+from .detector.validation import CURRENT, MAX_POWER_W, VOLTAGE, Bounds
 
 VOLTAGE_FIELDS: Final = ("voltagePhase1", "voltagePhase2", "voltagePhase3")
 CURRENT_FIELDS: Final = ("currentL1", "currentL2", "currentL3")
@@ -31,21 +28,12 @@ class MalformedMeasurementError(ValueError):
         self.kind = kind
 
 
-@dataclass(frozen=True, slots=True)
-class _Bounds:
-    """The plausible range of one quantity."""
-
-    low: float
-    high: float
+# The detector's own plausibility bounds, so a payload and a reading are judged alike. A
+# production below 0 W passes here and is left out by the runner's check, which names it.
+POWER_BOUNDS: Final = Bounds(-MAX_POWER_W, MAX_POWER_W)
 
 
-# The detector's own plausibility bounds, so a payload and a reading are judged alike.
-POWER_BOUNDS: Final = _Bounds(-MAX_POWER_W, MAX_POWER_W)
-VOLTAGE_BOUNDS: Final = _Bounds(0.0, MAX_VOLTAGE_V)
-CURRENT_BOUNDS: Final = _Bounds(-MAX_CURRENT_A, MAX_CURRENT_A)
-
-
-def _number(measurement: dict[str, object], field: str, bounds: _Bounds) -> float | None:
+def _number(measurement: dict[str, object], field: str, bounds: Bounds) -> float | None:
     """The field as a finite float within `bounds`, None when absent or null.
 
     Only JSON numbers count: a string ("NaN", "1e999") or a bool is malformed, as are non-finite
@@ -68,7 +56,7 @@ def _number(measurement: dict[str, object], field: str, bounds: _Bounds) -> floa
 def _optional(
     measurement: dict[str, object],
     field: str,
-    bounds: _Bounds,
+    bounds: Bounds,
     left_out: list[MalformedMeasurementError] | None,
 ) -> float | None:
     """The field as `_number` reads it, or None (its error added to `left_out`) when faulty."""
@@ -83,7 +71,7 @@ def _optional(
 def _phases(
     measurement: dict[str, object],
     fields: tuple[str, str, str],
-    bounds: _Bounds,
+    bounds: Bounds,
     left_out: list[MalformedMeasurementError] | None,
 ) -> tuple[float | None, float | None, float | None]:
     return (
@@ -129,6 +117,6 @@ def reading_from_live_data(
         timestamp=timestamp,
         power=power,
         power_production=_optional(measurement, "powerProduction", POWER_BOUNDS, left_out),
-        voltage=_phases(measurement, VOLTAGE_FIELDS, VOLTAGE_BOUNDS, left_out),
-        current=_phases(measurement, CURRENT_FIELDS, CURRENT_BOUNDS, left_out),
+        voltage=_phases(measurement, VOLTAGE_FIELDS, VOLTAGE, left_out),
+        current=_phases(measurement, CURRENT_FIELDS, CURRENT, left_out),
     )
