@@ -23,6 +23,8 @@ import tempfile
 import time
 from typing import Any
 
+from custom_components.energy_anomaly.const import STATE_SAVE_INTERVAL
+
 from .perf_common import iso, iter_readings_10s, machine, percentile, readings_2s, stream
 
 REPO = Path(__file__).resolve().parent.parent
@@ -147,7 +149,7 @@ def _ha_summary(run: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-STATE_SAVE_S = 300.0  # the runner writes the state at most once per 5 minutes of its clock
+STATE_SAVE_S = STATE_SAVE_INTERVAL.total_seconds()  # the runner's most frequent write, its clock
 
 
 def _fmt(x: float | None, digits: int = 3) -> str:

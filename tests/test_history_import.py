@@ -105,7 +105,7 @@ async def test_a_home_with_four_weeks_of_statistics_is_active_from_its_first_rea
     assert status.state == "active"
     assert status.attributes["history"] == "done"
     assert status.attributes["history_days"] == local_days(HISTORY_IMPORT_DAYS)
-    assert status.attributes["learning_progress"] == 100.0
+    assert status.attributes["learning_progress"] == 100
 
 
 async def test_a_net_sensors_exporting_hours_are_learned_as_drawing_nothing(

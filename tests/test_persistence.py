@@ -57,20 +57,20 @@ async def test_unload_stores_the_learned_state_and_setup_continues_from_it(
     hass_storage: dict[str, Any],
 ) -> None:
     await set_up(hass, tibber_entry, tibber_server)
-    await push_hours(hass, tibber_server, 0, 3)
+    await push_hours(hass, tibber_server, 0, 36)  # a day and a half
     assert await hass.config_entries.async_unload(tibber_entry.entry_id)
-    assert learned_seconds(hass_storage) == 3 * 3600
+    assert learned_seconds(hass_storage) == 36 * 3600
     assert hass_storage[STORE_KEY]["version"] == 1
 
     assert await hass.config_entries.async_setup(tibber_entry.entry_id)
     await tibber_server.wait_for_subscriptions(2)
-    await push_hours(hass, tibber_server, 4, 5)
-    # 4 of the 336 hours of learning (hours 0-3 and 4-5 had readings): the 3 before the restart
-    # still count
+    await push_hours(hass, tibber_server, 37, 48)
+    # Two days of the 14 learning days, one and a half of them before the restart (the hour
+    # missed while it restarted is a slot without readings): 14 %, not the 4 % of half a day.
     status = hass.states.get("sensor.cabin_detector_status")
-    assert status.attributes["learning_progress"] == pytest.approx(100 * 4 / 336, abs=0.1)
+    assert status.attributes["learning_progress"] == 14
     assert await hass.config_entries.async_unload(tibber_entry.entry_id)
-    assert learned_seconds(hass_storage) > 3 * 3600
+    assert learned_seconds(hass_storage) == 48 * 3600
 
 
 async def test_the_store_gets_the_detector_state_already_serialised(
@@ -225,7 +225,7 @@ async def test_removing_the_entry_deletes_what_was_learned(
     assert STORE_KEY not in hass_storage
 
 
-async def test_steady_state_writes_the_state_once_per_five_minutes(
+async def test_steady_state_writes_the_state_once_per_fifteen_minutes(
     hass: HomeAssistant,
     demo_entry: MockConfigEntry,
     hass_storage: dict[str, Any],
@@ -237,8 +237,8 @@ async def test_steady_state_writes_the_state_once_per_five_minutes(
     await hass.async_block_till_done(wait_background_tasks=True)
     writes: list[float] = []
 
-    for _ in range(11 * 60):  # eleven minutes of replay, one reading a second
-        freezer.tick(timedelta(seconds=1))
+    for _ in range(31 * 6):  # 31 minutes of replay, one reading every 10 seconds
+        freezer.tick(timedelta(seconds=10))
         async_fire_time_changed(hass)
         await hass.async_block_till_done(wait_background_tasks=True)
         # The write right after the history import is before any reading: not a steady one.
@@ -247,7 +247,7 @@ async def test_steady_state_writes_the_state_once_per_five_minutes(
             if not writes or writes[-1] != learned:
                 writes.append(learned)
 
-    assert len(writes) == 2  # after 5 and after 10 minutes, not once per reading
+    assert len(writes) == 2  # after 15 and after 30 minutes, not once per reading
 
 
 async def test_after_a_restart_the_sensors_of_reported_phases_are_set_up_at_once(

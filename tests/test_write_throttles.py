@@ -208,3 +208,17 @@ async def test_a_phase_that_stops_coming_is_unknown_after_a_minute(
     await home.push(62, voltagePhase1=None)
 
     assert hass.states.get("sensor.cabin_voltage_l1").state == "unknown"
+
+
+async def test_detector_status_is_written_once_per_whole_percent_of_learning(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    home = await cabin(hass, tibber_server, tibber_entry)
+    for minutes in range(0, 24 * 60 + 1, 10):  # a learning day, a reading every 10 minutes
+        await home.push(60 * minutes, power=300.0 + minutes % 7)
+
+    status = hass.states.get("sensor.cabin_detector_status")
+    # The evening the home started on counts as a day seen, then 18 of the next day's 24 hours:
+    # (1 + 18 / 24) / 14 learning days.
+    assert status.attributes["learning_progress"] == 12
+    assert len(home.writes["sensor.cabin_detector_status"]) <= 13  # 0 % to 12 %

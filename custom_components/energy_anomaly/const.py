@@ -58,7 +58,9 @@ TOO_MANY_CONNECTIONS_BACKOFF_FIRST: Final = timedelta(minutes=5)
 TOO_MANY_CONNECTIONS_BACKOFF_MAX: Final = timedelta(hours=1)
 
 # Detector state is written at most this often in steady state (SD-card wear), and on shutdown.
-STATE_SAVE_INTERVAL: Final = timedelta(minutes=5)
+# A state is 25-90 KB: every 15 minutes (as Home Assistant's own restore state) is 2-9 MB a day;
+# a crash costs at most these minutes of learning, out of weeks.
+STATE_SAVE_INTERVAL: Final = timedelta(minutes=15)
 STORAGE_VERSION: Final = 1
 
 ISSUE_TOO_MANY_CONNECTIONS: Final = "too_many_connections"
