@@ -360,17 +360,25 @@ def test_an_excel_byte_order_mark_is_accepted(tmp_path: Path) -> None:
     _assert_every_row_scored(completed, target, [_stamp(m) for m in range(3)])
 
 
+@pytest.mark.parametrize(
+    ("rows", "why"),
+    [
+        (6, "runs over 4 lines"),
+        # past csv's field limit (131,072 characters; 30 a row): csv gives up thousands of lines on
+        (6_000, "has a quote that is never closed"),
+    ],
+)
 def test_an_unterminated_quote_stops_with_its_line_and_keeps_earlier_verdicts(
-    tmp_path: Path,
+    tmp_path: Path, rows: int, why: str
 ) -> None:
-    rows = [f"{_stamp(m)},300" for m in range(6)]
-    rows[2] = f'{_stamp(2)},"300'  # line 4: the quote is never closed
+    lines = [f"{_stamp(m)},300" for m in range(rows)]
+    lines[2] = f'{_stamp(2)},"300'  # line 4: the quote is never closed
 
-    completed, target = _score(tmp_path, _power_csv(rows))
+    completed, target = _score(tmp_path, _power_csv(lines))
 
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr
-    assert ":4: the row starting here runs over 4 lines" in completed.stderr
+    assert f":4: the row starting here {why}" in completed.stderr
     assert "stopped" in completed.stderr
     assert _scored(target) == [_stamp(0), _stamp(1)]
 
