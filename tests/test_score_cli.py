@@ -19,9 +19,11 @@ def auto_enable_custom_integrations() -> None:
     """No Home Assistant here: override the package's autouse fixture that would start it."""
 
 
-def _score(tmp_path: Path, text: str, *args: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+def _score(
+    tmp_path: Path, text: str | bytes, *args: str
+) -> tuple[subprocess.CompletedProcess[str], Path]:
     source, target = tmp_path / "in.csv", tmp_path / "out.csv"
-    source.write_text(text, encoding="utf-8")
+    source.write_bytes(text if isinstance(text, bytes) else text.encode())
     completed = subprocess.run(
         [sys.executable, str(SCORE), str(source), str(target), *args],
         capture_output=True,
@@ -547,3 +549,39 @@ def test_two_rows_agreeing_on_a_jump_make_it_real(tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stderr
     assert f":6: skipped: timestamp {_stamp(2)} is before the previous row" in completed.stderr
     assert _scored(target) == [_stamp(m) for m in (0, 1, 600, 601, 602)]
+
+
+@pytest.mark.parametrize(("cell", "column"), [(0, "timestamp"), (1, "power"), (2, "voltage_l1")])
+def test_a_cell_that_is_not_utf8_skips_only_its_row(tmp_path: Path, cell: int, column: str) -> None:
+    """Far into the file (past the first chunk decoded), where one byte of Latin-1 crept in."""
+    rows = [[_stamp(m).encode(), b"300", b"230"] for m in range(2_000)]
+    rows[1_500][cell] += b"\xb0"  # line 1502; UTF-8 would be b"\xc2\xb0"
+    text = b"timestamp,power,voltage_l1\n" + b"".join(b",".join(row) + b"\n" for row in rows)
+
+    completed, target = _score(tmp_path, text)
+
+    assert completed.returncode == 0, completed.stderr
+    assert f":1502: skipped: {column} " in completed.stderr
+    assert "\\xb0' is not UTF-8 text" in completed.stderr
+    assert completed.stderr.count("skipped") == 2  # the row and the summary
+    assert _scored(target) == [_stamp(m) for m in range(2_000) if m != 1_500]
+
+
+def test_a_byte_that_is_not_utf8_in_a_column_not_scored_is_harmless(tmp_path: Path) -> None:
+    text = f"timestamp,power,note\n{_stamp(0)},300,ok\n{_stamp(1)},300,caf".encode()
+    text += b"\xe9\n" + f"{_stamp(2)},300,ok\n".encode()
+
+    completed, target = _score(tmp_path, text)
+
+    _assert_every_row_scored(completed, target, [_stamp(0), _stamp(1), _stamp(2)])
+
+
+def test_a_header_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    text = b"timestamp,power,temperature (\xb0C)\n" + f"{_stamp(0)},300,4\n".encode()
+
+    completed, target = _score(tmp_path, text)
+
+    assert completed.returncode == 2
+    assert "Traceback" not in completed.stderr
+    assert "in.csv is not UTF-8 text: byte 0xb0 in its header" in completed.stderr
+    assert not target.exists()
