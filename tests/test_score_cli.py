@@ -176,12 +176,18 @@ def test_a_non_finite_power_is_skipped_with_its_line(tmp_path: Path, row: str, c
 
 
 @pytest.mark.parametrize(
-    ("row", "column"),
-    [("{t},300,NaN,", "voltage_l1"), ("{t},300,,1e999", "temperature")],
+    ("row", "column", "why"),
+    [
+        ("{t},300,NaN,", "voltage_l1", "not a finite number"),
+        ("{t},300,,1e999", "temperature", "not a finite number"),
+        ("{t},300,unavailable,", "voltage_l1", "'unavailable' is not a number"),
+        ("{t},300,,n/a", "temperature", "'n/a' is not a number"),
+    ],
 )
-def test_a_non_finite_optional_value_is_left_out_and_the_row_scored(
-    tmp_path: Path, row: str, column: str
+def test_an_optional_value_not_finite_or_not_a_number_is_left_out_and_the_row_scored(
+    tmp_path: Path, row: str, column: str, why: str
 ) -> None:
+    """Only the power is needed: a broken optional column costs only its value."""
     text = f"timestamp,power,voltage_l1,temperature\n{_stamp(0)},300,,\n"
     text += row.format(t=_stamp(1)) + f"\n{_stamp(2)},300,,\n"
 
@@ -189,8 +195,9 @@ def test_a_non_finite_optional_value_is_left_out_and_the_row_scored(
 
     assert completed.returncode == 0, completed.stderr
     assert f":3: left out: {column} " in completed.stderr
-    assert "not a finite number; the rest of the row is scored" in completed.stderr
-    assert "1 implausible value(s) left out" in completed.stderr
+    assert f"{why}; the rest of the row is scored" in completed.stderr
+    assert "1 value(s) left out" in completed.stderr
+    assert "skipped" not in completed.stderr
     assert _scored(target) == [_stamp(0), _stamp(1), _stamp(2)]
 
 
