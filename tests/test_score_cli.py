@@ -592,3 +592,54 @@ def test_a_header_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     assert "Traceback" not in completed.stderr
     assert "in.csv is not UTF-8 text: byte 0xb0 in its header" in completed.stderr
     assert not target.exists()
+
+
+def _score_over(tmp_path: Path, text: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """Score `text` into an output file that a previous run wrote."""
+    (tmp_path / "out.csv").write_text("timestamp,score,anomaly,kind,reason\nprevious\n")
+    return _score(tmp_path, text)
+
+
+def test_a_file_with_no_rows_is_an_error_that_keeps_the_previous_output(tmp_path: Path) -> None:
+    completed, target = _score_over(tmp_path, "timestamp,power\n\n")
+
+    assert completed.returncode == 2
+    assert completed.stderr.endswith("in.csv: no row to score after the header\n")
+    assert target.read_text() == "timestamp,score,anomaly,kind,reason\nprevious\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv", "out.csv"]
+
+
+def test_when_every_row_is_skipped_one_error_says_how_many_and_why_the_first(
+    tmp_path: Path,
+) -> None:
+    rows = [f"2024-01-08T00:0{m}:00,300" for m in range(3)]  # no UTC offset
+
+    completed, target = _score_over(tmp_path, _power_csv(rows))
+
+    assert completed.returncode == 2
+    assert completed.stderr.splitlines()[-1].endswith(
+        "in.csv: no row could be scored: 3 row(s) skipped, the first (line 2) because "
+        "timestamp '2024-01-08T00:00:00' has no UTC offset"
+    )
+    assert completed.stderr.count("error:") == 1
+    assert target.read_text() == "timestamp,score,anomaly,kind,reason\nprevious\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv", "out.csv"]
+
+
+def test_the_verdicts_replace_a_previous_output(tmp_path: Path) -> None:
+    completed, target = _score_over(tmp_path, _rows(2))
+
+    _assert_every_row_scored(completed, target, [_stamp(0), _stamp(1)])
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["in.csv", "out.csv"]
+
+
+def test_an_output_that_is_a_symlink_is_written_through_it(tmp_path: Path) -> None:
+    (tmp_path / "verdicts").mkdir()
+    real = tmp_path / "verdicts" / "real.csv"
+    (tmp_path / "out.csv").symlink_to(real)
+
+    completed, target = _score(tmp_path, _rows(2))
+
+    _assert_every_row_scored(completed, real, [_stamp(0), _stamp(1)])
+    assert target.is_symlink()
+    assert [path.name for path in real.parent.iterdir()] == ["real.csv"]
