@@ -643,3 +643,21 @@ def test_an_output_that_is_a_symlink_is_written_through_it(tmp_path: Path) -> No
     _assert_every_row_scored(completed, real, [_stamp(0), _stamp(1)])
     assert target.is_symlink()
     assert [path.name for path in real.parent.iterdir()] == ["real.csv"]
+
+
+@pytest.mark.parametrize(
+    ("minutes", "why"),
+    [
+        (range(30, 0, -1), "29 of 30 rows were skipped as out of order"),  # newest first
+        ([*range(100, 110), *range(30)], "30 of 40 rows were skipped as out of order"),
+    ],
+)
+def test_rows_mostly_out_of_order_are_an_error_that_says_to_sort_them(
+    tmp_path: Path, minutes: list[int], why: str
+) -> None:
+    completed, target = _score_over(tmp_path, _power_csv([f"{_stamp(m)},300" for m in minutes]))
+
+    assert completed.returncode == 2
+    assert completed.stderr.splitlines()[-1].endswith(f"in.csv: {why}: sort the rows oldest first")
+    assert completed.stderr.count("error:") == 1
+    assert target.read_text() == "timestamp,score,anomaly,kind,reason\nprevious\n"
