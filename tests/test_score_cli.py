@@ -661,3 +661,22 @@ def test_rows_mostly_out_of_order_are_an_error_that_says_to_sort_them(
     assert completed.stderr.splitlines()[-1].endswith(f"in.csv: {why}: sort the rows oldest first")
     assert completed.stderr.count("error:") == 1
     assert target.read_text() == "timestamp,score,anomaly,kind,reason\nprevious\n"
+
+
+def test_after_20_rows_skipped_for_one_reason_the_rest_are_counted_in_one_line(
+    tmp_path: Path,
+) -> None:
+    rows = [f"{_stamp(m)},unavailable" for m in range(30)]  # lines 2-31
+    rows += [_stamp(30), f"{_stamp(31)},300"]  # line 32: another reason; line 33 is scored
+
+    completed, target = _score(tmp_path, _power_csv(rows))
+
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stderr.splitlines()
+    assert sum(": skipped: power 'unavailable' is not a number" in line for line in lines) == 20
+    assert ":21: skipped" in completed.stderr
+    assert ":22: skipped" not in completed.stderr
+    assert ":32: skipped: 1 fields where the header has 2" in completed.stderr
+    assert lines[-2].endswith("in.csv: 10 more row(s) skipped: power … is not a number")
+    assert lines[-1] == "31 bad row(s) skipped"
+    assert _scored(target) == [_stamp(31)]
