@@ -680,3 +680,24 @@ def test_after_20_rows_skipped_for_one_reason_the_rest_are_counted_in_one_line(
     assert lines[-2].endswith("in.csv: 10 more row(s) skipped: power … is not a number")
     assert lines[-1] == "31 bad row(s) skipped"
     assert _scored(target) == [_stamp(31)]
+
+
+@pytest.mark.parametrize(
+    ("power", "hours", "warned"),
+    [
+        ("0.301", 25, True),  # kW: a home that drew 301 W
+        ("-0.8", 25, True),  # kW, net power while exporting
+        ("60", 25, False),  # low for a home, yet W
+        ("0.301", 23, False),  # less than a day: a home may rest that long
+    ],
+)
+def test_a_day_of_power_too_small_for_watts_is_warned_as_perhaps_kw(
+    tmp_path: Path, power: str, hours: int, warned: bool
+) -> None:
+    stamps = [_stamp(m) for m in range(0, hours * 60 + 1, 10)]
+
+    completed, target = _score(tmp_path, _power_csv([f"{stamp},{power}" for stamp in stamps]))
+
+    assert completed.returncode == 0, completed.stderr
+    assert ("is the power in kW? Multiply it by 1000" in completed.stderr) is warned
+    assert _scored(target) == stamps
