@@ -14,18 +14,21 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.json import json_bytes, json_fragment
 from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
 from homeassistant.util.json import json_loads
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.energy_anomaly.const import DOMAIN
 from custom_components.energy_anomaly.detector.engine import Detector
+from custom_components.energy_anomaly.detector.model import Reading
 
 from .conftest import HOME_A
 from .test_live_data import set_up, state_of, wait_until
 from .tibber_server import LocalTibberServer
 
 STORE_KEY = f"{DOMAIN}.{HOME_A}"
+UNREADABLE_KEY = f"{STORE_KEY}.unreadable"
 START = datetime.fromisoformat("2026-11-02T00:00:00+01:00")
 
 
@@ -179,10 +182,7 @@ CORRUPT_STATES: dict[str, Any] = {
     },
     "reported missing": {"detector": valid_detector_state()},
     "reported not a list": {"detector": valid_detector_state(), "reported": 5},
-    "reported names an unknown quantity": {
-        "detector": valid_detector_state(),
-        "reported": ["voltage_l9"],
-    },
+    "reported not names": {"detector": valid_detector_state(), "reported": [5]},
     "data is a list": [1, 2, 3],
     "data is a string": "energy",
 }
@@ -209,6 +209,71 @@ async def test_damaged_stored_state_never_stops_the_home(
     assert state_of(hass, "sensor.cabin_voltage_l1") == "230.0"
     assert "Could not restore what the detector learned for Cabin" in caplog.text
     assert issue_registry.issues == {}  # nothing for the user to fix: the status says learning
+    assert await hass.config_entries.async_unload(tibber_entry.entry_id)
+    assert hass_storage[UNREADABLE_KEY]["data"] == data  # kept aside, not lost
+    assert hass_storage[STORE_KEY]["data"]["detector"]["last_epoch"] is not None  # learned afresh
+
+
+def learned_state(hours: int = 6) -> dict[str, Any]:
+    """A detector state that learned `hours` of minute readings, a week before the tests' now."""
+    detector = Detector()
+    start = dt_util.now() - timedelta(days=7)
+    for minute in range(hours * 60):
+        detector.update(Reading(start + timedelta(minutes=minute), power=300.0 + minute % 7))
+    return detector.to_state()
+
+
+async def test_a_state_stored_by_a_newer_storage_version_is_left_as_it_is(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    newer = {"version": 2, "minor_version": 1, "key": STORE_KEY, "data": {"detector": {}}}
+    hass_storage[STORE_KEY] = newer
+    await set_up(hass, tibber_entry, tibber_server)
+    await tibber_server.push(HOME_A, power=250.0)
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "250.0")
+    assert await hass.config_entries.async_unload(tibber_entry.entry_id)
+
+    assert hass_storage[STORE_KEY] == newer
+    assert "stored by a newer version of Energy Anomaly" in caplog.text
+
+
+async def test_a_reported_quantity_this_release_does_not_know_keeps_what_was_learned(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    learned = learned_state()
+    store_cabin_state(hass_storage, {"detector": learned, "reported": ["voltage_l1", "frequency"]})
+    await set_up(hass, tibber_entry, tibber_server)
+    assert await hass.config_entries.async_unload(tibber_entry.entry_id)
+
+    assert hass_storage[STORE_KEY]["data"]["detector"]["last_epoch"] == learned["last_epoch"]
+    assert hass_storage[STORE_KEY]["data"]["reported"] == ["voltage_l1"]
+
+
+async def test_a_state_that_took_a_reading_later_than_the_clock_is_kept_aside(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    ahead = learned_state()
+    ahead["last_epoch"] = ahead["faults"]["last_epoch"] = (
+        dt_util.utcnow() + timedelta(days=365)
+    ).timestamp()  # every reading until then would be skipped as older than the last
+    store_cabin_state(hass_storage, {"detector": ahead, "reported": []})
+    await set_up(hass, tibber_entry, tibber_server)
+    await tibber_server.push(HOME_A, power=250.0)
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "250.0")
+    assert await hass.config_entries.async_unload(tibber_entry.entry_id)
+
+    assert hass_storage[UNREADABLE_KEY]["data"]["detector"]["last_epoch"] == ahead["last_epoch"]
+    assert hass_storage[STORE_KEY]["data"]["detector"]["last_epoch"] < ahead["last_epoch"]
 
 
 async def test_removing_the_entry_deletes_what_was_learned(
@@ -223,6 +288,21 @@ async def test_removing_the_entry_deletes_what_was_learned(
     await unload_and_remove(hass, tibber_entry, hass_storage)
 
     assert STORE_KEY not in hass_storage
+
+
+async def test_removing_the_entry_deletes_a_state_kept_aside(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    store_cabin_state(hass_storage, [1, 2, 3])
+    await set_up(hass, tibber_entry, tibber_server)
+    assert UNREADABLE_KEY in hass_storage
+
+    await unload_and_remove(hass, tibber_entry, hass_storage)
+
+    assert UNREADABLE_KEY not in hass_storage
 
 
 async def test_steady_state_writes_the_state_once_per_fifteen_minutes(

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, UnsupportedStorageVersionError
 from homeassistant.util import dt as dt_util
 
 from .const import (
@@ -33,7 +33,7 @@ from .coordinator import (
 from .detector.config import DetectorConfig
 from .detector.engine import Detector
 from .detector.model import Finding, HistoryRow, Kind, Mode, Reading, Result, Sensitivity
-from .detector.validation import plausible_part, reading_problem
+from .detector.validation import MAX_FUTURE, plausible_part, reading_problem
 from .events import async_anomaly_started
 from .history import HistoryFetchError
 from .storage import HomeStateStore, PreparedHomeData, prepare
@@ -94,21 +94,28 @@ def _shown_of(finding: Finding | None) -> Shown | None:
     return None if finding is None else (finding.kind, finding.since.timestamp())
 
 
-def _restore(stored: Any, config: DetectorConfig) -> Restored:
+def _restore(stored: Any, config: DetectorConfig, latest: float | None) -> Restored:
     """The detector, reported quantities and shown anomaly as stored; raises on anything else.
 
-    A shown anomaly that cannot be read is left out: at worst it is announced once more.
+    A shown anomaly that cannot be read is left out: at worst it is announced once more. So is
+    a reported quantity this release does not know: its sensor comes when the meter reports it.
+    A detector that took a reading after `latest` (epoch s; a damaged file, or a clock that was
+    ahead) would skip every reading until then as older than its last: it is refused.
     """
     if not isinstance(stored, dict):
         raise TypeError(f"stored data is a {type(stored).__name__}, not a mapping")
-    reported = frozenset(stored["reported"])
-    if unknown := reported - OPTIONAL_QUANTITIES:
-        raise ValueError(f"unknown reported quantities {sorted(map(str, unknown))}")
+    reported = stored["reported"]
+    if not isinstance(reported, list) or not all(isinstance(name, str) for name in reported):
+        raise TypeError("the reported quantities are not a list of names")
     shown: Shown | None = None
     match stored.get("shown"):
         case [str(kind), int() | float() as since] if kind in Kind._value2member_map_:
             shown = (Kind(kind), float(since))
-    return Restored(Detector.from_state(stored["detector"], config), reported, shown)
+    detector = Detector.from_state(stored["detector"], config)
+    if latest is not None and detector.last_epoch is not None and detector.last_epoch > latest:
+        last = datetime.fromtimestamp(detector.last_epoch, dt_util.UTC).isoformat()
+        raise ValueError(f"its last reading ({last}) is later than this host's clock")
+    return Restored(detector, frozenset(reported) & OPTIONAL_QUANTITIES, shown)
 
 
 async def _async_restore(
@@ -116,24 +123,43 @@ async def _async_restore(
 ) -> Restored:
     """What the home learned before, or a fresh start: stored state never stops a home.
 
-    Whatever goes wrong reading it (an older or newer format, a hand-edited or damaged file)
-    is logged, and the home learns afresh (its status shows it). No repair issue: there is
-    nothing the user could do about it.
+    Nor is it lost. State that cannot be read (a hand-edited or damaged file, or a detector
+    format of a newer release after a downgrade) is kept aside (`async_keep_unreadable`)
+    before the home learns afresh (its status shows it) and writes its new state. A file whose
+    storage version is newer than this release's is left as it is: the home learns afresh
+    without writing, and resumes from that file once the newer release is back. Both are
+    logged; no repair issue, as there is nothing to repair.
     """
+    fresh = Restored(Detector(config), frozenset())
     try:
         stored = await store.async_load()
-        if stored is None:
-            return Restored(Detector(config), frozenset())
-        # Building a detector from its state takes tens of milliseconds on a small box
-        return await hass.async_add_executor_job(_restore, stored, config)
-    except Exception as err:  # noqa: BLE001 - any damage: learn afresh rather than fail setup
+    except UnsupportedStorageVersionError as err:
+        store.leave_as_is()
         LOGGER.warning(
-            "Could not restore what the detector learned for %s (%s: %s); learning afresh",
+            "What the detector learned for %s was stored by a newer version of Energy Anomaly "
+            "(%s); it is left as it is, and the home learns afresh without storing anything "
+            "until that version is installed again",
+            home.name,
+            err,
+        )
+        return fresh
+    if stored is None:
+        return fresh
+    latest = (dt_util.utcnow() + MAX_FUTURE).timestamp() if home.live_clock else None
+    try:
+        # Building a detector from its state takes tens of milliseconds on a small box
+        return await hass.async_add_executor_job(_restore, stored, config, latest)
+    except Exception as err:  # noqa: BLE001 - any damage: learn afresh rather than fail setup
+        kept = await store.async_keep_unreadable(stored)
+        LOGGER.warning(
+            "Could not restore what the detector learned for %s (%s: %s); it is kept as "
+            ".storage/%s, and the home learns afresh",
             home.name,
             type(err).__name__,
             err,
+            kept,
         )
-        return Restored(Detector(config), frozenset())
+        return fresh
 
 
 def default_mode_end(mode: Mode, now: datetime) -> datetime | None:

@@ -10,6 +10,9 @@ from homeassistant.helpers.storage import Store
 
 from .const import CONF_KEPT_HOMES, DOMAIN, STORAGE_VERSION
 
+# The key of what could not be restored, kept aside: `energy_anomaly.<home id>.unreadable`.
+UNREADABLE_SUFFIX = ".unreadable"
+
 
 class StoredHomeData(TypedDict):
     """What is stored for one home: the detector's plain-data state and the quantities seen.
@@ -67,9 +70,13 @@ class HomeStateStore:
     hass: HomeAssistant
     home_id: str
     _store: Store[StoredHomeData | PreparedHomeData] = field(init=False)
+    # What could not be restored, kept aside (one copy: the latest).
+    _unreadable: Store[Any] = field(init=False)
 
     def __post_init__(self) -> None:
-        self._store = Store(self.hass, STORAGE_VERSION, f"{DOMAIN}.{self.home_id}")
+        key = f"{DOMAIN}.{self.home_id}"
+        self._store = Store(self.hass, STORAGE_VERSION, key)
+        self._unreadable = Store(self.hass, STORAGE_VERSION, f"{key}{UNREADABLE_SUFFIX}")
 
     async def async_load(self) -> StoredHomeData | None:
         """Return the stored state, or None for a home seen for the first time."""
@@ -85,6 +92,21 @@ class HomeStateStore:
         """Write `data` now (unload, shutdown)."""
         await self._store.async_save(data)
 
+    async def async_keep_unreadable(self, stored: Any) -> str:
+        """Keep `stored`, which could not be restored, aside; the storage key it is kept under.
+
+        So the fresh state written next does not destroy it: a release that reads it (after a
+        downgrade), or a hand, can still bring it back.
+        """
+        await self._unreadable.async_save(stored)
+        return self._unreadable.key
+
+    @callback
+    def leave_as_is(self) -> None:
+        """Never write this session: the file is a newer release's, which may come back."""
+        self._store.make_read_only()
+
     async def async_remove(self) -> None:
-        """Delete the stored state (the config entry was removed)."""
+        """Delete the stored state and any copy kept aside (the config entry was removed)."""
         await self._store.async_remove()
+        await self._unreadable.async_remove()
