@@ -8,6 +8,7 @@ from typing import Any
 from homeassistant.const import ATTR_ENTITY_ID, EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.icon import async_get_icons
@@ -327,6 +328,49 @@ async def test_actions_refuse_a_device_of_another_integration(hass: HomeAssistan
         )
 
     assert refused.value.translation_key == "unknown_device"
+
+
+async def test_set_mode_on_an_area_puts_its_home_in_that_mode_and_passes_other_devices_by(
+    hass: HomeAssistant, home: Cabin
+) -> None:
+    kitchen = ar.async_get(hass).async_create("Kitchen")
+    devices = dr.async_get(hass)
+    devices.async_update_device(cabin_device(hass), area_id=kitchen.id)
+    other = MockConfigEntry(domain="other")
+    other.add_to_hass(hass)
+    lamp = devices.async_get_or_create(config_entry_id=other.entry_id, identifiers={("other", "x")})
+    devices.async_update_device(lamp.id, area_id=kitchen.id)
+
+    await hass.services.async_call(
+        DOMAIN, "set_mode", {"mode": "away"}, target={"area_id": kitchen.id}, blocking=True
+    )
+
+    assert hass.states.get(MODE).state == "away"
+
+
+async def test_set_mode_on_one_of_a_homes_entities_puts_the_home_in_that_mode(
+    hass: HomeAssistant, home: Cabin
+) -> None:
+    await hass.services.async_call(
+        DOMAIN, "set_mode", {"mode": "guests"}, target={"entity_id": ANOMALY}, blocking=True
+    )
+
+    assert hass.states.get(MODE).state == "guests"
+
+
+@pytest.mark.parametrize(
+    "target", [{"device_id": []}, {"area_id": "nowhere"}], ids=["no device", "an empty area"]
+)
+async def test_an_action_that_leads_to_no_home_is_refused(
+    hass: HomeAssistant, home: Cabin, target: dict[str, Any]
+) -> None:
+    with pytest.raises(ServiceValidationError) as refused:
+        await hass.services.async_call(
+            DOMAIN, "set_mode", {"mode": "away"}, target=target, blocking=True
+        )
+
+    assert refused.value.translation_key == "no_home_targeted"
+    assert hass.states.get(MODE).state == "normal"
 
 
 async def test_controls_are_named_in_home_assistants_language(

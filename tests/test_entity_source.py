@@ -494,6 +494,8 @@ async def test_the_flow_names_a_home_chooses_its_sensors_and_sets_it_up(
 @pytest.mark.parametrize(
     ("chosen", "error"),
     [
+        ({CONF_NAME: "", CONF_POWER_ENTITY: POWER}, {CONF_NAME: "name_required"}),
+        ({CONF_NAME: "   ", CONF_POWER_ENTITY: POWER}, {CONF_NAME: "name_required"}),
         ({CONF_POWER_ENTITY: "sensor.nowhere"}, {CONF_POWER_ENTITY: "entity_not_found"}),
         ({CONF_POWER_ENTITY: VOLTAGE_L1}, {CONF_POWER_ENTITY: "not_power"}),
         (
@@ -527,9 +529,10 @@ async def test_the_flow_refuses_a_sensor_that_does_not_give_its_quantity(
     assert result["errors"] == error
     assert hass.config_entries.async_entries(DOMAIN) == []
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {CONF_NAME: "Home", CONF_POWER_ENTITY: POWER}
+        flow_id, {CONF_NAME: " Home ", CONF_POWER_ENTITY: POWER}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Home"
     assert result["result"].unique_id == POWER
 
 
@@ -607,6 +610,22 @@ async def test_reconfigure_refuses_a_power_sensor_that_feeds_another_home(
     assert result["reason"] == "reconfigure_successful"
     assert entity_entry.title == "Cottage"
     await hass.async_block_till_done(wait_background_tasks=True)  # the reload it scheduled
+
+
+async def test_reconfigure_refuses_a_blank_name(
+    hass: HomeAssistant, entity_entry: MockConfigEntry
+) -> None:
+    hass.states.async_set(POWER, "400", WATT)
+    await set_up_home(hass, entity_entry)
+
+    result = await entity_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_NAME: " ", CONF_POWER_ENTITY: POWER}
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_NAME: "name_required"}
+    assert entity_entry.title == "Home"
 
 
 async def test_changing_the_options_reloads_a_home_fed_by_entities(

@@ -88,6 +88,21 @@ async def test_options_refuse_an_entity_that_gives_no_temperature(
     await hass.async_block_till_done(wait_background_tasks=True)  # the entry reloads with them
 
 
+async def test_options_refuse_a_fuse_size_that_is_not_a_number(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    result = await hass.config_entries.options.async_init(tibber_entry.entry_id)
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_FUSE_SIZE: "nan"}
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_FUSE_SIZE: "fuse_not_a_number"}
+    assert tibber_entry.options == {}
+
+
 @pytest.mark.parametrize(
     ("entity_id", "state", "attributes"),
     [

@@ -1,6 +1,7 @@
 """Config flow: a Tibber account (token, then homes), a home's own sensors, or the demo home."""
 
 from collections.abc import Mapping
+import math
 from typing import Any, override
 
 from homeassistant.components.sensor import SensorDeviceClass
@@ -118,7 +119,7 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
                 await self.async_set_unique_id(user_input[CONF_POWER_ENTITY])
                 self._abort_if_unique_id_configured()
                 return self.async_create_entry(
-                    title=user_input[CONF_NAME],
+                    title=_home_name(user_input),
                     data=_meter_data(user_input),
                     options={CONF_TEMPERATURE_ENTITY: temperature} if temperature else {},
                 )
@@ -151,7 +152,7 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_update_reload_and_abort(
                     entry,
                     unique_id=power_entity,
-                    title=user_input[CONF_NAME],
+                    title=_home_name(user_input),
                     data=_meter_data(user_input),
                 )
         current = user_input or {CONF_NAME: entry.title, **entry.data}
@@ -307,14 +308,24 @@ def _meter_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _meter_errors(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dict[str, str]:
-    """The form's errors: each chosen entity must exist and be a sensor of its quantity."""
+    """The form's errors: a name, and each chosen entity a sensor of its quantity.
+
+    A blank name would name the device nothing, and its entities `select.mode` and the like.
+    """
     errors: dict[str, str] = {}
+    if not _home_name(user_input):
+        errors[CONF_NAME] = "name_required"
     for key, entity_id in chosen_entities(user_input).items():
         if error := entity_error(hass.states.get(entity_id), ENTITY_QUANTITIES[key]):
             errors[key] = error
     if user_input.get(CONF_POWER_IS_NET) and user_input.get(CONF_PRODUCTION_ENTITY):
         errors[CONF_PRODUCTION_ENTITY] = "production_with_net_power"
     return errors
+
+
+def _home_name(user_input: Mapping[str, Any]) -> str:
+    """The home's name as typed, without the spaces around it."""
+    return str(user_input[CONF_NAME]).strip()
 
 
 def _temperature_selector() -> EntitySelector:
@@ -349,6 +360,9 @@ class EnergyAnomalyOptionsFlow(OptionsFlowWithReload):
         errors: dict[str, str] = {}
         if user_input is not None:
             errors = self._entity_errors(user_input)
+            fuse = user_input.get(CONF_FUSE_SIZE)
+            if fuse is not None and not math.isfinite(fuse):  # NaN passes the selector's range
+                errors[CONF_FUSE_SIZE] = "fuse_not_a_number"
             if not errors:
                 return self.async_create_entry(data=user_input)
         schema = probatio.Schema(

@@ -14,6 +14,8 @@ from homeassistant.core import HomeAssistant, ServiceCall, SupportsResponse, cal
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.target import TargetSelection, async_extract_referenced_entity_ids
 from homeassistant.util import dt as dt_util
 import probatio
 
@@ -47,12 +49,11 @@ SERVICE_SET_MODE: Final = "set_mode"
 ATTR_MODE: Final = "mode"
 ATTR_UNTIL: Final = "until"
 
-# Actions on homes are targeted at their devices (one or more).
-_HOMES: Final = probatio.All(cv.ensure_list, [cv.string])
-MARK_NORMAL_SCHEMA: Final = probatio.Schema({probatio.Required(ATTR_DEVICE_ID): _HOMES})
-SET_MODE_SCHEMA: Final = probatio.Schema(
+# Actions on homes are targeted at their devices, or at areas, floors, labels or entities that
+# lead to them, as the action dialog's target picker offers.
+MARK_NORMAL_SCHEMA: Final = cv.make_entity_service_schema({})
+SET_MODE_SCHEMA: Final = cv.make_entity_service_schema(
     {
-        probatio.Required(ATTR_DEVICE_ID): _HOMES,
         probatio.Required(ATTR_MODE): probatio.Coerce(Mode),
         probatio.Optional(ATTR_UNTIL): cv.datetime,
     }
@@ -147,9 +148,35 @@ def _aware(until: datetime | None) -> datetime | None:
 
 
 def _target_runners(call: ServiceCall) -> list[HomeRunner]:
-    """The runners of the homes an action targets (all checked before any is changed)."""
-    homes = (_loaded_home(call.hass, device_id) for device_id in call.data[ATTR_DEVICE_ID])
-    return [entry.runtime_data.sink.runners[home_id] for entry, home_id in homes]
+    """The runners of the homes an action targets (all checked before any is changed).
+
+    A device named directly must be a home; an area, floor or label may hold other devices,
+    which are passed over, as are entities of other integrations.
+
+    :raises ServiceValidationError: the target leads to no home, or see `_loaded_home`.
+    """
+    target = TargetSelection(call.data)
+    homes = set(target.device_ids)
+    selected = async_extract_referenced_entity_ids(call.hass, target)
+    devices = dr.async_get(call.hass)
+    homes.update(
+        device_id
+        for device_id in selected.referenced_devices - target.device_ids
+        if (device := devices.async_get(device_id)) is not None
+        and any(domain == DOMAIN for domain, _ in device.identifiers)
+    )
+    entities = er.async_get(call.hass)
+    homes.update(
+        entity.device_id
+        for entity_id in selected.referenced | selected.indirectly_referenced
+        if (entity := entities.async_get(entity_id)) is not None
+        and entity.platform == DOMAIN
+        and entity.device_id is not None
+    )
+    if not homes:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_home_targeted")
+    loaded = (_loaded_home(call.hass, device_id) for device_id in sorted(homes))
+    return [entry.runtime_data.sink.runners[home_id] for entry, home_id in loaded]
 
 
 def _loaded_home(hass: HomeAssistant, device_id: str) -> tuple[EnergyAnomalyConfigEntry, str]:
