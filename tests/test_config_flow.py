@@ -190,6 +190,37 @@ async def test_same_account_cannot_be_added_twice(
     assert result["reason"] == "already_configured"
 
 
+def shared_home_entry(homes: dict[str, str]) -> MockConfigEntry:
+    """Another account's entry watching `homes`, shared with the local server's account."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="another-member-of-the-home",
+        data={CONF_SOURCE: SOURCE_TIBBER, CONF_ACCESS_TOKEN: "other", CONF_HOMES: homes},
+    )
+
+
+async def test_a_home_another_entry_watches_is_not_offered(hass: HomeAssistant) -> None:
+    shared_home_entry({HOME_A: "Cabin"}).add_to_hass(hass)  # shared with a second account
+    flow_id = await _token_form(hass)
+
+    result = await _submit_token(hass, flow_id)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY  # the one home left needs no choice
+    assert result["data"][CONF_HOMES] == {HOME_B: "Flat"}
+
+
+async def test_an_account_whose_homes_other_entries_all_watch_is_refused(
+    hass: HomeAssistant,
+) -> None:
+    shared_home_entry({HOME_A: "Cabin", HOME_B: "Flat"}).add_to_hass(hass)
+    flow_id = await _token_form(hass)
+
+    result = await _submit_token(hass, flow_id)
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "homes_watched_elsewhere"
+
+
 async def test_demo_home_needs_no_account_and_is_added_once(hass: HomeAssistant) -> None:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     result = await hass.config_entries.flow.async_configure(

@@ -111,6 +111,21 @@ async def test_a_pulse_home_left_out_by_the_user_stays_out(
     assert tibber_entry.data[CONF_OFFERED_HOMES] == sorted([HOME_A, HOME_B])
 
 
+async def test_a_pulse_home_another_entry_watches_is_not_added(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    MockConfigEntry(  # the account of the home's other member (Tibber shares a home)
+        domain=DOMAIN, unique_id="other-member", data={CONF_HOMES: {HOME_NEW: "Cottage"}}
+    ).add_to_hass(hass)
+    await set_up(hass, tibber_entry, tibber_server)
+    tibber_server.account.homes.append(LocalHome(HOME_NEW, nickname="Cottage"))
+
+    await an_hour_later(hass)
+
+    assert device_names(hass, tibber_entry) == ["Cabin", "Flat"]
+    assert HOME_NEW not in tibber_entry.data[CONF_HOMES]
+
+
 async def test_a_home_removed_from_the_account_loses_its_device_and_entities(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:

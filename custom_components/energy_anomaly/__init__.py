@@ -45,7 +45,12 @@ from .live_source import (
 from .past import async_fetch_home_history, async_fetch_seeded_history
 from .redact import async_redact_token_in_logs
 from .runner import HomeRunner
-from .runtime import EnergyAnomalyConfigEntry, EnergyAnomalyRuntimeData, new_home_signal
+from .runtime import (
+    EnergyAnomalyConfigEntry,
+    EnergyAnomalyRuntimeData,
+    homes_watched_elsewhere,
+    new_home_signal,
+)
 from .services import async_setup_services
 from .sink import HomesSink
 from .source import ReadingSource
@@ -236,13 +241,18 @@ async def _async_follow_homes(
     """Watch the Pulse homes new on the account, and drop the watched homes gone from it.
 
     Without a reload: the other homes keep streaming on the same websocket. A Pulse home the
-    user was offered before and left out stays out. Returns the new homes' runners, whose
-    past is still to be learned.
+    user was offered before and left out stays out, as does one another entry watches. Returns
+    the new homes' runners, whose past is still to be learned.
     """
     offered = set(entry.data[CONF_OFFERED_HOMES])
     pulse_homes = {home.home_id: home.name for home in listed if home.has_pulse}
     on_account = {home.home_id for home in listed}
-    added = {home_id: name for home_id, name in pulse_homes.items() if home_id not in offered}
+    elsewhere = homes_watched_elsewhere(hass, entry.entry_id)
+    added = {
+        home_id: name
+        for home_id, name in pulse_homes.items()
+        if home_id not in offered and home_id not in elsewhere
+    }
     removed = [home_id for home_id in entry.data[CONF_HOMES] if home_id not in on_account]
     if not added and not removed and offered <= on_account:
         return []

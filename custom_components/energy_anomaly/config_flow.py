@@ -55,6 +55,7 @@ from .const import (
 from .entity_source import ENTITY_QUANTITIES, chosen_entities, entity_error
 from .live_source import CONNECTION_ERRORS, TibberAccount, async_fetch_account
 from .price import price_entity_error
+from .runtime import homes_watched_elsewhere
 from .storage import kept_homes
 from .temperature import temperature_entity_error
 
@@ -186,12 +187,14 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
                     self._abort_if_unique_id_configured()
                 self._access_token = user_input[CONF_ACCESS_TOKEN]
                 self._account = account
+                if not self._offerable_homes():
+                    return self.async_abort(reason="homes_watched_elsewhere")
                 return await self.async_step_homes()
         return self.async_show_form(step_id=step_id, data_schema=TOKEN_SCHEMA, errors=errors)
 
     async def async_step_homes(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Let the user pick which of the account's Pulse homes to watch (all by default)."""
-        homes = _pulse_homes(self._account)
+        homes = self._offerable_homes()
         errors: dict[str, str] = {}
         if len(homes) == 1:
             return self._async_create_account_entry(homes)
@@ -215,6 +218,14 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
             }
         )
         return self.async_show_form(step_id="homes", data_schema=schema, errors=errors)
+
+    def _offerable_homes(self) -> dict[str, str]:
+        """The account's Pulse homes that no other entry watches (see homes_watched_elsewhere)."""
+        this = self._get_reconfigure_entry().entry_id if self.source == SOURCE_RECONFIGURE else None
+        elsewhere = homes_watched_elsewhere(self.hass, this)
+        return {
+            key: name for key, name in _pulse_homes(self._account).items() if key not in elsewhere
+        }
 
     def _async_create_account_entry(self, homes: dict[str, str]) -> ConfigFlowResult:
         """Create the entry, or when reconfiguring, update it and reload.

@@ -3,9 +3,10 @@
 from dataclasses import dataclass
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
 import tibber
 
-from .const import DOMAIN
+from .const import CONF_HOMES, DOMAIN
 from .coordinator import EnergyAnomalyCoordinator
 from .sink import HomesSink
 from .source import ReadingSource
@@ -32,3 +33,18 @@ type EnergyAnomalyConfigEntry = ConfigEntry[EnergyAnomalyRuntimeData]
 def new_home_signal(entry: ConfigEntry) -> str:
     """The dispatcher signal, sent with the home's runner, of a home added while `entry` runs."""
     return f"{DOMAIN}_{entry.entry_id}_new_home"
+
+
+def homes_watched_elsewhere(hass: HomeAssistant, entry_id: str | None) -> set[str]:
+    """The Tibber homes watched by the entries other than `entry_id`.
+
+    Tibber lists a home shared with a second user on both accounts, under one id. A home's
+    device, entities and stored state are keyed by that id, so one entry watches it: a second
+    would get no entities and share (and on removal delete) the first one's learned state.
+    """
+    return {
+        home_id
+        for other in hass.config_entries.async_entries(DOMAIN)
+        if other.entry_id != entry_id
+        for home_id in other.data.get(CONF_HOMES, {})
+    }
