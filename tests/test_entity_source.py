@@ -514,6 +514,18 @@ async def test_the_flow_names_a_home_chooses_its_sensors_and_sets_it_up(
             {CONF_POWER_ENTITY: POWER, CONF_POWER_IS_NET: True, CONF_PRODUCTION_ENTITY: POWER},
             {CONF_PRODUCTION_ENTITY: "production_with_net_power"},
         ),
+        (
+            {CONF_POWER_ENTITY: POWER, CONF_PRODUCTION_ENTITY: POWER},
+            {CONF_PRODUCTION_ENTITY: "entity_chosen_twice"},
+        ),
+        (
+            {
+                CONF_POWER_ENTITY: POWER,
+                CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1,
+                CONF_VOLTAGE_ENTITIES[1]: VOLTAGE_L1,
+            },
+            {CONF_VOLTAGE_ENTITIES[1]: "entity_chosen_twice"},
+        ),
     ],
 )
 async def test_the_flow_refuses_a_sensor_that_does_not_give_its_quantity(

@@ -319,16 +319,21 @@ def _meter_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _meter_errors(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dict[str, str]:
-    """The form's errors: a name, and each chosen entity a sensor of its quantity.
+    """The form's errors: a name, and each chosen entity a sensor of its quantity, once.
 
-    A blank name would name the device nothing, and its entities `select.mode` and the like.
+    A blank name would name the device nothing, and its entities `select.mode` and the like. A
+    sensor in two roles (power and production, two phases) would read one quantity as two.
     """
     errors: dict[str, str] = {}
     if not _home_name(user_input):
         errors[CONF_NAME] = "name_required"
+    seen: set[str] = set()
     for key, entity_id in chosen_entities(user_input).items():
         if error := entity_error(hass.states.get(entity_id), ENTITY_QUANTITIES[key]):
             errors[key] = error
+        elif entity_id in seen:
+            errors[key] = "entity_chosen_twice"
+        seen.add(entity_id)
     if user_input.get(CONF_POWER_IS_NET) and user_input.get(CONF_PRODUCTION_ENTITY):
         errors[CONF_PRODUCTION_ENTITY] = "production_with_net_power"
     return errors
