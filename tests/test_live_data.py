@@ -209,6 +209,50 @@ async def test_a_home_silent_for_a_minute_goes_unavailable(
     assert "Live data for Flat is unavailable: no reading for 60 s" in caplog.text
 
 
+async def test_a_lost_connection_is_logged_once_per_home_with_its_reason(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    await tibber_server.push(HOME_A, power=700.0)
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "700.0")
+    caplog.clear()
+
+    tibber_server.refuse_websockets = True
+    await tibber_server.drop_connections()
+    await wait_for_retry(hass, tibber_entry)
+
+    logged = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "custom_components.energy_anomaly" and record.levelno >= logging.INFO
+    ]
+    assert [line.split(":")[0] for line in logged] == [
+        "Live data for Cabin is unavailable",
+        "Live data for Flat is unavailable",
+    ]
+    assert all("retrying in" in line for line in logged)
+
+
+async def test_a_home_that_never_sends_a_reading_is_logged_as_unavailable(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    clock = Clock(hass)
+    for _ in range(7):  # the Flat streams for over a minute, the Cabin stays silent
+        await tibber_server.push(HOME_B, power=150.0)
+        await clock.advance(timedelta(seconds=10))
+
+    assert state_of(hass, "sensor.flat_power") == "150.0"
+    assert "Live data for Cabin is unavailable: no reading for 60 s" in caplog.text
+    assert "Live data for Flat is unavailable" not in caplog.text
+
+
 async def test_too_many_connections_backs_off_for_minutes_and_raises_a_repair_issue(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,

@@ -374,11 +374,8 @@ class TibberLiveSource:
             what = f"no live message for {int(LIVE_STALL_AFTER.total_seconds())} s, closed"
             self._closed_silent = False
         why = f"{what}; retrying in {int(delay.total_seconds())} s"
-        LOGGER.log(
-            logging.WARNING if self._data_flowing else logging.DEBUG,
-            "Tibber live data connection: %s",
-            why,
-        )
+        # The sink logs each home going unavailable with this reason, once per outage.
+        LOGGER.debug("Tibber live data connection: %s", why)
         self._data_flowing = False
         self._sink.async_source_down(None, why)
         return delay

@@ -16,16 +16,18 @@ class HomesSink:
     """Routes readings to the homes' runners and is the one place that knows whether data flows.
 
     A home goes unavailable when its source says live data stopped, or when no reading came for
-    STALE_AFTER (counted in health checks, so it follows Home Assistant's timers); either is
-    logged once, and so is the first reading after it.
+    STALE_AFTER (counted in health checks while Home Assistant runs, so it follows Home
+    Assistant's timers and a slow start counts for nothing); either is logged once, and so is the
+    first reading after it. A home that never sent a reading is logged as well.
     """
 
     def __init__(
         self, hass: HomeAssistant, entry: ConfigEntry, runners: Sequence[HomeRunner]
     ) -> None:
         """Watch `runners`' homes; the staleness check runs until the entry unloads."""
+        self._hass = hass
         self.runners = {runner.home.home_id: runner for runner in runners}
-        self._checks_without_reading: dict[str, int] = {}
+        self._checks_without_reading = dict.fromkeys(self.runners, 0)
         self._down: set[str] = set()
         entry.async_on_unload(
             async_track_time_interval(hass, self._async_check_stale, HEALTH_CHECK_INTERVAL)
@@ -35,6 +37,7 @@ class HomesSink:
     def async_add_runner(self, runner: HomeRunner) -> None:
         """Route readings to a home added while the entry runs."""
         self.runners[runner.home.home_id] = runner
+        self._checks_without_reading[runner.home.home_id] = 0
 
     @callback
     def async_remove_home(self, home_id: str) -> HomeRunner:
@@ -65,7 +68,9 @@ class HomesSink:
 
     @callback
     def _async_check_stale(self, _now: datetime) -> None:
-        """Mark homes unavailable that sent no reading for STALE_AFTER (after a first one)."""
+        """Mark homes unavailable that sent no reading for STALE_AFTER."""
+        if not self._hass.is_running:  # a source starts once Home Assistant has started
+            return
         for home_id, checks in self._checks_without_reading.items():
             self._checks_without_reading[home_id] = checks + 1
             if (checks + 1) * HEALTH_CHECK_INTERVAL > STALE_AFTER:
