@@ -408,7 +408,7 @@ async def test_tibbers_price_is_read_again_every_hour(
 
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(hours=1, seconds=1))
     await hass.async_block_till_done(wait_background_tasks=True)
-    await reading(hass, tibber_server, 410.0)
+    await reading(hass, tibber_server, 510.0)
 
     assert hass.states.get(COST_CABIN).attributes["price_per_kwh"] == 2.0
 

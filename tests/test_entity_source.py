@@ -37,6 +37,7 @@ from custom_components.energy_anomaly.const import (
 from custom_components.energy_anomaly.diagnostics import hashed_id, masked_entity_id
 from custom_components.energy_anomaly.entity_source import SAMPLE_INTERVAL, STALLED_AFTER
 from custom_components.energy_anomaly.runner import PHASE_HOLD_S
+from custom_components.energy_anomaly.sensor import POWER_JUMP_W
 
 from .test_live_data import state_of, wait_until
 from .tibber_server import LocalTibberServer
@@ -89,7 +90,12 @@ async def sampled(hass: HomeAssistant) -> None:
 async def shown(hass: HomeAssistant, entity_id: str, state: str) -> None:
     """Sample until `entity_id` shows `state` (the first sample after a change may mix in the
     value before it, weighted by the moments it still held; a state from another integration's
-    websocket may take a moment to arrive). No asyncio timeout: firing the time would fire it."""
+    websocket may take a moment to arrive). No asyncio timeout: firing the time would fire it.
+
+    The home's power is written at once only when it moves by POWER_JUMP_W or more: a mixed sample
+    of a bigger move may be too, and hold the exact value back for 10 s of readings. So while the
+    clock runs, a test moves the power by exactly POWER_JUMP_W, which no mixed sample reaches.
+    """
     for _ in range(SHOWN_WITHIN_SAMPLES):
         await sampled(hass)
         if state_of(hass, entity_id) == state:
@@ -333,9 +339,9 @@ async def test_a_broken_phase_sensor_costs_only_its_value_logged_once_with_an_is
     await power_shown(hass, 400.0)
 
     hass.states.async_set(VOLTAGE_L1, "unavailable", VOLT)
-    for watts in (410, 420):
+    for watts in (510, 520):
         hass.states.async_set(POWER, str(watts), WATT)
-    await power_shown(hass, 420.0)
+    await power_shown(hass, 520.0)
 
     assert caplog.text.count(f"Home: {VOLTAGE_L1} is unavailable or unknown") == 1
     issue = entity_issue(hass, entity_entry, CONF_VOLTAGE_ENTITIES[0])
@@ -392,8 +398,8 @@ async def test_a_renamed_power_sensor_keeps_feeding_the_home(
     assert entity_entry.data[CONF_VOLTAGE_ENTITIES[0]] == VOLTAGE_L1
     assert entity_entry.unique_id == "sensor.house_power"
     await power_shown(hass, 450.0)
-    hass.states.async_set("sensor.house_power", "460", WATT)
-    await power_shown(hass, 460.0)
+    hass.states.async_set("sensor.house_power", str(450 + POWER_JUMP_W), WATT)
+    await power_shown(hass, 450 + POWER_JUMP_W)
 
 
 async def test_a_renamed_temperature_or_price_in_the_options_is_followed(

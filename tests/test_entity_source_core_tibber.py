@@ -19,6 +19,8 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.energy_anomaly.sensor import POWER_JUMP_W
+
 from .conftest import HOME_A, USER_ID
 from .test_entity_source import home_entry, shown
 from .test_live_data import state_of, wait_until
@@ -84,8 +86,9 @@ async def test_a_home_fed_by_core_tibbers_power_sensor_opens_no_websocket(
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
 
-    await tibber_server.push(HOME_A, power=450.0, timestamp=dt_util.now().isoformat())
-    await shown(hass, "sensor.cabin_meter_power", "450.0")
+    moved = 420.0 + POWER_JUMP_W  # by exactly the jump written at once: see `shown`
+    await tibber_server.push(HOME_A, power=moved, timestamp=dt_util.now().isoformat())
+    await shown(hass, "sensor.cabin_meter_power", str(moved))
 
     assert tibber_server.connections_total == 1  # still only core tibber's
     assert tibber_server.subscriptions_per_home[HOME_A] == 1

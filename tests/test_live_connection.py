@@ -241,9 +241,9 @@ async def test_a_meter_that_always_sends_an_odd_voltage_still_feeds_its_home(
     live_entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    for watts in (900.0, 905.0, 907.0):  # L2 reads 0xFFFF tenths of a volt in every message
+    for watts in (900.0, 1000.0, 1100.0):  # L2 reads 0xFFFF tenths of a volt in every message
         await tibber_server.push(HOME_A, power=watts, voltagePhase1=231.0, voltagePhase2=6553.5)
-    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "907.0")
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "1100.0")
 
     assert state_of(hass, "sensor.cabin_voltage_l1") == "231.0"
     assert state_of(hass, "sensor.cabin_voltage_l2") is None  # never reported a plausible value
@@ -379,5 +379,5 @@ async def test_a_home_tibber_refuses_is_retried_while_the_other_keeps_streaming(
     await jump(hass, PAST_FIRST_BACKOFF)
     await tibber_server.wait_for_subscriptions(2)
     await push_and_see(hass, tibber_server, HOME_B, "sensor.flat_power", 220.0)
-    await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 121.0)
+    await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 320.0)
     assert tibber_server.connections_total == 1

@@ -335,9 +335,9 @@ async def test_malformed_live_message_is_skipped_and_logged(
 async def test_readings_write_no_debug_line_each(
     hass: HomeAssistant, tibber_server: LocalTibberServer, debug_log: pytest.LogCaptureFixture
 ) -> None:
-    for power in (500.0, 510.0, 520.0):
+    for power in (500.0, 600.0, 700.0):
         await tibber_server.push(HOME_A, power=power)
-    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "520.0")
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "700.0")
 
     assert "Manually updated" not in debug_log.text
 
@@ -455,8 +455,8 @@ async def test_the_anomaly_sensor_does_not_change_state_on_normal_readings(
     await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "300.0")
     before = hass.states.get("binary_sensor.cabin_anomaly")
 
-    await tibber_server.push(HOME_A, power=320.0)
-    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "320.0")
+    await tibber_server.push(HOME_A, power=420.0)
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "420.0")
 
     after = hass.states.get("binary_sensor.cabin_anomaly")
     assert after.state == "off"
@@ -575,7 +575,7 @@ async def test_implausible_readings_are_warned_about_again_after_ten_minutes(
     start = clock.now
 
     ahead = {hours: (dt_util.now() + timedelta(hours=hours)).isoformat() for hours in (2, 3, 4)}
-    for minutes, hours, good in ((0, 2, 401.0), (9, 3, 402.0), (10, 4, 403.0)):
+    for minutes, hours, good in ((0, 2, 400.0), (9, 3, 600.0), (10, 4, 800.0)):
         clock.now = start + timedelta(minutes=minutes)
         await tibber_server.push(HOME_A, power=300.0, timestamp=ahead[hours])
         await tibber_server.push(HOME_A, power=good)

@@ -29,7 +29,7 @@ from .tibber_server import LocalTibberServer
 
 READING_INTERVAL = timedelta(seconds=2)
 SIMULATED = timedelta(minutes=30)
-MAX_ROWS_PER_READING = 1.3
+MAX_ROWS_PER_READING = 0.4
 ENTITY_PREFIXES = ("sensor.cabin_", "binary_sensor.cabin_", "event.cabin_")
 
 
@@ -78,7 +78,7 @@ async def push_row(
     await wait_until(hass, lambda: has_seen(cabin, timestamp))
 
 
-async def test_half_an_hour_of_two_second_readings_writes_at_most_1_3_rows_per_reading(
+async def test_half_an_hour_of_two_second_readings_writes_at_most_0_4_rows_per_reading(
     recorder_mock: Recorder,
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,

@@ -53,14 +53,24 @@ async def cabin(
     return Cabin(hass, server, entry)
 
 
-async def test_power_is_written_on_every_reading_that_moves_it(
+async def test_power_drifting_is_written_every_10_seconds_not_at_every_reading(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
     home = await cabin(hass, tibber_server, tibber_entry)
-    for i in range(10):
+    for i in range(11):  # 1 W more every 2 s
         await home.push(2 * i, power=1000.0 + i)
 
-    assert home.writes["sensor.cabin_power"][-10:] == [f"{1000.0 + i}" for i in range(10)]
+    assert home.writes["sensor.cabin_power"][-3:] == ["1000.0", "1005.0", "1010.0"]
+
+
+async def test_power_moving_by_100_w_is_written_at_once(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    home = await cabin(hass, tibber_server, tibber_entry)
+    for i, watts in enumerate((1000.0, 1100.0, 1050.0, 950.0)):  # on, 50 W back, off
+        await home.push(2 * i, power=watts)
+
+    assert home.writes["sensor.cabin_power"][-3:] == ["1000.0", "1100.0", "950.0"]
 
 
 async def test_voltage_moving_less_than_a_volt_is_not_written(

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+import math
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -43,6 +44,12 @@ PARALLEL_UPDATES = 0
 # moved by their deadband: 1 V is below what a meter's voltage reading resolves reliably (±0.5-1 %)
 # and 0.4 % of the 23 V between nominal and a power-quality limit; 0.5 A is 115 W on one phase,
 # which the live Power sensor already shows, and 1-2 % of a main fuse (25-63 A).
+# Power moves by a few watts with nearly every reading (every 2 s from a Pulse: 43,200 rows a
+# day). A move of POWER_JUMP_W or more is written at once: a load switching on or off, down to a
+# fridge's compressor (about 100 W). A smaller one waits until POWER_WRITE_INTERVAL_S of readings
+# passed since the last write, which the recorder's time-weighted means hardly notice.
+POWER_WRITE_INTERVAL_S = 10.0
+POWER_JUMP_W = 100.0
 PHASE_WRITE_INTERVAL_S = 30.0
 VOLTAGE_DEADBAND_V = 1.0
 CURRENT_DEADBAND_A = 0.5
@@ -63,8 +70,9 @@ class Throttle:
     """How a sensor whose value moves with nearly every reading is kept from writing each time.
 
     A moved value is written once `interval_s` seconds of readings passed since the last write and
-    it moved by at least `deadband` from the value written; at once when it crosses one of `limits`
-    (a value on either side means something different to the user), when it appears or disappears,
+    it moved by at least `deadband` from the value written; at once when it moved by `jump` or
+    more, when it crosses one of `limits` (a value on either side means something different to
+    the user), when it appears or disappears,
     and, with `live_in_alarm` (a unit and a phase), during a power-quality alarm about that
     quantity on that phase: the one the user looks at then. The other five stay throttled, so an
     afternoon of overvoltage on one phase writes one sensor at every reading, not six.
@@ -72,6 +80,7 @@ class Throttle:
 
     interval_s: float
     deadband: float = 0.0
+    jump: float = math.inf
     limits: tuple[float, ...] = ()
     live_in_alarm: tuple[str, int] | None = None
 
@@ -81,9 +90,10 @@ class Throttle:
             return True
         if self.live_in_alarm is not None and _power_quality_alarm(data, *self.live_in_alarm):
             return True
-        if any((written < limit) != (shown < limit) for limit in self.limits):
+        moved = abs(shown - written)
+        if moved >= self.jump or any((written < limit) != (shown < limit) for limit in self.limits):
             return True
-        return since >= self.interval_s and abs(shown - written) >= self.deadband
+        return since >= self.interval_s and moved >= self.deadband
 
 
 def _power_quality_alarm(data: HomeData, unit: str, phase: int) -> bool:
@@ -101,7 +111,7 @@ def _power_quality_alarm(data: HomeData, unit: str, phase: int) -> bool:
 class EnergyAnomalySensorDescription(SensorEntityDescription):
     """A sensor and how to read its value from the latest reading and result.
 
-    `throttle` is None for a sensor that writes every change (power stays live).
+    `throttle` is None for a sensor that writes every change.
     """
 
     value_fn: Callable[[HomeData], float | str | None]
@@ -110,7 +120,9 @@ class EnergyAnomalySensorDescription(SensorEntityDescription):
 
 
 def _watts(
-    key: str, value_fn: Callable[[HomeData], float | str | None]
+    key: str,
+    value_fn: Callable[[HomeData], float | str | None],
+    throttle: Throttle | None = None,
 ) -> EnergyAnomalySensorDescription:
     """A power sensor (W) with long-term statistics."""
     return EnergyAnomalySensorDescription(
@@ -120,8 +132,16 @@ def _watts(
         native_unit_of_measurement=UnitOfPower.WATT,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
+        throttle=throttle,
         value_fn=value_fn,
     )
+
+
+def _live_watts(
+    key: str, value_fn: Callable[[HomeData], float | None]
+) -> EnergyAnomalySensorDescription:
+    """A power the meter reports with every reading: a switching load at once, drift every 10 s."""
+    return _watts(key, value_fn, Throttle(interval_s=POWER_WRITE_INTERVAL_S, jump=POWER_JUMP_W))
 
 
 def _phase(quantity: str, phase: int) -> EnergyAnomalySensorDescription:
@@ -181,7 +201,7 @@ ALWAYS_ON_COST = EnergyAnomalySensorDescription(
 )
 
 SENSORS: tuple[EnergyAnomalySensorDescription, ...] = (
-    _watts("power", lambda data: data.reading.power),
+    _live_watts("power", lambda data: data.reading.power),
     EnergyAnomalySensorDescription(
         key="anomaly_score",
         translation_key="anomaly_score",
@@ -217,7 +237,7 @@ SENSORS: tuple[EnergyAnomalySensorDescription, ...] = (
     ALWAYS_ON_ENERGY,
 )
 
-POWER_PRODUCTION = _watts("power_production", lambda data: data.reading.power_production)
+POWER_PRODUCTION = _live_watts("power_production", lambda data: data.reading.power_production)
 # Created once the meter reports the quantity (see runner.reported_quantities).
 OPTIONAL_SENSORS = {
     POWER_PRODUCTION.key: POWER_PRODUCTION,
