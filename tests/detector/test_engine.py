@@ -1,15 +1,17 @@
 """The combined detector on small constructed homes: what it flags, what it leaves alone."""
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from functools import cache
 import json
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 
 from custom_components.energy_anomaly.detector.config import DetectorConfig
 from custom_components.energy_anomaly.detector.engine import Detector
-from custom_components.energy_anomaly.detector.model import Reading, Result, Status
+from custom_components.energy_anomaly.detector.model import Kind, Mode, Reading, Result, Status
 from custom_components.energy_anomaly.detector.render import render
 
 from .household import DAY, START, at, first_alarm, minute_of, normal_days, readings, run, with_load
@@ -206,3 +208,69 @@ def test_updating_with_plausible_readings_gives_the_results_update_gives() -> No
     detector = Detector()
 
     assert [detector.update_plausible(r) for r in stream] == list(heater_night())
+
+
+def _round_trip(detector: Detector) -> Detector:
+    """The detector as a restart brings it back: through its JSON state."""
+    return Detector.from_state(json.loads(json.dumps(detector.to_state())))
+
+
+def test_a_signed_meters_exporting_hours_leave_a_state_that_restores_in_away_mode() -> None:
+    detector = Detector()
+    moment = datetime(2024, 5, 6, tzinfo=ZoneInfo("Europe/Oslo"))
+    for _ in range(3 * 24 * 60 + 12 * 60):  # 3.5 days a minute apart; away from the 4th day on
+        moment += timedelta(minutes=1)
+        if moment.day == 9 and moment.hour == 0 and moment.minute == 1:
+            detector.set_mode(Mode.AWAY)
+        sunny = 11 <= moment.hour < 14  # exporting: a signed power sensor reads below 0
+        result = detector.update(
+            Reading(moment, -800.0 if sunny else 300.0, 1500.0 if sunny else 0.0)
+        )
+
+    assert result.expected is not None
+    assert result.expected >= 0.0
+    assert _round_trip(detector).to_state() == detector.to_state()
+
+
+def test_after_the_host_time_zone_changes_a_restored_detector_decides_as_one_that_went_on() -> None:
+    went_on = Detector()
+    moment = datetime(2024, 1, 1, tzinfo=UTC)
+    oslo, kolkata = ZoneInfo("Europe/Oslo"), ZoneInfo("Asia/Kolkata")
+    for _ in range(12 * 24 * 60):  # 12 days, a minute apart: 100 W more each hour of the day
+        moment += timedelta(minutes=1)
+        local = moment.astimezone(oslo)
+        went_on.update(Reading(local, 100.0 + 100.0 * local.hour))
+    moment += timedelta(minutes=1)  # 01:00 in Oslo, now 05:30 in Kolkata: the host moved
+    went_on.update(Reading(moment.astimezone(kolkata), 600.0))
+    restored = _round_trip(went_on)
+
+    for _ in range(60):
+        moment += timedelta(minutes=1)
+        reading = Reading(moment.astimezone(kolkata), 600.0)
+        assert went_on.update(reading) == restored.update(reading)
+
+
+def test_a_meter_frozen_for_days_teaches_the_baseload_nothing() -> None:
+    detector = Detector()
+    moment = datetime(2024, 3, 20, tzinfo=ZoneInfo("Europe/Oslo"))
+
+    def ordinary(moment: datetime) -> float:  # 150 W, a fridge cycling, an evening load
+        fridge = 90.0 if moment.minute % 45 < 15 else 0.0
+        return 150.0 + fridge + (300.0 if 17 <= moment.hour < 22 else 0.0) + moment.minute % 7
+
+    def days(count: float, power: Callable[[datetime], float]) -> list[Result]:
+        nonlocal moment
+        results = []
+        for _ in range(int(count * 24 * 60)):
+            moment += timedelta(minutes=1)
+            results.append(detector.update(Reading(moment, power(moment))))
+        return results
+
+    days(16, ordinary)
+    baseload = detector.to_state()["baseload"]["value"]
+    frozen = days(2.5, lambda _: 520.0)  # the meter's reader repeats one value
+    after = days(3, ordinary)
+
+    assert any(result.finding and result.finding.kind is Kind.METER_FAULT for result in frozen)
+    assert [result.finding for result in after if result.finding] == []
+    assert detector.to_state()["baseload"]["value"] == pytest.approx(baseload, abs=5)

@@ -7,7 +7,7 @@ that fails on every later reading.
 """
 
 from dataclasses import MISSING, dataclass, fields, is_dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 import math
 import types
 from typing import Any, ClassVar, Protocol, Self, Union, get_args, get_origin, get_type_hints
@@ -54,21 +54,24 @@ def local_seconds(moment: datetime) -> float:
 class HourOf:
     """Which local hour an epoch falls in, remembered between readings.
 
-    A reading in the same hour as the one before then costs one comparison instead of a time-zone
-    conversion.
+    A reading in the same hour and time zone as the one before then costs two comparisons
+    instead of a time-zone conversion. The zone counts: after the host's time zone changed, the
+    same epoch is another local hour (and a restored check, which remembers nothing, knows it).
     """
 
     index: int | None = None
     start: float = 0.0  # epoch of the hour's start
     end: float = 0.0  # epoch of its end
+    zone: tzinfo | None = None  # the time zone the hour is local to
 
     def of(self, moment: datetime, epoch: float) -> int:
         """The local hour index of `moment` (whose epoch is `epoch`)."""
-        if self.index is None or not self.start <= epoch < self.end:
+        if self.index is None or not self.start <= epoch < self.end or moment.tzinfo != self.zone:
             local = local_seconds(moment)
             self.index = int(local // HOUR_S)
             self.start = epoch - (local - self.index * HOUR_S)
             self.end = self.start + HOUR_S
+            self.zone = moment.tzinfo
         return self.index
 
 

@@ -272,7 +272,9 @@ class Detector:
                 pattern = self._pattern.update(reading)
             else:
                 consumption = self._stand_in(reading, mode)
-        baseload = self._baseload.update(reading)
+        # A faulty meter's readings (a frozen value) teach the baseload nothing, as they teach
+        # the other checks nothing
+        baseload = self._baseload.update(reading) if fault is None else None
         if pattern is not None and not self._consumption.active:  # learning: no pattern alarm yet
             pattern = None
         if (

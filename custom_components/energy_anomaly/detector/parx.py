@@ -489,8 +489,8 @@ class PatternCheck:
         a restored detector expects the same.
         """
         clock = self._expected_clock
-        if clock.start <= reading.epoch < clock.end:  # the hour asked for last (every reading)
-            return self._expected
+        if clock.start <= reading.epoch < clock.end and reading.timestamp.tzinfo == clock.zone:
+            return self._expected  # the hour asked for last (every reading)
         index = clock.of(reading.timestamp, reading.epoch)
         if index != self._expected_hour:
             self._expected_hour = index
@@ -500,7 +500,9 @@ class PatternCheck:
                 days = range(day - self.config.profile_days, day)
                 known = [self.model.power[d][hour] for d in days if d in self.model.power]
                 values = [float(v) for v in known if not math.isnan(v)]
-                expected = sum(values) / len(values) if values else None
+                # At least 0 W, as the model's prediction: a signed meter's exporting hours
+                # average below 0, and power drawn (which a stand-in stores) never is.
+                expected = max(sum(values) / len(values), 0.0) if values else None
             self._expected = expected
         return self._expected
 
