@@ -274,3 +274,36 @@ def test_a_meter_frozen_for_days_teaches_the_baseload_nothing() -> None:
     assert any(result.finding and result.finding.kind is Kind.METER_FAULT for result in frozen)
     assert [result.finding for result in after if result.finding] == []
     assert detector.to_state()["baseload"]["value"] == pytest.approx(baseload, abs=5)
+
+
+def _steady_days(detector: Detector, moment: datetime, days: int) -> tuple[datetime, Result]:
+    """`days` ordinary days a minute apart from `moment`; the moment and result after them."""
+    result = None
+    for _ in range(days * 24 * 60):
+        moment += timedelta(minutes=1)
+        power = 300.0 + (50.0 if moment.hour in {7, 18} else 0.0) + moment.minute % 7
+        result = detector.update(Reading(moment, power))
+    assert result is not None
+    return moment, result
+
+
+def test_an_active_detector_stays_active_through_two_days_without_readings() -> None:
+    detector = Detector()
+    moment, result = _steady_days(
+        detector, datetime(2024, 1, 8, tzinfo=ZoneInfo("Europe/Oslo")), 20
+    )
+    assert result.status is Status.ACTIVE
+
+    moment, result = _steady_days(detector, moment + timedelta(hours=50), 1)  # HA was off
+
+    assert result.status is Status.ACTIVE
+    assert _round_trip(detector).to_state() == detector.to_state()
+
+
+def test_a_detector_that_missed_most_of_its_days_learns_again() -> None:
+    detector = Detector()
+    moment, _ = _steady_days(detector, datetime(2024, 1, 8, tzinfo=ZoneInfo("Europe/Oslo")), 20)
+
+    _, result = _steady_days(detector, moment + timedelta(days=10), 1)  # away, HA off, 10 days
+
+    assert result.status is Status.LEARNING

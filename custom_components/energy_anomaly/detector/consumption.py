@@ -72,6 +72,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, tzinfo
 from itertools import accumulate, islice, pairwise
+import math
 import statistics
 from typing import Any, NamedTuple, Self
 
@@ -83,6 +84,8 @@ HOURS_PER_DAY = 24
 LEVEL_SHARE = 0.75  # the quietest share of a day's slots its level for the heating slope holds
 SATURDAY = 5  # date.weekday() of the first weekend day
 LEARNING_MAX_BEFORE_ACTIVE = 0.99  # progress never says 100 % before the model is active
+# An active model stays active while this share of the days it needs to become active had readings
+STAYS_ACTIVE_SHARE = 0.5
 TENTHS_PER_W = 10  # minute means are kept to 0.1 W: their running sums are ints of tenths of a W
 
 
@@ -149,6 +152,7 @@ class _Stored:
     minute_production: Mean = field(default_factory=Mean)  # absent before exports were summed
     after: int | None = None  # absent from states stored before ended alarms were followed
     around: bool = False  # absent from states stored before the learning week's time of day
+    active: bool = False  # absent from states stored before it was kept through gaps
 
 
 class ConsumptionCheck:
@@ -353,7 +357,13 @@ class ConsumptionCheck:
         """The past days changed: count them, refit the heating slope, find their peaks."""
         self._reference_cache.clear()
         self._days_seen = sum(1 for sums in self._past_sums if sums.power.count)
-        self.active = self._days_seen >= self.config.min_days
+        # Active once `min_days` of the kept days had readings, and it stays active while at
+        # least a share of them have: days without readings (Home Assistant off for a weekend)
+        # stay among the kept days for two weeks, and would send the home back to learning.
+        kept = math.ceil(self.config.min_days * STAYS_ACTIVE_SHARE)
+        self.active = self._days_seen >= self.config.min_days or (
+            self.active and self._days_seen >= kept
+        )
         self._sun = self._sun_slots()
         self._slope = self._fit_slope()
         self._peaks = self._past_peaks()
@@ -818,6 +828,7 @@ class ConsumptionCheck:
             "score": self.score,
             "reference": self._reference,
             "around": self._around,
+            "active": self.active,
         }
 
     @classmethod
@@ -852,6 +863,7 @@ class ConsumptionCheck:
             model._day_envelopes(day, sums)
             for day, sums in zip(model._past, model._past_sums, strict=True)
         )
+        model.active = stored.active
         model._learn_past()
         model._temperature, model._slope = stored.temperature, stored.slope
         model._above = stored.above

@@ -180,7 +180,11 @@ class Detector:
 
     @property
     def status(self) -> Status:
-        """ACTIVE once the consumption model has learned enough days; it never goes back."""
+        """ACTIVE once the consumption model has learned enough days.
+
+        It goes back to LEARNING only when fewer than half of its last two weeks had readings
+        (Home Assistant off for over a week): a day or a weekend without readings keeps it active.
+        """
         return Status.ACTIVE if self._consumption.active else Status.LEARNING
 
     @property
