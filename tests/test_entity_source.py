@@ -358,6 +358,30 @@ async def test_a_broken_phase_sensor_costs_only_its_value_logged_once_with_an_is
     assert state_of(hass, "sensor.home_voltage_l1") == "229.0"
 
 
+async def test_a_voltage_sensor_that_drops_for_minutes_raises_no_lost_phase_alarm(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A Wi-Fi sensor of one phase going unavailable is told by a repair issue, not an alarm."""
+    voltage_l2 = "sensor.meter_voltage_l2"
+    entry = home_entry(
+        **{CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1, CONF_VOLTAGE_ENTITIES[1]: voltage_l2}
+    )
+    hass.states.async_set(VOLTAGE_L1, "230", VOLT)
+    hass.states.async_set(voltage_l2, "231", VOLT)
+    await set_up_home_drawing(hass, entry, 400)
+    for _ in range(40):  # both phases reported for over three minutes
+        freezer.tick(SAMPLE_INTERVAL)
+        await sampled(hass)
+
+    hass.states.async_set(voltage_l2, "unavailable", VOLT)
+    for _ in range(60):  # five minutes without L2 (a lost phase alarms after two)
+        freezer.tick(SAMPLE_INTERVAL)
+        await sampled(hass)
+
+    assert entity_issue(hass, entry, CONF_VOLTAGE_ENTITIES[1]) is not None
+    assert state_of(hass, "binary_sensor.home_anomaly") == "off"
+
+
 async def test_a_voltage_sensor_in_a_wrong_unit_is_named_as_voltage_in_the_users_language(
     hass: HomeAssistant, entity_entry: MockConfigEntry
 ) -> None:

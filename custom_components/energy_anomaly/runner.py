@@ -14,12 +14,14 @@ from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_FUSE_SIZE,
+    CONF_SOURCE,
     CONF_TEMPERATURE_ENTITY,
     DOMAIN,
     GUESTS_DEFAULT_DURATION,
     LOGGER,
     OPTIONAL_QUANTITIES,
     REJECTED_READING_WARNING_INTERVAL,
+    SOURCE_ENTITY,
     STATE_SAVE_INTERVAL,
 )
 from .coordinator import (
@@ -289,7 +291,10 @@ class HomeRunner:
     ) -> HomeRunner:
         """Create the runner for `home`, restoring what was learned before."""
         store = HomeStateStore(hass, home.home_id)
-        config = DetectorConfig(fuse_amps=entry.options.get(CONF_FUSE_SIZE))
+        config = DetectorConfig(
+            fuse_amps=entry.options.get(CONF_FUSE_SIZE),
+            silent_phase_lost=entry.data[CONF_SOURCE] != SOURCE_ENTITY,
+        )
         return cls(hass, entry, home, store, await _async_restore(hass, home, store, config))
 
     @property

@@ -151,3 +151,20 @@ def test_zeros_at_night_alarm_in_a_solar_home_that_imports_a_few_watts_by_day() 
     assert finding is not None
     assert finding.cause == "zeros"
     assert finding.expected == 150.0
+
+
+def test_one_odd_reading_near_0_w_leaves_the_zero_rule_on() -> None:
+    """A 0.5 W reading at a transition is not the least the home draws."""
+    check = learned()
+    glitch = [Reading(START + timedelta(seconds=DAY), 0.5)]
+    feed(check, [*glitch, *readings(DAY + STEP, 2 * DAY)])
+    finding = feed(check, readings(2 * DAY, 2 * DAY + 600, power=0.0))[-1]
+    assert finding is not None
+    assert finding.cause == "zeros"
+    assert finding.expected == 150.0
+
+
+def test_a_home_that_draws_a_few_watts_for_minutes_may_read_0() -> None:
+    check = learned()
+    feed(check, readings(DAY, DAY + 600, power=4.0))
+    assert not any(feed(check, readings(DAY + 600, DAY + 1200, power=0.0)))

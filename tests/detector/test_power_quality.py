@@ -141,3 +141,36 @@ def test_readings_without_any_phase_voltage_neither_end_nor_hide_a_lost_phase() 
     found = feed(check, series)
     assert found[-1] is not None
     assert found[-1].facts["lasted_s"] >= 290
+
+
+def test_one_stray_voltage_frame_on_a_single_phase_meter_latches_no_lost_phase() -> None:
+    """A dongle's one frame with an L2 voltage does not make L2 a phase that can be lost."""
+    check = PowerQualityCheck()
+    single = {"voltage": (231.0, None, None), "current": (1.8, None, None)}
+    feed(check, readings(0, 600, **single))
+    feed(check, readings(600, STEP, voltage=(231.0, 230.0, None), current=(1.8, None, None)))
+    assert not any(feed(check, readings(610, 3600, **single)))
+
+
+def test_a_phase_reported_for_a_while_then_silent_is_lost() -> None:
+    check = PowerQualityCheck()
+    feed(check, readings(0, 30 * STEP))  # the phases reported in 30 readings in a row
+    found = feed(check, readings(300, 300, voltage=(231.0, 229.0, None), current=(3.0, 2.0, None)))
+    assert found[-1] is not None
+    assert found[-1].cause == "lost_phase"
+
+
+def test_a_silent_voltage_sensor_of_the_home_is_not_a_lost_phase() -> None:
+    """A Wi-Fi voltage sensor that drops for minutes is a sensor problem (a repair issue)."""
+    check = PowerQualityCheck(DetectorConfig(silent_phase_lost=False))
+    feed(check, readings(0, 600, current=(None, None, None)))
+    dropped = readings(600, 600, voltage=(231.0, 229.0, None), current=(None, None, None))
+    assert not any(feed(check, dropped))
+
+
+def test_a_home_sensor_phase_without_voltage_and_with_no_current_is_lost() -> None:
+    check = PowerQualityCheck(DetectorConfig(silent_phase_lost=False))
+    feed(check, readings(0, 600))
+    found = feed(check, readings(600, 300, voltage=(231.0, 229.0, None), current=(3.0, 2.0, 0.0)))
+    assert found[-1] is not None
+    assert found[-1].cause == "lost_phase"

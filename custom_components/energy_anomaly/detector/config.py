@@ -38,7 +38,8 @@ class FaultConfig:
     ----------
     min_duration_s
         How long zeros or negatives must persist (s), so one odd reading at a transition (import
-        and export both rounding to 0) stays quiet.
+        and export both rounding to 0) stays quiet; and how long a draw must last to be the least
+        the home draws.
     learn_s
         How long the zero and frozen-value rules only learn (s): the home's minimum draw, whether it
         reads 0 on its own, its longest run of identical values.
@@ -96,6 +97,15 @@ class PowerQualityConfig:
     lost_current_a
         A phase that reports no voltage and at most this current (A, a meter's noise around 0)
         while another phase reports one is lost: it is taken as 0 V.
+    silent_is_lost
+        A phase that reports neither a voltage nor a current is lost too (the Pulse stops
+        reporting a dead phase). False for a home's own sensors: a voltage sensor that gives no
+        value is a sensor or network problem (a Wi-Fi sensor drops for minutes), already told by
+        a repair issue; there a phase is lost when it reads 0 V or its current reads about 0 A.
+    supplied_readings
+        A phase's silence counts as lost only once it reported a voltage in this many readings
+        in a row (a reading with another phase's voltage and not its own breaks the row): one
+        stray frame with an L2 voltage from a single-phase meter latched a lost phase for good.
     lost_v
         A voltage episode whose mean is below this (V, half the nominal) is a lost phase (a blown
         fuse, a cut supply: 0 V), not an undervoltage: no sag of the grid lasts minutes that deep.
@@ -110,6 +120,8 @@ class PowerQualityConfig:
     recover_s: float = 30.0
     lost_current_a: float = 0.05
     lost_v: float = 115.0
+    silent_is_lost: bool = True
+    supplied_readings: int = 30
 
     @property
     def low_v(self) -> float:
@@ -475,9 +487,12 @@ class DetectorConfig:
     """The user's option and every check's tuning.
 
     `fuse_amps` is the main fuse per phase (A); None turns the over-current check off.
+    `silent_phase_lost` is False for a home read from sensors of its own
+    (`PowerQualityConfig.silent_is_lost`); it is the source's, not kept in the stored state.
     """
 
     fuse_amps: float | None = None
+    silent_phase_lost: bool = True
     faults: FaultConfig = field(default_factory=FaultConfig)
     consumption: ConsumptionConfig = field(default_factory=ConsumptionConfig)
     pattern: PatternConfig = field(default_factory=PatternConfig)
@@ -486,7 +501,7 @@ class DetectorConfig:
     @property
     def power_quality(self) -> PowerQualityConfig:
         """The power-quality limits, with the user's fuse."""
-        return PowerQualityConfig(fuse_a=self.fuse_amps)
+        return PowerQualityConfig(fuse_a=self.fuse_amps, silent_is_lost=self.silent_phase_lost)
 
     def options(self) -> dict[str, Any]:
         """The user's options, the only part of the config kept in the stored state."""

@@ -14,13 +14,17 @@ and neither a zero fault nor a frozen value. Nor is its daytime import a floor: 
 cover nearly all the home draws without exporting, it imports a few watts. A home that has exported
 learns the least it draws from the dark hours only (`dark_start_hour` to `dark_end_hour`), so 0 W at
 night, with nothing produced, is still a fault there.
+
+The least a home draws is learned from runs of readings below it that last `min_duration_s`,
+as the run's second-lowest reading: one odd 0.5 W reading at a transition would otherwise have
+turned the zero rule off for good.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, Self
 
-from .check import load_state
+from .check import StateError, load_state
 from .config import DetectorConfig
 from .model import Cause, Finding, Kind, Reading
 
@@ -32,8 +36,10 @@ class _State:
     first_epoch: float | None = None
     last_epoch: float | None = None
     spacing: float | None = None  # usual seconds between readings (slow moving average)
-    min_draw: float | None = None  # smallest positive power drawn without production
+    min_draw: float | None = None  # least positive power drawn for a while, without production
     dark_min_draw: float | None = None  # the same in the dark hours only
+    low_since: float | None = None  # a run of draws below the floors began (epoch s)
+    low_least: list[float] = field(default_factory=list)  # that run's two lowest draws (W)
     exports: bool = False  # the home has reported production (PV export)
     zeros_seen_learning: bool = False  # the home read 0 for a while during learning
     zero_since: float | None = None
@@ -92,7 +98,9 @@ class FaultCheck:
         stale = self._stale(now, power, producing, learned, gap is not None)
         # The dark hours' floor is never below the all-day one: only a draw under it lowers either.
         if drawing and (s.dark_min_draw is None or power < s.dark_min_draw):
-            self._learn_draw(power, reading.timestamp.hour)
+            self._low_draw(now, power, reading.timestamp.hour)
+        elif s.low_since is not None:
+            s.low_since = None
         if producing:
             s.exports = True
         s.last_epoch = now
@@ -100,17 +108,29 @@ class FaultCheck:
         self.score = 0.0 if found is None else found.score
         return found
 
-    def learn_min_draw(self, watts: float, hour: int) -> None:
-        """A smallest draw (W) seen in the history in a local `hour`: learned as a live one."""
+    def learn_min_draw(self, watts: float, *, dark: bool) -> None:
+        """The least the history drew (W), in the dark hours or at any hour: as a live one."""
         if watts > 0:
-            self._learn_draw(watts, hour)
+            self._learn_draw(watts, dark)
 
-    def _learn_draw(self, watts: float, hour: int) -> None:
-        """A positive draw without production at a local `hour` may lower the floors."""
-        s, c = self._s, self.config
+    def is_dark(self, hour: int) -> bool:
+        """Whether a local `hour` is one in which no panel produces."""
+        return self.config.dark_start_hour <= hour < self.config.dark_end_hour
+
+    def _low_draw(self, now: float, watts: float, hour: int) -> None:
+        """A draw below the floors: once the run lasted, they come down to its second-lowest."""
+        s = self._s
+        if s.low_since is None:
+            s.low_since, s.low_least = now, []
+        s.low_least = sorted([*s.low_least, watts])[:2]
+        if now - s.low_since >= self.config.min_duration_s:
+            self._learn_draw(s.low_least[-1], self.is_dark(hour))
+
+    def _learn_draw(self, watts: float, dark: bool) -> None:
+        """A positive draw without production (in the dark hours or not) may lower the floors."""
+        s = self._s
         if s.min_draw is None or watts < s.min_draw:
             s.min_draw = watts
-        dark = c.dark_start_hour <= hour < c.dark_end_hour
         if dark and (s.dark_min_draw is None or watts < s.dark_min_draw):
             s.dark_min_draw = watts
 
@@ -245,4 +265,7 @@ class FaultCheck:
     @classmethod
     def from_state(cls, state: object, config: DetectorConfig | None = None) -> Self:
         """Restore a check saved by `to_state` (StateError when the data is not valid)."""
-        return cls(config, load_state(_State, state))
+        loaded = load_state(_State, state)
+        if len(loaded.low_least) > 2 or any(watts <= 0 for watts in loaded.low_least):
+            raise StateError("faults: low_least is not a run's two lowest draws")
+        return cls(config, loaded)

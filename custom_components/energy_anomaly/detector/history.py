@@ -17,7 +17,8 @@ the weeks before teach each check what an aggregate can tell it.
 - baseload takes a night's quietest power from the rows' minima (exact when the minimum is of
   1-minute means; the recorder's minimum of raw values is a little lower), or from 5-minute means
   (a little higher); hourly means alone say nothing about it.
-- meter_fault learns the home's smallest draw from the minima.
+- meter_fault learns the home's smallest draw from the minima: the second-smallest, as one odd
+  reading (a meter's 0.5 W at a transition) can be a row's minimum.
 
 Rows must come in time order and before the detector's first live reading; a row that overlaps
 the previous one, is aligned to its duration neither on the wall clock nor in UTC, or holds
@@ -141,6 +142,9 @@ class HistoryLearner:
         self._hour: _Hour | None = None
         self._night: _Night | None = None
         self._days: set[int] = set()
+        # The two lowest positive row minima (W) at any hour and in the dark hours: the second
+        # is the least the home drew, as one odd reading can be a row's minimum (see faults.py)
+        self._least: tuple[list[float], list[float]] = ([], [])
         self._used = self._skipped = 0
 
     def learn(self, rows: Iterable[HistoryRow]) -> HistorySummary:
@@ -158,6 +162,7 @@ class HistoryLearner:
             last = row
         self._close_hour()
         self._close_night()
+        self._learn_least()
         end = None
         if last is not None:
             end = datetime.fromtimestamp(
@@ -182,8 +187,15 @@ class HistoryLearner:
         )
         self._add_to_hour(local_minute // 60, row, minutes)
         self._add_to_night(row, minutes)
-        if row.minimum is not None:
-            self._faults.learn_min_draw(row.minimum, row.start.hour)
+        if row.minimum is not None and row.minimum > 0:
+            for least in self._least[: 1 + self._faults.is_dark(row.start.hour)]:
+                least[:] = sorted([*least, row.minimum])[:2]
+
+    def _learn_least(self) -> None:
+        """Teach the zero rule the least the history drew (at any hour, in the dark hours)."""
+        for dark, least in enumerate(self._least):
+            if least:
+                self._faults.learn_min_draw(least[-1], dark=bool(dark))
 
     def _continues_learned_day(self, row: HistoryRow) -> bool:
         """Whether the row is on the day an earlier `learn` ended in (that day is counted once)."""

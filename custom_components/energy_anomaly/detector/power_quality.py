@@ -8,8 +8,10 @@ reading back inside the limits does not end an episode (noise around a limit wou
 split one long undervoltage into many short ones); it ends after `recover_s` inside the limits.
 
 A lost phase (a blown fuse, a broken neutral) reads 0 V, or no voltage at all (None) and no
-current while the other phases go on: a phase that has reported a voltage before and now reports
-none while another phase does is taken as 0 V. An undervoltage whose mean is below `lost_v` is
+current while the other phases go on: a phase that has been reporting a voltage
+(`supplied_readings` in a row) and now reports none while another phase does is taken as 0 V.
+A home's own sensors (`silent_is_lost` False) must show it: 0 V, or a current of about 0 A; an
+entity that gives no value is a sensor problem. An undervoltage whose mean is below `lost_v` is
 reported as a lost phase, not a sag: the fix is a fuse or the supply, not the grid's quality. A
 reading with no phase voltage at all says nothing about the phases (some meters report them only
 every few messages) and changes no voltage episode.
@@ -62,7 +64,9 @@ class _Episode:
 class _State:
     voltage: list[_Episode] = field(default_factory=lambda: [_Episode() for _ in range(PHASES)])
     current: list[_Episode] = field(default_factory=lambda: [_Episode() for _ in range(PHASES)])
-    supplied: list[bool] = field(default_factory=lambda: [False] * PHASES)  # reported a voltage
+    supplied: list[bool] = field(default_factory=lambda: [False] * PHASES)  # reports a voltage
+    # readings in a row with a voltage, of a phase not yet supplied (absent from older states)
+    reports: list[int] = field(default_factory=lambda: [0] * PHASES)
 
 
 class PowerQualityCheck:
@@ -132,26 +136,40 @@ class PowerQualityCheck:
         `lost_current_a`, while another phase reports a voltage.
         """
         voltage = reading.voltage
-        supplied = self._s.supplied
-        if None not in voltage:  # every phase reports: all supplied
+        if None not in voltage:  # every phase reports
             if not self._supplied_all:
-                supplied[:] = [True] * PHASES
-                self._supplied_all = True
+                for phase in range(PHASES):
+                    self._reported(phase)
             return voltage
         if voltage.count(None) == PHASES:
             return voltage
-        lost_current = self.config.lost_current_a
+        supplied, c = self._s.supplied, self.config
         out: list[float | None] = []
         for phase, volts in enumerate(voltage):
             amps = reading.current[phase]
             if volts is not None:
-                supplied[phase] = True
+                self._reported(phase)
                 out.append(volts)
-            elif supplied[phase] and (amps is None or abs(amps) <= lost_current):
+                continue
+            if not supplied[phase]:
+                self._s.reports[phase] = 0
+            silent = amps is None and c.silent_is_lost
+            if supplied[phase] and (silent or (amps is not None and abs(amps) <= c.lost_current_a)):
                 out.append(0.0)
             else:
                 out.append(None)
         return tuple(out)
+
+    def _reported(self, phase: int) -> None:
+        """`phase` reported a voltage: supplied once it did in `supplied_readings` in a row."""
+        s = self._s
+        if s.supplied[phase]:
+            return
+        s.reports[phase] += 1
+        if s.reports[phase] >= self.config.supplied_readings:
+            s.supplied[phase] = True
+            s.reports[phase] = 0
+            self._supplied_all = all(s.supplied)
 
     def _within_limits(
         self, voltage: tuple[float | None, ...], current: tuple[float | None, ...]
@@ -210,7 +228,8 @@ class PowerQualityCheck:
     def from_state(cls, state: object, config: DetectorConfig | None = None) -> Self:
         """Restore a check saved by `to_state` (StateError when the data is not valid)."""
         loaded = load_state(_State, state)
-        if {len(loaded.voltage), len(loaded.current), len(loaded.supplied)} != {PHASES}:
+        counts = (loaded.voltage, loaded.current, loaded.supplied, loaded.reports)
+        if {len(values) for values in counts} != {PHASES} or min(loaded.reports) < 0:
             raise StateError(f"power_quality: expected {PHASES} phases")
         return cls(config, loaded)
 
