@@ -19,7 +19,7 @@ from custom_components.energy_anomaly.const import CONF_FUSE_SIZE, CONF_TEMPERAT
 from custom_components.energy_anomaly.diagnostics import hashed_id
 
 from .conftest import HOME_A
-from .test_live_data import set_up, state_of, wait_until
+from .test_live_data import set_up, start, state_of, wait_until
 from .tibber_server import LocalTibberServer
 
 
@@ -186,6 +186,19 @@ async def test_readings_carry_the_outdoor_temperature_in_celsius_or_none_when_un
     assert diagnostics["homes"][hashed_id(HOME_A)]["last_reading"]["temperature"] == celsius
 
 
+async def three_minutes_at_32_amperes(hass: HomeAssistant, server: LocalTibberServer) -> None:
+    """Push three minutes of readings at 32 A on L1 for Cabin and wait until they are shown."""
+    start_at = datetime.fromisoformat("2026-11-24T18:00:00+01:00")
+    for seconds in range(0, 181, 10):
+        await server.push(
+            HOME_A,
+            power=7400.0 + seconds,
+            currentL1=32.0,
+            timestamp=(start_at + timedelta(seconds=seconds)).isoformat(),
+        )
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "7580.0")
+
+
 async def test_current_above_the_fuse_size_raises_a_power_quality_alarm(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
@@ -194,17 +207,21 @@ async def test_current_above_the_fuse_size_raises_a_power_quality_alarm(
     assert await hass.config_entries.async_setup(tibber_entry.entry_id)
     await tibber_server.wait_for_subscriptions(2)
 
-    start = datetime.fromisoformat("2026-11-24T18:00:00+01:00")
-    for seconds in range(0, 181, 10):  # three minutes at 32 A on L1
-        await tibber_server.push(
-            HOME_A,
-            power=7400.0 + seconds,
-            currentL1=32.0,
-            timestamp=(start + timedelta(seconds=seconds)).isoformat(),
-        )
-    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "7580.0")
+    await three_minutes_at_32_amperes(hass, tibber_server)
 
     anomaly = hass.states.get("binary_sensor.cabin_anomaly")
     assert anomaly.state == "on"
     assert anomaly.attributes["kind"] == "power_quality"
     assert "above the 25 A fuse" in anomaly.attributes["reason"]
+
+
+async def test_a_nan_fuse_saved_by_an_older_release_sets_up_without_the_fuse_check(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    tibber_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(tibber_entry, options={CONF_FUSE_SIZE: float("nan")})
+    await start(hass, tibber_entry, tibber_server)
+
+    await three_minutes_at_32_amperes(hass, tibber_server)
+
+    assert state_of(hass, "binary_sensor.cabin_anomaly") == "off"

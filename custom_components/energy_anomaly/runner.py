@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import contextlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+import math
 from typing import Any, NamedTuple
 
 from homeassistant.config_entries import ConfigEntry
@@ -291,8 +292,10 @@ class HomeRunner:
     ) -> HomeRunner:
         """Create the runner for `home`, restoring what was learned before."""
         store = HomeStateStore(hass, home.home_id)
+        fuse = entry.options.get(CONF_FUSE_SIZE)
         config = DetectorConfig(
-            fuse_amps=entry.options.get(CONF_FUSE_SIZE),
+            # options saved before a NaN fuse was refused may hold one: no fuse check, as then
+            fuse_amps=fuse if fuse is None or 0 < fuse < math.inf else None,
             silent_phase_lost=entry.data[CONF_SOURCE] != SOURCE_ENTITY,
         )
         return cls(hass, entry, home, store, await _async_restore(hass, home, store, config))

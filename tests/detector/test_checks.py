@@ -167,6 +167,7 @@ NAN = float("nan")
     [
         (Reading(datetime(2024, 1, 1), 100.0), "no UTC offset"),
         (Reading(datetime(1, 1, 1, tzinfo=START.tzinfo), 100.0), "before 2000"),
+        (Reading(datetime(9999, 12, 31, 12, tzinfo=START.tzinfo), 100.0), "after 9000"),
         (Reading(START, float("nan")), "power"),
         (Reading(START, 100.0, voltage=(float("inf"), None, None)), "voltage L1"),
         (Reading(START, 100.0, current=(None, None, 5000.0)), "current L3"),

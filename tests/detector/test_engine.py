@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
+from custom_components.energy_anomaly.detector.check import StateError
 from custom_components.energy_anomaly.detector.config import DetectorConfig
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.model import Kind, Mode, Reading, Result, Status
@@ -307,3 +308,17 @@ def test_a_detector_that_missed_most_of_its_days_learns_again() -> None:
     _, result = _steady_days(detector, moment + timedelta(days=10), 1)  # away, HA off, 10 days
 
     assert result.status is Status.LEARNING
+
+
+@pytest.mark.parametrize("fuse", [0.0, -25.0, float("nan"), float("inf")])
+def test_a_fuse_no_current_could_stay_under_is_refused(fuse: float) -> None:
+    with pytest.raises(ValueError, match="main fuse"):
+        DetectorConfig(fuse_amps=fuse)
+
+
+def test_a_stored_fuse_of_0_amperes_is_a_damaged_state() -> None:
+    state = Detector(DetectorConfig(fuse_amps=35.0)).to_state()
+    state["options"]["fuse_amps"] = 0
+
+    with pytest.raises(StateError, match="options"):
+        Detector.from_state(state)

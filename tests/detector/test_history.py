@@ -8,7 +8,7 @@ the quietest minutes).
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -373,3 +373,13 @@ def test_a_load_a_week_of_hourly_history_had_at_that_time_is_no_alarm_two_live_d
     detector.learn_history(hourly_rows(power[: at(7, 0)], extremes=False))
 
     assert first_alarm(run(detector, live_from(power, 7))) is None
+
+
+def test_rows_on_a_clock_off_utc_by_seconds_are_skipped() -> None:
+    """A local mean time of old (Amsterdam's +00:19:32) cannot be cut into whole minutes."""
+    zone = timezone(timedelta(minutes=19, seconds=32))
+    row = HistoryRow(datetime(2024, 1, 8, tzinfo=UTC).astimezone(zone), 3600, 300.0)
+
+    summary = Detector().learn_history([row])
+
+    assert (summary.used, summary.skipped) == (0, 1)

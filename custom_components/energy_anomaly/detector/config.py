@@ -8,6 +8,7 @@ Every number below says its unit and why it has the value it has.
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+import math
 from types import MappingProxyType
 from typing import Any
 
@@ -493,6 +494,12 @@ class DetectorConfig:
 
     fuse_amps: float | None = None
     silent_phase_lost: bool = True
+
+    def __post_init__(self) -> None:
+        """Refuse a fuse no current could stay under (0 A, negative, NaN): ValueError."""
+        if self.fuse_amps is not None and not 0 < self.fuse_amps < math.inf:
+            raise ValueError(f"the main fuse must be above 0 A, not {self.fuse_amps!r}")
+
     faults: FaultConfig = field(default_factory=FaultConfig)
     consumption: ConsumptionConfig = field(default_factory=ConsumptionConfig)
     pattern: PatternConfig = field(default_factory=PatternConfig)

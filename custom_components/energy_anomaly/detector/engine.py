@@ -365,7 +365,10 @@ class Detector:
         if state.get("version") != STATE_VERSION:
             raise StateError(f"unsupported detector state version {state.get('version')!r}")
         header = load_state(_Header, {key: state[key] for key in _HEADER_KEYS if key in state})
-        config = config or DetectorConfig.from_options(header.options)
+        try:
+            config = config or DetectorConfig.from_options(header.options)
+        except ValueError as err:  # a fuse of 0 A, say
+            raise StateError(f"the stored options are not valid: {err}") from err
         detector = cls(config)
         detector._last_epoch = header.last_epoch
         if header.history_days < 0:

@@ -55,6 +55,8 @@ def row_problem(row: HistoryRow) -> str | None:
         return f"its duration {duration!r} s is not whole minutes dividing an hour"
     if local_seconds(start) % duration and start.timestamp() % duration:
         return "its start is not aligned to its duration"
+    if local_seconds(start) % MINUTE_S:  # a local mean time of old (+00:19:32): parts of seconds
+        return "its UTC offset is not whole minutes"
     return _value_problem(row)
 
 

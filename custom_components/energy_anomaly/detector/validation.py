@@ -9,7 +9,7 @@ must not stop a home).
 """
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,9 @@ MAX_TEMPERATURE_C = 70.0  # hotter than ever recorded outdoors
 MAX_FUTURE = timedelta(minutes=5)  # clock drift tolerated between the meter and the host
 EARLIEST = datetime(2000, 1, 1).astimezone()  # no smart-meter reading is older
 EARLIEST_EPOCH = EARLIEST.timestamp()  # the same, compared with a reading's epoch (s): cheaper
+# Days and weeks added to a later timestamp (a guests' stay, a kept allowance) would pass the
+# year 9999 that `datetime` can hold; without a host clock to compare with, this bounds it.
+LATEST_EPOCH = datetime(9000, 1, 1, tzinfo=UTC).timestamp()
 # Time zones that give every moment an offset: a reading stamped in one needs no `utcoffset()`
 # call (a tenth of a microsecond for a ZoneInfo, on every reading) to be known as aware.
 ALWAYS_OFFSET = (ZoneInfo, timezone)
@@ -60,8 +63,8 @@ def reading_problem(reading: Reading, now: datetime | None = None) -> str | None
     zone = moment.tzinfo
     if zone is None or (type(zone) not in ALWAYS_OFFSET and moment.utcoffset() is None):
         return "its timestamp has no UTC offset"
-    if reading.epoch < EARLIEST_EPOCH:
-        return f"its timestamp {moment.isoformat()} is before 2000"
+    if not EARLIEST_EPOCH <= reading.epoch < LATEST_EPOCH:
+        return f"its timestamp {moment.isoformat()} is before 2000 or after 9000"
     if now is not None and moment > now + MAX_FUTURE:
         return f"its timestamp {moment.isoformat()} is in the future"
     if not -MAX_POWER_W <= reading.power <= MAX_POWER_W:
