@@ -173,6 +173,47 @@ def test_mark_normal_without_any_episode_returns_none() -> None:
     assert detector.mark_normal() is None
 
 
+def _restored_in_a_fault(*, marked: bool) -> tuple[Detector, list[Reading]]:
+    """A detector restored during a meter-fault episode (negative power), and the readings next.
+
+    With `marked`, the household marked the episode normal before the restart.
+    """
+    power = [300.0] * 10 + [-200.0] * 20
+    stream = [Reading(START + timedelta(minutes=m), watts) for m, watts in enumerate(power)]
+    detector = Detector()
+    assert run(detector, stream[:15])[-1].finding is not None
+    if marked:
+        assert detector.mark_normal() is not None
+    return Detector.from_state(json.loads(json.dumps(detector.to_state()))), stream[15:]
+
+
+def test_mark_normal_right_after_a_restore_keeps_the_episode_going_on_quiet() -> None:
+    detector, rest = _restored_in_a_fault(marked=False)
+
+    assert detector.mark_normal() is not None
+    assert not any(r.anomaly for r in run(detector, rest))
+
+
+def test_silencing_a_kind_right_after_a_restore_keeps_a_marked_episode_quiet() -> None:
+    detector, rest = _restored_in_a_fault(marked=True)
+
+    detector.set_silenced(Kind.POWER_QUALITY, True)
+
+    assert not any(r.anomaly for r in run(detector, rest))
+
+
+def test_an_episode_marked_after_a_restore_that_was_over_alarms_when_it_comes_back() -> None:
+    detector, _ = _restored_in_a_fault(marked=False)
+    detector.mark_normal()
+    later = START + timedelta(minutes=15)  # the minute after the restored one's last reading
+    normal = [Reading(later + timedelta(minutes=m), 300.0) for m in range(5)]
+    again = [Reading(later + timedelta(minutes=5 + m), -200.0) for m in range(5)]
+
+    run(detector, normal)
+
+    assert run(detector, again)[-1].anomaly
+
+
 # -- modes ---------------------------------------------------------------------------------------
 
 

@@ -98,7 +98,9 @@ class Detector:
         self._history_days = 0  # days learned from history ("learned from N days of history")
         self._history_end: float | None = None  # epoch where the learned history ends
         self._feedback = Feedback()
-        self._findings: tuple[Finding | None, ...] = ()  # every check's, after the last reading
+        # Every check's finding after the last reading; None when not known: restored, and no
+        # reading taken since (the findings are not stored)
+        self._findings: tuple[Finding | None, ...] | None = ()
         self._bar = 1.0  # the learned checks' alarm bar (the sensitivity's)
         self._set_bars()
 
@@ -134,7 +136,8 @@ class Detector:
     def set_silenced(self, kind: Kind, silenced: bool) -> None:
         """Silence one kind of finding (its score is still shown), or hear it again."""
         self._feedback.set_silenced(kind, silenced)
-        self._finding = self._feedback.verdict(self._findings, self._last_epoch or 0.0)
+        if self._findings is not None:  # else the next reading gives the verdict
+            self._finding = self._feedback.verdict(self._findings, self._last_epoch or 0.0)
 
     def mark_normal(self) -> Finding | None:
         """The current, else the latest, episode was normal: it ends now and is learned.
@@ -143,7 +146,8 @@ class Detector:
         learned: the same load at the same time no longer alarms.
         """
         marked = self._feedback.mark_normal(self._finding, self._findings, self._last_epoch)
-        self._finding = self._feedback.verdict(self._findings, self._last_epoch or 0.0)
+        if self._findings is not None:  # else the next reading gives the verdict
+            self._finding = self._feedback.verdict(self._findings, self._last_epoch or 0.0)
         return marked
 
     def _set_bars(self) -> None:
@@ -371,6 +375,7 @@ class Detector:
             raise StateError(f"the stored options are not valid: {err}") from err
         detector = cls(config)
         detector._last_epoch = header.last_epoch
+        detector._findings = None
         if header.history_days < 0:
             raise StateError("the detector state has a negative number of history days")
         detector._history_days, detector._history_end = header.history_days, header.history_end

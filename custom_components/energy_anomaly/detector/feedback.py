@@ -334,19 +334,20 @@ class Feedback:
         return True
 
     def mark_normal(
-        self, current: Finding | None, findings: Iterable[Finding | None], now: float | None
+        self, current: Finding | None, findings: Iterable[Finding | None] | None, now: float | None
     ) -> Finding | None:
         """Mark the current (else the latest) episode normal; returns it, None if there was none.
 
-        `findings` are the checks' findings now: the marked kind stays quiet while its check
-        still reports it. `now` is the latest reading's epoch (when the allowance was last used).
+        `findings` are the checks' findings now (None when not known: right after a restore):
+        the marked kind stays quiet while its check still reports it. `now` is the latest
+        reading's epoch (when the allowance was last used).
         """
         finding = current or self.episode
         if finding is None:
             return None
         self.episode = None
-        if any(f is not None and f.kind == finding.kind for f in findings):
-            self.cleared.add(finding.kind)
+        if findings is None or any(f is not None and f.kind == finding.kind for f in findings):
+            self.cleared.add(finding.kind)  # the next verdict ends it if its check is quiet
         stamp = now if now is not None else finding.since.timestamp()
         if (allowance := allowance_of(finding, stamp)) is not None:
             self._learn(allowance)
