@@ -293,7 +293,7 @@ async def _async_add_home(
 async def _async_drop_home(
     hass: HomeAssistant, entry: EnergyAnomalyConfigEntry, home_id: str
 ) -> None:
-    """Remove a home gone from the account: its device and entities.
+    """Remove a home gone from the account: its device, entities and repair issue.
 
     What it learned stays stored: should the home come back (Tibber left it out of one listing,
     or it returns to the account) it resumes where it stood instead of learning two weeks afresh.
@@ -304,7 +304,7 @@ async def _async_drop_home(
     registry = dr.async_get(hass)
     if device := registry.async_get_device_by_identifier((DOMAIN, home_id), entry.entry_id):
         registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
-    await runner.async_save_state()  # waits for its worker, so nothing writes after the removal
+    await runner.async_stop()  # waits for its worker, so nothing writes after the removal
 
 
 def _async_remove_stale_devices(
@@ -319,7 +319,7 @@ def _async_remove_stale_devices(
 
 
 async def _async_stop_and_save(entry: EnergyAnomalyConfigEntry) -> None:
-    """Close the source, then write every home's detector state (final write).
+    """Close the source, then stop every home: its final state write, its issue withdrawn.
 
     Over a copy of the homes: the hourly listing may add or drop one meanwhile. A home whose
     state cannot be written is logged, and the others are still written.
@@ -327,7 +327,7 @@ async def _async_stop_and_save(entry: EnergyAnomalyConfigEntry) -> None:
     await entry.runtime_data.source.async_stop()
     for runner in list(entry.runtime_data.sink.runners.values()):
         try:
-            await runner.async_save_state()
+            await runner.async_stop()
         except Exception:  # noqa: BLE001 - one home's failed write must not cost the others'
             LOGGER.exception("Could not store what the detector learned for %s", runner.home.name)
 

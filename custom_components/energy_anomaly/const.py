@@ -65,9 +65,14 @@ STORAGE_VERSION: Final = 1
 
 ISSUE_TOO_MANY_CONNECTIONS: Final = "too_many_connections"
 ISSUE_ENTITY: Final = "entity"
+ISSUE_CLOCK_BEHIND: Final = "clock_behind"
 
 # Implausible readings are dropped; a warning says so at most this often per home.
 REJECTED_READING_WARNING_INTERVAL: Final = timedelta(minutes=10)
+# A live home whose readings have all been stamped in the future (more than MAX_FUTURE ahead of this
+# host's clock) for this long, none taken in between, gets a repair issue: the host's clock is
+# behind. Long enough that one stray timestamp, or a clock stepping at boot, raises nothing.
+CLOCK_BEHIND_ISSUE_AFTER: Final = timedelta(minutes=10)
 
 # Quantities a meter may or may not report; their sensors appear once it does.
 OPTIONAL_QUANTITIES: Final = frozenset(

@@ -13,6 +13,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, UnsupportedStorageVersionError
 from homeassistant.util import dt as dt_util
 
+from .clock import ClockBehind
 from .const import (
     CONF_FUSE_SIZE,
     CONF_SOURCE,
@@ -263,6 +264,7 @@ class HomeRunner:
         self._status = self._detector.status
         self._learning_progress = self._detector.learning_progress
         self._rejected = 0
+        self._clock_behind = ClockBehind(hass, home)
         self._failed = 0
         self._older = 0
         self._phases_seen: Seen = [None] * 6
@@ -333,17 +335,21 @@ class HomeRunner:
         implausible optional value (an inverter's standby read as -2 W of production) is left
         out and the rest is taken; a reading whose time or power is implausible is rejected and
         counted. A replayed home (the demo) runs on its own faster clock: its timestamps are
-        not compared with now.
+        not compared with now, nor followed for a clock behind the meter's.
         """
         clock = now if self.home.live_clock else None
         taken = plausible_part(reading, clock)
         if taken is reading:
+            self._clock_behind.note_taken()
             return reading
         problem = reading_problem(reading, clock)
         if taken is not None:
+            self._clock_behind.note_taken()
             self._warn(now, "Left out a value of a reading for %s: %s", problem)
             return taken
         self._rejected += 1
+        if clock is not None:
+            self._clock_behind.note_rejected(reading, now)
         self._warn(
             now, "Rejected a reading for %s: %s (%d rejected so far)", problem, self._rejected
         )
@@ -403,12 +409,14 @@ class HomeRunner:
         """Run the detector on everything queued, batch by batch, and publish each batch's end.
 
         A batch with commands shows the new controls at once and is stored soon (a restart
-        keeps what the household said), then the commands' callers get their outcome.
+        keeps what the household said), then the commands' callers get their outcome. What the
+        batch said of the host's clock raises or withdraws its repair issue, here on the loop.
         """
         while self._pending:
             batch, self._pending = self._pending, []
             commands = [item for item in batch if isinstance(item, _Command)]
             done = await self._async_locked(self._detector_update, batch)
+            self._clock_behind.async_update()
             snapshot = await self._async_snapshot_if_due(now=bool(commands))
             if done is not None:
                 self._async_publish(done)
@@ -529,6 +537,17 @@ class HomeRunner:
                     )
                 )
         await self._store.async_save(await self._async_locked(self._stored_data))
+
+    async def async_stop(self) -> None:
+        """Stop the home (unload, shutdown, a home gone from the account): save, withdraw its issue.
+
+        After the worker's last batch (`async_save_state` waits for it), so no batch raises the
+        issue again; withdrawn even when the state cannot be written.
+        """
+        try:
+            await self.async_save_state()
+        finally:
+            self._clock_behind.async_withdraw()
 
     async def _async_locked[T](self, job: Callable[..., T], *args: Any) -> T:
         """Run `job` on the detector in the executor, alone, and hold the lock until it ends.
