@@ -426,6 +426,29 @@ async def test_a_renamed_power_sensor_keeps_feeding_the_home(
     await power_shown(hass, 450 + POWER_JUMP_W)
 
 
+async def test_renaming_a_meters_sensors_at_once_keeps_every_new_entity_id(
+    hass: HomeAssistant, entity_entry: MockConfigEntry
+) -> None:
+    """Renaming a device offers to rename its entities' ids: they are renamed one after another,
+    before the reload the first rename scheduled has run."""
+    registry = er.async_get(hass)
+    registry.async_get_or_create("sensor", "meter", "power-1", suggested_object_id="meter_power")
+    registry.async_get_or_create(
+        "sensor", "meter", "volt-1", suggested_object_id="meter_voltage_l1"
+    )
+    await set_up_home_drawing(hass, entity_entry, 400)
+
+    registry.async_update_entity(POWER, new_entity_id="sensor.house_power")
+    registry.async_update_entity(VOLTAGE_L1, new_entity_id="sensor.house_voltage_l1")
+    hass.states.async_set("sensor.house_power", "450", WATT)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert entity_entry.data[CONF_POWER_ENTITY] == "sensor.house_power"
+    assert entity_entry.data[CONF_VOLTAGE_ENTITIES[0]] == "sensor.house_voltage_l1"
+    assert entity_entry.unique_id == "sensor.house_power"
+    await power_shown(hass, 450.0)
+
+
 async def test_a_renamed_temperature_or_price_in_the_options_is_followed(
     hass: HomeAssistant,
 ) -> None:

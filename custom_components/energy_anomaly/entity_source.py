@@ -442,9 +442,14 @@ def async_follow_renames(hass: HomeAssistant, entry: ConfigEntry) -> CALLBACK_TY
     user chose it again; a renamed outdoor temperature or price (chosen in the options, for any
     entry) would be left out, and the always-on cost go unknown. The entry is unique per power
     sensor, so its unique id follows too.
+
+    Each rename starts from the entry as it is then, not as it was set up: renaming a device
+    renames its entities one after another before the first reload has run, and a later rename
+    must not put back the id an earlier one replaced.
     """
-    in_data = chosen_entities(entry.data)
-    in_options = {key: entry.options[key] for key in OPTION_ENTITIES if entry.options.get(key)}
+
+    def options_chosen() -> dict[str, str]:
+        return {key: entry.options[key] for key in OPTION_ENTITIES if entry.options.get(key)}
 
     @callback
     def _async_renamed(event: Event[EventEntityRegistryUpdatedData]) -> None:
@@ -456,7 +461,7 @@ def async_follow_renames(hass: HomeAssistant, entry: ConfigEntry) -> CALLBACK_TY
         def renamed(chosen: Mapping[str, str]) -> dict[str, str]:
             return {key: new if was == old else was for key, was in chosen.items()}
 
-        data, options = renamed(in_data), renamed(in_options)
+        data, options = renamed(chosen_entities(entry.data)), renamed(options_chosen())
         LOGGER.info("%s was renamed to %s", old, new)
         hass.config_entries.async_update_entry(
             entry,
@@ -466,5 +471,5 @@ def async_follow_renames(hass: HomeAssistant, entry: ConfigEntry) -> CALLBACK_TY
         )
         hass.config_entries.async_schedule_reload(entry.entry_id)
 
-    watched = {*in_data.values(), *in_options.values()}
+    watched = {*chosen_entities(entry.data).values(), *options_chosen().values()}
     return async_track_entity_registry_updated_event(hass, watched, _async_renamed)
