@@ -677,6 +677,24 @@ async def test_reconfigure_refuses_a_power_sensor_that_feeds_another_home(
     await hass.async_block_till_done(wait_background_tasks=True)  # the reload it scheduled
 
 
+async def test_reconfigure_refuses_a_sensor_of_energy_anomaly_itself(
+    hass: HomeAssistant, entity_entry: MockConfigEntry
+) -> None:
+    """The list offers the home's own Power sensor, named like the home: fed its own output, the
+    home would never have a reading again."""
+    await set_up_home_drawing(hass, entity_entry, 400)
+
+    result = await entity_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_NAME: "Home", CONF_POWER_ENTITY: HOME_POWER}
+    )
+
+    assert result["errors"] == {CONF_POWER_ENTITY: "own_sensor"}
+    assert entity_entry.data[CONF_POWER_ENTITY] == POWER
+    hass.states.async_set(POWER, str(400 + POWER_JUMP_W), WATT)
+    await power_shown(hass, 400 + POWER_JUMP_W)
+
+
 async def test_reconfigure_refuses_a_blank_name(
     hass: HomeAssistant, entity_entry: MockConfigEntry
 ) -> None:

@@ -15,6 +15,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_ACCESS_TOKEN, CONF_NAME
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
     BooleanSelector,
     EntitySelector,
@@ -322,15 +323,20 @@ def _meter_errors(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dict[st
     """The form's errors: a name, and each chosen entity a sensor of its quantity, once.
 
     A blank name would name the device nothing, and its entities `select.mode` and the like. A
-    sensor in two roles (power and production, two phases) would read one quantity as two.
+    sensor in two roles (power and production, two phases) would read one quantity as two. A
+    sensor of Energy Anomaly itself (a home's Power, listed with the meters' and named like the
+    home) shows what a home read: a home fed its own output never has a reading again.
     """
     errors: dict[str, str] = {}
     if not _home_name(user_input):
         errors[CONF_NAME] = "name_required"
+    registry = er.async_get(hass)
     seen: set[str] = set()
     for key, entity_id in chosen_entities(user_input).items():
         if error := entity_error(hass.states.get(entity_id), ENTITY_QUANTITIES[key]):
             errors[key] = error
+        elif (registered := registry.async_get(entity_id)) and registered.platform == DOMAIN:
+            errors[key] = "own_sensor"
         elif entity_id in seen:
             errors[key] = "entity_chosen_twice"
         seen.add(entity_id)
