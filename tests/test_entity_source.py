@@ -35,7 +35,11 @@ from custom_components.energy_anomaly.const import (
     SOURCE_ENTITY,
 )
 from custom_components.energy_anomaly.diagnostics import hashed_id, masked_entity_id
-from custom_components.energy_anomaly.entity_source import SAMPLE_INTERVAL, STALLED_AFTER
+from custom_components.energy_anomaly.entity_source import (
+    LOADING_GRACE,
+    SAMPLE_INTERVAL,
+    STALLED_AFTER,
+)
 from custom_components.energy_anomaly.runner import PHASE_HOLD_S
 from custom_components.energy_anomaly.sensor import POWER_JUMP_W
 
@@ -318,13 +322,68 @@ async def test_sensors_are_judged_only_once_home_assistant_has_started(
 
     hass.states.async_set(POWER, "1000", WATT)  # while its integration settles
     hass.states.async_set(POWER, "400", WATT)
-    hass.set_state(CoreState.running)
-    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await home_assistant_started(hass)
 
     assert state_of(hass, HOME_POWER) == "400.0"  # the power now, before any sample
     assert entity_issue(hass, entity_entry, CONF_POWER_ENTITY) is None
     assert "Live data for Home is unavailable" not in caplog.text
+
+
+async def home_assistant_started(hass: HomeAssistant) -> None:
+    """Let Home Assistant, set up while starting, have started."""
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def start_with_sensors_not_yet_connected(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Start Home Assistant with `entry` while its sensors are still unavailable (restored) or
+    `unknown`: an ESPHome device connects, an MQTT sensor waits for its first message."""
+    hass.set_state(CoreState.starting)
+    hass.states.async_set(POWER, "unavailable", {**WATT, "restored": True})
+    hass.states.async_set(VOLTAGE_L1, "unknown", VOLT)
+    await set_up_home(hass, entry)
+    await home_assistant_started(hass)
+
+
+async def test_sensors_that_give_a_value_soon_after_the_start_raise_nothing(
+    hass: HomeAssistant,
+    entity_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await start_with_sensors_not_yet_connected(hass, entity_entry)
+    freezer.tick(SAMPLE_INTERVAL)
+    await sampled(hass)
+    hass.states.async_set(POWER, "400", WATT)  # the meter first, its voltage later
+    await power_shown(hass, 400.0)
+    freezer.tick(LOADING_GRACE - 2 * SAMPLE_INTERVAL)
+    await sampled(hass)
+
+    hass.states.async_set(VOLTAGE_L1, "230", VOLT)
+    await shown(hass, "sensor.home_voltage_l1", "230.0")
+
+    assert entity_issue(hass, entity_entry, CONF_POWER_ENTITY) is None
+    assert entity_issue(hass, entity_entry, CONF_VOLTAGE_ENTITIES[0]) is None
+    assert "Live data for Home is unavailable" not in caplog.text
+    assert "readings go without it" not in caplog.text
+
+
+async def test_sensors_still_without_a_value_after_the_start_are_judged(
+    hass: HomeAssistant,
+    entity_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await start_with_sensors_not_yet_connected(hass, entity_entry)
+    freezer.tick(LOADING_GRACE)
+    await sampled(hass)
+
+    assert state_of(hass, HOME_POWER) == "unavailable"
+    issue = entity_issue(hass, entity_entry, CONF_POWER_ENTITY)
+    assert issue is not None
+    assert issue.translation_key == "entity_unavailable"
+    assert caplog.text.count(f"Live data for Home is unavailable: {POWER} is unavailable") == 1
 
 
 async def test_a_broken_phase_sensor_costs_only_its_value_logged_once_with_an_issue(

@@ -21,7 +21,8 @@ that calls itself kW) gives none either.
 An entity that is missing, unavailable or `unknown`, not a number, in a wrong unit, stalled or
 implausible gives no value: one log line, and a repair issue while it lasts. Without a power
 value there is no reading at all, and the home is unavailable until the power sensor is valid
-again.
+again. Just after Home Assistant started, a sensor still missing, unavailable or `unknown` is
+waited for (LOADING_GRACE) before it is judged: its integration may not have reached it yet.
 """
 
 from collections.abc import Mapping
@@ -85,6 +86,12 @@ from .source import ReadingSink
 # Readings go out this often: as often as the benchmarks' homes are sampled (the detector is
 # measured at 10 s) or more, and well inside the sink's 60 s staleness.
 SAMPLE_INTERVAL: Final = timedelta(seconds=5)
+# Just after Home Assistant started, the sensors of integrations that reach their devices once
+# loaded (an ESPHome device connecting, an MQTT sensor before its first message, a template of
+# those) are still missing, unavailable or `unknown` for some seconds: such a sensor is judged
+# only after this (no log line, no repair issue at every restart; no reading either). Inside the
+# sink's STALE_AFTER, so a sensor that does not come is still named when the home is logged.
+LOADING_GRACE: Final = timedelta(seconds=30)
 # A power sensor that reported nothing, not even its unchanged value, for this long has stalled.
 # Long, because some integrations write a state only when it changes (MQTT without force_update:
 # its `last_reported` stands still while the value holds), and a coarse sensor (0.1 kW steps)
@@ -142,6 +149,10 @@ class EntityProblem(StrEnum):
     WRONG_UNIT = "wrong_unit"
     IMPLAUSIBLE = "implausible"
     STALLED = "stalled"
+
+
+# What a sensor whose integration has not given it a value yet reads as (LOADING_GRACE).
+NOT_YET_LOADED: Final = frozenset({EntityProblem.MISSING, EntityProblem.UNAVAILABLE})
 
 
 PROBLEM_TEXT: Final = {
@@ -287,6 +298,7 @@ class EntitySource:
         self._problems: dict[str, EntityProblem] = {}  # by the entity's key (its role)
         self._power = TimeWeightedMean()
         self._last_sent: datetime | None = None
+        self._loading_until: datetime | None = None  # set when started with Home Assistant
         self._sink: ReadingSink | None = None
         self._unsubs: list[CALLBACK_TYPE] = []
 
@@ -294,9 +306,12 @@ class EntitySource:
         """Send a reading once Home Assistant has started, then every SAMPLE_INTERVAL.
 
         While Home Assistant starts, the sensors' own integrations may not be loaded yet: judging
-        them then would log and raise a repair issue at every restart for nothing.
+        them then would log and raise a repair issue at every restart for nothing. Nor, for
+        LOADING_GRACE, one still without a value once it has started.
         """
         self._sink = sink
+        if self._hass.state is not CoreState.running:
+            self._loading_until = dt_util.utcnow()  # moved on when Home Assistant has started
         self._unsubs = [
             async_track_state_change_event(
                 self._hass, self._power_entity, self._async_power_changed
@@ -309,6 +324,8 @@ class EntitySource:
     def _async_started(self, _hass: HomeAssistant) -> None:
         """Send the power as it is now, and weigh it from now on (not the states of the start)."""
         now = dt_util.utcnow()
+        if self._loading_until is not None:
+            self._loading_until = now + LOADING_GRACE
         self._power = TimeWeightedMean(self._async_power_now(), now.timestamp())
         self._async_send(self._power.take(now.timestamp()), now)
 
@@ -346,7 +363,8 @@ class EntitySource:
             return
         current = self._async_power_now()
         if current is None:
-            self._sink.async_source_down(self._home_id, self._problem_text(CONF_POWER_ENTITY))
+            if CONF_POWER_ENTITY in self._problems:  # not a sensor still loading
+                self._sink.async_source_down(self._home_id, self._problem_text(CONF_POWER_ENTITY))
             return
         power = current if mean is None else mean
         production = self._async_value(CONF_PRODUCTION_ENTITY)
@@ -379,6 +397,11 @@ class EntitySource:
         self._async_note(key, read.problem)
         return read.value
 
+    def _still_loading(self, problem: EntityProblem | None) -> bool:
+        """Whether `problem` may be a sensor whose integration has not given it a value yet."""
+        until = self._loading_until
+        return problem in NOT_YET_LOADED and until is not None and dt_util.utcnow() < until
+
     def _problem_text(self, key: str) -> str:
         """What is wrong with the entity of `key`, as a log line says it."""
         text = PROBLEM_TEXT[self._problems[key]]
@@ -392,10 +415,11 @@ class EntitySource:
     def _async_note(self, key: str, problem: EntityProblem | None) -> None:
         """Log and raise a repair issue when an entity's problem starts or changes; clear it after.
 
-        The power sensor's problem is logged by the sink, which marks the home unavailable.
+        The power sensor's problem is logged by the sink, which marks the home unavailable. A
+        sensor that may still be loading (LOADING_GRACE) is not judged yet.
         """
         entity_id = self._entities[key]
-        if self._problems.get(key) is problem:
+        if self._problems.get(key) is problem or self._still_loading(problem):
             return
         if problem is None:
             del self._problems[key]
