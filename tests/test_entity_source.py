@@ -663,16 +663,33 @@ async def test_the_flow_refuses_a_sensor_that_does_not_give_its_quantity(
 async def test_the_flow_refuses_a_power_sensor_that_already_feeds_a_home(
     hass: HomeAssistant, entity_entry: MockConfigEntry
 ) -> None:
+    """Said on the form, which keeps what was chosen: an abort would lose every sensor chosen."""
     entity_entry.add_to_hass(hass)
     hass.states.async_set(POWER, "400", WATT)
+    hass.states.async_set("sensor.cabin_meter", "300", WATT)
+    hass.states.async_set(VOLTAGE_L1, "230", VOLT)
     flow_id = await _entity_form(hass)
 
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {CONF_NAME: "Again", CONF_POWER_ENTITY: POWER}
+        flow_id,
+        {CONF_NAME: "Cabin", CONF_POWER_ENTITY: POWER, CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1},
     )
 
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_POWER_ENTITY: "power_entity_in_use"}
+    suggested = {
+        str(key): key.description["suggested_value"]
+        for key in result["data_schema"].schema
+        if key.description
+    }
+    assert suggested[CONF_NAME] == "Cabin"
+    assert suggested[CONF_VOLTAGE_ENTITIES[0]] == VOLTAGE_L1
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {**suggested, CONF_POWER_ENTITY: "sensor.cabin_meter"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == "sensor.cabin_meter"
+    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def test_reconfigure_changes_the_sensors_and_reloads(

@@ -108,10 +108,11 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
         """Name a home and choose the sensors that feed it (one entry per power sensor).
 
         The outdoor temperature chosen here becomes the entry's option, as if set under Configure.
+        A power sensor that feeds another home is said on the form, which keeps what was chosen.
         """
         errors: dict[str, str] = {}
         if user_input is not None:
-            errors = _meter_errors(self.hass, user_input)
+            errors = self._form_errors(user_input)
             temperature = user_input.get(CONF_TEMPERATURE_ENTITY)
             if temperature and (
                 error := temperature_entity_error(self.hass.states.get(temperature))
@@ -143,17 +144,11 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            errors = _meter_errors(self.hass, user_input)
-            power_entity = user_input[CONF_POWER_ENTITY]
-            if not errors and any(
-                other.unique_id == power_entity and other.entry_id != entry.entry_id
-                for other in self._async_current_entries(include_ignore=False)
-            ):
-                errors[CONF_POWER_ENTITY] = "power_entity_in_use"
+            errors = self._form_errors(user_input, entry.entry_id)
             if not errors:
                 return self.async_update_reload_and_abort(
                     entry,
-                    unique_id=power_entity,
+                    unique_id=user_input[CONF_POWER_ENTITY],
                     title=_home_name(user_input),
                     data=_meter_data(user_input),
                 )
@@ -163,6 +158,19 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
             data_schema=self.add_suggested_values_to_schema(_meter_schema(), current),
             errors=errors,
         )
+
+    def _form_errors(
+        self, user_input: Mapping[str, Any], this: str | None = None
+    ) -> dict[str, str]:
+        """`_meter_errors`, and a power sensor that feeds a home other than entry `this`."""
+        errors = _meter_errors(self.hass, user_input)
+        power_entity = user_input[CONF_POWER_ENTITY]
+        if not errors and any(
+            other.unique_id == power_entity and other.entry_id != this
+            for other in self._async_current_entries(include_ignore=False)
+        ):
+            errors[CONF_POWER_ENTITY] = "power_entity_in_use"
+        return errors
 
     async def async_step_tibber(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for a Tibber access token and check it lists a home with a Pulse."""
