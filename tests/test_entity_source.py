@@ -195,6 +195,20 @@ async def test_a_net_power_sensor_is_split_into_power_drawn_and_production(
     await shown(hass, "sensor.home_power_production", "1500.0")
 
 
+async def test_a_net_power_sensor_at_zero_shows_no_negative_zero_production(
+    hass: HomeAssistant,
+) -> None:
+    """A battery holding the grid at 0 W: the production is 0 W, not -0 W."""
+    entry = home_entry(**{CONF_POWER_IS_NET: True})
+    hass.states.async_set(POWER, "-1500", WATT)
+    await set_up_home(hass, entry)
+    await shown(hass, "sensor.home_power_production", "1500.0")
+
+    hass.states.async_set(POWER, "0", WATT)
+
+    await shown(hass, "sensor.home_power_production", "0.0")
+
+
 async def test_a_steady_power_sensor_keeps_the_home_available(
     hass: HomeAssistant, entity_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -368,8 +368,8 @@ class EntitySource:
             return
         power = current if mean is None else mean
         production = self._async_value(CONF_PRODUCTION_ENTITY)
-        if self._net:
-            power, production = max(power, 0.0), max(-power, 0.0)
+        if self._net:  # 0.0 first: max keeps the first of equals, and -0.0 == 0.0 shows "-0 W"
+            power, production = max(0.0, power), max(0.0, -power)
         reading = Reading(
             timestamp=dt_util.as_local(now),
             power=power,
