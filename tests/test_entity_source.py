@@ -674,6 +674,27 @@ async def test_the_flow_refuses_a_sensor_that_does_not_give_its_quantity(
     assert result["result"].unique_id == POWER
 
 
+@pytest.mark.parametrize(
+    "volts",
+    ["120", "100", "400", "0"],  # North America, Japan, between two phases, a phase not wired
+)
+async def test_the_flow_refuses_a_voltage_sensor_far_from_a_230_v_phase(
+    hass: HomeAssistant, volts: str
+) -> None:
+    """The power quality checks are for 230 V ± 10 %: any of these held an alarm from the second
+    minute on."""
+    hass.states.async_set(POWER, "400", WATT)
+    hass.states.async_set(VOLTAGE_L1, volts, VOLT)
+    flow_id = await _entity_form(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_NAME: "Home", CONF_POWER_ENTITY: POWER, CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1}
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_VOLTAGE_ENTITIES[0]: "not_230_v_phase"}
+
+
 async def test_the_flow_refuses_a_power_sensor_that_already_feeds_a_home(
     hass: HomeAssistant, entity_entry: MockConfigEntry
 ) -> None:

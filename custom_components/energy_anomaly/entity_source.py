@@ -92,6 +92,11 @@ SAMPLE_INTERVAL: Final = timedelta(seconds=5)
 # only after this (no log line, no repair issue at every restart; no reading either). Inside the
 # sink's STALE_AFTER, so a sensor that does not come is still named when the home is logged.
 LOADING_GRACE: Final = timedelta(seconds=30)
+# What a phase's voltage sensor must read on the form, when it reads a value: a 230 V phase to
+# neutral, the power quality checks' nominal (230 V ± 10 %). A 120 V or 100 V grid, a sensor of the
+# voltage between two phases (400 V) or of a phase not wired (0 V) held a power quality alarm from
+# the second minute after setup on. The bounds lie halfway between 230 V and 120 V or 400 V.
+PHASE_VOLTAGE_ON_FORM_V: Final = (175.0, 315.0)
 # A power sensor that reported nothing, not even its unchanged value, for this long has stalled.
 # Long, because some integrations write a state only when it changes (MQTT without force_update:
 # its `last_reported` stands still while the value holds), and a coarse sensor (0.1 kW steps)
@@ -253,14 +258,24 @@ class TimeWeightedMean:
 def entity_error(state: State | None, quantity: Quantity) -> str | None:
     """The config form's error for an entity that cannot give `quantity`, else None.
 
-    It must be a sensor in a unit of the quantity; it may be unavailable right now.
+    It must be a sensor in a unit of the quantity; it may be unavailable right now. A voltage
+    it reads must be a 230 V phase's (PHASE_VOLTAGE_ON_FORM_V).
     """
     if state is None:
         return "entity_not_found"
     unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
     if state.domain != "sensor" or unit not in quantity.converter.VALID_UNITS:
         return f"not_{quantity.name}"
+    if quantity is VOLTAGE and not _reads_a_230_v_phase(state):
+        return "not_230_v_phase"
     return None
+
+
+def _reads_a_230_v_phase(state: State) -> bool:
+    """Whether a voltage sensor reads a 230 V phase, or nothing to tell (unavailable, ...)."""
+    volts = read_entity(state, VOLTAGE).value
+    low, high = PHASE_VOLTAGE_ON_FORM_V
+    return volts is None or low <= volts <= high
 
 
 # Entities chosen in the options (for any source): followed when renamed, like the sensors.
