@@ -222,6 +222,28 @@ async def test_a_steady_power_sensor_keeps_the_home_available(
     assert state_of(hass, HOME_POWER) == "400.0"
 
 
+async def test_home_assistant_off_for_15_minutes_raises_no_meter_fault(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """An update of Home Assistant on a Pi: its downtime is no gap in the meter's readings."""
+    entry = home_entry()
+    await set_up_home_drawing(hass, entry, 400)
+    for watts in (400 + POWER_JUMP_W, 400) * 6:  # a minute of readings
+        freezer.tick(SAMPLE_INTERVAL)
+        hass.states.async_set(POWER, str(watts), WATT)
+        await sampled(hass)
+    assert await hass.config_entries.async_unload(entry.entry_id)  # stopped: state stored
+
+    freezer.tick(timedelta(minutes=15))
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    for _ in range(3):
+        freezer.tick(SAMPLE_INTERVAL)
+        await sampled(hass)
+
+    assert state_of(hass, "binary_sensor.home_anomaly") == "off"
+
+
 async def test_a_burst_of_states_counts_for_the_time_it_held_not_for_its_number(
     hass: HomeAssistant, entity_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -115,6 +115,31 @@ def test_a_gap_alarms_at_the_next_reading_for_a_short_while() -> None:
     assert not any(held[300 // STEP + 1 :])
 
 
+def restarted(check: FaultCheck) -> FaultCheck:
+    """The check as Home Assistant restores it from storage after a restart."""
+    return FaultCheck.from_state(json.loads(json.dumps(check.to_state())))
+
+
+def test_the_silence_while_home_assistant_was_off_is_no_gap() -> None:
+    """An update of Home Assistant on a Pi takes 15 minutes; the meter did nothing wrong."""
+    check = restarted(learned())
+    assert not any(feed(check, readings(DAY + 900, DAY + 1800)))
+
+
+def test_a_gap_after_the_restart_still_alarms() -> None:
+    check = restarted(learned())
+    feed(check, readings(DAY + 900, DAY + 1200))
+    assert feed(check, readings(DAY + 3000, DAY + 3010))[0] is not None
+
+
+def test_a_value_repeated_across_a_restart_counts_from_the_restart() -> None:
+    """The downtime is not time the meter repeated its value (a frozen reader alarms later)."""
+    check = learned()
+    feed(check, readings(DAY, DAY + 240, power=321.0))
+    check = restarted(check)
+    assert not any(feed(check, readings(DAY + 3600, DAY + 3600 + 540, power=321.0)))
+
+
 def test_ordinary_spacing_jitter_is_no_gap() -> None:
     check = FaultCheck(DetectorConfig(faults=FaultConfig(gap_min_s=120.0)))
     series = [Reading(START + timedelta(seconds=s), 150.0 + s % 7) for s in range(0, 7200, 37)]

@@ -7,7 +7,9 @@ would either call them anomalies of the wrong kind or, worse, learn them:
 - exact zeros in a home that always draws something (a fridge and a router never stop);
 - negative consumption while nothing is produced (an import meter cannot run backwards);
 - the same value repeated far longer than the home ever repeated one (a frozen reader);
-- a gap in the stream, much longer than the usual spacing of readings.
+- a gap in the stream, much longer than the usual spacing of readings. Not the silence before
+  the first reading of a restored check: that spans the time Home Assistant was off (an update
+  on a Pi takes 15 minutes), which says nothing about the meter.
 
 A PV home imports exactly 0 W while it exports: a zero with `power_production > 0` is normal
 and neither a zero fault nor a frozen value. Nor is its daytime import a floor: when the panels
@@ -70,6 +72,7 @@ class FaultCheck:
         # attribute, as the engine reads every check's score on every reading
         self.score = 0.0
         self._zone: tzinfo | None = None  # the clock of the reading being checked
+        self._resumed = state is not None  # restored: the next silence is Home Assistant's
 
     def update(self, reading: Reading) -> Finding | None:
         """Account for one reading; a Finding while a fault holds, else None.
@@ -83,6 +86,7 @@ class FaultCheck:
         if s.first_epoch is None:
             s.first_epoch = now
         self._zone = reading.timestamp.tzinfo
+        resumed = self._resumed
         gap = self._gap(now)
         learned = now - s.first_epoch >= c.learn_s
         production = reading.power_production
@@ -95,7 +99,7 @@ class FaultCheck:
         else:
             negative = self._negative(now, power, producing)
             zeros = self._zeros(now, power, producing, learned)
-        stale = self._stale(now, power, producing, learned, gap is not None)
+        stale = self._stale(now, power, producing, learned, gap is not None or resumed)
         # The dark hours' floor is never below the all-day one: only a draw under it lowers either.
         if drawing and (s.dark_min_draw is None or power < s.dark_min_draw):
             self._low_draw(now, power, reading.timestamp.hour)
@@ -142,7 +146,9 @@ class FaultCheck:
     def _gap(self, now: float) -> Finding | None:
         """A reading after a silence much longer than usual; reported for `gap_hold_s`."""
         s, c = self._s, self.config
-        if s.last_epoch is not None and s.spacing is not None:
+        if self._resumed:
+            self._resumed = False
+        elif s.last_epoch is not None and s.spacing is not None:
             silence = now - s.last_epoch
             if silence > c.gap_min_s and silence > c.gap_factor * s.spacing:
                 s.gap_start, s.gap_end = s.last_epoch, now
@@ -216,7 +222,7 @@ class FaultCheck:
         """The same non-zero value repeated far longer than any run seen before.
 
         Zeros are the zero check's business (and normal while exporting); a run broken by a gap
-        starts again, since the gap is reported on its own.
+        (or by Home Assistant's downtime) starts again, since the gap is reported on its own.
         """
         s, c = self._s, self.config
         if power == 0 or producing or power != s.run_value or after_gap or s.run_start is None:
