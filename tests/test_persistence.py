@@ -276,6 +276,27 @@ async def test_a_state_that_took_a_reading_later_than_the_clock_is_kept_aside(
     assert hass_storage[STORE_KEY]["data"]["detector"]["last_epoch"] < ahead["last_epoch"]
 
 
+async def test_a_state_a_little_later_than_the_clock_keeps_what_was_learned(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A Pi without a real-time clock boots after a power cut 40 minutes early, until NTP."""
+    ahead = learned_state()
+    ahead["last_epoch"] = ahead["faults"]["last_epoch"] = (
+        dt_util.utcnow() + timedelta(minutes=40)
+    ).timestamp()
+    store_cabin_state(hass_storage, {"detector": ahead, "reported": []})
+    await set_up(hass, tibber_entry, tibber_server)
+    assert await hass.config_entries.async_unload(tibber_entry.entry_id)
+
+    assert UNREADABLE_KEY not in hass_storage
+    assert hass_storage[STORE_KEY]["data"]["detector"]["last_epoch"] == ahead["last_epoch"]
+    assert "Could not restore" not in caplog.text
+
+
 async def test_removing_the_entry_deletes_what_was_learned(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,

@@ -67,6 +67,12 @@ ISSUE_TOO_MANY_CONNECTIONS: Final = "too_many_connections"
 ISSUE_ENTITY: Final = "entity"
 ISSUE_CLOCK_BEHIND: Final = "clock_behind"
 
+# A stored state whose last reading is later than this host's clock by more than this is set
+# aside (a clock that was far ahead, or damage): it would skip every reading until then. Within
+# it, the host's clock is the one behind: a Pi without a real-time clock boots after a power cut
+# at the time it last saved, up to an hour early, until NTP sets it; what was learned is kept.
+MAX_STORED_AHEAD: Final = timedelta(days=1)
+
 # Implausible readings are dropped; a warning says so at most this often per home.
 REJECTED_READING_WARNING_INTERVAL: Final = timedelta(minutes=10)
 # A live home whose readings have all been stamped in the future (more than MAX_FUTURE ahead of this

@@ -21,6 +21,7 @@ from .const import (
     DOMAIN,
     GUESTS_DEFAULT_DURATION,
     LOGGER,
+    MAX_STORED_AHEAD,
     OPTIONAL_QUANTITIES,
     REJECTED_READING_WARNING_INTERVAL,
     SOURCE_ENTITY,
@@ -37,7 +38,7 @@ from .coordinator import (
 from .detector.config import DetectorConfig
 from .detector.engine import Detector
 from .detector.model import Finding, HistoryRow, Kind, Mode, Reading, Result, Sensitivity
-from .detector.validation import MAX_FUTURE, plausible_part, reading_problem
+from .detector.validation import plausible_part, reading_problem
 from .events import async_anomaly_started
 from .history import HistoryFetchError
 from .storage import HomeStateStore, PreparedHomeData, prepare
@@ -104,7 +105,7 @@ def _restore(stored: Any, config: DetectorConfig, latest: float | None) -> Resto
     A shown anomaly that cannot be read is left out: at worst it is announced once more. So is
     a reported quantity this release does not know: its sensor comes when the meter reports it.
     A detector that took a reading after `latest` (epoch s; a damaged file, or a clock that was
-    ahead) would skip every reading until then as older than its last: it is refused.
+    far ahead) would skip every reading until then as older than its last: it is refused.
     """
     if not isinstance(stored, dict):
         raise TypeError(f"stored data is a {type(stored).__name__}, not a mapping")
@@ -149,7 +150,7 @@ async def _async_restore(
         return fresh
     if stored is None:
         return fresh
-    latest = (dt_util.utcnow() + MAX_FUTURE).timestamp() if home.live_clock else None
+    latest = (dt_util.utcnow() + MAX_STORED_AHEAD).timestamp() if home.live_clock else None
     try:
         # Building a detector from its state takes tens of milliseconds on a small box
         return await hass.async_add_executor_job(_restore, stored, config, latest)
