@@ -36,7 +36,7 @@ from custom_components.energy_anomaly.const import (
 )
 from custom_components.energy_anomaly.diagnostics import hashed_id, masked_entity_id
 from custom_components.energy_anomaly.entity_source import (
-    LOADING_GRACE,
+    DROP_GRACE,
     SAMPLE_INTERVAL,
     STALLED_AFTER,
 )
@@ -89,6 +89,12 @@ async def sampled(hass: HomeAssistant) -> None:
     """Let the source's next sample go out (one every SAMPLE_INTERVAL) and settle."""
     async_fire_time_changed(hass, dt_util.utcnow() + SAMPLE_INTERVAL)
     await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def past_the_drop_grace(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Let DROP_GRACE pass and a sample go out: a sensor still without a value is judged."""
+    freezer.tick(DROP_GRACE)
+    await sampled(hass)
 
 
 async def shown(hass: HomeAssistant, entity_id: str, state: str) -> None:
@@ -298,6 +304,7 @@ async def test_an_unusable_power_state_makes_the_home_unavailable_with_one_log_l
     hass: HomeAssistant,
     entity_entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
+    freezer: FrozenDateTimeFactory,
     state: str,
     attributes: dict[str, Any],
     problem: str,
@@ -306,6 +313,7 @@ async def test_an_unusable_power_state_makes_the_home_unavailable_with_one_log_l
 
     hass.states.async_set(POWER, state, attributes)
     await sampled(hass)
+    await past_the_drop_grace(hass, freezer)
     hass.states.async_set(POWER, state, {**attributes, "friendly_name": "Meter"})
     await sampled(hass)
 
@@ -322,13 +330,39 @@ async def test_an_unusable_power_state_makes_the_home_unavailable_with_one_log_l
     assert caplog.text.count("Live data for Home is back") == 1
 
 
+async def test_a_sensor_that_drops_for_seconds_raises_nothing(
+    hass: HomeAssistant,
+    entity_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A Wi-Fi meter reconnecting: 20 s unavailable, then it reads again."""
+    hass.states.async_set(VOLTAGE_L1, "230", VOLT)
+    await set_up_home_drawing(hass, entity_entry, 400)
+
+    hass.states.async_set(POWER, "unavailable", WATT)
+    hass.states.async_set(VOLTAGE_L1, "unavailable", VOLT)
+    for _ in range(4):
+        freezer.tick(SAMPLE_INTERVAL)
+        await sampled(hass)
+    assert state_of(hass, HOME_POWER) == "400.0"
+    hass.states.async_set(POWER, str(400 + POWER_JUMP_W), WATT)
+    hass.states.async_set(VOLTAGE_L1, "231", VOLT)
+    await power_shown(hass, 400.0 + POWER_JUMP_W)
+
+    assert entity_issue(hass, entity_entry, CONF_POWER_ENTITY) is None
+    assert entity_issue(hass, entity_entry, CONF_VOLTAGE_ENTITIES[0]) is None
+    assert "unavailable" not in caplog.text
+
+
 async def test_a_removed_power_sensor_makes_the_home_unavailable_with_an_issue(
-    hass: HomeAssistant, entity_entry: MockConfigEntry
+    hass: HomeAssistant, entity_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     await set_up_home_drawing(hass, entity_entry, 400)
 
     hass.states.async_remove(POWER)
     await sampled(hass)
+    await past_the_drop_grace(hass, freezer)
 
     assert state_of(hass, HOME_POWER) == "unavailable"
     issue = entity_issue(hass, entity_entry, CONF_POWER_ENTITY)
@@ -337,9 +371,10 @@ async def test_a_removed_power_sensor_makes_the_home_unavailable_with_an_issue(
 
 
 async def test_a_home_whose_power_sensor_is_unusable_at_start_has_an_issue_and_no_reading(
-    hass: HomeAssistant, entity_entry: MockConfigEntry
+    hass: HomeAssistant, entity_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     await set_up_home(hass, entity_entry)
+    await past_the_drop_grace(hass, freezer)
 
     assert state_of(hass, HOME_POWER) == "unavailable"
     issue = entity_issue(hass, entity_entry, CONF_POWER_ENTITY)
@@ -393,7 +428,7 @@ async def test_sensors_that_give_a_value_soon_after_the_start_raise_nothing(
     await sampled(hass)
     hass.states.async_set(POWER, "400", WATT)  # the meter first, its voltage later
     await power_shown(hass, 400.0)
-    freezer.tick(LOADING_GRACE - 2 * SAMPLE_INTERVAL)
+    freezer.tick(DROP_GRACE - 2 * SAMPLE_INTERVAL)
     await sampled(hass)
 
     hass.states.async_set(VOLTAGE_L1, "230", VOLT)
@@ -412,7 +447,7 @@ async def test_sensors_still_without_a_value_after_the_start_are_judged(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     await start_with_sensors_not_yet_connected(hass, entity_entry)
-    freezer.tick(LOADING_GRACE)
+    freezer.tick(DROP_GRACE)
     await sampled(hass)
 
     assert state_of(hass, HOME_POWER) == "unavailable"
@@ -434,6 +469,8 @@ async def test_a_broken_phase_sensor_costs_only_its_value_logged_once_with_an_is
     await power_shown(hass, 400.0)
 
     hass.states.async_set(VOLTAGE_L1, "unavailable", VOLT)
+    await sampled(hass)
+    await past_the_drop_grace(hass, freezer)
     for watts in (510, 520):
         hass.states.async_set(POWER, str(watts), WATT)
     await power_shown(hass, 520.0)
@@ -576,9 +613,10 @@ async def test_a_renamed_temperature_or_price_in_the_options_is_followed(
 
 
 async def test_unloading_withdraws_the_entity_issues(
-    hass: HomeAssistant, entity_entry: MockConfigEntry
+    hass: HomeAssistant, entity_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     await set_up_home(hass, entity_entry)
+    await past_the_drop_grace(hass, freezer)
     assert entity_issue(hass, entity_entry, CONF_POWER_ENTITY) is not None
 
     assert await hass.config_entries.async_unload(entity_entry.entry_id)
@@ -866,12 +904,16 @@ async def test_changing_the_options_reloads_a_home_fed_by_entities(
 
 
 async def test_diagnostics_name_the_chosen_sensors_roles_and_problems_not_their_ids(
-    hass: HomeAssistant, entity_entry: MockConfigEntry, hass_client: ClientSessionGenerator
+    hass: HomeAssistant,
+    entity_entry: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     hass.states.async_set(POWER, "400", WATT)
     hass.states.async_set(VOLTAGE_L1, "unknown", VOLT)
     await set_up_home(hass, entity_entry)
     await power_shown(hass, 400.0)
+    await past_the_drop_grace(hass, freezer)
 
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entity_entry)
 

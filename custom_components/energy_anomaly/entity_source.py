@@ -21,8 +21,9 @@ that calls itself kW) gives none either.
 An entity that is missing, unavailable or `unknown`, not a number, in a wrong unit, stalled or
 implausible gives no value: one log line, and a repair issue while it lasts. Without a power
 value there is no reading at all, and the home is unavailable until the power sensor is valid
-again. Just after Home Assistant started, a sensor still missing, unavailable or `unknown` is
-waited for (LOADING_GRACE) before it is judged: its integration may not have reached it yet.
+again. A sensor without a value (missing, unavailable or `unknown`) is judged only once it has
+had none for DROP_GRACE: a Wi-Fi sensor drops for seconds while it reconnects, and just after
+Home Assistant started its integration may not have reached it yet.
 """
 
 from collections.abc import Mapping
@@ -86,12 +87,13 @@ from .source import ReadingSink
 # Readings go out this often: as often as the benchmarks' homes are sampled (the detector is
 # measured at 10 s) or more, and well inside the sink's 60 s staleness.
 SAMPLE_INTERVAL: Final = timedelta(seconds=5)
-# Just after Home Assistant started, the sensors of integrations that reach their devices once
-# loaded (an ESPHome device connecting, an MQTT sensor before its first message, a template of
-# those) are still missing, unavailable or `unknown` for some seconds: such a sensor is judged
-# only after this (no log line, no repair issue at every restart; no reading either). Inside the
-# sink's STALE_AFTER, so a sensor that does not come is still named when the home is logged.
-LOADING_GRACE: Final = timedelta(seconds=30)
+# A sensor missing, unavailable or `unknown` is judged only once it has been so for this long (no
+# log line, no repair issue, no unavailable home before; no reading from it either): an ESPHome or
+# Shelly sensor drops for seconds while its Wi-Fi reconnects, and just after Home Assistant
+# started the sensors of integrations that reach their devices once loaded (an ESPHome device
+# connecting, an MQTT sensor before its first message) have no value yet. Inside the sink's
+# STALE_AFTER, so a sensor that does not come back is still named when the home is logged.
+DROP_GRACE: Final = timedelta(seconds=30)
 # What a phase's voltage sensor must read on the form, when it reads a value: a 230 V phase to
 # neutral, the power quality checks' nominal (230 V ± 10 %). A 120 V or 100 V grid, a sensor of the
 # voltage between two phases (400 V) or of a phase not wired (0 V) held a power quality alarm from
@@ -156,8 +158,8 @@ class EntityProblem(StrEnum):
     STALLED = "stalled"
 
 
-# What a sensor whose integration has not given it a value yet reads as (LOADING_GRACE).
-NOT_YET_LOADED: Final = frozenset({EntityProblem.MISSING, EntityProblem.UNAVAILABLE})
+# What a sensor that dropped, or whose integration has not given it a value yet, reads as.
+NO_VALUE_YET: Final = frozenset({EntityProblem.MISSING, EntityProblem.UNAVAILABLE})
 
 
 PROBLEM_TEXT: Final = {
@@ -313,7 +315,7 @@ class EntitySource:
         self._problems: dict[str, EntityProblem] = {}  # by the entity's key (its role)
         self._power = TimeWeightedMean()
         self._last_sent: datetime | None = None
-        self._loading_until: datetime | None = None  # set when started with Home Assistant
+        self._dropped: dict[str, datetime] = {}  # by key: since when it has had no value
         self._sink: ReadingSink | None = None
         self._unsubs: list[CALLBACK_TYPE] = []
 
@@ -322,11 +324,9 @@ class EntitySource:
 
         While Home Assistant starts, the sensors' own integrations may not be loaded yet: judging
         them then would log and raise a repair issue at every restart for nothing. Nor, for
-        LOADING_GRACE, one still without a value once it has started.
+        DROP_GRACE, one still without a value once it has started.
         """
         self._sink = sink
-        if self._hass.state is not CoreState.running:
-            self._loading_until = dt_util.utcnow()  # moved on when Home Assistant has started
         self._unsubs = [
             async_track_state_change_event(
                 self._hass, self._power_entity, self._async_power_changed
@@ -339,8 +339,6 @@ class EntitySource:
     def _async_started(self, _hass: HomeAssistant) -> None:
         """Send the power as it is now, and weigh it from now on (not the states of the start)."""
         now = dt_util.utcnow()
-        if self._loading_until is not None:
-            self._loading_until = now + LOADING_GRACE
         self._power = TimeWeightedMean(self._async_power_now(), now.timestamp())
         self._async_send(self._power.take(now.timestamp()), now)
 
@@ -378,7 +376,7 @@ class EntitySource:
             return
         current = self._async_power_now()
         if current is None:
-            if CONF_POWER_ENTITY in self._problems:  # not a sensor still loading
+            if CONF_POWER_ENTITY in self._problems:  # not a sensor that may come back
                 self._sink.async_source_down(self._home_id, self._problem_text(CONF_POWER_ENTITY))
             return
         power = current if mean is None else mean
@@ -412,10 +410,13 @@ class EntitySource:
         self._async_note(key, read.problem)
         return read.value
 
-    def _still_loading(self, problem: EntityProblem | None) -> bool:
-        """Whether `problem` may be a sensor whose integration has not given it a value yet."""
-        until = self._loading_until
-        return problem in NOT_YET_LOADED and until is not None and dt_util.utcnow() < until
+    def _may_come_back(self, key: str, problem: EntityProblem | None) -> bool:
+        """Whether the entity of `key` has had no value for less than DROP_GRACE."""
+        if problem not in NO_VALUE_YET:
+            self._dropped.pop(key, None)
+            return False
+        now = dt_util.utcnow()
+        return now - self._dropped.setdefault(key, now) < DROP_GRACE
 
     def _problem_text(self, key: str) -> str:
         """What is wrong with the entity of `key`, as a log line says it."""
@@ -431,10 +432,10 @@ class EntitySource:
         """Log and raise a repair issue when an entity's problem starts or changes; clear it after.
 
         The power sensor's problem is logged by the sink, which marks the home unavailable. A
-        sensor that may still be loading (LOADING_GRACE) is not judged yet.
+        sensor without a value is judged only after DROP_GRACE: it may come back.
         """
         entity_id = self._entities[key]
-        if self._problems.get(key) is problem or self._still_loading(problem):
+        if self._may_come_back(key, problem) or self._problems.get(key) is problem:
             return
         if problem is None:
             del self._problems[key]
