@@ -65,6 +65,17 @@ async def test_example_says_the_demo_home_is_normal_while_it_is(
     assert "No anomaly: electricity use looks normal (active)." in text
 
 
+async def test_example_says_its_anomaly_entity_does_not_exist_rather_than_no_data(
+    hass: HomeAssistant,
+) -> None:
+    """Without the demo home (ids not replaced, or a home renamed): not "No data from the home"."""
+    text = Template(anomaly_markdown(yaml.safe_load(EXAMPLE.read_text())), hass).async_render()
+
+    assert "There is no binary_sensor.demo_home_anomaly: replace demo_home" in text
+    assert "No data" not in text
+    assert "No anomaly" not in text
+
+
 async def test_example_shows_the_anomalys_kind_reason_and_since(
     hass: HomeAssistant, demo_entry: MockConfigEntry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
