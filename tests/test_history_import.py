@@ -281,7 +281,7 @@ async def test_the_action_says_when_the_home_has_no_recorded_history(
     entry = home_entry()
     await set_up_home_drawing(hass, entry, 350)
 
-    with pytest.raises(HomeAssistantError) as raised:
+    with pytest.raises(ServiceValidationError) as raised:
         await analyze(hass, home_device(hass, entry), days=7)
     assert raised.value.translation_key == "no_history"
 

@@ -98,7 +98,9 @@ async def _async_analyze_history(call: ServiceCall) -> dict[str, Any]:
         ) from err
     window_start = dt_util.now() - timedelta(days=days)
     if not any(row.start >= window_start for row in rows):
-        raise HomeAssistantError(translation_domain=DOMAIN, translation_key="no_history")
+        # The caller's choice of home and days, like a home without an anomaly to mark: said
+        # to them, not logged as a failure with a traceback
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_history")
     episodes = await hass.async_add_executor_job(
         partial(find_anomalies, rows, window_start, config, net=net)
     )
