@@ -20,6 +20,7 @@ from custom_components.energy_anomaly.demo_source import DemoSource, load_demo_t
 from .test_live_data import state_of, wait_until
 
 ANOMALY = "binary_sensor.demo_home_anomaly"
+MODE = "select.demo_home_mode"
 ORDINARY_DAY = "2026-11-26 12:15:00+00:00"  # no change of summer time that day
 
 
@@ -180,3 +181,31 @@ async def test_the_demo_past_has_every_hour_once_across_a_change_of_summer_time(
     midnight = dt_util.start_of_local_day()
     assert starts[0] == (midnight - timedelta(days=28)).timestamp()
     assert starts[-1] == (midnight - timedelta(hours=1)).timestamp()
+
+
+async def test_guests_on_the_demo_last_a_day_of_its_own_clock(
+    hass: HomeAssistant,
+    demo_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The replay runs ahead of the wall clock: a day of guests is a day on the demo's clock."""
+    monkeypatch.setenv("ENERGY_ANOMALY_DEMO_SPEED", "720")  # two demo hours a second
+    freezer.move_to(dt_util.start_of_local_day() + timedelta(minutes=1))
+    await set_up_demo(hass, demo_entry)
+    for _ in range(15):  # the demo clock at about 30:00, a day and 6 hours ahead of ours
+        freezer.tick(timedelta(seconds=1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+    await hass.services.async_call(
+        "select", "select_option", {"entity_id": MODE, "option": "guests"}, blocking=True
+    )
+    freezer.tick(timedelta(seconds=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert state_of(hass, MODE) == "guests"
+    until = dt_util.parse_datetime(hass.states.get(MODE).attributes["until"])
+    assert until is not None
+    assert until > dt_util.now() + timedelta(days=1)

@@ -179,6 +179,14 @@ def default_mode_end(mode: Mode, now: datetime) -> datetime | None:
     return None
 
 
+def _now_of(detector: Detector) -> datetime:
+    """Executor: a replay's now, its latest reading's time (the wall clock's before the first)."""
+    last = detector.last_epoch
+    if last is None:
+        return dt_util.now()
+    return datetime.fromtimestamp(last, dt_util.get_default_time_zone())
+
+
 def _controls_of(detector: Detector) -> Controls:
     """Executor: the detector's mode, sensitivity and silenced kinds, as entities show them."""
     return Controls(
@@ -616,10 +624,20 @@ class HomeRunner:
         return await command.done
 
     async def async_set_mode(self, mode: Mode, until: datetime | None = None) -> None:
-        """Switch the home's mode; Paused and Guests without `until` get their default end."""
-        if until is None:
+        """Switch the home's mode; Paused and Guests without `until` get their default end.
+
+        A replay (the demo) on its own, faster clock counts it from its latest reading: from the
+        wall clock, a day of Guests had ended on the demo clock once the replay ran a day ahead.
+        """
+        live = self.home.live_clock
+        if until is None and live:
             until = default_mode_end(mode, dt_util.now())
-        await self._async_command(lambda detector: detector.set_mode(mode, until))
+
+        def switch(detector: Detector) -> None:
+            end = until if until is not None or live else default_mode_end(mode, _now_of(detector))
+            detector.set_mode(mode, end)
+
+        await self._async_command(switch)
 
     async def async_set_sensitivity(self, sensitivity: Sensitivity) -> None:
         """Make the home's learned checks alarm sooner (high) or later (low)."""
