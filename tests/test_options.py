@@ -43,6 +43,16 @@ async def test_options_are_saved_and_reload_the_entry(
     assert tibber_server.open_connections == 1
 
 
+async def test_the_options_form_names_the_entry_it_configures(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+
+    result = await hass.config_entries.options.async_init(tibber_entry.entry_id)
+
+    assert result["description_placeholders"] == {"entry": tibber_entry.title}
+
+
 @pytest.mark.parametrize(
     ("entity_id", "state", "attributes", "error"),
     [

@@ -414,6 +414,9 @@ class EnergyAnomalyOptionsFlow(OptionsFlowWithReload):
                 schema, user_input or self.config_entry.options
             ),
             errors=errors,
+            # An account may watch several homes, and several entries may be set up: the title
+            # names the one being configured
+            description_placeholders={"entry": self.config_entry.title},
         )
 
     def _entity_errors(self, user_input: Mapping[str, Any]) -> dict[str, str]:
