@@ -120,6 +120,8 @@ def _restore(stored: Any, config: DetectorConfig, latest: float | None) -> Resto
     if latest is not None and detector.last_epoch is not None and detector.last_epoch > latest:
         last = datetime.fromtimestamp(detector.last_epoch, dt_util.UTC).isoformat()
         raise ValueError(f"its last reading ({last}) is later than this host's clock")
+    if latest is not None:  # a live home: Home Assistant was off since its last reading
+        detector.restarted_at(dt_util.utcnow())
     return Restored(detector, frozenset(reported) & OPTIONAL_QUANTITIES, shown)
 
 

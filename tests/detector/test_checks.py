@@ -247,7 +247,7 @@ def test_a_state_stored_by_version_0_1_0_keeps_what_was_learned() -> None:
     learned_since = {  # what this release learns that 0.1.0 did not (defaults when upgraded)
         "baseload": {"memory", "learned", "floors", "minute_day"},
         # and min_draw, learned otherwise: 0.1.0 took the smallest reading, not a lasting one
-        "faults": {"dark_min_draw", "exports", "low_since", "low_least", "min_draw"},
+        "faults": {"dark_min_draw", "exports", "low_since", "low_least", "low_dark", "min_draw"},
         "power_quality": {"supplied", "reports"},
     }
     for key, new in learned_since.items():

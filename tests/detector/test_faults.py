@@ -115,19 +115,29 @@ def test_a_gap_alarms_at_the_next_reading_for_a_short_while() -> None:
     assert not any(held[300 // STEP + 1 :])
 
 
-def restarted(check: FaultCheck) -> FaultCheck:
-    """The check as Home Assistant restores it from storage after a restart."""
-    return FaultCheck.from_state(json.loads(json.dumps(check.to_state())))
+def restarted(check: FaultCheck, at_s: int) -> FaultCheck:
+    """The check as Home Assistant restores it from storage when it starts at `at_s`."""
+    restored = FaultCheck.from_state(json.loads(json.dumps(check.to_state())))
+    restored.restarted_at((START + timedelta(seconds=at_s)).timestamp())
+    return restored
 
 
 def test_the_silence_while_home_assistant_was_off_is_no_gap() -> None:
     """An update of Home Assistant on a Pi takes 15 minutes; the meter did nothing wrong."""
-    check = restarted(learned())
+    check = restarted(learned(), DAY + 895)
     assert not any(feed(check, readings(DAY + 900, DAY + 1800)))
 
 
+def test_a_meter_silent_for_hours_since_the_restart_is_a_gap() -> None:
+    check = restarted(learned(), DAY + 900)
+    finding = feed(check, readings(DAY + 4 * 3600, DAY + 4 * 3600 + 10))[0]
+    assert finding is not None
+    assert finding.cause == "gap"
+    assert finding.facts["lasted_s"] == 4 * 3600 - 900
+
+
 def test_a_gap_after_the_restart_still_alarms() -> None:
-    check = restarted(learned())
+    check = restarted(learned(), DAY + 895)
     feed(check, readings(DAY + 900, DAY + 1200))
     assert feed(check, readings(DAY + 3000, DAY + 3010))[0] is not None
 
@@ -136,8 +146,16 @@ def test_a_value_repeated_across_a_restart_counts_from_the_restart() -> None:
     """The downtime is not time the meter repeated its value (a frozen reader alarms later)."""
     check = learned()
     feed(check, readings(DAY, DAY + 240, power=321.0))
-    check = restarted(check)
+    check = restarted(check, DAY + 3595)
     assert not any(feed(check, readings(DAY + 3600, DAY + 3600 + 540, power=321.0)))
+
+
+def test_a_reload_keeps_counting_a_frozen_value() -> None:
+    """Changing an option reloads the entry within seconds: a frozen reader is still found."""
+    check = learned()
+    feed(check, readings(DAY, DAY + 400, power=321.0))
+    check = restarted(check, DAY + 405)
+    assert feed(check, readings(DAY + 400, DAY + 800, power=321.0))[-1] is not None
 
 
 def test_ordinary_spacing_jitter_is_no_gap() -> None:
@@ -193,3 +211,46 @@ def test_a_home_that_draws_a_few_watts_for_minutes_may_read_0() -> None:
     check = learned()
     feed(check, readings(DAY, DAY + 600, power=4.0))
     assert not any(feed(check, readings(DAY + 600, DAY + 1200, power=0.0)))
+
+
+def test_an_afternoons_few_watts_are_no_floor_of_the_dark_hours() -> None:
+    """A new home from noon: ten minutes at 5 W on a cloudy afternoon, 150 W at night."""
+    noon, night = 12 * 3600, DAY
+    check = FaultCheck()
+    feed(check, readings(noon, noon + 3600, power=300.0))
+    feed(check, readings(noon + 3600, noon + 4200, power=5.0))
+    feed(check, readings(noon + 4200, night, power=300.0))
+    feed(check, readings(night, night + 5 * 3600, power=150.0))
+
+    state = check.to_state()
+    assert state["min_draw"] == 5.0
+    assert state["dark_min_draw"] == 150.0
+
+
+def test_two_odd_readings_on_the_first_day_are_no_floor() -> None:
+    """A new home from noon: no dark hour yet, two meter glitches in the afternoon."""
+    check = FaultCheck()
+    noon = 12 * 3600
+    odd = {noon + 3600: 0.5, noon + 14400: 0.7}  # seconds from START
+    series = [
+        Reading(r.timestamp, odd.get(int(r.epoch - START.timestamp()), r.power))
+        for r in readings(noon, noon + 20000)
+    ]
+    assert [r.power for r in series].count(0.5) == 1
+    feed(check, series)
+
+    assert check.to_state()["min_draw"] >= 150.0
+
+
+def test_a_floor_stored_before_lasting_draws_counted_is_learned_again() -> None:
+    """An older release kept the smallest reading: one 0.5 W reading turned the zero rule off."""
+    state = learned().to_state()
+    for key in ("low_since", "low_least", "low_dark"):
+        del state[key]
+    state["min_draw"] = 0.5
+    check = FaultCheck.from_state(state)
+    feed(check, readings(DAY, DAY + 600))
+
+    finding = feed(check, readings(DAY + 600, DAY + 1200, power=0.0))[-1]
+    assert finding is not None
+    assert finding.cause == "zeros"

@@ -174,3 +174,16 @@ def test_a_home_sensor_phase_without_voltage_and_with_no_current_is_lost() -> No
     found = feed(check, readings(600, 300, voltage=(231.0, 229.0, None), current=(3.0, 2.0, 0.0)))
     assert found[-1] is not None
     assert found[-1].cause == "lost_phase"
+
+
+def test_a_phase_stored_as_supplied_before_readings_in_a_row_counted_qualifies_again() -> None:
+    """An older release took one stray L2 frame for a supplied phase: a lost phase for good."""
+    check = PowerQualityCheck()
+    feed(check, readings(0, 600, voltage=(231.0, None, None), current=(1.8, None, None)))
+    state = json.loads(json.dumps(check.to_state()))
+    del state["reports"]
+    state["supplied"] = [True, True, False]
+    restored = PowerQualityCheck.from_state(state)
+
+    single = readings(600, 3600, voltage=(231.0, None, None), current=(1.8, None, None))
+    assert not any(feed(restored, single))

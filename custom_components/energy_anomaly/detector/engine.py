@@ -139,6 +139,14 @@ class Detector:
         if self._findings is not None:  # else the next reading gives the verdict
             self._finding = self._feedback.verdict(self._findings, self._last_epoch or 0.0)
 
+    def restarted_at(self, moment: datetime) -> None:
+        """Home Assistant (re)started at `moment` (a restored detector, before its first reading).
+
+        The silence since the last reading is then counted as a meter's gap only from `moment`:
+        the time Home Assistant was off says nothing about the meter.
+        """
+        self._faults.restarted_at(moment.timestamp())
+
     def mark_normal(self) -> Finding | None:
         """The current, else the latest, episode was normal: it ends now and is learned.
 

@@ -7,9 +7,9 @@ would either call them anomalies of the wrong kind or, worse, learn them:
 - exact zeros in a home that always draws something (a fridge and a router never stop);
 - negative consumption while nothing is produced (an import meter cannot run backwards);
 - the same value repeated far longer than the home ever repeated one (a frozen reader);
-- a gap in the stream, much longer than the usual spacing of readings. Not the silence before
-  the first reading of a restored check: that spans the time Home Assistant was off (an update
-  on a Pi takes 15 minutes), which says nothing about the meter.
+- a gap in the stream, much longer than the usual spacing of readings. After Home Assistant
+  restarted (`restarted_at`), the silence is counted from the restart: the time it was off (an
+  update on a Pi takes 15 minutes) says nothing about the meter; a meter silent since still is.
 
 A PV home imports exactly 0 W while it exports: a zero with `power_production > 0` is normal
 and neither a zero fault nor a frozen value. Nor is its daytime import a floor: when the panels
@@ -41,6 +41,7 @@ class _State:
     min_draw: float | None = None  # least positive power drawn for a while, without production
     dark_min_draw: float | None = None  # the same in the dark hours only
     low_since: float | None = None  # a run of draws below the floors began (epoch s)
+    low_dark: bool = False  # whether that run is in the dark hours (a run stays on one side)
     low_least: list[float] = field(default_factory=list)  # that run's two lowest draws (W)
     exports: bool = False  # the home has reported production (PV export)
     zeros_seen_learning: bool = False  # the home read 0 for a while during learning
@@ -72,7 +73,7 @@ class FaultCheck:
         # attribute, as the engine reads every check's score on every reading
         self.score = 0.0
         self._zone: tzinfo | None = None  # the clock of the reading being checked
-        self._resumed = state is not None  # restored: the next silence is Home Assistant's
+        self._restarted: float | None = None  # when Home Assistant restarted (`restarted_at`)
 
     def update(self, reading: Reading) -> Finding | None:
         """Account for one reading; a Finding while a fault holds, else None.
@@ -86,8 +87,7 @@ class FaultCheck:
         if s.first_epoch is None:
             s.first_epoch = now
         self._zone = reading.timestamp.tzinfo
-        resumed = self._resumed
-        gap = self._gap(now)
+        gap, broken = self._gap(now)
         learned = now - s.first_epoch >= c.learn_s
         production = reading.power_production
         producing = production is not None and production > 0
@@ -99,10 +99,11 @@ class FaultCheck:
         else:
             negative = self._negative(now, power, producing)
             zeros = self._zeros(now, power, producing, learned)
-        stale = self._stale(now, power, producing, learned, gap is not None or resumed)
-        # The dark hours' floor is never below the all-day one: only a draw under it lowers either.
+        stale = self._stale(now, power, producing, learned, gap is not None or broken)
+        # The dark hours' floor is never below the all-day one: a draw not under it is under
+        # neither (the common case, without the hour)
         if drawing and (s.dark_min_draw is None or power < s.dark_min_draw):
-            self._low_draw(now, power, reading.timestamp.hour)
+            self._low_draw(now, power, self.is_dark(reading.timestamp.hour))
         elif s.low_since is not None:
             s.low_since = None
         if producing:
@@ -121,14 +122,22 @@ class FaultCheck:
         """Whether a local `hour` is one in which no panel produces."""
         return self.config.dark_start_hour <= hour < self.config.dark_end_hour
 
-    def _low_draw(self, now: float, watts: float, hour: int) -> None:
-        """A draw below the floors: once the run lasted, they come down to its second-lowest."""
+    def _low_draw(self, now: float, watts: float, dark: bool) -> None:
+        """A draw, maybe below its hours' floor: lowered to a lasting run's second-lowest.
+
+        A run ends at a draw not below the floor, and where the dark hours begin or end (an
+        afternoon's few watts are no floor of the dark hours).
+        """
         s = self._s
-        if s.low_since is None:
-            s.low_since, s.low_least = now, []
+        floor = s.dark_min_draw if dark else s.min_draw
+        if floor is not None and watts >= floor:
+            s.low_since = None
+            return
+        if s.low_since is None or s.low_dark is not dark:
+            s.low_since, s.low_least, s.low_dark = now, [], dark
         s.low_least = sorted([*s.low_least, watts])[:2]
         if now - s.low_since >= self.config.min_duration_s:
-            self._learn_draw(s.low_least[-1], self.is_dark(hour))
+            self._learn_draw(s.low_least[-1], dark)
 
     def _learn_draw(self, watts: float, dark: bool) -> None:
         """A positive draw without production (in the dark hours or not) may lower the floors."""
@@ -143,24 +152,34 @@ class FaultCheck:
         s = self._s
         return s.dark_min_draw if s.exports else s.min_draw
 
-    def _gap(self, now: float) -> Finding | None:
-        """A reading after a silence much longer than usual; reported for `gap_hold_s`."""
+    def restarted_at(self, epoch: float) -> None:
+        """Home Assistant (re)started at `epoch`: a silence before it is not the meter's."""
+        self._restarted = epoch
+
+    def _gap(self, now: float) -> tuple[Finding | None, bool]:
+        """A reading after a silence much longer than usual; reported for `gap_hold_s`.
+
+        Also whether this reading ended such a silence (the meter's, or Home Assistant's
+        downtime): a value repeated before and after it is no run of one value.
+        """
         s, c = self._s, self.config
-        if self._resumed:
-            self._resumed = False
-        elif s.last_epoch is not None and s.spacing is not None:
+        restarted, self._restarted = self._restarted, None
+        broken = False
+        if s.last_epoch is not None and s.spacing is not None:
             silence = now - s.last_epoch
-            if silence > c.gap_min_s and silence > c.gap_factor * s.spacing:
-                s.gap_start, s.gap_end = s.last_epoch, now
+            if broken := self._long(silence, s.spacing):
+                start = s.last_epoch if restarted is None else max(s.last_epoch, restarted)
+                if self._long(now - start, s.spacing):
+                    s.gap_start, s.gap_end = start, now
             elif silence > 0:
                 s.spacing += c.spacing_weight * (silence - s.spacing)
         elif s.last_epoch is not None and now > s.last_epoch:
             s.spacing = now - s.last_epoch
         if s.gap_start is None or s.gap_end is None or now - s.gap_end > c.gap_hold_s:
-            return None
+            return None, broken
         silence = s.gap_end - s.gap_start
         spacing = s.spacing or 0.0
-        return self._finding(
+        found = self._finding(
             Cause.GAP,
             silence / max(c.gap_min_s, c.gap_factor * spacing),
             s.gap_start,
@@ -168,6 +187,12 @@ class FaultCheck:
             lasted_s=silence,
             spacing_s=spacing,
         )
+        return found, broken
+
+    def _long(self, silence: float, spacing: float) -> bool:
+        """Whether a silence (s) is much longer than the usual `spacing` (s): a gap."""
+        c = self.config
+        return silence > c.gap_min_s and silence > c.gap_factor * spacing
 
     def _negative(self, now: float, power: float, producing: bool) -> Finding | None:
         """Negative consumption while nothing is produced, for at least `min_duration_s`."""
@@ -274,4 +299,8 @@ class FaultCheck:
         loaded = load_state(_State, state)
         if len(loaded.low_least) > 2 or any(watts <= 0 for watts in loaded.low_least):
             raise StateError("faults: low_least is not a run's two lowest draws")
+        if isinstance(state, dict) and "low_least" not in state:
+            # Stored before the floors were learned from lasting draws: they may be one odd
+            # reading, which turned the zero rule off for good; learned again from now on
+            loaded.min_draw = loaded.dark_min_draw = None
         return cls(config, loaded)

@@ -229,8 +229,14 @@ class PowerQualityCheck:
         """Restore a check saved by `to_state` (StateError when the data is not valid)."""
         loaded = load_state(_State, state)
         counts = (loaded.voltage, loaded.current, loaded.supplied, loaded.reports)
-        if {len(values) for values in counts} != {PHASES} or min(loaded.reports) < 0:
+        if {len(values) for values in counts} != {PHASES}:
             raise StateError(f"power_quality: expected {PHASES} phases")
+        if min(loaded.reports) < 0:
+            raise StateError("power_quality: a negative count of readings")
+        if isinstance(state, dict) and "reports" not in state:
+            # Stored when one frame with a phase's voltage made it supplied (a stray frame latched
+            # a lost phase): the phases qualify again by reporting in a row
+            loaded.supplied = [False] * PHASES
         return cls(config, loaded)
 
 
