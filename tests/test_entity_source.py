@@ -355,6 +355,34 @@ async def test_a_sensor_that_drops_for_seconds_raises_nothing(
     assert "unavailable" not in caplog.text
 
 
+async def test_a_phase_sensor_back_while_the_power_was_down_gets_the_grace_afresh(
+    hass: HomeAssistant,
+    entity_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A flapping Wi-Fi meter: L1 drops 5 s; the power drops 25 s while L1 is back; L1 again 5 s."""
+    hass.states.async_set(VOLTAGE_L1, "230", VOLT)
+    await set_up_home_drawing(hass, entity_entry, 400)
+
+    hass.states.async_set(VOLTAGE_L1, "unavailable", VOLT)
+    freezer.tick(SAMPLE_INTERVAL)
+    await sampled(hass)
+    hass.states.async_set(VOLTAGE_L1, "231", VOLT)
+    hass.states.async_set(POWER, "unavailable", WATT)
+    for _ in range(5):
+        freezer.tick(SAMPLE_INTERVAL)
+        await sampled(hass)
+    hass.states.async_set(POWER, str(400 + POWER_JUMP_W), WATT)
+    hass.states.async_set(VOLTAGE_L1, "unavailable", VOLT)
+    freezer.tick(SAMPLE_INTERVAL)
+    await sampled(hass)
+
+    assert entity_issue(hass, entity_entry, CONF_POWER_ENTITY) is None
+    assert entity_issue(hass, entity_entry, CONF_VOLTAGE_ENTITIES[0]) is None
+    assert "unavailable" not in caplog.text
+
+
 async def test_a_removed_power_sensor_makes_the_home_unavailable_with_an_issue(
     hass: HomeAssistant, entity_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -315,7 +315,8 @@ class EntitySource:
         self._problems: dict[str, EntityProblem] = {}  # by the entity's key (its role)
         self._power = TimeWeightedMean()
         self._last_sent: datetime | None = None
-        self._dropped: dict[str, datetime] = {}  # by key: since when it has had no value
+        self._missing: dict[str, datetime] = {}  # by key: since when its entity is missing
+        self._started: datetime | None = None  # when Home Assistant had started
         self._sink: ReadingSink | None = None
         self._unsubs: list[CALLBACK_TYPE] = []
 
@@ -338,7 +339,7 @@ class EntitySource:
     @callback
     def _async_started(self, _hass: HomeAssistant) -> None:
         """Send the power as it is now, and weigh it from now on (not the states of the start)."""
-        now = dt_util.utcnow()
+        now = self._started = dt_util.utcnow()
         self._power = TimeWeightedMean(self._async_power_now(), now.timestamp())
         self._async_send(self._power.take(now.timestamp()), now)
 
@@ -365,7 +366,7 @@ class EntitySource:
             and dt_util.utcnow() - state.last_reported > STALLED_AFTER
         ):
             read = EntityValue(None, EntityProblem.STALLED)
-        self._async_note(CONF_POWER_ENTITY, read.problem)
+        self._async_note(CONF_POWER_ENTITY, read.problem, state)
         return read.value
 
     @callback
@@ -406,17 +407,29 @@ class EntitySource:
         entity_id = self._entities.get(key)
         if entity_id is None:
             return None
-        read = read_entity(self._hass.states.get(entity_id), ENTITY_QUANTITIES[key])
-        self._async_note(key, read.problem)
+        state = self._hass.states.get(entity_id)
+        read = read_entity(state, ENTITY_QUANTITIES[key])
+        self._async_note(key, read.problem, state)
         return read.value
 
-    def _may_come_back(self, key: str, problem: EntityProblem | None) -> bool:
-        """Whether the entity of `key` has had no value for less than DROP_GRACE."""
+    def _may_come_back(self, key: str, problem: EntityProblem | None, state: State | None) -> bool:
+        """Whether the entity of `key` has had no value for less than DROP_GRACE.
+
+        Since its state became unavailable or `unknown` (Home Assistant's `last_changed`: right
+        even when it was not looked at meanwhile, as the other sensors are not while the power
+        sensor gives nothing), or since it was first seen missing; and at the earliest since
+        Home Assistant started (a slow start on a Pi may take longer than the grace).
+        """
         if problem not in NO_VALUE_YET:
-            self._dropped.pop(key, None)
+            self._missing.pop(key, None)
             return False
         now = dt_util.utcnow()
-        return now - self._dropped.setdefault(key, now) < DROP_GRACE
+        if state is not None:
+            self._missing.pop(key, None)
+            since = state.last_changed
+        else:
+            since = self._missing.setdefault(key, now)
+        return now - max(since, self._started or since) < DROP_GRACE
 
     def _problem_text(self, key: str) -> str:
         """What is wrong with the entity of `key`, as a log line says it."""
@@ -428,14 +441,14 @@ class EntitySource:
         return f"{ISSUE_ENTITY}_{self._home_id}_{key}"
 
     @callback
-    def _async_note(self, key: str, problem: EntityProblem | None) -> None:
+    def _async_note(self, key: str, problem: EntityProblem | None, state: State | None) -> None:
         """Log and raise a repair issue when an entity's problem starts or changes; clear it after.
 
         The power sensor's problem is logged by the sink, which marks the home unavailable. A
         sensor without a value is judged only after DROP_GRACE: it may come back.
         """
         entity_id = self._entities[key]
-        if self._may_come_back(key, problem) or self._problems.get(key) is problem:
+        if self._may_come_back(key, problem, state) or self._problems.get(key) is problem:
             return
         if problem is None:
             del self._problems[key]
