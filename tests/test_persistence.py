@@ -223,6 +223,14 @@ def learned_state(hours: int = 6) -> dict[str, Any]:
     return detector.to_state()
 
 
+def store_cabin_state_ahead(hass_storage: dict[str, Any], ahead: timedelta) -> dict[str, Any]:
+    """Store a learned Cabin state whose last reading is `ahead` of the clock; return it."""
+    state = learned_state()
+    state["last_epoch"] = state["faults"]["last_epoch"] = (dt_util.utcnow() + ahead).timestamp()
+    store_cabin_state(hass_storage, {"detector": state, "reported": []})
+    return state
+
+
 async def test_a_state_stored_by_a_newer_storage_version_is_left_as_it_is(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,
@@ -262,11 +270,8 @@ async def test_a_state_that_took_a_reading_later_than_the_clock_is_kept_aside(
     tibber_entry: MockConfigEntry,
     hass_storage: dict[str, Any],
 ) -> None:
-    ahead = learned_state()
-    ahead["last_epoch"] = ahead["faults"]["last_epoch"] = (
-        dt_util.utcnow() + timedelta(days=365)
-    ).timestamp()  # every reading until then would be skipped as older than the last
-    store_cabin_state(hass_storage, {"detector": ahead, "reported": []})
+    # every reading until then would be skipped as older than the last
+    ahead = store_cabin_state_ahead(hass_storage, timedelta(days=365))
     await set_up(hass, tibber_entry, tibber_server)
     await tibber_server.push(HOME_A, power=250.0)
     await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "250.0")
@@ -284,11 +289,7 @@ async def test_a_state_a_little_later_than_the_clock_keeps_what_was_learned(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A Pi without a real-time clock boots after a power cut 40 minutes early, until NTP."""
-    ahead = learned_state()
-    ahead["last_epoch"] = ahead["faults"]["last_epoch"] = (
-        dt_util.utcnow() + timedelta(minutes=40)
-    ).timestamp()
-    store_cabin_state(hass_storage, {"detector": ahead, "reported": []})
+    ahead = store_cabin_state_ahead(hass_storage, timedelta(minutes=40))
     await set_up(hass, tibber_entry, tibber_server)
     assert await hass.config_entries.async_unload(tibber_entry.entry_id)
 
