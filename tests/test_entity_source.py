@@ -250,6 +250,28 @@ async def test_home_assistant_off_for_15_minutes_raises_no_meter_fault(
     assert state_of(hass, "binary_sensor.home_anomaly") == "off"
 
 
+async def test_a_host_clock_stepped_back_shows_the_power_now_and_says_why_nothing_is_learned(
+    hass: HomeAssistant,
+    entity_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """NTP steps the host's clock back 30 minutes: the readings, stamped by that clock, are older
+    than the last one the detector took, yet each is the power now."""
+    await set_up_home_drawing(hass, entity_entry, 400)
+
+    step = timedelta(minutes=30)
+    freezer.move_to(dt_util.utcnow() - step)  # here the event loop's clock goes back too:
+    hass.states.async_set(POWER, "450", WATT)  # a move the Power sensor writes every 10 s
+    async_fire_time_changed(hass, dt_util.utcnow() + step + SAMPLE_INTERVAL)  # the sample due
+    for _ in range(3):  # the first sample after the change may mix in the value before it
+        freezer.tick(SAMPLE_INTERVAL)
+        await sampled(hass)
+
+    assert state_of(hass, HOME_POWER) == "450.0"
+    assert "The clock of this host went back: Home shows its readings" in caplog.text
+
+
 async def test_a_burst_of_states_counts_for_the_time_it_held_not_for_its_number(
     hass: HomeAssistant, entity_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -92,7 +92,9 @@ class EnergyAnomalyEntity(CoordinatorEntity[EnergyAnomalyCoordinator]):
         if shown == written:
             return
         if written is not None and written[0] and shown[0] and self._written_at is not None:
-            since = (self.data.reading.timestamp - self._written_at).total_seconds()
+            # abs: readings stamped before the one written (a host's clock set back) are as far
+            # from it; held back, a small move would wait until they passed it again
+            since = abs((self.data.reading.timestamp - self._written_at).total_seconds())
             if not self._write_due(written, shown, since):
                 return
         self._remember_written(shown)

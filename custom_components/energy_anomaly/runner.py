@@ -278,6 +278,9 @@ class HomeRunner:
         self._clock_behind = ClockBehind(hass, home)
         self._failed = 0
         self._older = 0
+        # A power sensor home's readings are stamped by this host's clock when they are taken:
+        # one older than the last is the power now, after the clock stepped back
+        self._stamped_here = entry.data[CONF_SOURCE] == SOURCE_ENTITY
         self._phases_seen: Seen = [None] * 6
         self._last_warning: dict[str, datetime] = {}  # by message: when it was last logged
         self._controls = _controls_of(self._detector)
@@ -399,6 +402,24 @@ class HomeRunner:
         )
         return True
 
+    def _clock_stepped_back(self, reading: Reading, now: datetime) -> bool:
+        """Executor: whether this host's clock went back behind the last reading taken; warn.
+
+        A power sensor home's reading is then the power now: shown with the current verdict, but
+        not learned (the detector's checks go forward in time) until the clock passes the last
+        reading again. The home does not show an old power meanwhile.
+        """
+        last = self._detector.last_epoch
+        if not self._stamped_here or last is None or reading.epoch >= last:
+            return False
+        self._warn(
+            now,
+            "The clock of this host went back: %s shows its readings but learns from them only "
+            "from %s on",
+            dt_util.as_local(dt_util.utc_from_timestamp(last)).isoformat(),
+        )
+        return True
+
     def _warn(
         self,
         now: datetime,
@@ -450,6 +471,9 @@ class HomeRunner:
             if isinstance(item, _Command):
                 item.execute(self._detector)
             elif (reading := self._plausible(item, now)) is not None:
+                if self._clock_stepped_back(reading, now):
+                    taken.append((reading, self._detector.update_plausible(reading)))
+                    continue
                 if self._older_than_the_last(reading, now):
                     continue
                 try:
