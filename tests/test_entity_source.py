@@ -250,6 +250,18 @@ async def test_home_assistant_off_for_15_minutes_raises_no_meter_fault(
     assert state_of(hass, "binary_sensor.home_anomaly") == "off"
 
 
+async def host_clock_set_back(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Set the clock back 30 minutes (NTP stepping it), and let the sample due then go out.
+
+    Here the event loop's clock goes back too, unlike a host's: the sample it had scheduled is
+    30 minutes away on it.
+    """
+    step = timedelta(minutes=30)
+    freezer.move_to(dt_util.utcnow() - step)
+    async_fire_time_changed(hass, dt_util.utcnow() + step + SAMPLE_INTERVAL)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
 async def test_a_host_clock_stepped_back_shows_the_power_now_and_says_why_nothing_is_learned(
     hass: HomeAssistant,
     entity_entry: MockConfigEntry,
@@ -260,10 +272,8 @@ async def test_a_host_clock_stepped_back_shows_the_power_now_and_says_why_nothin
     than the last one the detector took, yet each is the power now."""
     await set_up_home_drawing(hass, entity_entry, 400)
 
-    step = timedelta(minutes=30)
-    freezer.move_to(dt_util.utcnow() - step)  # here the event loop's clock goes back too:
+    await host_clock_set_back(hass, freezer)
     hass.states.async_set(POWER, "450", WATT)  # a move the Power sensor writes every 10 s
-    async_fire_time_changed(hass, dt_util.utcnow() + step + SAMPLE_INTERVAL)  # the sample due
     for _ in range(3):  # the first sample after the change may mix in the value before it
         freezer.tick(SAMPLE_INTERVAL)
         await sampled(hass)
@@ -279,6 +289,21 @@ async def test_a_burst_of_states_counts_for_the_time_it_held_not_for_its_number(
 
     for watts in range(2991, 3001):  # a sensor reporting on change while a load switches on
         hass.states.async_set(POWER, str(watts), WATT)
+    freezer.tick(timedelta(seconds=1))
+    hass.states.async_set(POWER, "100", WATT)
+    freezer.tick(SAMPLE_INTERVAL - timedelta(seconds=1))
+    await sampled(hass)
+
+    assert state_of(hass, HOME_POWER) == "680.0"  # 3000 W for 1 s, 100 W for 4 s
+
+
+async def test_after_the_host_clock_was_set_back_each_value_still_counts_for_the_time_it_held(
+    hass: HomeAssistant, entity_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    await set_up_home_drawing(hass, entity_entry, 100)
+    await host_clock_set_back(hass, freezer)
+
+    hass.states.async_set(POWER, "3000", WATT)
     freezer.tick(timedelta(seconds=1))
     hass.states.async_set(POWER, "100", WATT)
     freezer.tick(SAMPLE_INTERVAL - timedelta(seconds=1))

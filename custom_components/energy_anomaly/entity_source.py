@@ -254,7 +254,7 @@ class TimeWeightedMean:
             self.span += seconds
             if self.value not in self.held and len(self.held) < 2:
                 self.held.append(self.value)
-        self.since = max(self.since, at)
+        self.since = at  # also when the host's clock went back: the value counts from then on
 
 
 def entity_error(state: State | None, quantity: Quantity) -> str | None:
