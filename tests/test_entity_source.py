@@ -282,6 +282,25 @@ async def test_a_host_clock_stepped_back_shows_the_power_now_and_says_why_nothin
     assert "The clock of this host went back: Home shows its readings" in caplog.text
 
 
+async def test_a_host_clock_stepped_forward_raises_no_meter_fault(
+    hass: HomeAssistant, entity_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """A Pi that booted with its clock behind gets it from NTP 30 minutes later: between two
+    samples 5 s apart the readings' time moves on 30 minutes, which is no silence of the meter."""
+    await set_up_home_drawing(hass, entity_entry, 400)
+    for watts in (400 + POWER_JUMP_W, 400) * 6:  # a minute of readings
+        freezer.tick(SAMPLE_INTERVAL)
+        hass.states.async_set(POWER, str(watts), WATT)
+        await sampled(hass)
+
+    freezer.tick(timedelta(minutes=30))
+    for _ in range(3):
+        await sampled(hass)
+        freezer.tick(SAMPLE_INTERVAL)
+
+    assert state_of(hass, "binary_sensor.home_anomaly") == "off"
+
+
 async def test_a_burst_of_states_counts_for_the_time_it_held_not_for_its_number(
     hass: HomeAssistant, entity_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -87,6 +87,11 @@ from .source import ReadingSink
 # Readings go out this often: as often as the benchmarks' homes are sampled (the detector is
 # measured at 10 s) or more, and well inside the sink's 60 s staleness.
 SAMPLE_INTERVAL: Final = timedelta(seconds=5)
+# Samples are timed by the event loop's monotonic clock, readings stamped by the host's: when
+# that moved on this much more than SAMPLE_INTERVAL between two samples, the host's clock was
+# stepped forward (NTP setting a Pi's clock after it booted), or the host was suspended or too
+# busy to run its timers. Far below the detector's shortest gap (10 minutes).
+PAUSED_BY: Final = timedelta(minutes=1)
 # A sensor missing, unavailable or `unknown` is judged only once it has been so for this long (no
 # log line, no repair issue, no unavailable home before; no reading from it either): an ESPHome or
 # Shelly sensor drops for seconds while its Wi-Fi reconnects, and just after Home Assistant
@@ -315,6 +320,7 @@ class EntitySource:
         self._problems: dict[str, EntityProblem] = {}  # by the entity's key (its role)
         self._power = TimeWeightedMean()
         self._last_sent: datetime | None = None
+        self._last_sample: datetime | None = None  # by the host's clock
         self._missing: dict[str, datetime] = {}  # by key: since when its entity is missing
         self._started: datetime | None = None  # when Home Assistant had started
         self._sink: ReadingSink | None = None
@@ -353,6 +359,10 @@ class EntitySource:
     def _async_sample(self, _now: datetime) -> None:
         """Send the power's weighted mean since the last sample, if the sensor gives a value now."""
         now = dt_util.utcnow()
+        assert self._sink is not None  # started
+        if self._last_sample is not None and now - self._last_sample > SAMPLE_INTERVAL + PAUSED_BY:
+            self._sink.async_host_resumed(self._home_id, now)
+        self._last_sample = now
         self._async_send(self._power.take(now.timestamp()), now)
 
     @callback

@@ -335,6 +335,18 @@ class HomeRunner:
             self._async_start_worker()
 
     @callback
+    def async_host_resumed(self, at: datetime) -> None:
+        """Note that the host ran no timer for a while before `at`; the meter was not silent.
+
+        Its clock was stepped forward (NTP setting a Pi's clock after it booted), or it was
+        suspended or too busy. The detector hears of it as of a restart, in turn with the
+        readings queued: the silence before `at` is not counted as the meter's gap.
+        """
+        self._pending.append(_Command(lambda detector: detector.restarted_at(at)))
+        if self._history is not HistoryImport.IMPORTING:
+            self._async_start_worker()
+
+    @callback
     def _async_start_worker(self) -> None:
         """Process what is queued, unless the worker is at it already."""
         if self._pending and (self._worker is None or self._worker.done()):

@@ -57,6 +57,11 @@ class HomesSink:
         runner.async_add_readings(readings)
 
     @callback
+    def async_host_resumed(self, home_id: str, at: datetime) -> None:
+        """Tell the home's detector a silence of its readings before `at` is not the meter's."""
+        self.runners[home_id].async_host_resumed(at)
+
+    @callback
     def async_source_down(self, home_id: str | None, why: str) -> None:
         """Mark one home (None: all) unavailable, logging once until its readings come back."""
         for down_id in self.runners if home_id is None else (home_id,):

@@ -1,6 +1,7 @@
 """Where readings come from, and the narrow sink they are pushed into."""
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from .detector.model import Reading
@@ -14,6 +15,12 @@ class ReadingSink(Protocol):
 
     def async_source_down(self, home_id: str | None, why: str) -> None:
         """Live data stopped for one home (None: every home of the source), and why."""
+
+    def async_host_resumed(self, home_id: str, at: datetime) -> None:
+        """The host ran no timer for a while before `at`: a home's silence then is not its meter's.
+
+        For a source that stamps readings with the host's clock.
+        """
 
 
 class ReadingSource(Protocol):
