@@ -436,6 +436,21 @@ async def test_a_command_waiting_for_the_history_import_fails_when_the_home_unlo
     assert failed.value.translation_key == "not_loaded"
 
 
+async def test_a_command_that_reaches_a_home_after_it_unloaded_fails_as_not_loaded(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    """An action over several homes holds their runners: its turn may come after an unload."""
+    tibber_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+    await tibber_server.wait_for_subscriptions(2)
+    runner = tibber_entry.runtime_data.sink.runners[HOME_A]
+    assert await hass.config_entries.async_unload(tibber_entry.entry_id)
+
+    with pytest.raises(HomeAssistantError) as failed:
+        await asyncio.wait_for(runner.async_set_mode(Mode.AWAY), timeout=5)
+    assert failed.value.translation_key == "not_loaded"
+
+
 async def test_a_command_the_detector_fails_on_fails_its_caller_and_the_home_carries_on(
     hass: HomeAssistant, home: Cabin, monkeypatch: pytest.MonkeyPatch
 ) -> None:

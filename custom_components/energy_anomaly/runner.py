@@ -286,6 +286,7 @@ class HomeRunner:
         self._controls = _controls_of(self._detector)
         self._pending: list[Reading | _Command[Any]] = []
         self._worker: asyncio.Task[None] | None = None
+        self._stopped = False  # `async_stop` began: no worker runs again
         self._detector_lock = asyncio.Lock()
         self._last_snapshot = dt_util.utcnow()
         self._history_days = self._detector.history_days
@@ -348,7 +349,14 @@ class HomeRunner:
 
     @callback
     def _async_start_worker(self) -> None:
-        """Process what is queued, unless the worker is at it already."""
+        """Process what is queued, unless the worker is at it already or the home stopped.
+
+        After the stop, a batch (a command that came late, readings queued behind a history
+        import that ended late) would raise the withdrawn clock issue again and store a state
+        after the final write.
+        """
+        if self._stopped:
+            return
         if self._pending and (self._worker is None or self._worker.done()):
             self._worker = self._entry.async_create_background_task(
                 self.hass, self._async_process_pending(), f"{DOMAIN} detector {self.home.name}"
@@ -576,21 +584,25 @@ class HomeRunner:
             await asyncio.wait([self._worker])
         for command in self._pending:
             if isinstance(command, _Command) and not command.done.done():
-                command.done.set_exception(
-                    HomeAssistantError(
-                        translation_domain=DOMAIN,
-                        translation_key="not_loaded",
-                        translation_placeholders={"device": self.home.name},
-                    )
-                )
+                command.done.set_exception(self._not_loaded())
         await self._store.async_save(await self._async_locked(self._stored_data))
+
+    def _not_loaded(self) -> HomeAssistantError:
+        """What a command on a home that stops (or stopped) fails with."""
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="not_loaded",
+            translation_placeholders={"device": self.home.name},
+        )
 
     async def async_stop(self) -> None:
         """Stop the home (unload, shutdown, a home gone from the account): save, withdraw its issue.
 
-        After the worker's last batch (`async_save_state` waits for it), so no batch raises the
-        issue again; withdrawn even when the state cannot be written.
+        After the worker's last batch (`async_save_state` waits for it); no worker starts after
+        it (`_async_start_worker`), so no batch raises the issue again. Withdrawn even when the
+        state cannot be written.
         """
+        self._stopped = True
         try:
             await self.async_save_state()
         finally:
@@ -654,7 +666,13 @@ class HomeRunner:
         )
 
     async def _async_command[T](self, run: Callable[[Detector], T]) -> T:
-        """Run `run` on the detector by the worker, after the readings queued before it."""
+        """Run `run` on the detector by the worker, after the readings queued before it.
+
+        A home that stopped runs none: an action over several homes may come to it after its
+        entry unloaded, or after it left the account.
+        """
+        if self._stopped:
+            raise self._not_loaded()
         command = _Command(run)
         self._pending.append(command)
         if self._history is not HistoryImport.IMPORTING:
