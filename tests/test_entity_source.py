@@ -348,7 +348,7 @@ async def test_a_power_sensor_that_reports_nothing_for_long_stalls_the_home_with
     assert state_of(hass, HOME_POWER) == "unavailable"
     issue = entity_issue(hass, entity_entry, CONF_POWER_ENTITY)
     assert issue is not None
-    assert issue.translation_key == "entity_stalled"
+    assert issue.translation_key == "power_entity_stalled"
 
     hass.states.async_set(POWER, "400", WATT)
     await power_shown(hass, 400.0)
@@ -362,7 +362,7 @@ async def test_a_power_sensor_that_reports_nothing_for_long_stalls_the_home_with
         ("unknown", WATT, "unavailable"),
         ("lots", WATT, "not_numeric"),
         ("nan", WATT, "not_numeric"),
-        ("12", {"unit_of_measurement": "kWh", "device_class": "energy"}, "wrong_unit_power"),
+        ("12", {"unit_of_measurement": "kWh", "device_class": "energy"}, "wrong_unit"),
         ("5000", KILOWATT, "implausible"),
     ],
 )
@@ -387,7 +387,7 @@ async def test_an_unusable_power_state_makes_the_home_unavailable_with_one_log_l
     assert caplog.text.count("Live data for Home is unavailable: sensor.meter_power") == 1
     issue = entity_issue(hass, entity_entry, CONF_POWER_ENTITY)
     assert issue is not None
-    assert issue.translation_key == f"entity_{problem}"
+    assert issue.translation_key == f"power_entity_{problem}"
     assert issue.translation_placeholders == {"entity_id": POWER, "home": "Home"}
 
     hass.states.async_set(POWER, "420", WATT)
@@ -461,7 +461,7 @@ async def test_a_removed_power_sensor_makes_the_home_unavailable_with_an_issue(
     assert state_of(hass, HOME_POWER) == "unavailable"
     issue = entity_issue(hass, entity_entry, CONF_POWER_ENTITY)
     assert issue is not None
-    assert issue.translation_key == "entity_missing"
+    assert issue.translation_key == "power_entity_missing"
 
 
 async def test_a_home_whose_power_sensor_is_unusable_at_start_has_an_issue_and_no_reading(
@@ -473,7 +473,7 @@ async def test_a_home_whose_power_sensor_is_unusable_at_start_has_an_issue_and_n
     assert state_of(hass, HOME_POWER) == "unavailable"
     issue = entity_issue(hass, entity_entry, CONF_POWER_ENTITY)
     assert issue is not None
-    assert issue.translation_key == "entity_missing"
+    assert issue.translation_key == "power_entity_missing"
 
 
 async def test_sensors_are_judged_only_once_home_assistant_has_started(
@@ -547,7 +547,7 @@ async def test_sensors_still_without_a_value_after_the_start_are_judged(
     assert state_of(hass, HOME_POWER) == "unavailable"
     issue = entity_issue(hass, entity_entry, CONF_POWER_ENTITY)
     assert issue is not None
-    assert issue.translation_key == "entity_unavailable"
+    assert issue.translation_key == "power_entity_unavailable"
     assert caplog.text.count(f"Live data for Home is unavailable: {POWER} is unavailable") == 1
 
 
@@ -627,6 +627,48 @@ async def test_a_voltage_sensor_in_a_wrong_unit_is_named_as_voltage_in_the_users
     assert title.format(**issue.translation_placeholders) == (
         f"Sensor {VOLTAGE_L1} von Home hat keine Einheit für Spannung"
     )
+
+
+@pytest.mark.parametrize(
+    ("broken", "translation_key", "meanwhile"),
+    [
+        (
+            POWER,
+            "power_entity_unavailable",
+            "Meanwhile Home has no readings and its entities are unavailable.",
+        ),
+        (
+            VOLTAGE_L1,
+            "entity_unavailable",
+            "Meanwhile only its value is left out of the readings of Home, which go on without it.",
+        ),
+    ],
+)
+async def test_a_repair_issue_says_what_the_broken_sensors_role_costs_the_home(
+    hass: HomeAssistant,
+    entity_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    broken: str,
+    translation_key: str,
+    meanwhile: str,
+) -> None:
+    """The power sensor's issue says the home stops; another sensor's, that the home goes on."""
+    hass.states.async_set(VOLTAGE_L1, "230", VOLT)
+    await set_up_home_drawing(hass, entity_entry, 400)
+    hass.states.async_set(broken, "unavailable", VOLT if broken == VOLTAGE_L1 else WATT)
+    await sampled(hass)
+    await past_the_drop_grace(hass, freezer)
+
+    key = CONF_POWER_ENTITY if broken == POWER else CONF_VOLTAGE_ENTITIES[0]
+    issue = entity_issue(hass, entity_entry, key)
+    assert issue is not None
+    assert issue.translation_key == translation_key
+    assert issue.translation_placeholders is not None
+    issues = await async_get_translations(hass, "en", "issues", {DOMAIN})
+    description = issues[f"component.{DOMAIN}.issues.{translation_key}.description"]
+    text = description.format(**issue.translation_placeholders)
+    assert meanwhile in text
+    assert "if it is the home's power sensor" not in text
 
 
 async def test_a_renamed_power_sensor_keeps_feeding_the_home(

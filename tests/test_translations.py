@@ -12,7 +12,12 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import yaml
 
-from custom_components.energy_anomaly.const import DOMAIN
+from custom_components.energy_anomaly.const import CONF_POWER_ENTITY, DOMAIN
+from custom_components.energy_anomaly.entity_source import (
+    ENTITY_QUANTITIES,
+    EntityProblem,
+    issue_translation_key,
+)
 
 from .test_live_data import state_of, wait_until
 
@@ -71,6 +76,22 @@ def test_a_translation_keeps_the_english_placeholders(language: str) -> None:
         if path in translated and placeholders(english) != placeholders(translated[path])
     }
     assert differing == {}
+
+
+def test_every_sensor_issue_a_home_can_raise_has_its_english_text_and_no_other() -> None:
+    """Each chosen sensor's role and problem has a text (only the power sensor stalls)."""
+    raised = {
+        issue_translation_key(problem, key)
+        for key in ENTITY_QUANTITIES
+        for problem in EntityProblem
+        if problem is not EntityProblem.STALLED or key == CONF_POWER_ENTITY
+    }
+    written = {
+        path.split(".")[1]
+        for path in ENGLISH
+        if path.startswith(("issues.entity_", f"issues.{CONF_POWER_ENTITY}_"))
+    }
+    assert written == raised
 
 
 async def test_home_assistant_serves_the_german_entity_names(hass: HomeAssistant) -> None:

@@ -153,7 +153,10 @@ ENTITY_QUANTITIES: Final[Mapping[str, Quantity]] = {
 
 
 class EntityProblem(StrEnum):
-    """Why an entity gives no value (also the repair issue's translation key suffix)."""
+    """Why an entity gives no value (also the repair issue's translation key suffix).
+
+    STALLED is judged of the power sensor only.
+    """
 
     MISSING = "missing"
     UNAVAILABLE = "unavailable"
@@ -177,14 +180,17 @@ PROBLEM_TEXT: Final = {
 }
 
 
-def issue_translation_key(problem: EntityProblem, quantity: Quantity) -> str:
-    """The repair issue's translation key for `problem` with an entity of `quantity`.
+def issue_translation_key(problem: EntityProblem, key: str) -> str:
+    """The repair issue's translation key for `problem` with the entity chosen as `key`.
 
-    A wrong unit names the quantity in the key, not in a placeholder: a placeholder would put the
-    English word ("power") into every language's sentence.
+    The power sensor's keys say the home has no readings meanwhile; any other sensor's, that only
+    its value is left out. A wrong unit of another sensor names its quantity in the key. Keys, not
+    placeholders: a placeholder would put English words into every language's sentence.
     """
+    if key == CONF_POWER_ENTITY:
+        return f"{CONF_POWER_ENTITY}_{problem}"
     if problem is EntityProblem.WRONG_UNIT:
-        return f"{ISSUE_ENTITY}_{problem}_{quantity.name}"
+        return f"{ISSUE_ENTITY}_{problem}_{ENTITY_QUANTITIES[key].name}"
     return f"{ISSUE_ENTITY}_{problem}"
 
 
@@ -474,7 +480,7 @@ class EntitySource:
         async_warn(
             self._hass,
             self._issue_id(key),
-            issue_translation_key(problem, ENTITY_QUANTITIES[key]),
+            issue_translation_key(problem, key),
             {"entity_id": entity_id, "home": self._home_name},
         )
 
