@@ -5,13 +5,15 @@ import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
-from homeassistant.const import ATTR_ENTITY_ID, EntityCategory
+from homeassistant.const import ATTR_DEVICE_ID, ATTR_ENTITY_ID, EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.icon import async_get_icons
+from homeassistant.helpers.service import async_get_all_descriptions
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -19,6 +21,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+import yaml
 
 from custom_components import energy_anomaly as integration
 from custom_components.energy_anomaly.const import DOMAIN
@@ -483,3 +486,30 @@ async def test_mark_normal_on_two_homes_marks_the_one_with_an_anomaly(
     assert [(marked["home"], marked["kind"]) for marked in response["marked"]] == [
         ("Cabin", "power_quality")
     ]
+
+
+async def test_fill_example_data_gives_every_field_but_the_device_a_value_the_action_accepts(
+    hass: HomeAssistant,
+) -> None:
+    """The action dialog's "Fill example data" loads each field's example as YAML; the device,
+    a field or the target, the user picks."""
+    assert await async_setup_component(hass, DOMAIN, {})
+    descriptions = (await async_get_all_descriptions(hass))[DOMAIN]
+    actions = hass.services.async_services_for_domain(DOMAIN)
+
+    for action, description in descriptions.items():
+        fields = description.get("fields", {})
+        devices = {key for key, field in fields.items() if "device" in field["selector"]}
+        assert {key for key, field in fields.items() if "example" not in field} == devices
+        example = {
+            key: yaml.safe_load(str(field["example"]))
+            for key, field in fields.items()
+            if key not in devices
+        }
+        # Plain values: a date and time loaded as a timestamp would reach the action in UTC.
+        assert all(isinstance(value, str | int) for value in example.values()), example
+        schema = actions[action].schema
+        assert schema is not None
+        if "target" in description:
+            devices.add(ATTR_DEVICE_ID)
+        schema({**example, **dict.fromkeys(devices, "0123456789abcdef")})
