@@ -492,7 +492,8 @@ async def test_fill_example_data_gives_every_field_but_the_device_a_value_the_ac
     hass: HomeAssistant,
 ) -> None:
     """The action dialog's "Fill example data" loads each field's example as YAML; the device,
-    a field or the target, the user picks."""
+    a field or the target, the user picks, and a date and time too (a fixed one would be in the
+    past one day)."""
     assert await async_setup_component(hass, DOMAIN, {})
     descriptions = (await async_get_all_descriptions(hass))[DOMAIN]
     actions = hass.services.async_services_for_domain(DOMAIN)
@@ -500,13 +501,13 @@ async def test_fill_example_data_gives_every_field_but_the_device_a_value_the_ac
     for action, description in descriptions.items():
         fields = description.get("fields", {})
         devices = {key for key, field in fields.items() if "device" in field["selector"]}
-        assert {key for key, field in fields.items() if "example" not in field} == devices
+        dates = {key for key, field in fields.items() if "datetime" in field["selector"]}
+        assert {key for key, field in fields.items() if "example" not in field} == devices | dates
         example = {
             key: yaml.safe_load(str(field["example"]))
             for key, field in fields.items()
-            if key not in devices
+            if key not in devices | dates
         }
-        # Plain values: a date and time loaded as a timestamp would reach the action in UTC.
         assert all(isinstance(value, str | int) for value in example.values()), example
         schema = actions[action].schema
         assert schema is not None
