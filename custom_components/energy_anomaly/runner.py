@@ -458,26 +458,30 @@ class HomeRunner:
             log(message, self.home.name, *args)
 
     async def _async_process_pending(self) -> None:
-        """Run the detector on everything queued, batch by batch, and publish each batch's end.
+        """Run the detector on everything queued, batch by batch (the worker)."""
+        while self._pending:
+            batch, self._pending = self._pending, []
+            await self._async_process(batch)
+
+    async def _async_process(self, batch: Sequence[Reading | _Command[Any]]) -> None:
+        """Run the detector on `batch`, in order, and publish the batch's end.
 
         A batch with commands shows the new controls at once and is stored soon (a restart
         keeps what the household said), then the commands' callers get their outcome. What the
         batch said of the host's clock raises or withdraws its repair issue, here on the loop.
         """
-        while self._pending:
-            batch, self._pending = self._pending, []
-            commands = [item for item in batch if isinstance(item, _Command)]
-            done = await self._async_locked(self._detector_update, batch)
-            self._clock_behind.async_update()
-            snapshot = await self._async_snapshot_if_due(now=bool(commands))
-            if done is not None:
-                self._async_publish(done)
-            else:
-                self.coordinator.async_set_controls(self._controls)
-            if snapshot is not None:
-                self._store.async_schedule_save(snapshot)
-            for command in commands:
-                command.resolve()
+        commands = [item for item in batch if isinstance(item, _Command)]
+        done = await self._async_locked(self._detector_update, batch)
+        self._clock_behind.async_update()
+        snapshot = await self._async_snapshot_if_due(now=bool(commands))
+        if done is not None:
+            self._async_publish(done)
+        else:
+            self.coordinator.async_set_controls(self._controls)
+        if snapshot is not None:
+            self._store.async_schedule_save(snapshot)
+        for command in commands:
+            command.resolve()
 
     def _detector_update(self, batch: Sequence[Reading | _Command[Any]]) -> _Batch | None:
         """Executor: update the detector with each plausible reading and command, in order.
