@@ -5,7 +5,12 @@ import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
-from homeassistant.const import ATTR_DEVICE_ID, ATTR_ENTITY_ID, EntityCategory
+from homeassistant.const import (
+    ATTR_DEVICE_ID,
+    ATTR_ENTITY_ID,
+    EVENT_HOMEASSISTANT_STOP,
+    EntityCategory,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import area_registry as ar
@@ -26,10 +31,13 @@ import yaml
 from custom_components import energy_anomaly as integration
 from custom_components.energy_anomaly.const import DOMAIN
 from custom_components.energy_anomaly.detector.engine import Detector
-from custom_components.energy_anomaly.detector.model import HistoryRow, Mode, Reading
+from custom_components.energy_anomaly.detector.model import HistoryRow, Mode, Reading, Sensitivity
 from custom_components.energy_anomaly.diagnostics import hashed_id
+from custom_components.energy_anomaly.runner import HomeRunner
 
 from .conftest import HOME_A, HOME_B
+from .test_live_data import state_of, wait_until
+from .test_persistence import held_batches
 from .test_write_throttles import START, Cabin, cabin
 from .tibber_server import LocalTibberServer
 
@@ -415,27 +423,114 @@ async def test_diagnostics_say_why_a_home_raises_no_alarm(
     }
 
 
-async def test_a_command_waiting_for_the_history_import_fails_when_the_home_unloads(
-    hass: HomeAssistant,
-    tibber_server: LocalTibberServer,
-    tibber_entry: MockConfigEntry,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    async def fetch_forever(*_: Any, **__: Any) -> list[HistoryRow]:
-        await asyncio.Event().wait()
-        return []
+HISTORY_DAYS = 3
 
-    monkeypatch.setattr(integration, "async_fetch_home_history", fetch_forever)
+
+@pytest.fixture
+def held_history(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """Each home's history fetch: three days of 500 W hours, given once the test sets the event.
+
+    Until then the fetch is under way, as while Tibber rate-limits it (up to about 12 minutes).
+    """
+    released = asyncio.Event()
+    today = dt_util.start_of_local_day()
+    rows = [
+        HistoryRow(today - timedelta(hours=hours), 3600.0, 500.0)
+        for hours in range(HISTORY_DAYS * 24, 0, -1)
+    ]
+
+    async def fetch(*_: Any, **__: Any) -> list[HistoryRow]:
+        await released.wait()
+        return rows
+
+    monkeypatch.setattr(integration, "async_fetch_home_history", fetch)
+    return released
+
+
+async def set_up_fetching_history(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    """Set up both homes, new ones: their history is being fetched, their readings wait for it."""
     tibber_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(tibber_entry.entry_id)
     await tibber_server.wait_for_subscriptions(2)
+
+
+async def queued(runner: HomeRunner, readings: int) -> None:
+    """Wait until the home holds `readings` live readings back (without waiting for history)."""
+    async with asyncio.timeout(5):
+        while True:
+            if runner.diagnostics()["queued_readings"] == readings:
+                return
+            await asyncio.sleep(0.01)
+
+
+async def test_a_mode_chosen_while_the_history_is_fetched_is_kept_at_once(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    held_history: asyncio.Event,
+    hass_storage: dict[str, Any],
+) -> None:
+    await set_up_fetching_history(hass, tibber_server, tibber_entry)
+
+    async with asyncio.timeout(5):  # not once the fetch ends (minutes while Tibber rate-limits)
+        await set_mode(hass, "away")
+    async_fire_time_changed(hass)  # the store's write, due at once
+    await hass.async_block_till_done()
+    stored = Detector.from_state(hass_storage[f"{DOMAIN}.{HOME_A}"]["data"]["detector"])
+    held_history.set()
+    await tibber_server.push(HOME_A, power=400.0, timestamp=dt_util.now().isoformat())
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "400.0")
+
+    assert stored.mode is Mode.AWAY
+    assert hass.states.get(MODE).state == "away"
+
+
+async def test_readings_around_a_command_while_the_history_is_fetched_still_wait_for_it(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    held_history: asyncio.Event,
+) -> None:
+    await set_up_fetching_history(hass, tibber_server, tibber_entry)
     runner = tibber_entry.runtime_data.sink.runners[HOME_A]
-    command = hass.async_create_task(runner.async_set_mode(Mode.AWAY))  # queued behind the import
+    first = dt_util.now()
+    await tibber_server.push(HOME_A, power=400.0, timestamp=first.isoformat())
+    await queued(runner, 1)
+    async with asyncio.timeout(5):
+        await runner.async_set_sensitivity(Sensitivity.HIGH)
+    await tibber_server.push(
+        HOME_A, power=450.0, timestamp=(first + timedelta(seconds=2)).isoformat()
+    )
+    await queued(runner, 2)
 
-    assert await hass.config_entries.async_unload(tibber_entry.entry_id)
+    held_history.set()
+    await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "450.0")
 
-    with pytest.raises(HomeAssistantError) as failed:
-        await asyncio.wait_for(command, timeout=5)
+    status = hass.states.get("sensor.cabin_detector_status")
+    assert status.attributes["history_days"] == HISTORY_DAYS  # a reading first: every row skipped
+    assert hass.states.get(SENSITIVITY).state == "high"
+
+
+async def test_a_command_left_queued_when_home_assistant_stops_fails_its_caller(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    # Home Assistant cancels its background tasks, the home's worker among them, before it
+    # fires the stop event: a command queued behind the batch the worker was taking never runs.
+    await cabin(hass, tibber_server, tibber_entry)
+    runner = tibber_entry.runtime_data.sink.runners[HOME_A]
+    with held_batches(runner) as (entered, release):
+        await tibber_server.push(HOME_A, power=500.0, timestamp=START.isoformat())
+        assert await hass.async_add_executor_job(entered.wait, 10)
+        command = hass.async_create_task(runner.async_set_mode(Mode.AWAY))  # queued
+        assert runner._worker is not None
+        runner._worker.cancel("Home Assistant is stopping")
+        hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+        release.set()
+
+        with pytest.raises(HomeAssistantError) as failed:
+            await asyncio.wait_for(command, timeout=5)
     assert failed.value.translation_key == "not_loaded"
 
 

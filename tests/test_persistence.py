@@ -1,6 +1,8 @@
 """What a home's detector learned survives unload, restart and bad stored data."""
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 import logging
 import threading
@@ -22,6 +24,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.energy_anomaly.const import DOMAIN
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.model import Reading
+from custom_components.energy_anomaly.runner import HomeRunner
 
 from .conftest import HOME_A
 from .test_live_data import set_up, state_of, wait_until
@@ -119,6 +122,24 @@ async def test_home_assistant_stop_writes_the_state(
     await tibber_server.wait_for(lambda: tibber_server.open_connections == 0)
 
 
+@contextmanager
+def held_batches(runner: HomeRunner) -> Iterator[tuple[threading.Event, threading.Event]]:
+    """Hold each batch the home's worker takes to the detector until `release` is set.
+
+    Yields (entered, release): `entered` is set once a batch waits in the executor.
+    """
+    entered, release = threading.Event(), threading.Event()
+    update = runner._detector_update
+
+    def held_update(batch: Any) -> Any:
+        entered.set()
+        release.wait(10)
+        return update(batch)
+
+    with patch.object(runner, "_detector_update", held_update):
+        yield entered, release
+
+
 async def test_home_assistant_stop_writes_the_state_after_the_batch_the_detector_is_taking(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,
@@ -130,15 +151,7 @@ async def test_home_assistant_stop_writes_the_state_after_the_batch_the_detector
     await set_up(hass, tibber_entry, tibber_server)
     await push_hours(hass, tibber_server, 0, 1)
     runner = tibber_entry.runtime_data.sink.runners[HOME_A]
-    entered, release = threading.Event(), threading.Event()
-    update = runner._detector_update
-
-    def held_update(batch: Any) -> Any:
-        entered.set()
-        release.wait(10)
-        return update(batch)
-
-    with patch.object(runner, "_detector_update", held_update):
+    with held_batches(runner) as (entered, release):
         timestamp = (START + timedelta(hours=1, minutes=10)).isoformat()
         await tibber_server.push(HOME_A, power=500.0, timestamp=timestamp)
         assert await hass.async_add_executor_job(entered.wait, 10)

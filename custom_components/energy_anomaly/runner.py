@@ -200,7 +200,7 @@ def _controls_of(detector: Detector) -> Controls:
 
 
 class _Command[T]:
-    """A change the household asks of the detector, run by the worker in turn with readings."""
+    """A change the household asks of the detector, run in turn with readings (`_async_process`)."""
 
     def __init__(self, run: Callable[[Detector], T]) -> None:
         self._run = run
@@ -249,7 +249,9 @@ class HomeRunner:
     every live reading in order.
 
     The household's commands (mode, sensitivity, silencing, mark normal) join the same queue,
-    so the worker runs them between the readings that came before and after them.
+    so the worker runs them between the readings that came before and after them. While the
+    history is being fetched (minutes, when Tibber rate-limits) they run at once instead, ahead
+    of the readings held back (see `_async_command`).
     """
 
     def __init__(
@@ -581,8 +583,8 @@ class HomeRunner:
     async def async_save_state(self) -> None:
         """Write the current state now, after the readings already queued (unload, shutdown).
 
-        Commands still queued (the worker never started: the history import was running) fail
-        now rather than keep their callers waiting for a home that stops.
+        Commands still queued (Home Assistant, stopping, cancelled the worker before it took
+        them) fail now rather than keep their callers waiting for a home that stops.
         """
         if self._worker is not None:  # done, or cancelled (Home Assistant stopping): no raise
             await asyncio.wait([self._worker])
@@ -672,14 +674,25 @@ class HomeRunner:
     async def _async_command[T](self, run: Callable[[Detector], T]) -> T:
         """Run `run` on the detector by the worker, after the readings queued before it.
 
+        While the history is being imported, the worker waits for it (the fetch takes up to
+        about 12 minutes when Tibber rate-limits) and the household would wait with it: the
+        command then runs at once, alone, by the same steps as the worker's batches (only the
+        learning itself, seconds, holds the detector's lock). No reading reaches the detector
+        so: those queued stay queued, and history still comes first. They are taken after the
+        command rather than before it, judged by what the household chose meanwhile, as every
+        later reading is; their order among themselves is kept, and so is the commands' (the
+        lock is taken in turn, and a command waiting for it goes before the worker's next batch).
+
         A home that stopped runs none: an action over several homes may come to it after its
         entry unloaded, or after it left the account.
         """
         if self._stopped:
             raise self._not_loaded()
         command = _Command(run)
-        self._pending.append(command)
-        if self._history is not HistoryImport.IMPORTING:
+        if self._history is HistoryImport.IMPORTING:
+            await self._async_process([command])
+        else:
+            self._pending.append(command)
             self._async_start_worker()
         return await command.done
 
