@@ -497,10 +497,10 @@ class HomeRunner:
             if isinstance(item, _Command):
                 item.execute(self._detector)
             elif (reading := self._plausible(item, now)) is not None:
-                if self._clock_stepped_back(reading, now):
-                    taken.append((reading, self._detector.update_plausible(reading)))
-                    continue
-                if self._older_than_the_last(reading, now):
+                # One older than the last: shown if this host's clock stepped back, else skipped
+                if not self._clock_stepped_back(reading, now) and self._older_than_the_last(
+                    reading, now
+                ):
                     continue
                 try:
                     taken.append((reading, self._detector.update_plausible(reading)))
