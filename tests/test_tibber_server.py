@@ -22,6 +22,7 @@ import tibber
 import tibber.home
 import websockets
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Close
 
 from tests.tibber_server import (
     DEFAULT_TOKEN,
@@ -274,16 +275,21 @@ async def test_pytibber_third_connection_gets_4429(
     assert server.acked_connections == 2
 
 
-async def test_reject_all_and_refuse_switches(server: LocalTibberServer):
-    server.reject_all_connections = True
+async def _closed_at_init(server: LocalTibberServer, init: str = INIT) -> Close:
+    """Open a websocket, send ``connection_init`` and return the close frame the server sent."""
     async with websockets.connect(
         server.websocket_url, subprotocols=["graphql-transport-ws"]
     ) as ws:
-        await ws.send(INIT)
+        await ws.send(init)
         with pytest.raises(ConnectionClosed) as closed:
             await ws.recv()
     assert closed.value.rcvd is not None
-    assert closed.value.rcvd.code == 4429
+    return closed.value.rcvd
+
+
+async def test_reject_all_and_refuse_switches(make_client: MakeClient, server: LocalTibberServer):
+    server.reject_all_connections = True
+    assert (await _closed_at_init(server)).code == 4429
 
     server.reject_all_connections = False
     server.refuse_websockets = True
@@ -292,14 +298,31 @@ async def test_reject_all_and_refuse_switches(server: LocalTibberServer):
     assert refused.value.response.status_code == 503
 
     server.refuse_websockets = False
+    bad = json.dumps({"type": "connection_init", "payload": {"token": "bad"}})
+    closed = await _closed_at_init(server, bad)
+    assert (closed.code, closed.reason) == (4403, "Invalid token")
+
+    server.refuse_tokens_on_websocket = True
+    assert (await _closed_at_init(server)).code == 4403
+    await make_client()  # the HTTP API still accepts the token
+
+
+async def test_a_revoked_token_is_closed_mid_stream_with_4403_and_refused_over_http(
+    make_client: MakeClient, server: LocalTibberServer
+):
+    client = await make_client()
     async with websockets.connect(
         server.websocket_url, subprotocols=["graphql-transport-ws"]
     ) as ws:
-        await ws.send(json.dumps({"type": "connection_init", "payload": {"token": "bad"}}))
+        await ws.send(INIT)
+        assert json.loads(await ws.recv()) == {"type": "connection_ack"}
+        assert await server.revoke_token(DEFAULT_TOKEN) == 1
         with pytest.raises(ConnectionClosed) as closed:
             await ws.recv()
     assert closed.value.rcvd is not None
     assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4403, "Invalid token")
+    with pytest.raises(tibber.InvalidLoginError):
+        await client.update_info()
 
 
 @pytest.mark.parametrize("code", [None, 1011])

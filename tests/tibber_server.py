@@ -18,8 +18,9 @@
 Tests drive it with `LocalTibberServer.push` (`LocalTibberServer.push_raw` for payloads the schema
 would refuse), `LocalTibberServer.drop_connections`, the fault switches
 (`LocalTibberServer.http_fault`, `LocalTibberServer.refuse_websockets`,
-`LocalTibberServer.reject_all_connections`, `LocalTibberServer.ack_connections`) and the
-``wait_for_*`` helpers; `LocalTibberServer.fail_next_requests` makes only the next few
+`LocalTibberServer.reject_all_connections`, `LocalTibberServer.refuse_tokens_on_websocket`,
+`LocalTibberServer.ack_connections`), `LocalTibberServer.revoke_token` and the ``wait_for_*``
+helpers; `LocalTibberServer.fail_next_requests` makes only the next few
 requests fail (a rate limit that clears). `point_pytibber_at` makes pyTibber send its HTTP
 requests here; the websocket address then comes from the server's own answer to the viewer
 query, as from Tibber.
@@ -396,6 +397,9 @@ class LocalTibberServer:
         """Answer websocket upgrades with HTTP 503 (like an overloaded load balancer)."""
         self.reject_all_connections = False
         """Close every ``connection_init`` with 4429, whatever the connection count."""
+        self.refuse_tokens_on_websocket = False
+        """Close every ``connection_init`` with 4403 "Invalid token", although HTTP accepts the
+        token (Tibber's live service disagreeing with its API)."""
         self.ack_connections = True
         """Answer ``connection_init``; when False the server stays silent (a stalled handshake)."""
         self.refused_homes: set[str] = set()
@@ -678,6 +682,18 @@ class LocalTibberServer:
         self._notify()
         return len(connections)
 
+    async def revoke_token(self, token: str) -> int:
+        """Revoke a token as its owner can at developer.tibber.com; return its open websockets.
+
+        From then on HTTP and ``connection_init`` refuse it, and each websocket it opened is
+        closed with 4403 "Invalid token" mid-stream.
+        """
+        self.valid_tokens.discard(token)
+        revoked = [conn for conn in self._connections if conn.token == token]
+        for conn in revoked:
+            await self._close(conn, CLOSE_INVALID_TOKEN, "Invalid token")
+        return len(revoked)
+
     # HTTP
 
     async def _handle_graphql(self, request: web.Request) -> web.StreamResponse:
@@ -847,7 +863,7 @@ class LocalTibberServer:
             return
         conn.init_received = True
         token = payload.get("token") if isinstance(payload, dict) else None
-        if token not in self.valid_tokens:
+        if token not in self.valid_tokens or self.refuse_tokens_on_websocket:
             await self._close(conn, CLOSE_INVALID_TOKEN, "Invalid token")
             return
         conn.token = token
