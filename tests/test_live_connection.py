@@ -1,4 +1,5 @@
-"""The Tibber live connection's lifecycle: one websocket, backoff, 4429, resubscription, cleanup.
+"""The Tibber live connection's lifecycle: one websocket, backoff, 4429, 4403, resubscription,
+cleanup.
 
 Real Home Assistant, real pyTibber (scripts/test runs these with pyTibber 0.37.6 and 0.39.1) and
 the local Tibber server. `jump` fires Home Assistant's timers as if `delta` had passed since now,
@@ -14,7 +15,7 @@ from unittest.mock import patch
 
 from aiohttp import ClientSession, ClientWebSocketResponse, WSMsgType
 from homeassistant.config_entries import SOURCE_REAUTH
-from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_UNAVAILABLE
+from homeassistant.const import CONF_ACCESS_TOKEN, EVENT_HOMEASSISTANT_STOP, STATE_UNAVAILABLE
 from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
@@ -323,6 +324,60 @@ async def test_a_token_revoked_while_running_asks_for_reauthentication_and_stops
     assert tibber_server.connections_total == 1
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_a_token_revoked_while_streaming_asks_the_user_to_sign_in_again(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    live_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert await tibber_server.revoke_token(DEFAULT_TOKEN) == 1  # closed with 4403
+
+    await wait_until(hass, lambda: len(hass.config_entries.flow.async_progress()) == 1)
+    assert state_of(hass, "sensor.cabin_power") == STATE_UNAVAILABLE
+    assert "Live data for Cabin is unavailable: Tibber rejected the access token" in caplog.text
+    assert "Reauthenticate" in caplog.text
+    assert "retrying in" not in caplog.text
+    for _ in range(6):
+        await jump(hass, timedelta(minutes=10))
+    assert tibber_server.connections_total == 1
+    [flow] = hass.config_entries.flow.async_progress()
+    assert flow["context"]["source"] == SOURCE_REAUTH
+
+    tibber_server.valid_tokens.add("new-token")
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {CONF_ACCESS_TOKEN: "new-token"}
+    )
+    assert result["reason"] == "reauth_successful"
+    await tibber_server.wait_for_subscriptions(2)
+    assert tibber_server.connections_total == 2
+
+
+async def test_a_token_only_the_live_service_refuses_is_retried_minutes_apart(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    live_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    tibber_server.refuse_tokens_on_websocket = True  # Tibber's API still accepts the token
+    await tibber_server.drop_connections(code=4403, reason="Invalid token")
+    await wait_for_retry(hass, live_entry)
+    assert "refused the access token (4403)" in caplog.text
+    assert "developer.tibber.com" in caplog.text
+
+    await jump(hass, BEFORE_REFUSED_BACKOFF)
+    assert tibber_server.connections_total == 1
+    await jump(hass, PAST_REFUSED_BACKOFF)
+    await tibber_server.wait_for(lambda: tibber_server.close_codes[4403] == 2)
+    await jump(hass, BEFORE_SECOND_REFUSED_BACKOFF)
+    assert tibber_server.connections_total == 2
+    assert hass.config_entries.flow.async_progress() == []
+
+    tibber_server.refuse_tokens_on_websocket = False
+    await jump(hass, PAST_SECOND_REFUSED_BACKOFF)
+    await tibber_server.wait_for_subscriptions(2)
+    await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 430.0)
 
 
 async def test_no_watched_home_left_on_the_account_opens_no_websocket(

@@ -56,6 +56,10 @@ CONNECTION_STABLE_AFTER: Final = timedelta(minutes=5)
 TOO_MANY_CONNECTIONS_CODE: Final = 4429
 TOO_MANY_CONNECTIONS_BACKOFF_FIRST: Final = timedelta(minutes=5)
 TOO_MANY_CONNECTIONS_BACKOFF_MAX: Final = timedelta(hours=1)
+# Tibber closes the websocket with 4403 "Invalid token" when the token is revoked, mid-stream too.
+# Its HTTP API, which the reauth flow checks a new token with, decides whether the user must act;
+# a token the API still accepts is retried as far apart as after a 4429.
+INVALID_TOKEN_CODE: Final = 4403
 
 # Detector state is written at most this often in steady state (SD-card wear), and on shutdown.
 # A state is 25-90 KB: every 15 minutes (as Home Assistant's own restore state) is 2-9 MB a day;

@@ -14,6 +14,12 @@ So there is at most one websocket at any moment, every home is subscribed on eac
 connection, and nothing is left running between cycles. A 4429 waits 5 minutes doubling to an
 hour and raises a repair issue; any other failure waits 10 s doubling to 5 minutes (both with
 jitter, reset once data flows). Waits run on Home Assistant's timers.
+
+A token Tibber's API rejects (when asking for the websocket address, or asked at once after the
+websocket was closed with 4403 "Invalid token") ends the loop: the homes are reported down, the
+reauth flow is started, and nothing reconnects until the flow reloads the entry with a new token.
+Reconnecting with a revoked token would only fail again, forever. A 4403 for a token the API still
+accepts waits as long as a 4429 and asks nothing of the user: the token is not known to be bad.
 """
 
 import asyncio
@@ -55,6 +61,7 @@ from .tibber_connection import (
     Backoff,
     describe,
     first_cause,
+    is_invalid_token,
     is_too_many_connections,
     live_messages,
     new_websocket,
@@ -239,13 +246,40 @@ class TibberLiveSource:
                 await self._async_stream(await self._async_websocket_url())
                 continue  # every home was dropped meanwhile (or one came back just then)
             except tibber.InvalidLoginError:
-                LOGGER.warning("Tibber rejected the access token; reauthentication needed")
-                self._sink.async_source_down(None, "Tibber rejected the access token")
-                self._entry.async_start_reauth(self._hass)
+                self._async_token_rejected()
                 return
             except Exception as err:  # noqa: BLE001 - any failure: back off and reconnect
                 ended = first_cause(err)
+            if is_invalid_token(ended) and await self._async_api_rejects_token():
+                self._async_token_rejected()
+                return
             await self._async_wait_to_reconnect(self._async_failed(ended))
+
+    async def _async_api_rejects_token(self) -> bool:
+        """Ask Tibber's API now, after the websocket refused the token (4403), if it does too.
+
+        Only the API's word starts the reauth flow, which then stops live data until the user
+        acts; an unreachable API counts as not rejecting, so the source backs off and asks again.
+        """
+        try:
+            await self._tibber.execute(WEBSOCKET_URL_QUERY)
+        except tibber.InvalidLoginError:
+            return True
+        except Exception:  # noqa: BLE001 - unreachable or odd now: asked again after the backoff
+            return False
+        return False
+
+    @callback
+    def _async_token_rejected(self) -> None:
+        """Report every home down and ask the user for a new token (the loop then ends)."""
+        LOGGER.warning(
+            "Tibber rejected the access token of %s (revoked or expired): live data stops until "
+            "you create a new token at developer.tibber.com and enter it in the Reauthenticate "
+            "card under Settings > Devices & services",
+            self._entry.title,
+        )
+        self._async_down("Tibber rejected the access token; enter a new one to reauthenticate")
+        self._entry.async_start_reauth(self._hass)
 
     async def _async_websocket_url(self) -> str:
         """Ask Tibber where the live websocket is (it may move between connections)."""
@@ -361,12 +395,17 @@ class TibberLiveSource:
     @callback
     def _async_failed(self, err: BaseException) -> timedelta:
         """Report the connection down and return how long to wait before the next one."""
-        assert self._sink is not None
-        self._async_cancel_stable()
         if is_too_many_connections(err):
             delay = self._refused_backoff.next_delay()
             what = "Tibber refuses another live data connection for this token (4429)"
             self._async_raise_too_many_connections()
+        elif is_invalid_token(err):  # and the API did not reject the token
+            delay = self._refused_backoff.next_delay()
+            what = (
+                "Tibber's live data service refused the access token (4403) that its API did not "
+                "reject; if this lasts for hours, create a new token at developer.tibber.com and "
+                "enter it with Reconfigure"
+            )
         else:
             delay = self._backoff.next_delay()
             what = describe(err)
@@ -374,11 +413,20 @@ class TibberLiveSource:
             what = f"no live message for {int(LIVE_STALL_AFTER.total_seconds())} s, closed"
             self._closed_silent = False
         why = f"{what}; retrying in {int(delay.total_seconds())} s"
-        # The sink logs each home going unavailable with this reason, once per outage.
         LOGGER.debug("Tibber live data connection: %s", why)
+        self._async_down(why)
+        return delay
+
+    @callback
+    def _async_down(self, why: str) -> None:
+        """Every home is down for `why`, and the connection no longer counts as carrying data.
+
+        The sink logs each home going unavailable with this reason, once per outage.
+        """
+        assert self._sink is not None
+        self._async_cancel_stable()
         self._data_flowing = False
         self._sink.async_source_down(None, why)
-        return delay
 
     async def _async_wait_to_reconnect(self, delay: timedelta) -> None:
         """Wait `delay` before the next connection, shown in diagnostics until the timer fires."""

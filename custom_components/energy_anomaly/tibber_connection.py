@@ -14,7 +14,7 @@ from homeassistant.const import __version__ as HA_VERSION
 from homeassistant.util.ssl import get_default_context
 from tibber.gql_queries import LIVE_SUBSCRIBE
 
-from .const import DOMAIN, TOO_MANY_CONNECTIONS_CODE
+from .const import DOMAIN, INVALID_TOKEN_CODE, TOO_MANY_CONNECTIONS_CODE
 
 # Seconds to open the websocket and to get Tibber's connection_ack (gql's timeouts).
 CONNECT_TIMEOUT_S = 10
@@ -106,6 +106,11 @@ def close_code(err: BaseException) -> int | None:
 def is_too_many_connections(err: BaseException) -> bool:
     """Tell whether Tibber closed the websocket with 4429 (another client uses the token)."""
     return close_code(err) == TOO_MANY_CONNECTIONS_CODE
+
+
+def is_invalid_token(err: BaseException) -> bool:
+    """Tell whether Tibber closed the websocket with 4403 (it refuses the access token)."""
+    return close_code(err) == INVALID_TOKEN_CODE
 
 
 def first_cause(err: BaseException) -> BaseException:
