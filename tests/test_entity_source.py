@@ -189,16 +189,20 @@ async def test_production_voltage_and_current_sensors_are_converted_into_the_rea
 
 
 async def test_a_net_power_sensor_is_split_into_power_drawn_and_production(
-    hass: HomeAssistant,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
     entry = home_entry(**{CONF_POWER_IS_NET: True})
     await set_up_home_drawing(hass, entry, 300)
     assert state_of(hass, "sensor.home_power_production") == "0.0"
 
+    # With the clock held, the sample is -1.5 kW alone: one mixed with the 300 W before it could
+    # come within 100 W of 1500 W, and the exact value would then wait 10 s of readings
     hass.states.async_set(POWER, "-1.5", KILOWATT)
-    await power_shown(hass, 0.0)
+    freezer.tick(SAMPLE_INTERVAL)
+    await sampled(hass)
 
-    await shown(hass, "sensor.home_power_production", "1500.0")
+    assert state_of(hass, HOME_POWER) == "0.0"
+    assert state_of(hass, "sensor.home_power_production") == "1500.0"
 
 
 async def test_a_net_power_sensor_at_zero_shows_no_negative_zero_production(
