@@ -310,6 +310,28 @@ def test_a_detector_that_missed_most_of_its_days_learns_again() -> None:
     assert result.status is Status.LEARNING
 
 
+def test_the_grid_comes_back_with_the_state_unless_the_home_names_another() -> None:
+    """A state stored before the grid was kept is a 230 V home's; the runner's config wins."""
+    state = Detector(DetectorConfig(nominal_v=120.0)).to_state()
+
+    assert Detector.from_state(state).config.nominal_v == 120.0
+    restored = Detector.from_state(state, DetectorConfig(nominal_v=230.0))
+    assert restored.config.nominal_v == 230.0
+    del state["options"]["nominal_v"]
+    assert Detector.from_state(state).config.nominal_v == 230.0
+
+
+@pytest.mark.parametrize("volts", [0.0, -120.0, float("nan"), float("inf"), None])
+def test_a_stored_nominal_voltage_no_phase_could_be_judged_against_is_a_damaged_state(
+    volts: float | None,
+) -> None:
+    state = Detector().to_state()
+    state["options"]["nominal_v"] = volts
+
+    with pytest.raises(StateError, match="options"):
+        Detector.from_state(state)
+
+
 @pytest.mark.parametrize("fuse", [0.0, -25.0, float("nan"), float("inf")])
 def test_a_fuse_no_current_could_stay_under_is_refused(fuse: float) -> None:
     with pytest.raises(ValueError, match="main fuse"):

@@ -58,6 +58,31 @@ def test_five_minutes_at_198_volts_alarm() -> None:
     assert after[-1] is None
 
 
+NORTH_AMERICA = DetectorConfig(nominal_v=120.0)
+
+
+def test_a_120_v_grid_is_normal_at_120_v_and_judged_against_108_to_132_v() -> None:
+    check = PowerQualityCheck(NORTH_AMERICA)
+    assert not any(feed(check, readings(0, 900, voltage=(121.0, 119.0, None))))
+
+    finding = feed(check, readings(900, 300, voltage=(121.0, 100.0, None)))[-1]
+
+    assert finding is not None
+    assert finding.cause == "undervoltage"  # not a lost phase: that is below 60 V there
+    assert (finding.observed, finding.expected) == (100.0, 120.0)
+    assert render(finding) == "Voltage on L2 has been 100 V for 5 minutes (normal 108-132 V)"
+
+
+def test_a_120_v_grid_loses_a_phase_below_half_its_nominal() -> None:
+    check = PowerQualityCheck(NORTH_AMERICA)
+    feed(check, readings(0, 600, voltage=(121.0, 119.0, None)))
+
+    finding = feed(check, readings(600, 300, voltage=(121.0, 0.0, None)))[-1]
+
+    assert finding is not None
+    assert finding.cause == "lost_phase"
+
+
 def test_noise_around_the_limit_keeps_one_overvoltage_episode() -> None:
     check = PowerQualityCheck()
     volts = [255.0, 254.0, 252.5, 255.5, 254.5, 256.0]  # one reading dips inside the band

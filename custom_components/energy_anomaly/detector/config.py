@@ -1,8 +1,10 @@
 """The detector's settings: the user's options, and the tuning of every check.
 
-Only `DetectorConfig.fuse_amps` is a user option (the Home Assistant options flow offers it). The
-tuning exists for the benchmark and tests; a stored detector keeps only what it learned and the
-user's options, so a restored detector always runs with the current defaults after an upgrade.
+Only `DetectorConfig.fuse_amps` is a user option (the Home Assistant options flow offers it), and
+`DetectorConfig.nominal_v` the home's grid (read from the user's voltage sensors). The tuning
+exists for the benchmark and tests; a stored detector keeps only what it learned, the user's
+options and the grid, so a restored detector always runs with the current defaults after an
+upgrade.
 Every number below says its unit and why it has the value it has.
 """
 
@@ -17,6 +19,10 @@ from .model import Sensitivity
 DAY_S = 86_400.0
 HOUR_S = 3_600.0
 MINUTE_S = 60.0
+NOMINAL_V = 230.0
+"""The phase-to-neutral voltage (V) of Europe's grids (EN 50160), and of every home not told
+otherwise: what the power-quality checks judge a phase against unless `DetectorConfig.nominal_v`
+names another grid (a North American home's 120 V)."""
 
 SENSITIVITY_BARS: Mapping[Sensitivity, float] = MappingProxyType(
     {Sensitivity.LOW: 1.5, Sensitivity.NORMAL: 1.0, Sensitivity.HIGH: 0.7}
@@ -84,7 +90,8 @@ class PowerQualityConfig:
     Parameters
     ----------
     nominal_v, tolerance
-        Voltage must stay within `nominal_v` +/- `tolerance` (230 V +/- 10 %: 207-253 V, EN 50160).
+        Voltage must stay within `nominal_v` +/- `tolerance` (230 V +/- 10 %: 207-253 V, EN 50160;
+        a 120 V grid's 108-132 V).
     voltage_min_s
         A voltage violation shorter than this (s) is a neighbour's motor starting: normal life.
     fuse_a
@@ -107,20 +114,22 @@ class PowerQualityConfig:
         A phase's silence counts as lost only once it reported a voltage in this many readings
         in a row (a reading with another phase's voltage and not its own breaks the row): one
         stray frame with an L2 voltage from a single-phase meter latched a lost phase for good.
-    lost_v
-        A voltage episode whose mean is below this (V, half the nominal) is a lost phase (a blown
-        fuse, a cut supply: 0 V), not an undervoltage: no sag of the grid lasts minutes that deep.
+    lost_share
+        A voltage episode whose mean is below this share of the nominal (`lost_v`: 115 V of 230 V,
+        60 V of 120 V) is a lost phase (a blown fuse, a cut supply: 0 V), not an undervoltage: no
+        sag of the grid lasts minutes that deep. A share, so that a 120 V grid's sag to 100 V is
+        an undervoltage, as a 230 V grid's to 190 V is.
 
     """
 
-    nominal_v: float = 230.0
+    nominal_v: float = NOMINAL_V
     tolerance: float = 0.10
     voltage_min_s: float = 120.0
     fuse_a: float | None = None
     current_min_s: float = 60.0
     recover_s: float = 30.0
     lost_current_a: float = 0.05
-    lost_v: float = 115.0
+    lost_share: float = 0.5
     silent_is_lost: bool = True
     supplied_readings: int = 30
 
@@ -133,6 +142,11 @@ class PowerQualityConfig:
     def high_v(self) -> float:
         """Highest normal voltage (V)."""
         return self.nominal_v * (1 + self.tolerance)
+
+    @property
+    def lost_v(self) -> float:
+        """Below this mean voltage (V) an episode is a lost phase, not an undervoltage."""
+        return self.nominal_v * self.lost_share
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,20 +499,29 @@ class BaseloadConfig:
 
 @dataclass(frozen=True, slots=True)
 class DetectorConfig:
-    """The user's option and every check's tuning.
+    """The user's option, the home's grid and every check's tuning.
 
     `fuse_amps` is the main fuse per phase (A); None turns the over-current check off.
     `silent_phase_lost` is False for a home read from sensors of its own
     (`PowerQualityConfig.silent_is_lost`); it is the source's, not kept in the stored state.
+    `nominal_v` is the grid's phase-to-neutral voltage (V) the power-quality checks judge against
+    (NOMINAL_V unless the home's voltage sensors read a 120 V phase); kept in the stored state
+    with the options, so that a stored detector restored on its own judges its grid alike.
     """
 
     fuse_amps: float | None = None
     silent_phase_lost: bool = True
+    nominal_v: float = NOMINAL_V
 
     def __post_init__(self) -> None:
-        """Refuse a fuse no current could stay under (0 A, negative, NaN): ValueError."""
+        """Refuse a fuse or a nominal voltage nothing could be judged against: ValueError.
+
+        A fuse no current could stay under (0 A, negative, NaN); a grid of 0 V, negative or NaN.
+        """
         if self.fuse_amps is not None and not 0 < self.fuse_amps < math.inf:
             raise ValueError(f"the main fuse must be above 0 A, not {self.fuse_amps!r}")
+        if not 0 < self.nominal_v < math.inf:
+            raise ValueError(f"the nominal voltage must be above 0 V, not {self.nominal_v!r}")
 
     faults: FaultConfig = field(default_factory=FaultConfig)
     consumption: ConsumptionConfig = field(default_factory=ConsumptionConfig)
@@ -507,14 +530,23 @@ class DetectorConfig:
 
     @property
     def power_quality(self) -> PowerQualityConfig:
-        """The power-quality limits, with the user's fuse."""
-        return PowerQualityConfig(fuse_a=self.fuse_amps, silent_is_lost=self.silent_phase_lost)
+        """The power-quality limits, with the user's fuse and the home's grid."""
+        return PowerQualityConfig(
+            nominal_v=self.nominal_v, fuse_a=self.fuse_amps, silent_is_lost=self.silent_phase_lost
+        )
 
     def options(self) -> dict[str, Any]:
-        """The user's options, the only part of the config kept in the stored state."""
-        return {"fuse_amps": self.fuse_amps}
+        """The user's options and the grid, the only part of the config kept in the stored state."""
+        return {"fuse_amps": self.fuse_amps, "nominal_v": self.nominal_v}
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> DetectorConfig:
-        """A config with the stored user options and the current tuning defaults."""
-        return cls(fuse_amps=options.get("fuse_amps"))
+        """A config with the stored user options and the current tuning defaults.
+
+        A state stored before the grid was kept has no nominal voltage: it was judged at
+        NOMINAL_V, the only grid there was. A null one is damage (ValueError), as a 0 A fuse is.
+        """
+        nominal_v = options.get("nominal_v", NOMINAL_V)
+        if nominal_v is None:
+            raise ValueError("the nominal voltage is null")
+        return cls(fuse_amps=options.get("fuse_amps"), nominal_v=nominal_v)

@@ -3,7 +3,8 @@
 Checks, in priority order (the verdict's finding is the first one in alarm, see `Kind`):
 
 1. meter_fault (`faults.py`): zeros, negatives without production, a frozen value, gaps;
-2. power_quality (`power_quality.py`): voltage outside 230 V +/- 10 %, current above the fuse;
+2. power_quality (`power_quality.py`): voltage outside the grid's nominal (230 V, or 120 V)
+   +/- 10 %, current above the fuse;
 3. unusual_consumption (`consumption.py`): power that stays above what this home draws at this
    time of day;
 4. new_pattern (`parx.py`): the last 24 hours do not follow the daily pattern PARX predicts
