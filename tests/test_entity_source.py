@@ -6,7 +6,12 @@ import json
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import (
+    SOURCE_USER,
+    ConfigEntry,
+    ConfigEntryState,
+    ConfigFlowResult,
+)
 from homeassistant.const import CONF_NAME, EVENT_HOMEASSISTANT_STARTED
 from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -24,6 +29,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.energy_anomaly.const import (
     CONF_CURRENT_ENTITIES,
+    CONF_NOMINAL_VOLTAGE,
     CONF_POWER_ENTITY,
     CONF_POWER_IS_NET,
     CONF_PRICE_ENTITY,
@@ -117,6 +123,12 @@ async def shown(hass: HomeAssistant, entity_id: str, state: str) -> None:
 async def power_shown(hass: HomeAssistant, watts: float) -> None:
     """Sample until the home shows `watts` W."""
     await shown(hass, HOME_POWER, str(watts))
+
+
+def judged_at(entry: ConfigEntry) -> float:
+    """The nominal voltage (V) the home's detector judges its phases against, as diagnosed."""
+    nominal: float = entry.runtime_data.sink.runners[entry.entry_id].diagnostics()["nominal_v"]
+    return nominal
 
 
 def entity_issue(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> ir.IssueEntry | None:
@@ -810,6 +822,7 @@ async def test_the_flow_names_a_home_chooses_its_sensors_and_sets_it_up(
         CONF_POWER_ENTITY: POWER,
         CONF_POWER_IS_NET: False,
         CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1,
+        CONF_NOMINAL_VOLTAGE: 230.0,
     }
     assert result["options"] == {CONF_TEMPERATURE_ENTITY: "sensor.outside"}
     assert result["result"].unique_id == POWER
@@ -874,25 +887,148 @@ async def test_the_flow_refuses_a_sensor_that_does_not_give_its_quantity(
     assert result["result"].unique_id == POWER
 
 
+async def _chose_voltages(hass: HomeAssistant, **volts: str) -> ConfigFlowResult:
+    """The form's answer to POWER and a voltage sensor per phase reading `volts` (l1="230", ...)."""
+    hass.states.async_set(POWER, "400", WATT)
+    chosen: dict[str, str] = {}
+    for phase, reading in volts.items():
+        entity_id = f"sensor.meter_voltage_{phase}"
+        hass.states.async_set(entity_id, reading, VOLT)
+        chosen[f"voltage_{phase}_entity"] = entity_id
+    flow_id = await _entity_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_NAME: "Home", CONF_POWER_ENTITY: POWER, **chosen}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return result
+
+
 @pytest.mark.parametrize(
     "volts",
-    ["120", "100", "400", "0"],  # North America, Japan, between two phases, a phase not wired
+    # Japan's 100 V (101 ± 6 V), between two phases, a phase not wired, a 230 V phase far down
+    ["100", "107", "400", "0", "160"],
 )
-async def test_the_flow_refuses_a_voltage_sensor_far_from_a_230_v_phase(
+async def test_the_flow_refuses_a_voltage_sensor_of_neither_grid(
     hass: HomeAssistant, volts: str
 ) -> None:
-    """The power quality checks are for 230 V ± 10 %: any of these held an alarm from the second
-    minute on."""
-    hass.states.async_set(POWER, "400", WATT)
-    hass.states.async_set(VOLTAGE_L1, volts, VOLT)
-    flow_id = await _entity_form(hass)
-
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {CONF_NAME: "Home", CONF_POWER_ENTITY: POWER, CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1}
-    )
+    """The power quality checks judge a 230 V or a 120 V phase ± 10 %: any of these would hold an
+    alarm from the second minute on, or never raise one when it should."""
+    result = await _chose_voltages(hass, l1=volts)
 
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {CONF_VOLTAGE_ENTITIES[0]: "not_230_v_phase"}
+    assert result["errors"] == {CONF_VOLTAGE_ENTITIES[0]: "not_a_phase_voltage"}
+
+
+@pytest.mark.parametrize(
+    ("volts", "nominal"),
+    # North America, a 120 V phase sagging under load, Mexico's 127 V, a 230 V phase high or low
+    [("120", 120.0), ("108", 120.0), ("127.5", 120.0), ("238", 230.0), ("190", 230.0)],
+)
+async def test_the_flow_stores_the_grid_its_voltage_sensor_reads(
+    hass: HomeAssistant, volts: str, nominal: float
+) -> None:
+    result = await _chose_voltages(hass, l1=volts)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_NOMINAL_VOLTAGE] == nominal
+    assert judged_at(result["result"]) == nominal
+
+
+async def test_the_flow_refuses_phases_of_two_grids(hass: HomeAssistant) -> None:
+    """One home is on one grid: a sensor of a 120 V phase beside 230 V ones is another home's."""
+    result = await _chose_voltages(hass, l1="231", l2="121", l3="229")
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_VOLTAGE_ENTITIES[1]: "phases_of_two_grids"}
+
+
+async def test_the_grid_is_read_from_the_phases_with_a_value_and_is_230_v_without_one(
+    hass: HomeAssistant,
+) -> None:
+    """A sensor may be unavailable while the form is filled; with none read, 230 V as before."""
+    result = await _chose_voltages(hass, l1="unavailable", l2="121")
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_NOMINAL_VOLTAGE] == 120.0
+    assert await hass.config_entries.async_remove(result["result"].entry_id)
+
+    result = await _chose_voltages(hass, l1="unavailable")
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert CONF_NOMINAL_VOLTAGE not in result["data"]
+    assert judged_at(result["result"]) == 230.0
+
+
+async def test_reconfigure_reads_the_grid_again_or_keeps_it_without_a_reading(
+    hass: HomeAssistant,
+) -> None:
+    entry = home_entry(**{CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1})
+    hass.states.async_set(VOLTAGE_L1, "119", VOLT)
+    await set_up_home_drawing(hass, entry, 400)
+    chosen = {CONF_NAME: "Home", CONF_POWER_ENTITY: POWER, CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1}
+
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], chosen)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_NOMINAL_VOLTAGE] == 120.0
+    assert judged_at(entry) == 120.0
+
+    hass.states.async_set(VOLTAGE_L1, "unavailable", VOLT)  # a Wi-Fi sensor reconnecting
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], chosen)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_NOMINAL_VOLTAGE] == 120.0
+
+
+async def phase_at(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, volts: str, minutes: float
+) -> None:
+    """VOLTAGE_L1 reads `volts` for `minutes` of samples."""
+    hass.states.async_set(VOLTAGE_L1, volts, VOLT)
+    for _ in range(round(minutes * 60 / SAMPLE_INTERVAL.total_seconds())):
+        freezer.tick(SAMPLE_INTERVAL)
+        await sampled(hass)
+
+
+async def test_a_120_v_home_is_judged_against_120_v(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Normal at 120 V; at 100 V an undervoltage (not a lost phase, which is below 60 V)."""
+    entry = home_entry(**{CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1, CONF_NOMINAL_VOLTAGE: 120.0})
+    hass.states.async_set(VOLTAGE_L1, "120", VOLT)
+    await set_up_home_drawing(hass, entry, 400)
+
+    await phase_at(hass, freezer, "120", 5)
+    assert state_of(hass, "binary_sensor.home_anomaly") == "off"
+
+    await phase_at(hass, freezer, "100", 3)
+
+    anomaly = hass.states.get("binary_sensor.home_anomaly")
+    assert anomaly is not None
+    assert anomaly.state == "on"
+    assert anomaly.attributes["kind"] == "power_quality"
+    assert anomaly.attributes["reason"].startswith("Voltage on L1 has been 100 V for ")
+    assert anomaly.attributes["reason"].endswith("(normal 108-132 V)")
+    assert (anomaly.attributes["expected"], anomaly.attributes["unit"]) == (120.0, "V")
+
+
+async def test_an_entry_saved_before_the_grid_was_stored_is_a_230_v_home(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, entity_entry: MockConfigEntry
+) -> None:
+    hass.states.async_set(VOLTAGE_L1, "230", VOLT)
+    await set_up_home_drawing(hass, entity_entry, 400)
+    assert judged_at(entity_entry) == 230.0
+
+    await phase_at(hass, freezer, "200", 3)
+
+    anomaly = hass.states.get("binary_sensor.home_anomaly")
+    assert anomaly is not None
+    assert anomaly.attributes["reason"].endswith("(normal 207-253 V)")
+    assert anomaly.attributes["expected"] == 230.0
 
 
 async def test_the_flow_refuses_a_power_sensor_that_already_feeds_a_home(
@@ -1067,6 +1203,7 @@ async def test_diagnostics_name_the_chosen_sensors_roles_and_problems_not_their_
     assert source["last_sent"] is not None
     assert diagnostics["entry"][CONF_POWER_ENTITY] == masked_entity_id(POWER)
     assert list(diagnostics["homes"]) == [hashed_id(entity_entry.entry_id)]
+    assert diagnostics["homes"][hashed_id(entity_entry.entry_id)]["nominal_v"] == 230.0
     assert "meter_power" not in json.dumps(diagnostics)
     assert "meter_voltage" not in json.dumps(diagnostics)
 

@@ -39,6 +39,7 @@ from .const import (
     CONF_FUSE_SIZE,
     CONF_HOMES,
     CONF_KEPT_HOMES,
+    CONF_NOMINAL_VOLTAGE,
     CONF_OFFERED_HOMES,
     CONF_POWER_ENTITY,
     CONF_POWER_IS_NET,
@@ -46,6 +47,7 @@ from .const import (
     CONF_PRODUCTION_ENTITY,
     CONF_SOURCE,
     CONF_TEMPERATURE_ENTITY,
+    CONF_VOLTAGE_ENTITIES,
     DEMO_UNIQUE_ID,
     DOMAIN,
     LOGGER,
@@ -53,7 +55,7 @@ from .const import (
     SOURCE_ENTITY,
     SOURCE_TIBBER,
 )
-from .entity_source import ENTITY_QUANTITIES, chosen_entities, entity_error
+from .entity_source import ENTITY_QUANTITIES, chosen_entities, entity_error, phase_grid
 from .live_source import CONNECTION_ERRORS, TibberAccount, async_fetch_account
 from .price import price_entity_error
 from .runtime import homes_watched_elsewhere
@@ -123,7 +125,7 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
                 self._abort_if_unique_id_configured()
                 return self.async_create_entry(
                     title=_home_name(user_input),
-                    data=_meter_data(user_input),
+                    data=_meter_data(self.hass, user_input),
                     options={CONF_TEMPERATURE_ENTITY: temperature} if temperature else {},
                 )
         schema = _meter_schema().extend(
@@ -150,7 +152,7 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
                     entry,
                     unique_id=user_input[CONF_POWER_ENTITY],
                     title=_home_name(user_input),
-                    data=_meter_data(user_input),
+                    data=_meter_data(self.hass, user_input, entry.data),
                 )
         current = user_input or {CONF_NAME: entry.title, **entry.data}
         return self.async_show_form(
@@ -318,22 +320,50 @@ def _meter_schema() -> probatio.Schema:
     return probatio.Schema(fields)
 
 
-def _meter_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
-    """The entry's data for a home fed by sensors: the chosen ones, and whether power is net."""
-    return {
+def _meter_data(
+    hass: HomeAssistant, user_input: Mapping[str, Any], before: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The entry's data for a home fed by sensors: the chosen ones, power net or not, the grid.
+
+    The grid is the one the voltage sensors read (`_meter_errors` made sure they read one).
+    Voltage sensors that read no value now (a Wi-Fi sensor reconnecting) leave the grid as the
+    entry had it `before` a reconfigure (a home does not move to another grid), and a new home
+    without it, judged at the detector's 230 V as before the grid was read.
+    """
+    data = {
         CONF_SOURCE: SOURCE_ENTITY,
         **chosen_entities(user_input),
         CONF_POWER_IS_NET: bool(user_input.get(CONF_POWER_IS_NET)),
     }
+    if grids := _phase_grids(hass, user_input):
+        data[CONF_NOMINAL_VOLTAGE] = next(iter(grids.values()))
+    elif before is not None and CONF_NOMINAL_VOLTAGE in before:
+        data[CONF_NOMINAL_VOLTAGE] = before[CONF_NOMINAL_VOLTAGE]
+    return data
+
+
+def _phase_grids(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dict[str, float]:
+    """The grid (nominal V) each chosen voltage sensor reads a phase of now, by key, L1 first.
+
+    Those that read no value, or a value of no grid, are left out.
+    """
+    grids: dict[str, float] = {}
+    for key in CONF_VOLTAGE_ENTITIES:
+        entity_id = user_input.get(key)
+        if entity_id and (grid := phase_grid(hass.states.get(entity_id))) is not None:
+            grids[key] = grid
+    return grids
 
 
 def _meter_errors(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dict[str, str]:
-    """The form's errors: a name, and each chosen entity a sensor of its quantity, once.
+    """The form's errors: a name, each chosen entity a sensor of its quantity, once, one grid.
 
     A blank name would name the device nothing, and its entities `select.mode` and the like. A
     sensor in two roles (power and production, two phases) would read one quantity as two. A
     sensor of Energy Anomaly itself (a home's Power, listed with the meters' and named like the
-    home) shows what a home read: a home fed its own output never has a reading again.
+    home) shows what a home read: a home fed its own output never has a reading again. A 120 V
+    phase beside 230 V ones is another home's sensor: each phase would be judged against one
+    grid's nominal and one of them alarm for good (the first phase read names the grid).
     """
     errors: dict[str, str] = {}
     if not _home_name(user_input):
@@ -348,6 +378,11 @@ def _meter_errors(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dict[st
         elif entity_id in seen:
             errors[key] = "entity_chosen_twice"
         seen.add(entity_id)
+    grids = _phase_grids(hass, user_input)
+    first = next(iter(grids.values()), None)
+    for key, grid in grids.items():
+        if grid != first:
+            errors.setdefault(key, "phases_of_two_grids")
     if user_input.get(CONF_POWER_IS_NET) and user_input.get(CONF_PRODUCTION_ENTITY):
         errors[CONF_PRODUCTION_ENTITY] = "production_with_net_power"
     return errors

@@ -30,6 +30,10 @@ CONF_POWER_IS_NET: Final = "power_is_net"
 CONF_PRODUCTION_ENTITY: Final = "power_production_entity"
 CONF_VOLTAGE_ENTITIES: Final = tuple(f"voltage_l{phase}_entity" for phase in (1, 2, 3))
 CONF_CURRENT_ENTITIES: Final = tuple(f"current_l{phase}_entity" for phase in (1, 2, 3))
+# The home's grid as its voltage sensors read on the form: the nominal phase-to-neutral voltage (V)
+# the power quality checks judge against. Absent until a voltage sensor read a value (as in entries
+# saved before it was stored): the checks' own nominal, 230 V.
+CONF_NOMINAL_VOLTAGE: Final = "nominal_voltage"
 
 DEMO_HOME_ID: Final = "demo"
 DEMO_UNIQUE_ID: Final = "demo"

@@ -79,6 +79,7 @@ from .const import (
     ISSUE_ENTITY,
     LOGGER,
 )
+from .detector.config import NOMINAL_V
 from .detector.model import Reading
 from .detector.validation import MAX_CURRENT_A, MAX_POWER_W, MAX_VOLTAGE_V
 from .issues import async_warn
@@ -99,11 +100,21 @@ PAUSED_BY: Final = timedelta(minutes=1)
 # connecting, an MQTT sensor before its first message) have no value yet. Inside the sink's
 # STALE_AFTER, so a sensor that does not come back is still named when the home is logged.
 DROP_GRACE: Final = timedelta(seconds=30)
-# What a phase's voltage sensor must read on the form, when it reads a value: a 230 V phase to
-# neutral, the power quality checks' nominal (230 V ± 10 %). A 120 V or 100 V grid, a sensor of the
-# voltage between two phases (400 V) or of a phase not wired (0 V) held a power quality alarm from
-# the second minute after setup on. The bounds lie halfway between 230 V and 120 V or 400 V.
-PHASE_VOLTAGE_ON_FORM_V: Final = (175.0, 315.0)
+# A North American grid's phase-to-neutral voltage (V), which a 127 V grid's phase is judged by too.
+GRID_120_V: Final = 120.0
+# What a phase's voltage sensor must read on the form, when it reads a value, by the grid it is
+# then taken for (its nominal, V, which the power quality checks judge a phase against ± 10 %):
+# any other value (Japan's 100 V grid, a sensor of the voltage between two phases, 400 V, or of a
+# phase not wired, 0 V) would hold a power quality alarm from the second minute after setup on.
+# 230 V: halfway between 230 V and 120 V or 400 V. 120 V: a 120 V phase (ANSI C84.1 keeps the
+# service at 110-127 V, a little lower under load) or a 127 V one (Mexico, parts of Brazil; 114-140
+# V at ± 10 %), from 108 V, the 120 V band's own low limit, which leaves out Japan's 100 V grid
+# (101 ± 6 V: at most 107 V), a 120 V band would call it undervoltage for good; up to 145 V, above a
+# 127 V phase's 140 V, and no grid's phase reads 145-175 V.
+PHASE_VOLTAGE_ON_FORM_V: Final[Mapping[float, tuple[float, float]]] = {
+    NOMINAL_V: (175.0, 315.0),
+    GRID_120_V: (108.0, 145.0),
+}
 # A power sensor that reported nothing, not even its unchanged value, for this long has stalled.
 # Long, because some integrations write a state only when it changes (MQTT without force_update:
 # its `last_reported` stands still while the value holds), and a coarse sensor (0.1 kW steps)
@@ -272,23 +283,29 @@ def entity_error(state: State | None, quantity: Quantity) -> str | None:
     """The config form's error for an entity that cannot give `quantity`, else None.
 
     It must be a sensor in a unit of the quantity; it may be unavailable right now. A voltage
-    it reads must be a 230 V phase's (PHASE_VOLTAGE_ON_FORM_V).
+    it reads must be a 230 V or a 120 V phase's (PHASE_VOLTAGE_ON_FORM_V).
     """
     if state is None:
         return "entity_not_found"
     unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
     if state.domain != "sensor" or unit not in quantity.converter.VALID_UNITS:
         return f"not_{quantity.name}"
-    if quantity is VOLTAGE and not _reads_a_230_v_phase(state):
-        return "not_230_v_phase"
+    if quantity is VOLTAGE and read_entity(state, VOLTAGE).value is not None:
+        return None if phase_grid(state) else "not_a_phase_voltage"
     return None
 
 
-def _reads_a_230_v_phase(state: State) -> bool:
-    """Whether a voltage sensor reads a 230 V phase, or nothing to tell (unavailable, ...)."""
+def phase_grid(state: State | None) -> float | None:
+    """The grid (its nominal, V) whose phase a voltage sensor reads now.
+
+    None when it reads no value (unavailable, ...: nothing to tell), or a value of no grid.
+    """
     volts = read_entity(state, VOLTAGE).value
-    low, high = PHASE_VOLTAGE_ON_FORM_V
-    return volts is None or low <= volts <= high
+    if volts is not None:
+        for nominal, (low, high) in PHASE_VOLTAGE_ON_FORM_V.items():
+            if low <= volts <= high:
+                return nominal
+    return None
 
 
 # Entities chosen in the options (for any source): followed when renamed, like the sensors.

@@ -16,6 +16,7 @@ from homeassistant.util import dt as dt_util
 from .clock import ClockBehind
 from .const import (
     CONF_FUSE_SIZE,
+    CONF_NOMINAL_VOLTAGE,
     CONF_SOURCE,
     CONF_TEMPERATURE_ENTITY,
     DOMAIN,
@@ -35,7 +36,7 @@ from .coordinator import (
     HomeInfo,
     percent,
 )
-from .detector.config import DetectorConfig
+from .detector.config import NOMINAL_V, DetectorConfig
 from .detector.engine import Detector
 from .detector.model import Finding, HistoryRow, Kind, Mode, Reading, Result, Sensitivity
 from .detector.validation import plausible_part, reading_problem
@@ -309,19 +310,25 @@ class HomeRunner:
     async def async_create(
         cls, hass: HomeAssistant, entry: ConfigEntry, home: HomeInfo
     ) -> HomeRunner:
-        """Create the runner for `home`, restoring what was learned before."""
+        """Create the runner for `home`, restoring what was learned before.
+
+        A power sensor home's grid is the one its voltage sensors read on the form; any other
+        home (a Tibber Pulse's, Nordic), and one whose entry was saved before the grid was read,
+        is on a 230 V grid. The entry's settings win over the options stored with the state.
+        """
         store = HomeStateStore(hass, home.home_id)
         fuse = entry.options.get(CONF_FUSE_SIZE)
         config = DetectorConfig(
             # options saved before a NaN fuse was refused may hold one: no fuse check, as then
             fuse_amps=fuse if fuse is None or 0 < fuse < math.inf else None,
             silent_phase_lost=entry.data[CONF_SOURCE] != SOURCE_ENTITY,
+            nominal_v=entry.data.get(CONF_NOMINAL_VOLTAGE, NOMINAL_V),
         )
         return cls(hass, entry, home, store, await _async_restore(hass, home, store, config))
 
     @property
     def detector_config(self) -> DetectorConfig:
-        """The home's detector settings (the fuse size), for analysing its past alike."""
+        """The home's detector settings (the fuse size, the grid), for analysing its past alike."""
         return self._detector.config
 
     @callback
@@ -735,6 +742,8 @@ class HomeRunner:
             "reported": sorted(self._reported),
             "queued_readings": sum(isinstance(item, Reading) for item in self._pending),
             "rejected_readings": self._rejected,
+            # The grid's phase-to-neutral voltage the power quality checks judge against (V).
+            "nominal_v": self._detector.config.nominal_v,
             # Why a home raises no alarm: paused, a kind silenced, a low sensitivity.
             "controls": {
                 "mode": self._controls.mode,
