@@ -994,13 +994,18 @@ async def phase_at(
         await sampled(hass)
 
 
+async def set_up_120_v_home(hass: HomeAssistant, volts: str) -> None:
+    """Set up a home on a 120 V grid (its entry says), VOLTAGE_L1 reading `volts`."""
+    entry = home_entry(**{CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1, CONF_NOMINAL_VOLTAGE: 120.0})
+    hass.states.async_set(VOLTAGE_L1, volts, VOLT)
+    await set_up_home_drawing(hass, entry, 400)
+
+
 async def test_a_120_v_home_is_judged_against_120_v(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
     """Normal at 120 V; at 100 V an undervoltage (not a lost phase, which is below 60 V)."""
-    entry = home_entry(**{CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1, CONF_NOMINAL_VOLTAGE: 120.0})
-    hass.states.async_set(VOLTAGE_L1, "120", VOLT)
-    await set_up_home_drawing(hass, entry, 400)
+    await set_up_120_v_home(hass, "120")
 
     await phase_at(hass, freezer, "120", 5)
     assert state_of(hass, "binary_sensor.home_anomaly") == "off"
@@ -1014,6 +1019,18 @@ async def test_a_120_v_home_is_judged_against_120_v(
     assert anomaly.attributes["reason"].startswith("Voltage on L1 has been 100 V for ")
     assert anomaly.attributes["reason"].endswith("(normal 108-132 V)")
     assert (anomaly.attributes["expected"], anomaly.attributes["unit"]) == (120.0, "V")
+
+
+async def test_a_120_v_homes_voltage_leaving_its_normal_band_is_written_at_once(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """As a 230 V home's leaving 207-253 V is: the moment the user looks at it."""
+    await set_up_120_v_home(hass, "109")
+    assert state_of(hass, "sensor.home_voltage_l1") == "109.0"
+
+    await phase_at(hass, freezer, "107.5", SAMPLE_INTERVAL.total_seconds() / 60)
+
+    assert state_of(hass, "sensor.home_voltage_l1") == "107.5"
 
 
 async def test_an_entry_saved_before_the_grid_was_stored_is_a_230_v_home(

@@ -33,6 +33,7 @@ from .coordinator import EnergyAnomalyCoordinator, HomeData
 from .detector.config import PowerQualityConfig
 from .detector.model import Kind, Status
 from .entity import EnergyAnomalyEntity, async_for_each_home
+from .entity_source import PHASE_VOLTAGE_ON_FORM_V
 from .price import Price, async_recorded_mean_price, read_price, tibber_mean_price
 from .runner import HomeRunner
 from .runtime import EnergyAnomalyConfigEntry
@@ -42,8 +43,9 @@ PARALLEL_UPDATES = 0
 # Voltage and current move a little with every reading; the recorder keeps a row per write. They
 # are written at most every PHASE_WRITE_INTERVAL_S (of the readings' time), and then only once they
 # moved by their deadband: 1 V is below what a meter's voltage reading resolves reliably (±0.5-1 %)
-# and 0.4 % of the 23 V between nominal and a power-quality limit; 0.5 A is 115 W on one phase,
-# which the live Power sensor already shows, and 1-2 % of a main fuse (25-63 A).
+# and 4 % of the 23 V between 230 V and a power-quality limit (8 % of a 120 V grid's 12 V); 0.5 A
+# is 115 W on one phase, which the live Power sensor already shows, and 1-2 % of a main fuse
+# (25-63 A).
 # Power moves by a few watts with nearly every reading (every 2 s from a Pulse: 43,200 rows a
 # day). A move of POWER_JUMP_W or more is written at once: a load switching on or off, down to a
 # fridge's compressor (about 100 W). A smaller one waits until POWER_WRITE_INTERVAL_S of readings
@@ -56,7 +58,14 @@ CURRENT_DEADBAND_A = 0.5
 # The score is a graph of how unusual things are: once a minute, unless it crosses the alarm bar.
 SCORE_WRITE_INTERVAL_S = 60.0
 SCORE_ALARM_BAR = 1.0
-_POWER_QUALITY_LIMITS = PowerQualityConfig()
+# A voltage crossing a power-quality limit is written at once: the limits of every grid a home can
+# be on, as the sensor's description is every home's. Another grid's limits cost a 230 V home a
+# write only on the way to a lost phase (0 V), a 120 V home none (it never reads 207 V).
+_VOLTAGE_LIMITS = tuple(
+    limit
+    for limits in (PowerQualityConfig(nominal_v=nominal) for nominal in PHASE_VOLTAGE_ON_FORM_V)
+    for limit in (limits.low_v, limits.high_v)
+)
 # The Anomaly kind sensor's state while nothing is unusual.
 NO_ANOMALY = "normal"
 # A watt drawn all year (365.25 days of 24 h) is 8.766 kWh.
@@ -160,7 +169,7 @@ def _phase(quantity: str, phase: int) -> EnergyAnomalySensorDescription:
         throttle=Throttle(
             interval_s=PHASE_WRITE_INTERVAL_S,
             deadband=VOLTAGE_DEADBAND_V if voltage else CURRENT_DEADBAND_A,
-            limits=((_POWER_QUALITY_LIMITS.low_v, _POWER_QUALITY_LIMITS.high_v) if voltage else ()),
+            limits=_VOLTAGE_LIMITS if voltage else (),
             live_in_alarm=(
                 UnitOfElectricPotential.VOLT if voltage else UnitOfElectricCurrent.AMPERE,
                 phase,
