@@ -107,10 +107,10 @@ GRID_120_V: Final = 120.0
 # any other value (Japan's 100 V grid, a sensor of the voltage between two phases, 400 V, or of a
 # phase not wired, 0 V) would hold a power quality alarm from the second minute after setup on.
 # 230 V: halfway between 230 V and 120 V or 400 V. 120 V: a 120 V phase (ANSI C84.1 keeps the
-# service at 110-127 V, a little lower under load) or a 127 V one (Mexico, parts of Brazil; 114-140
-# V at ± 10 %), from 108 V, the 120 V band's own low limit, which leaves out Japan's 100 V grid
-# (101 ± 6 V: at most 107 V), a 120 V band would call it undervoltage for good; up to 145 V, above a
-# 127 V phase's 140 V, and no grid's phase reads 145-175 V.
+# service at 110-127 V, a little lower under load) or a 127 V one (Mexico, parts of Brazil: 114-140
+# V at ± 10 %). From 108 V, the 120 V band's own low limit: Japan's 100 V grid reads at most 107 V
+# (101 ± 6 V), and judged against 120 V it would be in undervoltage for good. Up to 145 V, above a
+# 127 V phase's 140 V: no grid's phase reads 145-175 V.
 PHASE_VOLTAGE_ON_FORM_V: Final[Mapping[float, tuple[float, float]]] = {
     NOMINAL_V: (175.0, 315.0),
     GRID_120_V: (108.0, 145.0),
@@ -291,7 +291,7 @@ def entity_error(state: State | None, quantity: Quantity) -> str | None:
     if state.domain != "sensor" or unit not in quantity.converter.VALID_UNITS:
         return f"not_{quantity.name}"
     if quantity is VOLTAGE and read_entity(state, VOLTAGE).value is not None:
-        return None if phase_grid(state) else "not_a_phase_voltage"
+        return None if phase_grid(state) is not None else "not_a_phase_voltage"
     return None
 
 

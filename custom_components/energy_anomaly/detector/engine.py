@@ -369,8 +369,8 @@ class Detector:
     def from_state(cls, state: object, config: DetectorConfig | None = None) -> Detector:
         """Restore a detector saved by `to_state`, with the current tuning defaults.
 
-        `config` overrides the stored user options. Raises StateError (a ValueError) for a state
-        of an unknown format version or one that is not valid.
+        `config` overrides the stored user options and grid. Raises StateError (a ValueError) for
+        a state of an unknown format version or one that is not valid.
         """
         if not isinstance(state, dict):
             raise StateError("the detector state is not an object")
