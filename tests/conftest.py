@@ -1,11 +1,15 @@
 """Fixtures shared by the integration tests: the real HA harness and a local Tibber API server."""
 
+import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_ACCESS_TOKEN
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 from homeassistant.util.ssl import get_default_context
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -13,6 +17,7 @@ from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotEx
 from syrupy.assertion import SnapshotAssertion
 import tibber
 
+from custom_components import energy_anomaly as integration
 from custom_components.energy_anomaly.const import (
     CONF_HOMES,
     CONF_SOURCE,
@@ -21,6 +26,7 @@ from custom_components.energy_anomaly.const import (
     SOURCE_DEMO,
     SOURCE_TIBBER,
 )
+from custom_components.energy_anomaly.detector.model import HistoryRow
 
 from .tibber_server import (
     DEFAULT_TOKEN,
@@ -128,3 +134,27 @@ async def live_entry(
     assert await hass.config_entries.async_setup(tibber_entry.entry_id)
     await tibber_server.wait_for_subscriptions(len(tibber_entry.data[CONF_HOMES]))
     return tibber_entry
+
+
+HISTORY_DAYS = 3
+
+
+@pytest.fixture
+def held_history(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """Each home's history fetch: three days of 500 W hours, given once the test sets the event.
+
+    Until then the fetch is under way, as while Tibber rate-limits it (up to about 12 minutes).
+    """
+    released = asyncio.Event()
+    today = dt_util.start_of_local_day()
+    rows = [
+        HistoryRow(today - timedelta(hours=hours), 3600.0, 500.0)
+        for hours in range(HISTORY_DAYS * 24, 0, -1)
+    ]
+
+    async def fetch(*_: Any, **__: Any) -> list[HistoryRow]:
+        await released.wait()
+        return rows
+
+    monkeypatch.setattr(integration, "async_fetch_home_history", fetch)
+    return released

@@ -4,6 +4,7 @@ switch per kind of anomaly, each shown from the detector's state and kept over a
 import asyncio
 from datetime import datetime, timedelta
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.const import (
     ATTR_DEVICE_ID,
@@ -28,14 +29,13 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 import yaml
 
-from custom_components import energy_anomaly as integration
 from custom_components.energy_anomaly.const import DOMAIN
 from custom_components.energy_anomaly.detector.engine import Detector
-from custom_components.energy_anomaly.detector.model import HistoryRow, Mode, Reading, Sensitivity
+from custom_components.energy_anomaly.detector.model import Mode, Reading, Sensitivity
 from custom_components.energy_anomaly.diagnostics import hashed_id
 from custom_components.energy_anomaly.runner import HomeRunner
 
-from .conftest import HOME_A, HOME_B
+from .conftest import HISTORY_DAYS, HOME_A, HOME_B
 from .test_live_data import state_of, wait_until
 from .test_persistence import held_batches
 from .test_write_throttles import START, Cabin, cabin
@@ -423,30 +423,6 @@ async def test_diagnostics_say_why_a_home_raises_no_alarm(
     }
 
 
-HISTORY_DAYS = 3
-
-
-@pytest.fixture
-def held_history(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
-    """Each home's history fetch: three days of 500 W hours, given once the test sets the event.
-
-    Until then the fetch is under way, as while Tibber rate-limits it (up to about 12 minutes).
-    """
-    released = asyncio.Event()
-    today = dt_util.start_of_local_day()
-    rows = [
-        HistoryRow(today - timedelta(hours=hours), 3600.0, 500.0)
-        for hours in range(HISTORY_DAYS * 24, 0, -1)
-    ]
-
-    async def fetch(*_: Any, **__: Any) -> list[HistoryRow]:
-        await released.wait()
-        return rows
-
-    monkeypatch.setattr(integration, "async_fetch_home_history", fetch)
-    return released
-
-
 async def set_up_fetching_history(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
@@ -609,3 +585,44 @@ async def test_fill_example_data_gives_every_field_but_the_device_a_value_the_ac
         if "target" in description:
             devices.add(ATTR_DEVICE_ID)
         schema({**example, **dict.fromkeys(devices, "0123456789abcdef")})
+
+
+async def test_a_command_running_while_its_home_unloads_stores_nothing_after_the_final_write(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    held_history: asyncio.Event,
+) -> None:
+    """A command during the history import runs at once; the entry unloads while the detector
+    runs it. The unload's write is the home's last: one after it could bring back the file of a
+    home whose entry is then deleted."""
+    await set_up_fetching_history(hass, tibber_server, tibber_entry)
+    runner = tibber_entry.runtime_data.sink.runners[HOME_A]
+    writes: list[str] = []
+    store = runner._store
+    final_save, scheduled_save = store.async_save, store.async_schedule_save
+
+    async def recording_save(data: Any) -> None:
+        writes.append("final")
+        await final_save(data)
+
+    def recording_schedule(data: Any) -> None:
+        writes.append("scheduled")
+        scheduled_save(data)
+
+    with (
+        held_batches(runner) as (entered, release),
+        patch.object(store, "async_save", recording_save),
+        patch.object(store, "async_schedule_save", recording_schedule),
+    ):
+        command = hass.async_create_task(runner.async_set_mode(Mode.AWAY))
+        assert await hass.async_add_executor_job(entered.wait, 10)
+        unload = hass.async_create_task(hass.config_entries.async_unload(tibber_entry.entry_id))
+        for _ in range(20):  # the unload reaches the final write, which waits for the detector
+            await asyncio.sleep(0)
+        release.set()
+        await asyncio.wait_for(command, timeout=5)
+        assert await asyncio.wait_for(unload, timeout=5)
+        await hass.async_block_till_done()
+
+    assert writes == ["final"]

@@ -23,6 +23,7 @@ from custom_components.energy_anomaly.runner import HomeRunner
 from custom_components.energy_anomaly.storage import HomeStateStore
 
 from .conftest import HOME_A, HOME_B
+from .test_controls import set_up_fetching_history
 from .test_live_data import set_up, start, state_of, wait_until
 from .tibber_server import HttpFault, LocalHome, LocalTibberServer
 
@@ -257,3 +258,28 @@ async def test_when_tibber_cannot_list_the_homes_nothing_changes_until_the_next_
 
     assert device_names(hass, tibber_entry) == ["Cabin", "Flat"]
     assert "Could not list the homes of Ada Lovelace (again in an hour)" in caplog.text
+
+
+async def test_a_history_learned_after_its_home_left_the_account_is_not_stored_after_the_stop(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    held_history: asyncio.Event,
+    hass_storage: dict[str, Any],
+) -> None:
+    """The home's final write is its stop's: a write after it could bring back the file of a
+    home whose entry is then deleted."""
+    await set_up_fetching_history(hass, tibber_server, tibber_entry)
+    remove_from_account(tibber_server, HOME_B)
+    async_fire_time_changed(hass, dt_util.utcnow() + AN_HOUR)
+    async with asyncio.timeout(5):  # not waiting for background tasks: the imports still wait
+        while f"{DOMAIN}.{HOME_B}" not in hass_storage:  # stored by the stop
+            await hass.async_block_till_done()
+    stored = hass_storage[f"{DOMAIN}.{HOME_B}"]["data"]
+
+    held_history.set()  # the fetch ends after the stop, and the stopped home learns it
+    await hass.async_block_till_done(wait_background_tasks=True)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=1))  # a delayed write
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert hass_storage[f"{DOMAIN}.{HOME_B}"]["data"] == stored

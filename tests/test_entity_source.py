@@ -2,6 +2,7 @@
 
 import asyncio
 from datetime import timedelta
+import gc
 import json
 from typing import Any
 
@@ -330,6 +331,26 @@ async def test_a_burst_of_states_counts_for_the_time_it_held_not_for_its_number(
     await sampled(hass)
 
     assert state_of(hass, HOME_POWER) == "680.0"  # 3000 W for 1 s, 100 W for 4 s
+
+
+async def test_a_warning_logged_before_the_host_clock_went_back_is_logged_again_10_minutes_on(
+    hass: HomeAssistant, entity_entry: MockConfigEntry, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not only once the clock passed the time of the first again (40 minutes here)."""
+    await set_up_home_drawing(hass, entity_entry, 400)
+    runner = entity_entry.runtime_data.sink.runners[entity_entry.entry_id]
+    before = dt_util.utcnow()
+    runner._warn(before, "Left out a value of a reading for %s: %s", "a production of -2 W")
+
+    set_back = before - timedelta(minutes=30)
+    for minutes in (0, 10):
+        runner._warn(
+            set_back + timedelta(minutes=minutes),
+            "Left out a value of a reading for %s: %s",
+            f"after {minutes} min",
+        )
+
+    assert "Left out a value of a reading for Home: after 10 min" in caplog.text
 
 
 async def test_after_the_host_clock_was_set_back_each_value_still_counts_for_the_time_it_held(
@@ -1237,3 +1258,29 @@ async def test_removing_the_entry_deletes_what_the_home_learned(
     await hass.async_block_till_done()
 
     assert key not in hass_storage
+
+
+async def test_a_host_clock_stepped_forward_while_the_past_is_read_logs_no_error_at_unload(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    held_history: asyncio.Event,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The step is noted in turn with the readings, which wait for the history; at the unload
+    it is still queued, and nobody waits for its outcome."""
+    entry = home_entry()
+    hass.states.async_set(POWER, "400", WATT)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()  # not the background tasks: the history import waits
+    async_fire_time_changed(hass, dt_util.utcnow() + SAMPLE_INTERVAL)
+    freezer.tick(timedelta(minutes=30))
+    async_fire_time_changed(hass, dt_util.utcnow() + SAMPLE_INTERVAL)
+    await hass.async_block_till_done()
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    gc.collect()  # an exception nobody retrieved is logged when its future is collected
+    await asyncio.sleep(0)
+
+    assert "exception was never retrieved" not in caplog.text

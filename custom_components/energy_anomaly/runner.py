@@ -226,6 +226,19 @@ class _Command[T]:
 
 
 @dataclass(frozen=True, slots=True)
+class _HostResumed:
+    """The host ran no timer for a while before `at`: queued in turn with the readings.
+
+    Not a household command: nobody waits for it, and it asks for no state to be stored.
+    """
+
+    at: datetime
+
+
+type _Queued = Reading | _Command[Any] | _HostResumed
+
+
+@dataclass(frozen=True, slots=True)
 class _Batch:
     """What the worker got from the detector for one batch of readings.
 
@@ -287,7 +300,7 @@ class HomeRunner:
         self._phases_seen: Seen = [None] * 6
         self._last_warning: dict[str, datetime] = {}  # by message: when it was last logged
         self._controls = _controls_of(self._detector)
-        self._pending: list[Reading | _Command[Any]] = []
+        self._pending: list[_Queued] = []
         self._worker: asyncio.Task[None] | None = None
         self._stopped = False  # `async_stop` began: no worker runs again
         self._detector_lock = asyncio.Lock()
@@ -352,7 +365,7 @@ class HomeRunner:
         suspended or too busy. The detector hears of it as of a restart, in turn with the
         readings queued: the silence before `at` is not counted as the meter's gap.
         """
-        self._pending.append(_Command(lambda detector: detector.restarted_at(at)))
+        self._pending.append(_HostResumed(at))
         if self._history is not HistoryImport.IMPORTING:
             self._async_start_worker()
 
@@ -462,7 +475,9 @@ class HomeRunner:
         readings come out of order too.
         """
         last = self._last_warning.get(message)
-        if last is None or now - last >= REJECTED_READING_WARNING_INTERVAL:
+        # A last time ahead of now: the host's clock went back since; waiting until it passes
+        # that time again would hide the message for as long as the clock went back
+        if last is None or not timedelta(0) <= now - last < REJECTED_READING_WARNING_INTERVAL:
             self._last_warning[message] = now
             log(message, self.home.name, *args)
 
@@ -472,7 +487,7 @@ class HomeRunner:
             batch, self._pending = self._pending, []
             await self._async_process(batch)
 
-    async def _async_process(self, batch: Sequence[Reading | _Command[Any]]) -> None:
+    async def _async_process(self, batch: Sequence[_Queued]) -> None:
         """Run the detector on `batch`, in order, and publish the batch's end.
 
         A batch with commands shows the new controls at once and is stored soon (a restart
@@ -487,12 +502,12 @@ class HomeRunner:
             self._async_publish(done)
         else:
             self.coordinator.async_set_controls(self._controls)
-        if snapshot is not None:
+        if snapshot is not None and not self._stopped:  # else stored by the stop, not after it
             self._store.async_schedule_save(snapshot)
         for command in commands:
             command.resolve()
 
-    def _detector_update(self, batch: Sequence[Reading | _Command[Any]]) -> _Batch | None:
+    def _detector_update(self, batch: Sequence[_Queued]) -> _Batch | None:
         """Executor: update the detector with each plausible reading and command, in order.
 
         Returns None if no reading was taken. A reading the detector cannot take (a bug, or
@@ -503,6 +518,8 @@ class HomeRunner:
         for item in batch:
             if isinstance(item, _Command):
                 item.execute(self._detector)
+            elif isinstance(item, _HostResumed):
+                self._detector.restarted_at(item.at)
             elif (reading := self._plausible(item, now)) is not None:
                 # One older than the last: shown if this host's clock stepped back, else skipped
                 if not self._clock_stepped_back(reading, now) and self._older_than_the_last(
@@ -557,7 +574,7 @@ class HomeRunner:
                 summary.skipped,
             )
             self._history_days = self._detector.history_days
-            if summary.days:
+            if summary.days and not self._stopped:  # else stored by the stop, not after it
                 self._store.async_schedule_save(data)
             self._async_set_history(HistoryImport.DONE if summary.days else HistoryImport.NONE)
         self._async_start_worker()
