@@ -494,6 +494,28 @@ def test_a_plausible_fuse_is_accepted(tmp_path: Path, fuse: str) -> None:
     assert len(_scored(target)) == 5
 
 
+@pytest.mark.parametrize(
+    ("grid", "kinds"), [((), {"power_quality"}), (("--grid", "120"), set())], ids=["230", "120"]
+)
+def test_the_grid_chosen_is_the_one_a_phases_voltage_is_judged_against(
+    tmp_path: Path, grid: tuple[str, ...], kinds: set[str]
+) -> None:
+    completed, target = _score(tmp_path, _rows(30).replace(",231.5,", ",120.0,"), *grid)
+
+    assert completed.returncode == 0, completed.stderr
+    with target.open(newline="") as file:
+        alarms = [row for row in csv.DictReader(file) if row["anomaly"] == "1"]
+    assert {row["kind"] for row in alarms} == kinds
+
+
+def test_a_grid_the_integration_does_not_know_is_refused(tmp_path: Path) -> None:
+    completed, target = _score(tmp_path, _rows(5), "--grid", "100")
+
+    assert completed.returncode == 2
+    assert "argument --grid" in completed.stderr
+    assert not target.exists()
+
+
 def test_an_older_python_is_told_what_to_run(tmp_path: Path) -> None:
     program = (
         "import runpy, sys\n"
