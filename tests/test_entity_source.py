@@ -4,6 +4,7 @@ import asyncio
 from datetime import timedelta
 import gc
 import json
+import math
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -318,6 +319,20 @@ async def test_a_host_clock_stepped_forward_raises_no_meter_fault(
     assert state_of(hass, "binary_sensor.home_anomaly") == "off"
 
 
+async def test_a_host_clock_stepped_forward_by_hours_does_not_stall_the_power_sensor(
+    hass: HomeAssistant, entity_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """A Pi off for a night boots at the time it was switched off, and NTP sets its clock seven
+    hours on: the sensor's last report looks seven hours old, but it was seconds ago."""
+    await set_up_home_drawing(hass, entity_entry, 400)
+
+    freezer.tick(STALLED_AFTER + timedelta(hours=1))
+    await sampled(hass)
+
+    assert state_of(hass, HOME_POWER) == "400.0"
+    assert entity_issue(hass, entity_entry, CONF_POWER_ENTITY) is None
+
+
 async def test_a_burst_of_states_counts_for_the_time_it_held_not_for_its_number(
     hass: HomeAssistant, entity_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -368,6 +383,17 @@ async def test_after_the_host_clock_was_set_back_each_value_still_counts_for_the
     assert state_of(hass, HOME_POWER) == "680.0"  # 3000 W for 1 s, 100 W for 4 s
 
 
+async def running_for(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, duration: timedelta
+) -> None:
+    """Let `duration` pass with a sample every minute, as while the host runs its timers (a
+    longer step between two samples is a pause of the host: its clock stepped forward)."""
+    step = timedelta(minutes=1)
+    for _ in range(math.ceil(duration / step)):
+        freezer.tick(step)
+        await sampled(hass)
+
+
 async def test_a_power_sensor_that_reports_nothing_for_long_stalls_the_home_with_an_issue(
     hass: HomeAssistant, entity_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -379,8 +405,7 @@ async def test_a_power_sensor_that_reports_nothing_for_long_stalls_the_home_with
     assert state_of(hass, HOME_POWER) == "400.0"
     assert entity_issue(hass, entity_entry, CONF_POWER_ENTITY) is None
 
-    freezer.tick(STALLED_AFTER + timedelta(seconds=1))
-    await sampled(hass)
+    await running_for(hass, freezer, STALLED_AFTER + timedelta(seconds=1))
 
     assert state_of(hass, HOME_POWER) == "unavailable"
     issue = entity_issue(hass, entity_entry, CONF_POWER_ENTITY)

@@ -344,6 +344,7 @@ class EntitySource:
         self._power = TimeWeightedMean()
         self._last_sent: datetime | None = None
         self._last_sample: datetime | None = None  # by the host's clock
+        self._resumed: datetime | None = None  # when the host last ran its timers again
         self._missing: dict[str, datetime] = {}  # by key: since when its entity is missing
         self._started: datetime | None = None  # when Home Assistant had started
         self._sink: ReadingSink | None = None
@@ -384,19 +385,25 @@ class EntitySource:
         now = dt_util.utcnow()
         assert self._sink is not None  # started
         if self._last_sample is not None and now - self._last_sample > SAMPLE_INTERVAL + PAUSED_BY:
+            self._resumed = now
             self._sink.async_host_resumed(self._home_id, now)
         self._last_sample = now
         self._async_send(self._power.take(now.timestamp()), now)
 
     @callback
     def _async_power_now(self) -> float | None:
-        """The power sensor's value now, or None (noting why: missing, broken or stalled)."""
+        """The power sensor's value now, or None (noting why: missing, broken or stalled).
+
+        Its silence counts while this host ran its timers: after a pause (its clock stepped
+        forward, as NTP sets a Pi's clock after a boot without one), from the end of the pause.
+        """
         state = self._hass.states.get(self._power_entity)
         read = read_entity(state, POWER)
         if (
             state is not None
             and read.problem is None
-            and dt_util.utcnow() - state.last_reported > STALLED_AFTER
+            and dt_util.utcnow() - max(state.last_reported, self._resumed or state.last_reported)
+            > STALLED_AFTER
         ):
             read = EntityValue(None, EntityProblem.STALLED)
         self._async_note(CONF_POWER_ENTITY, read.problem, state)
