@@ -988,6 +988,23 @@ async def test_the_flow_refuses_phases_of_two_grids(hass: HomeAssistant) -> None
     assert result["errors"] == {CONF_VOLTAGE_ENTITIES[1]: "phases_of_two_grids"}
 
 
+async def test_the_flow_names_the_phase_of_the_odd_grid_even_when_it_is_the_first(
+    hass: HomeAssistant,
+) -> None:
+    """A 120/240 V home with the 240 V between its legs chosen for L1: L1 is the one to change."""
+    result = await _chose_voltages(hass, l1="240", l2="120", l3="121")
+
+    assert result["errors"] == {CONF_VOLTAGE_ENTITIES[0]: "phases_of_two_grids"}
+
+
+async def test_the_flow_names_both_phases_of_two_grids_when_neither_is_the_odd_one(
+    hass: HomeAssistant,
+) -> None:
+    result = await _chose_voltages(hass, l1="230", l2="120")
+
+    assert result["errors"] == dict.fromkeys(CONF_VOLTAGE_ENTITIES[:2], "phases_of_two_grids")
+
+
 async def test_the_grid_is_read_from_the_phases_with_a_value_and_is_230_v_without_one(
     hass: HomeAssistant,
 ) -> None:
@@ -1309,3 +1326,39 @@ async def test_a_host_clock_stepped_forward_while_the_past_is_read_logs_no_error
     await asyncio.sleep(0)
 
     assert "exception was never retrieved" not in caplog.text
+
+
+async def test_a_home_reconfigured_to_its_120_v_grid_shows_its_120_v_as_normal_at_once(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Set up while its voltage sensor gave no value, the home was judged a 230 V one and is in
+    undervoltage (as the README says); Reconfigure once the sensor reads ends it at once, with no
+    'overvoltage' at 120 V left over from the episode judged against 230 V."""
+    entry = home_entry(**{CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1})
+    hass.states.async_set(VOLTAGE_L1, "120", VOLT)
+    await set_up_home_drawing(hass, entry, 400)
+    await phase_at(hass, freezer, "120", 5)
+    assert state_of(hass, "binary_sensor.home_anomaly") == "on"
+
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_NAME: "Home", CONF_POWER_ENTITY: POWER, CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1},
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert judged_at(entry) == 120.0
+    await sampled(hass)
+
+    assert state_of(hass, "binary_sensor.home_anomaly") == "off"
+
+
+async def test_a_grid_in_the_entry_that_the_form_never_gives_sets_up_a_230_v_home(
+    hass: HomeAssistant,
+) -> None:
+    """A hand-edited entry must not stop the home."""
+    entry = home_entry(**{CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1, CONF_NOMINAL_VOLTAGE: None})
+    hass.states.async_set(VOLTAGE_L1, "230", VOLT)
+    await set_up_home_drawing(hass, entry, 400)
+
+    assert entry.state is ConfigEntryState.LOADED
+    assert judged_at(entry) == 230.0

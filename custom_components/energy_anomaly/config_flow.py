@@ -1,5 +1,6 @@
 """Config flow: a Tibber account (token, then homes), a home's own sensors, or the demo home."""
 
+from collections import Counter
 from collections.abc import Mapping
 import math
 from typing import Any, override
@@ -355,6 +356,20 @@ def _phase_grids(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dict[str
     return grids
 
 
+def _phases_of_the_odd_grid(grids: Mapping[str, float]) -> list[str]:
+    """The phases (keys) whose grid is not the one most phases read; all of them on a tie.
+
+    The odd one out is the wrong sensor (a 240 V sensor between a 120/240 V home's legs, chosen
+    for L1 beside two legs to neutral): it, not the first chosen, is the one to change.
+    """
+    counts = Counter(grids.values()).most_common()
+    if len(counts) < 2:
+        return []
+    if counts[0][1] == counts[1][1]:
+        return list(grids)
+    return [key for key, grid in grids.items() if grid != counts[0][0]]
+
+
 def _meter_errors(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dict[str, str]:
     """The form's errors: a name, each chosen entity a sensor of its quantity, once, one grid.
 
@@ -363,7 +378,7 @@ def _meter_errors(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dict[st
     sensor of Energy Anomaly itself (a home's Power, listed with the meters' and named like the
     home) shows what a home read: a home fed its own output never has a reading again. A 120 V
     phase beside 230 V ones is another home's sensor: each phase would be judged against one
-    grid's nominal and one of them alarm for good (the first phase read names the grid).
+    grid's nominal and one of them alarm for good (the odd one out is named).
     """
     errors: dict[str, str] = {}
     if not _home_name(user_input):
@@ -378,11 +393,8 @@ def _meter_errors(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dict[st
         elif entity_id in seen:
             errors[key] = "entity_chosen_twice"
         seen.add(entity_id)
-    grids = _phase_grids(hass, user_input)
-    first = next(iter(grids.values()), None)
-    for key, grid in grids.items():
-        if grid != first:
-            errors.setdefault(key, "phases_of_two_grids")
+    for key in _phases_of_the_odd_grid(_phase_grids(hass, user_input)):
+        errors.setdefault(key, "phases_of_two_grids")
     if user_input.get(CONF_POWER_IS_NET) and user_input.get(CONF_PRODUCTION_ENTITY):
         errors[CONF_PRODUCTION_ENTITY] = "production_with_net_power"
     return errors

@@ -40,6 +40,7 @@ from .detector.config import NOMINAL_V, DetectorConfig
 from .detector.engine import Detector
 from .detector.model import Finding, HistoryRow, Kind, Mode, Reading, Result, Sensitivity
 from .detector.validation import plausible_part, reading_problem
+from .entity_source import PHASE_VOLTAGE_ON_FORM_V
 from .events import async_anomaly_started
 from .history import HistoryFetchError
 from .storage import HomeStateStore, PreparedHomeData, prepare
@@ -180,6 +181,17 @@ def default_mode_end(mode: Mode, now: datetime) -> datetime | None:
     if mode is Mode.GUESTS:
         return now + GUESTS_DEFAULT_DURATION
     return None
+
+
+def _grid_of(entry: ConfigEntry) -> float:
+    """The nominal voltage (V) the entry's home is judged against: its form's grid, else 230 V.
+
+    A value that is not a grid the form gives (a hand-edited entry) is 230 V too: it must not
+    stop the home from setting up.
+    """
+    grid = entry.data.get(CONF_NOMINAL_VOLTAGE)
+    known = tuple(PHASE_VOLTAGE_ON_FORM_V)  # by equality: a list or a dict is no key to hash
+    return float(grid) if grid in known else NOMINAL_V
 
 
 def _now_of(detector: Detector) -> datetime:
@@ -335,7 +347,7 @@ class HomeRunner:
             # options saved before a NaN fuse was refused may hold one: no fuse check, as then
             fuse_amps=fuse if fuse is None or 0 < fuse < math.inf else None,
             silent_phase_lost=entry.data[CONF_SOURCE] != SOURCE_ENTITY,
-            nominal_v=entry.data.get(CONF_NOMINAL_VOLTAGE, NOMINAL_V),
+            nominal_v=_grid_of(entry),
         )
         return cls(hass, entry, home, store, await _async_restore(hass, home, store, config))
 

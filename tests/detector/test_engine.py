@@ -321,6 +321,26 @@ def test_the_grid_comes_back_with_the_state_unless_the_home_names_another() -> N
     assert Detector.from_state(state).config.nominal_v == 230.0
 
 
+def test_a_voltage_episode_judged_against_another_grid_does_not_go_on_after_the_restore() -> None:
+    """A 120 V home first set up as a 230 V one is in undervoltage; once its grid is known, 120 V
+    is normal at once, not an overvoltage episode still open (its mean 120 V above 120 V)."""
+    detector = Detector()
+    start = datetime(2024, 3, 4, 12, tzinfo=UTC)
+    for second in range(0, 300, 10):  # five minutes at 120 V: an undervoltage against 230 V
+        detector.update(
+            Reading(start + timedelta(seconds=second), 400.0, voltage=(120.0, None, None))
+        )
+    assert detector.finding is not None
+    assert detector.finding.kind is Kind.POWER_QUALITY
+
+    restored = Detector.from_state(detector.to_state(), DetectorConfig(nominal_v=120.0))
+    result = restored.update(
+        Reading(start + timedelta(seconds=300), 400.0, voltage=(120.0, None, None))
+    )
+
+    assert result.finding is None
+
+
 @pytest.mark.parametrize("volts", [0.0, -120.0, float("nan"), float("inf"), None])
 def test_a_stored_nominal_voltage_no_phase_could_be_judged_against_is_a_damaged_state(
     volts: float | None,

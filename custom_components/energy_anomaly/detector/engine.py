@@ -53,7 +53,7 @@ from typing import Any
 
 from .baseload import BaseloadCheck
 from .check import StateError, load_state
-from .config import HOUR_S, SENSITIVITY_BARS, DetectorConfig
+from .config import HOUR_S, NOMINAL_V, SENSITIVITY_BARS, DetectorConfig
 from .consumption import ConsumptionCheck
 from .faults import FaultCheck
 from .feedback import Feedback
@@ -390,7 +390,9 @@ class Detector:
         detector._history_days, detector._history_end = header.history_days, header.history_end
         try:
             detector._faults = FaultCheck.from_state(state["faults"], config)
-            detector._power_quality = PowerQualityCheck.from_state(state["power_quality"], config)
+            detector._power_quality = PowerQualityCheck.from_state(
+                state["power_quality"], config, judged_at=header.options.get("nominal_v", NOMINAL_V)
+            )
             detector._consumption = ConsumptionCheck.from_state(state["consumption"], config)
             detector._pattern = PatternCheck.from_state(state["pattern"], config)
             detector._baseload = BaseloadCheck.from_state(state["baseload"], config)

@@ -225,9 +225,20 @@ class PowerQualityCheck:
         return asdict(self._s)
 
     @classmethod
-    def from_state(cls, state: object, config: DetectorConfig | None = None) -> Self:
-        """Restore a check saved by `to_state` (StateError when the data is not valid)."""
+    def from_state(
+        cls, state: object, config: DetectorConfig | None = None, *, judged_at: float | None = None
+    ) -> Self:
+        """Restore a check saved by `to_state` (StateError when the data is not valid).
+
+        `judged_at`: the grid's nominal voltage (V) the stored episodes were judged against.
+        Under another grid's (the home's voltage sensors were found to read a 120 V phase), a
+        voltage episode in progress would go on, judged against limits it never crossed: the
+        voltage episodes start afresh.
+        """
         loaded = load_state(_State, state)
+        config = config or DetectorConfig()
+        if judged_at is not None and judged_at != config.nominal_v:
+            loaded.voltage = [_Episode() for _ in range(PHASES)]
         counts = (loaded.voltage, loaded.current, loaded.supplied, loaded.reports)
         if {len(values) for values in counts} != {PHASES}:
             raise StateError(f"power_quality: expected {PHASES} phases")
