@@ -1,11 +1,13 @@
 """The demo home: the bundled trace through the same path as live data, no account needed."""
 
+import asyncio
 from datetime import timedelta
 from itertools import pairwise
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -14,6 +16,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components import energy_anomaly as integration
 from custom_components.energy_anomaly.const import DOMAIN, EVENT_ANOMALY
 from custom_components.energy_anomaly.demo_source import DemoSource, load_demo_trace
 
@@ -209,3 +212,40 @@ async def test_guests_on_the_demo_last_a_day_of_its_own_clock(
     until = dt_util.parse_datetime(hass.states.get(MODE).attributes["until"])
     assert until is not None
     assert until > dt_util.now() + timedelta(days=1)
+
+
+async def test_guests_chosen_while_the_demo_reads_its_past_last_a_day_of_its_own_clock(
+    hass: HomeAssistant,
+    demo_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The demo replays from midnight: at noon, a day of guests is a day from its 00:00, not
+    from the wall clock's 12:00, also when chosen before its past is learned."""
+    freezer.move_to(dt_util.start_of_local_day() + timedelta(hours=12))
+    released = asyncio.Event()
+    fetch = integration.async_fetch_seeded_history
+
+    async def held_fetch(*args: Any, **kwargs: Any) -> Any:
+        await released.wait()
+        return await fetch(*args, **kwargs)
+
+    monkeypatch.setattr(integration, "async_fetch_seeded_history", held_fetch)
+    demo_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(demo_entry.entry_id)
+    await hass.async_block_till_done()  # not the background tasks: the past is still read
+    (device,) = dr.async_entries_for_config_entry(dr.async_get(hass), demo_entry.entry_id)
+
+    chosen = hass.async_create_task(
+        hass.services.async_call(
+            DOMAIN, "set_mode", {"device_id": device.id, "mode": "guests"}, blocking=True
+        )
+    )
+    await hass.async_block_till_done()
+    released.set()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await chosen
+
+    until = dt_util.parse_datetime(hass.states.get(MODE).attributes["until"])
+    assert until is not None
+    assert until < dt_util.start_of_local_day() + timedelta(days=1, hours=6)

@@ -718,6 +718,8 @@ class HomeRunner:
         command rather than before it, judged by what the household chose meanwhile, as every
         later reading is; their order among themselves is kept, and so is the commands' (the
         lock is taken in turn, and a command waiting for it goes before the worker's next batch).
+        A replay (the demo) queues it still: its import is brief, and a mode's default end
+        counts from the replay's clock, which only its readings tell.
 
         A home that stopped runs none: an action over several homes may come to it after its
         entry unloaded, or after it left the account.
@@ -725,7 +727,7 @@ class HomeRunner:
         if self._stopped:
             raise self._not_loaded()
         command = _Command(run)
-        if self._history is HistoryImport.IMPORTING:
+        if self._history is HistoryImport.IMPORTING and self.home.live_clock:
             await self._async_process([command])
         else:
             self._pending.append(command)
