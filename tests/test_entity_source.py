@@ -280,7 +280,7 @@ async def host_clock_set_back(hass: HomeAssistant, freezer: FrozenDateTimeFactor
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
-async def test_a_host_clock_stepped_back_shows_the_power_now_and_says_why_nothing_is_learned(
+async def test_a_host_clock_stepped_back_shows_the_power_now_and_says_when_it_learns_again(
     hass: HomeAssistant,
     entity_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,

@@ -79,7 +79,7 @@ from .const import (
     ISSUE_ENTITY,
     LOGGER,
 )
-from .detector.config import NOMINAL_V
+from .detector.config import GRID_120_V, NOMINAL_V
 from .detector.model import Reading
 from .detector.validation import MAX_CURRENT_A, MAX_POWER_W, MAX_VOLTAGE_V
 from .issues import async_warn
@@ -100,8 +100,6 @@ PAUSED_BY: Final = timedelta(minutes=1)
 # connecting, an MQTT sensor before its first message) have no value yet. Inside the sink's
 # STALE_AFTER, so a sensor that does not come back is still named when the home is logged.
 DROP_GRACE: Final = timedelta(seconds=30)
-# A North American grid's phase-to-neutral voltage (V), which a 127 V grid's phase is judged by too.
-GRID_120_V: Final = 120.0
 # What a phase's voltage sensor must read on the form, when it reads a value, by the grid it is
 # then taken for (its nominal, V, which the power quality checks judge a phase against ± 10 %):
 # any other value (Japan's 100 V grid, a sensor of the voltage between two phases, 400 V, or of a

@@ -36,11 +36,10 @@ from .coordinator import (
     HomeInfo,
     percent,
 )
-from .detector.config import NOMINAL_V, DetectorConfig
+from .detector.config import GRIDS_V, NOMINAL_V, DetectorConfig
 from .detector.engine import Detector
 from .detector.model import Finding, HistoryRow, Kind, Mode, Reading, Result, Sensitivity
 from .detector.validation import plausible_part, reading_problem
-from .entity_source import PHASE_VOLTAGE_ON_FORM_V
 from .events import async_anomaly_started
 from .history import HistoryFetchError
 from .storage import HomeStateStore, PreparedHomeData, prepare
@@ -190,8 +189,7 @@ def _grid_of(entry: ConfigEntry) -> float:
     stop the home from setting up.
     """
     grid = entry.data.get(CONF_NOMINAL_VOLTAGE)
-    known = tuple(PHASE_VOLTAGE_ON_FORM_V)  # by equality: a list or a dict is no key to hash
-    return float(grid) if grid in known else NOMINAL_V
+    return float(grid) if grid in GRIDS_V else NOMINAL_V  # a tuple: by equality, no hashing
 
 
 def _now_of(detector: Detector) -> datetime:
@@ -438,14 +436,25 @@ class HomeRunner:
             log=LOGGER.exception,
         )
 
-    def _older_than_the_last(self, reading: Reading, now: datetime) -> bool:
-        """Executor: whether `reading` is older than the last one the detector took; warn.
+    def _skipped_as_older(self, reading: Reading, now: datetime) -> bool:
+        """Executor: whether `reading`, older than the last one the detector took, is skipped; warn.
 
-        The detector does not learn from it, and the entities must not show it as the power now
-        (a message replayed after a reconnect, a meter's clock stepping back).
+        The detector never learns from an older reading (its checks go forward in time). Most
+        are not shown either: a message replayed after a reconnect, a meter's clock stepping
+        back. But a power sensor home's reading is stamped by this host's clock as it is taken:
+        one older than the last means that clock went back, and it is the power now, shown with
+        the current verdict until the clock passes the last reading again.
         """
         last = self._detector.last_epoch
         if last is None or reading.epoch >= last:
+            return False
+        if self._stamped_here:
+            self._warn(
+                now,
+                "The clock of this host went back: %s shows its readings but learns from them "
+                "only from %s on",
+                dt_util.as_local(dt_util.utc_from_timestamp(last)).isoformat(),
+            )
             return False
         self._older += 1
         self._warn(
@@ -453,24 +462,6 @@ class HomeRunner:
             "Skipped a reading for %s older than the one before it (%s; %d so far)",
             reading.timestamp.isoformat(),
             self._older,
-        )
-        return True
-
-    def _clock_stepped_back(self, reading: Reading, now: datetime) -> bool:
-        """Executor: whether this host's clock went back behind the last reading taken; warn.
-
-        A power sensor home's reading is then the power now: shown with the current verdict, but
-        not learned (the detector's checks go forward in time) until the clock passes the last
-        reading again. The home does not show an old power meanwhile.
-        """
-        last = self._detector.last_epoch
-        if not self._stamped_here or last is None or reading.epoch >= last:
-            return False
-        self._warn(
-            now,
-            "The clock of this host went back: %s shows its readings but learns from them only "
-            "from %s on",
-            dt_util.as_local(dt_util.utc_from_timestamp(last)).isoformat(),
         )
         return True
 
@@ -533,10 +524,7 @@ class HomeRunner:
             elif isinstance(item, _HostResumed):
                 self._detector.restarted_at(item.at)
             elif (reading := self._plausible(item, now)) is not None:
-                # One older than the last: shown if this host's clock stepped back, else skipped
-                if not self._clock_stepped_back(reading, now) and self._older_than_the_last(
-                    reading, now
-                ):
+                if self._skipped_as_older(reading, now):
                     continue
                 try:
                     taken.append((reading, self._detector.update_plausible(reading)))

@@ -30,10 +30,9 @@ import tibber
 
 from .const import CONF_PRICE_ENTITY, DOMAIN
 from .coordinator import EnergyAnomalyCoordinator, HomeData
-from .detector.config import PowerQualityConfig
+from .detector.config import GRIDS_V, PowerQualityConfig
 from .detector.model import Kind, Status
 from .entity import EnergyAnomalyEntity, async_for_each_home
-from .entity_source import PHASE_VOLTAGE_ON_FORM_V
 from .price import Price, async_recorded_mean_price, read_price, tibber_mean_price
 from .runner import HomeRunner
 from .runtime import EnergyAnomalyConfigEntry
@@ -63,7 +62,7 @@ SCORE_ALARM_BAR = 1.0
 # write only on the way to a lost phase (0 V), a 120 V home none (it never reads 207 V).
 _VOLTAGE_LIMITS = tuple(
     limit
-    for limits in (PowerQualityConfig(nominal_v=nominal) for nominal in PHASE_VOLTAGE_ON_FORM_V)
+    for limits in (PowerQualityConfig(nominal_v=nominal) for nominal in GRIDS_V)
     for limit in (limits.low_v, limits.high_v)
 )
 # The Anomaly kind sensor's state while nothing is unusual.

@@ -23,6 +23,11 @@ NOMINAL_V = 230.0
 """The phase-to-neutral voltage (V) of Europe's grids (EN 50160), and of every home not told
 otherwise: what the power-quality checks judge a phase against unless `DetectorConfig.nominal_v`
 names another grid (a North American home's 120 V)."""
+GRID_120_V = 120.0
+"""A North American grid's phase-to-neutral voltage (V), which a 127 V grid's phase is judged by."""
+GRIDS_V = (NOMINAL_V, GRID_120_V)
+"""The grids a home can be judged against (V): a power sensor home's is read from its voltage
+sensors on the form, `scripts/score` takes one with `--grid`."""
 
 SENSITIVITY_BARS: Mapping[Sensitivity, float] = MappingProxyType(
     {Sensitivity.LOW: 1.5, Sensitivity.NORMAL: 1.0, Sensitivity.HIGH: 0.7}
