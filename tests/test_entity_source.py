@@ -1,7 +1,7 @@
 """A home fed by Home Assistant sensors: any meter HA shows, no account, no own connection."""
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 import gc
 import json
 import math
@@ -298,6 +298,79 @@ async def test_a_host_clock_stepped_back_shows_the_power_now_and_says_when_it_le
 
     assert state_of(hass, HOME_POWER) == "450.0"
     assert "The clock of this host went back: Home shows its readings" in caplog.text
+
+
+def clock_went_back_issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
+    """The repair issue saying the host's clock went back, of the home `entry` set up."""
+    home_id = entry.runtime_data.sink.runners[entry.entry_id].home.home_id
+    return ir.async_get(hass).async_get_issue(DOMAIN, f"clock_went_back_{home_id}")
+
+
+def last_shown(entry: MockConfigEntry) -> datetime:
+    """When the reading the home shows was taken."""
+    return entry.runtime_data.sink.runners[entry.entry_id].coordinator.data.reading.timestamp
+
+
+async def clock_went_back_11_minutes_ago(
+    hass: HomeAssistant, entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Set up `entry`, set the clock back 30 minutes, and let 11 minutes of samples go out."""
+    await set_up_home_drawing(hass, entry, 400)
+    await host_clock_set_back(hass, freezer)
+    await running_for(hass, freezer, timedelta(minutes=11))
+
+
+async def test_a_clock_set_back_for_over_10_minutes_raises_an_issue_saying_when_learning_resumes(
+    hass: HomeAssistant, entity_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Else the home learns nothing for as long as the clock was ahead, and only a log says so."""
+    await set_up_home_drawing(hass, entity_entry, 400)
+    learned_until = last_shown(entity_entry)
+
+    await host_clock_set_back(hass, freezer)
+    await running_for(hass, freezer, timedelta(minutes=11))
+
+    issue = clock_went_back_issue(hass, entity_entry)
+    assert issue is not None
+    assert issue.translation_key == "clock_went_back"
+    assert issue.translation_placeholders == {
+        "home": "Home",
+        "until": dt_util.as_local(learned_until).strftime("%Y-%m-%d %H:%M"),
+    }
+    assert issue.severity is ir.IssueSeverity.WARNING
+
+
+async def test_a_host_clock_set_back_for_less_than_10_minutes_raises_no_issue(
+    hass: HomeAssistant, entity_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    await set_up_home_drawing(hass, entity_entry, 400)
+
+    await host_clock_set_back(hass, freezer)
+    await running_for(hass, freezer, timedelta(minutes=9))
+
+    assert clock_went_back_issue(hass, entity_entry) is None
+
+
+async def test_the_clock_went_back_issue_goes_once_the_clock_passes_the_last_reading_learned(
+    hass: HomeAssistant, entity_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    await clock_went_back_11_minutes_ago(hass, entity_entry, freezer)
+    assert clock_went_back_issue(hass, entity_entry) is not None
+
+    await running_for(hass, freezer, timedelta(minutes=20))
+
+    assert clock_went_back_issue(hass, entity_entry) is None
+
+
+async def test_the_clock_went_back_issue_goes_when_the_entry_unloads(
+    hass: HomeAssistant, entity_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    await clock_went_back_11_minutes_ago(hass, entity_entry, freezer)
+    home_id = entity_entry.runtime_data.sink.runners[entity_entry.entry_id].home.home_id
+
+    assert await hass.config_entries.async_unload(entity_entry.entry_id)
+
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"clock_went_back_{home_id}") is None
 
 
 async def test_a_host_clock_stepped_forward_raises_no_meter_fault(

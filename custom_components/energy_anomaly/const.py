@@ -74,6 +74,7 @@ STORAGE_VERSION: Final = 1
 ISSUE_TOO_MANY_CONNECTIONS: Final = "too_many_connections"
 ISSUE_ENTITY: Final = "entity"
 ISSUE_CLOCK_BEHIND: Final = "clock_behind"
+ISSUE_CLOCK_WENT_BACK: Final = "clock_went_back"
 
 # A stored state whose last reading is later than this host's clock by more than this is set
 # aside (a clock that was far ahead, or damage): it would skip every reading until then. Within
@@ -84,9 +85,10 @@ MAX_STORED_AHEAD: Final = timedelta(days=1)
 # Implausible readings are dropped; a warning says so at most this often per home.
 REJECTED_READING_WARNING_INTERVAL: Final = timedelta(minutes=10)
 # A live home whose readings have all been stamped in the future (more than MAX_FUTURE ahead of this
-# host's clock) for this long, none taken in between, gets a repair issue: the host's clock is
-# behind. Long enough that one stray timestamp, or a clock stepping at boot, raises nothing.
-CLOCK_BEHIND_ISSUE_AFTER: Final = timedelta(minutes=10)
+# host's clock), or a power sensor home whose readings have all been older than the last one
+# learned from (the host's clock went back), for this long, none learned in between, gets a repair
+# issue. Long enough that one stray timestamp, or a clock stepping at boot, raises nothing.
+CLOCK_ISSUE_AFTER: Final = timedelta(minutes=10)
 
 # Quantities a meter may or may not report; their sensors appear once it does.
 OPTIONAL_QUANTITIES: Final = frozenset(

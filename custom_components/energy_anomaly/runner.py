@@ -13,7 +13,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, UnsupportedStorageVersionError
 from homeassistant.util import dt as dt_util
 
-from .clock import ClockBehind
+from .clock import ClockBehind, ClockWentBack
 from .const import (
     CONF_FUSE_SIZE,
     CONF_NOMINAL_VOLTAGE,
@@ -302,6 +302,7 @@ class HomeRunner:
         self._learning_progress = self._detector.learning_progress
         self._rejected = 0
         self._clock_behind = ClockBehind(hass, home)
+        self._clock_went_back = ClockWentBack(hass, home)
         self._failed = 0
         self._older = 0
         # A power sensor home's readings are stamped by this host's clock when they are taken:
@@ -443,12 +444,15 @@ class HomeRunner:
         are not shown either: a message replayed after a reconnect, a meter's clock stepping
         back. But a power sensor home's reading is stamped by this host's clock as it is taken:
         one older than the last means that clock went back, and it is the power now, shown with
-        the current verdict until the clock passes the last reading again.
+        the current verdict until the clock passes the last reading again (a repair issue says
+        so when that lasts).
         """
         last = self._detector.last_epoch
         if last is None or reading.epoch >= last:
+            self._clock_went_back.note_taken()
             return False
         if self._stamped_here:
+            self._clock_went_back.note_older(last, now)
             self._warn(
                 now,
                 "The clock of this host went back: %s shows its readings but learns from them "
@@ -500,6 +504,7 @@ class HomeRunner:
         commands = [item for item in batch if isinstance(item, _Command)]
         done = await self._async_locked(self._detector_update, batch)
         self._clock_behind.async_update()
+        self._clock_went_back.async_update()
         snapshot = await self._async_snapshot_if_due(now=bool(commands))
         if done is not None:
             self._async_publish(done)
@@ -637,6 +642,7 @@ class HomeRunner:
             await self.async_save_state()
         finally:
             self._clock_behind.async_withdraw()
+            self._clock_went_back.async_withdraw()
 
     async def _async_locked[T](self, job: Callable[..., T], *args: Any) -> T:
         """Run `job` on the detector in the executor, alone, and hold the lock until it ends.
