@@ -268,13 +268,14 @@ async def test_home_assistant_off_for_15_minutes_raises_no_meter_fault(
     assert state_of(hass, "binary_sensor.home_anomaly") == "off"
 
 
-async def host_clock_set_back(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
-    """Set the clock back 30 minutes (NTP stepping it), and let the sample due then go out.
+async def host_clock_set_back(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, step: timedelta = timedelta(minutes=30)
+) -> None:
+    """Set the clock back by `step` (NTP stepping it), and let the sample due then go out.
 
     Here the event loop's clock goes back too, unlike a host's: the sample it had scheduled is
-    30 minutes away on it.
+    `step` away on it.
     """
-    step = timedelta(minutes=30)
     freezer.move_to(dt_util.utcnow() - step)
     async_fire_time_changed(hass, dt_util.utcnow() + step + SAMPLE_INTERVAL)
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -371,6 +372,25 @@ async def test_the_clock_went_back_issue_goes_when_the_entry_unloads(
     assert await hass.config_entries.async_unload(entity_entry.entry_id)
 
     assert ir.async_get(hass).async_get_issue(DOMAIN, f"clock_went_back_{home_id}") is None
+
+
+async def test_a_restart_after_the_clock_went_back_by_days_learns_afresh(
+    hass: HomeAssistant,
+    entity_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """As the clock issue says: a state more than a day ahead of the clock is kept aside."""
+    await set_up_home_drawing(hass, entity_entry, 400)
+    await host_clock_set_back(hass, freezer, timedelta(days=2))
+    home_id = entity_entry.runtime_data.sink.runners[entity_entry.entry_id].home.home_id
+
+    assert await hass.config_entries.async_reload(entity_entry.entry_id)
+    await hass.async_block_till_done()
+    await running_for(hass, freezer, timedelta(minutes=11))
+
+    assert clock_went_back_issue(hass, entity_entry) is None
+    assert f"{DOMAIN}.{home_id}.unreadable" in hass_storage
 
 
 async def test_a_host_clock_stepped_forward_raises_no_meter_fault(
