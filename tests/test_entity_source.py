@@ -9,6 +9,7 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
     SOURCE_USER,
     ConfigEntry,
     ConfigEntryState,
@@ -1138,6 +1139,80 @@ async def test_reconfigure_reads_the_grid_again_or_keeps_it_without_a_reading(
 
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_NOMINAL_VOLTAGE] == 120.0
+
+
+VOLTAGE_L2 = "sensor.meter_voltage_l2"
+TWO_PHASES = {
+    CONF_NAME: "Home",
+    CONF_POWER_ENTITY: POWER,
+    CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1,
+    CONF_VOLTAGE_ENTITIES[1]: VOLTAGE_L2,
+}
+
+
+async def reconfigured_with_two_phases(
+    hass: HomeAssistant, entry: ConfigEntry, l1: str, l2: str
+) -> ConfigFlowResult:
+    """Reconfigure's answer to TWO_PHASES while VOLTAGE_L1 reads `l1` and VOLTAGE_L2 `l2`."""
+    hass.states.async_set(VOLTAGE_L1, l1, VOLT)
+    hass.states.async_set(VOLTAGE_L2, l2, VOLT)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], TWO_PHASES)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return result
+
+
+async def test_reconfigure_refuses_a_phase_of_another_grid_than_the_homes_while_a_phase_is_silent(
+    hass: HomeAssistant,
+) -> None:
+    """A 120 V home whose L1 gives no value now: a 230 V sensor chosen for L2 is the wrong one,
+    not a move of the home to a 230 V grid (which would hold its 120 V phases in undervoltage)."""
+    entry = home_entry(**{**TWO_PHASES, CONF_NOMINAL_VOLTAGE: 120.0})
+    hass.states.async_set(VOLTAGE_L1, "119", VOLT)
+    hass.states.async_set(VOLTAGE_L2, "121", VOLT)
+    await set_up_home_drawing(hass, entry, 400)
+
+    result = await reconfigured_with_two_phases(hass, entry, "unavailable", "231")
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_VOLTAGE_ENTITIES[1]: "phase_not_of_the_homes_grid"}
+    assert entry.data[CONF_NOMINAL_VOLTAGE] == 120.0
+    assert judged_at(entry) == 120.0
+
+
+async def test_reconfigure_takes_the_grid_all_chosen_phases_read_over_the_stored_one(
+    hass: HomeAssistant,
+) -> None:
+    """Every phase reads, and all of one grid: they tell the home's grid, whatever was stored."""
+    entry = home_entry(**{**TWO_PHASES, CONF_NOMINAL_VOLTAGE: 230.0})
+    await set_up_home_drawing(hass, entry, 400)
+
+    result = await reconfigured_with_two_phases(hass, entry, "118", "121")
+
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_NOMINAL_VOLTAGE] == 120.0
+    assert judged_at(entry) == 120.0
+
+
+async def test_reconfigure_of_a_home_set_up_without_a_reading_takes_the_grid_of_phases_that_read(
+    hass: HomeAssistant,
+) -> None:
+    """A home whose sensors gave no value on the form has no grid stored: nothing to keep to."""
+    hass.states.async_set(VOLTAGE_L1, "unavailable", VOLT)
+    hass.states.async_set(VOLTAGE_L2, "unavailable", VOLT)
+    hass.states.async_set(POWER, "400", WATT)
+    result = await hass.config_entries.flow.async_configure(await _entity_form(hass), TWO_PHASES)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    entry = result["result"]
+    assert CONF_NOMINAL_VOLTAGE not in entry.data
+
+    result = await reconfigured_with_two_phases(hass, entry, "unavailable", "121")
+
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_NOMINAL_VOLTAGE] == 120.0
+    assert judged_at(entry) == 120.0
 
 
 async def phase_at(

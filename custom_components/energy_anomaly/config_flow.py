@@ -56,7 +56,15 @@ from .const import (
     SOURCE_ENTITY,
     SOURCE_TIBBER,
 )
-from .entity_source import ENTITY_QUANTITIES, chosen_entities, entity_error, phase_grid
+from .detector.config import GRIDS_V
+from .entity_source import (
+    ENTITY_QUANTITIES,
+    VOLTAGE,
+    chosen_entities,
+    entity_error,
+    phase_grid,
+    read_entity,
+)
 from .live_source import CONNECTION_ERRORS, TibberAccount, async_fetch_account
 from .price import price_entity_error
 from .runtime import homes_watched_elsewhere
@@ -147,7 +155,7 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            errors = self._form_errors(user_input, entry.entry_id)
+            errors = self._form_errors(user_input, entry)
             if not errors:
                 return self.async_update_reload_and_abort(
                     entry,
@@ -163,13 +171,17 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     def _form_errors(
-        self, user_input: Mapping[str, Any], this: str | None = None
+        self, user_input: Mapping[str, Any], this: ConfigEntry | None = None
     ) -> dict[str, str]:
-        """`_meter_errors`, and a power sensor that feeds a home other than entry `this`."""
-        errors = _meter_errors(self.hass, user_input)
+        """`_meter_errors`, and a power sensor that feeds a home other than entry `this`.
+
+        `this` is the entry reconfigured: its stored grid may be what the phases must read.
+        """
+        errors = _meter_errors(self.hass, user_input, None if this is None else this.data)
         power_entity = user_input[CONF_POWER_ENTITY]
+        this_id = None if this is None else this.entry_id
         if not errors and any(
-            other.unique_id == power_entity and other.entry_id != this
+            other.unique_id == power_entity and other.entry_id != this_id
             for other in self._async_current_entries(include_ignore=False)
         ):
             errors[CONF_POWER_ENTITY] = "power_entity_in_use"
@@ -356,6 +368,37 @@ def _phase_grids(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dict[str
     return grids
 
 
+def _stored_grid(data: Mapping[str, Any]) -> float | None:
+    """The grid (nominal V) an entry's form stored; None when it stored none or damage.
+
+    An entry whose voltage sensors gave no value on the form (or saved before the grid was read)
+    has none: it is judged at 230 V for want of a reading, not because a phase read 230 V.
+    """
+    grid = data.get(CONF_NOMINAL_VOLTAGE)
+    return float(grid) if grid in GRIDS_V else None  # a tuple: by equality, no hashing
+
+
+def _grid_to_keep(
+    hass: HomeAssistant, user_input: Mapping[str, Any], before: Mapping[str, Any] | None
+) -> float | None:
+    """The grid the phases that read must be of: the one stored `before`, while a phase is silent.
+
+    None when every chosen phase reads, or none was stored: the phases that read tell the grid.
+    A phase that reads nothing now may be the one that read the home's grid when it was stored:
+    the phases that do read are too few to move the home to another grid (a 120 V home with a
+    230 V sensor chosen for L2 beside a silent L1 would be judged at 230 V, its phases in
+    undervoltage for good). With every phase reading one grid, the home moves to it.
+    """
+    if before is None:
+        return None
+    silent = any(
+        read_entity(hass.states.get(user_input[key]), VOLTAGE).value is None
+        for key in CONF_VOLTAGE_ENTITIES
+        if user_input.get(key)
+    )
+    return _stored_grid(before) if silent else None
+
+
 def _phases_of_the_odd_grid(grids: Mapping[str, float]) -> list[str]:
     """The phases (keys) whose grid is not the one most phases read; all of them on a tie.
 
@@ -370,9 +413,26 @@ def _phases_of_the_odd_grid(grids: Mapping[str, float]) -> list[str]:
     return [key for key, grid in grids.items() if grid != counts[0][0]]
 
 
-def _meter_errors(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dict[str, str]:
+def _grid_errors(
+    hass: HomeAssistant, user_input: Mapping[str, Any], before: Mapping[str, Any] | None
+) -> dict[str, str]:
+    """The phases (keys) refused for their grid, and why.
+
+    While a phase is silent, those not of the grid `_grid_to_keep`; else the odd one out among
+    those that read (`_phases_of_the_odd_grid`).
+    """
+    grids = _phase_grids(hass, user_input)
+    if (kept := _grid_to_keep(hass, user_input, before)) is not None:
+        return {key: "phase_not_of_the_homes_grid" for key, grid in grids.items() if grid != kept}
+    return dict.fromkeys(_phases_of_the_odd_grid(grids), "phases_of_two_grids")
+
+
+def _meter_errors(
+    hass: HomeAssistant, user_input: Mapping[str, Any], before: Mapping[str, Any] | None = None
+) -> dict[str, str]:
     """The form's errors: a name, each chosen entity a sensor of its quantity, once, one grid.
 
+    The grid is the entry's stored `before` a reconfigure while a phase is silent (`_grid_errors`).
     A blank name would name the device nothing, and its entities `select.mode` and the like. A
     sensor in two roles (power and production, two phases) would read one quantity as two. A
     sensor of Energy Anomaly itself (a home's Power, listed with the meters' and named like the
@@ -393,8 +453,8 @@ def _meter_errors(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dict[st
         elif entity_id in seen:
             errors[key] = "entity_chosen_twice"
         seen.add(entity_id)
-    for key in _phases_of_the_odd_grid(_phase_grids(hass, user_input)):
-        errors.setdefault(key, "phases_of_two_grids")
+    for key, error in _grid_errors(hass, user_input, before).items():
+        errors.setdefault(key, error)
     if user_input.get(CONF_POWER_IS_NET) and user_input.get(CONF_PRODUCTION_ENTITY):
         errors[CONF_PRODUCTION_ENTITY] = "production_with_net_power"
     return errors
