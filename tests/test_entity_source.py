@@ -1045,8 +1045,9 @@ async def _chose_voltages(hass: HomeAssistant, **volts: str) -> ConfigFlowResult
 
 @pytest.mark.parametrize(
     "volts",
-    # Japan's 100 V (101 ± 6 V), between two phases, a phase not wired, a 230 V phase far down
-    ["100", "107", "400", "0", "160"],
+    # Below Japan's 100 V grid (101 ± 6 V), between two phases, a phase not wired, a 230 V phase
+    # far down
+    ["94", "400", "0", "160"],
 )
 async def test_the_flow_refuses_a_voltage_sensor_of_neither_grid(
     hass: HomeAssistant, volts: str
@@ -1057,6 +1058,23 @@ async def test_the_flow_refuses_a_voltage_sensor_of_neither_grid(
 
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_VOLTAGE_ENTITIES[0]: "not_a_phase_voltage"}
+
+
+@pytest.mark.parametrize(
+    "volts",
+    # A 120 V phase sagging under load, or Japan's 100 V grid (101 ± 6 V): the value cannot tell
+    ["107.9", "107", "100", "95"],
+)
+async def test_the_flow_says_a_phase_just_below_120_v_may_be_a_120_v_phase_low_right_now(
+    hass: HomeAssistant, volts: str
+) -> None:
+    """Refused all the same (a 100 V grid judged against 120 V would be in undervoltage for good),
+    but not as a sensor of no grid: a US user's phase may merely be low while the form is filled."""
+    result = await _chose_voltages(hass, l1=volts)
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_VOLTAGE_ENTITIES[0]: "below_a_120_v_phase"}
+    assert hass.config_entries.async_entries(DOMAIN) == []
 
 
 @pytest.mark.parametrize(

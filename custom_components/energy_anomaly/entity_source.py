@@ -113,6 +113,13 @@ PHASE_VOLTAGE_ON_FORM_V: Final[Mapping[float, tuple[float, float]]] = {
     NOMINAL_V: (175.0, 315.0),
     GRID_120_V: (108.0, 145.0),
 }
+# A value from this low limit up to the 120 V band's (V) is refused with its own message: it is
+# what a 120 V phase reads while it sags (a heavy load on a long line: ANSI C84.1 keeps a service
+# at 110 V or more, an outlet lower) and what Japan's 100 V grid reads (101 ± 6 V, 95-107 V), and
+# one reading cannot tell them apart. Taken for a 120 V phase, a 100 V grid would be in
+# undervoltage for good; named a sensor of no grid, a US phase that is merely low now would
+# confuse: the message says both, and to save again once a 120 V phase reads 108 V or more.
+BELOW_A_120_V_PHASE_V: Final = (95.0, PHASE_VOLTAGE_ON_FORM_V[GRID_120_V][0])
 # A power sensor that reported nothing, not even its unchanged value, for this long has stalled.
 # Long, because some integrations write a state only when it changes (MQTT without force_update:
 # its `last_reported` stands still while the value holds), and a coarse sensor (0.1 kW steps)
@@ -281,16 +288,19 @@ def entity_error(state: State | None, quantity: Quantity) -> str | None:
     """The config form's error for an entity that cannot give `quantity`, else None.
 
     It must be a sensor in a unit of the quantity; it may be unavailable right now. A voltage
-    it reads must be a 230 V or a 120 V phase's (PHASE_VOLTAGE_ON_FORM_V).
+    it reads must be a 230 V or a 120 V phase's (PHASE_VOLTAGE_ON_FORM_V); one just below a 120 V
+    phase's (BELOW_A_120_V_PHASE_V) has a message of its own.
     """
     if state is None:
         return "entity_not_found"
     unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
     if state.domain != "sensor" or unit not in quantity.converter.VALID_UNITS:
         return f"not_{quantity.name}"
-    if quantity is VOLTAGE and read_entity(state, VOLTAGE).value is not None:
-        return None if phase_grid(state) is not None else "not_a_phase_voltage"
-    return None
+    volts = read_entity(state, VOLTAGE).value if quantity is VOLTAGE else None
+    if volts is None or phase_grid(state) is not None:
+        return None
+    low, high = BELOW_A_120_V_PHASE_V
+    return "below_a_120_v_phase" if low <= volts < high else "not_a_phase_voltage"
 
 
 def phase_grid(state: State | None) -> float | None:
