@@ -1282,12 +1282,13 @@ async def test_a_120_v_homes_voltage_leaving_its_normal_band_is_written_at_once(
     assert state_of(hass, "sensor.home_voltage_l1") == "107.5"
 
 
-async def test_an_entry_saved_before_the_grid_was_stored_is_a_230_v_home(
+async def test_an_entry_saved_before_the_grid_was_stored_takes_its_230_v_from_its_first_reading(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, entity_entry: MockConfigEntry
 ) -> None:
     hass.states.async_set(VOLTAGE_L1, "230", VOLT)
     await set_up_home_drawing(hass, entity_entry, 400)
     assert judged_at(entity_entry) == 230.0
+    assert entity_entry.data[CONF_NOMINAL_VOLTAGE] == 230.0
 
     await phase_at(hass, freezer, "200", 3)
 
@@ -1295,6 +1296,69 @@ async def test_an_entry_saved_before_the_grid_was_stored_is_a_230_v_home(
     assert anomaly is not None
     assert anomaly.attributes["reason"].endswith("(normal 207-253 V)")
     assert anomaly.attributes["expected"] == 230.0
+
+
+async def test_a_home_set_up_without_a_voltage_reading_takes_its_grid_from_its_first_one(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A 120 V home whose sensor was unavailable on the form: judged against 120 V as soon as it
+    reads, not in undervoltage against 230 V until the user opens Reconfigure."""
+    result = await _chose_voltages(hass, l1="unavailable")
+    entry = result["result"]
+    assert CONF_NOMINAL_VOLTAGE not in entry.data
+
+    await phase_at(hass, freezer, "120", 5)
+
+    assert state_of(hass, "binary_sensor.home_anomaly") == "off"
+    assert judged_at(entry) == 120.0
+    assert entry.data[CONF_NOMINAL_VOLTAGE] == 120.0
+
+
+async def test_the_grid_read_after_setup_is_kept_over_a_restart(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Stored with the entry, as the form's: the sensor unavailable again after a reload tells
+    nothing, and the home stays a 120 V one."""
+    entry = (await _chose_voltages(hass, l1="unavailable"))["result"]
+    await phase_at(hass, freezer, "121", 1)
+
+    hass.states.async_set(VOLTAGE_L1, "unavailable", VOLT)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert judged_at(entry) == 120.0
+
+
+@pytest.mark.parametrize(
+    "volts",
+    # A 120 V phase sagging (or Japan's 100 V), a lost phase: no grid's phase
+    ["107", "0"],
+)
+async def test_a_reading_of_no_grids_phase_does_not_tell_the_grid_after_setup(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, volts: str
+) -> None:
+    entry = (await _chose_voltages(hass, l1="unavailable"))["result"]
+
+    await phase_at(hass, freezer, volts, 1)
+
+    assert CONF_NOMINAL_VOLTAGE not in entry.data
+    await phase_at(hass, freezer, "119", 5)
+    assert state_of(hass, "binary_sensor.home_anomaly") == "off"
+    assert entry.data[CONF_NOMINAL_VOLTAGE] == 120.0
+
+
+async def test_phases_of_two_grids_do_not_tell_the_grid_after_setup(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A wrong sensor the form could not refuse (it gave no value then): the home stays at 230 V
+    until Reconfigure refuses the odd one, rather than take the grid of whichever read first."""
+    entry = (await _chose_voltages(hass, l1="unavailable", l2="unavailable"))["result"]
+    hass.states.async_set(VOLTAGE_L2, "231", VOLT)
+
+    await phase_at(hass, freezer, "120", 1)
+
+    assert CONF_NOMINAL_VOLTAGE not in entry.data
+    assert judged_at(entry) == 230.0
 
 
 async def test_the_flow_refuses_a_power_sensor_that_already_feeds_a_home(
@@ -1517,10 +1581,10 @@ async def test_a_host_clock_stepped_forward_while_the_past_is_read_logs_no_error
 async def test_a_home_reconfigured_to_its_120_v_grid_shows_its_120_v_as_normal_at_once(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
-    """Set up while its voltage sensor gave no value, the home was judged a 230 V one and is in
-    undervoltage (as the README says); Reconfigure once the sensor reads ends it at once, with no
-    'overvoltage' at 120 V left over from the episode judged against 230 V."""
-    entry = home_entry(**{CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1})
+    """Stored as a 230 V home (a 230 V sensor was chosen before), it is in undervoltage at 120 V;
+    Reconfigure once its sensor reads ends it at once, with no 'overvoltage' at 120 V left over
+    from the episode judged against 230 V."""
+    entry = home_entry(**{CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1, CONF_NOMINAL_VOLTAGE: 230.0})
     hass.states.async_set(VOLTAGE_L1, "120", VOLT)
     await set_up_home_drawing(hass, entry, 400)
     await phase_at(hass, freezer, "120", 5)

@@ -341,7 +341,7 @@ def _meter_data(
     The grid is the one the voltage sensors read (`_meter_errors` made sure they read one).
     Voltage sensors that read no value now (a Wi-Fi sensor reconnecting) leave the grid as the
     entry had it `before` a reconfigure (a home does not move to another grid), and a new home
-    without it, judged at the detector's 230 V as before the grid was read.
+    without it: the runner takes it from their first readings of a grid's phases.
     """
     data = {
         CONF_SOURCE: SOURCE_ENTITY,
@@ -372,7 +372,7 @@ def _stored_grid(data: Mapping[str, Any]) -> float | None:
     """The grid (nominal V) an entry's form stored; None when it stored none or damage.
 
     An entry whose voltage sensors gave no value on the form (or saved before the grid was read)
-    has none: it is judged at 230 V for want of a reading, not because a phase read 230 V.
+    has none until their first readings of a grid's phases tell the runner one (`phases_grid`).
     """
     grid = data.get(CONF_NOMINAL_VOLTAGE)
     return float(grid) if grid in GRIDS_V else None  # a tuple: by equality, no hashing

@@ -26,7 +26,7 @@ had none for DROP_GRACE: a Wi-Fi sensor drops for seconds while it reconnects, a
 Home Assistant started its integration may not have reached it yet.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -101,7 +101,8 @@ PAUSED_BY: Final = timedelta(minutes=1)
 # STALE_AFTER, so a sensor that does not come back is still named when the home is logged.
 DROP_GRACE: Final = timedelta(seconds=30)
 # What a phase's voltage sensor must read on the form, when it reads a value, by the grid it is
-# then taken for (its nominal, V, which the power quality checks judge a phase against ± 10 %):
+# then taken for (its nominal, V, which the power quality checks judge a phase against ± 10 %;
+# also what tells a home's grid from its first readings when the form read none, `phases_grid`):
 # any other value (Japan's 100 V grid, a sensor of the voltage between two phases, 400 V, or of a
 # phase not wired, 0 V) would hold a power quality alarm from the second minute after setup on.
 # 230 V: halfway between 230 V and 120 V or 400 V. 120 V: a 120 V phase (ANSI C84.1 keeps the
@@ -309,11 +310,26 @@ def phase_grid(state: State | None) -> float | None:
     None when it reads no value (unavailable, ...: nothing to tell), or a value of no grid.
     """
     volts = read_entity(state, VOLTAGE).value
-    if volts is not None:
-        for nominal, (low, high) in PHASE_VOLTAGE_ON_FORM_V.items():
-            if low <= volts <= high:
-                return nominal
+    return None if volts is None else _grid_of_phase(volts)
+
+
+def _grid_of_phase(volts: float) -> float | None:
+    """The grid (its nominal, V) whose phase reads `volts` (PHASE_VOLTAGE_ON_FORM_V), else None."""
+    for nominal, (low, high) in PHASE_VOLTAGE_ON_FORM_V.items():
+        if low <= volts <= high:
+            return nominal
     return None
+
+
+def phases_grid(voltages: Iterable[float | None]) -> float | None:
+    """The grid (its nominal, V) that a reading's phases of a grid all read; else None.
+
+    Phases that read no value or no grid's phase (a lost phase's 0 V, a sag below 108 V) are left
+    out; phases of two grids (a wrong sensor, which the form refuses when it reads) tell none.
+    """
+    read = (_grid_of_phase(volts) for volts in voltages if volts is not None)
+    grids = {grid for grid in read if grid is not None}
+    return grids.pop() if len(grids) == 1 else None
 
 
 # Entities chosen in the options (for any source): followed when renamed, like the sensors.

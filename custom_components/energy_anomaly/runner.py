@@ -40,6 +40,7 @@ from .detector.config import GRIDS_V, NOMINAL_V, DetectorConfig
 from .detector.engine import Detector
 from .detector.model import Finding, HistoryRow, Kind, Mode, Reading, Result, Sensitivity
 from .detector.validation import plausible_part, reading_problem
+from .entity_source import phases_grid
 from .events import async_anomaly_started
 from .history import HistoryFetchError
 from .storage import HomeStateStore, PreparedHomeData, prepare
@@ -245,7 +246,17 @@ class _HostResumed:
     at: datetime
 
 
-type _Queued = Reading | _Command[Any] | _HostResumed
+@dataclass(frozen=True, slots=True)
+class _GridRead:
+    """The grid (nominal V) a home with none stored read, queued before the readings that tell it.
+
+    Not a household command, like `_HostResumed`.
+    """
+
+    nominal_v: float
+
+
+type _Queued = Reading | _Command[Any] | _HostResumed | _GridRead
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,6 +320,11 @@ class HomeRunner:
         # one older than the last is the power now, after the clock stepped back
         self._stamped_here = entry.data[CONF_SOURCE] == SOURCE_ENTITY
         self._phases_seen: Seen = [None] * 6
+        # A power sensor home whose voltage sensors gave no value on the form (or saved before the
+        # grid was read) has no grid stored: its first readings of a grid's phases tell it
+        self._grid_unread = (
+            entry.data[CONF_SOURCE] == SOURCE_ENTITY and CONF_NOMINAL_VOLTAGE not in entry.data
+        )
         self._last_warning: dict[str, datetime] = {}  # by message: when it was last logged
         self._controls = _controls_of(self._detector)
         self._pending: list[_Queued] = []
@@ -336,9 +352,10 @@ class HomeRunner:
     ) -> HomeRunner:
         """Create the runner for `home`, restoring what was learned before.
 
-        A power sensor home's grid is the one its voltage sensors read on the form; any other
-        home (a Tibber Pulse's, Nordic), and one whose entry was saved before the grid was read,
-        is on a 230 V grid. The entry's settings win over the options stored with the state.
+        A power sensor home's grid is the one its voltage sensors read on the form; one whose
+        sensors gave no value there (or whose entry was saved before the grid was read) is judged
+        against 230 V until they read (`_async_read_grid`); any other home (a Tibber Pulse's,
+        Nordic) is on a 230 V grid. The entry's settings win over the options stored with the state.
         """
         store = HomeStateStore(hass, home.home_id)
         fuse = entry.options.get(CONF_FUSE_SIZE)
@@ -364,9 +381,27 @@ class HomeRunner:
         if entity_id := self._entry.options.get(CONF_TEMPERATURE_ENTITY):
             temperature = outdoor_temperature(self.hass, entity_id)
             readings = [replace(reading, temperature=temperature) for reading in readings]
+        if self._grid_unread:
+            self._async_read_grid(readings)
         self._pending.extend(readings)
         if self._history is not HistoryImport.IMPORTING:
             self._async_start_worker()
+
+    @callback
+    def _async_read_grid(self, readings: Sequence[Reading]) -> None:
+        """Store the grid the first of `readings` whose phases read one tells; judge by it.
+
+        Stored with the entry, as the form stores the grid it reads (a restart, Reconfigure
+        keep it); queued ahead of `readings`, so none of them is judged against 230 V.
+        """
+        for reading in readings:
+            if (grid := phases_grid(reading.voltage)) is not None:
+                self._grid_unread = False
+                self.hass.config_entries.async_update_entry(
+                    self._entry, data={**self._entry.data, CONF_NOMINAL_VOLTAGE: grid}
+                )
+                self._pending.append(_GridRead(grid))
+                return
 
     @callback
     def async_host_resumed(self, at: datetime) -> None:
@@ -528,6 +563,8 @@ class HomeRunner:
                 item.execute(self._detector)
             elif isinstance(item, _HostResumed):
                 self._detector.restarted_at(item.at)
+            elif isinstance(item, _GridRead):
+                self._detector.judge_against(item.nominal_v)
             elif (reading := self._plausible(item, now)) is not None:
                 if self._skipped_as_older(reading, now):
                     continue

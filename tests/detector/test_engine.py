@@ -321,24 +321,46 @@ def test_the_grid_comes_back_with_the_state_unless_the_home_names_another() -> N
     assert Detector.from_state(state).config.nominal_v == 230.0
 
 
+AT_120_V_FROM = datetime(2024, 3, 4, 12, tzinfo=UTC)
+AT_120_V_FOR_S = 300  # five minutes at 120 V: an undervoltage against 230 V
+
+
+def a_120_v_phase_in_undervoltage_against_230_v() -> Detector:
+    """A 230 V detector fed a 120 V phase for AT_120_V_FOR_S from AT_120_V_FROM, alarming."""
+    detector = Detector()
+    for second in range(0, AT_120_V_FOR_S, 10):
+        detector.update(a_120_v_reading(second))
+    assert detector.finding is not None
+    assert detector.finding.kind is Kind.POWER_QUALITY
+    return detector
+
+
+def a_120_v_reading(second: int) -> Reading:
+    """A reading of 400 W and 120 V on L1, `second` s after AT_120_V_FROM."""
+    return Reading(AT_120_V_FROM + timedelta(seconds=second), 400.0, voltage=(120.0, None, None))
+
+
 def test_a_voltage_episode_judged_against_another_grid_does_not_go_on_after_the_restore() -> None:
     """A 120 V home first set up as a 230 V one is in undervoltage; once its grid is known, 120 V
     is normal at once, not an overvoltage episode still open (its mean 120 V above 120 V)."""
-    detector = Detector()
-    start = datetime(2024, 3, 4, 12, tzinfo=UTC)
-    for second in range(0, 300, 10):  # five minutes at 120 V: an undervoltage against 230 V
-        detector.update(
-            Reading(start + timedelta(seconds=second), 400.0, voltage=(120.0, None, None))
-        )
-    assert detector.finding is not None
-    assert detector.finding.kind is Kind.POWER_QUALITY
+    detector = a_120_v_phase_in_undervoltage_against_230_v()
 
     restored = Detector.from_state(detector.to_state(), DetectorConfig(nominal_v=120.0))
-    result = restored.update(
-        Reading(start + timedelta(seconds=300), 400.0, voltage=(120.0, None, None))
-    )
+    result = restored.update(a_120_v_reading(AT_120_V_FOR_S))
 
     assert result.finding is None
+
+
+def test_a_detector_told_its_grid_judges_against_it_from_then_on_without_the_old_episode() -> None:
+    """A home whose grid was read only after setup: its 120 V, in undervoltage against 230 V,
+    is normal at once, and the grid is in the state it stores."""
+    detector = a_120_v_phase_in_undervoltage_against_230_v()
+
+    detector.judge_against(120.0)
+    result = detector.update(a_120_v_reading(AT_120_V_FOR_S))
+
+    assert result.finding is None
+    assert detector.to_state()["options"]["nominal_v"] == 120.0
 
 
 @pytest.mark.parametrize("volts", [0.0, -120.0, float("nan"), float("inf"), None])

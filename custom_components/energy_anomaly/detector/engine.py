@@ -47,7 +47,7 @@ The household answers back (`feedback.py`), and the engine applies it:
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -147,6 +147,19 @@ class Detector:
         the time Home Assistant was off says nothing about the meter.
         """
         self._faults.restarted_at(moment.timestamp())
+
+    def judge_against(self, nominal_v: float) -> None:
+        """Judge the phases against the grid of `nominal_v` (V) from now on.
+
+        A power sensor home whose voltage sensors gave no value on the form learns its grid from
+        their first readings. A voltage episode open against the grid before starts afresh, as
+        in a state restored under another grid (`PowerQualityCheck.from_state`): it was judged
+        against limits the phase never crossed.
+        """
+        judged_at, self.config = self.config.nominal_v, replace(self.config, nominal_v=nominal_v)
+        self._power_quality = PowerQualityCheck.from_state(
+            self._power_quality.to_state(), self.config, judged_at=judged_at
+        )
 
     def mark_normal(self) -> Finding | None:
         """The current, else the latest, episode was normal: it ends now and is learned.
