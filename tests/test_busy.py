@@ -1,0 +1,283 @@
+"""Audit: changes a user makes while a home is busy (history import, an action, a reload)."""
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import CONF_NAME, EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components import energy_anomaly as integration
+from custom_components.energy_anomaly.const import (
+    CONF_FUSE_SIZE,
+    CONF_POWER_ENTITY,
+    CONF_POWER_IS_NET,
+    CONF_TEMPERATURE_ENTITY,
+    DOMAIN,
+)
+from custom_components.energy_anomaly.detector.engine import Detector
+from custom_components.energy_anomaly.detector.model import Mode
+from custom_components.energy_anomaly.temperature import ISSUE_AFTER
+
+from .conftest import HOME_A
+from .test_controls import cabin_device
+from .test_entity_source import WATT, home_entry, power_shown, set_up_home, shown
+from .test_live_data import start, state_of, wait_until
+from .test_persistence import held_batches
+from .test_temperature_issue import CELSIUS
+from .test_write_throttles import cabin
+from .tibber_server import LocalTibberServer
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "a command on the demo during its import starts the worker (runner._async_command "
+        "queues it and _async_start_worker ignores IMPORTING): the queued first reading is "
+        "taken before the past, and every history row is then skipped"
+    ),
+)
+async def test_a_mode_chosen_while_the_demo_reads_its_past_keeps_the_past_learned(
+    hass: HomeAssistant, demo_entry: MockConfigEntry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo's first replayed reading waits in the queue while its past is read; a mode
+    chosen then must not let that reading reach the detector first (its past is then skipped)."""
+    released = asyncio.Event()
+    fetch = integration.async_fetch_seeded_history
+
+    async def held_fetch(*args: Any, **kwargs: Any) -> Any:
+        await released.wait()
+        return await fetch(*args, **kwargs)
+
+    monkeypatch.setattr(integration, "async_fetch_seeded_history", held_fetch)
+    demo_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(demo_entry.entry_id)
+    await hass.async_block_till_done()  # not the background tasks: the past is still read
+    (device,) = dr.async_entries_for_config_entry(dr.async_get(hass), demo_entry.entry_id)
+
+    chosen = hass.async_create_task(
+        hass.services.async_call(
+            DOMAIN, "set_mode", {"device_id": device.id, "mode": "guests"}, blocking=True
+        )
+    )
+    await hass.async_block_till_done()
+    released.set()
+    await wait_until(
+        hass,
+        lambda: (
+            (state := hass.states.get("sensor.demo_home_detector_status")) is not None
+            and state.attributes.get("history") not in (None, "importing")
+        ),
+    )
+    await chosen
+
+    status = hass.states.get("sensor.demo_home_detector_status")
+    assert status is not None
+    assert (status.state, status.attributes["history_days"]) == ("active", 28)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "the worker cancelled at stop takes the batch out of _pending: async_save_state "
+        "neither resolves nor fails the commands in it, so their callers wait for ever"
+    ),
+)
+async def test_an_action_the_detector_is_taking_when_home_assistant_stops_still_returns(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Home Assistant cancels the home's worker (a background task) before the stop event; a
+    command in the batch the detector is taking runs, is stored, and its caller must hear so."""
+    await cabin(hass, tibber_server, tibber_entry)
+    runner = tibber_entry.runtime_data.sink.runners[HOME_A]
+    with held_batches(runner) as (entered, release):
+        action = hass.async_create_task(
+            hass.services.async_call(
+                DOMAIN,
+                "set_mode",
+                {"mode": "away"},
+                target={"device_id": cabin_device(hass)},
+                blocking=True,
+            )
+        )
+        assert await hass.async_add_executor_job(entered.wait, 10)
+        assert runner._worker is not None
+        runner._worker.cancel("Home Assistant is stopping")
+        hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+        release.set()
+        done, _ = await asyncio.wait([action], timeout=5)
+        if action not in done:
+            action.cancel()  # else the test's own stop waits for it
+
+    stored = Detector.from_state(hass_storage[f"{DOMAIN}.{HOME_A}"]["data"]["detector"])
+    assert stored.mode is Mode.AWAY
+    assert action in done, "the set_mode action never returned"
+    action.result()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "temperature_entity_error refuses a weather entity without a temperature attribute, "
+        "which an unavailable weather entity never has: the options cannot be saved until it "
+        "is back or cleared"
+    ),
+)
+async def test_a_new_fuse_size_is_saved_while_the_chosen_weather_entity_is_unavailable(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    """The weather entity was chosen while it gave a temperature; it is unavailable (the weather
+    service is down) when the user opens Configure to change the fuse size. A temperature sensor
+    in that state is accepted; an unchanged weather entity must not block the other options."""
+    hass.states.async_set("weather.home", "sunny", {"temperature": 4, "temperature_unit": "°C"})
+    tibber_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        tibber_entry, options={CONF_TEMPERATURE_ENTITY: "weather.home"}
+    )
+    await start(hass, tibber_entry, tibber_server)
+    hass.states.async_set("weather.home", "unavailable", {"friendly_name": "Home"})
+
+    result = await hass.config_entries.options.async_init(tibber_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_TEMPERATURE_ENTITY: "weather.home", CONF_FUSE_SIZE: 35}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert result.get("errors") is None
+    assert tibber_entry.options == {CONF_TEMPERATURE_ENTITY: "weather.home", CONF_FUSE_SIZE: 35}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "_target_runners resolves every runner before the first await: a home whose entry "
+        "reloads meanwhile fails with not_loaded after the homes before it were changed"
+    ),
+)
+async def test_set_mode_on_two_homes_sets_both_when_one_reloads_meanwhile(
+    hass: HomeAssistant,
+) -> None:
+    """Away for the house and the cabin (an area, a label: one action). While the first home
+    takes its command, the second home's entry reloads (its options saved, a sensor renamed):
+    it is loaded again before its turn, yet the action fails for it with the first home changed."""
+    hass.states.async_set("sensor.house_meter", "400", WATT)
+    hass.states.async_set("sensor.cabin_meter", "300", WATT)
+    house = home_entry("sensor.house_meter", title="House")
+    cabin_home = home_entry("sensor.cabin_meter", title="Cabin")
+    await set_up_home(hass, house)
+    await set_up_home(hass, cabin_home)
+    devices = dr.async_get(hass)
+    entry_of = {
+        device.id: entry
+        for entry in (house, cabin_home)
+        for device in dr.async_entries_for_config_entry(devices, entry.entry_id)
+    }
+    device_ids = sorted(entry_of)  # the order the action takes the homes in
+    first, second = (entry_of[device_id] for device_id in device_ids)
+    runner = first.runtime_data.sink.runners[first.entry_id]
+
+    with held_batches(runner) as (entered, release):
+        action = hass.async_create_task(
+            hass.services.async_call(
+                DOMAIN,
+                "set_mode",
+                {"mode": "away"},
+                target={"device_id": device_ids},
+                blocking=True,
+            )
+        )
+        assert await hass.async_add_executor_job(entered.wait, 10)
+        assert await hass.config_entries.async_reload(second.entry_id)
+        release.set()
+        failed = None
+        try:
+            await asyncio.wait_for(action, timeout=5)
+        except HomeAssistantError as err:
+            failed = err
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    modes = {
+        entity.entity_id: state_of(hass, entity.entity_id)
+        for entity in er.async_get(hass).entities.values()
+        if entity.entity_id.endswith("_mode")
+    }
+    assert modes == {"select.house_mode": "away", "select.cabin_mode": "away"}, failed
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "the unload withdraws the temperature issue and the new OutdoorTemperature waits a "
+        "fresh hour (ISSUE_AFTER from its start, not from the state's last_changed)"
+    ),
+)
+async def test_the_temperature_issue_stays_when_options_are_saved_while_the_entity_is_unavailable(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The outdoor temperature has been unavailable for over an hour: a repair issue says so.
+    Saving another option (the fuse size) reloads the entry; the entity is as broken as before,
+    so the issue must not vanish (for another hour) as if it had been fixed."""
+    hass.states.async_set("sensor.meter_power", "400", WATT)
+    hass.states.async_set("sensor.outside", "5", CELSIUS)
+    entry = home_entry("sensor.meter_power")
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry, options={CONF_TEMPERATURE_ENTITY: "sensor.outside"}
+    )
+    await set_up_home(hass, entry)
+    hass.states.async_set("sensor.outside", "unavailable", CELSIUS)
+    freezer.tick(ISSUE_AFTER + timedelta(minutes=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    issue_id = f"temperature_{entry.entry_id}"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_TEMPERATURE_ENTITY: "sensor.outside", CONF_FUSE_SIZE: 35}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.options[CONF_FUSE_SIZE] == 35
+
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "the restored reported quantities keep power_production: its sensor is set up again "
+        "and shows unknown for good"
+    ),
+)
+async def test_a_home_reconfigured_without_production_keeps_no_production_sensor(
+    hass: HomeAssistant,
+) -> None:
+    """A net power sensor gave the home a Power production sensor. The user turns Power is net
+    off under Reconfigure (the sensor was never signed, or a new meter): nothing can report a
+    production any more, and the sensor must not stay behind, unknown for good."""
+    hass.states.async_set("sensor.meter_power", "-500", WATT)
+    entry = home_entry("sensor.meter_power", power_is_net=True)
+    await set_up_home(hass, entry)
+    await shown(hass, "sensor.home_power_production", "500.0")
+    hass.states.async_set("sensor.meter_power", "400", WATT)
+
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_NAME: "Home", CONF_POWER_ENTITY: "sensor.meter_power", CONF_POWER_IS_NET: False},
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert result["reason"] == "reconfigure_successful"
+    await power_shown(hass, 400.0)
+
+    assert state_of(hass, "sensor.home_power_production") is None
