@@ -125,14 +125,6 @@ async def test_an_action_the_detector_is_taking_when_home_assistant_stops_still_
     action.result()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "temperature_entity_error refuses a weather entity without a temperature attribute, "
-        "which an unavailable weather entity never has: the options cannot be saved until it "
-        "is back or cleared"
-    ),
-)
 async def test_a_new_fuse_size_is_saved_while_the_chosen_weather_entity_is_unavailable(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:

@@ -54,13 +54,17 @@ async def test_the_options_form_names_the_entry_it_configures(
 
 
 @pytest.mark.parametrize(
-    ("entity_id", "state", "attributes", "error"),
+    ("entity_id", "state", "attributes", "error", "chosen_before"),
     [
-        ("sensor.nowhere", None, {}, "entity_not_found"),
-        ("sensor.outside", "12", {"unit_of_measurement": "W"}, "not_a_temperature"),
-        ("sensor.outside", "12", {}, "not_a_temperature"),
-        ("weather.home", "unavailable", {}, "not_a_temperature"),
-        ("input_number.outside", "12", {"unit_of_measurement": "°C"}, "not_a_temperature"),
+        ("sensor.nowhere", None, {}, "entity_not_found", False),
+        ("sensor.outside", "12", {"unit_of_measurement": "W"}, "not_a_temperature", False),
+        ("sensor.outside", "12", {}, "not_a_temperature", False),
+        ("weather.home", "unavailable", {}, "not_a_temperature", False),
+        ("input_number.outside", "12", {"unit_of_measurement": "°C"}, "not_a_temperature", False),
+        ("sensor.outside", None, {}, "entity_not_found", True),
+        ("sensor.outside", "unavailable", {"unit_of_measurement": "W"}, "not_a_temperature", True),
+        ("sensor.outside", "12", {"unit_of_measurement": "W"}, "not_a_temperature", True),
+        ("weather.home", "unavailable", {"temperature_unit": "W"}, "not_a_temperature", True),
     ],
 )
 async def test_options_refuse_an_entity_that_gives_no_temperature(
@@ -71,10 +75,17 @@ async def test_options_refuse_an_entity_that_gives_no_temperature(
     state: str | None,
     attributes: dict[str, object],
     error: str,
+    chosen_before: bool,
 ) -> None:
+    """An entity newly chosen must give a temperature. The one `chosen_before` is kept while it
+    gives no value (a weather service down), not once it is removed or shows a unit that is no
+    longer a temperature: that will not mend."""
+    options = {CONF_TEMPERATURE_ENTITY: entity_id} if chosen_before else {}
+    tibber_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(tibber_entry, options=options)
+    await start(hass, tibber_entry, tibber_server)
     if state is not None:
         hass.states.async_set(entity_id, state, attributes)
-    await set_up(hass, tibber_entry, tibber_server)
     result = await hass.config_entries.options.async_init(tibber_entry.entry_id)
 
     result = await hass.config_entries.options.async_configure(
@@ -83,7 +94,7 @@ async def test_options_refuse_an_entity_that_gives_no_temperature(
 
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_TEMPERATURE_ENTITY: error}
-    assert tibber_entry.options == {}
+    assert tibber_entry.options == options
     kept = {
         str(key): key.description["suggested_value"]
         for key in result["data_schema"].schema

@@ -527,13 +527,21 @@ class EnergyAnomalyOptionsFlow(OptionsFlowWithReload):
         )
 
     def _entity_errors(self, user_input: Mapping[str, Any]) -> dict[str, str]:
-        """The form's errors: each chosen entity must exist and give what it is chosen for."""
+        """The form's errors: each chosen entity must exist and give what it is chosen for.
+
+        The temperature entity already in the options is kept while it gives no value (see
+        `temperature_entity_error`).
+        """
         errors: dict[str, str] = {}
-        for key, judge in (
-            (CONF_TEMPERATURE_ENTITY, temperature_entity_error),
-            (CONF_PRICE_ENTITY, price_entity_error),
+        temperature = user_input.get(CONF_TEMPERATURE_ENTITY)
+        if temperature and (
+            error := temperature_entity_error(
+                self.hass.states.get(temperature),
+                kept=temperature == self.config_entry.options.get(CONF_TEMPERATURE_ENTITY),
+            )
         ):
-            entity_id = user_input.get(key)
-            if entity_id and (error := judge(self.hass.states.get(entity_id))):
-                errors[key] = error
+            errors[CONF_TEMPERATURE_ENTITY] = error
+        price = user_input.get(CONF_PRICE_ENTITY)
+        if price and (error := price_entity_error(self.hass.states.get(price))):
+            errors[CONF_PRICE_ENTITY] = error
         return errors

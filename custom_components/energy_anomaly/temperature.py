@@ -89,17 +89,23 @@ def outdoor_temperature(hass: HomeAssistant, entity_id: str) -> float | None:
     return read_temperature(hass.states.get(entity_id)).celsius
 
 
-def temperature_entity_error(state: State | None) -> str | None:
+def temperature_entity_error(state: State | None, *, kept: bool = False) -> str | None:
     """The options form's error for an entity that cannot give a temperature, else None.
 
     A sensor needs a temperature unit (it may be unavailable right now); a weather entity a
-    temperature attribute.
+    temperature attribute, which an unavailable one does not show (nor its unit): a weather
+    entity newly chosen must show that it gives a temperature. The entity `kept` from the
+    options was judged when chosen: while it gives no value it is judged only by a unit it
+    still shows, so a weather service that is down does not block the other options. A unit
+    that is no longer a temperature, or an entity gone, is still refused.
     """
     if state is None:
         return "entity_not_found"
     if state.domain not in ("sensor", "weather"):
         return "not_a_temperature"
     value, unit = _value_and_unit(state)
+    if kept and read_temperature(state).problem is TemperatureProblem.NO_VALUE:
+        return None if unit is None or _is_temperature_unit(unit) else "not_a_temperature"
     if not _is_temperature_unit(unit) or (state.domain == "weather" and value is None):
         return "not_a_temperature"
     return None
