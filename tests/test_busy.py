@@ -206,13 +206,6 @@ async def test_set_mode_on_two_homes_sets_both_when_one_reloads_meanwhile(
     assert modes == {"select.house_mode": "away", "select.cabin_mode": "away"}, failed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the unload withdraws the temperature issue and the new OutdoorTemperature waits a "
-        "fresh hour (ISSUE_AFTER from its start, not from the state's last_changed)"
-    ),
-)
 async def test_the_temperature_issue_stays_when_options_are_saved_while_the_entity_is_unavailable(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:

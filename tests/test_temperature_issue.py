@@ -148,6 +148,23 @@ async def test_an_entity_unavailable_for_over_an_hour_raises_a_repair_issue_not_
     assert issue.translation_key == "temperature_no_value"
 
 
+async def test_a_watcher_started_after_the_entity_broke_counts_the_hour_from_then(
+    hass: HomeAssistant, tibber_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """The entry reloaded (options saved) 30 minutes into an outage: the issue comes 30 minutes
+    later, an hour after the state's last change, not an hour after the reload."""
+    hass.states.async_set(OUTSIDE, "unavailable", CELSIUS)
+    tibber_entry.add_to_hass(hass)
+    await ticked(hass, freezer, timedelta(minutes=30))
+    OutdoorTemperature(hass, tibber_entry, OUTSIDE).async_start()
+    await ticked(hass, freezer, timedelta(minutes=29))
+    assert temperature_issue(hass, tibber_entry) is None
+
+    await ticked(hass, freezer, timedelta(minutes=2))
+
+    assert temperature_issue(hass, tibber_entry) is not None
+
+
 async def test_a_short_outage_raises_no_repair_issue(
     hass: HomeAssistant, watched: MockConfigEntry
 ) -> None:

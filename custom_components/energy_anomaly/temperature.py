@@ -24,6 +24,7 @@ from homeassistant.core import (
 )
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later, async_track_state_change_event
+from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import TemperatureConverter
 
 from .const import CONF_TEMPERATURE_ENTITY, DOMAIN
@@ -115,8 +116,12 @@ class OutdoorTemperature:
     """Watches the chosen entity and owns the repair issue shown while it gives no temperature.
 
     A unit that is not a temperature is raised at once (it will not fix itself); a missing,
-    unavailable or implausible value only after ISSUE_AFTER. The issue goes away as soon as a
-    usable temperature arrives, and when the entry unloads.
+    unavailable or implausible value only ISSUE_AFTER after the entity's state became so (its
+    `last_changed`; a missing entity's since it was first seen missing). So a reload (the options
+    saved) raises the issue again at once for an entity as broken as before, not an hour later.
+    After a restart the states are new and the hour counts from the start, as it should: the
+    entity's integration may not have loaded yet. The issue goes away as soon as a usable
+    temperature arrives, and when the entry unloads.
     """
 
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry, entity_id: str) -> None:
@@ -160,7 +165,17 @@ class OutdoorTemperature:
             self._async_cancel_wait()
             self._async_raise(self._problem)
         elif self._unsub_wait is None:
-            self._unsub_wait = async_call_later(self._hass, ISSUE_AFTER, self._async_waited)
+            since = dt_util.utcnow() if state is None else state.last_changed
+            self._async_wait(self._problem, since)
+
+    @callback
+    def _async_wait(self, problem: TemperatureProblem, since: datetime) -> None:
+        """Raise the issue ISSUE_AFTER after `since`, when `problem` began (at once if past)."""
+        left = since + ISSUE_AFTER - dt_util.utcnow()
+        if left > timedelta(0):
+            self._unsub_wait = async_call_later(self._hass, left, self._async_waited)
+        else:
+            self._async_raise(problem)
 
     @callback
     def _async_waited(self, _now: datetime) -> None:
