@@ -237,13 +237,6 @@ async def test_the_temperature_issue_stays_when_options_are_saved_while_the_enti
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the restored reported quantities keep power_production: its sensor is set up again "
-        "and shows unknown for good"
-    ),
-)
 async def test_a_home_reconfigured_without_production_keeps_no_production_sensor(
     hass: HomeAssistant,
 ) -> None:

@@ -1429,6 +1429,40 @@ async def test_reconfigure_changes_the_sensors_and_reloads(
     await power_shown(hass, 900.0)
 
 
+@pytest.mark.parametrize(
+    ("chosen", "left_out", "value"),
+    [
+        ({CONF_PRODUCTION_ENTITY: "sensor.solar"}, "sensor.home_power_production", "350.0"),
+        ({CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1}, "sensor.home_voltage_l1", "231.5"),
+        ({CONF_CURRENT_ENTITIES[1]: "sensor.meter_current_l2"}, "sensor.home_current_l2", "4.2"),
+    ],
+)
+async def test_a_sensor_left_out_under_reconfigure_takes_its_entity_with_it(
+    hass: HomeAssistant, chosen: dict[str, str], left_out: str, value: str
+) -> None:
+    """The quantity it reported is stored with what the home learned; nothing gives it now, so
+    its entity goes, registry entry and all, rather than come back unknown for good."""
+    hass.states.async_set(POWER, "800", WATT)
+    hass.states.async_set("sensor.solar", "0.35", KILOWATT)
+    hass.states.async_set(VOLTAGE_L1, "231.5", VOLT)
+    hass.states.async_set("sensor.meter_current_l2", "4200", MILLIAMPERE)
+    entry = home_entry(**chosen)
+    await set_up_home(hass, entry)
+    await shown(hass, left_out, value)
+    hass.states.async_set(POWER, "900", WATT)
+
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_NAME: "Home", CONF_POWER_ENTITY: POWER}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert result["reason"] == "reconfigure_successful"
+    await power_shown(hass, 900.0)
+
+    assert state_of(hass, left_out) is None
+    assert er.async_get(hass).async_get(left_out) is None
+
+
 async def test_reconfigure_refuses_a_power_sensor_that_feeds_another_home(
     hass: HomeAssistant, entity_entry: MockConfigEntry
 ) -> None:

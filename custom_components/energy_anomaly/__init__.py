@@ -33,7 +33,12 @@ from .const import (
 from .coordinator import HomeInfo
 from .demo_source import DemoSource, load_demo_trace
 from .detector.model import HistoryRow
-from .entity_source import EntitySource, async_follow_renames, chosen_entities
+from .entity_source import (
+    EntitySource,
+    async_follow_renames,
+    chosen_entities,
+    reportable_quantities,
+)
 from .live_source import (
     CONNECTION_ERRORS,
     TibberAccount,
@@ -109,7 +114,12 @@ def _entity_source(
     hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
 ) -> tuple[ReadingSource, list[HomeInfo]]:
     """One home, named as the entry, fed by the Home Assistant sensors the user chose."""
-    home = HomeInfo(_entity_home_id(entry), entry.title, "Home Assistant sensors")
+    home = HomeInfo(
+        _entity_home_id(entry),
+        entry.title,
+        "Home Assistant sensors",
+        reportable=reportable_quantities(entry.data),
+    )
     entities = chosen_entities(entry.data)
     net = bool(entry.data.get(CONF_POWER_IS_NET))
     return EntitySource(hass, home.home_id, home.name, entities, net=net), [home]

@@ -8,7 +8,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
-from .const import DOMAIN, LOGGER
+from .const import DOMAIN, LOGGER, OPTIONAL_QUANTITIES
 from .detector.model import Kind, Mode, Reading, Result, Sensitivity, Status
 
 
@@ -17,13 +17,16 @@ class HomeInfo:
     """A watched home: its id at the source and the name its device gets.
 
     `live_clock` is False for a replay on its own, faster clock (the demo home), whose
-    timestamps may run ahead of now.
+    timestamps may run ahead of now. `reportable`: the optional quantities its readings can
+    carry (see `runner.reported_quantities`): any that a Pulse (or the demo's trace) reports; a
+    power sensor home's, those of the sensors chosen for it (`reportable_quantities`).
     """
 
     home_id: str
     name: str
     model: str
     live_clock: bool = True
+    reportable: frozenset[str] = OPTIONAL_QUANTITIES
 
 
 class HistoryImport(StrEnum):

@@ -71,6 +71,7 @@ from homeassistant.util.unit_conversion import (
 from .const import (
     CONF_CURRENT_ENTITIES,
     CONF_POWER_ENTITY,
+    CONF_POWER_IS_NET,
     CONF_PRICE_ENTITY,
     CONF_PRODUCTION_ENTITY,
     CONF_TEMPERATURE_ENTITY,
@@ -339,6 +340,26 @@ OPTION_ENTITIES: Final = (CONF_TEMPERATURE_ENTITY, CONF_PRICE_ENTITY)
 def chosen_entities(data: Mapping[str, Any]) -> dict[str, str]:
     """The entities an entry's data chose, key → entity id (the unchosen left out)."""
     return {key: data[key] for key in ENTITY_QUANTITIES if data.get(key)}
+
+
+# The optional quantity (see runner.reported_quantities) each optional sensor's key gives.
+QUANTITY_OF: Final[Mapping[str, str]] = {
+    CONF_PRODUCTION_ENTITY: "power_production",
+    **{key: f"voltage_l{phase}" for phase, key in enumerate(CONF_VOLTAGE_ENTITIES, 1)},
+    **{key: f"current_l{phase}" for phase, key in enumerate(CONF_CURRENT_ENTITIES, 1)},
+}
+
+
+def reportable_quantities(data: Mapping[str, Any]) -> frozenset[str]:
+    """The optional quantities an entry's chosen sensors can give (a net power sensor: production).
+
+    A quantity a sensor left out under Reconfigure reported before is not one of them: stored
+    with what the home learned, its entity would come back and show unknown for good.
+    """
+    quantities = {QUANTITY_OF[key] for key in chosen_entities(data) if key in QUANTITY_OF}
+    if data.get(CONF_POWER_IS_NET):
+        quantities.add(QUANTITY_OF[CONF_PRODUCTION_ENTITY])
+    return frozenset(quantities)
 
 
 class EntitySource:

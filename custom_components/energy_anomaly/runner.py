@@ -23,7 +23,6 @@ from .const import (
     GUESTS_DEFAULT_DURATION,
     LOGGER,
     MAX_STORED_AHEAD,
-    OPTIONAL_QUANTITIES,
     REJECTED_READING_WARNING_INTERVAL,
     SOURCE_ENTITY,
     STATE_SAVE_INTERVAL,
@@ -101,11 +100,14 @@ def _shown_of(finding: Finding | None) -> Shown | None:
     return None if finding is None else (finding.kind, finding.since.timestamp())
 
 
-def _restore(stored: Any, config: DetectorConfig, latest: float | None) -> Restored:
+def _restore(
+    stored: Any, config: DetectorConfig, latest: float | None, reportable: frozenset[str]
+) -> Restored:
     """The detector, reported quantities and shown anomaly as stored; raises on anything else.
 
     A shown anomaly that cannot be read is left out: at worst it is announced once more. So is
-    a reported quantity this release does not know: its sensor comes when the meter reports it.
+    a reported quantity this release does not know, or that is not `reportable` now (a sensor
+    left out under Reconfigure): its sensor comes when the meter reports it.
     A detector that took a reading after `latest` (epoch s; a damaged file, or a clock that was
     far ahead) would skip every reading until then as older than its last: it is refused.
     """
@@ -124,7 +126,7 @@ def _restore(stored: Any, config: DetectorConfig, latest: float | None) -> Resto
         raise ValueError(f"its last reading ({last}) is later than this host's clock")
     if latest is not None:  # a live home: Home Assistant was off since its last reading
         detector.restarted_at(dt_util.utcnow())
-    return Restored(detector, frozenset(reported) & OPTIONAL_QUANTITIES, shown)
+    return Restored(detector, frozenset(reported) & reportable, shown)
 
 
 async def _async_restore(
@@ -157,7 +159,7 @@ async def _async_restore(
     latest = (dt_util.utcnow() + MAX_STORED_AHEAD).timestamp() if home.live_clock else None
     try:
         # Building a detector from its state takes tens of milliseconds on a small box
-        return await hass.async_add_executor_job(_restore, stored, config, latest)
+        return await hass.async_add_executor_job(_restore, stored, config, latest, home.reportable)
     except Exception as err:  # noqa: BLE001 - any damage: learn afresh rather than fail setup
         kept = await store.async_keep_unreadable(stored)
         LOGGER.warning(

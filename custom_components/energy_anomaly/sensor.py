@@ -266,7 +266,8 @@ async def async_setup_entry(
 
     The always-on cost exists while a price entity is chosen in the options, or for a Tibber
     account's home (at Tibber's price); choosing none elsewhere removes it (the options reload
-    the entry).
+    the entry). So does a power sensor home's optional sensor whose quantity none of its chosen
+    sensors gives any more (left out under Reconfigure): it would stay unknown for good.
     """
 
     @callback
@@ -276,7 +277,9 @@ async def async_setup_entry(
         if cost := _cost_sensor(entry, coordinator):
             async_add_entities([cost])
         else:
-            _async_remove_cost_sensor(hass, coordinator)
+            _async_remove_sensor(hass, coordinator, ALWAYS_ON_COST.key)
+        for key in OPTIONAL_SENSORS.keys() - coordinator.home.reportable:
+            _async_remove_sensor(hass, coordinator, key)
         add_reported = _optional_adder(coordinator, async_add_entities)
         add_reported()
         entry.async_on_unload(coordinator.async_add_listener(add_reported))
@@ -296,10 +299,12 @@ def _cost_sensor(
     return None
 
 
-def _async_remove_cost_sensor(hass: HomeAssistant, coordinator: EnergyAnomalyCoordinator) -> None:
-    """Remove the home's always-on cost sensor from the registry, if it had one."""
+def _async_remove_sensor(
+    hass: HomeAssistant, coordinator: EnergyAnomalyCoordinator, key: str
+) -> None:
+    """Remove the home's sensor `key` from the registry, if it had one."""
     registry = er.async_get(hass)
-    unique_id = f"{coordinator.home.home_id}_{ALWAYS_ON_COST.key}"
+    unique_id = f"{coordinator.home.home_id}_{key}"
     if entity_id := registry.async_get_entity_id("sensor", DOMAIN, unique_id):
         registry.async_remove(entity_id)
 
