@@ -36,14 +36,6 @@ from .test_write_throttles import cabin
 from .tibber_server import LocalTibberServer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a command on the demo during its import starts the worker (runner._async_command "
-        "queues it and _async_start_worker ignores IMPORTING): the queued first reading is "
-        "taken before the past, and every history row is then skipped"
-    ),
-)
 async def test_a_mode_chosen_while_the_demo_reads_its_past_keeps_the_past_learned(
     hass: HomeAssistant, demo_entry: MockConfigEntry, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -195,14 +195,6 @@ def _grid_of(entry: ConfigEntry) -> float:
     return float(grid) if grid in GRIDS_V else NOMINAL_V  # a tuple: by equality, no hashing
 
 
-def _now_of(detector: Detector) -> datetime:
-    """Executor: a replay's now, its latest reading's time (the wall clock's before the first)."""
-    last = detector.last_epoch
-    if last is None:
-        return dt_util.now()
-    return datetime.fromtimestamp(last, dt_util.get_default_time_zone())
-
-
 def _controls_of(detector: Detector) -> Controls:
     """Executor: the detector's mode, sensitivity and silenced kinds, as entities show them."""
     return Controls(
@@ -311,6 +303,8 @@ class HomeRunner:
         self._restored_shown = self._shown = restored.shown
         # Where the restored detector stands: a replaying source (the demo) resumes after it.
         self.restored_until = self._detector.last_epoch
+        # The time (epoch s) of the latest reading the home was given: a replay's clock (`_now`)
+        self._latest_epoch = self.restored_until
         self._status = self._detector.status
         self._learning_progress = self._detector.learning_progress
         self._rejected = 0
@@ -385,6 +379,8 @@ class HomeRunner:
             readings = [replace(reading, temperature=temperature) for reading in readings]
         if self._grid_unread:
             self._async_read_grid(readings)
+        if readings:
+            self._latest_epoch = readings[-1].epoch
         self._pending.extend(readings)
         if self._history is not HistoryImport.IMPORTING:
             self._async_start_worker()
@@ -751,8 +747,8 @@ class HomeRunner:
         command rather than before it, judged by what the household chose meanwhile, as every
         later reading is; their order among themselves is kept, and so is the commands' (the
         lock is taken in turn, and a command waiting for it goes before the worker's next batch).
-        A replay (the demo) queues it still: its import is brief, and a mode's default end
-        counts from the replay's clock, which only its readings tell.
+        A replay (the demo) too: queued, it would have the worker take its first reading before
+        the past, whose rows the detector then skips as older.
 
         A home that stopped runs none: an action over several homes may come to it after its
         entry unloaded, or after it left the account.
@@ -760,7 +756,7 @@ class HomeRunner:
         if self._stopped:
             raise self._not_loaded()
         command = _Command(run)
-        if self._history is HistoryImport.IMPORTING and self.home.live_clock:
+        if self._history is HistoryImport.IMPORTING:
             await self._async_process([command])
         else:
             self._pending.append(command)
@@ -770,18 +766,21 @@ class HomeRunner:
     async def async_set_mode(self, mode: Mode, until: datetime | None = None) -> None:
         """Switch the home's mode; Paused and Guests without `until` get their default end.
 
-        A replay (the demo) on its own, faster clock counts it from its latest reading: from the
-        wall clock, a day of Guests had ended on the demo clock once the replay ran a day ahead.
+        Counted from the home's clock (`_now`): from the wall clock, a day of Guests on the demo
+        had ended on its clock once the replay ran a day ahead.
         """
-        live = self.home.live_clock
-        if until is None and live:
-            until = default_mode_end(mode, dt_util.now())
+        end = until if until is not None else default_mode_end(mode, self._now())
+        await self._async_command(lambda detector: detector.set_mode(mode, end))
 
-        def switch(detector: Detector) -> None:
-            end = until if until is not None or live else default_mode_end(mode, _now_of(detector))
-            detector.set_mode(mode, end)
+    def _now(self) -> datetime:
+        """Now on the home's clock: a replay's (the demo's) is its latest reading's time.
 
-        await self._async_command(switch)
+        A replay runs on its own, faster clock, which only its readings tell (those still queued
+        behind its history import too); before the first, it is the wall clock's.
+        """
+        if self.home.live_clock or self._latest_epoch is None:
+            return dt_util.now()
+        return datetime.fromtimestamp(self._latest_epoch, dt_util.get_default_time_zone())
 
     async def async_set_sensitivity(self, sensitivity: Sensitivity) -> None:
         """Make the home's learned checks alarm sooner (high) or later (low)."""
