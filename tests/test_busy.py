@@ -75,13 +75,6 @@ async def test_a_mode_chosen_while_the_demo_reads_its_past_keeps_the_past_learne
     assert (status.state, status.attributes["history_days"]) == ("active", 28)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the worker cancelled at stop takes the batch out of _pending: async_save_state "
-        "neither resolves nor fails the commands in it, so their callers wait for ever"
-    ),
-)
 async def test_an_action_the_detector_is_taking_when_home_assistant_stops_still_returns(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,

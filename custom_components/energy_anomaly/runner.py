@@ -1,7 +1,7 @@
 """One runner per home: its detector, fed in order by one worker, and what it learned in storage."""
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 import contextlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -214,20 +214,25 @@ class _Command[T]:
         self._outcome: tuple[T] | Exception | None = None
 
     def execute(self, detector: Detector) -> None:
-        """Executor: run it; what it returns or raises goes to the caller in `resolve`."""
+        """Executor: run it; what it returns or raises goes to the caller in `answer`."""
         try:
             self._outcome = (self._run(detector),)
         except Exception as err:  # noqa: BLE001 - the caller gets it, the worker goes on
             self._outcome = err
 
-    def resolve(self) -> None:
-        """Loop: hand the outcome to the caller (unless it stopped waiting)."""
-        if self.done.done() or self._outcome is None:
+    def answer(self, never_ran: Callable[[], Exception]) -> None:
+        """Loop: hand the outcome to the caller (unless it stopped waiting, or has it already).
+
+        A command that never ran (its home stops before the detector got to it) fails with
+        `never_ran()`: its caller must not wait for ever.
+        """
+        if self.done.done():
             return
-        if isinstance(self._outcome, Exception):
-            self.done.set_exception(self._outcome)
+        outcome = never_ran() if self._outcome is None else self._outcome
+        if isinstance(outcome, Exception):
+            self.done.set_exception(outcome)
         else:
-            self.done.set_result(self._outcome[0])
+            self.done.set_result(outcome[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +329,7 @@ class HomeRunner:
         self._last_warning: dict[str, datetime] = {}  # by message: when it was last logged
         self._controls = _controls_of(self._detector)
         self._pending: list[_Queued] = []
+        self._taking: Sequence[_Queued] = ()  # the batch the worker is taking
         self._worker: asyncio.Task[None] | None = None
         self._stopped = False  # `async_stop` began: no worker runs again
         self._detector_lock = asyncio.Lock()
@@ -522,17 +528,24 @@ class HomeRunner:
             log(message, self.home.name, *args)
 
     async def _async_process_pending(self) -> None:
-        """Run the detector on everything queued, batch by batch (the worker)."""
+        """Run the detector on everything queued, batch by batch (the worker), and answer each.
+
+        Home Assistant, stopping, cancels the worker (a background task) before it stops the
+        integrations, maybe in the middle of a batch: the stop then answers its commands
+        (`async_save_state`), out of the queue as they are.
+        """
         while self._pending:
-            batch, self._pending = self._pending, []
-            await self._async_process(batch)
+            self._taking, self._pending = self._pending, []
+            await self._async_process(self._taking)
+            self._async_answer(self._taking)
+        self._taking = ()
 
     async def _async_process(self, batch: Sequence[_Queued]) -> None:
         """Run the detector on `batch`, in order, and publish the batch's end.
 
         A batch with commands shows the new controls at once and is stored soon (a restart
-        keeps what the household said), then the commands' callers get their outcome. What the
-        batch said of the host's clock raises or withdraws its repair issue, here on the loop.
+        keeps what the household said), before its caller answers them (`_async_answer`). What
+        the batch said of the host's clock raises or withdraws its repair issue, here on the loop.
         """
         commands = [item for item in batch if isinstance(item, _Command)]
         done = await self._async_locked(self._detector_update, batch)
@@ -545,8 +558,13 @@ class HomeRunner:
             self.coordinator.async_set_controls(self._controls)
         if snapshot is not None and not self._stopped:  # else stored by the stop, not after it
             self._store.async_schedule_save(snapshot)
-        for command in commands:
-            command.resolve()
+
+    @callback
+    def _async_answer(self, items: Iterable[_Queued]) -> None:
+        """Give each command among `items` its outcome; one that never ran fails: the home stops."""
+        for item in items:
+            if isinstance(item, _Command):
+                item.answer(self._not_loaded)
 
     def _detector_update(self, batch: Sequence[_Queued]) -> _Batch | None:
         """Executor: update the detector with each plausible reading and command, in order.
@@ -647,15 +665,17 @@ class HomeRunner:
     async def async_save_state(self) -> None:
         """Write the current state now, after the readings already queued (unload, shutdown).
 
-        Commands still queued (Home Assistant, stopping, cancelled the worker before it took
-        them) fail now rather than keep their callers waiting for a home that stops.
+        Then the commands Home Assistant, stopping, kept from their callers by cancelling the
+        worker are answered. One in the batch it was taking that ran was applied, and is in the
+        state written: its caller hears so. The others (still queued, or waiting for the
+        detector in that batch) fail rather than keep their callers waiting for a home that stops.
         """
         if self._worker is not None:  # done, or cancelled (Home Assistant stopping): no raise
             await asyncio.wait([self._worker])
-        for command in self._pending:
-            if isinstance(command, _Command) and not command.done.done():
-                command.done.set_exception(self._not_loaded())
-        await self._store.async_save(await self._async_locked(self._stored_data))
+        try:
+            await self._store.async_save(await self._async_locked(self._stored_data))
+        finally:
+            self._async_answer([*self._taking, *self._pending])
 
     def _not_loaded(self) -> HomeAssistantError:
         """What a command on a home that stops (or stopped) fails with."""
@@ -758,6 +778,7 @@ class HomeRunner:
         command = _Command(run)
         if self._history is HistoryImport.IMPORTING:
             await self._async_process([command])
+            self._async_answer([command])
         else:
             self._pending.append(command)
             self._async_start_worker()
