@@ -134,13 +134,6 @@ async def test_a_new_fuse_size_is_saved_while_the_chosen_weather_entity_is_unava
     assert tibber_entry.options == {CONF_TEMPERATURE_ENTITY: "weather.home", CONF_FUSE_SIZE: 35}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "_target_runners resolves every runner before the first await: a home whose entry "
-        "reloads meanwhile fails with not_loaded after the homes before it were changed"
-    ),
-)
 async def test_set_mode_on_two_homes_sets_both_when_one_reloads_meanwhile(
     hass: HomeAssistant,
 ) -> None:

@@ -513,7 +513,8 @@ async def test_a_command_left_queued_when_home_assistant_stops_fails_its_caller(
 async def test_a_command_that_reaches_a_home_after_it_unloaded_fails_as_not_loaded(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
-    """An action over several homes holds their runners: its turn may come after an unload."""
+    """A stopped home fails a command: an action's turn may come to it as Home Assistant stops
+    the homes, whose entries stay loaded (so the action still finds this runner)."""
     tibber_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(tibber_entry.entry_id)
     await tibber_server.wait_for_subscriptions(2)

@@ -118,7 +118,8 @@ async def _async_mark_normal(call: ServiceCall) -> dict[str, Any]:
     and if no home had one the action fails with a message saying so.
     """
     marked = []
-    for runner in _target_runners(call):
+    for device_id in _targeted_homes(call):
+        runner = _runner_at_turn(call.hass, device_id)
         if (finding := await runner.async_mark_normal()) is not None:
             marked.append({"home": runner.home.name, **anomaly_details(call.hass, finding)})
     if not marked:
@@ -138,8 +139,8 @@ async def _async_set_mode(call: ServiceCall) -> None:
             translation_key="until_in_the_past",
             translation_placeholders={"until": until.isoformat()},
         )
-    for runner in _target_runners(call):
-        await runner.async_set_mode(call.data[ATTR_MODE], until)
+    for device_id in _targeted_homes(call):
+        await _runner_at_turn(call.hass, device_id).async_set_mode(call.data[ATTR_MODE], until)
 
 
 def _aware(until: datetime | None) -> datetime | None:
@@ -149,8 +150,11 @@ def _aware(until: datetime | None) -> datetime | None:
     return until.replace(tzinfo=dt_util.get_default_time_zone())
 
 
-def _target_runners(call: ServiceCall) -> list[HomeRunner]:
-    """The runners of the homes an action targets (all checked before any is changed).
+def _targeted_homes(call: ServiceCall) -> list[str]:
+    """The devices of the homes an action targets, in the order it takes them.
+
+    All are checked loaded before any is changed; each home's runner is looked up at its turn
+    (`_runner_at_turn`).
 
     A device named directly must be a home; an area, floor or label may hold other devices,
     which are passed over, as are entities of other integrations.
@@ -177,8 +181,24 @@ def _target_runners(call: ServiceCall) -> list[HomeRunner]:
     )
     if not homes:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_home_targeted")
-    loaded = (_loaded_home(call.hass, device_id) for device_id in sorted(homes))
-    return [entry.runtime_data.sink.runners[home_id] for entry, home_id in loaded]
+    targeted = sorted(homes)
+    for device_id in targeted:
+        _loaded_home(call.hass, device_id)
+    return targeted
+
+
+def _runner_at_turn(hass: HomeAssistant, device_id: str) -> HomeRunner:
+    """The home's runner when an action's turn comes to it, after the homes before it changed.
+
+    Not the one it had when the action began: an entry reloaded meanwhile (its options saved, a
+    sensor renamed) stopped that runner and runs the home with a new one, which the household
+    means as much. A home not loaded by then (its entry unloaded, the home gone from the
+    account) fails.
+
+    :raises ServiceValidationError: see `_loaded_home`.
+    """
+    entry, home_id = _loaded_home(hass, device_id)
+    return entry.runtime_data.sink.runners[home_id]
 
 
 def _loaded_home(hass: HomeAssistant, device_id: str) -> tuple[EnergyAnomalyConfigEntry, str]:
