@@ -1,7 +1,6 @@
 """Review 36 (898880e..f1e35d9): defects proven by tests that fail on f1e35d9 (xfail strict)."""
 
 import asyncio
-from datetime import timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -16,48 +15,14 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.energy_anomaly import runner as runner_module
 from custom_components.energy_anomaly.const import DOMAIN
-from custom_components.energy_anomaly.temperature import OutdoorTemperature
 
 from .conftest import HOME_A
 from .test_controls import cabin_device
 from .test_entity_source import WATT, _chose_voltages, home_entry, judged_at, phase_at, set_up_home
 from .test_live_data import state_of
 from .test_persistence import held_batches
-from .test_temperature_issue import temperature_issue, ticked
 from .test_write_throttles import cabin
 from .tibber_server import LocalTibberServer
-
-WEATHER = "weather.home"
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "OutdoorTemperature counts the hour from state.last_changed, which a weather entity "
-        "keeps while its condition holds: a temperature attribute gone for a moment raises the "
-        "issue at once"
-    ),
-)
-async def test_a_weather_entity_without_a_temperature_for_a_minute_raises_no_issue(
-    hass: HomeAssistant, tibber_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
-) -> None:
-    """README: the issue comes "after an hour when it is missing, unavailable or reports values
-    outside -80 to 70 °C". A weather entity's state is its condition; the temperature is an
-    attribute, whose change leaves last_changed as it was (the condition cloudy for 3 hours)."""
-    hass.states.async_set(WEATHER, "cloudy", {"temperature": 5.0, "temperature_unit": "°C"})
-    tibber_entry.add_to_hass(hass)
-    stop = OutdoorTemperature(hass, tibber_entry, WEATHER).async_start()
-    try:
-        await ticked(hass, freezer, timedelta(hours=3))  # cloudy all along
-
-        # The provider's update lacks the temperature (WeatherEntity leaves the attribute out)
-        hass.states.async_set(WEATHER, "cloudy", {"temperature_unit": "°C"})
-        await hass.async_block_till_done()
-        await ticked(hass, freezer, timedelta(minutes=1))
-
-        assert temperature_issue(hass, tibber_entry) is None
-    finally:
-        stop()
 
 
 async def _set_mode(hass: HomeAssistant, mode: str) -> None:

@@ -210,3 +210,25 @@ async def test_the_repair_issue_is_removed_when_the_entry_unloads(
     assert await hass.config_entries.async_unload(tibber_entry.entry_id)
 
     assert temperature_issue(hass, tibber_entry) is None
+
+
+async def test_a_weather_entity_without_a_temperature_for_a_minute_raises_no_issue(
+    hass: HomeAssistant, tibber_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """README: the issue comes "after an hour when it is missing, unavailable or reports values
+    outside -80 to 70 °C". A weather entity's state is its condition; the temperature is an
+    attribute, whose change leaves last_changed as it was (the condition cloudy for 3 hours)."""
+    hass.states.async_set("weather.home", "cloudy", {"temperature": 5.0, "temperature_unit": "°C"})
+    tibber_entry.add_to_hass(hass)
+    stop = OutdoorTemperature(hass, tibber_entry, "weather.home").async_start()
+    try:
+        await ticked(hass, freezer, timedelta(hours=3))  # cloudy all along
+
+        # The provider's update lacks the temperature (WeatherEntity leaves the attribute out)
+        hass.states.async_set("weather.home", "cloudy", {"temperature_unit": "°C"})
+        await hass.async_block_till_done()
+        await ticked(hass, freezer, timedelta(minutes=1))
+
+        assert temperature_issue(hass, tibber_entry) is None
+    finally:
+        stop()

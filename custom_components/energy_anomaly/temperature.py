@@ -117,8 +117,10 @@ class OutdoorTemperature:
 
     A unit that is not a temperature is raised at once (it will not fix itself); a missing,
     unavailable or implausible value only ISSUE_AFTER after the entity's state became so (its
-    `last_changed`; a missing entity's since it was first seen missing). So a reload (the options
-    saved) raises the issue again at once for an entity as broken as before, not an hour later.
+    `last_updated`, when its value or attributes last changed: a weather entity's temperature is
+    an attribute, which moves no `last_changed`; a missing entity's since it was first seen
+    missing). So a reload (the options saved) raises the issue again at once for an entity as
+    broken as before, not an hour later.
     After a restart the states are new and the hour counts from the start, as it should: the
     entity's integration may not have loaded yet. The issue goes away as soon as a usable
     temperature arrives, and when the entry unloads.
@@ -165,7 +167,7 @@ class OutdoorTemperature:
             self._async_cancel_wait()
             self._async_raise(self._problem)
         elif self._unsub_wait is None:
-            since = dt_util.utcnow() if state is None else state.last_changed
+            since = dt_util.utcnow() if state is None else state.last_updated
             self._async_wait(self._problem, since)
 
     @callback
