@@ -1,4 +1,4 @@
-"""Audit: changes a user makes while a home is busy (history import, an action, a reload)."""
+"""Changes a user makes while a home is busy (history import, an action, a reload, the stop)."""
 
 import asyncio
 from datetime import timedelta
@@ -237,3 +237,35 @@ async def test_a_home_reconfigured_without_production_keeps_no_production_sensor
     await power_shown(hass, 400.0)
 
     assert state_of(hass, "sensor.home_power_production") is None
+
+
+async def _set_mode(hass: HomeAssistant, mode: str) -> None:
+    await hass.services.async_call(
+        DOMAIN, "set_mode", {"mode": mode}, target={"device_id": cabin_device(hass)}, blocking=True
+    )
+
+
+async def test_an_action_in_the_batch_cancelled_by_the_stop_returns_when_another_comes_after(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    """Home Assistant cancels the home's worker while it takes set_mode away; before the stop
+    event reaches the home (a Tibber source closing its websocket, another home's write) an
+    automation sets the mode again. Both actions must return."""
+    await cabin(hass, tibber_server, tibber_entry)
+    runner = tibber_entry.runtime_data.sink.runners[HOME_A]
+    with held_batches(runner) as (entered, release):
+        first = hass.async_create_task(_set_mode(hass, "away"))
+        assert await hass.async_add_executor_job(entered.wait, 10)
+        worker = runner._worker
+        assert worker is not None
+        worker.cancel("Home Assistant is stopping")
+        release.set()
+        await asyncio.wait([worker])  # it waited out its batch in the executor
+    await asyncio.wait_for(_set_mode(hass, "paused"), timeout=5)
+
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    done, _ = await asyncio.wait([first], timeout=5)
+    if first not in done:
+        first.cancel()  # else the test's own stop waits for it
+
+    assert first in done, "the first set_mode action never returned"

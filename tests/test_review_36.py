@@ -5,64 +5,18 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.energy_anomaly import runner as runner_module
 from custom_components.energy_anomaly.const import DOMAIN
 
-from .conftest import HOME_A
-from .test_controls import cabin_device
 from .test_entity_source import WATT, _chose_voltages, home_entry, judged_at, phase_at, set_up_home
 from .test_live_data import state_of
 from .test_persistence import held_batches
-from .test_write_throttles import cabin
-from .tibber_server import LocalTibberServer
-
-
-async def _set_mode(hass: HomeAssistant, mode: str) -> None:
-    await hass.services.async_call(
-        DOMAIN, "set_mode", {"mode": mode}, target={"device_id": cabin_device(hass)}, blocking=True
-    )
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a worker started after Home Assistant cancelled the home's worker (a command, or a "
-        "reading, before the stop event reaches the home) overwrites _taking: the cancelled "
-        "batch's command is answered by nobody"
-    ),
-)
-async def test_an_action_in_the_batch_cancelled_by_the_stop_returns_when_another_comes_after(
-    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
-) -> None:
-    """Home Assistant cancels the home's worker while it takes set_mode away; before the stop
-    event reaches the home (a Tibber source closing its websocket, another home's write) an
-    automation sets the mode again. Both actions must return."""
-    await cabin(hass, tibber_server, tibber_entry)
-    runner = tibber_entry.runtime_data.sink.runners[HOME_A]
-    with held_batches(runner) as (entered, release):
-        first = hass.async_create_task(_set_mode(hass, "away"))
-        assert await hass.async_add_executor_job(entered.wait, 10)
-        worker = runner._worker
-        assert worker is not None
-        worker.cancel("Home Assistant is stopping")
-        release.set()
-        await asyncio.wait([worker])  # it waited out its batch in the executor
-    await asyncio.wait_for(_set_mode(hass, "paused"), timeout=5)
-
-    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
-    done, _ = await asyncio.wait([first], timeout=5)
-    if first not in done:
-        first.cancel()  # else the test's own stop waits for it
-
-    assert first in done, "the first set_mode action never returned"
 
 
 @pytest.mark.xfail(

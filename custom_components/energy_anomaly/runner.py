@@ -329,7 +329,9 @@ class HomeRunner:
         self._last_warning: dict[str, datetime] = {}  # by message: when it was last logged
         self._controls = _controls_of(self._detector)
         self._pending: list[_Queued] = []
-        self._taking: Sequence[_Queued] = ()  # the batch the worker is taking
+        # What workers took out of the queue and did not answer yet: the batch being taken, and
+        # any of a worker Home Assistant cancelled (stopping) in the middle of its batch
+        self._taking: list[_Queued] = []
         self._worker: asyncio.Task[None] | None = None
         self._stopped = False  # `async_stop` began: no worker runs again
         self._detector_lock = asyncio.Lock()
@@ -532,13 +534,17 @@ class HomeRunner:
 
         Home Assistant, stopping, cancels the worker (a background task) before it stops the
         integrations, maybe in the middle of a batch: the stop then answers its commands
-        (`async_save_state`), out of the queue as they are.
+        (`async_save_state`), out of the queue as they are; or, when a command or reading
+        started a new worker before the stop reached the home, that worker does after its batch
+        (the cancelled batch's job ended before, as it holds the detector's lock to its end).
         """
         while self._pending:
-            self._taking, self._pending = self._pending, []
-            await self._async_process(self._taking)
+            batch, self._pending = self._pending, []
+            # After those of a worker cancelled in its batch, which none answered
+            self._taking = [*self._taking, *batch]
+            await self._async_process(batch)
             self._async_answer(self._taking)
-        self._taking = ()
+            self._taking = []
 
     async def _async_process(self, batch: Sequence[_Queued]) -> None:
         """Run the detector on `batch`, in order, and publish the batch's end.
