@@ -5,16 +5,19 @@ from datetime import timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_NAME, EVENT_HOMEASSISTANT_STOP
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_track_state_change_event
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components import energy_anomaly as integration
+from custom_components.energy_anomaly import runner as runner_module
 from custom_components.energy_anomaly.const import (
     CONF_FUSE_SIZE,
     CONF_POWER_ENTITY,
@@ -134,12 +137,10 @@ async def test_a_new_fuse_size_is_saved_while_the_chosen_weather_entity_is_unava
     assert tibber_entry.options == {CONF_TEMPERATURE_ENTITY: "weather.home", CONF_FUSE_SIZE: 35}
 
 
-async def test_set_mode_on_two_homes_sets_both_when_one_reloads_meanwhile(
+async def two_homes_in_action_order(
     hass: HomeAssistant,
-) -> None:
-    """Away for the house and the cabin (an area, a label: one action). While the first home
-    takes its command, the second home's entry reloads (its options saved, a sensor renamed):
-    it is loaded again before its turn, yet the action fails for it with the first home changed."""
+) -> tuple[list[str], MockConfigEntry, MockConfigEntry]:
+    """A house and a cabin fed by power sensors: their devices, and entries in action order."""
     hass.states.async_set("sensor.house_meter", "400", WATT)
     hass.states.async_set("sensor.cabin_meter", "300", WATT)
     house = home_entry("sensor.house_meter", title="House")
@@ -154,18 +155,54 @@ async def test_set_mode_on_two_homes_sets_both_when_one_reloads_meanwhile(
     }
     device_ids = sorted(entry_of)  # the order the action takes the homes in
     first, second = (entry_of[device_id] for device_id in device_ids)
+    return device_ids, first, second
+
+
+async def away(hass: HomeAssistant, device_ids: list[str]) -> None:
+    """One set_mode action putting the homes of `device_ids` away."""
+    await hass.services.async_call(
+        DOMAIN, "set_mode", {"mode": "away"}, target={"device_id": device_ids}, blocking=True
+    )
+
+
+def modes(hass: HomeAssistant) -> dict[str, str | None]:
+    """Each home's mode, by its select."""
+    return {
+        entity.entity_id: state_of(hass, entity.entity_id)
+        for entity in er.async_get(hass).entities.values()
+        if entity.entity_id.endswith("_mode")
+    }
+
+
+async def state_written(hass: HomeAssistant, entity_id: str, state: str) -> None:
+    """Return once `entity_id` is written as `state` (not wait_until: it waits for every
+    background task, a held reload among them)."""
+    written = asyncio.Event()
+
+    @callback
+    def check(event: Event[EventStateChangedData]) -> None:
+        if (new := event.data["new_state"]) is not None and new.state == state:
+            written.set()
+
+    unsubscribe = async_track_state_change_event(hass, entity_id, check)
+    try:
+        if state_of(hass, entity_id) != state:
+            await written.wait()
+    finally:
+        unsubscribe()
+
+
+async def test_set_mode_on_two_homes_sets_both_when_one_reloads_meanwhile(
+    hass: HomeAssistant,
+) -> None:
+    """Away for the house and the cabin (an area, a label: one action). While the first home
+    takes its command, the second home's entry reloads (its options saved, a sensor renamed):
+    it is loaded again before its turn, yet the action fails for it with the first home changed."""
+    device_ids, first, second = await two_homes_in_action_order(hass)
     runner = first.runtime_data.sink.runners[first.entry_id]
 
     with held_batches(runner) as (entered, release):
-        action = hass.async_create_task(
-            hass.services.async_call(
-                DOMAIN,
-                "set_mode",
-                {"mode": "away"},
-                target={"device_id": device_ids},
-                blocking=True,
-            )
-        )
+        action = hass.async_create_task(away(hass, device_ids))
         assert await hass.async_add_executor_job(entered.wait, 10)
         assert await hass.config_entries.async_reload(second.entry_id)
         release.set()
@@ -176,12 +213,7 @@ async def test_set_mode_on_two_homes_sets_both_when_one_reloads_meanwhile(
             failed = err
     await hass.async_block_till_done(wait_background_tasks=True)
 
-    modes = {
-        entity.entity_id: state_of(hass, entity.entity_id)
-        for entity in er.async_get(hass).entities.values()
-        if entity.entity_id.endswith("_mode")
-    }
-    assert modes == {"select.house_mode": "away", "select.cabin_mode": "away"}, failed
+    assert modes(hass) == {"select.house_mode": "away", "select.cabin_mode": "away"}, failed
 
 
 async def test_the_temperature_issue_stays_when_options_are_saved_while_the_entity_is_unavailable(
@@ -269,3 +301,46 @@ async def test_an_action_in_the_batch_cancelled_by_the_stop_returns_when_another
         first.cancel()  # else the test's own stop waits for it
 
     assert first in done, "the first set_mode action never returned"
+
+
+async def test_set_mode_on_two_homes_sets_both_when_one_is_still_reloading_at_its_turn(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As test_set_mode_on_two_homes_sets_both_when_one_reloads_meanwhile, but the second
+    home's reload is not done yet when the action comes to it (a Tibber entry reaching Tibber,
+    a slow disk restoring what it learned): the first home is away, the second one not."""
+    device_ids, first, second = await two_homes_in_action_order(hass)
+    runner = first.runtime_data.sink.runners[first.entry_id]
+    first_mode = "select.house_mode" if first.title == "House" else "select.cabin_mode"
+
+    restoring, restored = asyncio.Event(), asyncio.Event()
+    restore = runner_module._async_restore
+
+    async def slow_restore(hass: HomeAssistant, home: Any, *args: Any) -> Any:
+        if home.home_id == second.entry_id:
+            restoring.set()
+            await restored.wait()
+        return await restore(hass, home, *args)
+
+    monkeypatch.setattr(runner_module, "_async_restore", slow_restore)
+    with held_batches(runner) as (entered, release):
+        action = hass.async_create_task(away(hass, device_ids))
+        assert await hass.async_add_executor_job(entered.wait, 10)
+        reload = hass.async_create_task(hass.config_entries.async_reload(second.entry_id))
+        await asyncio.wait_for(restoring.wait(), timeout=5)
+        assert second.state is ConfigEntryState.SETUP_IN_PROGRESS
+        release.set()
+        await asyncio.wait_for(state_written(hass, first_mode, "away"), timeout=5)
+        await asyncio.sleep(0.1)  # the action's turn comes to the second home, still restoring
+        assert not action.done()
+        assert second.state is ConfigEntryState.SETUP_IN_PROGRESS
+        restored.set()
+        failed = None
+        try:
+            await asyncio.wait_for(action, timeout=5)
+        except HomeAssistantError as err:
+            failed = err
+        assert await reload
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert modes(hass) == {"select.house_mode": "away", "select.cabin_mode": "away"}, failed

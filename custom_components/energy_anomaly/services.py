@@ -83,7 +83,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
 async def _async_analyze_history(call: ServiceCall) -> dict[str, Any]:
     """Run a fresh detector over the home's recorded power and list the anomalies it finds."""
     hass = call.hass
-    entry, home_id = _loaded_home(hass, call.data[ATTR_DEVICE_ID])
+    entry, home_id = await _async_loaded_home(hass, call.data[ATTR_DEVICE_ID])
     days: int = call.data[ATTR_DAYS]
     # Read before the fetch: the entry may be unloaded while it waits for the recorder.
     config = entry.runtime_data.sink.runners[home_id].detector_config
@@ -118,8 +118,8 @@ async def _async_mark_normal(call: ServiceCall) -> dict[str, Any]:
     and if no home had one the action fails with a message saying so.
     """
     marked = []
-    for device_id in _targeted_homes(call):
-        runner = _runner_at_turn(call.hass, device_id)
+    for device_id in await _async_targeted_homes(call):
+        runner = await _async_runner_at_turn(call.hass, device_id)
         if (finding := await runner.async_mark_normal()) is not None:
             marked.append({"home": runner.home.name, **anomaly_details(call.hass, finding)})
     if not marked:
@@ -139,8 +139,9 @@ async def _async_set_mode(call: ServiceCall) -> None:
             translation_key="until_in_the_past",
             translation_placeholders={"until": until.isoformat()},
         )
-    for device_id in _targeted_homes(call):
-        await _runner_at_turn(call.hass, device_id).async_set_mode(call.data[ATTR_MODE], until)
+    for device_id in await _async_targeted_homes(call):
+        runner = await _async_runner_at_turn(call.hass, device_id)
+        await runner.async_set_mode(call.data[ATTR_MODE], until)
 
 
 def _aware(until: datetime | None) -> datetime | None:
@@ -150,16 +151,16 @@ def _aware(until: datetime | None) -> datetime | None:
     return until.replace(tzinfo=dt_util.get_default_time_zone())
 
 
-def _targeted_homes(call: ServiceCall) -> list[str]:
+async def _async_targeted_homes(call: ServiceCall) -> list[str]:
     """The devices of the homes an action targets, in the order it takes them.
 
     All are checked loaded before any is changed; each home's runner is looked up at its turn
-    (`_runner_at_turn`).
+    (`_async_runner_at_turn`).
 
     A device named directly must be a home; an area, floor or label may hold other devices,
     which are passed over, as are entities of other integrations.
 
-    :raises ServiceValidationError: the target leads to no home, or see `_loaded_home`.
+    :raises ServiceValidationError: the target leads to no home, or see `_async_loaded_home`.
     """
     target = TargetSelection(call.data)
     homes = set(target.device_ids)
@@ -183,11 +184,11 @@ def _targeted_homes(call: ServiceCall) -> list[str]:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_home_targeted")
     targeted = sorted(homes)
     for device_id in targeted:
-        _loaded_home(call.hass, device_id)
+        await _async_loaded_home(call.hass, device_id)
     return targeted
 
 
-def _runner_at_turn(hass: HomeAssistant, device_id: str) -> HomeRunner:
+async def _async_runner_at_turn(hass: HomeAssistant, device_id: str) -> HomeRunner:
     """The home's runner when an action's turn comes to it, after the homes before it changed.
 
     Not the one it had when the action began: an entry reloaded meanwhile (its options saved, a
@@ -195,18 +196,29 @@ def _runner_at_turn(hass: HomeAssistant, device_id: str) -> HomeRunner:
     means as much. A home not loaded by then (its entry unloaded, the home gone from the
     account) fails.
 
-    :raises ServiceValidationError: see `_loaded_home`.
+    :raises ServiceValidationError: see `_async_loaded_home`.
     """
-    entry, home_id = _loaded_home(hass, device_id)
+    entry, home_id = await _async_loaded_home(hass, device_id)
     return entry.runtime_data.sink.runners[home_id]
 
 
-def _loaded_home(hass: HomeAssistant, device_id: str) -> tuple[EnergyAnomalyConfigEntry, str]:
+async def _async_loaded_home(
+    hass: HomeAssistant, device_id: str
+) -> tuple[EnergyAnomalyConfigEntry, str]:
     """The loaded entry and home id of one of the integration's devices.
+
+    An entry setting up (a reload: its options saved, a sensor renamed, a Reconfigure) is waited
+    for: the household means the home it runs again, and failing it as not loaded would leave an
+    action over several homes done for some of them only.
 
     :raises ServiceValidationError: not a device of this integration, or its entry not loaded.
     """
     device = dr.async_get(hass).async_get(device_id)
+    for entry_id in device.config_entries if device else ():
+        entry = hass.config_entries.async_get_entry(entry_id)
+        if entry is not None and entry.domain == DOMAIN:
+            async with entry.setup_lock:  # held from a reload's unload to the end of its setup
+                pass
     home_id = next(
         (ident for domain, ident in (device.identifiers if device else ()) if domain == DOMAIN),
         None,
