@@ -1287,6 +1287,7 @@ async def test_an_entry_saved_before_the_grid_was_stored_takes_its_230_v_from_it
 ) -> None:
     hass.states.async_set(VOLTAGE_L1, "230", VOLT)
     await set_up_home_drawing(hass, entity_entry, 400)
+    await phase_at(hass, freezer, "230", 2)
     assert judged_at(entity_entry) == 230.0
     assert entity_entry.data[CONF_NOMINAL_VOLTAGE] == 230.0
 
@@ -1320,7 +1321,7 @@ async def test_the_grid_read_after_setup_is_kept_over_a_restart(
     """Stored with the entry, as the form's: the sensor unavailable again after a reload tells
     nothing, and the home stays a 120 V one."""
     entry = (await _chose_voltages(hass, l1="unavailable"))["result"]
-    await phase_at(hass, freezer, "121", 1)
+    await phase_at(hass, freezer, "121", 2)
 
     hass.states.async_set(VOLTAGE_L1, "unavailable", VOLT)
     assert await hass.config_entries.async_reload(entry.entry_id)
@@ -1345,6 +1346,19 @@ async def test_a_reading_of_no_grids_phase_does_not_tell_the_grid_after_setup(
     await phase_at(hass, freezer, "119", 5)
     assert state_of(hass, "binary_sensor.home_anomaly") == "off"
     assert entry.data[CONF_NOMINAL_VOLTAGE] == 120.0
+
+
+async def test_a_230_v_home_whose_first_reading_is_a_deep_sag_is_judged_against_230_v_after_it(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Its voltage sensor was unavailable on the form; its first value is 120 V (a sag to half,
+    a brownout), then 230 V as ever. One sample must not move the home to a 120 V grid."""
+    entry = (await _chose_voltages(hass, l1="unavailable"))["result"]
+
+    await phase_at(hass, freezer, "120", 5 / 60)  # one sample
+    await phase_at(hass, freezer, "230", 5)
+
+    assert (judged_at(entry), state_of(hass, "binary_sensor.home_anomaly")) == (230.0, "off")
 
 
 async def test_phases_of_two_grids_do_not_tell_the_grid_after_setup(
