@@ -387,7 +387,7 @@ def test_references_worked_out_once_a_day_are_those_worked_out_afresh(
     stream = home()
     kept = [(r.score, r.finding) for r in run(Detector(), stream)]
 
-    monkeypatch.setattr(ConsumptionCheck, "_cached_reference", ConsumptionCheck._reference_of)
+    monkeypatch.setattr(ConsumptionCheck, "_cached_references", ConsumptionCheck._references_of)
     fresh = [(r.score, r.finding) for r in run(Detector(), stream)]
 
     assert kept == fresh

@@ -94,7 +94,9 @@ def _is_weekend(ordinal: int) -> bool:
     return (ordinal - 1) % 7 >= SATURDAY
 
 
-REFERENCE_CACHE_SIZE = 4096  # references kept per day at most (a day has 144 slots x 3 tiers)
+# Slots' references kept per day at most: one entry per slot and temperature (a minute's), so a
+# day asks for at most 1 440 (1 500 on the day clocks go back)
+REFERENCE_CACHE_SIZE = 4096
 
 
 @dataclass(slots=True)
@@ -200,7 +202,7 @@ class ConsumptionCheck:
         self._run = Mean()  # minute means from `_since` to the alarm's start (its `observed`)
         self._reference: float | None = None  # what the alarm compares with (its `expected`)
         self._around = False  # while learning, whether that was the time of day's, not a peak
-        self._references: list[float | None] = [None] * len(c.tiers)  # per tier, last minute
+        self._references: tuple[float | None, ...] = (None,) * len(c.tiers)  # per tier, last minute
         self._finding: Finding | None = None
         self._peaks: list[float | None] = [None] * len(c.tiers)  # per tier, over the past days
         self._sun: set[int] = set()  # slots near one in which a kept day exported (sun hours)
@@ -209,8 +211,8 @@ class ConsumptionCheck:
         # while learning, from a week on: per tier and slot the days' highest near it, and the
         # most heating degrees then (derived, see `_early_envelopes`)
         self._early: tuple[list[list[float | None]], list[float | None]] | None = None
-        # (tier, slot, temperature) -> reference, for the current past days (derived, not kept)
-        self._reference_cache: dict[tuple[int, int, float | None], float | None] = {}
+        # (slot, temperature) -> the references per tier, for the current past days (derived)
+        self._reference_cache: dict[tuple[int, float | None], tuple[float | None, ...]] = {}
         self.bar = 1.0  # the score at which it alarms; the engine moves it with the sensitivity
 
     def _empty_day(self) -> list[list[float | None]]:
@@ -275,37 +277,47 @@ class ConsumptionCheck:
             self._note_export(slot)
         if self._after is not None:
             self._after += 1
-        best = 0.0
-        kept = len(self._minutes)
-        active = self.active
-        for i, tier in enumerate(self.config.tiers):
-            level = self._tenths[i] / (TENTHS_PER_W * min(tier.minutes, kept))
-            row = self._today[i]
-            previous = row[slot]
-            if previous is None:
-                self._today_slots += i == 0
-            row[slot] = round(level) if previous is None else max(previous, round(level))
-            reference = (
-                self._cached_reference(i, slot) if active else self._early_reference(i, slot)
-            )
-            self._references[i] = reference
-            if kept < tier.minutes or reference is None or self._holds_ended_alarm(tier):
-                self._above[i] = 0
-                continue
-            ratio = (level - reference) / self._margin(tier, reference, sun, busy)
-            self._above[i] = self._above[i] + 1 if ratio >= self.bar else 0
-            best = max(best, ratio)
-        self.score = max(best, 0.0)
+        self._references = references = (
+            self._cached_references(slot) if self.active else self._early_references(slot)
+        )
+        self.score = max(self._judge_tiers(slot, references, sun, busy), 0.0)
         self._judge(moment, sun, busy)
 
-    def _holds_ended_alarm(self, tier: Tier) -> bool:
-        """Whether the tier's running mean still holds minutes of an alarm that has ended.
+    def _judge_tiers(
+        self, slot: int, references: tuple[float | None, ...], sun: bool, busy: bool
+    ) -> float:
+        """Keep each tier's running mean in today's `slot`, count its minutes above its bar.
 
-        Such a mean is lifted by a load that is over (an hour's mean still holds the last of
-        three hours of EV charging): it is not judged until it is made of minutes after the
-        alarm, or the home's ordinary draw (a heat pump's cycle) would raise a new alarm on it.
+        The highest of the tiers' scores comes back (0 when none is judged). A tier's mean is
+        not judged while it has fewer minutes than its length, has no reference, or still holds
+        minutes of an alarm that has ended (`_after`): such a mean is lifted by a load that is
+        over (an hour's mean still holds the last of three hours of EV charging), and the
+        home's ordinary draw (a heat pump's cycle) would raise a new alarm on it.
+
+        Every minute, for every tier: the length's `min` and the helper for an ended alarm are
+        written out, as such calls were a large part of the check's time.
         """
-        return self._after is not None and self._after < tier.minutes
+        best = 0.0
+        kept = len(self._minutes)
+        after = self._after
+        above = self._above
+        for i, tier in enumerate(self.config.tiers):
+            minutes = tier.minutes
+            level = self._tenths[i] / (TENTHS_PER_W * (kept if kept < minutes else minutes))
+            row = self._today[i]
+            if (previous := row[slot]) is None:
+                self._today_slots += i == 0
+                row[slot] = round(level)
+            else:
+                row[slot] = max(previous, round(level))
+            reference = references[i]
+            if kept < minutes or reference is None or (after is not None and after < minutes):
+                above[i] = 0
+                continue
+            ratio = (level - reference) / self._margin(tier, reference, sun, busy)
+            above[i] = above[i] + 1 if ratio >= self.bar else 0
+            best = max(best, ratio)
+        return best
 
     def _keep_minute(self, mean: float) -> None:
         """Keep a minute mean (W, rounded to 0.1 W) and move each tier's running sum with it.
@@ -317,11 +329,13 @@ class ConsumptionCheck:
         holds the very sums of one that never stopped.
         """
         kept = self._minutes
+        count = len(kept)
+        sums = self._tenths
         tenths = round(mean * TENTHS_PER_W)
         for i, tier in enumerate(self.config.tiers):
-            if len(kept) >= tier.minutes:
-                self._tenths[i] -= round(kept[-tier.minutes] * TENTHS_PER_W)
-            self._tenths[i] += tenths
+            if count >= (minutes := tier.minutes):
+                sums[i] -= round(kept[-minutes] * TENTHS_PER_W)
+            sums[i] += tenths
         kept.append(mean)
 
     def _sum_tenths(self) -> list[int]:
@@ -338,20 +352,30 @@ class ConsumptionCheck:
         count = min(minutes, len(kept))
         return sum(islice(kept, len(kept) - count, None)) / count
 
-    def _cached_reference(self, tier: int, slot: int) -> float | None:
-        """`_reference_of`, worked out once per tier, slot and temperature of the day.
+    def _cached_references(self, slot: int) -> tuple[float | None, ...]:
+        """`_references_of`, worked out once per slot and temperature of the day.
 
         It depends on nothing else that changes within a day: the past days, the slope and
         the sun hours change only in `_learn_past`, which forgets what was worked out, and
         today's sun before a slot (`_exported_before`) is complete once the slot begins. A slot
-        lasts `slot_minutes` minutes: most minutes ask again what was just found.
+        lasts `slot_minutes` minutes: most minutes ask again what was just found (one look-up
+        for all the tiers, every minute).
         """
-        key = (tier, slot, self._temperature)
-        if key not in self._reference_cache:
-            if len(self._reference_cache) >= REFERENCE_CACHE_SIZE:
-                self._reference_cache.clear()
-            self._reference_cache[key] = self._reference_of(tier, slot)
-        return self._reference_cache[key]
+        key = (slot, self._temperature)
+        cache = self._reference_cache
+        if (references := cache.get(key)) is None:
+            if len(cache) >= REFERENCE_CACHE_SIZE:
+                cache.clear()
+            references = cache[key] = self._references_of(slot)
+        return references
+
+    def _references_of(self, slot: int) -> tuple[float | None, ...]:
+        """Each tier's reference at `slot` (`_reference_of`)."""
+        return tuple(self._reference_of(tier, slot) for tier in range(len(self.config.tiers)))
+
+    def _early_references(self, slot: int) -> tuple[float | None, ...]:
+        """Each tier's reference at `slot` while learning (`_early_reference`)."""
+        return tuple(self._early_reference(tier, slot) for tier in range(len(self.config.tiers)))
 
     def _learn_past(self) -> None:
         """The past days changed: count them, refit the heating slope, find their peaks."""
@@ -729,9 +753,9 @@ class ConsumptionCheck:
         """
         c = self.config
         persistence = c.persistence if self.active else c.early_persistence
+        if self._since is None and max(self._above) < persistence:  # no mean above its bar, no
+            return  # alarm: most minutes (one look instead of a list of the tripped tiers)
         tripped = [i for i, n in enumerate(self._above) if n >= persistence]
-        if not tripped and self._since is None:  # no mean above its bar, no alarm: most minutes
-            return
         now = self._recent_mean(persistence)
         if self._since is not None:
             if tripped and now > (self._reference or 0.0):
