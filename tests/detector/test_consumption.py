@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from custom_components.energy_anomaly.detector.config import DetectorConfig
-from custom_components.energy_anomaly.detector.consumption import ConsumptionCheck
+from custom_components.energy_anomaly.detector.consumption import ConsumptionCheck, window_highest
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.model import (
     TIME_OF_DAY,
@@ -377,6 +377,26 @@ def _solar_home_with_a_heater() -> list[Reading]:
         Reading(r.timestamp, r.power + 2000.0, r.power_production) if i in late else r
         for i, r in enumerate(home)
     ]
+
+
+def _window_max(row: list[float | None], reach: int) -> list[float | None]:
+    """Per slot, `max` of the known values within `reach` slots either side, slot by slot."""
+    slots = len(row)
+    windows = [[row[(slot + k) % slots] for k in range(-reach, reach + 1)] for slot in range(slots)]
+    return [max((v for v in w if v is not None), default=None) for w in windows]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_envelopes_by_doubling_are_the_windows_max_with_ints_and_floats_kept(seed: int) -> None:
+    """Ties of an int and a float keep the first, as `max` does: a reference's type is stored."""
+    rng = np.random.default_rng(seed)
+    slots = int(rng.choice([1, 2, 5, 24, 144]))
+    values: list[float | None] = [None, 0, 0.0, 1, 1.0, 2, 2.0, 3]
+    row = [values[i] for i in rng.integers(len(values), size=slots)]
+    for reach in (0, 1, 2, 6, 18, 100):
+        doubled = window_highest(row, -reach, 2 * reach + 1)
+
+        assert [(type(v), v) for v in doubled] == [(type(v), v) for v in _window_max(row, reach)]
 
 
 @pytest.mark.parametrize("home", [_growing_home_with_loads, _solar_home_with_a_heater])

@@ -470,13 +470,7 @@ class ConsumptionCheck:
         on every judgement.
         """
         reach = minutes // self.config.slot_minutes
-        slots = self._slots
-        envelope: list[float | None] = []
-        for slot in range(slots):
-            near = [row[(slot + k) % slots] for k in range(-reach, reach + 1)]
-            known = [v for v in near if v is not None]
-            envelope.append(max(known) if known else None)
-        return envelope
+        return window_highest(row, -reach, 2 * reach + 1)
 
     def _roll_to(self, day: int) -> None:
         """Make `day` (a date ordinal) today: finished days go to the past, empty ones for a gap."""
@@ -913,6 +907,38 @@ def _busy_of(known: list[list[float | None]], rank: int, ratio: float) -> set[in
         return set()
     middle = statistics.median(refs.values())
     return {slot for slot, r in refs.items() if r >= ratio * middle}
+
+
+def window_highest(row: list[float | None], start: int, width: int) -> list[float | None]:
+    """Per slot i, `max` of the known values of the `width` slots from i + `start` (cyclic).
+
+    None where none is known. By doubling: the highest of every run of 1, 2, 4, ... slots from
+    each slot, then two overlapping runs of the longest such length cover each window; a few
+    passes over the row instead of `width` values per slot, which made a new past day's
+    envelopes cost a millisecond. The value kept is the one `max` of the window's values in
+    their order keeps (`_higher`), so an int and a float of one value stay which they were.
+    """
+    runs = row  # the highest of the `length` slots from each slot
+    length = 1
+    while 2 * length <= width:
+        runs = [_higher(a, b) for a, b in zip(runs, _rotated(runs, length), strict=True)]
+        length *= 2
+    firsts, lasts = _rotated(runs, start), _rotated(runs, start + width - length)
+    return [_higher(a, b) for a, b in zip(firsts, lasts, strict=True)]
+
+
+def _higher(kept: float | None, later: float | None) -> float | None:
+    """What `max` keeps of `kept` and a `later` value: `later` only when it is higher.
+
+    So of several equal highest values the first is kept, whichever runs they are combined in.
+    """
+    return later if later is not None and (kept is None or later > kept) else kept
+
+
+def _rotated(row: list[float | None], by: int) -> list[float | None]:
+    """`row` with the value of slot (i + `by`) mod its length at each slot i."""
+    start = by % len(row)
+    return row[start:] + row[:start]
 
 
 def _highest(values: Iterable[float | None], least: int = 1) -> float | None:
