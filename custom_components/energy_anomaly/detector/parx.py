@@ -85,6 +85,19 @@ def ksc_distance(observed: FloatArray, predicted: FloatArray, max_shift: int = 1
     return best
 
 
+def _inputs(
+    lags: list[float], temperature: float | None, with_temperature: bool
+) -> list[float] | None:
+    """The model's inputs for an hour: its `lags` (W), degree terms, 1; None if one is unknown."""
+    if any(math.isnan(v) for v in lags):
+        return None
+    if not with_temperature:
+        return [*lags, 1.0]
+    if temperature is None or math.isnan(temperature):
+        return None
+    return [*lags, *degree_terms(temperature), 1.0]
+
+
 @dataclass(frozen=True, slots=True)
 class HourVerdict:
     """The verdict for one completed hour."""
@@ -161,13 +174,7 @@ class HourlyParx:
         self, day: int, hour: int, temperature: float | None, with_temperature: bool
     ) -> list[float] | None:
         lags = [self._value(day - i, hour) for i in range(1, self.config.lags + 1)]
-        if any(math.isnan(v) for v in lags):
-            return None
-        if not with_temperature:
-            return [*lags, 1.0]
-        if temperature is None or math.isnan(temperature):
-            return None
-        return [*lags, *degree_terms(temperature), 1.0]
+        return _inputs(lags, temperature, with_temperature)
 
     def _value(self, day: int, hour: int) -> float:
         values = self.power.get(day)
@@ -181,12 +188,16 @@ class HourlyParx:
         with_temperature = self._use_temperature(today)
         rows: list[list[float]] = []
         ys: list[float] = []
+        # The hour's power on each kept day, read once: a day's lags are the days before it
+        powers = {d: float(values[hour]) for d, values in self.power.items()}
+        back = range(1, c.lags + 1)
         for d in self._days_before(today):
-            y = self._value(d, hour)
+            y = powers[d]
             if math.isnan(y):
                 continue
             t = float(self.temp[d][hour])
-            x = self._features(d, hour, None if math.isnan(t) else t, with_temperature)
+            lags = [powers.get(d - i, math.nan) for i in back]
+            x = _inputs(lags, None if math.isnan(t) else t, with_temperature)
             if x is not None:
                 rows.append(x)
                 ys.append(y)
