@@ -167,7 +167,8 @@ class FaultCheck:
         broken = False
         if s.last_epoch is not None and s.spacing is not None:
             silence = now - s.last_epoch
-            if broken := self._long(silence, s.spacing):
+            # `_long`, written out: on every reading
+            if broken := silence > c.gap_min_s and silence > c.gap_factor * s.spacing:
                 start = s.last_epoch if restarted is None else max(s.last_epoch, restarted)
                 if self._long(now - start, s.spacing):
                     s.gap_start, s.gap_end = start, now
@@ -251,7 +252,11 @@ class FaultCheck:
         """
         s, c = self._s, self.config
         if power == 0 or producing or power != s.run_value or after_gap or s.run_start is None:
-            self._end_run()
+            # The run ended (nearly every reading): its length is learned unless it was reported
+            # as frozen
+            if s.run_start is not None and not s.run_alarmed and s.last_epoch is not None:
+                s.longest_run = max(s.longest_run, s.last_epoch - s.run_start)
+            s.run_alarmed = False
             s.run_value = None if power == 0 or producing else power
             s.run_start = None if s.run_value is None else now
             return None
@@ -268,13 +273,6 @@ class FaultCheck:
             lasted_s=lasted,
             longest_s=s.longest_run,
         )
-
-    def _end_run(self) -> None:
-        """Learn the finished run's length unless it was reported as frozen."""
-        s = self._s
-        if s.run_start is not None and not s.run_alarmed and s.last_epoch is not None:
-            s.longest_run = max(s.longest_run, s.last_epoch - s.run_start)
-        s.run_alarmed = False
 
     def _finding(
         self,
