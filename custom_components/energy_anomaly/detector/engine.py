@@ -229,8 +229,16 @@ class Detector:
 
         Rounded to 3 decimals; as the highest score stays the same from one reading to the next
         almost always, it is rounded (which costs more than the rest of this) only when it moves.
+        The learned checks' score in NORMAL and PAUSED (every check fed) is worked out here,
+        without a call: it is asked for after every reading.
         """
-        highest = max(self._faults.score, self._power_quality.score, self._learned_score())
+        mode = self._feedback.mode
+        learned = (
+            max(self._consumption.score, self._pattern.score, self._baseload.score) / self._bar
+            if mode is Mode.NORMAL or mode is Mode.PAUSED
+            else self._guarded_score(mode)
+        )
+        highest = max(self._faults.score, self._power_quality.score, learned)
         if highest != self._highest:
             self._highest, self._rounded = highest, round(highest, 3)
         return self._rounded
@@ -329,13 +337,11 @@ class Detector:
             return self._feedback.away.update(reading, self._baseload.value)
         return None
 
-    def _learned_score(self) -> float:
-        """The highest score of the learned checks the mode feeds, on the sensitivity's bar."""
-        mode = self._feedback.mode
-        if mode is Mode.NORMAL or mode is Mode.PAUSED:
-            return (
-                max(self._consumption.score, self._pattern.score, self._baseload.score) / self._bar
-            )
+    def _guarded_score(self, mode: Mode) -> float:
+        """With guests or away: the learned checks' highest score, on the sensitivity's bar.
+
+        Consumption and pattern are not fed then; away, the away watch's score counts instead.
+        """
         if mode is Mode.AWAY:  # the away watch's score is on its own bar
             return max(self._feedback.away.score, self._baseload.score / self._bar)
         return self._baseload.score / self._bar
