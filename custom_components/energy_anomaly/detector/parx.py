@@ -419,10 +419,17 @@ class PatternCheck:
         cycling appliance, and a load that is on was raised, dropped and raised again within a
         minute (three notifications of one guests' dinner).
         """
-        hour = self._clock.of(reading.timestamp, reading.epoch)
-        if self._hour is not None and hour != self._hour:
-            self._close()
-        self._hour = hour
+        moment, epoch, clock = reading.timestamp, reading.epoch, self._clock
+        # Still the hour of the last reading? `HourOf.of`'s own test, inline (every reading)
+        if not (
+            clock.start <= epoch < clock.end
+            and moment.tzinfo == clock.zone
+            and clock.index == self._hour
+        ):
+            hour = clock.of(moment, epoch)
+            if self._hour is not None and hour != self._hour:
+                self._close()
+            self._hour = hour
         # The hour's sums, added to in place (cheaper than `Mean.add`: every reading)
         self._power.total += reading.power
         self._power.count += 1
