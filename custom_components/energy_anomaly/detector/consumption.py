@@ -244,15 +244,17 @@ class ConsumptionCheck:
             self._minute_export = False
             self._minute_production = Mean()
         # The open minute's sums, added to in place (cheaper than `Mean.add`: every reading)
-        self._minute_power.total += reading.power
-        self._minute_power.count += 1
+        power, production = self._minute_power, self._minute_production
+        power.total += reading.power
+        power.count += 1
         exported = reading.power_production or 0.0
         self._minute_export |= exported > 0.0
-        self._minute_production.total += exported
-        self._minute_production.count += 1
+        production.total += exported
+        production.count += 1
         if (temperature := reading.temperature) is not None:
-            self._minute_temp.total += temperature
-            self._minute_temp.count += 1
+            temperatures = self._minute_temp
+            temperatures.total += temperature
+            temperatures.count += 1
         return self._finding
 
     def _close_minute(self, zone: tzinfo | None) -> None:
