@@ -80,7 +80,7 @@ class FaultCheck:
 
         A reading older than the previous one is ignored (it cannot start or end a fault).
         """
-        s, c = self._s, self.config
+        s = self._s
         now = reading.epoch
         if s.last_epoch is not None and now < s.last_epoch:
             return None
@@ -88,7 +88,6 @@ class FaultCheck:
             s.first_epoch = now
         self._zone = reading.timestamp.tzinfo
         gap, broken = self._gap(now)
-        learned = now - s.first_epoch >= c.learn_s
         production = reading.power_production
         producing = production is not None and production > 0
         power = reading.power
@@ -98,8 +97,8 @@ class FaultCheck:
             negative = zeros = None
         else:
             negative = self._negative(now, power, producing)
-            zeros = self._zeros(now, power, producing, learned)
-        stale = self._stale(now, power, producing, learned, gap is not None or broken)
+            zeros = self._zeros(now, power, producing)
+        stale = self._stale(now, power, producing, gap is not None or broken)
         # The dark hours' floor is never below the all-day one: a draw not under it is under
         # neither (the common case, without the hour)
         if drawing and (s.dark_min_draw is None or power < s.dark_min_draw):
@@ -216,7 +215,12 @@ class FaultCheck:
             lasted_s=lasted,
         )
 
-    def _zeros(self, now: float, power: float, producing: bool, learned: bool) -> Finding | None:
+    def _learned(self, now: float) -> bool:
+        """Whether the home has been watched for `learn_s` by `now` (asked only when it counts)."""
+        first = self._s.first_epoch
+        return first is not None and now - first >= self.config.learn_s
+
+    def _zeros(self, now: float, power: float, producing: bool) -> Finding | None:
         """Exact zeros without production in a home that has always drawn something."""
         s, c = self._s, self.config
         if power != 0 or producing:
@@ -227,7 +231,7 @@ class FaultCheck:
         lasted = now - s.zero_since
         if lasted < c.min_duration_s:
             return None
-        if not learned:
+        if not self._learned(now):
             s.zeros_seen_learning = True
             return None
         floor = self._floor()
@@ -242,9 +246,7 @@ class FaultCheck:
             lasted_s=lasted,
         )
 
-    def _stale(
-        self, now: float, power: float, producing: bool, learned: bool, after_gap: bool
-    ) -> Finding | None:
+    def _stale(self, now: float, power: float, producing: bool, after_gap: bool) -> Finding | None:
         """The same non-zero value repeated far longer than any run seen before.
 
         Zeros are the zero check's business (and normal while exporting); a run broken by a gap
@@ -262,7 +264,7 @@ class FaultCheck:
             return None
         lasted = now - s.run_start
         limit = max(c.stale_min_s, c.stale_factor * s.longest_run)
-        if not learned or lasted < limit:
+        if lasted < limit or not self._learned(now):
             return None
         s.run_alarmed = True
         return self._finding(
