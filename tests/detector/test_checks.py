@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
-from custom_components.energy_anomaly.detector.check import Check, StateError
+from custom_components.energy_anomaly.detector.check import Check, RoundedFloat, StateError
 from custom_components.energy_anomaly.detector.config import DetectorConfig
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.model import Reading, Status
@@ -38,6 +38,16 @@ def learned() -> Detector:
             )
         )
     return detector
+
+
+def test_a_remembered_rounding_is_round_itself() -> None:
+    """Equal values again, zeros of either sign, NaN: each is what `round` gives, sign kept."""
+    rounded = RoundedFloat(2)
+    values = [1.005, 1.005, -3.14159, -3.14159, 0.0, -0.0, -0.0, 0.0, float("nan"), 2.675, 2.675]
+
+    results = [rounded.of(v) for v in values]
+
+    assert [repr(r) for r in results] == [repr(round(v, 2)) for v in values]
 
 
 def test_every_check_has_the_one_shape() -> None:

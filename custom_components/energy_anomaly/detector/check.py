@@ -98,6 +98,27 @@ class Mean:
         return self.total / self.count if self.count else None
 
 
+@dataclass(slots=True)
+class RoundedFloat:
+    """`round(value, digits)` of a float, remembered for the last value rounded.
+
+    Rounding to digits goes through decimal digits (a quarter of a microsecond), and a
+    minute's mean outdoor temperature is mostly the last one again (a sensor reports every few
+    minutes). Zeros are rounded afresh: 0.0 and -0.0 are equal but round to themselves; NaN is
+    never equal, so it is too. Only floats: an int rounds to an int.
+    """
+
+    digits: int
+    value: float = math.nan
+    rounded: float = math.nan
+
+    def of(self, value: float) -> float:
+        """`round(value, digits)`."""
+        if value != self.value or not value:
+            self.value, self.rounded = value, round(value, self.digits)
+        return self.rounded
+
+
 # -- validated plain state ----------------------------------------------------------------------
 
 

@@ -76,7 +76,7 @@ import math
 import statistics
 from typing import Any, NamedTuple, Self
 
-from .check import Mean, StateError, load_state
+from .check import Mean, RoundedFloat, StateError, load_state
 from .config import HOUR_S, MINUTE_S, DetectorConfig, Tier
 from .model import TIME_OF_DAY, Cause, Finding, Kind, Reading
 
@@ -192,6 +192,8 @@ class ConsumptionCheck:
         # and the most it had exported in one slot (Wh) before each slot
         self._envelopes: deque[_PastDay] = deque(maxlen=c.days)
         self._temperature: float | None = None  # latest outdoor temperature (°C)
+        # the minute's mean temperature to 0.01 °C, and that to 0.1 °C (`RoundedFloat`, derived)
+        self._hundredths, self._tenths_of = RoundedFloat(2), RoundedFloat(1)
         self._slope = 0.0  # W per heating degree, refitted each day
         self._above = [0] * len(c.tiers)
         self._after: int | None = None  # minutes closed since the last alarm ended (None: none)
@@ -271,10 +273,10 @@ class ConsumptionCheck:
         slot = (moment.hour * 60 + moment.minute) // self.config.slot_minutes
         sun = slot in self._sun
         busy = slot in (self._weekend_busy if _is_weekend(self._day or 0) else self._busy)
-        if (temperature := self._minute_temp.mean) is not None:
-            self._temperature = round(temperature, 2)
+        if (temperature := self._minute_temp.mean) is not None:  # a float: a sum over a count
+            self._temperature = self._hundredths.of(temperature)
             self._today_sums.temperature.add(self._temperature)
-            self._note_temperature(slot, self._temperature)
+            self._note_temperature(slot, self._tenths_of.of(self._temperature))
         if self._minute_export:
             self._note_export(slot)
         if self._after is not None:
@@ -441,11 +443,11 @@ class ConsumptionCheck:
         return max(self._today_sums.export[:slot], default=0.0)
 
     def _note_temperature(self, slot: int, temperature: float) -> None:
-        """Keep today's outdoor temperature (°C) at `slot`."""
+        """Keep today's outdoor temperature (°C, rounded to 0.1) at `slot`."""
         sums = self._today_sums
         if not sums.slots:
             sums.slots = [None] * self._slots
-        sums.slots[slot] = round(temperature, 1)
+        sums.slots[slot] = temperature
 
     def _day_envelopes(self, day: list[list[float | None]], sums: _DaySums) -> _PastDay:
         """A past day's envelopes per tier, heating degrees and most exported before each slot.
@@ -566,8 +568,9 @@ class ConsumptionCheck:
         if temperature is not None:
             self._temperature = round(temperature, 2)
             self._today_sums.temperature.add(self._temperature, minutes)
+            tenths = round(self._temperature, 1)
             for slot in slots:
-                self._note_temperature(slot, self._temperature)
+                self._note_temperature(slot, tenths)
         for tier, (row, level) in enumerate(zip(self._today, levels, strict=True)):
             if level is None:
                 continue
