@@ -298,8 +298,9 @@ class ConsumptionCheck:
         over (an hour's mean still holds the last of three hours of EV charging), and the
         home's ordinary draw (a heat pump's cycle) would raise a new alarm on it.
 
-        Every minute, for every tier: the length's `min` and the helper for an ended alarm are
-        written out, as such calls were a large part of the check's time.
+        Every minute, for every tier: the length's `min`, the helper for an ended alarm and the
+        `max` of two values are written out (the same comparisons `min` and `max` make), as such
+        calls were a large part of the check's time.
         """
         best = 0.0
         kept = len(self._minutes)
@@ -309,18 +310,19 @@ class ConsumptionCheck:
             minutes = tier.minutes
             level = self._tenths[i] / (TENTHS_PER_W * (kept if kept < minutes else minutes))
             row = self._today[i]
+            rounded = round(level)
             if (previous := row[slot]) is None:
                 self._today_slots += i == 0
-                row[slot] = round(level)
-            else:
-                row[slot] = max(previous, round(level))
+                row[slot] = rounded
+            elif rounded > previous:  # `max(previous, rounded)`: the first of equal ones stays
+                row[slot] = rounded
             reference = references[i]
             if kept < minutes or reference is None or (after is not None and after < minutes):
                 above[i] = 0
                 continue
             ratio = (level - reference) / self._margin(tier, reference, sun, busy)
             above[i] = above[i] + 1 if ratio >= self.bar else 0
-            best = max(best, ratio)
+            best = ratio if ratio > best else best  # `max(best, ratio)`
         return best
 
     def _keep_minute(self, mean: float) -> None:

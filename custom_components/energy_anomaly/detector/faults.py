@@ -256,8 +256,13 @@ class FaultCheck:
         if power == 0 or producing or power != s.run_value or after_gap or s.run_start is None:
             # The run ended (nearly every reading): its length is learned unless it was reported
             # as frozen
-            if s.run_start is not None and not s.run_alarmed and s.last_epoch is not None:
-                s.longest_run = max(s.longest_run, s.last_epoch - s.run_start)
+            if (
+                s.run_start is not None
+                and not s.run_alarmed
+                and s.last_epoch is not None
+                and (lasted := s.last_epoch - s.run_start) > s.longest_run
+            ):  # `max` of the two, without the call
+                s.longest_run = lasted
             s.run_alarmed = False
             s.run_value = None if power == 0 or producing else power
             s.run_start = None if s.run_value is None else now
