@@ -431,8 +431,9 @@ class PatternCheck:
                 self._close()
             self._hour = hour
         # The hour's sums, added to in place (cheaper than `Mean.add`: every reading)
-        self._power.total += reading.power
-        self._power.count += 1
+        power = self._power
+        power.total += reading.power
+        power.count += 1
         self._exported |= (reading.power_production or 0.0) > 0.0
         if (temperature := reading.temperature) is not None:
             self._temperature.total += temperature
