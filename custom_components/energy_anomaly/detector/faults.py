@@ -87,7 +87,18 @@ class FaultCheck:
         if s.first_epoch is None:
             s.first_epoch = now
         self._zone = reading.timestamp.tzinfo
-        gap, broken = self._gap(now)
+        c, last, spacing = self.config, s.last_epoch, s.spacing
+        if (
+            last is not None
+            and spacing is not None
+            and 0 < (silence := now - last) <= c.gap_min_s
+            and self._restarted is None
+            and (s.gap_end is None or now - s.gap_end > c.gap_hold_s)
+        ):  # the next reading of a stream, no gap to report: `_gap` would only move the spacing
+            s.spacing = spacing + c.spacing_weight * (silence - spacing)
+            gap, broken = None, False
+        else:
+            gap, broken = self._gap(now)
         production = reading.power_production
         producing = production is not None and production > 0
         power = reading.power
