@@ -66,7 +66,11 @@ class Cause(StrEnum):
     LOAD_WHILE_AWAY = "load_while_away"
 
 
-@dataclass(frozen=True, slots=True)
+type Phases = tuple[float | None, float | None, float | None]
+NO_PHASES: Phases = (None, None, None)  # a meter that reports no phase
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Reading:
     """One live measurement of a home, as the meter reported it.
 
@@ -78,13 +82,33 @@ class Reading:
     timestamp: datetime
     power: float
     power_production: float | None = None
-    voltage: tuple[float | None, float | None, float | None] = (None, None, None)
-    current: tuple[float | None, float | None, float | None] = (None, None, None)
+    voltage: Phases = NO_PHASES
+    current: Phases = NO_PHASES
     temperature: float | None = None
     epoch: float = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "epoch", self.timestamp.timestamp())
+    def __init__(  # noqa: PLR0917
+        self,
+        timestamp: datetime,
+        power: float,
+        power_production: float | None = None,
+        voltage: Phases = NO_PHASES,
+        current: Phases = NO_PHASES,
+        temperature: float | None = None,
+    ) -> None:
+        """The generated `__init__`'s work and the epoch, without a `__post_init__` call.
+
+        A reading is made for every row `scripts/score` reads: its fields are set as the frozen
+        dataclass sets them, through `object.__setattr__`, the epoch with them.
+        """
+        set_field = object.__setattr__
+        set_field(self, "timestamp", timestamp)
+        set_field(self, "power", power)
+        set_field(self, "power_production", power_production)
+        set_field(self, "voltage", voltage)
+        set_field(self, "current", current)
+        set_field(self, "temperature", temperature)
+        set_field(self, "epoch", timestamp.timestamp())
 
 
 @dataclass(frozen=True, slots=True)
