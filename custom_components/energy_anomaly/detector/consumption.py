@@ -250,7 +250,8 @@ class ConsumptionCheck:
         power.total += reading.power
         power.count += 1
         exported = reading.power_production or 0.0
-        self._minute_export |= exported > 0.0
+        if exported > 0.0:  # the minute exported (set, not or-ed: most readings export nothing)
+            self._minute_export = True
         production.total += exported
         production.count += 1
         if (temperature := reading.temperature) is not None:

@@ -434,7 +434,8 @@ class PatternCheck:
         power = self._power
         power.total += reading.power
         power.count += 1
-        self._exported |= (reading.power_production or 0.0) > 0.0
+        if (reading.power_production or 0.0) > 0.0:  # set, not or-ed: most readings export nothing
+            self._exported = True
         if (temperature := reading.temperature) is not None:
             self._temperature.total += temperature
             self._temperature.count += 1
