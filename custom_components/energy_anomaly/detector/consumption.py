@@ -282,9 +282,7 @@ class ConsumptionCheck:
             self._note_export(slot)
         if self._after is not None:
             self._after += 1
-        self._references = references = (
-            self._cached_references(slot) if self.active else self._early_references(slot)
-        )
+        self._references = references = self._cached_references(slot)
         self.score = max(self._judge_tiers(slot, references, sun, busy), 0.0)
         self._judge(moment, sun, busy)
 
@@ -362,8 +360,9 @@ class ConsumptionCheck:
     def _cached_references(self, slot: int) -> tuple[float | None, ...]:
         """`_references_of`, worked out once per slot and temperature of the day.
 
-        It depends on nothing else that changes within a day: the past days, the slope and
-        the sun hours change only in `_learn_past`, which forgets what was worked out, and
+        It depends on nothing else that changes within a day: the past days, the slope, the sun
+        hours and, while learning, the days seen, their peaks and early envelopes (and whether
+        the model is active) change only in `_learn_past`, which forgets what was worked out, and
         today's sun before a slot (`_exported_before`) is complete once the slot begins. A slot
         lasts `slot_minutes` minutes: most minutes ask again what was just found (one look-up
         for all the tiers, every minute).
@@ -377,12 +376,9 @@ class ConsumptionCheck:
         return references
 
     def _references_of(self, slot: int) -> tuple[float | None, ...]:
-        """Each tier's reference at `slot` (`_reference_of`)."""
-        return tuple(self._reference_of(tier, slot) for tier in range(len(self.config.tiers)))
-
-    def _early_references(self, slot: int) -> tuple[float | None, ...]:
-        """Each tier's reference at `slot` while learning (`_early_reference`)."""
-        return tuple(self._early_reference(tier, slot) for tier in range(len(self.config.tiers)))
+        """Each tier's reference at `slot`: `_reference_of`, `_early_reference` while learning."""
+        reference_of = self._reference_of if self.active else self._early_reference
+        return tuple(reference_of(tier, slot) for tier in range(len(self.config.tiers)))
 
     def _learn_past(self) -> None:
         """The past days changed: count them, refit the heating slope, find their peaks."""
