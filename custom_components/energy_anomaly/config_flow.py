@@ -372,7 +372,7 @@ def _stored_grid(data: Mapping[str, Any]) -> float | None:
     """The grid (nominal V) an entry's form stored; None when it stored none or damage.
 
     An entry whose voltage sensors gave no value on the form (or saved before the grid was read)
-    has none until their first readings of a grid's phases tell the runner one (`phases_grid`).
+    has none until their first readings of a grid's phases tell the runner one (`GridReader`).
     """
     grid = data.get(CONF_NOMINAL_VOLTAGE)
     return float(grid) if grid in GRIDS_V else None  # a tuple: by equality, no hashing

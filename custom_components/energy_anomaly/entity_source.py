@@ -26,7 +26,7 @@ had none for DROP_GRACE: a Wi-Fi sensor drops for seconds while it reconnects, a
 Home Assistant started its integration may not have reached it yet.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -80,7 +80,8 @@ from .const import (
     ISSUE_ENTITY,
     LOGGER,
 )
-from .detector.config import GRID_120_V, NOMINAL_V
+from .detector.config import GRID_120_V
+from .detector.grid import PHASE_VOLTAGE_V, grid_of_phase
 from .detector.model import Reading
 from .detector.validation import MAX_CURRENT_A, MAX_POWER_W, MAX_VOLTAGE_V
 from .issues import async_warn
@@ -101,20 +102,9 @@ PAUSED_BY: Final = timedelta(minutes=1)
 # connecting, an MQTT sensor before its first message) have no value yet. Inside the sink's
 # STALE_AFTER, so a sensor that does not come back is still named when the home is logged.
 DROP_GRACE: Final = timedelta(seconds=30)
-# What a phase's voltage sensor must read on the form, when it reads a value, by the grid it is
-# then taken for (its nominal, V, which the power quality checks judge a phase against ± 10 %;
-# also what tells a home's grid from its first readings when the form read none, `phases_grid`):
-# any other value (Japan's 100 V grid, a sensor of the voltage between two phases, 400 V, or of a
-# phase not wired, 0 V) would hold a power quality alarm from the second minute after setup on.
-# 230 V: halfway between 230 V and 120 V or 400 V. 120 V: a 120 V phase (ANSI C84.1 keeps the
-# service at 110-127 V, a little lower under load) or a 127 V one (Mexico, parts of Brazil: 114-140
-# V at ± 10 %). From 108 V, the 120 V band's own low limit: Japan's 100 V grid reads at most 107 V
-# (101 ± 6 V), and judged against 120 V it would be in undervoltage for good. Up to 145 V, above a
-# 127 V phase's 140 V: no grid's phase reads 145-175 V.
-PHASE_VOLTAGE_ON_FORM_V: Final[Mapping[float, tuple[float, float]]] = {
-    NOMINAL_V: (175.0, 315.0),
-    GRID_120_V: (108.0, 145.0),
-}
+# What a phase's voltage sensor must read on the form, when it reads a value: a phase of a grid
+# the power quality checks know (detector.grid.PHASE_VOLTAGE_V).
+PHASE_VOLTAGE_ON_FORM_V: Final = PHASE_VOLTAGE_V
 # A value from this low limit up to the 120 V band's (V) is refused with its own message: it is
 # what a 120 V phase reads while it sags (a heavy load on a long line: ANSI C84.1 keeps a service
 # at 110 V or more, an outlet lower) and what Japan's 100 V grid reads (101 ± 6 V, 95-107 V), and
@@ -311,26 +301,7 @@ def phase_grid(state: State | None) -> float | None:
     None when it reads no value (unavailable, ...: nothing to tell), or a value of no grid.
     """
     volts = read_entity(state, VOLTAGE).value
-    return None if volts is None else _grid_of_phase(volts)
-
-
-def _grid_of_phase(volts: float) -> float | None:
-    """The grid (its nominal, V) whose phase reads `volts` (PHASE_VOLTAGE_ON_FORM_V), else None."""
-    for nominal, (low, high) in PHASE_VOLTAGE_ON_FORM_V.items():
-        if low <= volts <= high:
-            return nominal
-    return None
-
-
-def phases_grid(voltages: Iterable[float | None]) -> float | None:
-    """The grid (its nominal, V) that a reading's phases of a grid all read; else None.
-
-    Phases that read no value or no grid's phase (a lost phase's 0 V, a sag below 108 V) are left
-    out; phases of two grids (a wrong sensor, which the form refuses when it reads) tell none.
-    """
-    read = (_grid_of_phase(volts) for volts in voltages if volts is not None)
-    grids = {grid for grid in read if grid is not None}
-    return grids.pop() if len(grids) == 1 else None
+    return None if volts is None else grid_of_phase(volts)
 
 
 # Entities chosen in the options (for any source): followed when renamed, like the sensors.

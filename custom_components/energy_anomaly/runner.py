@@ -37,9 +37,9 @@ from .coordinator import (
 )
 from .detector.config import GRIDS_V, NOMINAL_V, DetectorConfig
 from .detector.engine import Detector
+from .detector.grid import GridReader
 from .detector.model import Finding, HistoryRow, Kind, Mode, Reading, Result, Sensitivity
 from .detector.validation import plausible_part, reading_problem
-from .entity_source import phases_grid
 from .events import async_anomaly_started
 from .history import HistoryFetchError
 from .storage import HomeStateStore, PreparedHomeData, prepare
@@ -50,13 +50,6 @@ from .temperature import outdoor_temperature
 # that had it for this long (s), so they do not flip between a value and unknown (each flip a
 # database row); the detector sees the readings as they came.
 PHASE_HOLD_S = 60.0
-
-# A power sensor home whose voltage sensors gave no value on the form takes its grid from their
-# first readings once those have read one grid this long (s): one sample of a deep sag (a 230 V
-# phase at half, a brownout) reads as a 120 V phase, and the grid stored stays. Under the power
-# quality checks' 2 minutes (`PowerQualityConfig.voltage_min_s`), so a 120 V home, judged against
-# 230 V until then, raises no undervoltage alarm: its episode starts afresh with the grid told.
-GRID_READ_AFTER_S = 60.0
 
 type Seen = list[tuple[float, float] | None]  # per phase value: (value, epoch of its reading)
 
@@ -333,8 +326,7 @@ class HomeRunner:
         self._grid_unread = (
             entry.data[CONF_SOURCE] == SOURCE_ENTITY and CONF_NOMINAL_VOLTAGE not in entry.data
         )
-        # The grid the latest readings' phases read, and since when (epoch s) without another
-        self._grid_read: tuple[float, float] | None = None
+        self._grid_reader = GridReader()
         self._last_warning: dict[str, datetime] = {}  # by message: when it was last logged
         self._controls = _controls_of(self._detector)
         self._pending: list[_Queued] = []
@@ -404,19 +396,13 @@ class HomeRunner:
 
     @callback
     def _async_read_grid(self, readings: Sequence[Reading]) -> None:
-        """Store the grid the phases have read for GRID_READ_AFTER_S (to `readings`); judge by it.
+        """Store the grid that `readings` tell (`GridReader`), and judge the phases against it.
 
-        Readings whose phases read no grid (no value, a lost phase's 0 V, a sag below 108 V)
-        tell nothing; a reading of the other grid starts the count again. Stored with the entry,
-        as the form stores the grid it reads (a restart, Reconfigure keep it); queued ahead of
-        `readings`, so they are all judged against it.
+        Stored with the entry, as the form stores the grid it reads (a restart, Reconfigure keep
+        it); queued ahead of `readings`, so they are all judged against it.
         """
         for reading in readings:
-            if (grid := phases_grid(reading.voltage)) is None:
-                continue
-            if self._grid_read is None or self._grid_read[0] != grid:
-                self._grid_read = (grid, reading.epoch)
-            elif reading.epoch - self._grid_read[1] >= GRID_READ_AFTER_S:
+            if (grid := self._grid_reader.read(reading)) is not None:
                 self._grid_unread = False
                 self.hass.config_entries.async_update_entry(
                     self._entry, data={**self._entry.data, CONF_NOMINAL_VOLTAGE: grid}
