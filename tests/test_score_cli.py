@@ -495,9 +495,11 @@ def test_a_plausible_fuse_is_accepted(tmp_path: Path, fuse: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("grid", "kinds"), [((), {"power_quality"}), (("--grid", "120"), set())], ids=["230", "120"]
+    ("grid", "kinds"),
+    [(("--grid", "230"), {"power_quality"}), (("--grid", "120"), set()), ((), set())],
+    ids=["230", "120", "read"],
 )
-def test_the_grid_chosen_is_the_one_a_phases_voltage_is_judged_against(
+def test_the_grid_chosen_or_read_is_the_one_a_phases_voltage_is_judged_against(
     tmp_path: Path, grid: tuple[str, ...], kinds: set[str]
 ) -> None:
     completed, target = _score(tmp_path, _rows(30).replace(",231.5,", ",120.0,"), *grid)
@@ -506,6 +508,15 @@ def test_the_grid_chosen_is_the_one_a_phases_voltage_is_judged_against(
     with target.open(newline="") as file:
         alarms = [row for row in csv.DictReader(file) if row["anomaly"] == "1"]
     assert {row["kind"] for row in alarms} == kinds
+
+
+def test_a_grid_read_from_the_voltages_is_said_on_stderr(tmp_path: Path) -> None:
+    """As a power sensor home whose form read no voltage: a minute of one grid's phases."""
+    completed, _ = _score(tmp_path, _rows(30).replace(",231.5,", ",120.0,"))
+
+    assert completed.returncode == 0, completed.stderr
+    moment = (START + timedelta(minutes=1)).isoformat()
+    assert f"the voltages read a 120 V grid's phases from {moment} on" in completed.stderr
 
 
 def test_a_grid_the_integration_does_not_know_is_refused(tmp_path: Path) -> None:
