@@ -18,6 +18,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from custom_components import energy_anomaly as integration
 from custom_components.energy_anomaly import runner as runner_module
+from custom_components.energy_anomaly import services
 from custom_components.energy_anomaly.const import (
     CONF_FUSE_SIZE,
     CONF_POWER_ENTITY,
@@ -303,6 +304,24 @@ async def test_an_action_in_the_batch_cancelled_by_the_stop_returns_when_another
     assert first in done, "the first set_mode action never returned"
 
 
+def held_restore(
+    monkeypatch: pytest.MonkeyPatch, entry: MockConfigEntry
+) -> tuple[asyncio.Event, asyncio.Event]:
+    """Hold the restore of `entry`'s home (its setup) until the second event is set; the first
+    is set once it is held."""
+    restoring, restored = asyncio.Event(), asyncio.Event()
+    restore = runner_module._async_restore
+
+    async def slow_restore(hass: HomeAssistant, home: Any, *args: Any) -> Any:
+        if home.home_id == entry.entry_id:
+            restoring.set()
+            await restored.wait()
+        return await restore(hass, home, *args)
+
+    monkeypatch.setattr(runner_module, "_async_restore", slow_restore)
+    return restoring, restored
+
+
 async def test_set_mode_on_two_homes_sets_both_when_one_is_still_reloading_at_its_turn(
     hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -313,16 +332,7 @@ async def test_set_mode_on_two_homes_sets_both_when_one_is_still_reloading_at_it
     runner = first.runtime_data.sink.runners[first.entry_id]
     first_mode = "select.house_mode" if first.title == "House" else "select.cabin_mode"
 
-    restoring, restored = asyncio.Event(), asyncio.Event()
-    restore = runner_module._async_restore
-
-    async def slow_restore(hass: HomeAssistant, home: Any, *args: Any) -> Any:
-        if home.home_id == second.entry_id:
-            restoring.set()
-            await restored.wait()
-        return await restore(hass, home, *args)
-
-    monkeypatch.setattr(runner_module, "_async_restore", slow_restore)
+    restoring, restored = held_restore(monkeypatch, second)
     with held_batches(runner) as (entered, release):
         action = hass.async_create_task(away(hass, device_ids))
         assert await hass.async_add_executor_job(entered.wait, 10)
@@ -344,3 +354,21 @@ async def test_set_mode_on_two_homes_sets_both_when_one_is_still_reloading_at_it
     await hass.async_block_till_done(wait_background_tasks=True)
 
     assert modes(hass) == {"select.house_mode": "away", "select.cabin_mode": "away"}, failed
+
+
+async def test_set_mode_on_a_home_reloading_for_longer_than_the_wait_fails_as_not_loaded(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reload held up (a Tibber entry that cannot reach Tibber) does not hold the action."""
+    monkeypatch.setattr(services, "RELOAD_WAIT_S", 0.2)
+    device_ids, _, second = await two_homes_in_action_order(hass)
+    restoring, restored = held_restore(monkeypatch, second)
+    reload = hass.async_create_task(hass.config_entries.async_reload(second.entry_id))
+    await asyncio.wait_for(restoring.wait(), timeout=5)
+
+    with pytest.raises(HomeAssistantError) as failed:
+        await asyncio.wait_for(away(hass, device_ids[1:]), timeout=5)
+
+    assert failed.value.translation_key == "not_loaded"
+    restored.set()
+    assert await reload

@@ -4,11 +4,13 @@
 `set_mode`: the household answers back (that was us; we have guests, are away, pause alarms).
 """
 
+import asyncio
+import contextlib
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Final
 
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.core import HomeAssistant, ServiceCall, SupportsResponse, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -43,6 +45,11 @@ ANALYZE_HISTORY_SCHEMA: Final = probatio.Schema(
         ),
     }
 )
+
+# How long an action waits for a home's entry that is setting up (a reload) before it fails the
+# home as not loaded (s): a reload takes seconds; one that waits on an unreachable Tibber must
+# not hold an automation for the minutes of its connection timeouts.
+RELOAD_WAIT_S: Final = 30.0
 
 SERVICE_MARK_NORMAL: Final = "mark_normal"
 SERVICE_SET_MODE: Final = "set_mode"
@@ -208,8 +215,8 @@ async def _async_loaded_home(
     """The loaded entry and home id of one of the integration's devices.
 
     An entry setting up (a reload: its options saved, a sensor renamed, a Reconfigure) is waited
-    for: the household means the home it runs again, and failing it as not loaded would leave an
-    action over several homes done for some of them only.
+    for, up to RELOAD_WAIT_S: the household means the home it runs again, and failing it as not
+    loaded would leave an action over several homes done for some of them only.
 
     :raises ServiceValidationError: not a device of this integration, or its entry not loaded.
     """
@@ -217,8 +224,7 @@ async def _async_loaded_home(
     for entry_id in device.config_entries if device else ():
         entry = hass.config_entries.async_get_entry(entry_id)
         if entry is not None and entry.domain == DOMAIN:
-            async with entry.setup_lock:  # held from a reload's unload to the end of its setup
-                pass
+            await _async_setup_done(entry)
     home_id = next(
         (ident for domain, ident in (device.identifiers if device else ()) if domain == DOMAIN),
         None,
@@ -243,6 +249,14 @@ async def _async_loaded_home(
         translation_key="not_loaded",
         translation_placeholders={"device": device.name or device_id},
     )
+
+
+async def _async_setup_done(entry: ConfigEntry) -> None:
+    """Wait, up to RELOAD_WAIT_S, until `entry` is not setting up; then it is loaded or not."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(RELOAD_WAIT_S):
+            async with entry.setup_lock:  # held from a reload's unload to the end of its setup
+                pass
 
 
 def _describe(hass: HomeAssistant, episode: Episode) -> dict[str, Any]:
