@@ -16,7 +16,6 @@ from homeassistant.helpers.event import async_track_state_change_event
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components import energy_anomaly as integration
 from custom_components.energy_anomaly import runner as runner_module
 from custom_components.energy_anomaly import services
 from custom_components.energy_anomaly.const import (
@@ -33,50 +32,11 @@ from custom_components.energy_anomaly.temperature import ISSUE_AFTER
 from .conftest import HOME_A
 from .test_controls import cabin_device
 from .test_entity_source import WATT, home_entry, power_shown, set_up_home, shown
-from .test_live_data import start, state_of, wait_until
+from .test_live_data import start, state_of
 from .test_persistence import held_batches
 from .test_temperature_issue import CELSIUS
 from .test_write_throttles import cabin
 from .tibber_server import LocalTibberServer
-
-
-async def test_a_mode_chosen_while_the_demo_reads_its_past_keeps_the_past_learned(
-    hass: HomeAssistant, demo_entry: MockConfigEntry, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The demo's first replayed reading waits in the queue while its past is read; a mode
-    chosen then must not let that reading reach the detector first (its past is then skipped)."""
-    released = asyncio.Event()
-    fetch = integration.async_fetch_seeded_history
-
-    async def held_fetch(*args: Any, **kwargs: Any) -> Any:
-        await released.wait()
-        return await fetch(*args, **kwargs)
-
-    monkeypatch.setattr(integration, "async_fetch_seeded_history", held_fetch)
-    demo_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(demo_entry.entry_id)
-    await hass.async_block_till_done()  # not the background tasks: the past is still read
-    (device,) = dr.async_entries_for_config_entry(dr.async_get(hass), demo_entry.entry_id)
-
-    chosen = hass.async_create_task(
-        hass.services.async_call(
-            DOMAIN, "set_mode", {"device_id": device.id, "mode": "guests"}, blocking=True
-        )
-    )
-    await hass.async_block_till_done()
-    released.set()
-    await wait_until(
-        hass,
-        lambda: (
-            (state := hass.states.get("sensor.demo_home_detector_status")) is not None
-            and state.attributes.get("history") not in (None, "importing")
-        ),
-    )
-    await chosen
-
-    status = hass.states.get("sensor.demo_home_detector_status")
-    assert status is not None
-    assert (status.state, status.attributes["history_days"]) == ("active", 28)
 
 
 async def test_an_action_the_detector_is_taking_when_home_assistant_stops_still_returns(

@@ -214,15 +214,10 @@ async def test_guests_on_the_demo_last_a_day_of_its_own_clock(
     assert until > dt_util.now() + timedelta(days=1)
 
 
-async def test_guests_chosen_while_the_demo_reads_its_past_last_a_day_of_its_own_clock(
-    hass: HomeAssistant,
-    demo_entry: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
-    monkeypatch: pytest.MonkeyPatch,
+async def guests_chosen_while_the_demo_reads_its_past(
+    hass: HomeAssistant, demo_entry: MockConfigEntry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The demo replays from midnight: at noon, a day of guests is a day from its 00:00, not
-    from the wall clock's 12:00, also when chosen before its past is learned."""
-    freezer.move_to(dt_util.start_of_local_day() + timedelta(hours=12))
+    """Set up the demo, choose Guests while its past is read (held until then), let it end."""
     released = asyncio.Event()
     fetch = integration.async_fetch_seeded_history
 
@@ -245,6 +240,31 @@ async def test_guests_chosen_while_the_demo_reads_its_past_last_a_day_of_its_own
     released.set()
     await hass.async_block_till_done(wait_background_tasks=True)
     await chosen
+
+
+async def test_a_mode_chosen_while_the_demo_reads_its_past_keeps_the_past_learned(
+    hass: HomeAssistant, demo_entry: MockConfigEntry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo's first replayed reading waits in the queue while its past is read; a mode
+    chosen then must not let that reading reach the detector first (its past is then skipped)."""
+    await guests_chosen_while_the_demo_reads_its_past(hass, demo_entry, monkeypatch)
+
+    status = hass.states.get("sensor.demo_home_detector_status")
+    assert status is not None
+    assert (status.state, status.attributes["history_days"]) == ("active", 28)
+
+
+async def test_guests_chosen_while_the_demo_reads_its_past_last_a_day_of_its_own_clock(
+    hass: HomeAssistant,
+    demo_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The demo replays from midnight: at noon, a day of guests is a day from its 00:00, not
+    from the wall clock's 12:00, also when chosen before its past is learned."""
+    freezer.move_to(dt_util.start_of_local_day() + timedelta(hours=12))
+
+    await guests_chosen_while_the_demo_reads_its_past(hass, demo_entry, monkeypatch)
 
     until = dt_util.parse_datetime(hass.states.get(MODE).attributes["until"])
     assert until is not None

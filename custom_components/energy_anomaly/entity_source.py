@@ -102,16 +102,13 @@ PAUSED_BY: Final = timedelta(minutes=1)
 # connecting, an MQTT sensor before its first message) have no value yet. Inside the sink's
 # STALE_AFTER, so a sensor that does not come back is still named when the home is logged.
 DROP_GRACE: Final = timedelta(seconds=30)
-# What a phase's voltage sensor must read on the form, when it reads a value: a phase of a grid
-# the power quality checks know (detector.grid.PHASE_VOLTAGE_V).
-PHASE_VOLTAGE_ON_FORM_V: Final = PHASE_VOLTAGE_V
 # A value from this low limit up to the 120 V band's (V) is refused with its own message: it is
 # what a 120 V phase reads while it sags (a heavy load on a long line: ANSI C84.1 keeps a service
 # at 110 V or more, an outlet lower) and what Japan's 100 V grid reads (101 ± 6 V, 95-107 V), and
 # one reading cannot tell them apart. Taken for a 120 V phase, a 100 V grid would be in
 # undervoltage for good; named a sensor of no grid, a US phase that is merely low now would
 # confuse: the message says both, and to save again once a 120 V phase reads 108 V or more.
-BELOW_A_120_V_PHASE_V: Final = (95.0, PHASE_VOLTAGE_ON_FORM_V[GRID_120_V][0])
+BELOW_A_120_V_PHASE_V: Final = (95.0, PHASE_VOLTAGE_V[GRID_120_V][0])
 # A power sensor that reported nothing, not even its unchanged value, for this long has stalled.
 # Long, because some integrations write a state only when it changes (MQTT without force_update:
 # its `last_reported` stands still while the value holds), and a coarse sensor (0.1 kW steps)
@@ -280,7 +277,7 @@ def entity_error(state: State | None, quantity: Quantity) -> str | None:
     """The config form's error for an entity that cannot give `quantity`, else None.
 
     It must be a sensor in a unit of the quantity; it may be unavailable right now. A voltage
-    it reads must be a 230 V or a 120 V phase's (PHASE_VOLTAGE_ON_FORM_V); one just below a 120 V
+    it reads must be a 230 V or a 120 V phase's (`PHASE_VOLTAGE_V`); one just below a 120 V
     phase's (BELOW_A_120_V_PHASE_V) has a message of its own.
     """
     if state is None:

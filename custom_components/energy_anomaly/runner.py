@@ -19,6 +19,7 @@ from .const import (
     CONF_NOMINAL_VOLTAGE,
     CONF_SOURCE,
     CONF_TEMPERATURE_ENTITY,
+    CONF_VOLTAGE_ENTITIES,
     DOMAIN,
     GUESTS_DEFAULT_DURATION,
     LOGGER,
@@ -323,8 +324,11 @@ class HomeRunner:
         self._phases_seen: Seen = [None] * 6
         # A power sensor home whose voltage sensors gave no value on the form (or saved before the
         # grid was read) has no grid stored: its first readings of a grid's phases tell it
+        # (A home without voltage sensors has none to read: no reading is looked at for it.)
         self._grid_unread = (
-            entry.data[CONF_SOURCE] == SOURCE_ENTITY and CONF_NOMINAL_VOLTAGE not in entry.data
+            entry.data[CONF_SOURCE] == SOURCE_ENTITY
+            and CONF_NOMINAL_VOLTAGE not in entry.data
+            and any(entry.data.get(key) for key in CONF_VOLTAGE_ENTITIES)
         )
         self._grid_reader = GridReader()
         self._last_warning: dict[str, datetime] = {}  # by message: when it was last logged
