@@ -18,11 +18,14 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.energy_anomaly.const import DOMAIN, EVENT_ANOMALY
+from custom_components.energy_anomaly.detector.baseload import BaseloadCheck
 from custom_components.energy_anomaly.detector.model import Cause, Finding, Kind
 from custom_components.energy_anomaly.detector.render import render
 from custom_components.energy_anomaly.reasons import CATEGORY, async_reason
 
 from .conftest import HOME_A
+from .detector.test_baseload import at as baseload_at
+from .detector.test_baseload import run as baseload_run
 from .test_anomaly_surface import over_the_fuse
 from .tibber_server import LocalTibberServer
 
@@ -238,3 +241,36 @@ async def test_activity_reads_the_anomaly_in_german(
     entry = describe(fired[0])  # type: ignore[arg-type]
 
     assert f"{entry['name']} {entry['message']}" == f"Anomalie bei Cabin: {GERMAN_REASON}"
+
+
+def one_night_step() -> Finding:
+    """The baseload check's alarm on an 80 W step, raised after the step's first night."""
+    check = BaseloadCheck()
+    step = baseload_at(14, 15)
+    found = baseload_run(check, 0, 16, extra=lambda minute: 80.0 if minute >= step else 0.0)
+    finding = next(finding for _, finding in found if finding is not None)
+    assert finding.facts["nights"] == 1
+    return finding
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="reason_baseload_step has no singular: a step alarmed after its first night (the "
+    "baseload check does so when heating cannot explain it) reads '1 nights' in every language",
+)
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "for 1 night,"),
+        ("nb", "i 1 natt,"),
+        ("sv", "i 1 natt,"),
+        ("de", "seit 1 Nacht bei"),
+        ("nl", "al 1 nacht ongeveer"),
+    ],
+)
+async def test_a_baseload_step_of_one_night_is_said_in_the_singular(
+    hass: HomeAssistant, language: str, said: str
+) -> None:
+    sentence = await reason_in(hass, language, one_night_step())
+
+    assert said in sentence
