@@ -261,11 +261,6 @@ def one_night_step() -> Finding:
     return finding
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reason_baseload_step has no singular: a step alarmed after its first night (the "
-    "baseload check does so when heating cannot explain it) reads '1 nights' in every language",
-)
 @pytest.mark.parametrize(
     ("language", "said"),
     [

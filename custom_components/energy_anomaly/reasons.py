@@ -62,9 +62,11 @@ class Wording:
 
     def minutes(self, seconds: float) -> str:
         """Whole minutes, at least one, singular or plural: "1 minute", "2 minutes"."""
-        count = max(1, round(seconds / SECONDS_PER_MINUTE))
-        key = "minutes_one" if count == 1 else "minutes_other"
-        return self.text(key, count=self.number(count))
+        return self.count("minutes", max(1, round(seconds / SECONDS_PER_MINUTE)))
+
+    def count(self, unit: str, count: int) -> str:
+        """`count` of `unit` (a key with `_one` and `_other` forms): "1 night", "3 nights"."""
+        return self.text(f"{unit}_one" if count == 1 else f"{unit}_other", count=self.number(count))
 
 
 @callback
@@ -187,7 +189,7 @@ def _pattern(w: Wording, f: Finding) -> Sentence:
 def _baseload(w: Wording, f: Finding) -> Sentence:
     values = {
         "observed": w.watts(_observed(f)),
-        "nights": w.number(f.facts["nights"]),
+        "nights": w.count("nights", round(f.facts["nights"])),
         "rise": w.watts(_observed(f) - _expected(f)),
         "expected": w.watts(_expected(f)),
     }
