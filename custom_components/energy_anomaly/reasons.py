@@ -18,7 +18,15 @@ from homeassistant.helpers.translation import async_get_cached_translations
 
 from .const import DOMAIN
 from .detector.model import TIME_OF_DAY, Cause, Finding
-from .detector.render import KW_FROM_W, MINUTES_SAID_UP_TO, SECONDS_SAID_UP_TO
+from .detector.render import (
+    KW_FROM_W,
+    MINUTES_SAID_UP_TO,
+    SECONDS_SAID_UP_TO,
+    alike_in_kw,
+    current_decimals,
+    voltage_decimals,
+    whole_rise,
+)
 
 CATEGORY = "common"
 FALLBACK_LANGUAGE = "en"
@@ -40,15 +48,16 @@ class Wording:
 
     def number(self, value: float, decimals: int = 0) -> str:
         """`value` rounded to `decimals`, with the language's decimal separator: "1,5"."""
-        return f"{value:.{decimals}f}".replace(".", self.texts[_PREFIX + "decimal_separator"])
+        # z: a value that rounds to 0 is "0", whatever its sign ("at 0 °C" for -0.4 °C)
+        return f"{value:z.{decimals}f}".replace(".", self.texts[_PREFIX + "decimal_separator"])
 
     def watts(self, value: float) -> str:
         """A power in whole watts: "80 W"."""
         return f"{self.number(value)} W"
 
-    def power(self, watts: float) -> str:
-        """Power the way people say it: "80 W", "0,3 kW", "2,1 kW"."""
-        if abs(watts) < KW_FROM_W:
+    def power(self, watts: float, *, in_watts: bool = False) -> str:
+        """Power the way people say it: "80 W", "0,3 kW", "2,1 kW"; `in_watts`: "432 W"."""
+        if in_watts or abs(watts) < KW_FROM_W:
             return self.watts(watts)
         return f"{self.number(watts / W_PER_KW, 1)} kW"
 
@@ -131,18 +140,18 @@ def _gap(w: Wording, f: Finding) -> Sentence:
     }
 
 
-def _on_phase(w: Wording, f: Finding) -> dict[str, str]:
-    """What a power-quality sentence says of any phase: which, the value (V or A), how long."""
+def _on_phase(w: Wording, f: Finding, decimals: int = 0) -> dict[str, str]:
+    """What a power-quality sentence says of a phase: which, the value (V or A), how long."""
     return {
         "phase": w.number(f.facts["phase"]),
-        "observed": f"{w.number(_observed(f))} {f.unit}",
+        "observed": f"{w.number(_observed(f), decimals)} {f.unit}",
         "duration": w.minutes(f.facts["lasted_s"]),
     }
 
 
 def _voltage(w: Wording, f: Finding) -> Sentence:
     limits = {"low": w.number(f.facts["low_v"]), "high": w.number(f.facts["high_v"])}
-    return "voltage", _on_phase(w, f) | limits
+    return "voltage", _on_phase(w, f, voltage_decimals(f)) | limits
 
 
 def _lost_phase(w: Wording, f: Finding) -> Sentence:
@@ -150,15 +159,21 @@ def _lost_phase(w: Wording, f: Finding) -> Sentence:
 
 
 def _current(w: Wording, f: Finding) -> Sentence:
-    return "overcurrent", _on_phase(w, f) | {"expected": f"{w.number(_expected(f))} {f.unit}"}
+    expected = {"expected": f"{w.number(_expected(f))} {f.unit}"}
+    return "overcurrent", _on_phase(w, f, current_decimals(f)) | expected
+
+
+def _powers(w: Wording, f: Finding) -> dict[str, str]:
+    """A consumption finding's observed and expected power, said so that they differ."""
+    in_watts = alike_in_kw(_observed(f), _expected(f))
+    return {
+        "observed": w.power(_observed(f), in_watts=in_watts),
+        "expected": w.power(_expected(f), in_watts=in_watts),
+    }
 
 
 def _consumption(w: Wording, f: Finding) -> Sentence:
-    values = {
-        "observed": w.power(_observed(f)),
-        "since": f"{f.since:%H:%M}",
-        "expected": w.power(_expected(f)),
-    }
+    values = _powers(w, f) | {"since": f"{f.since:%H:%M}"}
     certainty = f.facts.get("certainty", 1.0)
     if certainty < 1.0:
         key = (
@@ -171,11 +186,7 @@ def _consumption(w: Wording, f: Finding) -> Sentence:
 
 
 def _away(w: Wording, f: Finding) -> Sentence:
-    return "load_while_away", {
-        "observed": w.power(_observed(f)),
-        "since": f"{f.since:%H:%M}",
-        "expected": w.power(_expected(f)),
-    }
+    return "load_while_away", _powers(w, f) | {"since": f"{f.since:%H:%M}"}
 
 
 def _pattern(w: Wording, f: Finding) -> Sentence:
@@ -190,7 +201,7 @@ def _baseload(w: Wording, f: Finding) -> Sentence:
     values = {
         "observed": w.watts(_observed(f)),
         "nights": w.count("nights", round(f.facts["nights"])),
-        "rise": w.watts(_observed(f) - _expected(f)),
+        "rise": w.watts(whole_rise(f)),
         "expected": w.watts(_expected(f)),
     }
     temperature = f.facts.get("temperature_c")

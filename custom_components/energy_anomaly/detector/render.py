@@ -11,11 +11,38 @@ SECONDS_SAID_UP_TO = 90.0  # durations up to this are said in seconds ...
 MINUTES_SAID_UP_TO = 5400.0  # ... then in minutes up to this, then in hours
 
 
-def format_power(watts: float) -> str:
-    """Power the way people say it: "80 W", "0.3 kW", "2.1 kW"."""
-    if abs(watts) < KW_FROM_W:
+# Decimals a value may be given beyond its limit's whole unit, to read beyond it
+MOST_DECIMALS_BEYOND = 2
+
+
+def format_power(watts: float, *, in_watts: bool = False) -> str:
+    """Power the way people say it: "80 W", "0.3 kW", "2.1 kW"; `in_watts`: "432 W" always."""
+    if in_watts or abs(watts) < KW_FROM_W:
         return f"{watts:.0f} W"
     return f"{watts / 1000:.1f} kW"
+
+
+def alike_in_kw(observed: float, expected: float) -> bool:
+    """Whether two powers said side by side would read the same 0.1 kW.
+
+    "0.4 kW drawn ... more than the 0.4 kW" for 433 W against 428 W: they are then said in watts,
+    so a reason's values agree with its kind (observed above expected).
+    """
+    return min(observed, expected) >= KW_FROM_W and format_power(observed) == format_power(expected)
+
+
+def decimals_beyond(value: float, limit: float, *, above: bool) -> int:
+    """The fewest decimals with which `value` reads beyond `limit`, itself said whole.
+
+    A sag to 206.6 V said whole reads "207 V (normal 207-253 V)", inside the range it left;
+    "206.6 V" does not. 25.4 A on a 25 A fuse likewise. At most MOST_DECIMALS_BEYOND.
+    """
+    said_limit = round(limit)
+    for decimals in range(MOST_DECIMALS_BEYOND):
+        said = round(value, decimals)
+        if (said > said_limit) if above else (said < said_limit):
+            return decimals
+    return MOST_DECIMALS_BEYOND
 
 
 def format_duration(seconds: float) -> str:
@@ -74,9 +101,21 @@ def _gap(f: Finding) -> str:
     )
 
 
+def voltage_decimals(f: Finding) -> int:
+    """Decimals of a voltage finding's value, so it reads outside its normal range."""
+    if f.cause is Cause.OVERVOLTAGE:
+        return decimals_beyond(_value(f), f.facts["high_v"], above=True)
+    return decimals_beyond(_value(f), f.facts["low_v"], above=False)
+
+
+def current_decimals(f: Finding) -> int:
+    """Decimals of an overcurrent finding's value, so it reads above the fuse."""
+    return decimals_beyond(_value(f), _expected(f), above=True)
+
+
 def _voltage(f: Finding) -> str:
     return (
-        f"Voltage on L{f.facts['phase']:.0f} has been {_value(f):.0f} V for "
+        f"Voltage on L{f.facts['phase']:.0f} has been {_value(f):.{voltage_decimals(f)}f} V for "
         f"{format_minutes(f.facts['lasted_s'])} "
         f"(normal {f.facts['low_v']:.0f}-{f.facts['high_v']:.0f} V)"
     )
@@ -91,26 +130,34 @@ def _lost_phase(f: Finding) -> str:
 
 def _current(f: Finding) -> str:
     return (
-        f"Current on L{f.facts['phase']:.0f} is {_value(f):.0f} A, above the "
+        f"Current on L{f.facts['phase']:.0f} is {_value(f):.{current_decimals(f)}f} A, above the "
         f"{_expected(f):.0f} A fuse, for {format_minutes(f.facts['lasted_s'])}"
     )
 
 
+def _powers(f: Finding) -> tuple[str, str]:
+    """A consumption finding's observed and expected power, said so that they differ."""
+    in_watts = alike_in_kw(_value(f), _expected(f))
+    return format_power(_value(f), in_watts=in_watts), format_power(_expected(f), in_watts=in_watts)
+
+
 def _consumption(f: Finding) -> str:
-    drawn = f"{format_power(_value(f))} drawn since {f.since:%H:%M}"
+    observed, expected = _powers(f)
+    drawn = f"{observed} drawn since {f.since:%H:%M}"
     if f.facts.get("certainty", 1.0) < 1.0:
         when = "around this time of day" if TIME_OF_DAY in f.facts else "at any hour"
         return (
-            f"{drawn}, far above the {format_power(_expected(f))} this home drew {when} "
+            f"{drawn}, far above the {expected} this home drew {when} "
             f"so far (still learning, {f.facts['certainty']:.0%} of the learning period known)"
         )
-    return f"{drawn}, at most about {format_power(_expected(f))} usual at this hour"
+    return f"{drawn}, at most about {expected} usual at this hour"
 
 
 def _away(f: Finding) -> str:
+    observed, expected = _powers(f)
     return (
-        f"{format_power(_value(f))} drawn since {f.since:%H:%M} while away, more than the "
-        f"{format_power(_expected(f))} the empty home draws"
+        f"{observed} drawn since {f.since:%H:%M} while away, more than the "
+        f"{expected} the empty home draws"
     )
 
 
@@ -123,12 +170,20 @@ def _pattern(f: Finding) -> str:
 
 def _baseload(f: Finding) -> str:
     temperature = f.facts.get("temperature_c")
-    at = "" if temperature is None else f" at {temperature:.0f} °C"
+    at = "" if temperature is None else f" at {temperature:z.0f} °C"  # z: -0.4 is "0", not "-0"
     nights = f.facts["nights"]
     return (
         f"Baseload has been about {_value(f):.0f} W for {nights:.0f} night{'s' * (nights != 1)}, "
-        f"up {_value(f) - _expected(f):.0f} W from the usual {_expected(f):.0f} W{at}"
+        f"up {whole_rise(f):.0f} W from the usual {_expected(f):.0f} W{at}"
     )
+
+
+def whole_rise(f: Finding) -> int:
+    """A baseload step's rise as the difference of the whole watts said.
+
+    "About 240 W, up 80 W from the usual 160 W" for 240.4 W against 159.6 W, not "up 81 W".
+    """
+    return round(_value(f)) - round(_expected(f))
 
 
 _SENTENCES = {
