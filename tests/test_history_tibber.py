@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 import itertools
 import logging
+from zoneinfo import ZoneInfo
 
 from homeassistant.core import HomeAssistant
 import pytest
@@ -210,3 +211,15 @@ async def test_a_revoked_token_is_not_retried(
     with pytest.raises(HistoryFetchError, match=r"refused \(HTTP 400: .*invalid token"):
         await async_fetch_tibber_history(home, 3)
     assert tibber_server.http_requests - requests_before == 1
+
+
+async def test_hours_of_a_home_on_home_assistants_clock_are_in_its_time_zone(
+    hass: HomeAssistant, tibber_server: LocalTibberServer
+):
+    await hass.config.async_set_time_zone("Europe/Oslo")  # the local server's homes' zone
+    home = await tibber_home(hass, tibber_server, history_days=3)
+
+    rows = await async_fetch_tibber_history(home, 2)
+
+    assert rows == expected_rows(tibber_server, 2)
+    assert {row.start.tzinfo for row in rows} == {ZoneInfo("Europe/Oslo")}

@@ -6,7 +6,9 @@ Property-based (hypothesis), with bounded example counts so the suite stays fast
 from datetime import UTC, datetime, timedelta, timezone
 import math
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from homeassistant.core import HomeAssistant
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 import pytest
@@ -210,3 +212,31 @@ def test_an_odd_optional_value_is_left_out_and_named_and_the_reading_kept(
     assert reading.voltage[1] is None
     assert reading.current[2] is None
     assert [err.kind for err in left_out] == [kind]
+
+
+def live_at(stamp: str) -> Reading:
+    """The reading of a message Tibber sends at `stamp` (ISO 8601 with the home's offset)."""
+    return reading_from_live_data({"liveMeasurement": {"timestamp": stamp, "power": 500.0}})
+
+
+async def test_a_home_on_home_assistants_clock_is_read_in_its_time_zone(
+    hass: HomeAssistant,
+) -> None:
+    await hass.config.async_set_time_zone("Europe/Oslo")
+
+    reading = live_at("2024-03-31T01:40:00+01:00")
+
+    assert reading.timestamp.tzinfo == ZoneInfo("Europe/Oslo")
+    assert reading.timestamp == datetime(2024, 3, 31, 0, 40, tzinfo=UTC)
+    # the zone knows the offset of any moment: an hour later the clocks showed 03:40
+    later = datetime.fromtimestamp(reading.epoch + 3600, reading.timestamp.tzinfo)
+    assert f"{later:%H:%M}" == "03:40"
+
+
+async def test_a_home_on_another_clock_keeps_tibbers_offset(hass: HomeAssistant) -> None:
+    await hass.config.async_set_time_zone("Europe/London")
+
+    reading = live_at("2024-03-31T01:40:00+01:00")
+
+    assert reading.timestamp.utcoffset() == timedelta(hours=1)
+    assert f"{reading.timestamp:%H:%M}" == "01:40"

@@ -65,6 +65,7 @@ from tibber.exceptions import HttpExceptionError
 
 from .const import LOGGER
 from .detector.model import HistoryRow
+from .tibber_payload import on_local_clock
 
 HOUR_S: Final = 3600.0
 FIVE_MINUTES_S: Final = 300.0
@@ -192,9 +193,9 @@ def _tibber_row(node: Any) -> HistoryRow | None:
         kwh = float(node["consumption"])
     except KeyError, TypeError, ValueError:
         return None
-    if start.tzinfo is None or not math.isfinite(kwh):
+    if start.utcoffset() is None or not math.isfinite(kwh):
         return None
-    return HistoryRow(start=start, duration_s=HOUR_S, mean=kwh * W_PER_KW)
+    return HistoryRow(start=on_local_clock(start), duration_s=HOUR_S, mean=kwh * W_PER_KW)
 
 
 # Recorder

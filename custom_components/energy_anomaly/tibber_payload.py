@@ -12,6 +12,8 @@ from datetime import datetime
 import math
 from typing import Final
 
+from homeassistant.util import dt as dt_util
+
 from .detector.model import Reading
 from .detector.validation import CURRENT, MAX_POWER_W, VOLTAGE, Bounds
 
@@ -92,7 +94,20 @@ def _timestamp(measurement: dict[str, object]) -> datetime:
         raise MalformedMeasurementError("timestamp", f"not ISO 8601: {value!r:.40}") from None
     if timestamp.utcoffset() is None:
         raise MalformedMeasurementError("timestamp", f"no UTC offset: {value!r:.40}")
-    return timestamp
+    return on_local_clock(timestamp)
+
+
+def on_local_clock(timestamp: datetime) -> datetime:
+    """`timestamp` in Home Assistant's time zone, when that zone's clock shows it as Tibber did.
+
+    Tibber gives a time the home's UTC offset at that moment, not its time zone. A finding's
+    `since` is worked out in the zone of the reading that raised it: with a bare offset, a
+    heater on since 01:40 (CET) and flagged after the clocks went forward read "since 02:40".
+    A home on Home Assistant's clock gets its zone, which knows the offset of every moment; a
+    home in another zone keeps Tibber's offsets.
+    """
+    local = timestamp.astimezone(dt_util.get_default_time_zone())
+    return local if local.utcoffset() == timestamp.utcoffset() else timestamp
 
 
 def reading_from_live_data(
