@@ -258,10 +258,6 @@ async def test_the_options_0_2_0_saved_are_kept_and_open_in_the_options_form(
     assert house.options == saved
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the least a home draws, stored by 0.2.0, is dropped at restore: zeros go unflagged",
-)
 async def test_a_meter_reading_zeros_after_the_upgrade_is_a_meter_fault(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -242,15 +242,30 @@ def test_two_odd_readings_on_the_first_day_are_no_floor() -> None:
     assert check.to_state()["min_draw"] >= 150.0
 
 
+def stored_by_0_2_0(min_draw: float) -> FaultCheck:
+    """The learned check as 0.2.0 stored it: the smallest reading as its only floor."""
+    state = learned().to_state()
+    for key in ("dark_min_draw", "low_since", "low_least", "low_dark", "exports"):
+        del state[key]
+    state["min_draw"] = min_draw
+    return FaultCheck.from_state(state)
+
+
 def test_a_floor_stored_before_lasting_draws_counted_is_learned_again() -> None:
     """An older release kept the smallest reading: one 0.5 W reading turned the zero rule off."""
-    state = learned().to_state()
-    for key in ("low_since", "low_least", "low_dark"):
-        del state[key]
-    state["min_draw"] = 0.5
-    check = FaultCheck.from_state(state)
+    check = stored_by_0_2_0(min_draw=0.5)
     feed(check, readings(DAY, DAY + 600))
 
     finding = feed(check, readings(DAY + 600, DAY + 1200, power=0.0))[-1]
     assert finding is not None
     assert finding.cause == "zeros"
+
+
+def test_a_floor_stored_before_lasting_draws_that_kept_the_zero_rule_on_is_kept() -> None:
+    """Zeros right after the upgrade from 0.2.0 are a fault, as they were before it."""
+    check = stored_by_0_2_0(min_draw=140.0)
+
+    finding = feed(check, readings(DAY, DAY + 600, power=0.0))[-1]
+    assert finding is not None
+    assert finding.cause == "zeros"
+    assert finding.expected == 140.0

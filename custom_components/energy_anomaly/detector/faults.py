@@ -315,8 +315,16 @@ class FaultCheck:
         loaded = load_state(_State, state)
         if len(loaded.low_least) > 2 or any(watts <= 0 for watts in loaded.low_least):
             raise StateError("faults: low_least is not a run's two lowest draws")
-        if isinstance(state, dict) and "low_least" not in state:
-            # Stored before the floors were learned from lasting draws: they may be one odd
-            # reading, which turned the zero rule off for good; learned again from now on
+        check = cls(config, loaded)
+        # Stored before the floors were learned from lasting draws (0.2.0): a floor below
+        # min_draw_w may be one odd reading, which turned the zero rule off for good; both are
+        # learned again from now on (the dark hours' is never below the all-day one). A floor at
+        # or above it kept the rule on and is kept, so a meter that reads zeros right after the
+        # upgrade is still a fault.
+        if (
+            isinstance(state, dict)
+            and "low_least" not in state
+            and (loaded.min_draw is None or loaded.min_draw < check.config.min_draw_w)
+        ):
             loaded.min_draw = loaded.dark_min_draw = None
-        return cls(config, loaded)
+        return check
