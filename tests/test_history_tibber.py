@@ -9,6 +9,7 @@ import itertools
 import logging
 from zoneinfo import ZoneInfo
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 import pytest
 import tibber
@@ -223,3 +224,24 @@ async def test_hours_of_a_home_on_home_assistants_clock_are_in_its_time_zone(
 
     assert rows == expected_rows(tibber_server, 2)
     assert {row.start.tzinfo for row in rows} == {ZoneInfo("Europe/Oslo")}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="on_local_clock gives both 02:00 hours of the night summer time ends the same zone: "
+    "equal datetimes (fold is ignored within one tzinfo), so _tibber_rows keeps one of them",
+)
+async def test_both_hours_from_02_00_of_the_night_summer_time_ends_are_kept(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, freezer: FrozenDateTimeFactory
+):
+    await hass.config.async_set_time_zone("Europe/Oslo")  # the local server's homes' zone
+    freezer.move_to("2024-10-27T12:00:00+00:00")  # 02:00-03:00 was on the clock twice last night
+    home = await tibber_home(hass, tibber_server, history_days=2)
+
+    rows = await async_fetch_tibber_history(home, 1)
+
+    local_home = tibber_server.account.home(HOME_A)
+    assert local_home is not None
+    hours = history_starts(local_home)[-24:]
+    assert [f"{start:%H}" for start in hours].count("02") == 2  # what Tibber sends
+    assert [row.start.timestamp() for row in rows] == [start.timestamp() for start in hours]
