@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 import itertools
 import logging
-from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
@@ -214,23 +213,7 @@ async def test_a_revoked_token_is_not_retried(
     assert tibber_server.http_requests - requests_before == 1
 
 
-async def test_hours_of_a_home_on_home_assistants_clock_are_in_its_time_zone(
-    hass: HomeAssistant, tibber_server: LocalTibberServer
-):
-    await hass.config.async_set_time_zone("Europe/Oslo")  # the local server's homes' zone
-    home = await tibber_home(hass, tibber_server, history_days=3)
 
-    rows = await async_fetch_tibber_history(home, 2)
-
-    assert rows == expected_rows(tibber_server, 2)
-    assert {row.start.tzinfo for row in rows} == {ZoneInfo("Europe/Oslo")}
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="on_local_clock gives both 02:00 hours of the night summer time ends the same zone: "
-    "equal datetimes (fold is ignored within one tzinfo), so _tibber_rows keeps one of them",
-)
 async def test_both_hours_from_02_00_of_the_night_summer_time_ends_are_kept(
     hass: HomeAssistant, tibber_server: LocalTibberServer, freezer: FrozenDateTimeFactory
 ):

@@ -65,7 +65,6 @@ from tibber.exceptions import HttpExceptionError
 
 from .const import LOGGER
 from .detector.model import HistoryRow
-from .tibber_payload import on_local_clock
 
 HOUR_S: Final = 3600.0
 FIVE_MINUTES_S: Final = 300.0
@@ -193,9 +192,9 @@ def _tibber_row(node: Any) -> HistoryRow | None:
         kwh = float(node["consumption"])
     except KeyError, TypeError, ValueError:
         return None
-    if start.utcoffset() is None or not math.isfinite(kwh):
+    if start.tzinfo is None or not math.isfinite(kwh):
         return None
-    return HistoryRow(start=on_local_clock(start), duration_s=HOUR_S, mean=kwh * W_PER_KW)
+    return HistoryRow(start=start, duration_s=HOUR_S, mean=kwh * W_PER_KW)
 
 
 # Recorder
