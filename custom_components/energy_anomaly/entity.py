@@ -1,7 +1,6 @@
 """Base entity: one device per watched home, entities keyed by home and description."""
 
 from collections.abc import Callable, Coroutine, Iterable, Sequence
-from datetime import datetime
 from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
@@ -49,7 +48,7 @@ class EnergyAnomalyEntity(CoordinatorEntity[EnergyAnomalyCoordinator]):
             model=home.model,
         )
         self._written: tuple[Any, ...] | None = None
-        self._written_at: datetime | None = None
+        self._written_at: float | None = None  # the epoch (s) of the reading last written
 
     @property
     def available(self) -> bool:
@@ -78,7 +77,7 @@ class EnergyAnomalyEntity(CoordinatorEntity[EnergyAnomalyCoordinator]):
 
     def _remember_written(self, shown: tuple[Any, ...]) -> None:
         self._written = shown
-        self._written_at = self.data.reading.timestamp if shown[0] else None
+        self._written_at = self.data.reading.epoch if shown[0] else None
 
     async def async_added_to_hass(self) -> None:
         """Remember what Home Assistant writes right after adding the entity."""
@@ -94,7 +93,7 @@ class EnergyAnomalyEntity(CoordinatorEntity[EnergyAnomalyCoordinator]):
         if written is not None and written[0] and shown[0] and self._written_at is not None:
             # abs: readings stamped before the one written (a host's clock set back) are as far
             # from it; held back, a small move would wait until they passed it again
-            since = abs((self.data.reading.timestamp - self._written_at).total_seconds())
+            since = abs(self.data.reading.epoch - self._written_at)
             if not self._write_due(written, shown, since):
                 return
         self._remember_written(shown)
