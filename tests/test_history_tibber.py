@@ -213,7 +213,6 @@ async def test_a_revoked_token_is_not_retried(
     assert tibber_server.http_requests - requests_before == 1
 
 
-
 async def test_both_hours_from_02_00_of_the_night_summer_time_ends_are_kept(
     hass: HomeAssistant, tibber_server: LocalTibberServer, freezer: FrozenDateTimeFactory
 ):

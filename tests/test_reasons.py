@@ -406,11 +406,6 @@ async def test_a_baseload_step_on_a_night_just_below_freezing_is_at_0_c_not_minu
     assert sentence.endswith(" at 0 °C"), sentence
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Wording.number now says a value that rounds to 0 without its sign (z), render does "
-    "not: a value frozen at -0.3 W is 'exactly 0 W' in Home Assistant, 'exactly -0 W' in render",
-)
 async def test_the_english_reason_of_a_value_frozen_just_below_0_w_is_the_engines_sentence(
     hass: HomeAssistant,
 ) -> None:

@@ -3,8 +3,6 @@
 from datetime import datetime
 import re
 
-import pytest
-
 from custom_components.energy_anomaly.detector.model import Cause, Finding, Kind
 from custom_components.energy_anomaly.detector.render import render
 
@@ -80,11 +78,6 @@ def test_a_baseload_rise_is_the_difference_of_the_watts_said() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="alike_in_kw asks both powers to be 100 W or more: 104 W reads '0.1 kW' beside 99.6 W "
-    "read '100 W', the same power, not above it",
-)
 def test_a_load_just_over_100_w_against_just_under_is_said_above_it() -> None:
     high = finding(Kind.UNUSUAL_CONSUMPTION, Cause.HIGH_CONSUMPTION, 104, 99.6, certainty=1.0)
 
@@ -98,11 +91,6 @@ def test_a_load_just_over_100_w_against_just_under_is_said_above_it() -> None:
     assert watts(drawn) > watts(usual), sentence
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="decimals_beyond stops at MOST_DECIMALS_BEYOND (2) whether or not the value then reads "
-    "beyond the limit: a mean of 253.004 V reads '253.00 V (normal 207-253 V)'",
-)
 def test_a_voltage_over_the_range_by_less_than_a_hundredth_is_said_above_it() -> None:
     surge = voltage(Cause.OVERVOLTAGE, 253.004, phase=1, lasted_s=130)
 

@@ -11,24 +11,33 @@ SECONDS_SAID_UP_TO = 90.0  # durations up to this are said in seconds ...
 MINUTES_SAID_UP_TO = 5400.0  # ... then in minutes up to this, then in hours
 
 
-# Decimals a value may be given beyond its limit's whole unit, to read beyond it
-MOST_DECIMALS_BEYOND = 2
+# Decimals a value may be given beyond its limit's whole unit, to read beyond it (a meter's
+# voltage or current has at most 3)
+MOST_DECIMALS_BEYOND = 3
 
 
 def format_power(watts: float, *, in_watts: bool = False) -> str:
     """Power the way people say it: "80 W", "0.3 kW", "2.1 kW"; `in_watts`: "432 W" always."""
     if in_watts or abs(watts) < KW_FROM_W:
-        return f"{watts:.0f} W"
-    return f"{watts / 1000:.1f} kW"
+        return f"{watts:z.0f} W"
+    return f"{watts / 1000:z.1f} kW"
+
+
+def said_watts(watts: float) -> float:
+    """The power `format_power` says, in watts: 432.8 W is "0.4 kW", 400 W."""
+    return round(watts) if abs(watts) < KW_FROM_W else round(watts / 1000, 1) * 1000
 
 
 def alike_in_kw(observed: float, expected: float) -> bool:
-    """Whether two powers said side by side would read the same 0.1 kW.
+    """Whether two powers said side by side, one or both in kW, would read the same.
 
-    "0.4 kW drawn ... more than the 0.4 kW" for 433 W against 428 W: they are then said in watts,
-    so a reason's values agree with its kind (observed above expected).
+    "0.4 kW drawn ... more than the 0.4 kW" for 433 W against 428 W, "0.1 kW ... 100 W" for 104 W
+    against 99.6 W: they are then said in watts, so a reason's values agree with its kind
+    (observed above expected).
     """
-    return min(observed, expected) >= KW_FROM_W and format_power(observed) == format_power(expected)
+    if max(abs(observed), abs(expected)) < KW_FROM_W:
+        return False  # both in whole watts already
+    return said_watts(observed) == said_watts(expected)
 
 
 def decimals_beyond(value: float, limit: float, *, above: bool) -> int:
@@ -48,10 +57,10 @@ def decimals_beyond(value: float, limit: float, *, above: bool) -> int:
 def format_duration(seconds: float) -> str:
     """A duration the way people say it: "40 s", "12 minutes", "1.5 hours"."""
     if seconds < SECONDS_SAID_UP_TO:
-        return f"{seconds:.0f} s"
+        return f"{seconds:z.0f} s"
     if seconds < MINUTES_SAID_UP_TO:
-        return f"{seconds / 60:.0f} minutes"
-    return f"{seconds / 3600:.1f} hours"
+        return f"{seconds / 60:z.0f} minutes"
+    return f"{seconds / 3600:z.1f} hours"
 
 
 def format_minutes(seconds: float) -> str:
@@ -76,20 +85,20 @@ def _expected(finding: Finding) -> float:
 def _zeros(f: Finding) -> str:
     return (
         f"Power has been reported as exactly 0 W for {format_duration(f.facts['lasted_s'])}, "
-        f"but this home always draws at least {_expected(f):.0f} W"
+        f"but this home always draws at least {_expected(f):z.0f} W"
     )
 
 
 def _negative(f: Finding) -> str:
     return (
-        f"Power has been negative (down to {_value(f):.0f} W) for "
+        f"Power has been negative (down to {_value(f):z.0f} W) for "
         f"{format_duration(f.facts['lasted_s'])} without any production"
     )
 
 
 def _frozen(f: Finding) -> str:
     return (
-        f"Power has been exactly {_value(f):.0f} W for {format_duration(f.facts['lasted_s'])}; "
+        f"Power has been exactly {_value(f):z.0f} W for {format_duration(f.facts['lasted_s'])}; "
         f"it never stayed the same for more than {format_duration(f.facts['longest_s'])} before"
     )
 
@@ -115,23 +124,23 @@ def current_decimals(f: Finding) -> int:
 
 def _voltage(f: Finding) -> str:
     return (
-        f"Voltage on L{f.facts['phase']:.0f} has been {_value(f):.{voltage_decimals(f)}f} V for "
+        f"Voltage on L{f.facts['phase']:z.0f} has been {_value(f):z.{voltage_decimals(f)}f} V for "
         f"{format_minutes(f.facts['lasted_s'])} "
-        f"(normal {f.facts['low_v']:.0f}-{f.facts['high_v']:.0f} V)"
+        f"(normal {f.facts['low_v']:z.0f}-{f.facts['high_v']:z.0f} V)"
     )
 
 
 def _lost_phase(f: Finding) -> str:
     return (
-        f"L{f.facts['phase']:.0f} has been lost ({_value(f):.0f} V) for "
+        f"L{f.facts['phase']:z.0f} has been lost ({_value(f):z.0f} V) for "
         f"{format_minutes(f.facts['lasted_s'])}: a blown fuse or a cut supply"
     )
 
 
 def _current(f: Finding) -> str:
     return (
-        f"Current on L{f.facts['phase']:.0f} is {_value(f):.{current_decimals(f)}f} A, above the "
-        f"{_expected(f):.0f} A fuse, for {format_minutes(f.facts['lasted_s'])}"
+        f"Current on L{f.facts['phase']:z.0f} is {_value(f):z.{current_decimals(f)}f} A, above the "
+        f"{_expected(f):z.0f} A fuse, for {format_minutes(f.facts['lasted_s'])}"
     )
 
 
@@ -163,8 +172,8 @@ def _away(f: Finding) -> str:
 
 def _pattern(f: Finding) -> str:
     return (
-        f"The last {f.facts['window_h']:.0f} h do not follow this home's daily pattern: "
-        f"the last hour used {_value(f):.0f} W, {_expected(f):.0f} W expected"
+        f"The last {f.facts['window_h']:z.0f} h do not follow this home's daily pattern: "
+        f"the last hour used {_value(f):z.0f} W, {_expected(f):z.0f} W expected"
     )
 
 
@@ -173,8 +182,8 @@ def _baseload(f: Finding) -> str:
     at = "" if temperature is None else f" at {temperature:z.0f} °C"  # z: -0.4 is "0", not "-0"
     nights = f.facts["nights"]
     return (
-        f"Baseload has been about {_value(f):.0f} W for {nights:.0f} night{'s' * (nights != 1)}, "
-        f"up {whole_rise(f):.0f} W from the usual {_expected(f):.0f} W{at}"
+        f"Baseload has been about {_value(f):z.0f} W for {nights:z.0f} night{'s' * (nights != 1)}, "
+        f"up {whole_rise(f):z.0f} W from the usual {_expected(f):z.0f} W{at}"
     )
 
 
