@@ -17,6 +17,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import frame
 from homeassistant.helpers.icon import async_get_icons
 from homeassistant.helpers.service import async_get_all_descriptions
 from homeassistant.setup import async_setup_component
@@ -627,3 +628,17 @@ async def test_a_command_running_while_its_home_unloads_stores_nothing_after_the
         await hass.async_block_till_done()
 
     assert writes == ["final"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the actions read DeviceEntry.config_entries, deprecated since a device has one "
+    "entry (removed in 2027.10): each action logs a warning asking the user for a bug report",
+)
+async def test_an_action_logs_no_deprecation_warning(
+    hass: HomeAssistant, home: Cabin, caplog: pytest.LogCaptureFixture
+) -> None:
+    with patch.object(frame, "_REPORTED_INTEGRATIONS", set()):  # as in a fresh Home Assistant
+        await set_mode(hass, "away")
+
+    assert [r.getMessage() for r in caplog.records if "deprecated" in r.getMessage()] == []
