@@ -1443,12 +1443,6 @@ async def test_reconfigure_changes_the_sensors_and_reloads(
     await power_shown(hass, 900.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the flow aborts with Home Assistant's default reason, whose text is core's generic "
-    "'Reconfiguration was successful': the integration's own reconfigure_successful (and "
-    "reauth_successful) text, kept in five languages, is never shown",
-)
 async def test_a_saved_reconfigure_shows_the_integrations_own_message(
     hass: HomeAssistant, entity_entry: MockConfigEntry
 ) -> None:

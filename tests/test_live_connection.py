@@ -350,6 +350,7 @@ async def test_a_token_revoked_while_streaming_asks_the_user_to_sign_in_again(
         flow["flow_id"], {CONF_ACCESS_TOKEN: "new-token"}
     )
     assert result["reason"] == "reauth_successful"
+    assert result.get("translation_domain") is None  # the integration's own text, not core's
     await tibber_server.wait_for_subscriptions(2)
     assert tibber_server.connections_total == 2
 

@@ -81,6 +81,11 @@ TOKEN_SCHEMA = probatio.Schema(
 
 # What a home fed by Home Assistant sensors is called unless the user names it.
 DEFAULT_HOME_NAME = "Home"
+# The abort reasons of a saved Reconfigure and a new token, named so that the integration's own
+# texts show ("Saved; Energy Anomaly reloaded with the new settings."): left out, Home Assistant
+# shows its generic "Reconfiguration was successful".
+RECONFIGURED = "reconfigure_successful"
+REAUTHENTICATED = "reauth_successful"
 
 
 class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -162,6 +167,7 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
                     unique_id=user_input[CONF_POWER_ENTITY],
                     title=_home_name(user_input),
                     data=_meter_data(self.hass, user_input, entry.data),
+                    reason=RECONFIGURED,
                 )
         current = user_input or {CONF_NAME: entry.title, **entry.data}
         return self.async_show_form(
@@ -266,7 +272,9 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
         if self.source == SOURCE_RECONFIGURE:
             entry = self._get_reconfigure_entry()
             chosen[CONF_KEPT_HOMES] = kept_homes(entry.data, entry.data[CONF_HOMES], homes)
-            return self.async_update_reload_and_abort(entry, data_updates=chosen)
+            return self.async_update_reload_and_abort(
+                entry, data_updates=chosen, reason=RECONFIGURED
+            )
         return self.async_create_entry(
             title=self._account.name or "Tibber", data={CONF_SOURCE: SOURCE_TIBBER, **chosen}
         )
@@ -299,6 +307,7 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_update_reload_and_abort(
                     self._get_reauth_entry(),
                     data_updates={CONF_ACCESS_TOKEN: user_input[CONF_ACCESS_TOKEN]},
+                    reason=REAUTHENTICATED,
                 )
         return self.async_show_form(
             step_id="reauth_confirm", data_schema=TOKEN_SCHEMA, errors=errors
