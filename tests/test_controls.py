@@ -630,11 +630,6 @@ async def test_a_command_running_while_its_home_unloads_stores_nothing_after_the
     assert writes == ["final"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the actions read DeviceEntry.config_entries, deprecated since a device has one "
-    "entry (removed in 2027.10): each action logs a warning asking the user for a bug report",
-)
 async def test_an_action_logs_no_deprecation_warning(
     hass: HomeAssistant, home: Cabin, caplog: pytest.LogCaptureFixture
 ) -> None:

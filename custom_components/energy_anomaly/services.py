@@ -221,10 +221,10 @@ async def _async_loaded_home(
     :raises ServiceValidationError: not a device of this integration, or its entry not loaded.
     """
     device = dr.async_get(hass).async_get(device_id)
-    for entry_id in device.config_entries if device else ():
-        entry = hass.config_entries.async_get_entry(entry_id)
-        if entry is not None and entry.domain == DOMAIN:
-            await _async_setup_done(entry)
+    # A device belongs to one entry (`config_entry_id`; `config_entries` is deprecated)
+    entry = hass.config_entries.async_get_entry(device.config_entry_id) if device else None
+    if entry is not None and entry.domain == DOMAIN:
+        await _async_setup_done(entry)
     home_id = next(
         (ident for domain, ident in (device.identifiers if device else ()) if domain == DOMAIN),
         None,
@@ -235,15 +235,13 @@ async def _async_loaded_home(
             translation_key="unknown_device",
             translation_placeholders={"device_id": device_id},
         )
-    for entry_id in device.config_entries:
-        entry = hass.config_entries.async_get_entry(entry_id)
-        if (
-            entry is not None
-            and entry.domain == DOMAIN
-            and entry.state is ConfigEntryState.LOADED
-            and home_id in entry.runtime_data.sink.runners
-        ):
-            return entry, home_id
+    if (
+        entry is not None
+        and entry.domain == DOMAIN
+        and entry.state is ConfigEntryState.LOADED
+        and home_id in entry.runtime_data.sink.runners
+    ):
+        return entry, home_id
     raise ServiceValidationError(
         translation_domain=DOMAIN,
         translation_key="not_loaded",
