@@ -57,7 +57,7 @@ async def test_a_unit_that_is_not_a_temperature_raises_a_repair_issue_at_once(
     issue = temperature_issue(hass, tibber_entry)
     assert issue is not None
     assert issue.translation_key == "temperature_not_a_temperature"
-    assert issue.translation_placeholders == {"entity_id": OUTSIDE}
+    assert issue.translation_placeholders == {"entity_id": OUTSIDE, "entry": tibber_entry.title}
 
 
 async def test_the_repair_issue_is_raised_once_while_the_entity_stays_broken(
@@ -234,12 +234,6 @@ async def test_a_weather_entity_without_a_temperature_for_a_minute_raises_no_iss
         stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the issue names only the entity, not the entry whose options chose it: two homes "
-    "with the same outdoor temperature show two identical repair cards, and neither says "
-    "which entry's Configure to open",
-)
 async def test_the_repair_issues_of_two_homes_sharing_a_temperature_entity_tell_them_apart(
     hass: HomeAssistant,
 ) -> None:

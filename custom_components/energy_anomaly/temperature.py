@@ -130,6 +130,7 @@ class OutdoorTemperature:
         """Prepare; nothing is watched before `async_start`."""
         self._hass = hass
         self._entity_id = entity_id
+        self._entry_title = entry.title  # names the entry whose options chose the entity
         self._issue_id = f"{ISSUE_PREFIX}_{entry.entry_id}"
         self._problem: TemperatureProblem | None = None
         self._raised: TemperatureProblem | None = None
@@ -194,7 +195,7 @@ class OutdoorTemperature:
             self._hass,
             self._issue_id,
             f"{ISSUE_PREFIX}_{problem}",
-            {"entity_id": self._entity_id},
+            {"entity_id": self._entity_id, "entry": self._entry_title},
         )
 
     @callback
