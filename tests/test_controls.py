@@ -371,7 +371,9 @@ async def test_set_mode_on_one_of_a_homes_entities_puts_the_home_in_that_mode(
 
 
 @pytest.mark.parametrize(
-    "target", [{"device_id": []}, {"area_id": "nowhere"}], ids=["no device", "an empty area"]
+    "target",
+    [{}, {"device_id": []}, {"area_id": "nowhere"}],
+    ids=["no target", "no device", "an empty area"],
 )
 async def test_an_action_that_leads_to_no_home_is_refused(
     hass: HomeAssistant, home: Cabin, target: dict[str, Any]

@@ -57,10 +57,13 @@ ATTR_MODE: Final = "mode"
 ATTR_UNTIL: Final = "until"
 
 # Actions on homes are targeted at their devices, or at areas, floors, labels or entities that
-# lead to them, as the action dialog's target picker offers.
-MARK_NORMAL_SCHEMA: Final = cv.make_entity_service_schema({})
-SET_MODE_SCHEMA: Final = cv.make_entity_service_schema(
+# lead to them, as the action dialog's target picker offers. No target at all is refused by the
+# action, in the user's language, as a target that leads to no home is ("no_home_targeted"),
+# rather than by core's "at least one of ['entity_id', 'device_id', ...] is required".
+MARK_NORMAL_SCHEMA: Final = probatio.Schema(cv.ENTITY_SERVICE_FIELDS)
+SET_MODE_SCHEMA: Final = probatio.Schema(
     {
+        **cv.ENTITY_SERVICE_FIELDS,
         probatio.Required(ATTR_MODE): probatio.Coerce(Mode),
         probatio.Optional(ATTR_UNTIL): cv.datetime,
     }
