@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.energy_anomaly import runner as runner_module
 from custom_components.energy_anomaly.const import DOMAIN
 from custom_components.energy_anomaly.detector.model import Sensitivity
+from custom_components.energy_anomaly.redact import hashed_id
 
 from .conftest import HOME_A, HOME_B
 from .test_demo import replay_position, set_up_demo
@@ -48,7 +49,7 @@ def host_clock(monkeypatch: pytest.MonkeyPatch) -> HostClock:
 
 
 def clock_issue(hass: HomeAssistant, home_id: str = HOME_A) -> ir.IssueEntry | None:
-    return ir.async_get(hass).async_get_issue(DOMAIN, f"clock_behind_{home_id}")
+    return ir.async_get(hass).async_get_issue(DOMAIN, f"clock_behind_{hashed_id(home_id)}")
 
 
 def rejected(entry: MockConfigEntry, home_id: str) -> int:

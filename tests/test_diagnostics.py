@@ -8,6 +8,7 @@ from typing import Any
 
 from homeassistant.components.diagnostics import DOMAIN as DIAGNOSTICS
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import instance_id
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -104,7 +105,9 @@ async def test_diagnostics_show_the_options_with_entities_masked(
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, tibber_entry)
 
     assert diagnostics["options"] == {
-        CONF_TEMPERATURE_ENTITY: masked_entity_id("sensor.outdoor_temperature"),
+        CONF_TEMPERATURE_ENTITY: masked_entity_id(
+            "sensor.outdoor_temperature", await instance_id.async_get(hass)
+        ),
         CONF_FUSE_SIZE: 25,
     }
 
@@ -124,11 +127,6 @@ async def downloaded(
     return download
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the clock issue's id is clock_behind_<Tibber home id>, and core puts the ids of the "
-    "integration's repair issues into the download: the id diagnostics.py hashes is there in full",
-)
 async def test_the_downloaded_file_shows_no_home_id_in_a_repair_issue(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
@@ -151,11 +149,6 @@ STREETS = ("Storgata", "Kirkeveien", "Skogveien", "Fjellveien", "Bygata", "Parkv
 HOUSE_NUMBERS = range(1, 300)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="masked_entity_id keeps 8 hex digits of an unkeyed sha256 of the object id: a sensor "
-    "named after the street address (core tibber's) is found by hashing a list of addresses",
-)
 async def test_a_masked_sensor_cannot_be_matched_by_hashing_a_list_of_addresses(
     hass: HomeAssistant, hass_client: ClientSessionGenerator
 ) -> None:

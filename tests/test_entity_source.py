@@ -19,6 +19,7 @@ from homeassistant.const import CONF_NAME, EVENT_HOMEASSISTANT_STARTED
 from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import instance_id
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.setup import async_setup_component
@@ -305,7 +306,7 @@ async def test_a_host_clock_stepped_back_shows_the_power_now_and_says_when_it_le
 def clock_went_back_issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
     """The repair issue saying the host's clock went back, of the home `entry` set up."""
     home_id = entry.runtime_data.sink.runners[entry.entry_id].home.home_id
-    return ir.async_get(hass).async_get_issue(DOMAIN, f"clock_went_back_{home_id}")
+    return ir.async_get(hass).async_get_issue(DOMAIN, f"clock_went_back_{hashed_id(home_id)}")
 
 
 def last_shown(entry: MockConfigEntry) -> datetime:
@@ -1587,16 +1588,17 @@ async def test_diagnostics_name_the_chosen_sensors_roles_and_problems_not_their_
     await past_the_drop_grace(hass, freezer)
 
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entity_entry)
+    key = await instance_id.async_get(hass)
 
     source = diagnostics["source"]
     assert source["source"] == "entity"
     assert source["entities"] == {
-        CONF_POWER_ENTITY: masked_entity_id(POWER),
-        CONF_VOLTAGE_ENTITIES[0]: masked_entity_id(VOLTAGE_L1),
+        CONF_POWER_ENTITY: masked_entity_id(POWER, key),
+        CONF_VOLTAGE_ENTITIES[0]: masked_entity_id(VOLTAGE_L1, key),
     }
     assert source["problems"] == {CONF_VOLTAGE_ENTITIES[0]: "unavailable"}
     assert source["last_sent"] is not None
-    assert diagnostics["entry"][CONF_POWER_ENTITY] == masked_entity_id(POWER)
+    assert diagnostics["entry"][CONF_POWER_ENTITY] == masked_entity_id(POWER, key)
     assert list(diagnostics["homes"]) == [hashed_id(entity_entry.entry_id)]
     assert diagnostics["homes"][hashed_id(entity_entry.entry_id)]["nominal_v"] == 230.0
     assert "meter_power" not in json.dumps(diagnostics)

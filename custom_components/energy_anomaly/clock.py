@@ -25,6 +25,7 @@ from .coordinator import HomeInfo
 from .detector.model import Reading
 from .detector.validation import MAX_FUTURE
 from .issues import async_warn
+from .redact import hashed_id
 
 MAX_FUTURE_S = MAX_FUTURE.total_seconds()
 SECONDS_PER_MINUTE = 60.0
@@ -45,7 +46,8 @@ class _UnlearnedRun:
         self._hass = hass
         self._home = home
         self._translation_key = translation_key
-        self._issue_id = f"{translation_key}_{home.home_id}"
+        # The home's id hashed: core lists the issue ids in the diagnostics download
+        self._issue_id = f"{translation_key}_{hashed_id(home.home_id)}"
         # Executor: the host's time at the first reading unlearned since the last one taken
         # (None: readings are learned), and how long they have gone unlearned since.
         self._since: datetime | None = None

@@ -3,8 +3,10 @@
 Redacted: the token, and the homes' names, which pyTibber fills with the street address when a
 home has no nickname. Homes are keyed by a short hash of their id, stable across downloads, so
 two downloads of one home can be compared without naming it. Chosen entities keep their domain
-and a hash of the rest: an entity id comes from a name, and core `tibber` names a home's sensors
-after its address (sensor.<street>_<number>_power).
+and a hash of the rest keyed with this Home Assistant's instance id, which the download does not
+hold: an entity id comes from a name, and core `tibber` names a home's sensors after its address
+(sensor.<street>_<number>_power), so an unkeyed hash would be found again by hashing a list of
+addresses.
 """
 
 from collections.abc import Iterable, Mapping
@@ -12,35 +14,32 @@ from dataclasses import fields, is_dataclass
 from datetime import datetime
 from enum import Enum
 import hashlib
+import hmac
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_ACCESS_TOKEN
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import instance_id
 
 from .const import CONF_HOMES, CONF_KEPT_HOMES, CONF_OFFERED_HOMES
 from .entity_source import ENTITY_QUANTITIES, OPTION_ENTITIES
+from .redact import HASHED_ID_LENGTH, hashed_id
 from .runtime import EnergyAnomalyConfigEntry
 
-HASHED_ID_LENGTH = 8  # hex digits of sha256: enough to tell a user's homes apart
 
-
-def hashed_id(home_id: str) -> str:
-    """A short, stable stand-in for a home id (first hex digits of its sha256)."""
-    return hashlib.sha256(home_id.encode()).hexdigest()[:HASHED_ID_LENGTH]
-
-
-def masked_entity_id(entity_id: str) -> str:
-    """`entity_id` with its object id (after the domain) replaced by its short hash."""
+def masked_entity_id(entity_id: str, key: str) -> str:
+    """`entity_id` with its object id (after the domain) replaced by its short hash keyed `key`."""
     domain, _, object_id = entity_id.partition(".")
-    return f"{domain}.{hashed_id(object_id)}"
+    digest = hmac.new(key.encode(), object_id.encode(), hashlib.sha256).hexdigest()
+    return f"{domain}.{digest[:HASHED_ID_LENGTH]}"
 
 
-def _masked(settings: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
-    """`settings` with the entity id under each of `keys` masked."""
+def _masked(settings: Mapping[str, Any], keys: Iterable[str], key: str) -> dict[str, Any]:
+    """`settings` with the entity id under each of `keys` masked with `key`."""
     return {
-        key: masked_entity_id(value) if key in keys and isinstance(value, str) else value
-        for key, value in settings.items()
+        name: masked_entity_id(value, key) if name in keys and isinstance(value, str) else value
+        for name, value in settings.items()
     }
 
 
@@ -63,17 +62,18 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
 ) -> dict[str, Any]:
     """Return the entry's settings (redacted), its source's state and each home's detector."""
+    secret = await instance_id.async_get(hass)  # this installation's, not in the file
     data = async_redact_data(dict(entry.data), {CONF_ACCESS_TOKEN})
     for key in (CONF_HOMES, CONF_OFFERED_HOMES, CONF_KEPT_HOMES):
         if key in data:
             data[key] = sorted(hashed_id(home_id) for home_id in data[key])
     source = entry.runtime_data.source.diagnostics()
     if "entities" in source:
-        source["entities"] = _masked(source["entities"], ENTITY_QUANTITIES)
+        source["entities"] = _masked(source["entities"], ENTITY_QUANTITIES, secret)
     diagnostics: dict[str, Any] = as_json(
         {
-            "entry": _masked(data, ENTITY_QUANTITIES),
-            "options": _masked(entry.options, OPTION_ENTITIES),
+            "entry": _masked(data, ENTITY_QUANTITIES, secret),
+            "options": _masked(entry.options, OPTION_ENTITIES, secret),
             "source": source,
             "homes": {
                 hashed_id(home_id): runner.diagnostics()

@@ -9,6 +9,7 @@ end of it), and any "token" or Authorization value.
 """
 
 from collections.abc import Iterable
+import hashlib
 import logging
 import re
 from typing import Final
@@ -18,6 +19,19 @@ from homeassistant.const import CONF_ACCESS_TOKEN
 from homeassistant.core import CALLBACK_TYPE, callback
 
 REDACTED: Final = "**REDACTED**"
+HASHED_ID_LENGTH: Final = 8  # hex digits of sha256: enough to tell a user's homes apart
+
+
+def hashed_id(home_id: str) -> str:
+    """A short, stable stand-in for a home id (first hex digits of its sha256).
+
+    Wherever a home id would reach a file a user may share (the diagnostics download, which also
+    lists the ids of the integration's repair issues): Tibber's home id is a lasting identifier
+    of the home, and a random one, so its hash cannot be turned back into it.
+    """
+    return hashlib.sha256(home_id.encode()).hexdigest()[:HASHED_ID_LENGTH]
+
+
 # The loggers that log Tibber's HTTP or websocket traffic, found in the sources of pyTibber
 # 0.37.6 and 0.39.1, gql 4 and websockets 14+. A filter only sees records of the very logger it
 # is attached to (not of its children), so these are the emitting loggers themselves.
