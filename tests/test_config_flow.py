@@ -364,3 +364,26 @@ async def test_the_token_form_keeps_the_token_typed_after_an_error(
 
     [key] = result["data_schema"].schema
     assert (key.description or {}).get("suggested_value") == typed
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a Pulse home without a nickname in the Tibber app is offered and named by its id, "
+    "not its street address",
+)
+@pytest.mark.parametrize(
+    "tibber_account",
+    [LocalAccount(user_id=USER_ID, homes=[LocalHome(HOME_A), LocalHome(HOME_B, nickname=None)])],
+)
+async def test_a_pulse_home_without_a_nickname_is_named_by_its_address(
+    hass: HomeAssistant,
+) -> None:
+    flow_id = await _token_form(hass)
+    result = await _submit_token(hass, flow_id)
+    assert result["step_id"] == "homes"
+    offered = result["data_schema"].schema[CONF_HOMES].config["options"]
+
+    assert {option["value"]: option["label"] for option in offered} == {
+        HOME_A: "Home",
+        HOME_B: "Testveien 1",
+    }
