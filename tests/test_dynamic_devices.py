@@ -283,3 +283,24 @@ async def test_a_history_learned_after_its_home_left_the_account_is_not_stored_a
     await hass.async_block_till_done(wait_background_tasks=True)
 
     assert hass_storage[f"{DOMAIN}.{HOME_B}"]["data"] == stored
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a dropped home's device is removed with device_registry.async_update_device("
+    "remove_config_entry_id=...), which Home Assistant reports as deprecated (stops working "
+    "in 2027.8); Reconfigure's unticked homes go the same way",
+)
+async def test_a_home_removed_from_the_account_leaves_no_deprecation_warning(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await set_up(hass, tibber_entry, tibber_server)
+    remove_from_account(tibber_server, HOME_B)
+
+    await an_hour_later(hass)
+
+    assert device_names(hass, tibber_entry) == ["Cabin"]
+    assert "Detected that custom integration 'energy_anomaly'" not in caplog.text
