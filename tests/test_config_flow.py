@@ -277,7 +277,7 @@ async def test_reauth_with_a_new_token_of_the_same_account_updates_the_entry(
     assert tibber_entry.data[CONF_HOMES] == {HOME_A: "Cabin", HOME_B: "Flat"}
 
 
-async def test_reauth_with_a_token_of_another_account_is_refused(
+async def test_reauth_with_a_token_of_another_account_is_refused_and_asked_again(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
     tibber_entry.add_to_hass(hass)
@@ -286,8 +286,8 @@ async def test_reauth_with_a_token_of_another_account_is_refused(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_ACCESS_TOKEN: DEFAULT_TOKEN}
     )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "wrong_account"
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "wrong_account"}
     assert tibber_entry.data[CONF_ACCESS_TOKEN] == DEFAULT_TOKEN
 
 
@@ -344,10 +344,6 @@ async def test_the_demo_home_has_nothing_to_reconfigure(
     assert result["reason"] == "nothing_to_reconfigure"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the token form after an error comes back empty: the token typed must be pasted again",
-)
 @pytest.mark.parametrize(
     ("fault", "error"),
     [(HttpFault.BAD_GATEWAY, "cannot_connect"), (None, "invalid_auth")],

@@ -440,11 +440,6 @@ async def test_a_home_tibber_refuses_is_retried_while_the_other_keeps_streaming(
     assert tibber_server.connections_total == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a token pasted with spaces around it passes the form (the API trims the header) but "
-    "is stored as typed: the live service refuses it (4403) and the homes never stream",
-)
 async def test_a_token_pasted_with_spaces_around_it_streams(
     hass: HomeAssistant, tibber_server: LocalTibberServer
 ) -> None:
@@ -461,11 +456,6 @@ async def test_a_token_pasted_with_spaces_around_it_streams(
     assert tibber_server.close_codes[4403] == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a token of another account pasted in the Reauthenticate dialog aborts the reauth "
-    "flow: the card goes, the homes stay unavailable and nothing reconnects or asks again",
-)
 async def test_a_wrong_account_token_in_reauth_leaves_the_reauthenticate_card(
     hass: HomeAssistant, tibber_server: LocalTibberServer, live_entry: MockConfigEntry
 ) -> None:

@@ -206,7 +206,8 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
         """
         errors: dict[str, str] = {}
         if user_input is not None:
-            account = await self._async_reach_account(user_input[CONF_ACCESS_TOKEN], errors)
+            token = _pasted(user_input)
+            account = await self._async_reach_account(token, errors)
             if account is not None and not _pulse_homes(account):
                 errors["base"] = "no_pulse"
             elif account is not None:
@@ -215,12 +216,14 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
                     self._abort_if_unique_id_mismatch(reason="wrong_account")
                 else:
                     self._abort_if_unique_id_configured()
-                self._access_token = user_input[CONF_ACCESS_TOKEN]
+                self._access_token = token
                 self._account = account
                 if not self._offerable_homes():
                     return self.async_abort(reason="homes_watched_elsewhere")
                 return await self.async_step_homes()
-        return self.async_show_form(step_id=step_id, data_schema=TOKEN_SCHEMA, errors=errors)
+        return self.async_show_form(
+            step_id=step_id, data_schema=_token_schema(self, user_input), errors=errors
+        )
 
     async def async_step_homes(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Let the user pick which of the account's Pulse homes to watch (all by default)."""
@@ -300,17 +303,19 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
         """Check the new token belongs to the same account, then reload with it."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            account = await self._async_reach_account(user_input[CONF_ACCESS_TOKEN], errors)
-            if account is not None:
-                await self.async_set_unique_id(account.user_id)
-                self._abort_if_unique_id_mismatch(reason="wrong_account")
+            token = _pasted(user_input)
+            account = await self._async_reach_account(token, errors)
+            entry = self._get_reauth_entry()
+            if account is not None and account.user_id != entry.unique_id:
+                # Asked again rather than aborted: an aborted reauth takes its card away, and
+                # the homes would wait for a token nothing asks for any more
+                errors["base"] = "wrong_account"
+            elif account is not None:
                 return self.async_update_reload_and_abort(
-                    self._get_reauth_entry(),
-                    data_updates={CONF_ACCESS_TOKEN: user_input[CONF_ACCESS_TOKEN]},
-                    reason=REAUTHENTICATED,
+                    entry, data_updates={CONF_ACCESS_TOKEN: token}, reason=REAUTHENTICATED
                 )
         return self.async_show_form(
-            step_id="reauth_confirm", data_schema=TOKEN_SCHEMA, errors=errors
+            step_id="reauth_confirm", data_schema=_token_schema(self, user_input), errors=errors
         )
 
     async def _async_reach_account(
@@ -327,6 +332,20 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
             LOGGER.exception("Unexpected error reaching Tibber")
             errors["base"] = "unknown"
         return None
+
+
+def _pasted(user_input: Mapping[str, Any]) -> str:
+    """The token as pasted, without the spaces or line break a copy often brings along.
+
+    Tibber's API trims them from the HTTP header, but the live service compares the token in
+    the websocket's first message as it is, and would refuse every connection.
+    """
+    return str(user_input[CONF_ACCESS_TOKEN]).strip()
+
+
+def _token_schema(flow: ConfigFlow, user_input: Mapping[str, Any] | None) -> probatio.Schema:
+    """The token form, holding the token typed when it is shown again with an error."""
+    return flow.add_suggested_values_to_schema(TOKEN_SCHEMA, user_input or {})
 
 
 def _meter_schema() -> probatio.Schema:
