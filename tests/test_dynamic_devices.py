@@ -285,12 +285,6 @@ async def test_a_history_learned_after_its_home_left_the_account_is_not_stored_a
     assert hass_storage[f"{DOMAIN}.{HOME_B}"]["data"] == stored
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a dropped home's device is removed with device_registry.async_update_device("
-    "remove_config_entry_id=...), which Home Assistant reports as deprecated (stops working "
-    "in 2027.8); Reconfigure's unticked homes go the same way",
-)
 async def test_a_home_removed_from_the_account_leaves_no_deprecation_warning(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,

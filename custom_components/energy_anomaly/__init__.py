@@ -313,7 +313,7 @@ async def _async_drop_home(
     LOGGER.warning("%s is no longer on the Tibber account: removing its device", runner.home.name)
     registry = dr.async_get(hass)
     if device := registry.async_get_device_by_identifier((DOMAIN, home_id), entry.entry_id):
-        registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+        registry.async_remove_device(device.id)
     await runner.async_stop()  # waits for its worker, so nothing writes after the removal
 
 
@@ -325,7 +325,7 @@ def _async_remove_stale_devices(
     watched = {(DOMAIN, home.home_id) for home in homes}
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
         if not device.identifiers & watched:
-            registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+            registry.async_remove_device(device.id)
 
 
 async def _async_stop_and_save(entry: EnergyAnomalyConfigEntry) -> None:
