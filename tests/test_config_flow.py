@@ -362,11 +362,6 @@ async def test_the_token_form_keeps_the_token_typed_after_an_error(
     assert (key.description or {}).get("suggested_value") == typed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a Pulse home without a nickname in the Tibber app is offered and named by its id, "
-    "not its street address",
-)
 @pytest.mark.parametrize(
     "tibber_account",
     [LocalAccount(user_id=USER_ID, homes=[LocalHome(HOME_A), LocalHome(HOME_B, nickname=None)])],

@@ -100,12 +100,25 @@ class TibberAccount:
 
 
 def _home_name(home: tibber.TibberHome) -> str:
-    """The name the user gave the home in the Tibber app, else its street address, else its id."""
+    """The name the user gave the home in the Tibber app, else its street address, else its id.
+
+    pyTibber's `name` falls back to the address only when the nickname is absent from Tibber's
+    answer; a home without one in the app has it as null, which `name` returns as None.
+    """
     try:
-        name: str = home.name
+        name: str | None = home.name
     except KeyError, TypeError:
-        return home.home_id
-    return name or home.home_id
+        name = None
+    return name or _street_address(home) or home.home_id
+
+
+def _street_address(home: tibber.TibberHome) -> str | None:
+    """The home's first address line, if Tibber gave one (read as pyTibber's `name` reads it)."""
+    try:
+        address = home.info["viewer"]["home"]["address"]["address1"]
+    except KeyError, TypeError:
+        return None
+    return address if isinstance(address, str) else None
 
 
 async def async_fetch_account(hass: HomeAssistant, access_token: str) -> TibberAccount:
