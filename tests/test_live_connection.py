@@ -338,7 +338,7 @@ async def test_a_token_revoked_while_streaming_asks_the_user_to_sign_in_again(
     await wait_until(hass, lambda: len(hass.config_entries.flow.async_progress()) == 1)
     assert state_of(hass, "sensor.cabin_power") == STATE_UNAVAILABLE
     assert "Live data for Cabin is unavailable: Tibber rejected the access token" in caplog.text
-    assert "Reauthenticate" in caplog.text
+    assert "reauthentication card" in caplog.text
     assert "retrying in" not in caplog.text
     for _ in range(6):
         await jump(hass, timedelta(minutes=10))

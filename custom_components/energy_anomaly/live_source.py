@@ -287,8 +287,8 @@ class TibberLiveSource:
         """Report every home down and ask the user for a new token (the loop then ends)."""
         LOGGER.warning(
             "Tibber rejected the access token of %s (revoked or expired): live data stops until "
-            "you create a new token at developer.tibber.com and enter it in the Reauthenticate "
-            "card under Settings > Devices & services",
+            "you create a new token at developer.tibber.com and enter it in the entry's red "
+            "reauthentication card at the top of Settings > Devices & services",
             self._entry.title,
         )
         self._async_down("Tibber rejected the access token; enter a new one to reauthenticate")
