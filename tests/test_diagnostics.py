@@ -1,5 +1,6 @@
 """The diagnostics download describes the connection and each home, never a secret or a name."""
 
+from dataclasses import replace
 import hashlib
 from http import HTTPStatus
 import json
@@ -9,6 +10,7 @@ from typing import Any
 from homeassistant.components.diagnostics import DOMAIN as DIAGNOSTICS
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import instance_id
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -23,6 +25,7 @@ from custom_components.energy_anomaly.const import (
     CONF_FUSE_SIZE,
     CONF_POWER_ENTITY,
     CONF_TEMPERATURE_ENTITY,
+    DOMAIN,
 )
 from custom_components.energy_anomaly.diagnostics import hashed_id, masked_entity_id
 
@@ -175,3 +178,33 @@ async def test_a_masked_sensor_cannot_be_matched_by_hashing_a_list_of_addresses(
         if hashlib.new(algorithm, guess.encode()).hexdigest().startswith(digest)
     ]
     assert found == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the clock issues' ids changed from clock_behind_<home id> to the hash, and nothing "
+    "deletes an issue of the old id: one up when Home Assistant stopped for the upgrade stays in "
+    "the issue registry (inactive, not persistent) and core lists its id in every download",
+)
+async def test_a_clock_issue_of_the_version_before_leaves_no_home_id_in_the_downloaded_file(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, live_entry: MockConfigEntry
+) -> None:
+    # The Cabin's clock issue as the version before raised it, still up when Home Assistant
+    # stopped for the upgrade; after the restart the registry holds it as loaded: inactive
+    registry = ir.async_get(hass)
+    key = (DOMAIN, f"clock_behind_{HOME_A}")
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        key[1],
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="clock_behind",
+        translation_placeholders={"home": "Cabin", "minutes": "20"},
+    )
+    registry.issues[key] = replace(registry.issues[key], active=False)
+    await hass.async_block_till_done()
+
+    download = await downloaded(hass, hass_client, live_entry)
+
+    assert HOME_A not in json.dumps(download)
