@@ -642,13 +642,6 @@ async def test_an_action_logs_no_deprecation_warning(
     assert [r.getMessage() for r in caplog.records if "deprecated" in r.getMessage()] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MARK_NORMAL_SCHEMA and SET_MODE_SCHEMA are probatio.Schema(cv.ENTITY_SERVICE_FIELDS) "
-    "without the Remove('metadata') of core's make_entity_service_schema ('The frontend stores "
-    "data here'): a call the actions' former schema took now fails ('not a valid option at "
-    "'metadata'')",
-)
 @pytest.mark.parametrize(("action", "data"), [("set_mode", {"mode": "away"}), ("mark_normal", {})])
 async def test_an_action_with_the_frontends_metadata_is_accepted_as_core_accepts_it(
     hass: HomeAssistant, home: Cabin, action: str, data: dict[str, Any]

@@ -476,12 +476,6 @@ async def test_a_wrong_account_token_in_reauth_leaves_the_reauthenticate_card(
     ] == [SOURCE_REAUTH]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="only a token pasted from now on is trimmed (_pasted in the config flow): an entry "
-    "that stored one with spaces before keeps it, the live service refuses it (4403) while the "
-    "API accepts it, so no reauthentication is asked for and the homes never stream",
-)
 async def test_a_token_stored_with_spaces_around_it_before_the_upgrade_streams(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:

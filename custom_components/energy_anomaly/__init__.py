@@ -84,6 +84,11 @@ async def _async_tibber_source(
     hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
 ) -> tuple[TibberLiveSource, list[HomeInfo], TibberAccount]:
     """Reach the Tibber account (test before setup) and name the homes the user chose."""
+    token = entry.data[CONF_ACCESS_TOKEN]
+    if token != token.strip():  # pasted with spaces before the form trimmed them
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_ACCESS_TOKEN: token.strip()}
+        )
     try:
         account = await async_fetch_account(hass, entry.data[CONF_ACCESS_TOKEN])
     except tibber.InvalidLoginError as err:

@@ -46,8 +46,11 @@ class _UnlearnedRun:
         self._hass = hass
         self._home = home
         self._translation_key = translation_key
-        # The home's id hashed: core lists the issue ids in the diagnostics download
+        # The home's id hashed: core lists the issue ids in the diagnostics download, even those
+        # of an earlier run, which the registry keeps (inactive): one a release before raised
+        # under the id in full goes
         self._issue_id = f"{translation_key}_{hashed_id(home.home_id)}"
+        ir.async_delete_issue(hass, DOMAIN, f"{translation_key}_{home.home_id}")
         # Executor: the host's time at the first reading unlearned since the last one taken
         # (None: readings are learned), and how long they have gone unlearned since.
         self._since: datetime | None = None

@@ -62,18 +62,18 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
 ) -> dict[str, Any]:
     """Return the entry's settings (redacted), its source's state and each home's detector."""
-    secret = await instance_id.async_get(hass)  # this installation's, not in the file
+    installation = await instance_id.async_get(hass)  # its id keys the masks; not in the file
     data = async_redact_data(dict(entry.data), {CONF_ACCESS_TOKEN})
     for key in (CONF_HOMES, CONF_OFFERED_HOMES, CONF_KEPT_HOMES):
         if key in data:
             data[key] = sorted(hashed_id(home_id) for home_id in data[key])
     source = entry.runtime_data.source.diagnostics()
     if "entities" in source:
-        source["entities"] = _masked(source["entities"], ENTITY_QUANTITIES, secret)
+        source["entities"] = _masked(source["entities"], ENTITY_QUANTITIES, installation)
     diagnostics: dict[str, Any] = as_json(
         {
-            "entry": _masked(data, ENTITY_QUANTITIES, secret),
-            "options": _masked(entry.options, OPTION_ENTITIES, secret),
+            "entry": _masked(data, ENTITY_QUANTITIES, installation),
+            "options": _masked(entry.options, OPTION_ENTITIES, installation),
             "source": source,
             "homes": {
                 hashed_id(home_id): runner.diagnostics()

@@ -60,10 +60,12 @@ ATTR_UNTIL: Final = "until"
 # lead to them, as the action dialog's target picker offers. No target at all is refused by the
 # action, in the user's language, as a target that leads to no home is ("no_home_targeted"),
 # rather than by core's "at least one of ['entity_id', 'device_id', ...] is required".
-MARK_NORMAL_SCHEMA: Final = probatio.Schema(cv.ENTITY_SERVICE_FIELDS)
+# Else as core's entity action schema: the frontend's "metadata" is dropped.
+_TARGET_FIELDS: Final = {**cv.ENTITY_SERVICE_FIELDS, probatio.Remove("metadata"): dict}
+MARK_NORMAL_SCHEMA: Final = probatio.Schema(_TARGET_FIELDS)
 SET_MODE_SCHEMA: Final = probatio.Schema(
     {
-        **cv.ENTITY_SERVICE_FIELDS,
+        **_TARGET_FIELDS,
         probatio.Required(ATTR_MODE): probatio.Coerce(Mode),
         probatio.Optional(ATTR_UNTIL): cv.datetime,
     }
