@@ -26,6 +26,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from custom_components.energy_anomaly import tibber_connection
 from custom_components.energy_anomaly.const import CONF_HOMES, CONNECTION_STABLE_AFTER, DOMAIN
+from custom_components.energy_anomaly.redact import hashed_id
 from custom_components.energy_anomaly.runner import HomeRunner
 
 from .conftest import HOME_A, HOME_B
@@ -235,6 +236,21 @@ async def test_malformed_payloads_are_skipped_and_warned_about_once_per_kind_wit
     assert [r.levelno for r in skipped].count(logging.WARNING) == 3  # message, timestamp, power
     assert not [r for r in caplog.records if r.exc_info]
     assert tibber_server.connections_total == 1
+
+
+async def test_a_malformed_message_names_the_home_by_its_hash_not_tibbers_id(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    live_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Tibber's home id identifies the home for good, and a log is shared in issues."""
+    assert await tibber_server.push_raw(HOME_A, {"liveMeasurement": None}) == 1
+    await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 510.0)
+
+    [skipped] = [r for r in caplog.records if r.getMessage().startswith("Skipping malformed")]
+    assert hashed_id(HOME_A) in skipped.getMessage()
+    assert HOME_A not in caplog.text
 
 
 async def test_a_meter_that_always_sends_an_odd_voltage_still_feeds_its_home(

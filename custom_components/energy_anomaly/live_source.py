@@ -56,6 +56,7 @@ from .const import (
     TOO_MANY_CONNECTIONS_BACKOFF_MAX,
 )
 from .issues import async_warn
+from .redact import hashed_id
 from .source import ReadingSink
 from .tibber_connection import (
     Backoff,
@@ -378,7 +379,7 @@ class TibberLiveSource:
             logging.WARNING if first else logging.DEBUG,
             "%s live message for home %s (%s)%s",
             "Left out a value of a" if value_only else "Skipping malformed",
-            home_id,
+            hashed_id(home_id),  # as the diagnostics name it: Tibber's id is the home's for good
             err,
             "; further ones of this kind are logged at debug level" if first else "",
         )

@@ -15,6 +15,7 @@ from homeassistant.util.ssl import get_default_context
 from tibber.gql_queries import LIVE_SUBSCRIBE
 
 from .const import DOMAIN, INVALID_TOKEN_CODE, TOO_MANY_CONNECTIONS_CODE
+from .redact import hashed_id
 
 # Seconds to open the websocket and to get Tibber's connection_ack (gql's timeouts).
 CONNECT_TIMEOUT_S = 10
@@ -59,7 +60,9 @@ async def live_messages(transport: WebsocketsTransport, home_id: str) -> AsyncIt
             yield {"errors": [_error_text(error) for error in result.errors]}
         else:
             yield result.data
-    raise SubscriptionEndedError(f"Tibber ended the live data subscription of home {home_id}")
+    raise SubscriptionEndedError(
+        f"Tibber ended the live data subscription of home {hashed_id(home_id)}"
+    )
 
 
 def _error_text(error: object) -> str:
