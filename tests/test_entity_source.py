@@ -95,6 +95,14 @@ async def set_up_home_drawing(hass: HomeAssistant, entry: MockConfigEntry, watts
     await power_shown(hass, float(watts))
 
 
+async def reconfigured(
+    hass: HomeAssistant, entry: MockConfigEntry, chosen: dict[str, Any]
+) -> ConfigFlowResult:
+    """What the Reconfigure form of `entry` answers when `chosen` is submitted."""
+    result = await entry.start_reconfigure_flow(hass)
+    return await hass.config_entries.flow.async_configure(result["flow_id"], chosen)
+
+
 async def sampled(hass: HomeAssistant) -> None:
     """Let the source's next sample go out (one every SAMPLE_INTERVAL) and settle."""
     async_fire_time_changed(hass, dt_util.utcnow() + SAMPLE_INTERVAL)
@@ -1143,8 +1151,7 @@ async def test_reconfigure_reads_the_grid_again_or_keeps_it_without_a_reading(
     await set_up_home_drawing(hass, entry, 400)
     chosen = {CONF_NAME: "Home", CONF_POWER_ENTITY: POWER, CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1}
 
-    result = await entry.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], chosen)
+    result = await reconfigured(hass, entry, chosen)
     await hass.async_block_till_done(wait_background_tasks=True)
 
     assert result["reason"] == "reconfigure_successful"
@@ -1152,8 +1159,7 @@ async def test_reconfigure_reads_the_grid_again_or_keeps_it_without_a_reading(
     assert judged_at(entry) == 120.0
 
     hass.states.async_set(VOLTAGE_L1, "unavailable", VOLT)  # a Wi-Fi sensor reconnecting
-    result = await entry.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], chosen)
+    result = await reconfigured(hass, entry, chosen)
     await hass.async_block_till_done(wait_background_tasks=True)
 
     assert result["reason"] == "reconfigure_successful"
@@ -1450,10 +1456,7 @@ async def test_a_saved_reconfigure_shows_the_integrations_own_message(
     hass.states.async_set(POWER, "400", WATT)
     await set_up_home(hass, entity_entry)
 
-    result = await entity_entry.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_NAME: "Cabin", CONF_POWER_ENTITY: POWER}
-    )
+    result = await reconfigured(hass, entity_entry, {CONF_NAME: "Cabin", CONF_POWER_ENTITY: POWER})
     await hass.async_block_till_done(wait_background_tasks=True)
 
     assert result["type"] is FlowResultType.ABORT
@@ -1483,10 +1486,7 @@ async def test_a_sensor_left_out_under_reconfigure_takes_its_entity_with_it(
     await shown(hass, left_out, value)
     hass.states.async_set(POWER, "900", WATT)
 
-    result = await entry.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_NAME: "Home", CONF_POWER_ENTITY: POWER}
-    )
+    result = await reconfigured(hass, entry, {CONF_NAME: "Home", CONF_POWER_ENTITY: POWER})
     await hass.async_block_till_done(wait_background_tasks=True)
     assert result["reason"] == "reconfigure_successful"
     await power_shown(hass, 900.0)
@@ -1503,9 +1503,8 @@ async def test_reconfigure_refuses_a_power_sensor_that_feeds_another_home(
     home_entry("sensor.other_meter", title="Other").add_to_hass(hass)
     await set_up_home(hass, entity_entry)
 
-    result = await entity_entry.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_NAME: "Home", CONF_POWER_ENTITY: "sensor.other_meter"}
+    result = await reconfigured(
+        hass, entity_entry, {CONF_NAME: "Home", CONF_POWER_ENTITY: "sensor.other_meter"}
     )
 
     assert result["type"] is FlowResultType.FORM
@@ -1527,9 +1526,8 @@ async def test_reconfigure_refuses_a_sensor_of_energy_anomaly_itself(
     home would never have a reading again."""
     await set_up_home_drawing(hass, entity_entry, 400)
 
-    result = await entity_entry.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_NAME: "Home", CONF_POWER_ENTITY: HOME_POWER}
+    result = await reconfigured(
+        hass, entity_entry, {CONF_NAME: "Home", CONF_POWER_ENTITY: HOME_POWER}
     )
 
     assert result["errors"] == {CONF_POWER_ENTITY: "own_sensor"}
@@ -1544,10 +1542,7 @@ async def test_reconfigure_refuses_a_blank_name(
     hass.states.async_set(POWER, "400", WATT)
     await set_up_home(hass, entity_entry)
 
-    result = await entity_entry.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_NAME: " ", CONF_POWER_ENTITY: POWER}
-    )
+    result = await reconfigured(hass, entity_entry, {CONF_NAME: " ", CONF_POWER_ENTITY: POWER})
 
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_NAME: "name_required"}
@@ -1657,11 +1652,8 @@ async def test_a_home_reconfigured_to_its_120_v_grid_shows_its_120_v_as_normal_a
     await phase_at(hass, freezer, "120", 5)
     assert state_of(hass, "binary_sensor.home_anomaly") == "on"
 
-    result = await entry.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {CONF_NAME: "Home", CONF_POWER_ENTITY: POWER, CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1},
-    )
+    chosen = {CONF_NAME: "Home", CONF_POWER_ENTITY: POWER, CONF_VOLTAGE_ENTITIES[0]: VOLTAGE_L1}
+    await reconfigured(hass, entry, chosen)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert judged_at(entry) == 120.0
     await sampled(hass)
