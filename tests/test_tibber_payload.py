@@ -240,3 +240,15 @@ async def test_a_home_on_another_clock_keeps_tibbers_offset(hass: HomeAssistant)
 
     assert reading.timestamp.utcoffset() == timedelta(hours=1)
     assert f"{reading.timestamp:%H:%M}" == "01:40"
+
+
+@pytest.mark.parametrize("stamp", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"])
+async def test_a_time_at_the_ends_of_the_calendar_is_read_as_tibber_sent_it(
+    hass: HomeAssistant, stamp: str
+) -> None:
+    """In Home Assistant's zone it would overflow; the reading is judged implausible later."""
+    await hass.config.async_set_time_zone("Europe/Oslo")
+
+    reading = live_at(stamp)
+
+    assert reading.timestamp == datetime.fromisoformat(stamp)

@@ -106,7 +106,10 @@ def on_local_clock(timestamp: datetime) -> datetime:
     A home on Home Assistant's clock gets its zone, which knows the offset of every moment; a
     home in another zone keeps Tibber's offsets.
     """
-    local = timestamp.astimezone(dt_util.get_default_time_zone())
+    try:
+        local = timestamp.astimezone(dt_util.get_default_time_zone())
+    except OverflowError:  # a time at the calendar's ends: refused as implausible later on
+        return timestamp
     return local if local.utcoffset() == timestamp.utcoffset() else timestamp
 
 
