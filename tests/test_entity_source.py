@@ -945,6 +945,21 @@ async def _entity_form(hass: HomeAssistant) -> str:
     return result["flow_id"]
 
 
+async def test_the_form_suggests_home_assistants_own_name_for_the_home(
+    hass: HomeAssistant,
+) -> None:
+    """Named in the user's language at onboarding ("Zuhause"), not an English "Home"."""
+    hass.config.location_name = "Zuhause"
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": SOURCE_ENTITY}
+    )
+
+    name = next(key for key in result["data_schema"].schema if str(key) == CONF_NAME)
+    assert name.description == {"suggested_value": "Zuhause"}
+
+
 async def test_the_flow_names_a_home_chooses_its_sensors_and_sets_it_up(
     hass: HomeAssistant,
 ) -> None:

@@ -79,7 +79,8 @@ TOKEN_SCHEMA = probatio.Schema(
     }
 )
 
-# What a home fed by Home Assistant sensors is called unless the user names it.
+# What a home fed by Home Assistant sensors is called when Home Assistant's own location has no
+# name; otherwise the form suggests that name, which the user gave in their language at onboarding.
 DEFAULT_HOME_NAME = "Home"
 # The abort reasons of a saved Reconfigure and a new token, named so that the integration's own
 # texts show ("Saved; Energy Anomaly reloaded with the new settings."): left out, Home Assistant
@@ -145,10 +146,11 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
         schema = _meter_schema().extend(
             {probatio.Optional(CONF_TEMPERATURE_ENTITY): _temperature_selector()}
         )
+        name = self.hass.config.location_name or DEFAULT_HOME_NAME
         return self.async_show_form(
             step_id=SOURCE_ENTITY,
             data_schema=self.add_suggested_values_to_schema(
-                schema, user_input or {CONF_NAME: DEFAULT_HOME_NAME}
+                schema, user_input or {CONF_NAME: name}
             ),
             errors=errors,
         )
