@@ -202,6 +202,14 @@ async def test_a_language_without_translations_gets_english(hass: HomeAssistant)
     assert sentence == "No readings for 4 minutes (usually one every 10 s)"
 
 
+async def test_a_spacing_under_a_second_is_said_in_tenths(hass: HomeAssistant) -> None:
+    gap = finding(Kind.METER_FAULT, Cause.GAP, 0, 0, lasted_s=240, spacing_s=0.5)
+
+    sentence = await reason_in(hass, "de", gap)
+
+    assert sentence == "Seit 4 Minuten keine Messwerte (üblich ist einer alle 0,5 s)"
+
+
 async def test_a_language_not_loaded_yet_gets_english_meanwhile(hass: HomeAssistant) -> None:
     await async_get_translations(hass, "en", CATEGORY, {DOMAIN})
     hass.config.language = "xx"  # as right after a change of language, before it loaded

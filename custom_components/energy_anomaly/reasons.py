@@ -24,6 +24,7 @@ from .detector.render import (
     SECONDS_SAID_UP_TO,
     alike_in_kw,
     current_decimals,
+    seconds_decimals,
     voltage_decimals,
     whole_rise,
 )
@@ -64,7 +65,9 @@ class Wording:
     def duration(self, seconds: float) -> str:
         """A duration in seconds, whole minutes or hours with one decimal, by its length."""
         if seconds < SECONDS_SAID_UP_TO:
-            return self.text("duration_seconds", count=self.number(seconds))
+            return self.text(
+                "duration_seconds", count=self.number(seconds, seconds_decimals(seconds))
+            )
         if seconds < MINUTES_SAID_UP_TO:
             return self.text("duration_minutes", count=self.number(seconds / SECONDS_PER_MINUTE))
         return self.text("duration_hours", count=self.number(seconds / SECONDS_PER_HOUR, 1))

@@ -97,3 +97,9 @@ def test_a_voltage_over_the_range_by_less_than_a_hundredth_is_said_above_it() ->
     said = re.search(r"has been ([\d.]+) V", render(surge))
     assert said is not None
     assert float(said.group(1)) > 253, render(surge)
+
+
+def test_a_spacing_under_a_second_is_said_in_tenths() -> None:
+    gap = finding(Kind.METER_FAULT, Cause.GAP, 0, 0, lasted_s=240, spacing_s=0.5)
+
+    assert render(gap) == "No readings for 4 minutes (usually one every 0.5 s)"

@@ -9,6 +9,8 @@ from .model import TIME_OF_DAY, Cause, Finding
 KW_FROM_W = 100.0  # from this many watts on, power is said in kW
 SECONDS_SAID_UP_TO = 90.0  # durations up to this are said in seconds ...
 MINUTES_SAID_UP_TO = 5400.0  # ... then in minutes up to this, then in hours
+# Decimals of a duration under a second (a meter's spacing): in whole seconds it would read "0 s"
+SUB_SECOND_DECIMALS = 1
 
 
 # Decimals a value may be given beyond its limit's whole unit, to read beyond it (a meter's
@@ -54,10 +56,15 @@ def decimals_beyond(value: float, limit: float, *, above: bool) -> int:
     return MOST_DECIMALS_BEYOND
 
 
+def seconds_decimals(seconds: float) -> int:
+    """Decimals a duration in seconds is said with: one under a second, else none."""
+    return SUB_SECOND_DECIMALS if seconds < 1 else 0
+
+
 def format_duration(seconds: float) -> str:
-    """A duration the way people say it: "40 s", "12 minutes", "1.5 hours"."""
+    """A duration the way people say it: "0.5 s", "40 s", "12 minutes", "1.5 hours"."""
     if seconds < SECONDS_SAID_UP_TO:
-        return f"{seconds:z.0f} s"
+        return f"{seconds:z.{seconds_decimals(seconds)}f} s"
     if seconds < MINUTES_SAID_UP_TO:
         return f"{seconds / 60:z.0f} minutes"
     return f"{seconds / 3600:z.1f} hours"
