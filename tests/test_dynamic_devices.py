@@ -6,6 +6,7 @@ import logging
 from typing import Any
 from unittest.mock import patch
 
+from homeassistant.const import CONF_ACCESS_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
@@ -17,7 +18,9 @@ from custom_components.energy_anomaly.const import (
     CONF_HOMES,
     CONF_KEPT_HOMES,
     CONF_OFFERED_HOMES,
+    CONF_SOURCE,
     DOMAIN,
+    SOURCE_TIBBER,
 )
 from custom_components.energy_anomaly.runner import HomeRunner
 from custom_components.energy_anomaly.storage import HomeStateStore
@@ -298,3 +301,37 @@ async def test_a_home_removed_from_the_account_leaves_no_deprecation_warning(
 
     assert device_names(hass, tibber_entry) == ["Cabin"]
     assert "Detected that custom integration 'energy_anomaly'" not in caplog.text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="removing an entry deletes the stored state of every home it kept, even one that "
+    "another entry now watches and learns in",
+)
+async def test_removing_an_entry_keeps_what_a_home_another_entry_now_watches_learned(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    """The Cabin left the old account for this one: deleting the old account's entry keeps it."""
+    await set_up(hass, tibber_entry, tibber_server)
+    await streams(hass, tibber_server, HOME_A, "cabin")
+    await tibber_entry.runtime_data.sink.runners[HOME_A].async_save_state()
+    old_account = MockConfigEntry(  # it kept the Cabin's state when the Cabin left it
+        domain=DOMAIN,
+        title="Old account",
+        unique_id="old-user",
+        data={
+            CONF_SOURCE: SOURCE_TIBBER,
+            CONF_ACCESS_TOKEN: "revoked",
+            CONF_HOMES: {},
+            CONF_OFFERED_HOMES: [],
+            CONF_KEPT_HOMES: [HOME_A],
+        },
+    )
+    old_account.add_to_hass(hass)
+
+    await hass.config_entries.async_remove(old_account.entry_id)
+    await hass.async_block_till_done()
+
+    stored = await HomeStateStore(hass, HOME_A).async_load()
+    assert stored is not None
+    assert stored["detector"]["last_epoch"] is not None
