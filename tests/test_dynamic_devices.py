@@ -303,11 +303,6 @@ async def test_a_home_removed_from_the_account_leaves_no_deprecation_warning(
     assert "Detected that custom integration 'energy_anomaly'" not in caplog.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="removing an entry deletes the stored state of every home it kept, even one that "
-    "another entry now watches and learns in",
-)
 async def test_removing_an_entry_keeps_what_a_home_another_entry_now_watches_learned(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:

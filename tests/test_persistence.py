@@ -387,11 +387,6 @@ async def test_after_a_restart_the_sensors_of_reported_phases_are_set_up_at_once
     assert voltage.attributes["unit_of_measurement"] == "V"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the 15-minute write is timed from the host clock's last snapshot, so a clock set "
-    "back (NTP after a Pi booted ahead) stops every periodic write until it passes that time",
-)
 async def test_a_host_clock_set_back_does_not_stop_the_writes_every_fifteen_minutes(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,

@@ -355,9 +355,20 @@ async def async_unload_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntr
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry) -> None:
-    """Delete the stored detector state of the entry's homes, watched or kept (`_home_ids`)."""
+    """Delete the stored detector state of the entry's homes, watched or kept (`_home_ids`).
+
+    Except a home another entry watches or keeps: a home that moved to another Tibber account
+    resumes there from the same file, which must outlive the entry it left.
+    """
+    others = {
+        home_id
+        for other in hass.config_entries.async_entries(DOMAIN)
+        if other.entry_id != entry.entry_id
+        for home_id in _home_ids(other)
+    }
     for home_id in _home_ids(entry):
-        await HomeStateStore(hass, home_id).async_remove()
+        if home_id not in others:
+            await HomeStateStore(hass, home_id).async_remove()
 
 
 def _home_ids(entry: EnergyAnomalyConfigEntry) -> list[str]:

@@ -660,10 +660,14 @@ class HomeRunner:
     async def _async_snapshot_if_due(self, *, now: bool = False) -> PreparedHomeData | None:
         """Return the state to store when the last snapshot is old enough (SD-card wear).
 
-        `now`: store it regardless (the household changed something it expects kept).
+        `now`: store it regardless (the household changed something it expects kept). So is a
+        snapshot "taken" after this computer's clock: that clock went back (a Pi that booted
+        ahead, set right by NTP), and waiting for it to pass the snapshot would store nothing
+        for as long as it was ahead.
         """
         utcnow = dt_util.utcnow()
-        if not now and utcnow - self._last_snapshot < STATE_SAVE_INTERVAL:
+        since = utcnow - self._last_snapshot
+        if not now and timedelta(0) <= since < STATE_SAVE_INTERVAL:
             return None
         self._last_snapshot = utcnow
         return await self._async_locked(self._stored_data)
