@@ -43,7 +43,7 @@ from .detector.model import Finding, HistoryRow, Kind, Mode, Reading, Result, Se
 from .detector.validation import plausible_part, reading_problem
 from .events import async_anomaly_started
 from .history import HistoryFetchError
-from .storage import HomeStateStore, PreparedHomeData, prepare
+from .storage import HomeStateStore, PreparedHomeData, UnreadableFileError, prepare
 from .temperature import outdoor_temperature
 
 # Kaifa and Aidon meters put voltage and current in one frame of every 10 s, and Tibber reports
@@ -145,6 +145,9 @@ async def _async_restore(
     fresh = Restored(Detector(config), frozenset())
     try:
         stored = await store.async_load()
+    except UnreadableFileError as err:
+        _log_learning_afresh(home, err.__cause__ or err, await store.async_keep_file_aside())
+        return fresh
     except UnsupportedStorageVersionError as err:
         store.leave_as_is()
         LOGGER.warning(
@@ -162,16 +165,20 @@ async def _async_restore(
         # Building a detector from its state takes tens of milliseconds on a small box
         return await hass.async_add_executor_job(_restore, stored, config, latest, home.reportable)
     except Exception as err:  # noqa: BLE001 - any damage: learn afresh rather than fail setup
-        kept = await store.async_keep_unreadable(stored)
-        LOGGER.warning(
-            "Could not restore what the detector learned for %s (%s: %s); it is kept as "
-            ".storage/%s, and the home learns afresh",
-            home.name,
-            type(err).__name__,
-            err,
-            kept,
-        )
+        _log_learning_afresh(home, err, await store.async_keep_unreadable(stored))
         return fresh
+
+
+def _log_learning_afresh(home: HomeInfo, err: BaseException, kept: str) -> None:
+    """Say why what `home` learned could not be restored, and where it is kept (`kept`)."""
+    LOGGER.warning(
+        "Could not restore what the detector learned for %s (%s: %s); it is kept as "
+        ".storage/%s, and the home learns afresh",
+        home.name,
+        type(err).__name__,
+        err,
+        kept,
+    )
 
 
 def default_mode_end(mode: Mode, now: datetime) -> datetime | None:

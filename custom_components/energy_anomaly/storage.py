@@ -2,9 +2,12 @@
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+import os
+from pathlib import Path
 from typing import Any, NotRequired, TypedDict, cast
 
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import UnsupportedStorageVersionError
 from homeassistant.helpers.json import json_bytes, json_fragment
 from homeassistant.helpers.storage import Store
 
@@ -12,6 +15,15 @@ from .const import CONF_KEPT_HOMES, DOMAIN, STORAGE_VERSION
 
 # The key of what could not be restored, kept aside: `energy_anomaly.<home id>.unreadable`.
 UNREADABLE_SUFFIX = ".unreadable"
+# What Home Assistant's Store renames a file that is not JSON to: `<key>.corrupt.<time>`.
+CORRUPT_INFIX = ".corrupt."
+
+
+class UnreadableFileError(Exception):
+    """The file is JSON, but not as Home Assistant's Store writes it (its version damaged).
+
+    Not `UnsupportedStorageVersionError`, a newer release's file, which is left as it is.
+    """
 
 
 class StoredHomeData(TypedDict):
@@ -79,9 +91,19 @@ class HomeStateStore:
         self._unreadable = Store(self.hass, STORAGE_VERSION, f"{key}{UNREADABLE_SUFFIX}")
 
     async def async_load(self) -> StoredHomeData | None:
-        """Return the stored state, or None for a home seen for the first time."""
-        # read back from JSON, what was written prepared is plain data again
-        return cast(StoredHomeData | None, await self._store.async_load())
+        """Return the stored state, or None for a home seen for the first time.
+
+        A file that is not JSON at all (cut short, zeroed) is Home Assistant's to handle: its
+        Store logs an error, keeps it as `<key>.corrupt.<time>`, raises a repair issue and
+        returns None. Raises `UnreadableFileError` for JSON the Store cannot read.
+        """
+        try:
+            # read back from JSON, what was written prepared is plain data again
+            return cast(StoredHomeData | None, await self._store.async_load())
+        except UnsupportedStorageVersionError:
+            raise
+        except Exception as err:  # Store raises whatever its envelope's damage leads to
+            raise UnreadableFileError from err
 
     @callback
     def async_schedule_save(self, data: PreparedHomeData) -> None:
@@ -101,12 +123,32 @@ class HomeStateStore:
         await self._unreadable.async_save(stored)
         return self._unreadable.key
 
+    async def async_keep_file_aside(self) -> str:
+        """Move the file `async_load` could not read to the key of what is kept aside.
+
+        As it is, since the Store could not read it; the storage key it is kept under.
+        """
+        await self.hass.async_add_executor_job(
+            os.replace, self._store.path, self._unreadable.path
+        )
+        return self._unreadable.key
+
     @callback
     def leave_as_is(self) -> None:
         """Never write this session: the file is a newer release's, which may come back."""
         self._store.make_read_only()
 
     async def async_remove(self) -> None:
-        """Delete the stored state and any copy kept aside (the config entry was removed)."""
+        """Delete the stored state and any copy kept aside (the config entry was removed).
+
+        Also the copies Home Assistant kept of the file when it was not JSON (`async_load`).
+        """
         await self._store.async_remove()
         await self._unreadable.async_remove()
+        await self.hass.async_add_executor_job(_remove_corrupt_copies, Path(self._store.path))
+
+
+def _remove_corrupt_copies(path: Path) -> None:
+    """Executor: delete the copies Home Assistant's Store kept of `path` as `.corrupt.<time>`."""
+    for copy in path.parent.glob(f"{path.name}{CORRUPT_INFIX}*"):
+        copy.unlink(missing_ok=True)
