@@ -6,10 +6,11 @@ hourly history comes from the local Tibber server through the real pyTibber.
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 import logging
 import random
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder
 from homeassistant.components.recorder.models import StatisticData
 from homeassistant.components.recorder.statistics import async_import_statistics
@@ -245,6 +246,33 @@ async def test_the_action_finds_a_heater_left_on_in_last_weeks_history(
         0
     ] - timedelta(hours=1)
     assert "kW drawn since" in anomaly["reason"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "an alarm raised within the analysed days is left out of the response when the load "
+        "behind it began before them: episodes are kept by the finding's `since`, not by when "
+        "the alarm was on"
+    ),
+)
+async def test_the_action_lists_an_alarm_raised_in_the_analysed_days_for_a_load_begun_before(
+    recorder_mock: Recorder, hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    now = datetime(2026, 11, 25, 20, 50, tzinfo=UTC)  # 12:50 in the harness's US/Pacific
+    freezer.move_to(now)
+    # From 13:00 on the first analysed day: its hourly means ramp in from 12:30, ten minutes
+    # past the analysed days' start at 12:50 it is on, and it stays on for four hours.
+    heater_on = now - timedelta(days=7) + timedelta(minutes=10)
+    await import_power_history(hass, days=21, heater=(heater_on, heater_on + timedelta(hours=4)))
+    entry = home_entry()
+    await set_up_home_drawing(hass, entry, 350)
+
+    response = await analyze(hass, home_device(hass, entry), days=7)
+
+    anomalies = response["anomalies"]
+    assert isinstance(anomalies, list)
+    assert [anomaly["kind"] for anomaly in anomalies] == ["unusual_consumption"]
 
 
 async def test_the_action_finds_nothing_in_a_usual_month(
