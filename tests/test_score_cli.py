@@ -767,14 +767,6 @@ def test_a_file_outside_what_scripts_run_shares_is_refused_with_the_reason(
     assert not files["output"].exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a phase voltage left out as `unavailable` is judged a lost phase at 0 V: a power quality "
-        "alarm, where a left-out value should cost only itself (a home's own voltage sensor that "
-        "is unavailable is no lost phase)"
-    ),
-)
 def test_a_voltage_left_out_as_unavailable_raises_no_lost_phase_alarm(tmp_path: Path) -> None:
     lines = ["timestamp,power,voltage_l1,voltage_l2,voltage_l3"]
     for step in range(240):  # every 10 s; L3's sensor unavailable for 10 minutes from 00:20
