@@ -128,9 +128,7 @@ class HomeStateStore:
 
         As it is, since the Store could not read it; the storage key it is kept under.
         """
-        await self.hass.async_add_executor_job(
-            os.replace, self._store.path, self._unreadable.path
-        )
+        await self.hass.async_add_executor_job(os.replace, self._store.path, self._unreadable.path)
         return self._unreadable.key
 
     @callback
