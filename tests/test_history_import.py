@@ -248,14 +248,6 @@ async def test_the_action_finds_a_heater_left_on_in_last_weeks_history(
     assert "kW drawn since" in anomaly["reason"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "an alarm raised within the analysed days is left out of the response when the load "
-        "behind it began before them: episodes are kept by the finding's `since`, not by when "
-        "the alarm was on"
-    ),
-)
 async def test_the_action_lists_an_alarm_raised_in_the_analysed_days_for_a_load_begun_before(
     recorder_mock: Recorder, hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:

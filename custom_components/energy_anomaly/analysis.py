@@ -53,7 +53,10 @@ def find_anomalies(
     *,
     net: bool = False,
 ) -> list[Episode]:
-    """The anomalies that start in ``rows`` (at least one) from ``window_start`` on.
+    """The anomalies in ``rows`` (at least one) that are on at some time from ``window_start`` on.
+
+    One raised in the window for a load begun before it (its start, the finding's `since`, is
+    then before `window_start`) is one of them, and so is one still on when the window begins.
 
     An anomaly whose kind changes (a heater left on during a raised baseload) counts as two. A
     gap in the statistics is Home Assistant having been off, not a meter fault: not reported.
@@ -75,7 +78,8 @@ def find_anomalies(
     return [
         episode
         for episode in episodes
-        if episode.start >= window_start and episode.finding.cause is not Cause.GAP
+        if (episode.end is None or episode.end > window_start)
+        and episode.finding.cause is not Cause.GAP
     ]
 
 
