@@ -9,7 +9,7 @@ import pytest
 
 from custom_components.energy_anomaly.analysis import find_anomalies
 from custom_components.energy_anomaly.detector.config import DetectorConfig
-from custom_components.energy_anomaly.detector.model import HistoryRow, Kind
+from custom_components.energy_anomaly.detector.model import Cause, HistoryRow, Kind
 
 ZONE = ZoneInfo("Europe/Oslo")
 DAYS = 21
@@ -106,14 +106,6 @@ def test_a_net_sensors_export_is_production_not_a_meter_fault() -> None:
     assert episodes == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "around a gap in a net sensor's statistics, the flat half hours the interpolation leaves "
-        "at the ends of the rows are reported as a frozen meter, when the first row analysed "
-        "exported (no run of equal values learned before)"
-    ),
-)
 def test_a_gap_in_a_net_sensors_statistics_is_not_reported_as_a_frozen_meter() -> None:
     now = datetime(2026, 11, 25, 10, tzinfo=UTC)  # the first hour analysed exports
     gap_start = now - timedelta(days=3, hours=14)  # 21:00 in Oslo: Home Assistant off for 2 h
@@ -128,6 +120,23 @@ def test_a_gap_in_a_net_sensors_statistics_is_not_reported_as_a_frozen_meter() -
     episodes = find_anomalies(rows, now - timedelta(days=7), DetectorConfig(), net=True)
 
     assert episodes == []
+
+
+def test_a_meter_frozen_for_half_a_day_is_found_in_hourly_means() -> None:
+    now = datetime(2026, 11, 25, 5, tzinfo=UTC)
+    frozen_from = now - timedelta(days=3)
+    rows = [
+        replace(row, mean=612.5)
+        if frozen_from <= row.start < frozen_from + timedelta(hours=12)
+        else row
+        for row in hourly_rows(now)
+    ]
+
+    episodes = find_anomalies(rows, now - timedelta(days=7), DetectorConfig())
+
+    assert [(e.finding.kind, e.finding.cause) for e in episodes] == [
+        (Kind.METER_FAULT, Cause.FROZEN)
+    ]
 
 
 def test_a_meter_fault_right_after_a_gap_in_the_statistics_is_still_reported() -> None:

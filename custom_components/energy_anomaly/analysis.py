@@ -96,11 +96,18 @@ def _same_episode(current: Finding, finding: Finding | None) -> bool:
 
 
 def _for_rows(config: DetectorConfig, rows: Sequence[HistoryRow]) -> DetectorConfig:
-    """`config` with the smallest baseload step that means over these rows can resolve.
+    """`config` with the smallest baseload step and the shortest frozen value these rows allow.
 
     The recorder keeps 5-minute statistics for its last days only and hourly ones before: the
-    weeks of hourly rows the detector learns the nights from decide the step.
+    weeks of hourly rows the detector learns the nights from decide the step. Readings hold one
+    value for up to a row where two rows' means are equal, and for half a row at each side of a
+    gap: a value is frozen only after the fault check's factor times the longest row, as live it
+    is after that factor times the longest run ever seen.
     """
+    faults = config.faults
+    longest_row_s = max(row.duration_s for row in rows)
+    stale_min_s = max(faults.stale_min_s, faults.stale_factor * longest_row_s)
+    config = replace(config, faults=replace(faults, stale_min_s=stale_min_s))
     if all(row.duration_s < HOUR_S for row in rows):
         return config
     step = max(config.baseload.min_step_w, HOURLY_BASELOAD_STEP_W)
