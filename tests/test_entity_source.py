@@ -243,6 +243,34 @@ async def test_a_net_power_sensor_at_zero_shows_no_negative_zero_production(
     await shown(hass, "sensor.home_power_production", "0.0")
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="A net power sensor frozen while exporting is never reported as a frozen meter: the "
+    "frozen-value rule skips every reading with production, so the home learns a frozen export",
+)
+async def test_a_net_power_sensor_frozen_while_exporting_is_a_meter_fault(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A P1 reader whose link to the meter died keeps writing its last value, an export of
+    1.5 kW, every minute: as frozen as an import would be, which alarms after 10 minutes."""
+    entry = home_entry(**{CONF_POWER_IS_NET: True})
+    await set_up_home_drawing(hass, entry, 300)
+    for minute in range(24 * 60):  # a first day, learned: no value held for two minutes
+        hass.states.async_set(POWER, str(300 + minute % 2 * POWER_JUMP_W), WATT)
+        freezer.tick(timedelta(minutes=1))
+        await sampled(hass)
+
+    for _ in range(60):  # an hour of one value, written again every minute
+        hass.states.async_set(POWER, "-1523.4", WATT)
+        freezer.tick(timedelta(minutes=1))
+        await sampled(hass)
+
+    assert state_of(hass, "sensor.home_power_production") == "1523.4"
+    anomaly = hass.states.get("binary_sensor.home_anomaly")
+    assert anomaly.state == "on"
+    assert anomaly.attributes["kind"] == "meter_fault"
+
+
 async def test_a_steady_power_sensor_keeps_the_home_available(
     hass: HomeAssistant, entity_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
