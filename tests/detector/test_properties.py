@@ -8,6 +8,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 import orjson
+import pytest
 
 from custom_components.energy_anomaly.detector.check import StateError
 from custom_components.energy_anomaly.detector.config import DetectorConfig
@@ -30,8 +31,10 @@ PHASES = st.tuples(MAYBE_FLOAT, MAYBE_FLOAT, MAYBE_FLOAT)
 ZONES = st.sampled_from(
     [UTC, timezone(timedelta(hours=1)), timezone(timedelta(hours=-9, minutes=-30))]
 )
+# The times `validation` lets through (2000 to 9000): the engine is given no others, and a stored
+# time outside them is refused as damage (`check.Epoch`)
 MOMENTS = st.datetimes(
-    min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=ZONES
+    min_value=datetime(2000, 1, 2), max_value=datetime(8999, 12, 30), timezones=ZONES
 )
 READINGS = st.builds(
     Reading,
@@ -123,6 +126,15 @@ JSON_VALUES = st.recursive(
     ),
     max_leaves=5,
 )
+
+
+def test_a_stored_time_before_the_years_of_readings_is_refused() -> None:
+    """A voltage episode's start a second before year 1: as a date it fails on every reading."""
+    state = json.loads(_learned_state())
+    state["power_quality"]["voltage"][0]["since"] = -62_135_596_801
+
+    with pytest.raises(StateError, match="since: -62135596801 is not within"):
+        Detector.from_state(state)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -68,7 +68,7 @@ from typing import Any, Self
 
 import numpy as np
 
-from .check import Mean, load_state
+from .check import DateOrdinal, EpochMinute, Mean, load_state
 from .config import MINUTE_S, DetectorConfig
 from .model import Cause, Finding, Kind, Reading
 
@@ -79,11 +79,11 @@ MAD_TO_STD = 1.4826  # robust spread: median absolute deviation scaled to a norm
 class _State:
     """Open minute, open night, learned nights and the alarm (all plain data)."""
 
-    minute: int | None = None  # epoch minute of the open minute
-    minute_night: int | None = None  # date ordinal of its night, None outside the night
+    minute: EpochMinute | None = None  # epoch minute of the open minute
+    minute_night: DateOrdinal | None = None  # date ordinal of its night, None outside the night
     minute_power: Mean = field(default_factory=Mean)
     minute_temp: Mean = field(default_factory=Mean)
-    night: int | None = None
+    night: DateOrdinal | None = None
     night_min: float | None = None
     night_temp: float | None = None  # temperature at the quietest minute
     night_minutes: int = 0
@@ -93,7 +93,7 @@ class _State:
     held: list[tuple[float, float | None]] = field(default_factory=list)  # a step in question
     steps: int = 0  # judged step nights among them, in a row
     quiet: int = 0  # nights under the bar in a row since the step was confirmed
-    step_night: int | None = None  # date ordinal of the first step night
+    step_night: DateOrdinal | None = None  # date ordinal of the first step night
     value: float | None = None
     expected: float | None = None
     alarm_observed: float | None = None  # the confirming night's baseload (W)
@@ -102,11 +102,13 @@ class _State:
     alarm_floor: float | None = None  # a minute below this (W) ends a one-night alarm
     score: float = 0.0  # > 0 while a step alarms
     pending: float = 0.0  # a step night's score, raised once the morning after it has passed
-    morning_until: int | None = None  # epoch minute the morning after a step night ends
+    morning_until: EpochMinute | None = None  # epoch minute the morning after a step night ends
     veto_step: float | None = None  # the step night's step (W), while its morning can undo it
     veto_by_temp: bool = False  # whether its expectation came from the temperature
-    minute_day: int | None = None  # date ordinal of the open minute
-    floors: list[tuple[int, float, float | None]] = field(default_factory=list)  # (day, W, °C)
+    minute_day: DateOrdinal | None = None  # date ordinal of the open minute
+    floors: list[tuple[DateOrdinal, float, float | None]] = field(
+        default_factory=list
+    )  # (day, W, °C)
     solar: bool = False  # export seen: the sun can hide load from the import
 
 

@@ -7,10 +7,20 @@ that fails on every later reading.
 """
 
 from dataclasses import MISSING, dataclass, fields, is_dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 import math
 import types
-from typing import Any, ClassVar, Protocol, Self, Union, get_args, get_origin, get_type_hints
+from typing import (
+    Annotated,
+    Any,
+    ClassVar,
+    Protocol,
+    Self,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
 from .config import HOUR_S, DetectorConfig
 from .model import Finding, Reading
@@ -18,6 +28,28 @@ from .model import Finding, Reading
 # No number the checks store comes near this (epoch seconds ~2e9, a day's watt-minutes ~1e9); a
 # larger one is damage, and rounding it would overflow the 64-bit integers JSON writers accept.
 MAX_STATE_NUMBER = 1e15
+
+
+@dataclass(frozen=True, slots=True)
+class Within:
+    """`Annotated` metadata of a stored number: the range (both ends included) it must lie in."""
+
+    low: float
+    high: float
+
+
+# The moments a stored time may be: those of the readings a detector is given (`validation`
+# lets through 2000 to 9000) with a few days' margin (a time zone, what is stored after a
+# reading). Beyond them, a damaged time could pass `datetime`'s years 1 to 9999 where it becomes
+# a date, and every reading after the restore would fail.
+_FIRST_STORED = datetime(1999, 12, 25, tzinfo=UTC)
+_LAST_STORED = datetime(9000, 1, 31, tzinfo=UTC)
+_FIRST_STORED_S, _LAST_STORED_S = _FIRST_STORED.timestamp(), _LAST_STORED.timestamp()
+# Stored times, by their unit: epoch seconds, epoch minutes, local hours since 1970, date ordinals
+Epoch = Annotated[float, Within(_FIRST_STORED_S, _LAST_STORED_S)]
+EpochMinute = Annotated[int, Within(_FIRST_STORED_S // 60, _LAST_STORED_S // 60)]
+EpochHour = Annotated[int, Within(_FIRST_STORED_S // 3600, _LAST_STORED_S // 3600)]
+DateOrdinal = Annotated[int, Within(_FIRST_STORED.toordinal(), _LAST_STORED.toordinal())]
 
 
 class StateError(ValueError):
@@ -125,13 +157,14 @@ class RoundedFloat:
 def load_state[T](cls: type[T], data: object) -> T:
     """Build dataclass `cls` from JSON-ready `data`, checking every field against its annotation.
 
-    Floats must be finite (an int is accepted for a float); lists become tuples where the
-    annotation says tuple; nested dataclasses are loaded the same way. Unknown keys are refused,
+    Floats must be finite (an int is accepted for a float), and a stored time (`Epoch`, ...)
+    within its range; lists become tuples where the annotation says tuple; nested dataclasses are
+    loaded the same way. Unknown keys are refused,
     missing keys take the field's default when it has one.
     """
     if not isinstance(data, dict):
         raise StateError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
-    hints = get_type_hints(cls)
+    hints = get_type_hints(cls, include_extras=True)
     values: dict[str, Any] = {}
     known = set()
     for spec in fields(cls):  # type: ignore[arg-type]
@@ -150,6 +183,12 @@ def _value(hint: Any, value: object, name: str) -> Any:
     if hint is Any:  # validated by whoever loads it further
         return value
     origin = get_origin(hint)
+    if origin is Annotated:  # a number within a range (`Within`): a stored time
+        base, within = get_args(hint)
+        loaded = _value(base, value, name)
+        if not within.low <= loaded <= within.high:
+            raise StateError(f"{name}: {value!r:.40} is not within {within.low:g}..{within.high:g}")
+        return loaded
     if origin in (Union, types.UnionType):
         errors = []
         for option in get_args(hint):

@@ -76,7 +76,7 @@ import math
 import statistics
 from typing import Any, NamedTuple, Self
 
-from .check import Mean, RoundedFloat, StateError, load_state
+from .check import DateOrdinal, Epoch, EpochMinute, Mean, RoundedFloat, StateError, load_state
 from .config import HOUR_S, MINUTE_S, DetectorConfig, Tier
 from .model import TIME_OF_DAY, Cause, Finding, Kind, Reading
 
@@ -135,10 +135,10 @@ class _Stored:
     """The stored form of the model (validated on restore)."""
 
     minutes: list[float]
-    minute: int | None
+    minute: EpochMinute | None
     minute_power: Mean
     minute_temp: Mean
-    day: int | None
+    day: DateOrdinal | None
     today: list[list[float | None]]
     past: list[list[list[float | None]]]
     today_sums: _DaySums
@@ -146,7 +146,7 @@ class _Stored:
     temperature: float | None
     slope: float
     above: list[int]
-    since: float | None
+    since: Epoch | None
     run: Mean
     score: float
     reference: float | None

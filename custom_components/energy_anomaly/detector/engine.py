@@ -52,7 +52,7 @@ from datetime import datetime
 from typing import Any
 
 from .baseload import BaseloadCheck
-from .check import StateError, load_state
+from .check import Epoch, StateError, load_state
 from .config import HOUR_S, NOMINAL_V, SENSITIVITY_BARS, DetectorConfig
 from .consumption import ConsumptionCheck
 from .faults import FaultCheck
@@ -429,9 +429,9 @@ class _Header:
 
     version: int
     options: dict[str, float | None]
-    last_epoch: float | None
+    last_epoch: Epoch | None
     history_days: int = 0  # absent from states stored before history was learned
-    history_end: float | None = None
+    history_end: Epoch | None = None
 
 
 _HEADER_KEYS = tuple(spec.name for spec in fields(_Header))

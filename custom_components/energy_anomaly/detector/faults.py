@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, Self
 
-from .check import StateError, load_state
+from .check import Epoch, StateError, load_state
 from .config import DetectorConfig
 from .model import Cause, Finding, Kind, Reading
 
@@ -35,25 +35,25 @@ from .model import Cause, Finding, Kind, Reading
 class _State:
     """What the fault checks have learned and the runs in progress (all plain data)."""
 
-    first_epoch: float | None = None
-    last_epoch: float | None = None
+    first_epoch: Epoch | None = None
+    last_epoch: Epoch | None = None
     spacing: float | None = None  # usual seconds between readings (slow moving average)
     min_draw: float | None = None  # least positive power drawn for a while, without production
     dark_min_draw: float | None = None  # the same in the dark hours only
-    low_since: float | None = None  # a run of draws below the floors began (epoch s)
+    low_since: Epoch | None = None  # a run of draws below the floors began (epoch s)
     low_dark: bool = False  # whether that run is in the dark hours (a run stays on one side)
     low_least: list[float] = field(default_factory=list)  # that run's two lowest draws (W)
     exports: bool = False  # the home has reported production (PV export)
     zeros_seen_learning: bool = False  # the home read 0 for a while during learning
-    zero_since: float | None = None
-    negative_since: float | None = None
+    zero_since: Epoch | None = None
+    negative_since: Epoch | None = None
     negative_low: float = 0.0
     run_value: float | None = None
-    run_start: float | None = None
+    run_start: Epoch | None = None
     run_alarmed: bool = False
     longest_run: float = 0.0
-    gap_start: float | None = None
-    gap_end: float | None = None
+    gap_start: Epoch | None = None
+    gap_end: Epoch | None = None
 
 
 class FaultCheck:

@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from statistics import median
 from typing import Any, Self
 
-from .check import Mean, StateError, load_state
+from .check import DateOrdinal, Epoch, EpochMinute, Mean, StateError, load_state
 from .config import DAY_S, MINUTE_S
 from .model import Cause, Finding, Kind, Mode, Reading, Sensitivity
 
@@ -69,7 +69,7 @@ class Allowance:
     weekday: int | None
     minute: int | None
     observed: float
-    used: float
+    used: Epoch
 
     def covers(self, finding: Finding) -> bool:
         """Whether `finding` is the same load at the same time as the marked episode."""
@@ -106,13 +106,13 @@ class AwayState:
     `AWAY_WINDOW_MIN`-minute mean so far; `peaks` those of the last `AWAY_NIGHTS` nights.
     """
 
-    since: float | None = None
+    since: Epoch | None = None
     last_above: float = 0.0
     power: Mean = field(default_factory=Mean)
-    minute: int | None = None
-    minute_night: int | None = None
+    minute: EpochMinute | None = None
+    minute_night: DateOrdinal | None = None
     minute_power: Mean = field(default_factory=Mean)
-    night: int | None = None
+    night: DateOrdinal | None = None
     recent: list[float] = field(default_factory=list)
     night_peak: float | None = None
     peaks: list[float] = field(default_factory=list)

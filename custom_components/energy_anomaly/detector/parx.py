@@ -37,7 +37,7 @@ from typing import Any, Self
 import numpy as np
 import numpy.typing as npt
 
-from .check import HourOf, Mean, StateError, load_state, tail_score
+from .check import EpochHour, HourOf, Mean, StateError, load_state, tail_score
 from .config import HOUR_S, DetectorConfig, PatternConfig
 from .model import Cause, Finding, Kind, Reading
 
@@ -102,7 +102,7 @@ def _inputs(
 class HourVerdict:
     """The verdict for one completed hour."""
 
-    hour: int  # local hour index (hours since 1970-01-01 00:00 local time)
+    hour: EpochHour  # local hour index (hours since 1970-01-01 00:00 local time)
     observed: float  # mean power (W) of the hour
     expected: float | None  # predicted mean power (W), None while learning
     distance: float | None  # KSC distance of the last `window_h` hours
@@ -361,11 +361,11 @@ class _Stored:
     """The stored form of `PatternCheck` (validated on restore)."""
 
     model: dict[str, Any]
-    hour: int | None
+    hour: EpochHour | None
     power: Mean = field(default_factory=Mean)
     temperature: Mean = field(default_factory=Mean)
     verdict: HourVerdict | None = None
-    expected_hour: int | None = None
+    expected_hour: EpochHour | None = None
     expected: float | None = None
     exported: bool = False
     sun: dict[str, int] = field(default_factory=dict)

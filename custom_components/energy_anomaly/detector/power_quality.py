@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Self
 
-from .check import StateError, load_state
+from .check import Epoch, StateError, load_state
 from .config import DetectorConfig, PowerQualityConfig
 from .model import Cause, Finding, Kind, Reading
 
@@ -32,7 +32,7 @@ PHASES = 3
 class _Episode:
     """One phase's current run of out-of-limit readings: since when, last seen, running mean."""
 
-    since: float | None = None
+    since: Epoch | None = None
     last: float = 0.0
     total: float = 0.0
     count: int = 0
