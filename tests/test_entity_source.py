@@ -243,11 +243,6 @@ async def test_a_net_power_sensor_at_zero_shows_no_negative_zero_production(
     await shown(hass, "sensor.home_power_production", "0.0")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="A net power sensor frozen while exporting is never reported as a frozen meter: the "
-    "frozen-value rule skips every reading with production, so the home learns a frozen export",
-)
 async def test_a_net_power_sensor_frozen_while_exporting_is_a_meter_fault(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -777,11 +772,6 @@ async def test_a_broken_phase_sensor_costs_only_its_value_logged_once_with_an_is
     assert state_of(hass, "sensor.home_voltage_l1") == "229.0"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="A production sensor without a value while the home exports leaves the power sensor's "
-    "exact 0 W without production: the zero rule raises a meter fault about the power",
-)
 async def test_a_production_sensor_that_drops_while_exporting_raises_no_meter_fault(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -1,6 +1,7 @@
 """Specifications of the meter/data fault checks on small constructed series."""
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 import json
 
@@ -60,9 +61,26 @@ def test_a_single_zero_reading_stays_quiet() -> None:
     )
 
 
+def exporting(start_s: int, end_s: int, production: float | None = None) -> list[Reading]:
+    """Readings of 0 W drawn while exporting 2.5 kW, by the watt as the sun moves unless fixed."""
+    return [
+        replace(reading, power_production=production or 2500.0 + index % 7)
+        for index, reading in enumerate(readings(start_s, end_s, power=0.0))
+    ]
+
+
 def test_zeros_while_exporting_are_normal() -> None:
     check = learned()
-    assert not any(feed(check, readings(DAY, DAY + 4 * 3600, power=0.0, production=2500.0)))
+    assert not any(feed(check, exporting(DAY, DAY + 4 * 3600)))
+
+
+def test_an_export_repeated_for_an_hour_is_a_frozen_value() -> None:
+    check = learned()
+    found = feed(check, exporting(DAY, DAY + 3600, production=1523.4))
+    finding = found[-1]
+    assert finding is not None
+    assert finding.cause == "frozen"
+    assert finding.observed == -1523.4  # what a net meter reads: an export
 
 
 def test_zeros_do_not_alarm_in_a_home_that_read_zero_while_learning() -> None:

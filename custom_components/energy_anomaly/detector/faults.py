@@ -11,9 +11,12 @@ would either call them anomalies of the wrong kind or, worse, learn them:
   restarted (`restarted_at`), the silence is counted from the restart: the time it was off (an
   update on a Pi takes 15 minutes) says nothing about the meter; a meter silent since still is.
 
-A PV home imports exactly 0 W while it exports: a zero with `power_production > 0` is normal
-and neither a zero fault nor a frozen value. Nor is its daytime import a floor: when the panels
-cover nearly all the home draws without exporting, it imports a few watts. A home that has exported
+A PV home imports exactly 0 W while it exports: a zero with `power_production > 0` is normal,
+no zero fault; so is one without a production value (its sensor offline) outside the dark hours
+in a home that has exported. A frozen value is judged on what the meter reads, the draw less the
+production: an export written again and again is as frozen as an import. Nor is its daytime
+import a floor: when the panels cover nearly all the home draws without exporting, it imports a
+few watts. A home that has exported
 learns the least it draws from the dark hours only (`dark_start_hour` to `dark_end_hour`), so 0 W at
 night, with nothing produced, is still a fault there.
 
@@ -108,8 +111,13 @@ class FaultCheck:
             negative = zeros = None
         else:
             negative = self._negative(now, power, producing)
-            zeros = self._zeros(now, power, producing)
-        stale = self._stale(now, power, producing, gap is not None or broken)
+            # Production unknown (a chosen sensor's inverter offline) in a home that exports:
+            # outside the dark hours it may be exporting, and its import meter then reads 0 W
+            unknown = production is None and s.exports and not self.is_dark(reading.timestamp.hour)
+            zeros = self._zeros(now, power, producing or unknown)
+        # What the meter reads, signed: an export frozen is as frozen as an import
+        metered = power - production if producing and production is not None else power
+        stale = self._stale(now, metered, gap is not None or broken)
         # The dark hours' floor is never below the all-day one: a draw not under it is under
         # neither (the common case, without the hour)
         if drawing and (s.dark_min_draw is None or power < s.dark_min_draw):
@@ -257,14 +265,16 @@ class FaultCheck:
             lasted_s=lasted,
         )
 
-    def _stale(self, now: float, power: float, producing: bool, after_gap: bool) -> Finding | None:
+    def _stale(self, now: float, metered: float, after_gap: bool) -> Finding | None:
         """The same non-zero value repeated far longer than any run seen before.
 
-        Zeros are the zero check's business (and normal while exporting); a run broken by a gap
-        (or by Home Assistant's downtime) starts again, since the gap is reported on its own.
+        `metered` is the power drawn less the production: a reader stuck on an export (a net
+        sensor's last value, written again and again) is frozen too, and reads below 0. Zeros
+        are the zero check's business; a run broken by a gap (or by Home Assistant's downtime)
+        starts again, since the gap is reported on its own.
         """
         s, c = self._s, self.config
-        if power == 0 or producing or power != s.run_value or after_gap or s.run_start is None:
+        if metered == 0 or metered != s.run_value or after_gap or s.run_start is None:
             # The run ended (nearly every reading): its length is learned unless it was reported
             # as frozen
             if (
@@ -275,7 +285,7 @@ class FaultCheck:
             ):  # `max` of the two, without the call
                 s.longest_run = lasted
             s.run_alarmed = False
-            s.run_value = None if power == 0 or producing else power
+            s.run_value = None if metered == 0 else metered
             s.run_start = None if s.run_value is None else now
             return None
         lasted = now - s.run_start
@@ -287,7 +297,7 @@ class FaultCheck:
             Cause.FROZEN,
             lasted / limit,
             s.run_start,
-            power,
+            metered,
             lasted_s=lasted,
             longest_s=s.longest_run,
         )
