@@ -27,6 +27,7 @@ from custom_components.energy_anomaly.const import (
 )
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.model import Mode
+from custom_components.energy_anomaly.redact import hashed_id
 from custom_components.energy_anomaly.temperature import ISSUE_AFTER
 
 from .conftest import HOME_A
@@ -195,7 +196,7 @@ async def test_the_temperature_issue_stays_when_options_are_saved_while_the_enti
     freezer.tick(ISSUE_AFTER + timedelta(minutes=1))
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
-    issue_id = f"temperature_{entry.entry_id}"
+    issue_id = f"temperature_{hashed_id(entry.entry_id)}"
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
 
     result = await hass.config_entries.options.async_init(entry.entry_id)

@@ -145,7 +145,7 @@ def judged_at(entry: ConfigEntry) -> float:
 
 def entity_issue(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> ir.IssueEntry | None:
     """The repair issue about the entity chosen as `key` (CONF_POWER_ENTITY, ...)."""
-    return ir.async_get(hass).async_get_issue(DOMAIN, f"entity_{entry.entry_id}_{key}")
+    return ir.async_get(hass).async_get_issue(DOMAIN, f"entity_{hashed_id(entry.entry_id)}_{key}")
 
 
 async def test_a_template_power_sensor_in_kw_feeds_the_home_in_watts(
@@ -404,7 +404,8 @@ async def test_the_clock_went_back_issue_goes_when_the_entry_unloads(
 
     assert await hass.config_entries.async_unload(entity_entry.entry_id)
 
-    assert ir.async_get(hass).async_get_issue(DOMAIN, f"clock_went_back_{home_id}") is None
+    issue_id = f"clock_went_back_{hashed_id(home_id)}"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
 
 
 async def test_a_restart_after_the_clock_went_back_by_days_learns_afresh(

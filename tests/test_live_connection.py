@@ -155,7 +155,7 @@ async def test_a_refused_reconnect_raises_the_repair_issue_and_waits_minutes_dou
     live_entry: MockConfigEntry,
     issue_registry: ir.IssueRegistry,
 ) -> None:
-    issue = (DOMAIN, f"too_many_connections_{live_entry.entry_id}")
+    issue = (DOMAIN, f"too_many_connections_{hashed_id(live_entry.entry_id)}")
     await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 400.0)
 
     await tibber_server.drop_connections(code=1012, reason="Service restart")

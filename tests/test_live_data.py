@@ -263,7 +263,10 @@ async def test_too_many_connections_backs_off_for_minutes_and_raises_a_repair_is
     tibber_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(tibber_entry.entry_id)
     await wait_until(hass, lambda: len(issue_registry.issues) == 1)
-    assert (DOMAIN, f"too_many_connections_{tibber_entry.entry_id}") in issue_registry.issues
+    assert (
+        DOMAIN,
+        f"too_many_connections_{hashed_id(tibber_entry.entry_id)}",
+    ) in issue_registry.issues
     assert tibber_server.connections_total == 1
 
     clock = Clock(hass)

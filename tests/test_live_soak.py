@@ -28,6 +28,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.energy_anomaly.const import DOMAIN
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.model import Reading
+from custom_components.energy_anomaly.redact import hashed_id
 from custom_components.energy_anomaly.sink import HomesSink
 
 from .conftest import HOME_A, HOME_B
@@ -98,7 +99,7 @@ class Soak:
         await self.server.drop_connections(code=1012, reason="Service restart")
         await wait_for_retry(self.hass, self.entry)
         await jump(self.hass, PAST_FIRST_BACKOFF)
-        issue = (DOMAIN, f"too_many_connections_{self.entry.entry_id}")
+        issue = (DOMAIN, f"too_many_connections_{hashed_id(self.entry.entry_id)}")
         await wait_until(self.hass, lambda: issue in issues.issues)
         self.server.reject_all_connections = False
         await wait_for_retry(self.hass, self.entry)

@@ -41,7 +41,7 @@ async def set_up_with_temperature(
 
 
 def temperature_issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
-    return ir.async_get(hass).async_get_issue(DOMAIN, f"temperature_{entry.entry_id}")
+    return ir.async_get(hass).async_get_issue(DOMAIN, f"temperature_{hashed_id(entry.entry_id)}")
 
 
 async def test_a_unit_that_is_not_a_temperature_raises_a_repair_issue_at_once(
@@ -72,7 +72,7 @@ async def test_the_repair_issue_is_raised_once_while_the_entity_stays_broken(
         await hass.async_block_till_done()
 
     assert [(event.data["issue_id"], event.data["action"]) for event in changes] == [
-        (f"temperature_{tibber_entry.entry_id}", "create")
+        (f"temperature_{hashed_id(tibber_entry.entry_id)}", "create")
     ]
 
 

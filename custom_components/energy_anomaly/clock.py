@@ -24,8 +24,7 @@ from .const import CLOCK_ISSUE_AFTER, DOMAIN, ISSUE_CLOCK_BEHIND, ISSUE_CLOCK_WE
 from .coordinator import HomeInfo
 from .detector.model import Reading
 from .detector.validation import MAX_FUTURE
-from .issues import async_warn
-from .redact import hashed_id
+from .issues import async_delete_unhashed, async_warn, issue_id
 
 MAX_FUTURE_S = MAX_FUTURE.total_seconds()
 SECONDS_PER_MINUTE = 60.0
@@ -46,11 +45,8 @@ class _UnlearnedRun:
         self._hass = hass
         self._home = home
         self._translation_key = translation_key
-        # The home's id hashed: core lists the issue ids in the diagnostics download, even those
-        # of an earlier run, which the registry keeps (inactive): one a release before raised
-        # under the id in full goes
-        self._issue_id = f"{translation_key}_{hashed_id(home.home_id)}"
-        ir.async_delete_issue(hass, DOMAIN, f"{translation_key}_{home.home_id}")
+        self._issue_id = issue_id(translation_key, home.home_id)
+        async_delete_unhashed(hass, translation_key, home.home_id)
         # Executor: the host's time at the first reading unlearned since the last one taken
         # (None: readings are learned), and how long they have gone unlearned since.
         self._since: datetime | None = None

@@ -84,7 +84,7 @@ from .detector.config import GRID_120_V
 from .detector.grid import PHASE_VOLTAGE_V, grid_of_phase
 from .detector.model import Reading
 from .detector.validation import MAX_CURRENT_A, MAX_POWER_W, MAX_VOLTAGE_V
-from .issues import async_warn
+from .issues import async_delete_unhashed, async_warn, issue_id
 from .source import ReadingSink
 
 # Readings go out this often: as often as the benchmarks' homes are sampled (the detector is
@@ -371,6 +371,8 @@ class EntitySource:
         DROP_GRACE, one still without a value once it has started.
         """
         self._sink = sink
+        for key in self._entities:
+            async_delete_unhashed(self._hass, ISSUE_ENTITY, self._home_id, key)
         self._unsubs = [
             async_track_state_change_event(
                 self._hass, self._power_entity, self._async_power_changed
@@ -491,7 +493,7 @@ class EntitySource:
 
     def _issue_id(self, key: str) -> str:
         """The repair issue's id: named by the entity's role, as the id may name an address."""
-        return f"{ISSUE_ENTITY}_{self._home_id}_{key}"
+        return issue_id(ISSUE_ENTITY, self._home_id, key)
 
     @callback
     def _async_note(self, key: str, problem: EntityProblem | None, state: State | None) -> None:

@@ -55,7 +55,7 @@ from .const import (
     TOO_MANY_CONNECTIONS_BACKOFF_FIRST,
     TOO_MANY_CONNECTIONS_BACKOFF_MAX,
 )
-from .issues import async_warn
+from .issues import async_delete_unhashed, async_warn, issue_id
 from .redact import hashed_id
 from .source import ReadingSink
 from .tibber_connection import (
@@ -197,6 +197,7 @@ class TibberLiveSource:
     async def async_start(self, sink: ReadingSink) -> None:
         """Start the connection loop in the background and the stall check."""
         self._sink = sink
+        async_delete_unhashed(self._hass, ISSUE_TOO_MANY_CONNECTIONS, self._entry.entry_id)
         self._unsub_health = async_track_time_interval(
             self._hass, self._async_check_stall, HEALTH_CHECK_INTERVAL
         )
@@ -484,7 +485,7 @@ class TibberLiveSource:
 
     @property
     def _issue_id(self) -> str:
-        return f"{ISSUE_TOO_MANY_CONNECTIONS}_{self._entry.entry_id}"
+        return issue_id(ISSUE_TOO_MANY_CONNECTIONS, self._entry.entry_id)
 
     @callback
     def _async_raise_too_many_connections(self) -> None:

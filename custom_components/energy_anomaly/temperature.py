@@ -29,7 +29,7 @@ from homeassistant.util.unit_conversion import TemperatureConverter
 
 from .const import CONF_TEMPERATURE_ENTITY, DOMAIN
 from .detector.validation import MAX_TEMPERATURE_C, MIN_TEMPERATURE_C
-from .issues import async_warn
+from .issues import async_delete_unhashed, async_warn, issue_id
 
 # An entity that gives no usable temperature for this long gets a repair issue (a sensor
 # briefly unavailable, or not yet loaded at start-up, does not).
@@ -131,7 +131,7 @@ class OutdoorTemperature:
         self._hass = hass
         self._entity_id = entity_id
         self._entry_title = entry.title  # names the entry whose options chose the entity
-        self._issue_id = f"{ISSUE_PREFIX}_{entry.entry_id}"
+        self._issue_id = issue_id(ISSUE_PREFIX, entry.entry_id)
         self._problem: TemperatureProblem | None = None
         self._raised: TemperatureProblem | None = None
         self._unsub_wait: CALLBACK_TYPE | None = None
@@ -207,7 +207,11 @@ class OutdoorTemperature:
 
 @callback
 def async_watch_outdoor_temperature(hass: HomeAssistant, entry: ConfigEntry) -> CALLBACK_TYPE:
-    """Watch the entry's temperature entity, if it has one; return the function that stops it."""
+    """Watch the entry's temperature entity, if it has one; return the function that stops it.
+
+    An issue an earlier release raised under the entry's id in full goes either way.
+    """
+    async_delete_unhashed(hass, ISSUE_PREFIX, entry.entry_id)
     if entity_id := entry.options.get(CONF_TEMPERATURE_ENTITY):
         return OutdoorTemperature(hass, entry, entity_id).async_start()
     return lambda: None
