@@ -284,6 +284,19 @@ async def test_a_change_is_stored_at_once_not_at_the_next_snapshot(
     assert stored.mode is Mode.AWAY
 
 
+async def test_a_command_that_changes_nothing_writes_nothing(
+    hass: HomeAssistant, home: Cabin, hass_storage: dict[str, Any]
+) -> None:
+    """An automation turning on an alarm switch that is on, every minute, wears no SD card."""
+    store_key = f"{DOMAIN}.{HOME_A}"
+    await switch(hass, "switch.cabin_meter_fault_alarms", "turn_on")
+    await select(hass, SENSITIVITY, "normal")
+    async_fire_time_changed(hass)  # a write would be due at once
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert store_key not in hass_storage
+
+
 async def test_mark_normal_ends_the_anomaly_and_answers_what_was_marked(
     hass: HomeAssistant, home: Cabin
 ) -> None:

@@ -348,6 +348,8 @@ class HomeRunner:
         self._stopped = False  # `async_stop` began: no worker runs again
         self._detector_lock = asyncio.Lock()
         self._last_snapshot = dt_util.utcnow()
+        # Whether a command of the batch just taken changed what the household said
+        self._household_changed = False
         self._history_days = self._detector.history_days
         # A restored home that learned history shows it as done, as before the restart.
         self._history = HistoryImport.DONE if self._history_days else HistoryImport.NONE
@@ -561,15 +563,16 @@ class HomeRunner:
     async def _async_process(self, batch: Sequence[_Queued]) -> None:
         """Run the detector on `batch`, in order, and publish the batch's end.
 
-        A batch with commands shows the new controls at once and is stored soon (a restart
-        keeps what the household said), before its caller answers them (`_async_answer`). What
-        the batch said of the host's clock raises or withdraws its repair issue, here on the loop.
+        A batch with commands that changed what the household said shows the new controls at
+        once and is stored soon (a restart keeps it), before its caller answers them
+        (`_async_answer`); one that changed nothing (a switch turned on that was on, an
+        automation's every minute) is not written for (SD-card wear). What the batch said of the
+        host's clock raises or withdraws its repair issue, here on the loop.
         """
-        commands = [item for item in batch if isinstance(item, _Command)]
         done = await self._async_locked(self._detector_update, batch)
         self._clock_behind.async_update()
         self._clock_went_back.async_update()
-        snapshot = await self._async_snapshot_if_due(now=bool(commands))
+        snapshot = await self._async_snapshot_if_due(now=self._household_changed)
         if done is not None:
             self._async_publish(done)
         else:
@@ -592,9 +595,12 @@ class HomeRunner:
         """
         taken: list[tuple[Reading, Result]] = []
         now = dt_util.utcnow()
+        self._household_changed = False
         for item in batch:
             if isinstance(item, _Command):
+                said = self._detector.household_state()
                 item.execute(self._detector)
+                self._household_changed |= self._detector.household_state() != said
             elif isinstance(item, _HostResumed):
                 self._detector.restarted_at(item.at)
             elif isinstance(item, _GridRead):

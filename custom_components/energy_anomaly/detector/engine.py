@@ -373,6 +373,13 @@ class Detector:
             Feedback.key: self._feedback.to_state(),
         }
 
+    def household_state(self) -> dict[str, Any]:
+        """What the household said (`Feedback.to_state`).
+
+        Compared before and after a command, it tells whether the command changed anything.
+        """
+        return self._feedback.to_state()
+
     def _checks(
         self,
     ) -> tuple[FaultCheck, PowerQualityCheck, ConsumptionCheck, PatternCheck, BaseloadCheck]:
