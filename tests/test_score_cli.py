@@ -109,6 +109,17 @@ def test_a_header_without_power_is_refused(tmp_path: Path) -> None:
     assert "Traceback" not in completed.stderr
 
 
+def test_a_header_with_a_column_it_reads_twice_is_refused(tmp_path: Path) -> None:
+    """Which of the two is the power? Using the last without a word scored the wrong one."""
+    completed, target = _score(
+        tmp_path, "timestamp,power,note,power,note\n2024-01-08T00:00:00+01:00,300,a,3,b\n"
+    )
+
+    assert completed.returncode == 2
+    assert completed.stderr.endswith("in.csv: column power appears twice in the header: keep one\n")
+    assert not target.exists()
+
+
 def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     completed = subprocess.run(
         [sys.executable, str(SCORE), str(tmp_path / "nope.csv"), str(tmp_path / "out.csv")],
