@@ -243,6 +243,31 @@ async def test_a_net_power_sensor_at_zero_shows_no_negative_zero_production(
     await shown(hass, "sensor.home_power_production", "0.0")
 
 
+async def test_a_power_sensor_reading_minus_zero_shows_0_w(hass: HomeAssistant) -> None:
+    """A template that rounds a tiny negative drift writes "-0.0"; the home draws 0 W."""
+    hass.states.async_set(POWER, "400", WATT)
+    await set_up_home(hass, home_entry())
+    await shown(hass, HOME_POWER, "400.0")
+
+    hass.states.async_set(POWER, "-0.0", WATT)
+
+    await shown(hass, HOME_POWER, "0.0")
+
+
+async def test_a_production_sensor_reading_minus_zero_shows_0_w(hass: HomeAssistant) -> None:
+    """An inverter asleep at night writes "-0.0"; the home produces 0 W."""
+    solar = "sensor.inverter_export"
+    hass.states.async_set(POWER, "400", WATT)
+    hass.states.async_set(solar, "1200", WATT)
+    await set_up_home(hass, home_entry(**{CONF_PRODUCTION_ENTITY: solar}))
+    await shown(hass, "sensor.home_power_production", "1200.0")
+
+    hass.states.async_set(solar, "-0.0", WATT)
+    hass.states.async_set(POWER, "450", WATT)
+
+    await shown(hass, "sensor.home_power_production", "0.0")
+
+
 async def test_a_net_power_sensor_frozen_while_exporting_is_a_meter_fault(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:

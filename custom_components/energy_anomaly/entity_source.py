@@ -435,8 +435,11 @@ class EntitySource:
             if CONF_POWER_ENTITY in self._problems:  # not a sensor that may come back
                 self._sink.async_source_down(self._home_id, self._problem_text(CONF_POWER_ENTITY))
             return
-        power = current if mean is None else mean
+        # + 0.0: a sensor's "-0.0" (a template rounding a drift below 0) shows "0.0"
+        power = (current if mean is None else mean) + 0.0
         production = self._async_value(CONF_PRODUCTION_ENTITY)
+        if production is not None:
+            production += 0.0
         if self._net:  # 0.0 first: max keeps the first of equals, and -0.0 == 0.0 shows "-0 W"
             power, production = max(0.0, power), max(0.0, -power)
         reading = Reading(
