@@ -4,7 +4,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
@@ -20,7 +20,13 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.energy_anomaly.const import CONF_TEMPERATURE_ENTITY, DOMAIN
 from custom_components.energy_anomaly.diagnostics import hashed_id
-from custom_components.energy_anomaly.temperature import ISSUE_AFTER, OutdoorTemperature
+from custom_components.energy_anomaly.temperature import (
+    ISSUE_AFTER,
+    OutdoorTemperature,
+    TemperatureProblem,
+    TemperatureReading,
+    read_temperature,
+)
 
 from .conftest import HOME_A
 from .test_live_data import state_of, wait_until
@@ -198,6 +204,13 @@ async def test_a_removed_entity_or_implausible_values_raise_a_repair_issue_after
     issue = temperature_issue(hass, watched)
     assert issue is not None
     assert issue.translation_key == translation_key
+
+
+def test_a_weather_temperature_beyond_any_float_is_implausible() -> None:
+    """Not an OverflowError in the middle of a batch of readings (every home of the account's)."""
+    weather = State("weather.home", "sunny", {"temperature": 10**400, "temperature_unit": "°C"})
+
+    assert read_temperature(weather) == TemperatureReading(None, TemperatureProblem.IMPLAUSIBLE)
 
 
 async def test_the_repair_issue_is_removed_when_the_entry_unloads(

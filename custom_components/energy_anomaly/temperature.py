@@ -77,6 +77,8 @@ def read_temperature(state: State | None) -> TemperatureReading:
         number = float(value)
     except TypeError, ValueError:
         return TemperatureReading(None, TemperatureProblem.NO_VALUE)
+    except OverflowError:  # an attribute's int beyond any float (a weather entity's bug)
+        return TemperatureReading(None, TemperatureProblem.IMPLAUSIBLE)
     if not _is_temperature_unit(unit):
         return TemperatureReading(None, TemperatureProblem.NOT_A_TEMPERATURE)
     celsius = TemperatureConverter.convert(number, unit, UnitOfTemperature.CELSIUS)
