@@ -2,6 +2,7 @@
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.icon import async_get_icons
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.energy_anomaly.const import DOMAIN, EVENT_ANOMALY
@@ -130,3 +131,28 @@ async def test_event_fires_again_when_the_anomaly_changes_kind(
     first, *fired = home.writes[EVENT]
     assert (first, len(fired)) == ("unknown", 2)
     assert home.writes["binary_sensor.cabin_anomaly"] == ["off", "on", "on"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an anomaly whose kind changed before a reload is announced again on the bus after "
+    "it, with the kind and start it was announced with",
+)
+async def test_an_anomaly_that_changed_kind_and_goes_on_through_a_reload_is_not_announced_again(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    fired = async_capture_events(hass, EVENT_ANOMALY)
+    home = await over_the_fuse(hass, tibber_server, tibber_entry)
+    for at in range(80, 401, 10):  # still over the fuse, and a meter fault on top of it
+        await home.push(at, currentL1=32.0, power=-300.0, powerProduction=0.0)
+    assert hass.states.get(KIND).state == "meter_fault"
+
+    assert await hass.config_entries.async_reload(tibber_entry.entry_id)
+    await tibber_server.wait_for_subscriptions(1, HOME_A)
+    for at in range(410, 471, 10):  # the meter is right again; still over the fuse
+        await home.push(at, currentL1=32.0, power=7000.0)
+
+    assert hass.states.get(KIND).state == "power_quality"
+    assert [(event.data["kind"], event.data["since"]) for event in fired] == [
+        ("power_quality", "2026-11-24T18:00:00+01:00")
+    ]
