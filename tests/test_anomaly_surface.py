@@ -2,7 +2,6 @@
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.icon import async_get_icons
-import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.energy_anomaly.const import DOMAIN, EVENT_ANOMALY
@@ -133,11 +132,6 @@ async def test_event_fires_again_when_the_anomaly_changes_kind(
     assert home.writes["binary_sensor.cabin_anomaly"] == ["off", "on", "on"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an anomaly whose kind changed before a reload is announced again on the bus after "
-    "it, with the kind and start it was announced with",
-)
 async def test_an_anomaly_that_changed_kind_and_goes_on_through_a_reload_is_not_announced_again(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:

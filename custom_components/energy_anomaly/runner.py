@@ -87,18 +87,43 @@ def reported_quantities(reading: Reading) -> set[str]:
 type Shown = tuple[Kind, float]  # an anomaly the home showed: its kind and start (epoch s)
 # A finding whose start differs from the shown one's by less than this is the same anomaly.
 SAME_START_S = 60.0
+# The most anomalies of one episode (the home in an anomaly without a pause) kept as shown: its
+# kinds as they took turns (a meter fault on top of an over-current, then gone again)
+MAX_SHOWN = 8
 
 
 class Restored(NamedTuple):
-    """What a home resumes from: its detector, the quantities seen, the anomaly it showed."""
+    """What a home resumes from: its detector, the quantities seen, the anomalies it showed."""
 
     detector: Detector
     reported: frozenset[str]
-    shown: Shown | None = None
+    shown: tuple[Shown, ...] = ()
 
 
-def _shown_of(finding: Finding | None) -> Shown | None:
-    return None if finding is None else (finding.kind, finding.since.timestamp())
+def _shown_after(shown: tuple[Shown, ...], finding: Finding | None) -> tuple[Shown, ...]:
+    """The anomalies shown in the episode going on after a result with `finding`, in order.
+
+    None once the episode ends (no finding): the next anomaly is announced afresh.
+    """
+    if finding is None:
+        return ()
+    latest = (finding.kind, finding.since.timestamp())
+    return shown if latest in shown else (*shown, latest)[-MAX_SHOWN:]
+
+
+def _stored_shown(stored: Any) -> tuple[Shown, ...]:
+    """The anomalies of the episode stored as shown (kind and start), in order.
+
+    One that cannot be read is left out: at worst it is announced once more.
+    """
+    if not isinstance(stored, list):
+        return ()
+    shown: list[Shown] = []
+    for pair in stored[-MAX_SHOWN:]:
+        match pair:
+            case [str(kind), int() | float() as since] if kind in Kind._value2member_map_:
+                shown.append((Kind(kind), float(since)))
+    return tuple(shown)
 
 
 def _restore(
@@ -106,9 +131,9 @@ def _restore(
 ) -> Restored:
     """The detector, reported quantities and shown anomaly as stored; raises on anything else.
 
-    A shown anomaly that cannot be read is left out: at worst it is announced once more. So is
-    a reported quantity this release does not know, or that is not `reportable` now (a sensor
-    left out under Reconfigure): its sensor comes when the meter reports it.
+    A shown anomaly that cannot be read is left out (`_stored_shown`). So is a reported quantity
+    this release does not know, or that is not `reportable` now (a sensor left out under
+    Reconfigure): its sensor comes when the meter reports it.
     A detector that took a reading after `latest` (epoch s; a damaged file, or a clock that was
     far ahead) would skip every reading until then as older than its last: it is refused.
     """
@@ -117,10 +142,7 @@ def _restore(
     reported = stored["reported"]
     if not isinstance(reported, list) or not all(isinstance(name, str) for name in reported):
         raise TypeError("the reported quantities are not a list of names")
-    shown: Shown | None = None
-    match stored.get("shown"):
-        case [str(kind), int() | float() as since] if kind in Kind._value2member_map_:
-            shown = (Kind(kind), float(since))
+    shown = _stored_shown(stored.get("shown"))
     detector = Detector.from_state(stored["detector"], config)
     if latest is not None and detector.last_epoch is not None and detector.last_epoch > latest:
         last = datetime.fromtimestamp(detector.last_epoch, dt_util.UTC).isoformat()
@@ -311,8 +333,8 @@ class HomeRunner:
         self._entry = entry
         self._store = store
         self._detector, self._reported = restored.detector, restored.reported
-        # The anomaly shown when the state was written, and the one shown after the latest batch
-        # (kept by the worker with the detector, and stored with its state).
+        # The anomalies of the episode shown when the state was written, and of the one after the
+        # latest batch (kept by the worker with the detector, and stored with its state).
         self._restored_shown = self._shown = restored.shown
         # Where the restored detector stands: a replaying source (the demo) resumes after it.
         self.restored_until = self._detector.last_epoch
@@ -618,7 +640,8 @@ class HomeRunner:
         self._reported = self._reported.union(*(reported_quantities(r) for r, _ in taken))
         last = taken[-1][1]
         self._status, self._learning_progress = last.status, last.learning_progress
-        self._shown = _shown_of(last.finding)
+        for _, result in taken:
+            self._shown = _shown_after(self._shown, result.finding)
         return _Batch(
             reading=with_phases_held([reading for reading, _ in taken], self._phases_seen),
             results=[result for _, result in taken],
@@ -687,7 +710,7 @@ class HomeRunner:
 
     def _stored_data(self) -> PreparedHomeData:
         """Executor: the detector state (serialised here) and the quantities seen."""
-        shown = None if self._shown is None else [self._shown[0].value, self._shown[1]]
+        shown = [[kind.value, since] for kind, since in self._shown]
         return prepare(self._detector.to_state(), sorted(self._reported), shown)
 
     async def async_save_state(self) -> None:
@@ -770,18 +793,17 @@ class HomeRunner:
         )
 
     def _shown_before_restore(self, finding: Finding | None) -> bool:
-        """Whether `finding` is the anomaly the home showed when its stored state was written.
+        """Whether `finding` is of the episode the home showed when its stored state was written.
 
-        That one was announced then; after a restart or a reload it goes on, and announcing it
-        again would notify the household twice. (One that was building up but not yet shown,
-        begun before the restart, is announced when it is.)
+        The one shown then, or one shown before it in the same episode. The episode was
+        announced then; after a restart or a reload it goes on, and announcing it again would
+        notify the household twice, also when the kind shown then (a meter fault on top of an
+        over-current) ended meanwhile. (One that was building up but not yet shown, begun before
+        the restart, is announced when it is.)
         """
-        shown = self._restored_shown
-        return (
-            finding is not None
-            and shown is not None
-            and finding.kind is shown[0]
-            and abs(finding.since.timestamp() - shown[1]) < SAME_START_S
+        return finding is not None and any(
+            finding.kind is kind and abs(finding.since.timestamp() - since) < SAME_START_S
+            for kind, since in self._restored_shown
         )
 
     async def _async_command[T](self, run: Callable[[Detector], T]) -> T:

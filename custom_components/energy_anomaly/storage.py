@@ -29,8 +29,9 @@ class UnreadableFileError(Exception):
 class StoredHomeData(TypedDict):
     """What is stored for one home: the detector's plain-data state and the quantities seen.
 
-    `shown`: the anomaly the home showed when it was written (kind and start, epoch s), so one
-    that goes on after a restart is not announced again; absent in states written before it.
+    `shown`: the anomalies of the episode the home was in when it was written (each a kind and
+    start, epoch s, in the order shown), so one that goes on after a restart is not announced
+    again; absent in states written before it.
     """
 
     detector: dict[str, Any]
