@@ -6,6 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -86,6 +87,27 @@ async def test_power_moving_by_100_w_is_written_at_once(
         await home.push(2 * i, power=watts)
 
     assert home.writes["sensor.cabin_power"][-3:] == ["1000.0", "1100.0", "950.0"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="The throttle compares the state in the unit the user chose for display (kW) with "
+    "its 100 W jump, so a load switching on waits up to 10 s once Power is shown in kW",
+)
+async def test_power_shown_in_kw_moving_by_2_kw_is_written_at_once(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    home = await cabin(hass, tibber_server, tibber_entry)
+    entity_registry.async_update_entity_options(
+        "sensor.cabin_power", "sensor", {"unit_of_measurement": "kW"}
+    )
+    await home.push(0, power=1000.0)
+    await home.push(2, power=3000.0)  # a 2 kW kettle switched on
+
+    assert hass.states.get("sensor.cabin_power").state == "3.0"
 
 
 async def test_voltage_moving_less_than_a_volt_is_not_written(
