@@ -89,11 +89,6 @@ async def test_power_moving_by_100_w_is_written_at_once(
     assert home.writes["sensor.cabin_power"][-3:] == ["1000.0", "1100.0", "950.0"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The throttle compares the state in the unit the user chose for display (kW) with "
-    "its 100 W jump, so a load switching on waits up to 10 s once Power is shown in kW",
-)
 async def test_power_shown_in_kw_moving_by_2_kw_is_written_at_once(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,

@@ -63,10 +63,14 @@ class EnergyAnomalyEntity(CoordinatorEntity[EnergyAnomalyCoordinator]):
         return data
 
     def _shown(self) -> tuple[Any, ...]:
-        """What the entity would write now: availability, state and attributes."""
+        """What the entity would write now: availability, value and attributes."""
         if not self.available:
             return (False,)
-        return (True, self.state, self.extra_state_attributes)
+        return (True, self._value(), self.extra_state_attributes)
+
+    def _value(self) -> Any:
+        """The value `_shown` compares: the state, unless a platform compares another."""
+        return self.state
 
     def _write_due(self, written: tuple[Any, ...], shown: tuple[Any, ...], since: float) -> bool:
         """Whether a moved `shown` is written now; `since` = seconds of readings since the last.

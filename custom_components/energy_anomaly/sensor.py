@@ -340,6 +340,13 @@ class EnergyAnomalySensor(EnergyAnomalyEntity, SensorEntity):
         """The value for the latest reading."""
         return self.entity_description.value_fn(self.data)
 
+    def _value(self) -> float | str | None:
+        """The value in its native unit (W, V, A), as the `Throttle` judges it.
+
+        Not the state, which is in the unit the user chose to show (a power in kW moves by 0.1).
+        """
+        return self.native_value
+
     def _write_due(self, written: tuple[Any, ...], shown: tuple[Any, ...], since: float) -> bool:
         """A throttled sensor writes a moved value only when its `Throttle` says it is due."""
         throttle = self.entity_description.throttle
@@ -448,6 +455,6 @@ class AlwaysOnCostSensor(CostSensor):
         return self._mean
 
 
-def _number(state: Any) -> float | None:
-    """A throttled sensor's state as written: a number, or None when it has no value."""
-    return None if state is None else float(state)
+def _number(value: Any) -> float | None:
+    """A throttled sensor's value as written: a number, or None when it has no value."""
+    return None if value is None else float(value)
