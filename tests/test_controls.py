@@ -688,11 +688,6 @@ async def update_entity(hass: HomeAssistant, entity_id: str) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The pushed coordinator has no update method: homeassistant.update_entity on a "
-    "home's entity logs 'Update for ... fails' with a NotImplementedError traceback",
-)
 async def test_updating_an_entity_with_home_assistants_action_logs_no_error(
     hass: HomeAssistant, home: Cabin, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -701,11 +696,6 @@ async def test_updating_an_entity_with_home_assistants_action_logs_no_error(
     assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="homeassistant.update_entity marks the home's coordinator failed until its next "
-    "reading, and Home Assistant skips an unavailable select: the mode chosen is dropped",
-)
 async def test_a_mode_chosen_after_home_assistant_updated_an_entity_is_kept(
     hass: HomeAssistant, home: Cabin
 ) -> None:

@@ -55,6 +55,13 @@ class EnergyAnomalyEntity(CoordinatorEntity[EnergyAnomalyCoordinator]):
         """Available while the home's live data flows (and after the first reading)."""
         return super().available and self.coordinator.data is not None
 
+    async def async_update(self) -> None:
+        """Nothing to fetch: readings are pushed, and what the entity shows is their latest.
+
+        Called only by the `homeassistant.update_entity` action; the coordinator's refresh would
+        fail (it has nothing to poll) and mark the home unavailable until its next reading.
+        """
+
     @property
     def data(self) -> HomeData:
         """The home's current data; Home Assistant reads state only while `available`."""
