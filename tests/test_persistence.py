@@ -4,7 +4,9 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+import errno
 import logging
+import os
 from pathlib import Path
 import threading
 from typing import Any
@@ -495,3 +497,39 @@ async def test_a_state_file_that_is_not_json_is_kept_by_home_assistant_until_the
         await hass.async_block_till_done()
 
     assert list(storage.iterdir()) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a state file the Store cannot read for an I/O error (an SD card's EIO) is taken for "
+    "damage: it is moved aside as .unreadable and the home learns afresh, instead of the setup "
+    "being retried with the file left where it is",
+)
+async def test_a_state_file_that_cannot_be_read_for_an_io_error_is_left_where_it_is(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    tmp_path: Path,
+) -> None:
+    """Home Assistant's `load_json` turns an `OSError` into a `HomeAssistantError`."""
+    content = json_bytes(
+        {"version": 1, "minor_version": 1, "key": STORE_KEY, "data": {"detector": learned_state()}}
+    )
+
+    def open_failing(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(file).endswith(STORE_KEY):
+            raise OSError(errno.EIO, os.strerror(errno.EIO), str(file))
+        return Path(file).open(*args, **kwargs)
+
+    with (
+        cabin_file_on_disk(hass, tmp_path, content) as storage,
+        patch("homeassistant.util.json.open", open_failing, create=True),
+    ):
+        tibber_entry.add_to_hass(hass)
+        await hass.config_entries.async_setup(tibber_entry.entry_id)
+        await hass.async_block_till_done()
+
+    files = sorted(path.name for path in storage.iterdir())
+    await hass.config_entries.async_unload(tibber_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert files == [STORE_KEY]
