@@ -1,7 +1,10 @@
 """Where users see an anomaly: the event entity, the Anomaly kind sensor, icons, Activity."""
 
+from typing import Any
+
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.icon import async_get_icons
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.energy_anomaly.const import DOMAIN, EVENT_ANOMALY
@@ -150,3 +153,31 @@ async def test_an_anomaly_that_changed_kind_and_goes_on_through_a_reload_is_not_
     assert [(event.data["kind"], event.data["since"]) for event in fired] == [
         ("power_quality", "2026-11-24T18:00:00+01:00")
     ]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a state stored before the episode was kept holds `shown` as one [kind, start] pair, "
+    "which `_stored_shown` reads as no anomaly shown: after the upgrade the anomaly going on is "
+    "announced again",
+)
+async def test_an_anomaly_stored_as_one_shown_pair_is_not_announced_again_after_the_upgrade(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    fired = async_capture_events(hass, EVENT_ANOMALY)
+    home = await over_the_fuse(hass, tibber_server, tibber_entry)
+    assert await hass.config_entries.async_unload(tibber_entry.entry_id)
+    stored = hass_storage[f"{DOMAIN}.{HOME_A}"]["data"]
+    [shown] = stored["shown"]
+    stored["shown"] = shown  # as the release before stored it: the anomaly shown, not a list
+
+    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+    await tibber_server.wait_for_subscriptions(1, HOME_A)
+    for at in range(80, 141, 10):  # still over the fuse
+        await home.push(at, currentL1=32.0)
+
+    assert hass.states.get("binary_sensor.cabin_anomaly").state == "on"
+    assert len(fired) == 1
