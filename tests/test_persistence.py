@@ -499,12 +499,6 @@ async def test_a_state_file_that_is_not_json_is_kept_by_home_assistant_until_the
     assert list(storage.iterdir()) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a state file the Store cannot read for an I/O error (an SD card's EIO) is taken for "
-    "damage: it is moved aside as .unreadable and the home learns afresh, instead of the setup "
-    "being retried with the file left where it is",
-)
 async def test_a_state_file_that_cannot_be_read_for_an_io_error_is_left_where_it_is(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,
@@ -530,6 +524,7 @@ async def test_a_state_file_that_cannot_be_read_for_an_io_error_is_left_where_it
         await hass.async_block_till_done()
 
     files = sorted(path.name for path in storage.iterdir())
+    assert tibber_entry.state is ConfigEntryState.SETUP_RETRY
     await hass.config_entries.async_unload(tibber_entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert files == [STORE_KEY]

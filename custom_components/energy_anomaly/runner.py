@@ -10,7 +10,11 @@ from typing import Any, NamedTuple
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError, UnsupportedStorageVersionError
+from homeassistant.exceptions import (
+    ConfigEntryNotReady,
+    HomeAssistantError,
+    UnsupportedStorageVersionError,
+)
 from homeassistant.util import dt as dt_util
 
 from .clock import ClockBehind, ClockWentBack
@@ -157,6 +161,9 @@ async def _async_restore(
 ) -> Restored:
     """What the home learned before, or a fresh start: stored state never stops a home.
 
+    A file that could not be read at all (an SD card's I/O error) is not damage: it stays where
+    it is, and the entry's setup is retried (`ConfigEntryNotReady`).
+
     Nor is it lost. State that cannot be read (a hand-edited or damaged file, or a detector
     format of a newer release after a downgrade) is kept aside (`async_keep_unreadable`)
     before the home learns afresh (its status shows it) and writes its new state. A file whose
@@ -180,6 +187,12 @@ async def _async_restore(
             err,
         )
         return fresh
+    except HomeAssistantError as err:  # the file could not be read (an I/O error): try again
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="state_unreadable",
+            translation_placeholders={"home": home.name, "error": str(err)},
+        ) from err
     if stored is None:
         return fresh
     latest = (dt_util.utcnow() + MAX_STORED_AHEAD).timestamp() if home.live_clock else None

@@ -96,7 +96,8 @@ class HomeStateStore:
 
         A file that is not JSON at all (cut short, zeroed) is Home Assistant's to handle: its
         Store logs an error, keeps it as `<key>.corrupt.<time>`, raises a repair issue and
-        returns None. Raises `UnreadableFileError` for JSON the Store cannot read.
+        returns None. Raises `UnreadableFileError` for JSON the Store cannot read, and the
+        Store's `HomeAssistantError` for a file that could not be read at all (an I/O error).
         """
         try:
             # read back from JSON, what was written prepared is plain data again
@@ -104,6 +105,8 @@ class HomeStateStore:
         except UnsupportedStorageVersionError:
             raise
         except Exception as err:  # Store raises whatever its envelope's damage leads to
+            if isinstance(err.__cause__, OSError):  # not its content: the card failed a read
+                raise
             raise UnreadableFileError from err
 
     @callback
