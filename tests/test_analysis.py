@@ -168,12 +168,6 @@ def with_varied_five_minute_rows(rows: list[HistoryRow], hours: int) -> list[His
     return rows[:-hours] + recent
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the frozen-value bar is five times the longest row of all the rows, so over weeks "
-    "of hourly rows ending in the recorder's 5-minute rows a meter frozen for three hours in "
-    "the 5-minute days (36 rows, not five) is not found",
-)
 def test_a_meter_frozen_for_three_hours_is_found_in_five_minute_rows() -> None:
     now = datetime(2026, 11, 25, 5, tzinfo=UTC)
     frozen_from = now - timedelta(days=2)

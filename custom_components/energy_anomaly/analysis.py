@@ -63,7 +63,7 @@ def find_anomalies(
     With `net` the rows are a net power sensor's (below 0 while exporting): a reading's power
     is its positive part and its production the rest, as the live source splits them.
     """
-    detector = Detector(_for_rows(config, rows))
+    detector = Detector(_for_rows(config, rows, window_start))
     episodes: list[Episode] = []
     current: Episode | None = None
     for reading in _readings(rows, net=net):
@@ -95,17 +95,21 @@ def _same_episode(current: Finding, finding: Finding | None) -> bool:
     )
 
 
-def _for_rows(config: DetectorConfig, rows: Sequence[HistoryRow]) -> DetectorConfig:
+def _for_rows(
+    config: DetectorConfig, rows: Sequence[HistoryRow], window_start: datetime
+) -> DetectorConfig:
     """`config` with the smallest baseload step and the shortest frozen value these rows allow.
 
     The recorder keeps 5-minute statistics for its last days only and hourly ones before: the
     weeks of hourly rows the detector learns the nights from decide the step. Readings hold one
     value for up to a row where two rows' means are equal, and for half a row at each side of a
-    gap: a value is frozen only after the fault check's factor times the longest row, as live it
-    is after that factor times the longest run ever seen.
+    gap: a value is frozen only after the fault check's factor times the longest row analysed
+    (from `window_start`; of the 5-minute days, their 5 minutes), as live it is after that factor
+    times the longest run ever seen.
     """
     faults = config.faults
-    longest_row_s = max(row.duration_s for row in rows)
+    analysed = [row.duration_s for row in rows if row.start >= window_start]
+    longest_row_s = max(analysed or [row.duration_s for row in rows])
     stale_min_s = max(faults.stale_min_s, faults.stale_factor * longest_row_s)
     config = replace(config, faults=replace(faults, stale_min_s=stale_min_s))
     if all(row.duration_s < HOUR_S for row in rows):
