@@ -4,7 +4,6 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.icon import async_get_icons
-import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.energy_anomaly.const import DOMAIN, EVENT_ANOMALY
@@ -155,12 +154,6 @@ async def test_an_anomaly_that_changed_kind_and_goes_on_through_a_reload_is_not_
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a state stored before the episode was kept holds `shown` as one [kind, start] pair, "
-    "which `_stored_shown` reads as no anomaly shown: after the upgrade the anomaly going on is "
-    "announced again",
-)
 async def test_an_anomaly_stored_as_one_shown_pair_is_not_announced_again_after_the_upgrade(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,

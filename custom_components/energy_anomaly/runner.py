@@ -118,12 +118,14 @@ def _shown_after(shown: tuple[Shown, ...], finding: Finding | None) -> tuple[Sho
 def _stored_shown(stored: Any) -> tuple[Shown, ...]:
     """The anomalies of the episode stored as shown (kind and start), in order.
 
-    One that cannot be read is left out: at worst it is announced once more.
+    One that cannot be read is left out: at worst it is announced once more. A pair alone is the
+    one anomaly shown, as it was stored before an episode's were kept.
     """
     if not isinstance(stored, list):
         return ()
+    pairs = [stored] if stored and isinstance(stored[0], str) else stored
     shown: list[Shown] = []
-    for pair in stored[-MAX_SHOWN:]:
+    for pair in pairs[-MAX_SHOWN:]:
         match pair:
             case [str(kind), int() | float() as since] if kind in Kind._value2member_map_:
                 shown.append((Kind(kind), float(since)))
