@@ -3,8 +3,6 @@
 from datetime import datetime
 import re
 
-import pytest
-
 from custom_components.energy_anomaly.detector.model import Cause, Finding, Kind
 from custom_components.energy_anomaly.detector.render import render
 
@@ -107,11 +105,6 @@ def test_a_spacing_under_a_second_is_said_in_tenths() -> None:
     assert render(gap) == "No readings for 4 minutes (usually one every 0.5 s)"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a spacing just under a second (a meter sending one a second, its mean 0.97 s) is "
-    "said '1.0 s', where 1.01 s is said '1 s': the tenths are chosen before rounding",
-)
 def test_a_spacing_that_rounds_to_a_second_is_said_in_whole_seconds() -> None:
     gap = finding(Kind.METER_FAULT, Cause.GAP, 0, 0, lasted_s=240, spacing_s=0.97)
 

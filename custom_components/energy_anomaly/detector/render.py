@@ -9,7 +9,7 @@ from .model import TIME_OF_DAY, Cause, Finding
 KW_FROM_W = 100.0  # from this many watts on, power is said in kW
 SECONDS_SAID_UP_TO = 90.0  # durations up to this are said in seconds ...
 MINUTES_SAID_UP_TO = 5400.0  # ... then in minutes up to this, then in hours
-# Decimals of a duration under a second (a meter's spacing): in whole seconds it would read "0 s"
+# Decimals of a duration under half a second (a meter's spacing): whole seconds would say "0 s"
 SUB_SECOND_DECIMALS = 1
 
 
@@ -57,8 +57,8 @@ def decimals_beyond(value: float, limit: float, *, above: bool) -> int:
 
 
 def seconds_decimals(seconds: float) -> int:
-    """Decimals a duration in seconds is said with: one under a second, else none."""
-    return SUB_SECOND_DECIMALS if seconds < 1 else 0
+    """Decimals a duration in seconds is said with: one where whole seconds would say 0."""
+    return SUB_SECOND_DECIMALS if round(seconds) == 0 else 0
 
 
 def format_duration(seconds: float) -> str:
