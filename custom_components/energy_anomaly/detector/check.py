@@ -7,7 +7,7 @@ that fails on every later reading.
 """
 
 from dataclasses import MISSING, dataclass, fields, is_dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 import math
 import types
 from typing import (
@@ -22,8 +22,9 @@ from typing import (
     get_type_hints,
 )
 
-from .config import HOUR_S, DetectorConfig
+from .config import HOUR_S, MINUTE_S, DetectorConfig
 from .model import Finding, Reading
+from .validation import EARLIEST, LATEST_EPOCH
 
 # No number the checks store comes near this (epoch seconds ~2e9, a day's watt-minutes ~1e9); a
 # larger one is damage, and rounding it would overflow the 64-bit integers JSON writers accept.
@@ -39,16 +40,17 @@ class Within:
 
 
 # The moments a stored time may be: those of the readings a detector is given (`validation`
-# lets through 2000 to 9000) with a few days' margin (a time zone, what is stored after a
-# reading). Beyond them, a damaged time could pass `datetime`'s years 1 to 9999 where it becomes
-# a date, and every reading after the restore would fail.
-_FIRST_STORED = datetime(1999, 12, 25, tzinfo=UTC)
-_LAST_STORED = datetime(9000, 1, 31, tzinfo=UTC)
+# lets through EARLIEST to LATEST_EPOCH, 2000 to 9000) with a margin (a time zone, what is stored
+# after a reading). Beyond them, a damaged time could pass `datetime`'s years 1 to 9999 where it
+# becomes a date, and every reading after the restore would fail.
+STORED_TIME_MARGIN = timedelta(days=30)
+_FIRST_STORED = EARLIEST - STORED_TIME_MARGIN
+_LAST_STORED = datetime.fromtimestamp(LATEST_EPOCH, UTC) + STORED_TIME_MARGIN
 _FIRST_STORED_S, _LAST_STORED_S = _FIRST_STORED.timestamp(), _LAST_STORED.timestamp()
 # Stored times, by their unit: epoch seconds, epoch minutes, local hours since 1970, date ordinals
 Epoch = Annotated[float, Within(_FIRST_STORED_S, _LAST_STORED_S)]
-EpochMinute = Annotated[int, Within(_FIRST_STORED_S // 60, _LAST_STORED_S // 60)]
-EpochHour = Annotated[int, Within(_FIRST_STORED_S // 3600, _LAST_STORED_S // 3600)]
+EpochMinute = Annotated[int, Within(_FIRST_STORED_S // MINUTE_S, _LAST_STORED_S // MINUTE_S)]
+EpochHour = Annotated[int, Within(_FIRST_STORED_S // HOUR_S, _LAST_STORED_S // HOUR_S)]
 DateOrdinal = Annotated[int, Within(_FIRST_STORED.toordinal(), _LAST_STORED.toordinal())]
 
 
