@@ -493,10 +493,15 @@ async def test_a_state_file_that_is_not_json_is_kept_by_home_assistant_until_the
         [copy] = storage.glob(f"{STORE_KEY}.corrupt.*")
         assert copy.read_bytes() == content
 
+        assert [issue_id for _, issue_id in ir.async_get(hass).issues] == [
+            f"storage_corruption_{STORE_KEY}_{copy.name.rsplit('.corrupt.')[1]}"
+        ]
+
         await hass.config_entries.async_remove(tibber_entry.entry_id)
         await hass.async_block_till_done()
 
     assert list(storage.iterdir()) == []
+    assert ir.async_get(hass).issues == {}
 
 
 async def test_a_state_file_that_cannot_be_read_for_an_io_error_is_left_where_it_is(

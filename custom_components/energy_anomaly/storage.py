@@ -6,8 +6,10 @@ import os
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict, cast
 
+from homeassistant.core import DOMAIN as HOMEASSISTANT_DOMAIN
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import UnsupportedStorageVersionError
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.json import json_bytes, json_fragment
 from homeassistant.helpers.storage import Store
 
@@ -15,8 +17,10 @@ from .const import CONF_KEPT_HOMES, DOMAIN, STORAGE_VERSION
 
 # The key of what could not be restored, kept aside: `energy_anomaly.<home id>.unreadable`.
 UNREADABLE_SUFFIX = ".unreadable"
-# What Home Assistant's Store renames a file that is not JSON to: `<key>.corrupt.<time>`.
+# What Home Assistant's Store renames a file that is not JSON to: `<key>.corrupt.<time>`, and
+# the id of the repair issue it raises then: `storage_corruption_<key>_<time>`.
 CORRUPT_INFIX = ".corrupt."
+CORRUPT_ISSUE_PREFIX = "storage_corruption_"
 
 
 class UnreadableFileError(Exception):
@@ -143,11 +147,17 @@ class HomeStateStore:
     async def async_remove(self) -> None:
         """Delete the stored state and any copy kept aside (the config entry was removed).
 
-        Also the copies Home Assistant kept of the file when it was not JSON (`async_load`).
+        Also the copies Home Assistant kept of the file when it was not JSON (`async_load`), and
+        the repair issues it raised for them, which would point at deleted files.
         """
         await self._store.async_remove()
         await self._unreadable.async_remove()
         await self.hass.async_add_executor_job(_remove_corrupt_copies, Path(self._store.path))
+        registry = ir.async_get(self.hass)
+        corrupt_issue = f"{CORRUPT_ISSUE_PREFIX}{self._store.key}_"
+        for domain, issue_id in list(registry.issues):
+            if domain == HOMEASSISTANT_DOMAIN and issue_id.startswith(corrupt_issue):
+                ir.async_delete_issue(self.hass, domain, issue_id)
 
 
 def _remove_corrupt_copies(path: Path) -> None:
