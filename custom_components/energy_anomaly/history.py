@@ -65,6 +65,7 @@ from tibber.exceptions import HttpExceptionError
 
 from .const import LOGGER
 from .detector.model import HistoryRow
+from .redact import hashed_id
 
 HOUR_S: Final = 3600.0
 FIVE_MINUTES_S: Final = 300.0
@@ -105,8 +106,13 @@ class HistoryFetchError(HomeAssistantError):
 # Tibber
 
 
-async def async_fetch_tibber_history(home: tibber.TibberHome, days: int) -> list[HistoryRow]:
+async def async_fetch_tibber_history(
+    home: tibber.TibberHome, days: int, *, turn: asyncio.Lock
+) -> list[HistoryRow]:
     """The home's hourly consumption over the last ``days`` days, oldest first, in W.
+
+    Each request takes ``turn``, the account's, so its homes ask Tibber one at a time; the waits
+    between retries do not hold it (another home's request goes meanwhile).
 
     Hours Tibber has no reading for yet (consumption null) are left out.
 
@@ -120,13 +126,14 @@ async def async_fetch_tibber_history(home: tibber.TibberHome, days: int) -> list
         return []
     nodes = await _with_retries(
         lambda: home.get_historic_data(days * 24, resolution=RESOLUTION_HOURLY),
-        f"Tibber consumption history of home {home.home_id}",
+        f"Tibber consumption history of home {hashed_id(home.home_id)}",
+        turn,
     )
     return _tibber_rows(nodes)
 
 
-async def _with_retries[T](request: Callable[[], Awaitable[T]], what: str) -> T:
-    """``request()``, tried again after a doubling delay while it fails transiently.
+async def _with_retries[T](request: Callable[[], Awaitable[T]], what: str, turn: asyncio.Lock) -> T:
+    """``request()`` in ``turn``, tried again after a doubling delay while it fails transiently.
 
     The whole request is repeated, all its pages: pyTibber offers no way to resume at a cursor,
     and a history fetch is two pages for two months.
@@ -135,7 +142,8 @@ async def _with_retries[T](request: Callable[[], Awaitable[T]], what: str) -> T:
     attempt = 1
     while True:
         try:
-            return await request()
+            async with turn:
+                return await request()
         except _TIBBER_REQUEST_ERRORS as err:
             reason = _describe(err)
             if not _is_transient(err):

@@ -98,7 +98,7 @@ async def async_fetch_home_history(
     """The home's past over the last ``days`` days: recorded power, before it Tibber's hours.
 
     The homes of one account ask Tibber in turn (``tibber_turn``), never at once: one request
-    at a time keeps well inside Tibber's rate limit.
+    at a time keeps well inside Tibber's rate limit (a home waiting to retry lets another ask).
 
     :raises HistoryFetchError: the recorder failed, or Tibber failed (after its retries) and the
         recorder had no rows: recorded rows are learned without Tibber's when only it fails.
@@ -109,14 +109,13 @@ async def async_fetch_home_history(
     if tibber_home is None:
         return recorded
     first = recorded[0].start if recorded else None
-    async with tibber_turn:
-        try:
-            tibber_rows = await async_fetch_tibber_history(tibber_home, days)
-        except HistoryFetchError as err:
-            if not recorded:
-                raise
-            LOGGER.warning("Learning from the recorded power only, without Tibber's: %s", err)
-            return recorded
+    try:
+        tibber_rows = await async_fetch_tibber_history(tibber_home, days, turn=tibber_turn)
+    except HistoryFetchError as err:
+        if not recorded:
+            raise
+        LOGGER.warning("Learning from the recorded power only, without Tibber's: %s", err)
+        return recorded
     earlier = [
         row
         for row in tibber_rows
