@@ -332,14 +332,6 @@ async def test_removing_an_entry_keeps_what_a_home_another_entry_now_watches_lea
     assert stored["detector"]["last_epoch"] is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "While Tibber's API answers the hourly listing with HTTP 500, pyTibber logs 'Unexpected "
-        "HTTP status: 500' as an error every hour, though a failed listing is to be logged at "
-        "debug level only"
-    ),
-)
 async def test_a_listing_that_fails_for_hours_writes_nothing_above_debug(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,

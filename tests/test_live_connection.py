@@ -509,14 +509,6 @@ async def test_a_token_stored_with_spaces_around_it_before_the_upgrade_streams(
     assert tibber_server.close_codes[4403] == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "While Tibber's API answers HTTP 500, every reconnect asks it for the websocket address "
-        "again and pyTibber logs 'Unexpected HTTP status: 500' as an error each time, so an "
-        "hour's outage writes a dozen error lines instead of one warning per home"
-    ),
-)
 async def test_an_hour_of_api_errors_logs_one_warning_per_home_not_one_line_per_retry(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,

@@ -120,14 +120,13 @@ async def test_any_token_or_authorization_value_is_redacted(
     assert f"> Authorization: Bearer {REDACTED}" in debug_logging.messages
 
 
-async def test_unloading_the_entry_removes_its_log_filter(
+async def test_unloading_the_entry_removes_its_log_filters(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
     filters_before = {name: list(logging.getLogger(name).filters) for name in TRAFFIC_LOGGERS}
     await set_up(hass, tibber_entry, tibber_server)
     assert all(
-        len(logging.getLogger(name).filters) == len(filters_before[name]) + 1
-        for name in TRAFFIC_LOGGERS
+        len(logging.getLogger(name).filters) > len(filters_before[name]) for name in TRAFFIC_LOGGERS
     )
 
     assert await hass.config_entries.async_unload(tibber_entry.entry_id)
@@ -141,3 +140,22 @@ def test_a_record_with_a_broken_format_string_is_passed_on_unchanged() -> None:
 
     assert SecretRedactor([LONG_TOKEN]).filter(record) is True
     assert (record.msg, record.args) == ("%s %s", ("one",))
+
+
+async def test_pytibbers_unexpected_http_status_shows_with_debug_logging_on(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """*Enable debug logging* sets the manifest's loggers, `tibber` among them, to debug."""
+    await set_up(hass, tibber_entry, tibber_server)
+    tibber_logger = logging.getLogger("tibber")
+    level = tibber_logger.level
+    tibber_logger.setLevel(logging.DEBUG)
+    try:
+        logging.getLogger("tibber.response_handler").error("Unexpected HTTP status: %s", 500)
+    finally:
+        tibber_logger.setLevel(level)
+
+    assert "Unexpected HTTP status: 500" in caplog.text

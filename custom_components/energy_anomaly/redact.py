@@ -49,6 +49,10 @@ TRAFFIC_LOGGERS: Final = (
     "gql.transport.websockets",
     "websockets.client",
 )
+# pyTibber's error line for an HTTP status it did not expect, and the loggers that write it
+# (pyTibber 0.37.6 and 0.39.1: its response handler and its data API).
+UNEXPECTED_HTTP_STATUS: Final = "Unexpected HTTP status: %s"
+HTTP_STATUS_LOGGERS: Final = ("tibber.response_handler", "tibber.data_api")
 # A shortened frame shows at most the token's first or last few characters; any run of this
 # many (or more) is hidden. Shorter ones say nothing useful about a random token.
 MIN_SECRET_FRAGMENT: Final = 8
@@ -90,17 +94,56 @@ class SecretRedactor(logging.Filter):
         return True
 
 
+class RetriedHttpErrorQuieter(logging.Filter):
+    """Drops pyTibber's error line for an HTTP status it did not expect, unless debugging.
+
+    pyTibber logs "Unexpected HTTP status: 500" as an error on every request Tibber answers so:
+    every reconnect asks for the websocket's address, and the homes are listed every hour, so an
+    outage of Tibber's API would write a line at each retry. The integration says it once per
+    home (a warning with the reason) and its retries at debug level; with debug logging on for
+    pyTibber (*Enable debug logging*), its lines show as before.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every record but that error, which is kept only while pyTibber is debugged."""
+        return record.msg != UNEXPECTED_HTTP_STATUS or _debugged(logging.getLogger(record.name))
+
+
+def _debugged(logger: logging.Logger) -> bool:
+    """Whether debug logging was turned on for `logger` or a parent of it below the root.
+
+    As *Enable debug logging* and `logger:` in configuration.yaml do; the root's level (Home
+    Assistant's default) says nothing about pyTibber.
+    """
+    current: logging.Logger | None = logger
+    while current is not None and current.parent is not None:  # the root has no parent
+        if current.level != logging.NOTSET:
+            return current.level <= logging.DEBUG
+        current = current.parent
+    return False
+
+
 @callback
 def async_redact_token_in_logs(entry: ConfigEntry) -> CALLBACK_TYPE:
-    """Redact the entry's token from the traffic loggers until the returned function is called."""
+    """Redact the entry's token from the traffic loggers until the returned function is called.
+
+    Until then, pyTibber's error for an unexpected HTTP status is quieted too
+    (`RetriedHttpErrorQuieter`).
+    """
     redactor = SecretRedactor([entry.data.get(CONF_ACCESS_TOKEN, "")])
     loggers = [logging.getLogger(name) for name in TRAFFIC_LOGGERS]
     for logger in loggers:
         logger.addFilter(redactor)
+    quieter = RetriedHttpErrorQuieter()
+    http_loggers = [logging.getLogger(name) for name in HTTP_STATUS_LOGGERS]
+    for logger in http_loggers:
+        logger.addFilter(quieter)
 
     @callback
     def remove() -> None:
         for logger in loggers:
             logger.removeFilter(redactor)
+        for logger in http_loggers:
+            logger.removeFilter(quieter)
 
     return remove
