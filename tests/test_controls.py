@@ -38,7 +38,7 @@ from custom_components.energy_anomaly.diagnostics import hashed_id
 from custom_components.energy_anomaly.runner import HomeRunner
 
 from .conftest import HISTORY_DAYS, HOME_A, HOME_B
-from .test_live_data import state_of, wait_until
+from .test_live_data import Clock, state_of, wait_until
 from .test_persistence import held_batches
 from .test_write_throttles import START, Cabin, cabin
 from .tibber_server import LocalTibberServer
@@ -268,6 +268,19 @@ async def test_mode_sensitivity_and_silenced_kinds_survive_a_restart(
     assert hass.states.get(SENSITIVITY).state == "low"
     assert hass.states.get("switch.cabin_meter_fault_alarms").state == "off"
     assert hass.states.get(POWER_QUALITY_ALARMS).state == "on"
+
+
+async def test_the_mode_can_be_chosen_while_live_data_is_down(
+    hass: HomeAssistant, home: Cabin
+) -> None:
+    clock = Clock(hass)
+    for _ in range(7):  # no reading for over a minute: the home's live data is down
+        await clock.advance(timedelta(seconds=10))
+    assert state_of(hass, "sensor.cabin_power") == "unavailable"
+
+    await select(hass, MODE, "away")
+
+    assert state_of(hass, MODE) == "away"
 
 
 async def test_a_change_is_stored_at_once_not_at_the_next_snapshot(

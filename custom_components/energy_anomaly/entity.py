@@ -161,6 +161,15 @@ class EnergyAnomalyControl(EnergyAnomalyEntity):
         super().__init__(runner.coordinator, description)
         self.runner = runner
 
+    @property
+    def available(self) -> bool:
+        """Available once the home has shown data, also while its live data is down.
+
+        What the household chose is known then too, and choosing *Away* while the meter is
+        offline (a Pulse without Wi-Fi before a holiday) must not wait for it to come back.
+        """
+        return self.coordinator.data is not None
+
 
 type ControlFactory = Callable[[HomeRunner, EntityDescription], EnergyAnomalyControl]
 
