@@ -54,14 +54,27 @@ def test_a_fridge_that_no_longer_stops_is_found_in_hourly_means() -> None:
     assert [e.finding.kind for e in episodes] == [Kind.BASELOAD]
 
 
-def with_five_minute_rows(rows: list[HistoryRow], hours: int) -> list[HistoryRow]:
-    """`rows` with their last `hours` as the recorder keeps recent days: 5-minute rows."""
-    recent = [
-        HistoryRow(row.start + timedelta(minutes=5 * i), 300.0, row.mean, row.mean * 0.8)
-        for row in rows[-hours:]
-        for i in range(12)
-    ]
+def with_five_minute_rows(
+    rows: list[HistoryRow], hours: int, spread_w: float = 0.0
+) -> list[HistoryRow]:
+    """`rows` with their last `hours` as the recorder keeps recent days: 5-minute rows.
+
+    Each the hour's mean, or with `spread_w` that mean +/- up to `spread_w`, as a meter's vary.
+    """
+    noise = random.Random(5)
+    recent = []
+    for row in rows[-hours:]:
+        for i in range(12):
+            mean = row.mean + noise.uniform(-spread_w, spread_w)
+            start = row.start + timedelta(minutes=5 * i)
+            recent.append(HistoryRow(start, 300.0, mean, mean * 0.8, mean * 1.2))
     return rows[:-hours] + recent
+
+
+def frozen(rows: list[HistoryRow], since: datetime, hours: int) -> list[HistoryRow]:
+    """`rows` with the mean of those from `since` for `hours` stuck at one value."""
+    until = since + timedelta(hours=hours)
+    return [replace(row, mean=612.5) if since <= row.start < until else row for row in rows]
 
 
 @pytest.mark.parametrize("hours", [7, 20, 31])
@@ -124,13 +137,7 @@ def test_a_gap_in_a_net_sensors_statistics_is_not_reported_as_a_frozen_meter() -
 
 def test_a_meter_frozen_for_half_a_day_is_found_in_hourly_means() -> None:
     now = datetime(2026, 11, 25, 5, tzinfo=UTC)
-    frozen_from = now - timedelta(days=3)
-    rows = [
-        replace(row, mean=612.5)
-        if frozen_from <= row.start < frozen_from + timedelta(hours=12)
-        else row
-        for row in hourly_rows(now)
-    ]
+    rows = frozen(hourly_rows(now), now - timedelta(days=3), hours=12)
 
     episodes = find_anomalies(rows, now - timedelta(days=7), DetectorConfig())
 
@@ -156,27 +163,10 @@ def test_a_meter_fault_right_after_a_gap_in_the_statistics_is_still_reported() -
     assert [e.finding.kind for e in episodes] == [Kind.METER_FAULT]
 
 
-def with_varied_five_minute_rows(rows: list[HistoryRow], hours: int) -> list[HistoryRow]:
-    """`rows` with their last `hours` as 5-minute rows whose means vary, as a meter's do."""
-    noise = random.Random(5)
-    recent = []
-    for row in rows[-hours:]:
-        for i in range(12):
-            mean = row.mean + noise.uniform(-30.0, 30.0)
-            start = row.start + timedelta(minutes=5 * i)
-            recent.append(HistoryRow(start, 300.0, mean, mean * 0.8, mean * 1.2))
-    return rows[:-hours] + recent
-
-
 def test_a_meter_frozen_for_three_hours_is_found_in_five_minute_rows() -> None:
     now = datetime(2026, 11, 25, 5, tzinfo=UTC)
-    frozen_from = now - timedelta(days=2)
-    rows = [
-        replace(row, mean=612.5)
-        if frozen_from <= row.start < frozen_from + timedelta(hours=3)
-        else row
-        for row in with_varied_five_minute_rows(hourly_rows(now), 7 * 24)
-    ]
+    recent = with_five_minute_rows(hourly_rows(now), 7 * 24, spread_w=30.0)
+    rows = frozen(recent, now - timedelta(days=2), hours=3)
 
     episodes = find_anomalies(rows, now - timedelta(days=7), DetectorConfig())
 
