@@ -52,6 +52,8 @@ from .tibber_server import DEFAULT_TOKEN, LocalTibberServer, _errors_response
 STATUS = "sensor.home_detector_status"
 OUTDOOR = "sensor.outdoor_temperature"
 HEATER_W = 2500.0
+OTHER_HOME_POLLS = 100  # a retry waits at most this many polls for the other home to ask
+OTHER_HOME_POLL_S = 0.02  # s between polls: 2 s at most per retry
 
 
 @pytest.fixture(autouse=True)
@@ -447,12 +449,18 @@ async def test_a_rate_limited_history_holds_back_no_home_longer_than_its_own_ret
     """The homes ask one at a time, but a home waiting to retry lets the other ask: each waits
     out its own retries (up to about 12 minutes), not the other's too."""
 
-    async def no_wait(_delay: float) -> None:
-        await asyncio.sleep(0)
-
-    monkeypatch.setattr(history, "asyncio", SimpleNamespace(sleep=no_wait))
-    execute = tibber_server._execute_http
     asked: list[str] = []  # the home of each history request, in order
+
+    async def wait_for_the_other_home(_delay: float) -> None:
+        """A retry's wait ends once both homes have asked, or after a bounded real wait: a turn
+        held through the wait keeps the other home from asking, and the order shows it."""
+        for _ in range(OTHER_HOME_POLLS):
+            if {HOME_A, HOME_B} <= set(asked):
+                return
+            await asyncio.sleep(OTHER_HOME_POLL_S)
+
+    monkeypatch.setattr(history, "asyncio", SimpleNamespace(sleep=wait_for_the_other_home))
+    execute = tibber_server._execute_http
 
     async def history_rate_limited(body: dict[str, Any]) -> web.Response:
         query = str(body.get("query"))
