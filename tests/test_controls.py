@@ -283,6 +283,30 @@ async def test_the_mode_can_be_chosen_while_live_data_is_down(
     assert state_of(hass, MODE) == "away"
 
 
+async def test_after_a_restart_the_controls_show_what_was_chosen_before_any_reading(
+    hass: HomeAssistant, home: Cabin
+) -> None:
+    await select(hass, MODE, "away")
+    await switch(hass, POWER_QUALITY_ALARMS, "turn_off")
+
+    await restart(hass, home)  # and the meter stays offline: no reading comes
+    await hass.async_block_till_done()
+
+    assert state_of(hass, MODE) == "away"
+    assert state_of(hass, POWER_QUALITY_ALARMS) == "off"
+    assert state_of(hass, "sensor.cabin_power") == "unavailable"
+
+
+async def test_after_a_restart_the_mode_can_be_chosen_before_any_reading(
+    hass: HomeAssistant, home: Cabin
+) -> None:
+    await restart(hass, home)
+
+    await select(hass, MODE, "away")
+
+    assert state_of(hass, MODE) == "away"
+
+
 async def test_a_change_is_stored_at_once_not_at_the_next_snapshot(
     hass: HomeAssistant, home: Cabin, hass_storage: dict[str, Any]
 ) -> None:

@@ -1,6 +1,6 @@
 """One coordinator per home: the home's current data, as its entities show it."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -43,7 +43,7 @@ class Controls:
     """What the household told the home's detector: the mode (and its end), sensitivity, silence.
 
     Kept in the detector's stored state, so a restart restores it; the select and switch
-    entities show it from here.
+    entities show it from the coordinator, before the home's first reading too.
     """
 
     mode: Mode = Mode.NORMAL
@@ -59,9 +59,10 @@ class HomeData:
     Immutable, so entities read it on the event loop while the detector keeps learning in the
     executor. `reported` holds the optional quantities the meter has reported so far (see
     `runner.reported_quantities`). `history` says how the import of the home's past went, and
-    `history_days` how many days of it the detector learned from; `controls` what the household
-    set (mode, sensitivity, silenced kinds). `resumed`: the anomaly shown began before the
-    stored state the home resumed from, and was announced then (not again after a restart).
+    `history_days` how many days of it the detector learned from. `resumed`: the anomaly shown
+    began before the stored state the home resumed from, and was announced then (not again
+    after a restart). What the household set is not here but in `coordinator.controls`: it is
+    known before the first reading.
     """
 
     reading: Reading
@@ -69,7 +70,6 @@ class HomeData:
     reported: frozenset[str]
     history: HistoryImport = HistoryImport.NONE
     history_days: int = 0
-    controls: Controls = Controls()
     resumed: bool = False
 
     @property
@@ -102,21 +102,26 @@ class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):
 
     # None until the first batch of readings since setup.
     data: HomeData | None  # type: ignore[assignment]
+    # What the household set: restored with the detector, so known before the first data.
+    controls: Controls
 
     def __init__(
         self,
         hass: HomeAssistant,
         entry: ConfigEntry,
         home: HomeInfo,
+        controls: Controls,
         restored_quantities: frozenset[str] = frozenset(),
     ) -> None:
-        """Create the coordinator; its entities stay unavailable until the first data.
+        """Create the coordinator; its entities but the controls wait for the first data.
 
-        `restored_quantities` are the optional quantities the meter reported before a restart,
-        so their sensors are set up with the others instead of at the first reading.
+        `controls` are those of the restored (or fresh) detector. `restored_quantities` are the
+        optional quantities the meter reported before a restart, so their sensors are set up
+        with the others instead of at the first reading.
         """
         super().__init__(hass, LOGGER, config_entry=entry, name=f"{DOMAIN} {home.name}")
         self.home = home
+        self.controls = controls
         self.restored_quantities = restored_quantities
         self.last_update_success = False
 
@@ -145,11 +150,10 @@ class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):
     def async_set_controls(self, controls: Controls) -> None:
         """Show controls the household just changed, without waiting for the next reading.
 
-        Availability stays as it is: a command is no sign that live data flows. Before the first
-        data there is nothing to show; that data will carry the controls.
+        Availability stays as it is: a command is no sign that live data flows.
         """
-        if self.data is not None and self.data.controls != controls:
-            self.data = replace(self.data, controls=controls)
+        if self.controls != controls:
+            self.controls = controls
             self.async_update_listeners()
 
     @callback

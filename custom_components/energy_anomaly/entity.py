@@ -11,7 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
-from .coordinator import EnergyAnomalyCoordinator, HomeData
+from .coordinator import Controls, EnergyAnomalyCoordinator, HomeData
 from .runner import HomeRunner
 from .runtime import EnergyAnomalyConfigEntry, new_home_signal
 
@@ -22,7 +22,7 @@ type PlatformSetup = Callable[
 
 
 class EnergyAnomalyEntity(CoordinatorEntity[EnergyAnomalyCoordinator]):
-    """An entity of one home's device, showing only what `coordinator.data` holds.
+    """An entity of one home's device, showing only what its coordinator holds (`data`).
 
     A reading every few seconds reaches every entity of the home, but most of them (status,
     baseload, the anomaly sensor while off) show the same thing as before: those write nothing,
@@ -88,7 +88,8 @@ class EnergyAnomalyEntity(CoordinatorEntity[EnergyAnomalyCoordinator]):
 
     def _remember_written(self, shown: tuple[Any, ...]) -> None:
         self._written = shown
-        self._written_at = self.data.reading.epoch if shown[0] else None
+        data = self.coordinator.data  # None for a control shown before the first reading
+        self._written_at = data.reading.epoch if shown[0] and data is not None else None
 
     async def async_added_to_hass(self) -> None:
         """Remember what Home Assistant writes right after adding the entity."""
@@ -163,12 +164,18 @@ class EnergyAnomalyControl(EnergyAnomalyEntity):
 
     @property
     def available(self) -> bool:
-        """Available once the home has shown data, also while its live data is down.
+        """Always: what the household chose is restored with the detector.
 
-        What the household chose is known then too, and choosing *Away* while the meter is
-        offline (a Pulse without Wi-Fi before a holiday) must not wait for it to come back.
+        So it shows before the home's first reading and while its live data is down, and
+        choosing *Away* while the meter is offline (a Pulse without Wi-Fi before a holiday, or
+        at a restart) must not wait for it to come back.
         """
-        return self.coordinator.data is not None
+        return True
+
+    @property
+    def controls(self) -> Controls:
+        """What the household set, as the home's runner last told the coordinator."""
+        return self.coordinator.controls
 
 
 type ControlFactory = Callable[[HomeRunner, EntityDescription], EnergyAnomalyControl]

@@ -344,10 +344,13 @@ class HomeRunner:
         """Create the runner around a restored (or fresh) detector."""
         self.hass = hass
         self.home = home
-        self.coordinator = EnergyAnomalyCoordinator(hass, entry, home, restored.reported)
+        self._detector, self._reported = restored.detector, restored.reported
+        self._controls = _controls_of(self._detector)
+        self.coordinator = EnergyAnomalyCoordinator(
+            hass, entry, home, self._controls, restored.reported
+        )
         self._entry = entry
         self._store = store
-        self._detector, self._reported = restored.detector, restored.reported
         # The anomalies of the episode shown when the state was written, and of the one after the
         # latest batch (kept by the worker with the detector, and stored with its state).
         self._restored_shown = self._shown = restored.shown
@@ -376,7 +379,6 @@ class HomeRunner:
         )
         self._grid_reader = GridReader()
         self._last_warning: dict[str, datetime] = {}  # by message: when it was last logged
-        self._controls = _controls_of(self._detector)
         self._pending: list[_Queued] = []
         # What workers took out of the queue and did not answer yet: the batch being taken, and
         # any of a worker Home Assistant cancelled (stopping) in the middle of its batch
@@ -610,10 +612,9 @@ class HomeRunner:
         self._clock_behind.async_update()
         self._clock_went_back.async_update()
         snapshot = await self._async_snapshot_if_due(now=self._household_changed)
+        self.coordinator.async_set_controls(self._controls)
         if done is not None:
             self._async_publish(done)
-        else:
-            self.coordinator.async_set_controls(self._controls)
         if snapshot is not None and not self._stopped:  # else stored by the stop, not after it
             self._store.async_schedule_save(snapshot)
 
@@ -802,7 +803,6 @@ class HomeRunner:
                 reported=done.reported,
                 history=self._history,
                 history_days=self._history_days,
-                controls=self._controls,
                 resumed=self._shown_before_restore(done.results[-1].finding),
             )
         )

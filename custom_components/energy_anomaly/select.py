@@ -25,12 +25,12 @@ class ModeSelect(EnergyAnomalyControl, SelectEntity):
     @property
     def current_option(self) -> str:
         """The mode the detector is in (back to Normal once a mode's end passed)."""
-        return self.data.controls.mode.value
+        return self.controls.mode.value
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         """When the mode ends on its own; None for a mode that lasts until changed."""
-        until = self.data.controls.mode_until
+        until = self.controls.mode_until
         return {"until": None if until is None else until.isoformat()}
 
     async def async_select_option(self, option: str) -> None:
@@ -44,7 +44,7 @@ class SensitivitySelect(EnergyAnomalyControl, SelectEntity):
     @property
     def current_option(self) -> str:
         """The sensitivity the detector uses."""
-        return self.data.controls.sensitivity.value
+        return self.controls.sensitivity.value
 
     async def async_select_option(self, option: str) -> None:
         """Move the alarm bar of every learned check."""

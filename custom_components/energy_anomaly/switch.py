@@ -42,7 +42,7 @@ class AlarmSwitch(EnergyAnomalyControl, SwitchEntity):
     @property
     def is_on(self) -> bool:
         """Whether this kind of anomaly is heard."""
-        return self.entity_description.kind not in self.data.controls.silenced
+        return self.entity_description.kind not in self.controls.silenced
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Hear this kind of anomaly again."""
