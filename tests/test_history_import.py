@@ -44,7 +44,7 @@ from custom_components.energy_anomaly.past import (
 from custom_components.energy_anomaly.services import SERVICE_ANALYZE_HISTORY
 
 from .conftest import HOME_A, HOME_B
-from .test_entity_source import POWER, home_entry, set_up_home_drawing
+from .test_entity_source import POWER, home_entry, sampled, set_up_home_drawing
 from .test_history_recorder import metadata
 from .test_live_data import set_up, state_of, wait_until
 from .tibber_server import DEFAULT_TOKEN, LocalTibberServer, _errors_response
@@ -164,6 +164,32 @@ async def test_a_failed_history_fetch_leaves_the_home_learning_live_and_says_so(
     assert status.attributes["history"] == "failed"
     assert "learning from live readings only" in caplog.text
     await wait_until(hass, lambda: state_of(hass, "sensor.home_power") == "350.0")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a restored home shows `history: done` with history days, else `none` "
+    "(`HomeRunner.__init__`): a failed import is not stored, so after a restart the attribute "
+    "says the sensor had no history, and it is not fetched again",
+)
+async def test_a_home_whose_history_import_failed_still_says_so_after_a_restart(
+    recorder_mock: Recorder, hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    # Statistics in an energy unit cannot be read as power: the fetch fails.
+    await import_power_history(hass, days=HISTORY_IMPORT_DAYS, unit="Wh", unit_class="energy")
+    entry = home_entry()
+    await set_up_home_drawing(hass, entry, 350)
+    for _ in range(3):  # live minutes learned: the home no longer wants its history
+        freezer.tick(timedelta(minutes=1))
+        await sampled(hass)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    status = hass.states.get(STATUS)
+    assert status is not None
+    assert status.attributes["history"] == "failed"
 
 
 async def test_a_restarted_home_does_not_fetch_its_history_again(
