@@ -1136,6 +1136,29 @@ async def test_the_flow_refuses_a_sensor_that_does_not_give_its_quantity(
     assert result["result"].unique_id == POWER
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="a power sensor reading below 0 W is taken as power drawn when 'Power is net' is off: "
+    "the home is created, and every export is then negative consumption, a meter fault",
+)
+async def test_the_flow_does_not_take_a_power_sensor_reading_below_0_for_one_of_power_drawn(
+    hass: HomeAssistant,
+) -> None:
+    """A sensor of the power drawn cannot read -800 W (an import meter does not run backwards):
+    it is a net sensor (a P1 meter's power while solar exports) with 'Power is net' left off, and
+    the detector would call each export a meter fault. The form says so instead of creating it."""
+    hass.states.async_set(POWER, "-800", WATT)
+    flow_id = await _entity_form(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_NAME: "Home", CONF_POWER_ENTITY: POWER}
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert set(result["errors"]) & {CONF_POWER_ENTITY, CONF_POWER_IS_NET}
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+
 async def _chose_voltages(hass: HomeAssistant, **volts: str) -> ConfigFlowResult:
     """The form's answer to POWER and a voltage sensor per phase reading `volts` (l1="230", ...)."""
     hass.states.async_set(POWER, "400", WATT)
