@@ -24,7 +24,7 @@ from custom_components.energy_anomaly.history import (
 from custom_components.energy_anomaly.live_source import async_fetch_account
 from custom_components.energy_anomaly.redact import hashed_id
 
-from .conftest import HOME_A
+from .conftest import HOME_A, logged_at_least
 from .tibber_server import (
     DEFAULT_TOKEN,
     HttpFault,
@@ -242,7 +242,7 @@ async def test_a_failing_history_names_the_home_by_its_hash_not_tibbers_id(
     with caplog.at_level(logging.WARNING), pytest.raises(HistoryFetchError) as failed:
         await async_fetch_tibber_history(home, 3, turn=asyncio.Lock())
 
-    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    warnings = [r.getMessage() for r in logged_at_least(caplog, logging.WARNING)]
     assert len(warnings) == TIBBER_ATTEMPTS - 1
     assert all(hashed_id(HOME_A) in message for message in warnings)
     assert not [message for message in [*warnings, str(failed.value)] if HOME_A in message]

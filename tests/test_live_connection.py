@@ -29,7 +29,7 @@ from custom_components.energy_anomaly.const import CONF_HOMES, CONNECTION_STABLE
 from custom_components.energy_anomaly.redact import hashed_id
 from custom_components.energy_anomaly.runner import HomeRunner
 
-from .conftest import HOME_A, HOME_B
+from .conftest import HOME_A, HOME_B, logged_at_least
 from .test_live_data import state_of, wait_for_retry, wait_until
 from .tibber_server import DEFAULT_TOKEN, HttpFault, LocalTibberServer
 
@@ -526,7 +526,7 @@ async def test_an_hour_of_api_errors_logs_one_warning_per_home_not_one_line_per_
         await wait_for_retry(hass, live_entry)
 
     assert live_entry.runtime_data.source.connection_attempts >= 11  # it kept retrying
-    shown = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    shown = logged_at_least(caplog, logging.WARNING)
     assert sorted(r.getMessage().split(":")[0] for r in shown) == [
         "Live data for Cabin is unavailable",
         "Live data for Flat is unavailable",
