@@ -383,12 +383,6 @@ async def test_a_pulse_home_without_a_nickname_is_named_by_its_address(
 HOME_NEW = "00000000-0000-4000-8000-00000000000d"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Reconfigure ticks only the homes already watched: a Pulse home new on the account "
-    "(not yet picked up by the hourly listing) is shown unticked, and saving the form as shown "
-    "records it as offered and left out, so it is never watched by itself",
-)
 async def test_reconfigure_ticks_a_pulse_home_new_on_the_account_as_setup_would_watch_it(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
@@ -411,11 +405,6 @@ async def test_reconfigure_ticks_a_pulse_home_new_on_the_account_as_setup_would_
     assert tibber_entry.data[CONF_HOMES] == {HOME_A: "Cabin", HOME_B: "Flat", HOME_NEW: "Boathouse"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the token's account is judged for a Pulse before it is compared with the entry's: "
-    "another account's token says 'No home on this Tibber account has a Pulse'",
-)
 async def test_reconfigure_names_a_token_of_another_account_without_a_pulse_as_another_account(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:

@@ -205,19 +205,22 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
         """Check a token reaches an account with a Pulse home, then choose the homes.
 
         A new account must not be configured yet; a reconfigured one must stay the same account.
+        Which account it is comes first: another account's token in Reconfigure is named so, even
+        when that account has no Pulse either.
         """
         errors: dict[str, str] = {}
         if user_input is not None:
             token = _pasted(user_input)
             account = await self._async_reach_account(token, errors)
-            if account is not None and not _pulse_homes(account):
-                errors["base"] = "no_pulse"
-            elif account is not None:
+            if account is not None:
                 await self.async_set_unique_id(account.user_id)
                 if self.source == SOURCE_RECONFIGURE:
                     self._abort_if_unique_id_mismatch(reason="wrong_account")
                 else:
                     self._abort_if_unique_id_configured()
+            if account is not None and not _pulse_homes(account):
+                errors["base"] = "no_pulse"
+            elif account is not None:
                 self._access_token = token
                 self._account = account
                 if not self._offerable_homes():
@@ -239,9 +242,7 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
             errors["base"] = "no_home_selected"
         watched = list(homes)
         if self.source == SOURCE_RECONFIGURE:
-            watched = [
-                key for key in self._get_reconfigure_entry().data[CONF_HOMES] if key in homes
-            ]
+            watched = self._watched_after_reconfigure(homes)
         options = [SelectOptionDict(value=key, label=name) for key, name in homes.items()]
         schema = probatio.Schema(
             {
@@ -253,6 +254,16 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
             }
         )
         return self.async_show_form(step_id="homes", data_schema=schema, errors=errors)
+
+    def _watched_after_reconfigure(self, homes: Mapping[str, str]) -> list[str]:
+        """The homes Reconfigure ticks: those watched, and those new on the account since.
+
+        A Pulse home never offered is one the hourly listing would watch by itself: shown
+        unticked, a form saved as shown (only the token changed) would leave it out for good.
+        """
+        entry = self._get_reconfigure_entry()
+        offered = entry.data.get(CONF_OFFERED_HOMES, homes)
+        return [key for key in homes if key in entry.data[CONF_HOMES] or key not in offered]
 
     def _offerable_homes(self) -> dict[str, str]:
         """The account's Pulse homes that no other entry watches (see homes_watched_elsewhere)."""
