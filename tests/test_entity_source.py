@@ -1136,11 +1136,6 @@ async def test_the_flow_refuses_a_sensor_that_does_not_give_its_quantity(
     assert result["result"].unique_id == POWER
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a power sensor reading below 0 W is taken as power drawn when 'Power is net' is off: "
-    "the home is created, and every export is then negative consumption, a meter fault",
-)
 async def test_the_flow_does_not_take_a_power_sensor_reading_below_0_for_one_of_power_drawn(
     hass: HomeAssistant,
 ) -> None:

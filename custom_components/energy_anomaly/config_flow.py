@@ -56,9 +56,10 @@ from .const import (
     SOURCE_ENTITY,
     SOURCE_TIBBER,
 )
-from .detector.config import GRIDS_V
+from .detector.config import GRIDS_V, FaultConfig
 from .entity_source import (
     ENTITY_QUANTITIES,
+    POWER,
     VOLTAGE,
     chosen_entities,
     entity_error,
@@ -479,7 +480,8 @@ def _meter_errors(
     sensor of Energy Anomaly itself (a home's Power, listed with the meters' and named like the
     home) shows what a home read: a home fed its own output never has a reading again. A 120 V
     phase beside 230 V ones is another home's sensor: each phase would be judged against one
-    grid's nominal and one of them alarm for good (the odd one out is named).
+    grid's nominal and one of them alarm for good (the odd one out is named). Power drawn that
+    reads below 0 W is net power (`_reads_below_zero`).
     """
     errors: dict[str, str] = {}
     if not _home_name(user_input):
@@ -498,7 +500,22 @@ def _meter_errors(
         errors.setdefault(key, error)
     if user_input.get(CONF_POWER_IS_NET) and user_input.get(CONF_PRODUCTION_ENTITY):
         errors[CONF_PRODUCTION_ENTITY] = "production_with_net_power"
+    elif not user_input.get(CONF_POWER_IS_NET) and _reads_below_zero(
+        hass, user_input[CONF_POWER_ENTITY]
+    ):
+        errors.setdefault(CONF_POWER_ENTITY, "power_below_zero")
     return errors
+
+
+def _reads_below_zero(hass: HomeAssistant, entity_id: str) -> bool:
+    """Whether the power sensor reads below 0 W now, beyond a meter's rounding.
+
+    Power drawn cannot (an import meter does not run backwards): it is a net sensor (a P1
+    meter's while solar panels export), and taken as power drawn each export would be a meter
+    fault. A sensor without a value now tells nothing.
+    """
+    watts = read_entity(hass.states.get(entity_id), POWER).value
+    return watts is not None and watts < -FaultConfig().negative_tolerance_w
 
 
 def _home_name(user_input: Mapping[str, Any]) -> str:
