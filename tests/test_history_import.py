@@ -166,12 +166,6 @@ async def test_a_failed_history_fetch_leaves_the_home_learning_live_and_says_so(
     await wait_until(hass, lambda: state_of(hass, "sensor.home_power") == "350.0")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a restored home shows `history: done` with history days, else `none` "
-    "(`HomeRunner.__init__`): a failed import is not stored, so after a restart the attribute "
-    "says the sensor had no history, and it is not fetched again",
-)
 async def test_a_home_whose_history_import_failed_still_says_so_after_a_restart(
     recorder_mock: Recorder, hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -97,11 +97,12 @@ MAX_SHOWN = 8
 
 
 class Restored(NamedTuple):
-    """What a home resumes from: its detector, the quantities seen, the anomalies it showed."""
+    """What a home resumes from: detector, quantities seen, anomalies shown, a failed import."""
 
     detector: Detector
     reported: frozenset[str]
     shown: tuple[Shown, ...] = ()
+    history_failed: bool = False
 
 
 def _shown_after(shown: tuple[Shown, ...], finding: Finding | None) -> tuple[Shown, ...]:
@@ -155,7 +156,8 @@ def _restore(
         raise ValueError(f"its last reading ({last}) is later than this host's clock")
     if latest is not None:  # a live home: Home Assistant was off since its last reading
         detector.restarted_at(dt_util.utcnow())
-    return Restored(detector, frozenset(reported) & reportable, shown)
+    history_failed = stored.get("history") == HistoryImport.FAILED
+    return Restored(detector, frozenset(reported) & reportable, shown, history_failed)
 
 
 async def _async_restore(
@@ -390,8 +392,11 @@ class HomeRunner:
         # Whether a command of the batch just taken changed what the household said
         self._household_changed = False
         self._history_days = self._detector.history_days
-        # A restored home that learned history shows it as done, as before the restart.
+        # A restored home shows how its history went before the restart: done if it learned
+        # some, failed if the import failed (it is not fetched again: the home learns live).
         self._history = HistoryImport.DONE if self._history_days else HistoryImport.NONE
+        if restored.history_failed:
+            self._history = HistoryImport.FAILED
 
     @property
     def wants_history(self) -> bool:
@@ -725,9 +730,10 @@ class HomeRunner:
         return await self._async_locked(self._stored_data)
 
     def _stored_data(self) -> PreparedHomeData:
-        """Executor: the detector state (serialised here) and the quantities seen."""
+        """Executor: the detector state (serialised here), quantities seen, shown, history."""
         shown = [[kind.value, since] for kind, since in self._shown]
-        return prepare(self._detector.to_state(), sorted(self._reported), shown)
+        history = self._history.value
+        return prepare(self._detector.to_state(), sorted(self._reported), shown, history)
 
     async def async_save_state(self) -> None:
         """Write the current state now, after the readings already queued (unload, shutdown).

@@ -35,12 +35,14 @@ class StoredHomeData(TypedDict):
 
     `shown`: the anomalies of the episode the home was in when it was written (each a kind and
     start, epoch s, in the order shown), so one that goes on after a restart is not announced
-    again; absent in states written before it.
+    again; absent in states written before it. `history`: how the import of the home's past went
+    (`HistoryImport`'s value), so a failed one still says so after a restart; absent before.
     """
 
     detector: dict[str, Any]
     reported: list[str]
     shown: NotRequired[list[Any] | None]
+    history: NotRequired[str | None]
 
 
 class PreparedHomeData(TypedDict):
@@ -54,6 +56,7 @@ class PreparedHomeData(TypedDict):
     detector: json_fragment
     reported: list[str]
     shown: list[Any] | None
+    history: str | None
 
 
 def kept_homes(data: Mapping[str, Any], left: Iterable[str], watched: Iterable[str]) -> list[str]:
@@ -66,13 +69,17 @@ def kept_homes(data: Mapping[str, Any], left: Iterable[str], watched: Iterable[s
 
 
 def prepare(
-    detector_state: dict[str, Any], reported: list[str], shown: list[Any] | None = None
+    detector_state: dict[str, Any],
+    reported: list[str],
+    shown: list[Any] | None = None,
+    history: str | None = None,
 ) -> PreparedHomeData:
     """Executor: the data to write, with the detector state serialised here, off the loop."""
     return {
         "detector": json_fragment(json_bytes(detector_state)),
         "reported": reported,
         "shown": shown,
+        "history": history,
     }
 
 
