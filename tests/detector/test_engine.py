@@ -393,12 +393,6 @@ def _minutes(power: np.ndarray, first: int, last: int) -> list[Reading]:
     return [Reading(START + timedelta(minutes=i), float(power[i])) for i in range(first, last)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="after Home Assistant was off from noon to noon, the hours it missed have 13 of 14 "
-    "days' envelopes, and `ConsumptionCheck._reference_of` wants 14: nothing is judged at those "
-    "hours for two weeks, while the status stays active (README: active through a weekend off)",
-)
 def test_an_active_home_flags_a_heater_at_the_hours_home_assistant_was_off_days_before() -> None:
     power = with_load(normal_days(23), at(21, 2), 120, 2000.0)
     detector = Detector()
@@ -412,11 +406,6 @@ def test_an_active_home_flags_a_heater_at_the_hours_home_assistant_was_off_days_
     assert at(21, 2) <= minute_of(alarm) <= at(21, 2, 30)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="while learning, `ConsumptionCheck.active` needs readings on each of the last 14 days: "
-    "one day off holds the status at learning (99 %) until it leaves the fortnight, 14 days on",
-)
 def test_a_day_without_readings_while_learning_delays_the_active_status_by_a_day() -> None:
     power = normal_days(20)
     detector = Detector()

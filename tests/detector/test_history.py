@@ -385,13 +385,6 @@ def test_rows_on_a_clock_off_utc_by_seconds_are_skipped() -> None:
     assert (summary.used, summary.skipped) == (0, 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a day of the last 14 without a reading at an hour (here the install day's hours "
-    "before the first live reading, after Tibber's hours ended at midnight) leaves that hour "
-    "with 13 envelopes, and `_reference_of` wants 14: the hour's mean is not judged for two "
-    "weeks while the status says active",
-)
 def test_hourly_means_ending_hours_before_the_first_reading_flag_a_heater_on_the_second_night() -> (
     None
 ):

@@ -21,7 +21,14 @@ or below that reference. After an alarm has ended, a running mean is judged agai
 holds no minute of it: an hour's mean still lifted by three hours of EV charging that stopped is no
 reason for a new alarm when the home's ordinary draw (a heat pump's cycle) comes on.
 
-While learning (fewer than `min_days` days seen) a time of day has no reliable reference yet, so
+Active once `min_days` days have passed since it began learning and all but `MAY_MISS_DAYS` of them
+had readings (a day Home Assistant was off does not hold it back for two weeks); it stays active
+while `STAYS_ACTIVE_SHARE` of the kept days had readings. Once active, a time of day is judged when
+that share of the kept days had readings at it (Home Assistant off for some hours, or a history that
+ended hours before the first live reading), against the `rank`-th highest envelope scaled to the
+days known (`_known_rank`).
+
+While learning a time of day has no reliable reference yet, so
 only what is clearly unusual alarms: from `early_min_days` days on, a running mean far above the
 highest one of that tier at any hour of the days seen so far (by max(`early_margin_w`,
 `early_margin_share` x that peak)) for `early_persistence` minutes. From `early_week_days` days on
@@ -84,7 +91,10 @@ HOURS_PER_DAY = 24
 LEVEL_SHARE = 0.75  # the quietest share of a day's slots its level for the heating slope holds
 SATURDAY = 5  # date.weekday() of the first weekend day
 LEARNING_MAX_BEFORE_ACTIVE = 0.99  # progress never says 100 % before the model is active
-# An active model stays active while this share of the days it needs to become active had readings
+# Days of the learning period without readings that do not hold back its end (days)
+MAY_MISS_DAYS = 2
+# An active model stays active while this share of the days it needs to become active had readings;
+# a time of day is judged while this share of the kept days had readings at it
 STAYS_ACTIVE_SHARE = 0.5
 TENTHS_PER_W = 10  # minute means are kept to 0.1 W: their running sums are ints of tenths of a W
 
@@ -384,19 +394,33 @@ class ConsumptionCheck:
         """The past days changed: count them, refit the heating slope, find their peaks."""
         self._reference_cache.clear()
         self._days_seen = sum(1 for sums in self._past_sums if sums.power.count)
-        # Active once `min_days` of the kept days had readings, and it stays active while at
-        # least a share of them have: days without readings (Home Assistant off for a weekend)
-        # stay among the kept days for two weeks, and would send the home back to learning.
-        kept = math.ceil(self.config.min_days * STAYS_ACTIVE_SHARE)
-        self.active = self._days_seen >= self.config.min_days or (
-            self.active and self._days_seen >= kept
-        )
+        # Active once `min_days` days passed and all but a few of them had readings, and it
+        # stays active while a share of them have: days without readings (Home Assistant off
+        # for a weekend) stay among the kept days for two weeks, and would send the home back
+        # to learning. (The past days include empty ones for a gap, so the kept days are full
+        # only `min_days` days after the first.)
+        passed = len(self._past_sums) >= self.config.min_days
+        needed = self._days_known_needed if self.active else self.config.min_days - MAY_MISS_DAYS
+        self.active = passed and self._days_seen >= needed
         self._sun = self._sun_slots()
         self._slope = self._fit_slope()
         self._peaks = self._past_peaks()
         self._busy = self._busy_slots()
         self._weekend_busy = self._busy | self._weekend_busy_slots()
         self._early = self._early_envelopes()
+
+    @property
+    def _days_known_needed(self) -> int:
+        """Kept days with readings an active model needs: to stay active, and at a time of day."""
+        return math.ceil(self.config.min_days * STAYS_ACTIVE_SHARE)
+
+    def _known_rank(self, known: int) -> int:
+        """The `rank` for `known` envelopes: as high a share of them as `rank` of `min_days`.
+
+        Two of fourteen kept days is one of seven: the second highest of seven days would let
+        the home's seventh-busiest evening of a fortnight pass for usual.
+        """
+        return max(1, round(self.config.rank * known / self.config.min_days))
 
     def _busy_slots(self) -> set[int]:
         """The home's busy hours: slots whose plain short reference is high for the day.
@@ -665,7 +689,7 @@ class ConsumptionCheck:
             for day, sums in zip(self._past, self._past_sums, strict=True)
         ]
         known = [day for day in days if day is not None]
-        if len(known) < self.config.min_days:
+        if len(known) < (self._days_known_needed if self.active else self.config.min_days):
             return 0.0
         xs = [x for x, _ in known]
         if max(xs) - min(xs) < self.config.min_degree_spread:
@@ -681,6 +705,8 @@ class ConsumptionCheck:
 
     def _reference_of(self, tier: int, slot: int) -> float | None:
         """The `rank`-th highest envelope of the past days at `slot` (None if too few days).
+
+        Of the days known at `slot`: with fewer than `min_days`, `rank` scaled (`_known_rank`).
 
         In sun hours the weather-matched one instead (`_sun_reference`); None there on a day
         greyer so far than every kept day (`grey_min_wh`): their panels all covered some of what
@@ -718,9 +744,12 @@ class ConsumptionCheck:
                 greyest = min(greyest, theirs)
             if weekend and _is_weekend(first + age) and (wide := past.wide[tier][slot]) is not None:
                 weekends.append(max(wide + shift, 0.0))
-        if len(envelopes) < c.min_days or (sun and today < greyest and greyest >= c.grey_min_wh):
+        if len(envelopes) < self._days_known_needed or (
+            sun and today < greyest and greyest >= c.grey_min_wh
+        ):
             return None
-        reference = self._sun_reference(envelopes, unlike) if sun else sorted(envelopes)[-c.rank]
+        rank = self._known_rank(len(envelopes))
+        reference = self._sun_reference(envelopes, unlike) if sun else sorted(envelopes)[-rank]
         if len(weekends) < c.weekend_rank:
             return reference
         return max(reference, sorted(weekends)[-c.weekend_rank])
