@@ -5,8 +5,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 import json
 
-import pytest
-
 from custom_components.energy_anomaly.detector.config import DetectorConfig, FaultConfig
 from custom_components.energy_anomaly.detector.faults import FaultCheck
 from custom_components.energy_anomaly.detector.model import Finding, Reading
@@ -289,23 +287,3 @@ def test_a_floor_stored_before_lasting_draws_that_kept_the_zero_rule_on_is_kept(
     assert finding is not None
     assert finding.cause == "zeros"
     assert finding.expected == 140.0
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="a value frozen during the first day is learned as the home's longest usual run "
-    "(`longest_run`), so a frozen meter is only found after five times as long from then on",
-)
-def test_a_value_frozen_for_hours_on_the_first_day_is_still_a_fault_when_it_freezes_again() -> None:
-    check = FaultCheck()
-    normal = [
-        Reading(START + timedelta(seconds=s), 150.0 + (s // 60) % 5) for s in range(0, DAY, STEP)
-    ]
-    frozen_day_one = [*normal[: 3600 // STEP], *readings(3600, 6 * 3600, power=321.0)]
-    feed(check, [*frozen_day_one, *normal[6 * 3600 // STEP :]])
-    next_day = [replace(r, timestamp=r.timestamp + timedelta(days=1)) for r in normal]
-    feed(check, next_day)
-
-    found = feed(check, readings(2 * DAY, 2 * DAY + 3 * 3600, power=321.0))
-
-    assert any(finding is not None and finding.cause == "frozen" for finding in found)
