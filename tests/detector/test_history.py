@@ -400,13 +400,6 @@ def test_hourly_means_ending_hours_before_the_first_reading_flag_a_heater_on_the
     assert at(MONTH + 2, 3) <= minute_of(alarm) <= at(MONTH + 2, 4)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the zero rule waits for a day of live readings (`FaultCheck._learned` counts from "
-    "the first live reading) even when the history's minima showed the home never drew 0 W; "
-    "zeros in that day also turn the rule off for good (`zeros_seen_learning`), against "
-    "README's 'meter faults are reported from the first day'",
-)
 def test_zeros_on_the_first_live_day_alarm_when_the_history_never_drew_below_100_w() -> None:
     power = normal_days(MONTH + 1)
     detector = Detector()
@@ -421,6 +414,28 @@ def test_zeros_on_the_first_live_day_alarm_when_the_history_never_drew_below_100
     assert alarm.finding.kind is Kind.METER_FAULT
     assert alarm.finding.cause == "zeros"
     assert minute_of(alarm) <= at(MONTH, 10, 5)
+
+
+def test_zeros_on_the_first_live_day_stay_quiet_when_the_history_drew_0_w_too() -> None:
+    """A home whose history read 0 W (a cabin switched off, or past meter zeros) waits a live
+    day as without history: its zeros may be its own."""
+    power = normal_days(MONTH + 1)
+    power[at(3, 10) : at(3, 12)] = 0.0  # an hour's minimum of 0 W in the history
+    detector = Detector()
+    detector.learn_history(hourly_rows(power[: MONTH * DAY]))
+    power[at(MONTH, 10) : at(MONTH, 12)] = 0.0
+
+    assert first_alarm(run(detector, live_from(power, MONTH)[: 14 * 60])) is None
+
+
+def test_zeros_on_the_first_live_day_stay_quiet_after_half_a_day_of_history_minima() -> None:
+    """Half a day of minima is not the day the zero rule learns: their night may be missing."""
+    power = normal_days(2)
+    detector = Detector()
+    detector.learn_history(hourly_rows(power[at(0, 12) : DAY]))
+    power[at(1, 10) : at(1, 12)] = 0.0
+
+    assert first_alarm(run(detector, live_from(power, 1)[: 14 * 60])) is None
 
 
 def _first_unusual(results: list[Result]) -> Result | None:

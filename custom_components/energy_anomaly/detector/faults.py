@@ -48,6 +48,7 @@ class _State:
     low_least: list[float] = field(default_factory=list)  # that run's two lowest draws (W)
     exports: bool = False  # the home has reported production (PV export)
     zeros_seen_learning: bool = False  # the home read 0 for a while during learning
+    floor_from_history: bool = False  # a day or more of history minima, none 0 W: judge zeros
     zero_since: Epoch | None = None
     negative_since: Epoch | None = None
     negative_low: float = 0.0
@@ -135,6 +136,15 @@ class FaultCheck:
         """The least the history drew (W), in the dark hours or at any hour: as a live one."""
         if watts > 0:
             self._learn_draw(watts, dark)
+
+    def trust_history_floor(self) -> None:
+        """The history's minima showed the home never drew 0 W: judge zeros from the first reading.
+
+        A day of minima tells what the rule's live day would: waiting for it would miss a meter
+        that reads zeros on the first day, and zeros then would pass for the home's own (turning
+        the rule off for good, `zeros_seen_learning`).
+        """
+        self._s.floor_from_history = True
 
     def is_dark(self, hour: int) -> bool:
         """Whether a local `hour` is one in which no panel produces."""
@@ -250,7 +260,7 @@ class FaultCheck:
         lasted = now - s.zero_since
         if lasted < c.min_duration_s:
             return None
-        if not self._learned(now):
+        if not self._learned(now) and not s.floor_from_history:
             s.zeros_seen_learning = True
             return None
         floor = self._floor()
