@@ -1,14 +1,16 @@
 """Options: an outdoor temperature entity (°C or °F) and the fuse size reach the detector.
 
 A temperature entity must exist and give a temperature; one that breaks later never costs a
-reading, only its temperature.
+reading, only its temperature. The account of these tests watches two homes (Cabin, Flat): their
+fuses are asked in turn after the first form.
 """
 
 from datetime import datetime, timedelta
+from typing import Any
 
+from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers.selector import NumberSelector
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -18,14 +20,26 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.energy_anomaly.const import (
     CONF_FUSE_SIZE,
-    CONF_HOMES,
+    CONF_FUSE_SIZES,
     CONF_TEMPERATURE_ENTITY,
 )
 from custom_components.energy_anomaly.diagnostics import hashed_id
 
-from .conftest import HOME_A
+from .conftest import HOME_A, HOME_B
 from .test_live_data import set_up, start, state_of, wait_until
 from .tibber_server import LocalTibberServer
+
+
+async def answer(hass: HomeAssistant, result: ConfigFlowResult, **fields: Any) -> ConfigFlowResult:
+    """The flow's next step after the form of `result` was filled in with `fields`."""
+    return await hass.config_entries.options.async_configure(result["flow_id"], fields)
+
+
+async def through_the_fuses(hass: HomeAssistant, result: ConfigFlowResult) -> ConfigFlowResult:
+    """The result of leaving each home's fuse empty, from the first fuse form of `result` on."""
+    while result["type"] is FlowResultType.FORM and result["step_id"] == "fuse":
+        result = await answer(hass, result)
+    return result
 
 
 async def test_options_are_saved_and_reload_the_entry(
@@ -36,13 +50,16 @@ async def test_options_are_saved_and_reload_the_entry(
     result = await hass.config_entries.options.async_init(tibber_entry.entry_id)
     assert result["type"] is FlowResultType.FORM
 
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_TEMPERATURE_ENTITY: "sensor.outside", CONF_FUSE_SIZE: 25}
-    )
+    result = await answer(hass, result, **{CONF_TEMPERATURE_ENTITY: "sensor.outside"})
+    result = await answer(hass, result, **{CONF_FUSE_SIZE: 25})
+    result = await answer(hass, result, **{CONF_FUSE_SIZE: 40})
     await hass.async_block_till_done(wait_background_tasks=True)
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert tibber_entry.options == {CONF_TEMPERATURE_ENTITY: "sensor.outside", CONF_FUSE_SIZE: 25}
+    assert tibber_entry.options == {
+        CONF_TEMPERATURE_ENTITY: "sensor.outside",
+        CONF_FUSE_SIZES: {HOME_A: 25, HOME_B: 40},
+    }
     await tibber_server.wait_for_subscriptions(2)
     assert tibber_server.connections_total == 2
     assert tibber_server.open_connections == 1
@@ -93,9 +110,7 @@ async def test_options_refuse_an_entity_that_gives_no_temperature(
         hass.states.async_set(entity_id, state, attributes)
     result = await hass.config_entries.options.async_init(tibber_entry.entry_id)
 
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_TEMPERATURE_ENTITY: entity_id, CONF_FUSE_SIZE: 25}
-    )
+    result = await answer(hass, result, **{CONF_TEMPERATURE_ENTITY: entity_id})
 
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_TEMPERATURE_ENTITY: error}
@@ -105,12 +120,10 @@ async def test_options_refuse_an_entity_that_gives_no_temperature(
         for key in result["data_schema"].schema
         if key.description  # the fields the user filled in
     }
-    assert kept == {CONF_TEMPERATURE_ENTITY: entity_id, CONF_FUSE_SIZE: 25}
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_FUSE_SIZE: 25}
-    )
+    assert kept == {CONF_TEMPERATURE_ENTITY: entity_id}
+    result = await through_the_fuses(hass, await answer(hass, result))
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert tibber_entry.options == {CONF_FUSE_SIZE: 25}
+    assert tibber_entry.options == {CONF_FUSE_SIZES: {}}
     await hass.async_block_till_done(wait_background_tasks=True)  # the entry reloads with them
 
 
@@ -118,14 +131,12 @@ async def test_options_refuse_a_fuse_size_that_is_not_a_number(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
     await set_up(hass, tibber_entry, tibber_server)
-    result = await hass.config_entries.options.async_init(tibber_entry.entry_id)
+    result = await answer(hass, await hass.config_entries.options.async_init(tibber_entry.entry_id))
 
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_FUSE_SIZE: "nan"}
-    )
+    result = await answer(hass, result, **{CONF_FUSE_SIZE: "nan"})
 
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {CONF_FUSE_SIZE: "fuse_not_a_number"}
+    assert (result["step_id"], result["errors"]) == ("fuse", {CONF_FUSE_SIZE: "fuse_not_a_number"})
+    assert result["description_placeholders"] == {"home": "Cabin"}
     assert tibber_entry.options == {}
 
 
@@ -149,13 +160,12 @@ async def test_options_accept_a_temperature_entity_even_while_it_is_unavailable(
     await set_up(hass, tibber_entry, tibber_server)
     result = await hass.config_entries.options.async_init(tibber_entry.entry_id)
 
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_TEMPERATURE_ENTITY: entity_id}
-    )
+    result = await answer(hass, result, **{CONF_TEMPERATURE_ENTITY: entity_id})
+    result = await through_the_fuses(hass, result)
     await hass.async_block_till_done(wait_background_tasks=True)
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert tibber_entry.options == {CONF_TEMPERATURE_ENTITY: entity_id}
+    assert tibber_entry.options == {CONF_TEMPERATURE_ENTITY: entity_id, CONF_FUSE_SIZES: {}}
 
 
 @pytest.mark.parametrize(
@@ -253,23 +263,56 @@ async def test_a_nan_fuse_saved_by_an_older_release_sets_up_without_the_fuse_che
     assert state_of(hass, "binary_sensor.cabin_anomaly") == "off"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the options are the entry's, so an account's homes share one main fuse size: a "
-    "cabin's 25 A raises over-current alarms at the house's 40 A, a house's 40 A hides the cabin's",
-)
-async def test_the_options_of_an_account_with_two_homes_ask_each_homes_fuse_size(
+async def test_the_options_of_an_account_with_two_homes_ask_each_homes_fuse_in_turn(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
-    """A main fuse is one home's (the data description: 'the rating of your main fuse per
-    phase'); the two Pulse homes of one Tibber account each have their own."""
-    await set_up(hass, tibber_entry, tibber_server)
-
+    """A main fuse is one home's: a cabin's 25 A is not the house's 40 A. Each form names its
+    home and shows the fuse the entry's older options gave every home."""
+    tibber_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(tibber_entry, options={CONF_FUSE_SIZE: 25})
+    await start(hass, tibber_entry, tibber_server)
     result = await hass.config_entries.options.async_init(tibber_entry.entry_id)
+    assert CONF_FUSE_SIZE not in result["data_schema"].schema
 
-    fuse_fields = [
-        str(key)
-        for key, selector in result["data_schema"].schema.items()
-        if isinstance(selector, NumberSelector) and selector.config["unit_of_measurement"] == "A"
+    first = await answer(hass, result)
+    second = await answer(hass, first, **{CONF_FUSE_SIZE: 25})
+
+    assert [form["description_placeholders"] for form in (first, second)] == [
+        {"home": "Cabin"},
+        {"home": "Flat"},
     ]
-    assert len(fuse_fields) == len(tibber_entry.data[CONF_HOMES])
+    [key] = second["data_schema"].schema
+    assert key.description == {"suggested_value": 25}
+
+
+async def test_the_diagnostics_name_each_homes_fuse_by_the_homes_hash(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+) -> None:
+    tibber_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        tibber_entry, options={CONF_FUSE_SIZES: {HOME_A: 40, HOME_B: 25}}
+    )
+    await start(hass, tibber_entry, tibber_server)
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, tibber_entry)
+
+    assert diagnostics["options"] == {
+        CONF_FUSE_SIZES: {hashed_id(HOME_A): 40, hashed_id(HOME_B): 25}
+    }
+
+
+async def test_each_home_of_an_account_is_judged_against_its_own_fuse(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    tibber_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        tibber_entry, options={CONF_FUSE_SIZE: 25, CONF_FUSE_SIZES: {HOME_A: 40, HOME_B: 25}}
+    )
+    await start(hass, tibber_entry, tibber_server)
+
+    await three_minutes_at_32_amperes(hass, tibber_server)
+
+    assert state_of(hass, "binary_sensor.cabin_anomaly") == "off"

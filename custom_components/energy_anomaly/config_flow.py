@@ -3,7 +3,7 @@
 from collections import Counter
 from collections.abc import Mapping
 import math
-from typing import Any, override
+from typing import Any, Final, override
 
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.config_entries import (
@@ -38,6 +38,7 @@ import tibber
 
 from .const import (
     CONF_FUSE_SIZE,
+    CONF_FUSE_SIZES,
     CONF_HOMES,
     CONF_KEPT_HOMES,
     CONF_NOMINAL_VOLTAGE,
@@ -68,6 +69,7 @@ from .entity_source import (
 )
 from .live_source import CONNECTION_ERRORS, TibberAccount, async_fetch_account
 from .price import price_entity_error
+from .runner import fuse_of
 from .runtime import homes_watched_elsewhere
 from .storage import kept_homes
 from .temperature import temperature_entity_error
@@ -537,52 +539,102 @@ def _temperature_selector() -> EntitySelector:
     )
 
 
+FUSE_SELECTOR: Final = NumberSelector(
+    NumberSelectorConfig(
+        min=6, max=250, step=1, unit_of_measurement="A", mode=NumberSelectorMode.BOX
+    )
+)
+
+
+def _fuse_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
+    """A fuse size must be a number: NaN passes the selector's range."""
+    fuse = user_input.get(CONF_FUSE_SIZE)
+    if fuse is not None and not math.isfinite(fuse):
+        return {CONF_FUSE_SIZE: "fuse_not_a_number"}
+    return {}
+
+
 def _pulse_homes(account: TibberAccount) -> dict[str, str]:
     """The account's homes that stream live data (have a Pulse), id → name."""
     return {home.home_id: home.name for home in account.homes if home.has_pulse}
 
 
 class EnergyAnomalyOptionsFlow(OptionsFlowWithReload):
-    """Optional inputs that sharpen detection; the entry reloads when they change."""
+    """Optional inputs that sharpen detection; the entry reloads when they change.
+
+    A Tibber account that watches several homes is asked each home's main fuse in a step of its
+    own (`fuse`), one home after the other: a cabin's 25 A is not the house's 40 A.
+    """
+
+    def __init__(self) -> None:
+        """Start with nothing chosen: the steps collect the options, then save them at once."""
+        self._options: dict[str, Any] = {}
+        self._fuses: dict[str, float] = {}
+        self._homes_left: list[tuple[str, str]] = []  # (id, name) whose fuse is still to ask
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the outdoor temperature entity, the fuse size and the price entity, all optional.
 
         The temperature entity must exist and give a temperature, the price entity a price per
         unit of energy, so a typo or a power sensor is refused here rather than silently giving
-        the detector (or the always-on cost) nothing.
+        the detector (or the always-on cost) nothing. An account of several homes is asked
+        their fuses next.
         """
+        per_home = self._homes_with_a_fuse_each()
         errors: dict[str, str] = {}
         if user_input is not None:
-            errors = self._entity_errors(user_input)
-            fuse = user_input.get(CONF_FUSE_SIZE)
-            if fuse is not None and not math.isfinite(fuse):  # NaN passes the selector's range
-                errors[CONF_FUSE_SIZE] = "fuse_not_a_number"
-            if not errors:
+            errors = self._entity_errors(user_input) | _fuse_errors(user_input)
+            if not errors and not per_home:
                 return self.async_create_entry(data=user_input)
-        schema = probatio.Schema(
-            {
-                probatio.Optional(CONF_TEMPERATURE_ENTITY): _temperature_selector(),
-                probatio.Optional(CONF_FUSE_SIZE): NumberSelector(
-                    NumberSelectorConfig(
-                        min=6, max=250, step=1, unit_of_measurement="A", mode=NumberSelectorMode.BOX
-                    )
-                ),
-                probatio.Optional(CONF_PRICE_ENTITY): EntitySelector(
-                    EntitySelectorConfig(domain="sensor")
-                ),
-            }
+            if not errors:
+                self._options, self._homes_left = user_input, list(per_home.items())
+                return await self.async_step_fuse()
+        fields: dict[Any, Any] = {
+            probatio.Optional(CONF_TEMPERATURE_ENTITY): _temperature_selector(),
+        }
+        if not per_home:
+            fields[probatio.Optional(CONF_FUSE_SIZE)] = FUSE_SELECTOR
+        fields[probatio.Optional(CONF_PRICE_ENTITY)] = EntitySelector(
+            EntitySelectorConfig(domain="sensor")
         )
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                schema, user_input or self.config_entry.options
+                probatio.Schema(fields), user_input or self.config_entry.options
             ),
             errors=errors,
             # An account may watch several homes, and several entries may be set up: the title
             # names the one being configured
             description_placeholders={"entry": self.config_entry.title},
         )
+
+    async def async_step_fuse(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask the main fuse of the next home of the account; save all options after the last."""
+        errors = {} if user_input is None else _fuse_errors(user_input)
+        if user_input is not None and not errors:
+            home_id, _ = self._homes_left.pop(0)
+            if (fuse := user_input.get(CONF_FUSE_SIZE)) is not None:
+                self._fuses[home_id] = fuse
+            if not self._homes_left:
+                return self.async_create_entry(data={**self._options, CONF_FUSE_SIZES: self._fuses})
+            user_input = None
+        home_id, name = self._homes_left[0]
+        current = fuse_of(self.config_entry.options, home_id)
+        shown = user_input or ({} if current is None else {CONF_FUSE_SIZE: current})
+        return self.async_show_form(
+            step_id="fuse",
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema({probatio.Optional(CONF_FUSE_SIZE): FUSE_SELECTOR}), shown
+            ),
+            errors=errors,
+            description_placeholders={"home": name},
+        )
+
+    def _homes_with_a_fuse_each(self) -> dict[str, str]:
+        """The watched homes (id -> name) of a Tibber account of several, else none."""
+        entry = self.config_entry
+        homes: dict[str, str] = entry.data.get(CONF_HOMES, {})
+        return dict(homes) if entry.data[CONF_SOURCE] == SOURCE_TIBBER and len(homes) > 1 else {}
 
     def _entity_errors(self, user_input: Mapping[str, Any]) -> dict[str, str]:
         """The form's errors: each chosen entity must exist and give what it is chosen for.

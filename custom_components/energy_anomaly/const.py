@@ -11,6 +11,9 @@ CONF_SOURCE: Final = "source"
 CONF_HOMES: Final = "homes"
 CONF_TEMPERATURE_ENTITY: Final = "temperature_entity"
 CONF_FUSE_SIZE: Final = "fuse_size"
+# A Tibber account's main fuse size per watched home (home id -> A), when it watches several: a
+# cabin's fuse is not the house's. Without a home's, the entry's CONF_FUSE_SIZE (older options).
+CONF_FUSE_SIZES: Final = "fuse_sizes"
 # A sensor of the electricity price per unit of energy (e.g. NOK/kWh), for the always-on cost.
 CONF_PRICE_ENTITY: Final = "price_entity"
 # The ids of the account's Pulse homes the user has been offered (watched or left out): a Pulse

@@ -22,7 +22,7 @@ from homeassistant.const import CONF_ACCESS_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import instance_id
 
-from .const import CONF_HOMES, CONF_KEPT_HOMES, CONF_OFFERED_HOMES
+from .const import CONF_FUSE_SIZES, CONF_HOMES, CONF_KEPT_HOMES, CONF_OFFERED_HOMES
 from .entity_source import ENTITY_QUANTITIES, OPTION_ENTITIES
 from .redact import HASHED_ID_LENGTH, hashed_id
 from .runtime import EnergyAnomalyConfigEntry
@@ -58,6 +58,14 @@ def as_json(value: Any) -> Any:
     return value
 
 
+def _hashed_fuses(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The options, with each home's fuse under its home's hash, as the homes are named."""
+    shown = dict(options)
+    if isinstance(fuses := shown.get(CONF_FUSE_SIZES), Mapping):
+        shown[CONF_FUSE_SIZES] = {hashed_id(str(home)): amps for home, amps in fuses.items()}
+    return shown
+
+
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
 ) -> dict[str, Any]:
@@ -73,7 +81,7 @@ async def async_get_config_entry_diagnostics(
     diagnostics: dict[str, Any] = as_json(
         {
             "entry": _masked(data, ENTITY_QUANTITIES, installation),
-            "options": _masked(entry.options, OPTION_ENTITIES, installation),
+            "options": _masked(_hashed_fuses(entry.options), OPTION_ENTITIES, installation),
             "source": source,
             "homes": {
                 hashed_id(home_id): runner.diagnostics()

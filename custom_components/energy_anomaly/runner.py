@@ -1,7 +1,7 @@
 """One runner per home: its detector, fed in order by one worker, and what it learned in storage."""
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 import contextlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -20,6 +20,7 @@ from homeassistant.util import dt as dt_util
 from .clock import ClockBehind, ClockWentBack
 from .const import (
     CONF_FUSE_SIZE,
+    CONF_FUSE_SIZES,
     CONF_NOMINAL_VOLTAGE,
     CONF_SOURCE,
     CONF_TEMPERATURE_ENTITY,
@@ -242,6 +243,17 @@ def _grid_of(entry: ConfigEntry) -> float:
     return float(grid) if grid in GRIDS_V else NOMINAL_V  # a tuple: by equality, no hashing
 
 
+def fuse_of(options: Mapping[str, Any], home_id: str) -> Any:
+    """The main fuse size (A) the options give a home: its own, else the entry's, else None.
+
+    As stored: options saved by an older release (or by hand) may hold anything.
+    """
+    fuses = options.get(CONF_FUSE_SIZES)
+    if isinstance(fuses, Mapping) and home_id in fuses:
+        return fuses[home_id]
+    return options.get(CONF_FUSE_SIZE)
+
+
 def _controls_of(detector: Detector) -> Controls:
     """Executor: the detector's mode, sensitivity and silenced kinds, as entities show them."""
     return Controls(
@@ -420,10 +432,10 @@ class HomeRunner:
         Nordic) is on a 230 V grid. The entry's settings win over the options stored with the state.
         """
         store = HomeStateStore(hass, home.home_id)
-        fuse = entry.options.get(CONF_FUSE_SIZE)
+        fuse = fuse_of(entry.options, home.home_id)
         config = DetectorConfig(
             # options saved before a NaN fuse was refused may hold one: no fuse check, as then
-            fuse_amps=fuse if fuse is None or 0 < fuse < math.inf else None,
+            fuse_amps=fuse if isinstance(fuse, int | float) and 0 < fuse < math.inf else None,
             silent_phase_lost=entry.data[CONF_SOURCE] != SOURCE_ENTITY,
             nominal_v=_grid_of(entry),
         )
