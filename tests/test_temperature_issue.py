@@ -66,6 +66,20 @@ async def test_a_unit_that_is_not_a_temperature_raises_a_repair_issue_at_once(
     assert issue.translation_placeholders == {"entity_id": OUTSIDE, "entry": tibber_entry.title}
 
 
+async def test_the_repair_issue_names_the_entry_by_its_new_name_once_renamed(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    hass.states.async_set(OUTSIDE, "1200", {"unit_of_measurement": "W"})
+    await set_up_with_temperature(hass, tibber_entry, tibber_server)
+
+    hass.config_entries.async_update_entry(tibber_entry, title="Hytta")
+    await hass.async_block_till_done()
+
+    issue = temperature_issue(hass, tibber_entry)
+    assert issue is not None
+    assert issue.translation_placeholders == {"entity_id": OUTSIDE, "entry": "Hytta"}
+
+
 async def test_the_repair_issue_is_raised_once_while_the_entity_stays_broken(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:

@@ -12,7 +12,11 @@ import math
 from typing import Any, Final
 
 from homeassistant.components.weather import ATTR_WEATHER_TEMPERATURE, ATTR_WEATHER_TEMPERATURE_UNIT
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import (
+    SIGNAL_CONFIG_ENTRY_CHANGED,
+    ConfigEntry,
+    ConfigEntryChange,
+)
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, UnitOfTemperature
 from homeassistant.core import (
     CALLBACK_TYPE,
@@ -23,6 +27,7 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import async_call_later, async_track_state_change_event
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import TemperatureConverter
@@ -125,13 +130,15 @@ class OutdoorTemperature:
     broken as before, not an hour later.
     After a restart the states are new and the hour counts from the start, as it should: the
     entity's integration may not have loaded yet. The issue goes away as soon as a usable
-    temperature arrives, and when the entry unloads.
+    temperature arrives, and when the entry unloads. It names the entry as it is named now: a
+    rename (which reloads nothing) raises it again under the new name.
     """
 
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry, entity_id: str) -> None:
         """Prepare; nothing is watched before `async_start`."""
         self._hass = hass
         self._entity_id = entity_id
+        self._entry_id = entry.entry_id
         self._entry_title = entry.title  # names the entry whose options chose the entity
         self._issue_id = issue_id(ISSUE_PREFIX, entry.entry_id)
         self._problem: TemperatureProblem | None = None
@@ -144,11 +151,15 @@ class OutdoorTemperature:
         unsub_state = async_track_state_change_event(
             self._hass, self._entity_id, self._async_state_changed
         )
+        unsub_entry = async_dispatcher_connect(
+            self._hass, SIGNAL_CONFIG_ENTRY_CHANGED, self._async_entry_changed
+        )
         self._async_check(self._hass.states.get(self._entity_id))
 
         @callback
         def stop() -> None:
             unsub_state()
+            unsub_entry()
             self._async_cancel_wait()
             ir.async_delete_issue(self._hass, DOMAIN, self._issue_id)
 
@@ -157,6 +168,15 @@ class OutdoorTemperature:
     @callback
     def _async_state_changed(self, event: Event[EventStateChangedData]) -> None:
         self._async_check(event.data["new_state"])
+
+    @callback
+    def _async_entry_changed(self, _change: ConfigEntryChange, entry: ConfigEntry) -> None:
+        """An entry changed: this one renamed, the issue raised names it anew."""
+        if entry.entry_id != self._entry_id or entry.title == self._entry_title:
+            return
+        self._entry_title = entry.title
+        if self._raised is not None:
+            self._async_raise(self._raised)
 
     @callback
     def _async_check(self, state: State | None) -> None:
