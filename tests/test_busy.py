@@ -20,6 +20,7 @@ from custom_components.energy_anomaly import runner as runner_module
 from custom_components.energy_anomaly import services
 from custom_components.energy_anomaly.const import (
     CONF_FUSE_SIZE,
+    CONF_FUSE_SIZES,
     CONF_POWER_ENTITY,
     CONF_POWER_IS_NET,
     CONF_TEMPERATURE_ENTITY,
@@ -30,10 +31,11 @@ from custom_components.energy_anomaly.detector.model import Mode
 from custom_components.energy_anomaly.redact import hashed_id
 from custom_components.energy_anomaly.temperature import ISSUE_AFTER
 
-from .conftest import HOME_A
+from .conftest import HOME_A, HOME_B
 from .test_controls import cabin_device
 from .test_entity_source import WATT, home_entry, power_shown, set_up_home, shown
 from .test_live_data import start, state_of
+from .test_options import answer
 from .test_persistence import held_batches
 from .test_temperature_issue import CELSIUS
 from .test_write_throttles import cabin
@@ -90,13 +92,16 @@ async def test_a_new_fuse_size_is_saved_while_the_chosen_weather_entity_is_unava
     hass.states.async_set("weather.home", "unavailable", {"friendly_name": "Home"})
 
     result = await hass.config_entries.options.async_init(tibber_entry.entry_id)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_TEMPERATURE_ENTITY: "weather.home", CONF_FUSE_SIZE: 35}
-    )
+    result = await answer(hass, result, **{CONF_TEMPERATURE_ENTITY: "weather.home"})
+    result = await answer(hass, result, **{CONF_FUSE_SIZE: 35})  # Cabin's
+    result = await answer(hass, result, **{CONF_FUSE_SIZE: 35})  # Flat's
     await hass.async_block_till_done(wait_background_tasks=True)
 
     assert result.get("errors") is None
-    assert tibber_entry.options == {CONF_TEMPERATURE_ENTITY: "weather.home", CONF_FUSE_SIZE: 35}
+    assert tibber_entry.options == {
+        CONF_TEMPERATURE_ENTITY: "weather.home",
+        CONF_FUSE_SIZES: {HOME_A: 35, HOME_B: 35},
+    }
 
 
 async def two_homes_in_action_order(
