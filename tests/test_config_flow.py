@@ -277,6 +277,21 @@ async def test_reauth_with_a_new_token_of_the_same_account_updates_the_entry(
     assert tibber_entry.data[CONF_HOMES] == {HOME_A: "Cabin", HOME_B: "Flat"}
 
 
+async def test_the_reauth_dialog_names_the_account_whose_token_to_create(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    """Two accounts' entries: the dialog says which one needs a new token."""
+    tibber_entry.add_to_hass(hass)
+
+    result = await tibber_entry.start_reauth_flow(hass)
+
+    texts = await async_get_translations(hass, "en", "config", {DOMAIN})
+    title = texts[f"component.{DOMAIN}.config.step.reauth_confirm.title"]
+    assert title.format(**result["description_placeholders"]) == (
+        f"Tibber token of {tibber_entry.title} no longer valid"
+    )
+
+
 async def test_reauth_with_a_token_of_another_account_is_refused_and_asked_again(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
