@@ -438,12 +438,6 @@ def test_zeros_on_the_first_live_day_stay_quiet_after_half_a_day_of_history_mini
     assert first_alarm(run(detector, live_from(power, 1)[: 14 * 60])) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`HistoryLearner` counts the minima and whether one read 0 W per `learn_history` "
-    "call: a second part of a day without 0 W calls `trust_history_floor` although the first "
-    "part read 0 W, and the first live day's zeros alarm (nothing resets the trust either)",
-)
 def test_zeros_on_the_first_live_day_stay_quiet_when_an_earlier_part_of_the_history_drew_0_w() -> (
     None
 ):

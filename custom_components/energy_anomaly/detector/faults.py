@@ -48,7 +48,8 @@ class _State:
     low_least: list[float] = field(default_factory=list)  # that run's two lowest draws (W)
     exports: bool = False  # the home has reported production (PV export)
     zeros_seen_learning: bool = False  # the home read 0 for a while during learning
-    floor_from_history: bool = False  # a day or more of history minima, none 0 W: judge zeros
+    history_minima_s: float = 0.0  # the span of the history rows that gave their minimum (s)
+    history_drew_nothing: bool = False  # whether one of those minima was 0 W (or below)
     zero_since: Epoch | None = None
     negative_since: Epoch | None = None
     negative_low: float = 0.0
@@ -137,14 +138,22 @@ class FaultCheck:
         if watts > 0:
             self._learn_draw(watts, dark)
 
-    def trust_history_floor(self) -> None:
-        """The history's minima showed the home never drew 0 W: judge zeros from the first reading.
+    def learn_history_minimum(self, watts: float, duration_s: float) -> None:
+        """A history row's minimum (W) over `duration_s`: what the zero rule's live day learns.
 
-        A day of minima tells what the rule's live day would: waiting for it would miss a meter
-        that reads zeros on the first day, and zeros then would pass for the home's own (turning
-        the rule off for good, `zeros_seen_learning`).
+        Minima over at least `learn_s`, none of them 0 W, tell what that day would, so the rule
+        then judges zeros from the first live reading: waiting would miss a meter that reads
+        zeros on the first day, and zeros then would pass for the home's own (turning the rule
+        off for good, `zeros_seen_learning`). Kept with the state, as history may come in parts.
         """
-        self._s.floor_from_history = True
+        s = self._s
+        s.history_minima_s += duration_s
+        s.history_drew_nothing |= watts <= 0
+
+    def _history_floor_known(self) -> bool:
+        """Whether the history's minima stand in for the zero rule's live day."""
+        s = self._s
+        return s.history_minima_s >= self.config.learn_s and not s.history_drew_nothing
 
     def is_dark(self, hour: int) -> bool:
         """Whether a local `hour` is one in which no panel produces."""
@@ -260,7 +269,7 @@ class FaultCheck:
         lasted = now - s.zero_since
         if lasted < c.min_duration_s:
             return None
-        if not self._learned(now) and not s.floor_from_history:
+        if not self._learned(now) and not self._history_floor_known():
             s.zeros_seen_learning = True
             return None
         floor = self._floor()

@@ -147,8 +147,6 @@ class HistoryLearner:
         # The two lowest positive row minima (W) at any hour and in the dark hours: the second
         # is the least the home drew, as one odd reading can be a row's minimum (see faults.py)
         self._least: tuple[list[float], list[float]] = ([], [])
-        self._minima_minutes = 0  # minutes of rows that gave their minimum
-        self._drew_nothing = False  # whether a row's minimum was 0 W (or below)
         self._used = self._skipped = 0
 
     def learn(self, rows: Iterable[HistoryRow]) -> HistorySummary:
@@ -193,24 +191,16 @@ class HistoryLearner:
         self._add_to_night(row, minutes)
         if row.minimum is None:
             return
-        self._minima_minutes += minutes
-        self._drew_nothing |= row.minimum <= 0
+        self._faults.learn_history_minimum(row.minimum, row.duration_s)
         if row.minimum > 0:
             for least in self._least[: 1 + self._faults.is_dark(row.start.hour)]:
                 least[:] = sorted([*least, row.minimum])[:2]
 
     def _learn_least(self) -> None:
-        """Teach the zero rule the least the history drew (at any hour, in the dark hours).
-
-        Minima over at least the day the rule learns live, none of them 0 W, tell what that
-        day would: the rule then judges from the first live reading (`trust_history_floor`).
-        """
+        """Teach the zero rule the least the history drew (at any hour, in the dark hours)."""
         for dark, least in enumerate(self._least):
             if least:
                 self._faults.learn_min_draw(least[-1], dark=bool(dark))
-        learned_s = self._minima_minutes * MINUTE_S
-        if self._least[0] and not self._drew_nothing and learned_s >= self._faults.config.learn_s:
-            self._faults.trust_history_floor()
 
     def _continues_learned_day(self, row: HistoryRow) -> bool:
         """Whether the row is on the day an earlier `learn` ended in (that day is counted once)."""
