@@ -319,13 +319,6 @@ async def test_each_home_of_an_account_is_judged_against_its_own_fuse(
     assert state_of(hass, "binary_sensor.cabin_anomaly") == "off"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an account down to one home gets the single form, whose fuse field is suggested "
-    "from the options' `fuse_size` only, while the runner judges the home by its `fuse_sizes` "
-    "entry (`fuse_of`): the form shows no fuse for a home judged against 40 A, and saving it "
-    "drops that fuse",
-)
 async def test_the_options_of_an_account_down_to_one_home_show_the_fuse_it_is_judged_against(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:

@@ -600,7 +600,7 @@ class EnergyAnomalyOptionsFlow(OptionsFlowWithReload):
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                probatio.Schema(fields), user_input or self.config_entry.options
+                probatio.Schema(fields), user_input or self._options_shown()
             ),
             errors=errors,
             # An account may watch several homes, and several entries may be set up: the title
@@ -629,6 +629,18 @@ class EnergyAnomalyOptionsFlow(OptionsFlowWithReload):
             errors=errors,
             description_placeholders={"home": name},
         )
+
+    def _options_shown(self) -> dict[str, Any]:
+        """The options as the first form shows them: a lone home's fuse is the one it has.
+
+        An account down to one home (Reconfigure) may hold it under `fuse_sizes`, which the
+        home is judged against, and which the form must show to keep it.
+        """
+        options = dict(self.config_entry.options)
+        homes = self.config_entry.data.get(CONF_HOMES, {})
+        if len(homes) == 1 and (fuse := fuse_of(options, next(iter(homes)))) is not None:
+            options[CONF_FUSE_SIZE] = fuse
+        return options
 
     def _homes_with_a_fuse_each(self) -> dict[str, str]:
         """The watched homes (id -> name) of a Tibber account of several, else none."""
