@@ -153,7 +153,7 @@ def one_per_home(
 class EnergyAnomalyControl(EnergyAnomalyEntity):
     """A control of one home (mode, sensitivity, silencing).
 
-    It shows the controls in `coordinator.data` and sends changes to the home's runner, whose
+    It shows `coordinator.controls` and sends changes to the home's runner, whose
     worker applies them in turn with the readings.
     """
 

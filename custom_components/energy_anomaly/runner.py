@@ -405,7 +405,8 @@ class HomeRunner:
         self._household_changed = False
         self._history_days = self._detector.history_days
         # A restored home shows how its history went before the restart: done if it learned
-        # some, failed if the import failed (it is not fetched again: the home learns live).
+        # some, failed if the import failed (fetched again only if the home learned nothing
+        # live before the restart, `wants_history`).
         self._history = HistoryImport.DONE if self._history_days else HistoryImport.NONE
         if restored.history_failed:
             self._history = HistoryImport.FAILED

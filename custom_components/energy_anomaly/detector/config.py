@@ -196,7 +196,8 @@ class ConsumptionConfig:
         Past days compared (a fortnight holds every weekday twice).
     rank
         The reference is the `rank`-th highest envelope of those days: one odd evening in the past
-        does not hide a new one, a habit that recurs becomes usual after `rank` occurrences.
+        does not hide a new one, a habit that recurs becomes usual after `rank` occurrences. Of
+        fewer days known at a time of day (Home Assistant was off then), as high a share of them.
     sun_days
         Near the hours in which the home exported solar production its import depends on the
         weather: the reference there is the highest envelope of the `sun_days` kept days whose
@@ -230,7 +231,7 @@ class ConsumptionConfig:
         laundry or a roast comes a few hours earlier or later than on the weekend before; a
         weekday's work-bound rhythm keeps `reach_minutes`.
     min_days
-        Days seen before anything is judged (the learning period).
+        Days passed before anything is judged (the learning period), all but two with readings.
     persistence
         Minutes a mean must stay above its bar before it alarms (a kettle never does).
     lasting_minutes, lasting_gaps

@@ -93,8 +93,8 @@ SATURDAY = 5  # date.weekday() of the first weekend day
 LEARNING_MAX_BEFORE_ACTIVE = 0.99  # progress never says 100 % before the model is active
 # Days of the learning period without readings that do not hold back its end (days)
 MAY_MISS_DAYS = 2
-# An active model stays active while this share of the days it needs to become active had readings;
-# a time of day is judged while this share of the kept days had readings at it
+# An active model stays active while this share of `min_days` kept days had readings; a time of day
+# is judged by a tier while this share of them has its envelope there
 STAYS_ACTIVE_SHARE = 0.5
 TENTHS_PER_W = 10  # minute means are kept to 0.1 W: their running sums are ints of tenths of a W
 
@@ -411,14 +411,15 @@ class ConsumptionCheck:
 
     @property
     def _days_known_needed(self) -> int:
-        """Kept days with readings an active model needs: to stay active, and at a time of day."""
+        """Kept days an active model needs: with readings to stay active, and with a tier's
+        envelope at a time of day for that tier to judge it (and to fit the heating slope)."""
         return math.ceil(self.config.min_days * STAYS_ACTIVE_SHARE)
 
     def _known_rank(self, known: int) -> int:
         """The `rank` for `known` envelopes: as high a share of them as `rank` of `min_days`.
 
         Two of fourteen kept days is one of seven: the second highest of seven days would let
-        the home's seventh-busiest evening of a fortnight pass for usual.
+        the home's fourth-busiest evening of a fortnight pass for usual.
         """
         return max(1, round(self.config.rank * known / self.config.min_days))
 
@@ -983,8 +984,9 @@ def _highest(values: Iterable[float | None], least: int = 1) -> float | None:
 def _add_tiers(stored: _Stored, tiers: int, slots: int) -> None:
     """Give a state stored with fewer tiers (before the 5-minute one) empty rows for the rest.
 
-    A tier without envelopes has no reference until `days` days have filled them: the tiers the
-    state had go on judging at once, the new one learns from then on.
+    A tier without envelopes has no reference until enough days have filled them
+    (`_days_known_needed`): the tiers the state had go on judging at once, the new one learns
+    from then on.
     """
     empty: list[float | None] = [None] * slots
     for day in [stored.today, *stored.past]:
