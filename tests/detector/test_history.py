@@ -400,6 +400,28 @@ def test_hourly_means_ending_hours_before_the_first_reading_flag_a_heater_on_the
     assert at(MONTH + 2, 3) <= minute_of(alarm) <= at(MONTH + 2, 4)
 
 
+def test_after_hourly_means_a_ten_minute_load_waits_for_two_weeks_of_live_peaks() -> None:
+    """Tibber's hours give no 5- or 15-minute peaks: those comparisons wait for the 14 live days
+    that have them, not the 7 a home that was off for some days needs (their highest five
+    minutes of one week are no fortnight's usual)."""
+    power = with_load(normal_days(MONTH + 9), at(MONTH + 8, 3), 10, 3000.0)
+    detector = Detector()
+    detector.learn_history(hourly_rows(power[: MONTH * DAY], extremes=False))
+
+    assert first_alarm(run(detector, live_from(power, MONTH))) is None
+
+
+def test_after_hourly_means_and_two_weeks_live_a_ten_minute_load_alarms() -> None:
+    power = with_load(normal_days(MONTH + 16), at(MONTH + 15, 3), 10, 3000.0)
+    detector = Detector()
+    detector.learn_history(hourly_rows(power[: MONTH * DAY], extremes=False))
+
+    alarm = first_alarm(run(detector, live_from(power, MONTH)))
+
+    assert alarm is not None
+    assert at(MONTH + 15, 3) <= minute_of(alarm) <= at(MONTH + 15, 3, 10)
+
+
 def test_zeros_on_the_first_live_day_alarm_when_the_history_never_drew_below_100_w() -> None:
     power = normal_days(MONTH + 1)
     detector = Detector()

@@ -23,10 +23,11 @@ reason for a new alarm when the home's ordinary draw (a heat pump's cycle) comes
 
 Active once `min_days` days have passed since it began learning and all but `MAY_MISS_DAYS` of them
 had readings (a day Home Assistant was off does not hold it back for two weeks); it stays active
-while `STAYS_ACTIVE_SHARE` of the kept days had readings. Once active, a time of day is judged when
-that share of the kept days had readings at it (Home Assistant off for some hours, or a history that
-ended hours before the first live reading), against the `rank`-th highest envelope scaled to the
-days known (`_known_rank`).
+while `STAYS_ACTIVE_SHARE` of the kept days had readings. Once active, a time of day is judged by a
+tier when every kept day with a reading near it gives that tier's envelope there, and at least that
+share of the kept days did (Home Assistant off for some hours, or a history that ended hours before
+the first live reading), against the `rank`-th highest envelope scaled to the days known
+(`_known_rank`).
 
 While learning a time of day has no reliable reference yet, so
 only what is clearly unusual alarms: from `early_min_days` days on, a running mean far above the
@@ -94,7 +95,7 @@ LEARNING_MAX_BEFORE_ACTIVE = 0.99  # progress never says 100 % before the model 
 # Days of the learning period without readings that do not hold back its end (days)
 MAY_MISS_DAYS = 2
 # An active model stays active while this share of `min_days` kept days had readings; a time of day
-# is judged by a tier while this share of them has its envelope there
+# is judged by a tier while this share of them has its envelope there (`_reference_of`)
 STAYS_ACTIVE_SHARE = 0.5
 TENTHS_PER_W = 10  # minute means are kept to 0.1 W: their running sums are ints of tenths of a W
 
@@ -411,8 +412,11 @@ class ConsumptionCheck:
 
     @property
     def _days_known_needed(self) -> int:
-        """Kept days an active model needs: with readings to stay active, and with a tier's
-        envelope at a time of day for that tier to judge it (and to fit the heating slope)."""
+        """Kept days an active model needs: with readings to stay active, and more.
+
+        With a tier's envelope at a time of day for that tier to judge it, and with a level to
+        fit the heating slope.
+        """
         return math.ceil(self.config.min_days * STAYS_ACTIVE_SHARE)
 
     def _known_rank(self, known: int) -> int:
@@ -708,6 +712,9 @@ class ConsumptionCheck:
         """The `rank`-th highest envelope of the past days at `slot` (None if too few days).
 
         Of the days known at `slot`: with fewer than `min_days`, `rank` scaled (`_known_rank`).
+        A day without a reading near `slot` (Home Assistant off) is excused, down to
+        `_days_known_needed` days; one that had readings but no envelope of this tier (an hourly
+        history has no 5-minute peaks) is not: the tier waits for `min_days` days that have it.
 
         In sun hours the weather-matched one instead (`_sun_reference`); None there on a day
         greyer so far than every kept day (`grey_min_wh`): their panels all covered some of what
@@ -733,9 +740,11 @@ class ConsumptionCheck:
         today = self._exported_before(slot) if sun else 0.0
         unlike: list[float] = []  # per kept day, how far its sun before `slot` was from today's
         greyest = float("inf")  # the least a kept day had exported in a slot before `slot` (Wh)
+        absent = 0  # kept days without a reading near `slot` (no tier's envelope there)
         for age, past in enumerate(self._envelopes):
             envelope, then = past.near[tier][slot], past.degrees[slot]
             if envelope is None:
+                absent += all(row[slot] is None for row in past.near)
                 continue
             shift = 0.0 if now is None or then is None else self._slope * (now - then)
             envelopes.append(max(envelope + shift, 0.0))
@@ -745,7 +754,7 @@ class ConsumptionCheck:
                 greyest = min(greyest, theirs)
             if weekend and _is_weekend(first + age) and (wide := past.wide[tier][slot]) is not None:
                 weekends.append(max(wide + shift, 0.0))
-        if len(envelopes) < self._days_known_needed or (
+        if len(envelopes) < max(self._days_known_needed, c.min_days - absent) or (
             sun and today < greyest and greyest >= c.grey_min_wh
         ):
             return None
