@@ -10,6 +10,7 @@ import asyncio
 from collections import Counter
 from datetime import datetime, timedelta
 import logging
+from types import SimpleNamespace
 from typing import Any
 from unittest.mock import patch
 
@@ -24,7 +25,7 @@ from homeassistant.util.ssl import get_default_context
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.energy_anomaly import tibber_connection
+from custom_components.energy_anomaly import live_source, tibber_connection
 from custom_components.energy_anomaly.const import CONF_HOMES, CONNECTION_STABLE_AFTER, DOMAIN
 from custom_components.energy_anomaly.redact import hashed_id
 from custom_components.energy_anomaly.runner import HomeRunner
@@ -132,15 +133,24 @@ async def test_a_drop_waits_the_backoff_before_reconnecting(
 
 
 async def test_a_connection_that_ends_soon_after_its_first_reading_backs_off_longer_each_time(
-    hass: HomeAssistant, tibber_server: LocalTibberServer, live_entry: MockConfigEntry
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    live_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The source's clock stands still: `retry_at` is then `now` + the delay it chose, exactly.
+    # Read against the wall clock, the wait lost the time the loop took to reach the test (about
+    # 20 ms): a stall of 0.5 s or more failed a first delay drawn near 8 s.
+    now = dt_util.utcnow()
+    clock = SimpleNamespace(utcnow=lambda: now, get_default_time_zone=dt_util.get_default_time_zone)
+    monkeypatch.setattr(live_source, "dt_util", clock)
     waits = []
     for connection in range(1, 4):  # each connection ends just after its first reading
         await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 300.0 + connection)
         await tibber_server.drop_connections(code=1011, reason="Internal error")
         await wait_for_retry(hass, live_entry)
         retry_at = datetime.fromisoformat(live_entry.runtime_data.source.diagnostics()["retry_at"])
-        waits.append((retry_at - dt_util.utcnow()).total_seconds())
+        waits.append((retry_at - now).total_seconds())
         await jump(hass, timedelta(seconds=49))
         await tibber_server.wait_for_subscriptions(2)
 
