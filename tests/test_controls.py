@@ -656,6 +656,11 @@ async def test_a_command_running_while_its_home_unloads_stores_nothing_after_the
     writes: list[str] = []
     store = runner._store
     final_save, scheduled_save = store.async_save, store.async_schedule_save
+    save_state, stopping = runner.async_save_state, asyncio.Event()
+
+    async def noting_the_stop() -> None:
+        stopping.set()
+        await save_state()
 
     async def recording_save(data: Any) -> None:
         writes.append("final")
@@ -669,12 +674,14 @@ async def test_a_command_running_while_its_home_unloads_stores_nothing_after_the
         held_batches(runner) as (entered, release),
         patch.object(store, "async_save", recording_save),
         patch.object(store, "async_schedule_save", recording_schedule),
+        patch.object(runner, "async_save_state", noting_the_stop),
     ):
         command = hass.async_create_task(runner.async_set_mode(Mode.AWAY))
         assert await hass.async_add_executor_job(entered.wait, 10)
         unload = hass.async_create_task(hass.config_entries.async_unload(tibber_entry.entry_id))
-        for _ in range(20):  # the unload reaches the final write, which waits for the detector
-            await asyncio.sleep(0)
+        # The unload reaches the final write, which waits for the detector (waited for, not
+        # counted in loop turns: the unload took 19 of the 20 the test gave it)
+        await asyncio.wait_for(stopping.wait(), timeout=5)
         release.set()
         await asyncio.wait_for(command, timeout=5)
         assert await asyncio.wait_for(unload, timeout=5)
