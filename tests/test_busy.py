@@ -77,6 +77,36 @@ async def test_an_action_the_detector_is_taking_when_home_assistant_stops_still_
     action.result()
 
 
+async def test_an_entry_unloaded_while_home_assistant_stops_stops_without_an_error(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A reload just as Home Assistant stops: the stop closes the websocket while the entry
+    unloads, and the stop's saving of the homes must not need the entry still loaded."""
+    await cabin(hass, tibber_server, tibber_entry)
+    source = tibber_entry.runtime_data.source
+    closing, close = asyncio.Event(), asyncio.Event()
+    stop_source = source.async_stop
+
+    async def held_stop() -> None:  # the stop's closing is held, the unload's is not
+        if not closing.is_set():
+            closing.set()
+            await close.wait()
+        await stop_source()
+
+    monkeypatch.setattr(source, "async_stop", held_stop)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await closing.wait()
+    assert await hass.config_entries.async_unload(tibber_entry.entry_id)
+    close.set()
+    await asyncio.wait_for(hass.async_block_till_done(), 5)
+
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
+
+
 async def test_a_new_fuse_size_is_saved_while_the_chosen_weather_entity_is_unavailable(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:

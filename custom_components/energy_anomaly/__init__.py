@@ -170,9 +170,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry
     await source.async_start(sink)
 
     async def _async_on_stop(_event: Event) -> None:
-        await _async_stop_and_save(entry)
+        await _async_stop_and_save(entry.runtime_data)
 
-    entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_on_stop))
+    # Not `async_listen_once`: an entry unloaded after the stop fired (a reload as Home
+    # Assistant stops) would remove a listener that is gone, which Home Assistant logs as an error
+    entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _async_on_stop))
     return True
 
 
@@ -333,14 +335,15 @@ def _async_remove_stale_devices(
             registry.async_remove_device(device.id)
 
 
-async def _async_stop_and_save(entry: EnergyAnomalyConfigEntry) -> None:
+async def _async_stop_and_save(data: EnergyAnomalyRuntimeData) -> None:
     """Close the source, then stop every home: its final state write, its issue withdrawn.
 
-    Over a copy of the homes: the hourly listing may add or drop one meanwhile. A home whose
-    state cannot be written is logged, and the others are still written.
+    Given the entry's runtime data, not the entry: the entry may unload (and lose it) while the
+    source closes. Over a copy of the homes: the hourly listing may add or drop one meanwhile.
+    A home whose state cannot be written is logged, and the others are still written.
     """
-    await entry.runtime_data.source.async_stop()
-    for runner in list(entry.runtime_data.sink.runners.values()):
+    await data.source.async_stop()
+    for runner in list(data.sink.runners.values()):
         try:
             await runner.async_stop()
         except Exception:  # noqa: BLE001 - one home's failed write must not cost the others'
@@ -350,7 +353,7 @@ async def _async_stop_and_save(entry: EnergyAnomalyConfigEntry) -> None:
 async def async_unload_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntry) -> bool:
     """Unload platforms, close the live connection and save what was learned."""
     if unloaded := await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
-        await _async_stop_and_save(entry)
+        await _async_stop_and_save(entry.runtime_data)
     return unloaded
 
 
