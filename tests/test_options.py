@@ -43,6 +43,15 @@ async def through_the_fuses(hass: HomeAssistant, result: ConfigFlowResult) -> Co
     return result
 
 
+async def started_with(
+    hass: HomeAssistant, server: LocalTibberServer, entry: MockConfigEntry, options: dict[str, Any]
+) -> None:
+    """The account's entry set up with `options` (as saved before), its homes subscribed."""
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options=options)
+    await start(hass, entry, server)
+
+
 async def test_options_are_saved_and_reload_the_entry(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
@@ -255,9 +264,7 @@ async def test_current_above_the_fuse_size_raises_a_power_quality_alarm(
 async def test_a_nan_fuse_saved_by_an_older_release_sets_up_without_the_fuse_check(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
-    tibber_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(tibber_entry, options={CONF_FUSE_SIZE: float("nan")})
-    await start(hass, tibber_entry, tibber_server)
+    await started_with(hass, tibber_server, tibber_entry, {CONF_FUSE_SIZE: float("nan")})
 
     await three_minutes_at_32_amperes(hass, tibber_server)
 
@@ -269,9 +276,7 @@ async def test_the_options_of_an_account_with_two_homes_ask_each_homes_fuse_in_t
 ) -> None:
     """A main fuse is one home's: a cabin's 25 A is not the house's 40 A. Each form names its
     home and shows the fuse the entry's older options gave every home."""
-    tibber_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(tibber_entry, options={CONF_FUSE_SIZE: 25})
-    await start(hass, tibber_entry, tibber_server)
+    await started_with(hass, tibber_server, tibber_entry, {CONF_FUSE_SIZE: 25})
     result = await hass.config_entries.options.async_init(tibber_entry.entry_id)
     assert CONF_FUSE_SIZE not in result["data_schema"].schema
 
@@ -292,11 +297,9 @@ async def test_the_diagnostics_name_each_homes_fuse_by_the_homes_hash(
     tibber_server: LocalTibberServer,
     tibber_entry: MockConfigEntry,
 ) -> None:
-    tibber_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(
-        tibber_entry, options={CONF_FUSE_SIZES: {HOME_A: 40, HOME_B: 25}}
+    await started_with(
+        hass, tibber_server, tibber_entry, {CONF_FUSE_SIZES: {HOME_A: 40, HOME_B: 25}}
     )
-    await start(hass, tibber_entry, tibber_server)
 
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, tibber_entry)
 
@@ -308,11 +311,12 @@ async def test_the_diagnostics_name_each_homes_fuse_by_the_homes_hash(
 async def test_each_home_of_an_account_is_judged_against_its_own_fuse(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
-    tibber_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(
-        tibber_entry, options={CONF_FUSE_SIZE: 25, CONF_FUSE_SIZES: {HOME_A: 40, HOME_B: 25}}
+    await started_with(
+        hass,
+        tibber_server,
+        tibber_entry,
+        {CONF_FUSE_SIZE: 25, CONF_FUSE_SIZES: {HOME_A: 40, HOME_B: 25}},
     )
-    await start(hass, tibber_entry, tibber_server)
 
     await three_minutes_at_32_amperes(hass, tibber_server)
 
