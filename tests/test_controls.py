@@ -206,6 +206,20 @@ async def test_set_mode_refuses_an_end_that_has_passed(hass: HomeAssistant, home
     assert hass.states.get(MODE).state == "normal"
 
 
+async def test_a_mode_whose_end_passes_while_the_meter_is_offline_shows_normal_then(
+    hass: HomeAssistant, home: Cabin
+) -> None:
+    """Restarted with Paused until a minute later, and no reading comes: the detector ends the
+    mode at its next reading, but the select must not show Paused past its end meanwhile."""
+    await set_mode(hass, "paused", until=(dt_util.now() + timedelta(minutes=1)).isoformat())
+    await restart(hass, home)
+    assert state_of(hass, MODE) == "paused"
+
+    await Clock(hass).advance(timedelta(minutes=2))
+
+    assert (state_of(hass, MODE), hass.states.get(MODE).attributes["until"]) == ("normal", None)
+
+
 async def test_set_mode_paused_without_an_end_pauses_until_midnight(
     hass: HomeAssistant, home: Cabin
 ) -> None:
