@@ -26,6 +26,13 @@ async def over_the_fuse(
     return home
 
 
+async def still_over_the_fuse_once_back(home: Cabin) -> None:
+    """The Cabin, subscribed again (a reload, a restart), draws 32 A on L1 for another minute."""
+    await home.server.wait_for_subscriptions(1, HOME_A)
+    for at in range(80, 141, 10):
+        await home.push(at, currentL1=32.0)
+
+
 async def test_event_fires_when_an_anomaly_starts_with_its_reason_and_values_in_units(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
@@ -65,9 +72,7 @@ async def test_an_anomaly_that_goes_on_through_a_reload_is_not_announced_again(
     assert len(fired) == 1
 
     assert await hass.config_entries.async_reload(tibber_entry.entry_id)
-    await tibber_server.wait_for_subscriptions(1, HOME_A)
-    for at in range(80, 141, 10):  # still over the fuse
-        await home.push(at, currentL1=32.0)
+    await still_over_the_fuse_once_back(home)
 
     assert hass.states.get("binary_sensor.cabin_anomaly").state == "on"
     assert len(fired) == 1
@@ -168,9 +173,7 @@ async def test_an_anomaly_stored_as_one_shown_pair_is_not_announced_again_after_
     stored["shown"] = shown  # as the release before stored it: the anomaly shown, not a list
 
     assert await hass.config_entries.async_setup(tibber_entry.entry_id)
-    await tibber_server.wait_for_subscriptions(1, HOME_A)
-    for at in range(80, 141, 10):  # still over the fuse
-        await home.push(at, currentL1=32.0)
+    await still_over_the_fuse_once_back(home)
 
     assert hass.states.get("binary_sensor.cabin_anomaly").state == "on"
     assert len(fired) == 1

@@ -15,8 +15,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 import yaml
 
-from .conftest import HOME_A
-from .test_anomaly_surface import over_the_fuse
+from .test_anomaly_surface import over_the_fuse, still_over_the_fuse_once_back
 from .test_controls import ANOMALY, MODE, midnight_tonight
 from .test_live_data import Clock, wait_until
 from .test_write_throttles import Cabin, cabin
@@ -204,9 +203,7 @@ async def test_an_anomaly_going_on_through_a_reload_is_not_sent_again(
     await asyncio.sleep(1.5)  # the event is older than the restored state's change
 
     assert await hass.config_entries.async_reload(tibber_entry.entry_id)
-    await tibber_server.wait_for_subscriptions(1, HOME_A)
-    for at in range(80, 141, 10):  # still over the fuse
-        await home.push(at, currentL1=32.0)
+    await still_over_the_fuse_once_back(home)
     await hass.async_block_till_done(wait_background_tasks=True)
 
     assert hass.states.get(EVENT).attributes["reason"] == REASON
