@@ -452,12 +452,6 @@ async def _other_account_added_in_another_window(
     tibber_server.account = mine
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=KeyError,
-    reason="async_step_homes looks the ticked homes up in those still offerable when the form "
-    "is sent: a home another window's entry took meanwhile raises KeyError ('Unknown error')",
-)
 async def test_homes_another_window_took_while_the_form_was_open_abort_as_watched_elsewhere(
     hass: HomeAssistant, tibber_server: LocalTibberServer
 ) -> None:
@@ -476,11 +470,6 @@ async def test_homes_another_window_took_while_the_form_was_open_abort_as_watche
     assert result["reason"] == "homes_watched_elsewhere"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with one home left offerable when the form is sent, async_step_homes creates the "
-    "entry with that home whatever was ticked: a home the user left out is watched",
-)
 async def test_a_home_left_out_is_not_watched_when_another_window_took_the_one_chosen(
     hass: HomeAssistant, tibber_server: LocalTibberServer
 ) -> None:
@@ -494,7 +483,7 @@ async def test_a_home_left_out_is_not_watched_when_another_window_took_the_one_c
     result = await hass.config_entries.flow.async_configure(flow_id, {CONF_HOMES: [HOME_A]})
 
     assert result["type"] is FlowResultType.FORM  # asked again, with what is left to choose
-    assert result["step_id"] == "homes"
+    assert (result["step_id"], result["errors"]) == ("homes", {"base": "home_taken_meanwhile"})
     offered = result["data_schema"].schema[CONF_HOMES].config["options"]
     assert [option["value"] for option in offered] == [HOME_B]
 
@@ -502,11 +491,6 @@ async def test_a_home_left_out_is_not_watched_when_another_window_took_the_one_c
 @pytest.mark.parametrize(
     "tibber_account",
     [LocalAccount(user_id=USER_ID, homes=[LocalHome(HOME_NO_PULSE, has_pulse=False)])],
-)
-@pytest.mark.xfail(
-    strict=True,
-    reason="_async_token_step claims the account's unique id before the Pulse check: the first "
-    "window, still on its no_pulse error, makes the second abort already_in_progress",
 )
 async def test_an_account_without_pulse_says_no_pulse_also_in_a_second_window(
     hass: HomeAssistant,
@@ -520,3 +504,17 @@ async def test_an_account_without_pulse_says_no_pulse_also_in_a_second_window(
 
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "no_pulse"}
+
+
+async def test_an_account_a_first_window_is_choosing_homes_of_is_refused_in_a_second(
+    hass: HomeAssistant,
+) -> None:
+    first = await _token_form(hass)
+    result = await _submit_token(hass, first)
+    assert result["step_id"] == "homes"
+    second = await _token_form(hass)
+
+    result = await _submit_token(hass, second)
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_in_progress"

@@ -215,15 +215,22 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             token = _pasted(user_input)
             account = await self._async_reach_account(token, errors)
+            adding = self.source != SOURCE_RECONFIGURE
             if account is not None:
-                await self.async_set_unique_id(account.user_id)
-                if self.source == SOURCE_RECONFIGURE:
-                    self._abort_if_unique_id_mismatch(reason="wrong_account")
-                else:
+                # Not claimed yet when adding: an account without a Pulse, whose form stays
+                # open on its error, must not turn another window's try away as in progress
+                await self.async_set_unique_id(account.user_id, raise_on_progress=not adding)
+                if adding:
                     self._abort_if_unique_id_configured()
+                else:
+                    self._abort_if_unique_id_mismatch(reason="wrong_account")
             if account is not None and not _pulse_homes(account):
                 errors["base"] = "no_pulse"
+                if adding:
+                    await self.async_set_unique_id(None)
             elif account is not None:
+                if adding:  # claimed: a second window choosing this account's homes aborts
+                    await self.async_set_unique_id(account.user_id)
                 self._access_token = token
                 self._account = account
                 if not self._offerable_homes():
@@ -234,15 +241,26 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     async def async_step_homes(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Let the user pick which of the account's Pulse homes to watch (all by default)."""
+        """Let the user pick which of the account's Pulse homes to watch (all by default).
+
+        Homes are offerable until the form is sent: another window may add an entry that
+        watches one of them meanwhile (a home shared between two accounts).
+        """
         homes = self._offerable_homes()
         errors: dict[str, str] = {}
-        if len(homes) == 1:
+        if user_input is None and len(homes) == 1:
             return self._async_create_account_entry(homes)
         if user_input is not None:
-            if chosen := user_input[CONF_HOMES]:
+            chosen = user_input[CONF_HOMES]
+            if not homes:
+                return self.async_abort(reason="homes_watched_elsewhere")
+            if any(key not in homes for key in chosen):
+                # another window's entry took it while this form was open: asked again
+                errors["base"] = "home_taken_meanwhile"
+            elif chosen:
                 return self._async_create_account_entry({key: homes[key] for key in chosen})
-            errors["base"] = "no_home_selected"
+            else:
+                errors["base"] = "no_home_selected"
         watched = list(homes)
         if self.source == SOURCE_RECONFIGURE:
             watched = self._watched_after_reconfigure(homes)
