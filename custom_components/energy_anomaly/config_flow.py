@@ -37,6 +37,7 @@ import probatio
 import tibber
 
 from .const import (
+    CONF_CURRENT_ENTITIES,
     CONF_FUSE_SIZE,
     CONF_FUSE_SIZES,
     CONF_HOMES,
@@ -603,14 +604,14 @@ class EnergyAnomalyOptionsFlow(OptionsFlowWithReload):
         if user_input is not None:
             errors = self._entity_errors(user_input) | _fuse_errors(user_input)
             if not errors and not per_home:
-                return self.async_create_entry(data=user_input)
+                return self.async_create_entry(data=self._options_to_save(user_input))
             if not errors:
                 self._options, self._homes_left = user_input, list(per_home.items())
                 return await self.async_step_fuse()
         fields: dict[Any, Any] = {
             probatio.Optional(CONF_TEMPERATURE_ENTITY): _temperature_selector(),
         }
-        if not per_home:
+        if not per_home and self._fuse_judges_a_current():
             fields[probatio.Optional(CONF_FUSE_SIZE)] = FUSE_SELECTOR
         fields[probatio.Optional(CONF_PRICE_ENTITY)] = EntitySelector(
             EntitySelectorConfig(domain="sensor")
@@ -634,7 +635,8 @@ class EnergyAnomalyOptionsFlow(OptionsFlowWithReload):
             if (fuse := user_input.get(CONF_FUSE_SIZE)) is not None:
                 self._fuses[home_id] = fuse
             if not self._homes_left:
-                return self.async_create_entry(data={**self._options, CONF_FUSE_SIZES: self._fuses})
+                fuses = self._fuses_of_homes_not_watched() | self._fuses
+                return self.async_create_entry(data={**self._options, CONF_FUSE_SIZES: fuses})
             user_input = None
         home_id, name = self._homes_left[0]
         current = fuse_of(self.config_entry.options, home_id)
@@ -659,6 +661,43 @@ class EnergyAnomalyOptionsFlow(OptionsFlowWithReload):
         if len(homes) == 1 and (fuse := fuse_of(options, next(iter(homes)))) is not None:
             options[CONF_FUSE_SIZE] = fuse
         return options
+
+    def _options_to_save(self, user_input: Mapping[str, Any]) -> dict[str, Any]:
+        """The options of the one form as saved: a Tibber home's fuse is saved as that home's.
+
+        Saved as the account's (`fuse_size`), it would judge a home added to the account later,
+        whose fuse is another. A fuse the form does not offer (no current sensor to judge by it)
+        stays as saved, for sensors chosen later.
+        """
+        options = dict(user_input)
+        saved = self.config_entry.options
+        if self.config_entry.data[CONF_SOURCE] == SOURCE_TIBBER:
+            fuses = self._fuses_of_homes_not_watched()
+            if (fuse := options.pop(CONF_FUSE_SIZE, None)) is not None:
+                fuses |= dict.fromkeys(self.config_entry.data.get(CONF_HOMES, {}), fuse)
+            options[CONF_FUSE_SIZES] = fuses
+        elif not self._fuse_judges_a_current() and CONF_FUSE_SIZE in saved:
+            options[CONF_FUSE_SIZE] = saved[CONF_FUSE_SIZE]
+        return options
+
+    def _fuses_of_homes_not_watched(self) -> dict[str, Any]:
+        """The fuses saved for the account's homes not watched now: one ticked again keeps its."""
+        fuses = self.config_entry.options.get(CONF_FUSE_SIZES)
+        if not isinstance(fuses, Mapping):
+            return {}
+        watched = self.config_entry.data.get(CONF_HOMES, {})
+        return {home_id: fuse for home_id, fuse in fuses.items() if home_id not in watched}
+
+    def _fuse_judges_a_current(self) -> bool:
+        """Whether the one form's fuse turns a check on: a power sensor home needs a current.
+
+        The over-current check compares phase currents with the fuse; a Pulse or the demo reports
+        them, a power sensor home only with current sensors chosen.
+        """
+        data = self.config_entry.data
+        return data[CONF_SOURCE] != SOURCE_ENTITY or any(
+            data.get(key) for key in CONF_CURRENT_ENTITIES
+        )
 
     def _homes_with_a_fuse_each(self) -> dict[str, str]:
         """The watched homes (id -> name) of a Tibber account of several, else none."""

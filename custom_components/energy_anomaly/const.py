@@ -11,8 +11,9 @@ CONF_SOURCE: Final = "source"
 CONF_HOMES: Final = "homes"
 CONF_TEMPERATURE_ENTITY: Final = "temperature_entity"
 CONF_FUSE_SIZE: Final = "fuse_size"
-# A Tibber account's main fuse size per watched home (home id -> A), when it watches several: a
-# cabin's fuse is not the house's. Without a home's, the entry's CONF_FUSE_SIZE (older options).
+# A Tibber account's main fuse size per home (home id -> A): a cabin's fuse is not the house's, nor
+# is a home's added to the account later. Without a home's, the entry's CONF_FUSE_SIZE (a power
+# sensor home's and the demo's, and a Tibber account's as older releases saved it).
 CONF_FUSE_SIZES: Final = "fuse_sizes"
 # A sensor of the electricity price per unit of energy (e.g. NOK/kWh), for the always-on cost.
 CONF_PRICE_ENTITY: Final = "price_entity"
