@@ -137,6 +137,27 @@ async def test_update_info_lists_homes_and_user(make_client: MakeClient, server:
     assert "websocketSubscriptionUrl" in server.queries[0]
 
 
+async def test_a_price_error_nulls_only_the_prices_beside_tibbers_error(
+    server: LocalTibberServer, session: aiohttp.ClientSession
+):
+    server.account.homes[0].price_error = "Price service unavailable"
+    query = (
+        f'{{ viewer {{ home(id: "{HOME_A}") {{ appNickname '
+        "currentSubscription { priceInfo { current { total } } } } } }"
+    )
+    async with session.post(
+        server.api_url, json={"query": query}, headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+    ) as response:
+        body = await response.json()
+
+    assert response.status == 200
+    assert body["data"]["viewer"]["home"] == {
+        "appNickname": "Cabin",
+        "currentSubscription": {"priceInfo": None},
+    }
+    assert [error["message"] for error in body["errors"]] == ["Price service unavailable"]
+
+
 async def test_invalid_token_raises_invalid_login(make_client: MakeClient):
     with pytest.raises(tibber.InvalidLoginError) as err:
         await make_client(token="wrong")

@@ -19,11 +19,11 @@ Tests drive it with `LocalTibberServer.push` (`LocalTibberServer.push_raw` for p
 would refuse), `LocalTibberServer.drop_connections`, the fault switches
 (`LocalTibberServer.http_fault`, `LocalTibberServer.refuse_websockets`,
 `LocalTibberServer.reject_all_connections`, `LocalTibberServer.refuse_tokens_on_websocket`,
-`LocalTibberServer.ack_connections`), `LocalTibberServer.revoke_token` and the ``wait_for_*``
-helpers; `LocalTibberServer.fail_next_requests` makes only the next few
-requests fail (a rate limit that clears). `point_pytibber_at` makes pyTibber send its HTTP
-requests here; the websocket address then comes from the server's own answer to the viewer
-query, as from Tibber.
+`LocalTibberServer.ack_connections`; per home `LocalHome.has_prices` and
+`LocalHome.price_error`), `LocalTibberServer.revoke_token` and the ``wait_for_*`` helpers;
+`LocalTibberServer.fail_next_requests` makes only the next few requests fail (a rate limit that
+clears). `point_pytibber_at` makes pyTibber send its HTTP requests here; the websocket address
+then comes from the server's own answer to the viewer query, as from Tibber.
 
 pyTibber hands its ``ssl`` argument to the websocket library, which refuses any ``ssl`` value
 other than None for a ``ws://`` address. With the default ``tls=False`` the client must therefore
@@ -325,6 +325,11 @@ class LocalHome:
     currency: str = "NOK"
     price: float = 1.25
     """The total price for every quarter hour of today (tomorrow has no prices yet)."""
+    has_prices: bool = True
+    """Whether ``priceInfo`` has prices; False answers it as null, without an error."""
+    price_error: str | None = None
+    """A GraphQL error ``priceInfo`` is answered with (its data then null, the rest of the
+    answer as usual, HTTP 200), as when only Tibber's price service fails."""
     consumption_ean: str | None = "707057500000000001"
     production_ean: str | None = None
     history_days: int = 0
@@ -1137,8 +1142,15 @@ def _home_object(home: LocalHome, account: LocalAccount) -> dict[str, Any]:
     }
 
 
-def _price_info(home: LocalHome, resolution: str) -> dict[str, Any]:
-    """Today's prices (tomorrow's are not published yet) at a constant ``home.price``."""
+def _price_info(home: LocalHome, resolution: str) -> dict[str, Any] | None:
+    """Today's prices (tomorrow's are not published yet) at a constant ``home.price``.
+
+    :raises graphql.GraphQLError: ``home.price_error``, if set.
+    """
+    if home.price_error is not None:
+        raise graphql.GraphQLError(home.price_error)
+    if not home.has_prices:
+        return None
     zone = ZoneInfo(home.time_zone)
     now = dt.datetime.now(tz=zone)
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
