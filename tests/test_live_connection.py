@@ -541,3 +541,68 @@ async def test_an_hour_of_api_errors_logs_one_warning_per_home_not_one_line_per_
         "Live data for Cabin is unavailable",
         "Live data for Flat is unavailable",
     ], [f"{r.name}: {r.getMessage()}" for r in shown]
+
+
+async def test_connections_that_drop_before_any_reading_log_one_warning_per_home(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    live_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 100.0)
+    caplog.clear()
+
+    for _ in range(4):  # each connection is accepted and subscribed, then drops with no data
+        await tibber_server.drop_connections()
+        await wait_for_retry(hass, live_entry)
+        await jump(hass, timedelta(minutes=6, seconds=10))  # past any backoff (10 s to 5 min)
+        await tibber_server.wait_for_subscriptions(2)
+    await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 110.0)
+
+    logged = Counter(
+        record.getMessage().split(":")[0]
+        for record in logged_at_least(caplog, logging.INFO)
+        if record.name == "custom_components.energy_anomaly"
+    )
+    assert logged == {
+        "Live data for Cabin is unavailable": 1,
+        "Live data for Flat is unavailable": 1,
+        "Live data for Cabin is back": 1,
+    }
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="HomesSink logs each drop after a reading as a new outage: a connection that keeps "
+    "dropping seconds after it carried data writes a warning and a 'back' line per cycle",
+)
+async def test_a_flapping_connection_logs_one_warning_and_one_recovery_per_home(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    live_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 100.0)
+    await push_and_see(hass, tibber_server, HOME_B, "sensor.flat_power", 200.0)
+    caplog.clear()
+
+    for cycle in range(1, 5):  # each connection carries a reading, then drops within seconds
+        await tibber_server.drop_connections()
+        await wait_for_retry(hass, live_entry)
+        await jump(hass, timedelta(minutes=6, seconds=10))  # past any backoff (10 s to 5 min)
+        await tibber_server.wait_for_subscriptions(2)
+        await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 100.0 + cycle)
+        await push_and_see(hass, tibber_server, HOME_B, "sensor.flat_power", 200.0 + cycle)
+    await streamed_for_a_while(hass)  # the last connection holds: the outage is over
+
+    logged = Counter(
+        record.getMessage().split(":")[0]
+        for record in logged_at_least(caplog, logging.INFO)
+        if record.name == "custom_components.energy_anomaly"
+    )
+    assert logged == {
+        "Live data for Cabin is unavailable": 1,
+        "Live data for Flat is unavailable": 1,
+        "Live data for Cabin is back": 1,
+        "Live data for Flat is back": 1,
+    }
