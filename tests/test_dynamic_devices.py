@@ -27,7 +27,7 @@ from custom_components.energy_anomaly.storage import HomeStateStore
 
 from .conftest import HOME_A, HOME_B
 from .test_controls import set_up_fetching_history
-from .test_live_data import set_up, start, state_of, wait_until
+from .test_live_data import set_up, start, state_of, wait_for_retry, wait_until
 from .tibber_server import HttpFault, LocalHome, LocalTibberServer
 
 HOME_NEW = "00000000-0000-4000-8000-00000000000d"
@@ -362,11 +362,6 @@ async def an_hour_with_no_home_listed(hass: HomeAssistant, server: LocalTibberSe
     server.account.homes = homes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_async_follow_homes takes a listing with no home as every home removed from the "
-    "account and drops their devices at once",
-)
 async def test_a_listing_with_no_home_keeps_the_devices_of_the_homes_it_left_out(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
@@ -377,11 +372,6 @@ async def test_a_listing_with_no_home_keeps_the_devices_of_the_homes_it_left_out
     assert device_names(hass, tibber_entry) == ["Cabin", "Flat"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a listing with no home empties the homes offered to the user, so the next listing "
-    "offers the home left out as new and adds it",
-)
 async def test_a_pulse_home_left_out_by_the_user_stays_out_after_a_listing_with_no_home(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
@@ -397,11 +387,6 @@ async def test_a_pulse_home_left_out_by_the_user_stays_out_after_a_listing_with_
     assert device_names(hass, tibber_entry) == ["Cabin"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="at setup too, a listing with no home counts as every watched home removed: "
-    "_async_follow_account drops their devices",
-)
 async def test_a_listing_with_no_home_at_setup_keeps_the_devices(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
@@ -432,3 +417,35 @@ async def test_a_home_added_while_tibbers_prices_fail_gets_its_device_within_an_
     await an_hour_later(hass)
 
     assert device_names(hass, tibber_entry) == ["Cabin", "Cottage", "Flat"]
+
+
+async def test_homes_listed_by_none_of_two_listings_running_are_dropped(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    """Every home gone from the account for good: the second listing of none is believed."""
+    await set_up(hass, tibber_entry, tibber_server)
+    tibber_server.account.homes = []
+
+    await an_hour_later(hass)
+    assert device_names(hass, tibber_entry) == ["Cabin", "Flat"]
+    await an_hour_later(hass)
+
+    assert device_names(hass, tibber_entry) == []
+
+
+async def test_live_data_resumes_after_a_listing_of_none_and_a_dropped_connection(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    """pyTibber knows no home of the account until the next listing; the connection dropped
+    meanwhile is not opened again until then."""
+    await set_up(hass, tibber_entry, tibber_server)
+    await an_hour_with_no_home_listed(hass, tibber_server)
+    await tibber_server.drop_connections()
+    await wait_for_retry(hass, tibber_entry)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=10))  # the backoff
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    await an_hour_later(hass)
+
+    await tibber_server.wait_for_subscriptions(2)
+    await streams(hass, tibber_server, HOME_A, "cabin")
