@@ -180,7 +180,7 @@ def _away(f: Finding) -> str:
 def _pattern(f: Finding) -> str:
     return (
         f"The last {f.facts['window_h']:z.0f} h do not follow this home's daily pattern: "
-        f"the last hour used {_value(f):z.0f} W, {_expected(f):z.0f} W expected"
+        f"the last hour averaged {_value(f):z.0f} W, {_expected(f):z.0f} W expected"
     )
 
 
