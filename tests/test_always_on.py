@@ -243,8 +243,8 @@ async def test_the_always_on_sensors_are_named_in_the_users_language(
         for key in ("always_on_energy", "always_on_cost")
     }
     assert names == {
-        "always_on_energy": "Demo home Grundlast-Energie pro Jahr",
-        "always_on_cost": "Demo home Grundlast-Kosten pro Jahr",
+        "always_on_energy": "Demo home Grundlastverbrauch pro Jahr",
+        "always_on_cost": "Demo home Grundlastkosten pro Jahr",
     }
 
 

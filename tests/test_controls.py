@@ -469,7 +469,11 @@ async def test_controls_are_named_in_home_assistants_language(
         ).attributes["friendly_name"]
         for platform, key in controls
     ]
-    assert names == ["Cabin Modus", "Cabin Empfindlichkeit", "Cabin Alarme bei Netzqualität"]
+    assert names == [
+        "Cabin Modus",
+        "Cabin Empfindlichkeit",
+        "Cabin Alarme bei Netzqualitätsproblemen",
+    ]
 
 
 async def test_diagnostics_say_why_a_home_raises_no_alarm(
