@@ -136,7 +136,7 @@ async def test_the_english_reason_is_the_engines_sentence(
     [
         ("en", "2.2 kW drawn since 02:10, at most about 1.4 kW usual at this hour"),
         ("nb", "2,2 kW trukket siden 02:10, vanligvis høyst rundt 1,4 kW på denne tiden"),
-        ("sv", "2,2 kW dras sedan 02:10, normalt högst cirka 1,4 kW den här timmen"),
+        ("sv", "2,2 kW dras sedan 02:10, normalt högst cirka 1,4 kW vid den här tiden"),
         ("de", "2,2 kW Bezug seit 02:10, zu dieser Stunde üblich höchstens etwa 1,4 kW"),
         (
             "nl",
