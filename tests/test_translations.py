@@ -1,5 +1,6 @@
 """Translations for the Tibber markets: each language says everything English says, nothing else."""
 
+import ast
 import json
 from pathlib import Path
 import string
@@ -7,17 +8,25 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import yaml
 
+from custom_components.energy_anomaly.binary_sensor import ANOMALY
 from custom_components.energy_anomaly.const import CONF_POWER_ENTITY, DOMAIN
+from custom_components.energy_anomaly.coordinator import HistoryImport
+from custom_components.energy_anomaly.detector.model import Kind, Mode
 from custom_components.energy_anomaly.entity_source import (
     ENTITY_QUANTITIES,
     EntityProblem,
     issue_translation_key,
 )
+from custom_components.energy_anomaly.event import ANOMALY_STARTED
+from custom_components.energy_anomaly.select import MODE, SENSITIVITY
+from custom_components.energy_anomaly.sensor import ALWAYS_ON_COST, OPTIONAL_SENSORS, SENSORS
+from custom_components.energy_anomaly.switch import ALARMS
 
 from .test_live_data import state_of, wait_until
 
@@ -177,3 +186,90 @@ def test_every_selector_of_the_actions_has_its_words_in_english() -> None:
     assert units
     assert all("translation_key" in settings for settings in units)
     assert missing == set()
+
+
+# Every entity the integration can create, by platform and translation key (a phase sensor and
+# the production sensor only once the meter reports them, the cost only with a price).
+DESCRIPTIONS: dict[tuple[str, str], EntityDescription] = {
+    (platform, description.translation_key): description
+    for platform, descriptions in (
+        ("sensor", (*SENSORS, *OPTIONAL_SENSORS.values(), ALWAYS_ON_COST)),
+        ("select", (MODE, SENSITIVITY)),
+        ("switch", ALARMS),
+        ("binary_sensor", (ANOMALY,)),
+        ("event", (ANOMALY_STARTED,)),
+    )
+    for description in descriptions
+    if description.translation_key is not None
+}
+
+
+def _below(prefix: str) -> set[str]:
+    """The keys one level below `prefix` in the English tree."""
+    return {path.removeprefix(prefix).split(".")[0] for path in ENGLISH if path.startswith(prefix)}
+
+
+def test_every_entity_has_an_english_name_and_every_name_an_entity() -> None:
+    """A missing name shows the entity as its bare device name; a stray one is dead text."""
+    named = {
+        (path.split(".")[1], path.split(".")[2])
+        for path in ENGLISH
+        if path.startswith("entity.") and path.endswith(".name") and path.count(".") == 3
+    }
+    assert named == set(DESCRIPTIONS)
+
+
+def test_every_state_an_entity_or_attribute_takes_has_english_words_and_no_other() -> None:
+    """An enum sensor's, a select's, an event's and an attribute's values, each one worded."""
+    kinds = {kind.value for kind in Kind}
+    values = {
+        f"entity.{platform}.{key}.state.": set(options)
+        for (platform, key), description in DESCRIPTIONS.items()
+        if (options := getattr(description, "options", None))
+    } | {
+        "entity.event.anomaly_started.state_attributes.event_type.state.": set(
+            ANOMALY_STARTED.event_types or ()
+        ),
+        "entity.binary_sensor.anomaly.state_attributes.kind.state.": kinds,
+        "entity.sensor.detector_status.state_attributes.history.state.": {
+            history.value for history in HistoryImport
+        },
+        "selector.mode.options.": {mode.value for mode in Mode},
+    }
+    worded = {
+        path.rsplit(".", 1)[0] + "."
+        for path in ENGLISH
+        if path.split(".")[-2] in ("state", "options")
+    }
+
+    assert {prefix: _below(prefix) for prefix in values} == values
+    assert worded == set(values)
+
+
+def _raised_exception_keys() -> set[str]:
+    """The translation keys of every error raised with the integration's translation domain."""
+    keys: set[str] = set()
+    for source in TRANSLATIONS.parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text("utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            given = {keyword.arg: keyword.value for keyword in node.keywords}
+            key = given.get("translation_key")
+            if "translation_domain" in given and isinstance(key, ast.Constant):
+                keys.add(str(key.value))
+    return keys
+
+
+def test_every_error_the_integration_raises_has_its_english_message_and_no_other() -> None:
+    written = {path.split(".")[1] for path in ENGLISH if path.startswith("exceptions.")}
+
+    assert _raised_exception_keys() == written
+
+
+def test_the_mode_action_offers_the_modes_the_mode_select_has() -> None:
+    """The action's select and the entity's select word the same modes (`selector.mode`)."""
+    services = yaml.safe_load((TRANSLATIONS.parent / "services.yaml").read_text("utf-8"))
+
+    offered = services["set_mode"]["fields"]["mode"]["selector"]["select"]["options"]
+
+    assert set(offered) == set(MODE.options or ()) == _below("selector.mode.options.")
