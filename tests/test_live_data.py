@@ -480,11 +480,6 @@ async def test_a_home_removed_from_the_account_while_stopped_is_removed_at_setup
     assert [device.name for device in devices] == ["Cabin"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the cost sensor asks pyTibber for every stored home before the gone one is dropped, "
-    "and pyTibber logs an error naming the home by Tibber's id",
-)
 async def test_a_home_removed_from_the_account_while_stopped_is_logged_once_by_its_name(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,

@@ -46,6 +46,7 @@ from .live_source import (
     TibberLiveSource,
     async_fetch_account,
     async_list_homes,
+    tibber_home_of,
 )
 from .past import async_fetch_home_history, async_fetch_seeded_history
 from .redact import async_redact_token_in_logs
@@ -198,7 +199,9 @@ def _async_learn_history(
         if not runner.wants_history:
             continue
         home_id = runner.home.home_id
-        tibber_home = None if tibber_connection is None else tibber_connection.get_home(home_id)
+        tibber_home = (
+            None if tibber_connection is None else tibber_home_of(tibber_connection, home_id)
+        )
         fetch: Callable[[], Awaitable[list[HistoryRow]]] = partial(
             async_fetch_home_history,
             hass,

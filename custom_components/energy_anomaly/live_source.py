@@ -158,6 +158,17 @@ async def async_list_homes(connection: tibber.Tibber) -> list[TibberHomeInfo]:
     ]
 
 
+def tibber_home_of(connection: tibber.Tibber, home_id: str) -> tibber.TibberHome | None:
+    """The home `home_id` as pyTibber knows it, while the account lists it; else None.
+
+    pyTibber's own `get_home` logs an error, naming the home by Tibber's id, for a home not on
+    the account (one removed while Home Assistant was stopped, before it is dropped).
+    """
+    if home_id not in connection.get_home_ids(only_active=False):
+        return None
+    return connection.get_home(home_id)
+
+
 class TibberLiveSource:
     """Keeps one Tibber account's live stream running for the homes it watches."""
 

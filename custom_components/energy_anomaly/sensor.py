@@ -33,6 +33,7 @@ from .coordinator import EnergyAnomalyCoordinator, HomeData
 from .detector.config import GRIDS_V, PowerQualityConfig
 from .detector.model import Kind, Status
 from .entity import EnergyAnomalyEntity, async_for_each_home
+from .live_source import tibber_home_of
 from .price import Price, async_recorded_mean_price, read_price, tibber_mean_price
 from .runner import HomeRunner
 from .runtime import EnergyAnomalyConfigEntry
@@ -294,7 +295,7 @@ def _cost_sensor(
     if price_entity := entry.options.get(CONF_PRICE_ENTITY):
         return AlwaysOnCostSensor(coordinator, price_entity)
     connection = entry.runtime_data.tibber
-    if connection is not None and (home := connection.get_home(coordinator.home.home_id)):
+    if connection is not None and (home := tibber_home_of(connection, coordinator.home.home_id)):
         return TibberCostSensor(coordinator, home)
     return None
 
