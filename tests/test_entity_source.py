@@ -41,6 +41,7 @@ from custom_components.energy_anomaly.const import (
     CONF_SOURCE,
     CONF_TEMPERATURE_ENTITY,
     CONF_VOLTAGE_ENTITIES,
+    CONNECTION_STABLE_AFTER,
     DOMAIN,
     SOURCE_ENTITY,
 )
@@ -607,6 +608,8 @@ async def test_an_unusable_power_state_makes_the_home_unavailable_with_one_log_l
     hass.states.async_set(POWER, "420", WATT)
     await power_shown(hass, 420.0)
     assert entity_issue(hass, entity_entry, CONF_POWER_ENTITY) is None
+    freezer.tick(CONNECTION_STABLE_AFTER)  # the outage is over once data flowed that long
+    await sampled(hass)
     assert caplog.text.count("Live data for Home is back") == 1
 
 

@@ -28,7 +28,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.energy_anomaly import runner as runner_module
-from custom_components.energy_anomaly.const import DOMAIN
+from custom_components.energy_anomaly.const import CONNECTION_STABLE_AFTER, DOMAIN
 from custom_components.energy_anomaly.detector import validation as validation_module
 from custom_components.energy_anomaly.detector.engine import Detector
 from custom_components.energy_anomaly.detector.model import Reading, Result
@@ -185,6 +185,8 @@ async def test_entities_go_unavailable_when_the_stream_drops_and_recover_when_it
     await tibber_server.push(HOME_A, power=800.0)
     await wait_until(hass, lambda: state_of(hass, "sensor.cabin_power") == "800.0")
     assert tibber_server.open_connections == 1
+    assert "Live data for Cabin is back" not in caplog.text  # until it has flowed a while
+    await clock.advance(CONNECTION_STABLE_AFTER)
     assert caplog.text.count("Live data for Cabin is back") == 1
 
 

@@ -2,12 +2,13 @@
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.event import async_call_later, async_track_time_interval
 
-from .const import HEALTH_CHECK_INTERVAL, LOGGER, STALE_AFTER
+from .const import CONNECTION_STABLE_AFTER, HEALTH_CHECK_INTERVAL, LOGGER, STALE_AFTER
 from .detector.model import Reading
 from .runner import HomeRunner
 
@@ -17,8 +18,11 @@ class HomesSink:
 
     A home goes unavailable when its source says live data stopped, or when no reading came for
     STALE_AFTER (counted in health checks while Home Assistant runs, so it follows Home
-    Assistant's timers and a slow start counts for nothing); either is logged once, and so is the
-    first reading after it. A home that never sent a reading is logged as well.
+    Assistant's timers and a slow start counts for nothing); either is logged once. Its entities
+    are available again with the first reading after it, but the outage is over, and logged as
+    such, only once readings have flowed for CONNECTION_STABLE_AFTER: a connection that drops
+    again seconds after each reconnect is one outage, not a warning a minute. A home that never
+    sent a reading is logged as well.
     """
 
     def __init__(
@@ -28,10 +32,12 @@ class HomesSink:
         self._hass = hass
         self.runners = {runner.home.home_id: runner for runner in runners}
         self._checks_without_reading = dict.fromkeys(self.runners, 0)
-        self._down: set[str] = set()
+        self._down: set[str] = set()  # homes whose outage was logged and is not over
+        self._recovering: dict[str, CALLBACK_TYPE] = {}  # down homes reading again: the timer
         entry.async_on_unload(
             async_track_time_interval(hass, self._async_check_stale, HEALTH_CHECK_INTERVAL)
         )
+        entry.async_on_unload(self._async_cancel_recoveries)
 
     @callback
     def async_add_runner(self, runner: HomeRunner) -> None:
@@ -44,6 +50,8 @@ class HomesSink:
         """Stop routing to a home dropped while the entry runs; return its runner."""
         self._checks_without_reading.pop(home_id, None)
         self._down.discard(home_id)
+        if (cancel := self._recovering.pop(home_id, None)) is not None:
+            cancel()
         return self.runners.pop(home_id)
 
     @callback
@@ -51,9 +59,10 @@ class HomesSink:
         """Queue a home's readings; readings arriving mean its live data flows."""
         runner = self.runners[home_id]
         self._checks_without_reading[home_id] = 0
-        if home_id in self._down:
-            self._down.discard(home_id)
-            LOGGER.info("Live data for %s is back", runner.home.name)
+        if home_id in self._down and home_id not in self._recovering:
+            self._recovering[home_id] = async_call_later(
+                self._hass, CONNECTION_STABLE_AFTER, partial(self._async_back, home_id)
+            )
         runner.async_add_readings(readings)
 
     @callback
@@ -66,10 +75,27 @@ class HomesSink:
         """Mark one home (None: all) unavailable, logging once until its readings come back."""
         for down_id in self.runners if home_id is None else (home_id,):
             runner = self.runners[down_id]
-            if down_id not in self._down:
+            if (cancel := self._recovering.pop(down_id, None)) is not None:
+                cancel()  # the same outage goes on
+                LOGGER.debug("Live data for %s is unavailable again: %s", runner.home.name, why)
+            elif down_id not in self._down:
                 self._down.add(down_id)
                 LOGGER.warning("Live data for %s is unavailable: %s", runner.home.name, why)
             runner.coordinator.async_set_unavailable()
+
+    @callback
+    def _async_back(self, home_id: str, _now: datetime) -> None:
+        """Readings flowed for CONNECTION_STABLE_AFTER since the outage: it is over."""
+        del self._recovering[home_id]
+        self._down.discard(home_id)
+        LOGGER.info("Live data for %s is back", self.runners[home_id].home.name)
+
+    @callback
+    def _async_cancel_recoveries(self) -> None:
+        """At unload: no outage is declared over after the entry stopped."""
+        for cancel in self._recovering.values():
+            cancel()
+        self._recovering.clear()
 
     @callback
     def _async_check_stale(self, _now: datetime) -> None:
