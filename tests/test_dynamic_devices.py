@@ -401,11 +401,6 @@ async def test_a_listing_with_no_home_at_setup_keeps_the_devices(
     assert device_names(hass, tibber_entry) == ["Cabin", "Flat"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="async_list_homes reads each home with pyTibber's update_info, which also reads its "
-    "prices and raises on a GraphQL error in them: the whole listing fails",
-)
 async def test_a_home_added_while_tibbers_prices_fail_gets_its_device_within_an_hour(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:

@@ -305,11 +305,6 @@ async def test_unreachable_tibber_at_start_retries_setup_later(
     assert tibber_entry.state is ConfigEntryState.SETUP_RETRY
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="async_list_homes reads each home with pyTibber's update_info, which also reads its "
-    "prices and raises on a GraphQL error in them: the setup is retried as if Tibber were down",
-)
 async def test_an_error_in_tibbers_prices_does_not_hold_up_the_setup(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:

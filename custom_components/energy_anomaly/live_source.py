@@ -100,26 +100,55 @@ class TibberAccount:
     homes: list[TibberHomeInfo]
 
 
-def _home_name(home: tibber.TibberHome) -> str:
-    """The name the user gave the home in the Tibber app, else its street address, else its id.
+# The account's homes as the integration needs them, in one request and without prices: pyTibber's
+# own per-home `update_info` also reads each home's prices, and an error only in those (Tibber's
+# price service down) fails it as a whole, which would stop the setup and the hourly listing.
+HOMES_QUERY = """
+{
+  viewer {
+    homes {
+      id
+      appNickname
+      address { address1 }
+      features { realTimeConsumptionEnabled }
+    }
+  }
+}
+"""
 
-    pyTibber's `name` falls back to the address only when the nickname is absent from Tibber's
-    answer; a home without one in the app has it as null, which `name` returns as None.
-    """
+
+def _listed_homes(data: object) -> list[TibberHomeInfo]:
+    """The homes of HOMES_QUERY's answer; an entry that is not a home with an id is left out."""
+    viewer = data.get("viewer") if isinstance(data, dict) else None
+    homes = viewer.get("homes") if isinstance(viewer, dict) else None
+    return [
+        TibberHomeInfo(home["id"], _home_name(home), _has_pulse(home))
+        for home in (homes if isinstance(homes, list) else [])
+        if isinstance(home, dict) and isinstance(home.get("id"), str) and home["id"]
+    ]
+
+
+def _home_name(home: dict[str, Any]) -> str:
+    """The name the user gave the home in the Tibber app, else its street address, else its id."""
+    address = home.get("address")
+    for name in (home.get("appNickname"), isinstance(address, dict) and address.get("address1")):
+        if isinstance(name, str) and name:
+            return name
+    return str(home["id"])
+
+
+def _has_pulse(home: dict[str, Any]) -> bool:
+    """Whether Tibber streams the home's live data (a Pulse, or a meter like it)."""
+    features = home.get("features")
+    return isinstance(features, dict) and features.get("realTimeConsumptionEnabled") is True
+
+
+async def _async_read_prices(home: tibber.TibberHome) -> None:
+    """Let pyTibber read the home's prices, for its always-on cost; without them it has none."""
     try:
-        name: str | None = home.name
-    except KeyError, TypeError:
-        name = None
-    return name or _street_address(home) or home.home_id
-
-
-def _street_address(home: tibber.TibberHome) -> str | None:
-    """The home's first address line, if Tibber gave one (read as pyTibber's `name` reads it)."""
-    try:
-        address = home.info["viewer"]["home"]["address"]["address1"]
-    except KeyError, TypeError:
-        return None
-    return address if isinstance(address, str) else None
+        await home.update_info()
+    except CONNECTION_ERRORS as err:
+        LOGGER.debug("Could not read Tibber's prices of home %s: %s", hashed_id(home.home_id), err)
 
 
 async def async_fetch_account(hass: HomeAssistant, access_token: str) -> TibberAccount:
@@ -147,15 +176,15 @@ async def async_fetch_account(hass: HomeAssistant, access_token: str) -> TibberA
 async def async_list_homes(connection: tibber.Tibber) -> list[TibberHomeInfo]:
     """Ask Tibber which homes the account has now, with their names and whether they stream.
 
-    Raises as `async_fetch_account`. pyTibber's connection then knows the homes by id too.
+    Raises as `async_fetch_account`. pyTibber's connection then knows the homes by id too, and
+    their prices when Tibber gives them (`_async_read_prices`).
     """
     await connection.update_info()
-    homes = connection.get_homes(only_active=False)
-    await asyncio.gather(*(home.update_info() for home in homes))
-    return [
-        TibberHomeInfo(home.home_id, _home_name(home), bool(home.has_real_time_consumption))
-        for home in homes
-    ]
+    homes = _listed_homes(await connection.execute(HOMES_QUERY))
+    await asyncio.gather(
+        *(_async_read_prices(home) for home in connection.get_homes(only_active=False))
+    )
+    return homes
 
 
 def tibber_home_of(connection: tibber.Tibber, home_id: str) -> tibber.TibberHome | None:
