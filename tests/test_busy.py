@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.energy_anomaly import runner as runner_module
 from custom_components.energy_anomaly import services
 from custom_components.energy_anomaly.const import (
+    CONF_CURRENT_ENTITIES,
     CONF_FUSE_SIZE,
     CONF_FUSE_SIZES,
     CONF_POWER_ENTITY,
@@ -220,8 +221,9 @@ async def test_the_temperature_issue_stays_when_options_are_saved_while_the_enti
     Saving another option (the fuse size) reloads the entry; the entity is as broken as before,
     so the issue must not vanish (for another hour) as if it had been fixed."""
     hass.states.async_set("sensor.meter_power", "400", WATT)
+    hass.states.async_set("sensor.meter_current", "2", {"unit_of_measurement": "A"})
     hass.states.async_set("sensor.outside", "5", CELSIUS)
-    entry = home_entry("sensor.meter_power")
+    entry = home_entry("sensor.meter_power", **{CONF_CURRENT_ENTITIES[0]: "sensor.meter_current"})
     entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(
         entry, options={CONF_TEMPERATURE_ENTITY: "sensor.outside"}
