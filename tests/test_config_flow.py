@@ -520,11 +520,6 @@ async def test_an_account_a_first_window_is_choosing_homes_of_is_refused_in_a_se
     assert result["reason"] == "already_in_progress"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the homes form asked again after home_taken_meanwhile ticks every home left "
-    "(default=list(homes)), not the user's choice: sent as shown, it watches the home left out",
-)
 async def test_the_homes_form_asked_again_does_not_tick_a_home_the_user_left_out(
     hass: HomeAssistant, tibber_server: LocalTibberServer
 ) -> None:

@@ -604,12 +604,6 @@ async def test_a_flapping_connection_logs_one_warning_and_one_recovery_per_home(
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the sink's recovery timer runs 5 min from the first reading, whether readings still "
-    "flow then or not: data that flowed 4.5 min and stopped is logged 'back', then unavailable "
-    "again a minute later (a warning and a back line per such cycle)",
-)
 async def test_readings_that_stop_before_five_minutes_do_not_end_the_outage(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,

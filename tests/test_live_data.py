@@ -330,11 +330,6 @@ async def test_homes_tibber_gives_no_prices_for_stream_and_their_cost_has_no_pri
     assert cost.attributes["price_per_kwh"] is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="README: 'While Tibber's prices fail, that sensor has no price'; a failed read leaves "
-    "pyTibber's last prices in place, so the cost keeps a price read hours or days before",
-)
 async def test_while_tibbers_prices_fail_the_cost_has_no_tibber_price(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,

@@ -229,15 +229,26 @@ async def _async_follow_account(
     Now: what changed while Home Assistant was not running (the homes listed at setup). Then
     the homes are listed again every hour while the entry runs, as an entry background task: an
     unload cancels it, so no home is added and no history import starts after the entry stopped.
-    A listing with no home at all while homes are watched (a glitch of Tibber's, most likely) is
-    believed only when the next one lists none either: it would drop every home's device.
+    A listing with no home at all from an account that had homes (a glitch of Tibber's, most
+    likely) is believed only when the next one lists none either: it would drop every home's
+    device, and forget which homes the user left out.
     """
     connection = account.connection
-    await _async_follow_homes(hass, entry, source, account.homes)
     listed_none_before = False
 
-    async def _async_refresh() -> None:
+    async def _async_follow(listed: list[TibberHomeInfo]) -> list[HomeRunner]:
         nonlocal listed_none_before
+        had_homes = entry.data[CONF_HOMES] or entry.data.get(CONF_OFFERED_HOMES)
+        if not listed and had_homes and not listed_none_before:
+            listed_none_before = True
+            LOGGER.debug("Tibber listed no home of %s; believed if it does again", entry.title)
+            return []
+        listed_none_before = False
+        return await _async_follow_homes(hass, entry, source, listed)
+
+    await _async_follow(account.homes)
+
+    async def _async_refresh() -> None:
         try:
             listed = await async_list_homes(connection)
         except (tibber.InvalidLoginError, *CONNECTION_ERRORS) as err:
@@ -245,12 +256,7 @@ async def _async_follow_account(
             return
         if entry.state is not ConfigEntryState.LOADED:  # unloaded while Tibber answered
             return
-        if not listed and entry.data[CONF_HOMES] and not listed_none_before:
-            listed_none_before = True
-            LOGGER.debug("Tibber listed no home of %s; believed if it does again", entry.title)
-            return
-        listed_none_before = False
-        added = await _async_follow_homes(hass, entry, source, listed)
+        added = await _async_follow(listed)
         _async_learn_history(hass, entry, added, source, connection)
 
     @callback
@@ -287,9 +293,6 @@ async def _async_follow_homes(
     }
     removed = [home_id for home_id in entry.data[CONF_HOMES] if home_id not in on_account]
     if not added and not removed and offered <= on_account:
-        # The live loop ends when pyTibber's homes are none for a moment (a listing of none
-        # not believed): started again if it did
-        source.async_watch(list(entry.data[CONF_HOMES]))
         return []
     watched = {
         home_id: name for home_id, name in entry.data[CONF_HOMES].items() if home_id in on_account

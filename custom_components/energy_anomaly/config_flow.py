@@ -263,7 +263,9 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
             else:
                 errors["base"] = "no_home_selected"
         watched = list(homes)
-        if self.source == SOURCE_RECONFIGURE:
+        if user_input is not None:  # asked again: what the user ticked, as far as it is left
+            watched = [key for key in user_input[CONF_HOMES] if key in homes]
+        elif self.source == SOURCE_RECONFIGURE:
             watched = self._watched_after_reconfigure(homes)
         options = [SelectOptionDict(value=key, label=name) for key, name in homes.items()]
         schema = probatio.Schema(

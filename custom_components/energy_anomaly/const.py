@@ -59,6 +59,7 @@ RECONNECT_BACKOFF_FIRST: Final = timedelta(seconds=10)
 RECONNECT_BACKOFF_MAX: Final = timedelta(minutes=5)
 # The backoffs start over only once a connection has carried data for this long: one that ends
 # just after its first reading (a subscription Tibber keeps ending) must not reconnect every 10 s.
+# Likewise a home's outage is over (logged as such) once its data has come for this long.
 CONNECTION_STABLE_AFTER: Final = timedelta(minutes=5)
 # Tibber refuses a third websocket per token (close code 4429): wait minutes, not seconds.
 TOO_MANY_CONNECTIONS_CODE: Final = 4429

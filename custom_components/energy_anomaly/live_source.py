@@ -100,9 +100,10 @@ class TibberAccount:
     homes: list[TibberHomeInfo]
 
 
-# The account's homes as the integration needs them, in one request and without prices: pyTibber's
-# own per-home `update_info` also reads each home's prices, and an error only in those (Tibber's
-# price service down) fails it as a whole, which would stop the setup and the hourly listing.
+# The account's homes as the integration needs them (after pyTibber's own request for the account,
+# its ids and its websocket), in one request without prices: pyTibber's per-home `update_info`
+# also reads each home's prices, and an error only in those (Tibber's price service down) fails it
+# as a whole, which would stop the setup and the hourly listing.
 HOMES_QUERY = """
 {
   viewer {
@@ -144,10 +145,14 @@ def _has_pulse(home: dict[str, Any]) -> bool:
 
 
 async def _async_read_prices(home: tibber.TibberHome) -> None:
-    """Let pyTibber read the home's prices, for its always-on cost; without them it has none."""
+    """Let pyTibber read the home's prices, for its always-on cost; without them it has none.
+
+    A read that fails leaves pyTibber's earlier prices, maybe days old: they are forgotten.
+    """
     try:
         await home.update_info()
     except CONNECTION_ERRORS as err:
+        home.price_total = {}
         LOGGER.debug("Could not read Tibber's prices of home %s: %s", hashed_id(home.home_id), err)
 
 
@@ -274,7 +279,7 @@ class TibberLiveSource:
         if self._group is not None and self._listeners:
             # RuntimeError: the connection is ending; the next one subscribes every home.
             with contextlib.suppress(RuntimeError):
-                for home_id in set(self._watched) - old:
+                for home_id in set(self._home_ids) - old:
                     self._async_subscribe(self._group, home_id)
         self._async_start_runner()
 
@@ -284,18 +289,10 @@ class TibberLiveSource:
         assert self._transport is not None
         self._listeners[home_id] = group.create_task(self._async_listen(self._transport, home_id))
 
-    @property
-    def _watched(self) -> list[str]:
-        """The watched homes still on the account (the others are reported down at start)."""
-        on_account = set(self._tibber.get_home_ids(only_active=False))
-        return [home_id for home_id in self._home_ids if home_id in on_account]
-
     async def _async_run(self) -> None:
         """Connect, stream, close, back off; until stopped or the token is rejected."""
         assert self._sink is not None
-        for home_id in set(self._home_ids) - set(self._watched):
-            self._sink.async_source_down(home_id, "the home is no longer on the account")
-        while self._watched:
+        while self._home_ids:
             self.connection_attempts += 1
             try:
                 await self._async_stream(await self._async_websocket_url())
@@ -359,7 +356,7 @@ class TibberLiveSource:
             await transport.connect()
             async with asyncio.TaskGroup() as group:
                 self._group = group
-                for home_id in self._watched:
+                for home_id in self._home_ids:
                     self._async_subscribe(group, home_id)
         finally:
             self._group = None

@@ -20,9 +20,9 @@ class HomesSink:
     STALE_AFTER (counted in health checks while Home Assistant runs, so it follows Home
     Assistant's timers and a slow start counts for nothing); either is logged once. Its entities
     are available again with the first reading after it, but the outage is over, and logged as
-    such, only once readings have flowed for CONNECTION_STABLE_AFTER: a connection that drops
-    again seconds after each reconnect is one outage, not a warning a minute. A home that never
-    sent a reading is logged as well.
+    such, only once readings have come for CONNECTION_STABLE_AFTER and still come: a connection
+    that drops again seconds after each reconnect is one outage, not a warning a minute. A home
+    that never sent a reading is logged as well.
     """
 
     def __init__(
@@ -85,7 +85,16 @@ class HomesSink:
 
     @callback
     def _async_back(self, home_id: str, _now: datetime) -> None:
-        """Readings flowed for CONNECTION_STABLE_AFTER since the outage: it is over."""
+        """Readings came for CONNECTION_STABLE_AFTER since the outage: it is over if they still do.
+
+        Readings that paused (none in the last two health checks) end it once they come again,
+        unless the home is found stale first: then the outage goes on.
+        """
+        if self._checks_without_reading[home_id] > 1:
+            self._recovering[home_id] = async_call_later(
+                self._hass, STALE_AFTER, partial(self._async_back, home_id)
+            )
+            return
         del self._recovering[home_id]
         self._down.discard(home_id)
         LOGGER.info("Live data for %s is back", self.runners[home_id].home.name)
