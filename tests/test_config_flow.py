@@ -24,6 +24,7 @@ from custom_components.energy_anomaly.const import (
     SOURCE_ENTITY,
     SOURCE_TIBBER,
 )
+from custom_components.energy_anomaly.redact import hashed_id
 
 from .conftest import HOME_A, HOME_B, HOME_NO_PULSE, USER_ID
 from .tibber_server import DEFAULT_TOKEN, HttpFault, LocalAccount, LocalHome, LocalTibberServer
@@ -392,6 +393,28 @@ async def test_a_pulse_home_without_a_nickname_is_named_by_its_address(
     assert {option["value"]: option["label"] for option in offered} == {
         HOME_A: "Home",
         HOME_B: "Testveien 1",
+    }
+
+
+@pytest.mark.parametrize(
+    "tibber_account",
+    [
+        LocalAccount(
+            user_id=USER_ID,
+            homes=[LocalHome(HOME_A), LocalHome(HOME_B, nickname=None, address1=None)],
+        )
+    ],
+)
+async def test_a_pulse_home_without_a_nickname_or_an_address_is_named_by_its_hash(
+    hass: HomeAssistant,
+) -> None:
+    flow_id = await _token_form(hass)
+    result = await _submit_token(hass, flow_id)
+    offered = result["data_schema"].schema[CONF_HOMES].config["options"]
+
+    assert {option["value"]: option["label"] for option in offered} == {
+        HOME_A: "Home",
+        HOME_B: f"Tibber home {hashed_id(HOME_B)}",
     }
 
 

@@ -311,7 +311,7 @@ class LocalHome:
 
     home_id: str
     nickname: str | None = "Home"
-    address1: str = "Testveien 1"
+    address1: str | None = "Testveien 1"
     postal_code: str = "0150"
     city: str = "Oslo"
     country: str = "NO"

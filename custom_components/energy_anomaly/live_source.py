@@ -130,12 +130,16 @@ def _listed_homes(data: object) -> list[TibberHomeInfo]:
 
 
 def _home_name(home: dict[str, Any]) -> str:
-    """The name the user gave the home in the Tibber app, else its street address, else its id."""
+    """The name the user gave the home in the Tibber app, else its street address.
+
+    Else its id's hash: Tibber's id is a lasting identifier of the home, kept out of device
+    names and logs (see `hashed_id`).
+    """
     address = home.get("address")
     for name in (home.get("appNickname"), isinstance(address, dict) and address.get("address1")):
         if isinstance(name, str) and name:
             return name
-    return str(home["id"])
+    return f"Tibber home {hashed_id(home['id'])}"
 
 
 def _has_pulse(home: dict[str, Any]) -> bool:
