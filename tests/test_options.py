@@ -426,3 +426,16 @@ async def test_a_fuse_saved_before_the_current_sensors_were_left_out_is_kept_by_
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options == {CONF_TEMPERATURE_ENTITY: "sensor.outside", CONF_FUSE_SIZE: 25}
+
+
+async def test_the_options_of_a_tibber_account_watching_no_home_offer_no_fuse(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    """Every home left out under Reconfigure: a fuse saved here would be no home's."""
+    tibber_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(tibber_entry, data={**tibber_entry.data, CONF_HOMES: {}})
+
+    result = await hass.config_entries.options.async_init(tibber_entry.entry_id)
+
+    assert result["type"] is FlowResultType.FORM
+    assert CONF_FUSE_SIZE not in result["data_schema"].schema

@@ -694,12 +694,13 @@ class EnergyAnomalyOptionsFlow(OptionsFlowWithReload):
         """Whether the one form's fuse turns a check on: a power sensor home needs a current.
 
         The over-current check compares phase currents with the fuse; a Pulse or the demo reports
-        them, a power sensor home only with current sensors chosen.
+        them, a power sensor home only with current sensors chosen. A Tibber account watching no
+        home (all gone, or left out) has no home to give it to.
         """
         data = self.config_entry.data
-        return data[CONF_SOURCE] != SOURCE_ENTITY or any(
-            data.get(key) for key in CONF_CURRENT_ENTITIES
-        )
+        if data[CONF_SOURCE] == SOURCE_ENTITY:
+            return any(data.get(key) for key in CONF_CURRENT_ENTITIES)
+        return data[CONF_SOURCE] != SOURCE_TIBBER or bool(data.get(CONF_HOMES))
 
     def _homes_with_a_fuse_each(self) -> dict[str, str]:
         """The watched homes (id -> name) of a Tibber account of several, else none."""
