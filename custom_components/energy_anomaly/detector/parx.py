@@ -40,6 +40,7 @@ import numpy.typing as npt
 from .check import EpochHour, HourOf, Mean, StateError, load_state, tail_score
 from .config import HOUR_S, DetectorConfig, PatternConfig
 from .model import Cause, Finding, Kind, Reading
+from .validation import TEMPERATURE
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -506,7 +507,8 @@ class PatternCheck:
         """PARX's prediction for the reading's hour, else this hour's mean on recent days.
 
         Made once per hour, at the temperature of its first reading, and kept with the state, so
-        a restored detector expects the same.
+        a restored detector expects the same. An implausible temperature (an infinite one, of a
+        reading refused) counts as none: the hour's expectation must stay a number.
         """
         clock = self._expected_clock
         if clock.start <= reading.epoch < clock.end and reading.timestamp.tzinfo == clock.zone:
@@ -515,7 +517,7 @@ class PatternCheck:
         if index != self._expected_hour:
             self._expected_hour = index
             day, hour = divmod(index, HOURS)
-            expected = self.model.predict(day, hour, reading.temperature)
+            expected = self.model.predict(day, hour, TEMPERATURE.keep(reading.temperature))
             if expected is None:
                 days = range(day - self.config.profile_days, day)
                 known = [self.model.power[d][hour] for d in days if d in self.model.power]
