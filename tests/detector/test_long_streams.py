@@ -107,13 +107,6 @@ def test_a_detector_restored_while_a_reading_is_held_goes_on_as_the_original() -
     assert restored.update(confirming) == detector.update(confirming)  # the gap's finding
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "engine.Detector.set_mode leaves the verdict as it was (set_silenced and mark_normal "
-        "make it afresh): until a reading is taken, results say PAUSED with the alarm still on"
-    ),
-)
 def test_a_paused_home_shows_no_alarm_even_before_its_next_reading_is_taken() -> None:
     detector = Detector()
     for second in range(0, 300, 10):  # an undervoltage on L1 for five minutes

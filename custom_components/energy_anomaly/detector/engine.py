@@ -116,8 +116,14 @@ class Detector:
         return self._feedback.until if self.mode is not Mode.NORMAL else None
 
     def set_mode(self, mode: Mode, until: datetime | None = None) -> None:
-        """Set the household's mode until `until` (aware; None: until changed, GUESTS a day)."""
+        """Set the household's mode until `until` (aware; None: until changed, GUESTS a day).
+
+        The verdict is made again at once: paused, the alarm ends now, not at the next reading
+        taken (a reading refused or held until confirmed is not).
+        """
         self._feedback.set_mode(mode, until, self._last_epoch)
+        if self._findings is not None:  # else the next reading gives the verdict
+            self._finding = self._feedback.verdict(self._findings, self._last_epoch or 0.0)
 
     @property
     def sensitivity(self) -> Sensitivity:
@@ -358,7 +364,7 @@ class Detector:
             self._baseload.value,
             self._finding,
             1.0 if active else consumption.learning_progress,
-            self._feedback.mode,
+            self.mode,
         )
 
     def to_state(self) -> dict[str, Any]:
