@@ -31,13 +31,6 @@ def test_an_infinite_temperature_costs_only_itself_once_the_pattern_uses_tempera
     assert json.dumps(restored.to_state(), allow_nan=False) == state
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "power_quality._Episode keeps one mean of every out-of-limit value, below and above: "
-        "a phase swinging both ways (a broken neutral) is reported at a voltage inside the range"
-    ),
-)
 def test_a_phase_swinging_below_and_above_the_limits_is_said_outside_them() -> None:
     detector = Detector()
     finding = None

@@ -212,3 +212,19 @@ def test_a_phase_stored_as_supplied_before_readings_in_a_row_counted_qualifies_a
 
     single = readings(600, 3600, voltage=(231.0, None, None), current=(1.8, None, None))
     assert not any(feed(restored, single))
+
+
+def test_an_overvoltage_stored_before_the_sides_were_kept_apart_goes_on_as_one() -> None:
+    """A state stored without `above_*`: its one mean holds the values above the range."""
+    check = PowerQualityCheck()
+    feed(check, readings(0, 60, voltage=(231.0, 262.0, 230.0)))
+    state = json.loads(json.dumps(check.to_state()))
+    for episode in state["voltage"]:
+        episode["total"] += episode.pop("above_total")
+        episode["count"] += episode.pop("above_count")
+    restored = PowerQualityCheck.from_state(state)
+
+    finding = feed(restored, readings(60, 240, voltage=(231.0, 262.0, 230.0)))[-1]
+
+    assert finding is not None
+    assert render(finding).startswith("Voltage on L2 has been 262 V for 5 minutes")

@@ -30,23 +30,40 @@ PHASES = 3
 
 @dataclass(slots=True)
 class _Episode:
-    """One phase's current run of out-of-limit readings: since when, last seen, running mean."""
+    """One phase's current run of out-of-limit readings: since when, last seen, running means.
+
+    A voltage can leave its range on both sides in one episode (a broken neutral swings a phase
+    up and down): the values below and above are summed apart, as one mean of both could lie
+    inside the range. A current is only ever above (the fuse).
+    """
 
     since: Epoch | None = None
     last: float = 0.0
-    total: float = 0.0
+    total: float = 0.0  # the values below the range (every one, in a state stored without above_*)
     count: int = 0
+    above_total: float = 0.0  # the values above it
+    above_count: int = 0
 
-    def update(self, now: float, value: float | None, outside: bool, recover_s: float) -> None:
-        """Extend the episode with an out-of-limit value or end it after `recover_s` inside."""
+    def update(
+        self, now: float, value: float | None, outside: bool, recover_s: float, *, above: bool
+    ) -> None:
+        """Extend the episode with an out-of-limit value or end it after `recover_s` inside.
+
+        `above`: the value is above the range (else below), when `outside`.
+        """
         if value is None:
             self.since = None
         elif outside:
             if self.since is None:
                 self.since, self.total, self.count = now, 0.0, 0
+                self.above_total, self.above_count = 0.0, 0
             self.last = now
-            self.total += value
-            self.count += 1
+            if above:
+                self.above_total += value
+                self.above_count += 1
+            else:
+                self.total += value
+                self.count += 1
         elif self.since is not None and now - self.last >= recover_s:
             self.since = None
 
@@ -54,10 +71,20 @@ class _Episode:
         """Seconds from the first to the latest out-of-limit reading (0 when none)."""
         return 0.0 if self.since is None else self.last - self.since
 
-    @property
-    def mean(self) -> float:
-        """Mean of the episode's out-of-limit values."""
-        return self.total / self.count if self.count else 0.0
+    def mean(self, nominal: float) -> float:
+        """Mean of the episode's out-of-limit values on the side most of them are on.
+
+        On a tie, the side farther from `nominal`: a value that says which limit was broken.
+        """
+        if not self.above_count:
+            return self.total / self.count if self.count else 0.0
+        above = self.above_total / self.above_count
+        if not self.count:
+            return above
+        below = self.total / self.count
+        if self.count != self.above_count:
+            return below if self.count > self.above_count else above
+        return below if nominal - below > above - nominal else above
 
 
 @dataclass(slots=True)
@@ -139,15 +166,18 @@ class PowerQualityCheck:
             episode = self._s.voltage[phase]
             outside = volts is not None and not c.low_v <= volts <= c.high_v
             if any_voltage:
-                episode.update(now, volts, outside, c.recover_s)
+                above = volts is not None and volts > c.high_v
+                episode.update(now, volts, outside, c.recover_s, above=above)
             lasted = episode.lasted()
             if lasted >= c.voltage_min_s and lasted > longest:
-                best, longest = (_voltage_cause(episode.mean, c), phase, episode), lasted
+                cause = _voltage_cause(episode.mean(c.nominal_v), c)
+                best, longest = (cause, phase, episode), lasted
             if c.fuse_a is None:
                 continue
             amps = reading.current[phase]
             episode = self._s.current[phase]
-            episode.update(now, amps, amps is not None and amps > c.fuse_a, c.recover_s)
+            over = amps is not None and amps > c.fuse_a
+            episode.update(now, amps, over, c.recover_s, above=True)
             lasted = episode.lasted()
             if lasted >= c.current_min_s and lasted > longest:
                 best, longest = (Cause.OVERCURRENT, phase, episode), lasted
@@ -216,7 +246,7 @@ class PowerQualityCheck:
     def _finding(self, cause: Cause, phase: int, episode: _Episode, now: datetime) -> Finding:
         """The violation of `phase`: mean value of the episode against the limit it broke."""
         c = self.config
-        value = episode.mean
+        value = episode.mean(c.nominal_v)
         facts = {"phase": phase + 1.0, "lasted_s": episode.lasted()}
         since = datetime.fromtimestamp(episode.since or 0.0, now.tzinfo)
         if cause is Cause.OVERCURRENT:
