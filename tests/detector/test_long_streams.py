@@ -52,13 +52,6 @@ def test_a_phase_swinging_below_and_above_the_limits_is_said_outside_them() -> N
     assert outside, render(finding)  # "has been 231.000 V for 10 minutes (normal 207-253 V)"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "feedback.AwayWatch.update words the load's mean since it began against the bar of now: "
-        "the night that ends learns the load as the baseload, and the bar doubles above it"
-    ),
-)
 def test_a_load_that_ran_through_the_night_while_away_is_never_said_below_the_bar() -> None:
     detector = Detector()
     for reading in readings(normal_days(2), 60.0):  # a night learned: the away watch has a bar

@@ -100,7 +100,9 @@ def allowance_of(finding: Finding, now: float) -> Allowance | None:
 class AwayState:
     """The empty home's learned nights and the load in progress, as plain data.
 
-    `since`, `last_above` and `power`: a load above the bar (epoch s, epoch s, W). `minute`,
+    `since`, `last_above` and `power`: a load above the bar (epoch s, epoch s, W); `base` and
+    `bar`: the baseload and the bar (W) when it began, which it is judged against (0: not kept,
+    in a state stored before they were). `minute`,
     `minute_night`, `minute_power`: the open minute, its night (date ordinal, None outside the
     night) and its power. `recent`: the night's last minute means (W); `night_peak` its highest
     `AWAY_WINDOW_MIN`-minute mean so far; `peaks` those of the last `AWAY_NIGHTS` nights.
@@ -109,6 +111,8 @@ class AwayState:
     since: Epoch | None = None
     last_above: float = 0.0
     power: Mean = field(default_factory=Mean)
+    base: float = 0.0
+    bar: float = 0.0
     minute: EpochMinute | None = None
     minute_night: DateOrdinal | None = None
     minute_power: Mean = field(default_factory=Mean)
@@ -127,7 +131,8 @@ class AwayWatch:
     and `AWAY_PEAK_FACTOR` x the median over recent nights of their highest `AWAY_WINDOW_MIN`-
     minute mean (once `AWAY_MIN_NIGHTS` are known). Power above the bar for `AWAY_PERSISTENCE_S`
     (dips shorter than `AWAY_RECOVER_S` do not count) alarms as unusual consumption, observed =
-    the load's mean, expected = the bar. Before the first night there is no baseload and no bar.
+    the load's mean, expected = the bar it crossed (kept while it lasts). Before the first night
+    there is no baseload and no bar.
     The nights are learned in every mode: an empty home's night is a night like any other.
     """
 
@@ -187,10 +192,15 @@ class AwayWatch:
         if baseload is None:
             self.reset()
             return None
-        bar = self.bar(baseload)
+        if s.since is not None and s.bar > 0.0:
+            # Judged against the bar it crossed: a load on all night is learned as the night's
+            # baseload at 05:00, and the bar of then would say it is below it
+            baseload, bar = s.base, s.bar
+        else:
+            bar = self.bar(baseload)
         if reading.power > bar:
             if s.since is None:
-                s.since, s.power = now, Mean()
+                s.since, s.power, s.base, s.bar = now, Mean(), baseload, bar
             s.last_above = now
             s.power.add(reading.power)
         elif s.since is not None and now - s.last_above > AWAY_RECOVER_S:
@@ -215,7 +225,7 @@ class AwayWatch:
     def reset(self) -> None:
         """No load in progress (the mode changed, or the power fell back)."""
         s = self.state
-        s.since, s.last_above, s.power = None, 0.0, Mean()
+        s.since, s.last_above, s.power, s.base, s.bar = None, 0.0, Mean(), 0.0, 0.0
         self._score = 0.0
 
 
