@@ -71,13 +71,6 @@ def test_a_load_that_ran_through_the_night_while_away_is_never_said_below_the_ba
     assert contradictions == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "engine.Detector.to_state leaves out the reading held after a silence (`_held`): "
-        "restored, it is lost, the next reading is held in its place and the gap comes later"
-    ),
-)
 def test_a_detector_restored_while_a_reading_is_held_goes_on_as_the_original() -> None:
     detector = Detector()
     for reading in readings(normal_days(1), 60.0):

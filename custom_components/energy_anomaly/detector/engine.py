@@ -47,9 +47,10 @@ The household answers back (`feedback.py`), and the engine applies it:
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, fields, replace
-from datetime import datetime
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from .baseload import BaseloadCheck
 from .check import Epoch, StateError, load_state
@@ -60,6 +61,7 @@ from .feedback import Feedback
 from .history import HistoryLearner
 from .migrate import upgrade
 from .model import (
+    NO_PHASES,
     Finding,
     HistoryRow,
     HistorySummary,
@@ -377,6 +379,7 @@ class Detector:
             "history_end": self._history_end,
             **{check.key: check.to_state() for check in self._checks()},
             Feedback.key: self._feedback.to_state(),
+            "held": None if self._held is None else asdict(_Held.of(self._held)),
         }
 
     def household_state(self) -> dict[str, Any]:
@@ -432,6 +435,8 @@ class Detector:
             raise StateError(f"the detector state has no {err}") from err
         if Feedback.key in state:  # absent from states stored before the household could answer
             detector._feedback = Feedback.from_state(state[Feedback.key])
+        if (held := state.get("held")) is not None:  # absent from states stored before it was
+            detector._held = load_state(_Held, held).reading()
         detector._set_bars()
         return detector
 
@@ -448,3 +453,60 @@ class _Header:
 
 
 _HEADER_KEYS = tuple(spec.name for spec in fields(_Header))
+
+
+@dataclass(slots=True)
+class _Held:
+    """A reading held after a silence until the next one confirms it, as plain data.
+
+    Stored, so that a detector restored meanwhile goes on as the one saved: with the reading
+    confirmed by the next, and the silence before it found as a gap. Its time zone is kept by
+    its name (a fixed offset when it has none), for the local hour and day of its checks.
+    """
+
+    epoch: Epoch
+    zone: str | None
+    offset_s: float
+    power: float
+    power_production: float | None
+    voltage: list[float | None]
+    current: list[float | None]
+    temperature: float | None
+
+    @classmethod
+    def of(cls, reading: Reading) -> _Held:
+        """The held `reading` as plain data."""
+        moment = reading.timestamp
+        offset = moment.utcoffset() or timedelta()
+        zone = moment.tzinfo.key if isinstance(moment.tzinfo, ZoneInfo) else None
+        return cls(
+            reading.epoch,
+            zone,
+            offset.total_seconds(),
+            reading.power,
+            reading.power_production,
+            list(reading.voltage),
+            list(reading.current),
+            reading.temperature,
+        )
+
+    def reading(self) -> Reading:
+        """The held reading again; StateError for a zone or phases it cannot have had."""
+        if len(self.voltage) != len(self.current) or len(self.voltage) != len(NO_PHASES):
+            raise StateError("the held reading has not three phases")
+        try:
+            zone = (
+                ZoneInfo(self.zone)
+                if self.zone is not None
+                else timezone(timedelta(seconds=self.offset_s))
+            )
+        except (KeyError, ValueError) as err:  # an unknown zone (a KeyError), an offset of days
+            raise StateError(f"the held reading's time zone is not valid: {err}") from err
+        return Reading(
+            datetime.fromtimestamp(self.epoch, zone),
+            self.power,
+            self.power_production,
+            (self.voltage[0], self.voltage[1], self.voltage[2]),
+            (self.current[0], self.current[1], self.current[2]),
+            self.temperature,
+        )
