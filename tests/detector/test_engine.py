@@ -423,3 +423,21 @@ def _first_unusual(results: list[Result]) -> Result | None:
     return next(
         (r for r in results if r.finding and r.finding.kind is Kind.UNUSUAL_CONSUMPTION), None
     )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("zone", "Mars/Olympus_Mons"), ("offset_s", 90_000.0), ("voltage", [230.0])],
+)
+def test_a_stored_held_reading_it_cannot_have_had_is_refused(field: str, value: object) -> None:
+    detector = Detector()
+    oslo = datetime(2024, 3, 4, tzinfo=ZoneInfo("Europe/Oslo"))
+    detector.update(Reading(oslo, 400.0))
+    detector.update(Reading(oslo + timedelta(hours=2), 400.0))  # held after two silent hours
+    state = json.loads(json.dumps(detector.to_state()))
+    if field == "offset_s":
+        state["held"]["zone"] = None
+    state["held"][field] = value
+
+    with pytest.raises(StateError):
+        Detector.from_state(state)
