@@ -4,8 +4,6 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 import json
 
-import pytest
-
 from custom_components.energy_anomaly.detector.config import DetectorConfig
 from custom_components.energy_anomaly.detector.model import Finding, Reading
 from custom_components.energy_anomaly.detector.power_quality import PowerQualityCheck
@@ -232,14 +230,6 @@ def test_an_overvoltage_stored_before_the_sides_were_kept_apart_goes_on_as_one()
     assert render(finding).startswith("Voltage on L2 has been 262 V for 5 minutes")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "power_quality._Episode.mean reports the side most values are on, else the farther: a "
-        "phase swinging up and down reading by reading flips the episode's cause and value at "
-        "every reading (overvoltage 262 V, undervoltage 190 V, ...), with the same `since`"
-    ),
-)
 def test_a_phase_swinging_every_reading_keeps_one_cause_for_its_episode() -> None:
     check = PowerQualityCheck()
     series = [
@@ -253,13 +243,6 @@ def test_a_phase_swinging_every_reading_keeps_one_cause_for_its_episode() -> Non
     assert {f.cause for f in findings} == {findings[-1].cause}, [render(f) for f in findings[:3]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a current episode stored before above_* keeps its currents in total/count; restored, "
-        "the new ones go to above_* and _Episode.mean gives one side's mean, not the episode's"
-    ),
-)
 def test_an_overcurrent_stored_before_the_sides_were_kept_apart_goes_on_as_one() -> None:
     config = DetectorConfig(fuse_amps=25.0)
     check = PowerQualityCheck(config)

@@ -34,7 +34,9 @@ class _Episode:
 
     A voltage can leave its range on both sides in one episode (a broken neutral swings a phase
     up and down): the values below and above are summed apart, as one mean of both could lie
-    inside the range. A current is only ever above (the fuse).
+    inside the range, and the episode is said on the side most of them are on (on a tie, the
+    side it began on, so that a phase swinging every reading keeps one cause). A current is
+    only ever above (the fuse): its values are all in `total`.
     """
 
     since: Epoch | None = None
@@ -43,20 +45,21 @@ class _Episode:
     count: int = 0
     above_total: float = 0.0  # the values above it
     above_count: int = 0
+    began_above: bool = False
 
     def update(
         self, now: float, value: float | None, outside: bool, recover_s: float, *, above: bool
     ) -> None:
         """Extend the episode with an out-of-limit value or end it after `recover_s` inside.
 
-        `above`: the value is above the range (else below), when `outside`.
+        `above`: the value is above the range (else below, or a current), when `outside`.
         """
         if value is None:
             self.since = None
         elif outside:
             if self.since is None:
                 self.since, self.total, self.count = now, 0.0, 0
-                self.above_total, self.above_count = 0.0, 0
+                self.above_total, self.above_count, self.began_above = 0.0, 0, above
             self.last = now
             if above:
                 self.above_total += value
@@ -71,20 +74,14 @@ class _Episode:
         """Seconds from the first to the latest out-of-limit reading (0 when none)."""
         return 0.0 if self.since is None else self.last - self.since
 
-    def mean(self, nominal: float) -> float:
-        """Mean of the episode's out-of-limit values on the side most of them are on.
-
-        On a tie, the side farther from `nominal`: a value that says which limit was broken.
-        """
-        if not self.above_count:
-            return self.total / self.count if self.count else 0.0
-        above = self.above_total / self.above_count
-        if not self.count:
-            return above
-        below = self.total / self.count
-        if self.count != self.above_count:
-            return below if self.count > self.above_count else above
-        return below if nominal - below > above - nominal else above
+    @property
+    def mean(self) -> float:
+        """Mean of the episode's out-of-limit values on the side it is said on."""
+        above = self.above_count > self.count or (
+            self.above_count == self.count and self.began_above
+        )
+        total, count = (self.above_total, self.above_count) if above else (self.total, self.count)
+        return total / count if count else 0.0
 
 
 @dataclass(slots=True)
@@ -170,14 +167,14 @@ class PowerQualityCheck:
                 episode.update(now, volts, outside, c.recover_s, above=above)
             lasted = episode.lasted()
             if lasted >= c.voltage_min_s and lasted > longest:
-                cause = _voltage_cause(episode.mean(c.nominal_v), c)
+                cause = _voltage_cause(episode.mean, c)
                 best, longest = (cause, phase, episode), lasted
             if c.fuse_a is None:
                 continue
             amps = reading.current[phase]
             episode = self._s.current[phase]
             over = amps is not None and amps > c.fuse_a
-            episode.update(now, amps, over, c.recover_s, above=True)
+            episode.update(now, amps, over, c.recover_s, above=False)
             lasted = episode.lasted()
             if lasted >= c.current_min_s and lasted > longest:
                 best, longest = (Cause.OVERCURRENT, phase, episode), lasted
@@ -246,7 +243,7 @@ class PowerQualityCheck:
     def _finding(self, cause: Cause, phase: int, episode: _Episode, now: datetime) -> Finding:
         """The violation of `phase`: mean value of the episode against the limit it broke."""
         c = self.config
-        value = episode.mean(c.nominal_v)
+        value = episode.mean
         facts = {"phase": phase + 1.0, "lasted_s": episode.lasted()}
         since = datetime.fromtimestamp(episode.since or 0.0, now.tzinfo)
         if cause is Cause.OVERCURRENT:
@@ -278,6 +275,12 @@ class PowerQualityCheck:
         counts = (loaded.voltage, loaded.current, loaded.supplied, loaded.reports)
         if {len(values) for values in counts} != {PHASES}:
             raise StateError(f"power_quality: expected {PHASES} phases")
+        for episode in loaded.voltage:
+            if episode.count and episode.total / episode.count > config.nominal_v:
+                # Stored with one mean (before the sides were kept apart): an overvoltage's, as
+                # values below the range cannot average above the nominal
+                episode.above_total, episode.above_count = episode.total, episode.count
+                episode.total, episode.count, episode.began_above = 0.0, 0, True
         if min(loaded.reports) < 0:
             raise StateError("power_quality: a negative count of readings")
         if isinstance(state, dict) and "reports" not in state:
