@@ -443,14 +443,6 @@ def test_a_stored_held_reading_it_cannot_have_had_is_refused(field: str, value: 
         Detector.from_state(state)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Detector.restarted_at counts every silence since last_epoch from the restart, also the "
-        "one the stored held reading proves was the meter's (it came before the restart): the "
-        "restored detector, as the runner restores it, never finds the gap it was stored for"
-    ),
-)
 def test_a_held_reading_restored_after_a_restart_still_finds_the_meters_gap_before_it() -> None:
     detector = Detector()
     run(detector, readings(normal_days(1)))

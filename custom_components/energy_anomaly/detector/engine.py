@@ -96,6 +96,8 @@ class Detector:
         self._baseload = BaseloadCheck(config)
         self._last_epoch: float | None = None
         self._held: Reading | None = None  # a reading after a long silence, until confirmed
+        # A restart (epoch) to tell the fault check once the held reading is taken or dropped
+        self._restart_at: float | None = None
         self._finding: Finding | None = None
         self._highest = self._rounded = 0.0  # the checks' highest score, and it rounded (`score`)
         self._history_days = 0  # days learned from history ("learned from N days of history")
@@ -154,7 +156,13 @@ class Detector:
         The silence since the last reading is then counted as a meter's gap only from `moment`:
         the time Home Assistant was off says nothing about the meter.
         """
-        self._faults.restarted_at(moment.timestamp())
+        epoch = moment.timestamp()
+        if self._held is not None and self._held.epoch < epoch:
+            # A reading held through the restart came after a silence of the meter's: the
+            # restart's silence is counted from the reading after it
+            self._restart_at = epoch
+        else:
+            self._faults.restarted_at(epoch)
 
     def judge_against(self, nominal_v: float) -> None:
         """Judge the phases against the grid of `nominal_v` (V) from now on.
@@ -267,8 +275,9 @@ class Detector:
         """
         if (taken := plausible_part(reading)) is not None:
             self.take_plausible(taken)
-        else:
+        elif self._held is not None:
             self._held = None
+            self._tell_restart()
         return self._result(reading)
 
     def update_plausible(self, reading: Reading) -> Result:
@@ -291,14 +300,25 @@ class Detector:
         epoch = reading.epoch
         last = self._last_epoch
         if last is not None and epoch < last:
+            if held is not None:
+                self._tell_restart()
             return
         if last is not None and epoch - last > MAX_UNCONFIRMED_JUMP_S:
             after_held = None if held is None else epoch - held.epoch
             if held is None or after_held is None or not 0 < after_held <= MAX_UNCONFIRMED_JUMP_S:
                 self._held = reading
+                self._tell_restart()
                 return
             self._take(held)
+        if self._restart_at is not None:  # after the held reading: its silence was the meter's
+            self._tell_restart()
         self._take(reading)
+
+    def _tell_restart(self) -> None:
+        """Tell the fault check of a restart that waited for the reading held through it."""
+        if self._restart_at is not None:
+            self._faults.restarted_at(self._restart_at)
+            self._restart_at = None
 
     def _take(self, reading: Reading) -> None:
         """Run every check the mode wants on a plausible reading that is in time order."""
