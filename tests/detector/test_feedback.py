@@ -540,14 +540,6 @@ def test_at_most_32_allowances_are_kept_the_longest_unused_going_first() -> None
     assert feedback.verdict((marks[-1],), marks[-1].since.timestamp()) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Detector.set_mode remakes the verdict by Feedback.mode (PAUSED) while Result reports "
-        "Detector.mode (mode_at: NORMAL, the end given is past): a result says NORMAL and hides "
-        "the alarm until a reading is taken"
-    ),
-)
 def test_a_pause_whose_end_is_already_past_does_not_hide_the_alarm_of_a_normal_result() -> None:
     detector = Detector()
     for second in range(0, 300, 10):  # an undervoltage on L1 for five minutes
@@ -562,14 +554,6 @@ def test_a_pause_whose_end_is_already_past_does_not_hide_the_alarm_of_a_normal_r
     assert late.mode is Mode.PAUSED or late.finding is not None, (late.mode, late.score)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Detector.set_mode remakes the verdict of findings made under the mode before: from "
-        "PAUSED (every check judging) to GUESTS, the consumption check's alarm Guests let pass "
-        "becomes the finding (and Feedback.episode, what mark_normal learns) until a reading"
-    ),
-)
 def test_guests_after_a_pause_do_not_show_the_consumption_alarm_they_let_pass() -> None:
     power = with_load(normal_days(3), at(2, 2), 120, 15000.0)  # far above anything drawn so far
     stream = readings(power)
@@ -583,14 +567,6 @@ def test_guests_after_a_pause_do_not_show_the_consumption_alarm_they_let_pass() 
     assert detector.finding is None or detector.finding.kind is not Kind.UNUSUAL_CONSUMPTION
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Feedback.from_state takes an away load's kept bar (AwayState.bar) without checking it "
-        "lies above its baseload (base): at bar == base AwayWatch.update divides by zero on "
-        "every reading while away, where a damaged state is refused elsewhere (StateError)"
-    ),
-)
 def test_an_away_load_kept_against_a_bar_no_higher_than_its_baseload_is_refused() -> None:
     stream = readings(with_load(normal_days(LEARNED + 1), at(LEARNED, 10), 60, 800.0))
     detector = Detector()

@@ -127,6 +127,12 @@ class Detector:
         """
         self._feedback.set_mode(mode, until, self._last_epoch)
         if self._findings is not None:  # else the next reading gives the verdict
+            guarded = self._feedback.mode in {Mode.GUESTS, Mode.AWAY}
+            if guarded and len(self._findings) == len(NOTHING_FOUND):
+                # Consumption and the daily pattern are not judged with guests or away: what
+                # they found before (paused, a guests' dinner) is not this mode's alarm
+                fault, quality, _, _, baseload = self._findings
+                self._findings = (fault, quality, None, None, baseload)
             self._finding = self._feedback.verdict(self._findings, self._last_epoch or 0.0)
 
     @property

@@ -192,12 +192,14 @@ class AwayWatch:
         if baseload is None:
             self.reset()
             return None
-        if s.since is not None and s.bar > 0.0:
+        if s.since is None or not s.bar:
+            bar = self.bar(baseload)
+            if s.since is not None:  # a load of a state stored before its bar was kept
+                s.base, s.bar = baseload, bar
+        else:
             # Judged against the bar it crossed: a load on all night is learned as the night's
             # baseload at 05:00, and the bar of then would say it is below it
             baseload, bar = s.base, s.bar
-        else:
-            bar = self.bar(baseload)
         if reading.power > bar:
             if s.since is None:
                 s.since, s.power, s.base, s.bar = now, Mean(), baseload, bar
@@ -294,8 +296,10 @@ class Feedback:
         """Change the mode; GUESTS without an end lasts `GUESTS_S` from the latest reading."""
         if until is not None and until.utcoffset() is None:
             raise ValueError("the end of a mode must be an aware datetime")
-        if mode is Mode.NORMAL:
-            until = None
+        if mode is Mode.NORMAL or (
+            until is not None and last_epoch is not None and until.timestamp() <= last_epoch
+        ):  # an end the readings have passed: NORMAL at once, as at the end of any mode
+            mode, until = Mode.NORMAL, None
         elif mode is Mode.GUESTS and until is None and last_epoch is not None:
             until = datetime.fromtimestamp(last_epoch, UTC) + timedelta(seconds=GUESTS_S)
         self.mode, self.until = mode, until
@@ -414,6 +418,8 @@ class Feedback:
         away = stored.away
         if len(away.recent) > AWAY_WINDOW_MIN or len(away.peaks) > AWAY_NIGHTS:
             raise StateError("feedback: more minutes or nights than the away watch keeps")
+        if away.bar and away.bar <= away.base:  # the load's score divides by their difference
+            raise StateError("feedback: an away load's bar is not above its baseload")
         feedback.away = AwayWatch(away)
         if len(stored.usual) != HOURS_PER_DAY or any(w is not None and w < 0 for w in stored.usual):
             raise StateError(f"feedback: usual power is not {HOURS_PER_DAY} hours of watts")
