@@ -427,7 +427,13 @@ def _first_unusual(results: list[Result]) -> Result | None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("zone", "Mars/Olympus_Mons"), ("offset_s", 90_000.0), ("voltage", [230.0])],
+    [
+        ("zone", "Mars/Olympus_Mons"),
+        ("offset_s", 90_000.0),
+        ("voltage", [230.0]),
+        ("power", 1e12),
+        ("temperature", 500.0),
+    ],
 )
 def test_a_stored_held_reading_it_cannot_have_had_is_refused(field: str, value: object) -> None:
     detector = Detector()

@@ -517,7 +517,7 @@ class _Held:
         )
 
     def reading(self) -> Reading:
-        """The held reading again; StateError for a zone or phases it cannot have had."""
+        """The held reading again; StateError for a zone, phases or values it cannot have had."""
         if len(self.voltage) != len(self.current) or len(self.voltage) != len(NO_PHASES):
             raise StateError("the held reading has not three phases")
         try:
@@ -528,7 +528,7 @@ class _Held:
             )
         except (KeyError, ValueError) as err:  # an unknown zone (a KeyError), an offset of days
             raise StateError(f"the held reading's time zone is not valid: {err}") from err
-        return Reading(
+        stored = Reading(
             datetime.fromtimestamp(self.epoch, zone),
             self.power,
             self.power_production,
@@ -536,3 +536,7 @@ class _Held:
             (self.current[0], self.current[1], self.current[2]),
             self.temperature,
         )
+        # Held readings are plausible ones: a damaged state's must not bypass `validation.py`
+        if (reading := plausible_part(stored)) != stored or reading is None:
+            raise StateError("the held reading is not a plausible one")
+        return reading
