@@ -423,6 +423,7 @@ async def test_a_fuse_saved_before_the_current_sensors_were_left_out_is_kept_by_
     result = await hass.config_entries.options.async_init(entry.entry_id)
 
     result = await answer(hass, result, **{CONF_TEMPERATURE_ENTITY: "sensor.outside"})
+    await hass.async_block_till_done(wait_background_tasks=True)  # the reload, which sets it up
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options == {CONF_TEMPERATURE_ENTITY: "sensor.outside", CONF_FUSE_SIZE: 25}
