@@ -475,19 +475,28 @@ async def _other_account_added_in_another_window(
     tibber_server.account = mine
 
 
-async def test_homes_another_window_took_while_the_form_was_open_abort_as_watched_elsewhere(
-    hass: HomeAssistant, tibber_server: LocalTibberServer
-) -> None:
+async def cabin_ticked_after_another_window_took(
+    hass: HomeAssistant, server: LocalTibberServer, taken: list[LocalHome]
+) -> tuple[str, ConfigFlowResult]:
+    """The homes form shows Cabin and Flat; another window's entry takes `taken`; Cabin is sent.
+
+    Returns the flow's id and the result of sending Cabin.
+    """
     flow_id = await _token_form(hass)
     result = await _submit_token(hass, flow_id)
     assert result["step_id"] == "homes"  # Cabin and Flat offered
-    await _other_account_added_in_another_window(
+    await _other_account_added_in_another_window(hass, server, taken)
+    return flow_id, await hass.config_entries.flow.async_configure(flow_id, {CONF_HOMES: [HOME_A]})
+
+
+async def test_homes_another_window_took_while_the_form_was_open_abort_as_watched_elsewhere(
+    hass: HomeAssistant, tibber_server: LocalTibberServer
+) -> None:
+    _, result = await cabin_ticked_after_another_window_took(
         hass,
         tibber_server,
         [LocalHome(HOME_A, nickname="Cabin"), LocalHome(HOME_B, nickname="Flat")],
     )
-
-    result = await hass.config_entries.flow.async_configure(flow_id, {CONF_HOMES: [HOME_A]})
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "homes_watched_elsewhere"
@@ -496,14 +505,9 @@ async def test_homes_another_window_took_while_the_form_was_open_abort_as_watche
 async def test_a_home_left_out_is_not_watched_when_another_window_took_the_one_chosen(
     hass: HomeAssistant, tibber_server: LocalTibberServer
 ) -> None:
-    flow_id = await _token_form(hass)
-    result = await _submit_token(hass, flow_id)
-    assert result["step_id"] == "homes"  # Cabin and Flat offered
-    await _other_account_added_in_another_window(
+    _, result = await cabin_ticked_after_another_window_took(
         hass, tibber_server, [LocalHome(HOME_A, nickname="Cabin")]
     )
-
-    result = await hass.config_entries.flow.async_configure(flow_id, {CONF_HOMES: [HOME_A]})
 
     assert result["type"] is FlowResultType.FORM  # asked again, with what is left to choose
     assert (result["step_id"], result["errors"]) == ("homes", {"base": "home_taken_meanwhile"})
@@ -546,13 +550,9 @@ async def test_an_account_a_first_window_is_choosing_homes_of_is_refused_in_a_se
 async def test_the_homes_form_asked_again_does_not_tick_a_home_the_user_left_out(
     hass: HomeAssistant, tibber_server: LocalTibberServer
 ) -> None:
-    flow_id = await _token_form(hass)
-    result = await _submit_token(hass, flow_id)
-    assert result["step_id"] == "homes"  # Cabin and Flat offered
-    await _other_account_added_in_another_window(
+    flow_id, result = await cabin_ticked_after_another_window_took(
         hass, tibber_server, [LocalHome(HOME_A, nickname="Cabin")]
     )
-    result = await hass.config_entries.flow.async_configure(flow_id, {CONF_HOMES: [HOME_A]})
     assert result["errors"] == {"base": "home_taken_meanwhile"}  # Flat is left to choose
 
     result = await hass.config_entries.flow.async_configure(flow_id, {})  # sent as shown

@@ -43,6 +43,17 @@ def remove_from_account(server: LocalTibberServer, home_id: str) -> None:
     server.account.homes = [home for home in server.account.homes if home.home_id != home_id]
 
 
+async def watching_cabin_only(
+    hass: HomeAssistant, server: LocalTibberServer, entry: MockConfigEntry
+) -> None:
+    """The account's entry set up watching Cabin; Flat, a Pulse home too, was left out."""
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, CONF_HOMES: {HOME_A: "Cabin"}}
+    )
+    await start(hass, entry, server)
+
+
 async def an_hour_later(hass: HomeAssistant) -> None:
     """Let the hourly listing of the account's homes run, and what it starts settle."""
     async_fire_time_changed(hass, dt_util.utcnow() + AN_HOUR)
@@ -102,11 +113,7 @@ async def test_a_new_home_learns_its_past_from_tibber(
 async def test_a_pulse_home_left_out_by_the_user_stays_out(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
-    tibber_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(
-        tibber_entry, data={**tibber_entry.data, CONF_HOMES: {HOME_A: "Cabin"}}
-    )
-    await start(hass, tibber_entry, tibber_server)
+    await watching_cabin_only(hass, tibber_server, tibber_entry)
 
     await an_hour_later(hass)
 
@@ -375,11 +382,7 @@ async def test_a_listing_with_no_home_keeps_the_devices_of_the_homes_it_left_out
 async def test_a_pulse_home_left_out_by_the_user_stays_out_after_a_listing_with_no_home(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
-    tibber_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(
-        tibber_entry, data={**tibber_entry.data, CONF_HOMES: {HOME_A: "Cabin"}}
-    )
-    await start(hass, tibber_entry, tibber_server)
+    await watching_cabin_only(hass, tibber_server, tibber_entry)
 
     await an_hour_with_no_home_listed(hass, tibber_server)
     await an_hour_later(hass)
@@ -431,11 +434,7 @@ async def test_homes_listed_by_none_of_two_listings_running_are_dropped(
 async def test_a_home_left_out_stays_out_after_a_listing_of_none_once_no_home_is_watched(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
-    tibber_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(
-        tibber_entry, data={**tibber_entry.data, CONF_HOMES: {HOME_A: "Cabin"}}
-    )
-    await start(hass, tibber_entry, tibber_server)
+    await watching_cabin_only(hass, tibber_server, tibber_entry)
     remove_from_account(tibber_server, HOME_A)  # the one watched home leaves the account
     await an_hour_later(hass)
     assert tibber_entry.data[CONF_HOMES] == {}

@@ -519,6 +519,25 @@ async def test_a_token_stored_with_spaces_around_it_before_the_upgrade_streams(
     assert tibber_server.close_codes[4403] == 0
 
 
+def outage_lines(caplog: pytest.LogCaptureFixture) -> Counter[str]:
+    """The integration's log lines at INFO and above, by their text before the reason."""
+    return Counter(
+        record.getMessage().split(":")[0]
+        for record in logged_at_least(caplog, logging.INFO)
+        if record.name == "custom_components.energy_anomaly"
+    )
+
+
+async def dropped_and_subscribed_again(
+    hass: HomeAssistant, server: LocalTibberServer, entry: MockConfigEntry
+) -> None:
+    """The connection drops without a close frame; past its backoff both homes subscribe again."""
+    await server.drop_connections()
+    await wait_for_retry(hass, entry)
+    await jump(hass, timedelta(minutes=6, seconds=10))  # past any backoff (10 s to 5 min)
+    await server.wait_for_subscriptions(2)
+
+
 async def test_an_hour_of_api_errors_logs_one_warning_per_home_not_one_line_per_retry(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,
@@ -553,18 +572,11 @@ async def test_connections_that_drop_before_any_reading_log_one_warning_per_home
     caplog.clear()
 
     for _ in range(4):  # each connection is accepted and subscribed, then drops with no data
-        await tibber_server.drop_connections()
-        await wait_for_retry(hass, live_entry)
-        await jump(hass, timedelta(minutes=6, seconds=10))  # past any backoff (10 s to 5 min)
-        await tibber_server.wait_for_subscriptions(2)
+        await dropped_and_subscribed_again(hass, tibber_server, live_entry)
     await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 110.0)
     await streamed_for_a_while(hass)
 
-    logged = Counter(
-        record.getMessage().split(":")[0]
-        for record in logged_at_least(caplog, logging.INFO)
-        if record.name == "custom_components.energy_anomaly"
-    )
+    logged = outage_lines(caplog)
     assert logged == {
         "Live data for Cabin is unavailable": 1,
         "Live data for Flat is unavailable": 1,
@@ -583,19 +595,12 @@ async def test_a_flapping_connection_logs_one_warning_and_one_recovery_per_home(
     caplog.clear()
 
     for cycle in range(1, 5):  # each connection carries a reading, then drops within seconds
-        await tibber_server.drop_connections()
-        await wait_for_retry(hass, live_entry)
-        await jump(hass, timedelta(minutes=6, seconds=10))  # past any backoff (10 s to 5 min)
-        await tibber_server.wait_for_subscriptions(2)
+        await dropped_and_subscribed_again(hass, tibber_server, live_entry)
         await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 100.0 + cycle)
         await push_and_see(hass, tibber_server, HOME_B, "sensor.flat_power", 200.0 + cycle)
     await streamed_for_a_while(hass)  # the last connection holds: the outage is over
 
-    logged = Counter(
-        record.getMessage().split(":")[0]
-        for record in logged_at_least(caplog, logging.INFO)
-        if record.name == "custom_components.energy_anomaly"
-    )
+    logged = outage_lines(caplog)
     assert logged == {
         "Live data for Cabin is unavailable": 1,
         "Live data for Flat is unavailable": 1,
