@@ -354,6 +354,20 @@ def test_away_a_load_beyond_what_cycles_at_night_still_alarms() -> None:
     assert alarm.finding.cause is Cause.LOAD_WHILE_AWAY
 
 
+def test_away_set_again_with_a_later_end_keeps_the_alarm_of_the_load_going() -> None:
+    power = with_load(normal_days(LEARNED + 1), at(LEARNED, 10), 60, 800.0)
+    stream = readings(power)
+    detector = Detector()
+    run(detector, stream[: at(LEARNED, 8)])
+    detector.set_mode(Mode.AWAY)
+    run(detector, stream[at(LEARNED, 8) : at(LEARNED, 10, 20)])
+    detector.set_mode(Mode.AWAY, until=START + timedelta(days=LEARNED + 3))
+    after = run(detector, stream[at(LEARNED, 10, 20) : at(LEARNED, 10, 21)])
+
+    assert all(r.finding is not None for r in after)
+    assert {f"{r.finding.since:%H:%M}" for r in after if r.finding is not None} == {"10:00"}
+
+
 # -- silenced kinds ------------------------------------------------------------------------------
 
 

@@ -293,7 +293,12 @@ class Feedback:
         return Reading(reading.timestamp, expected, temperature=reading.temperature)
 
     def set_mode(self, mode: Mode, until: datetime | None, last_epoch: float | None) -> None:
-        """Change the mode; GUESTS without an end lasts `GUESTS_S` from the latest reading."""
+        """Change the mode; GUESTS without an end lasts `GUESTS_S` from the latest reading.
+
+        A load in progress while away is followed afresh in another mode, but not when only the
+        end moves: an automation that sets the home away again each morning, or a holiday made
+        longer, must not restart the alarm of a load left on.
+        """
         if until is not None and until.utcoffset() is None:
             raise ValueError("the end of a mode must be an aware datetime")
         if mode is Mode.NORMAL or (
@@ -302,8 +307,9 @@ class Feedback:
             mode, until = Mode.NORMAL, None
         elif mode is Mode.GUESTS and until is None and last_epoch is not None:
             until = datetime.fromtimestamp(last_epoch, UTC) + timedelta(seconds=GUESTS_S)
+        if mode is not self.mode:  # the same mode with another end (away longer) goes on
+            self.away.reset()
         self.mode, self.until = mode, until
-        self.away.reset()
 
     def mode_at(self, epoch: float | None) -> Mode:
         """The mode in force for a reading stamped `epoch`: NORMAL once its end has come."""
