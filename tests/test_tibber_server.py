@@ -172,6 +172,10 @@ async def test_invalid_token_raises_invalid_login(make_client: MakeClient):
         (HttpFault.BAD_GATEWAY, tibber.RetryableHttpExceptionError),
         (HttpFault.RATE_LIMITED, tibber.RetryableHttpExceptionError),
         (HttpFault.DISCONNECT, aiohttp.ClientError),
+        # pyTibber's response handler fails on these with errors of its own, not Tibber's
+        (HttpFault.ERROR_WITHOUT_EXTENSIONS, AttributeError),
+        (HttpFault.EMPTY_JSON, AttributeError),
+        (HttpFault.HTML_AS_JSON, ValueError),
     ],
 )
 async def test_http_faults(

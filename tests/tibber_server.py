@@ -22,7 +22,8 @@ would refuse), `LocalTibberServer.drop_connections`, the fault switches
 `LocalTibberServer.ack_connections`; per home `LocalHome.has_prices` and
 `LocalHome.price_error`), `LocalTibberServer.revoke_token` and the ``wait_for_*`` helpers;
 `LocalTibberServer.fail_next_requests` makes only the next few requests fail (a rate limit that
-clears). `point_pytibber_at` makes pyTibber send its HTTP requests here; the websocket address
+clears), `LocalTibberServer.query_faults` only the requests for some queries.
+`point_pytibber_at` makes pyTibber send its HTTP requests here; the websocket address
 then comes from the server's own answer to the viewer query, as from Tibber.
 
 pyTibber hands its ``ssl`` argument to the websocket library, which refuses any ``ssl`` value
@@ -303,6 +304,15 @@ class HttpFault(StrEnum):
     """The TCP connection is closed without an answer: ``aiohttp.ServerDisconnectedError``."""
     STALL = "stall"
     """No answer until the fault is cleared or the server stops: the client's own timeout."""
+    ERROR_WITHOUT_EXTENSIONS = "error_without_extensions"
+    """HTTP 200 with ``data`` null and a GraphQL error that has a message but no
+    ``extensions``: pyTibber's response handler raises ``AttributeError``."""
+    EMPTY_JSON = "empty_json"
+    """HTTP 503 labelled ``application/json`` with an empty body, as from a gateway: pyTibber
+    reads it as JSON ``None`` and raises ``AttributeError``."""
+    HTML_AS_JSON = "html_as_json"
+    """HTTP 502 with a proxy's HTML page labelled ``application/json``: pyTibber raises
+    ``json.JSONDecodeError`` (a ``ValueError``)."""
 
 
 @dataclass
@@ -426,6 +436,9 @@ class LocalTibberServer:
         """The arguments of every ``consumption`` connection resolved, in order."""
         self._transient_faults = 0
         self._transient_fault = HttpFault.RATE_LIMITED
+        self.query_faults: dict[str, HttpFault] = {}
+        """Faults for some requests only: a request whose query contains a key (e.g.
+        ``"priceInfo"``) is answered with its fault, the others as usual."""
 
         self._http_fault: HttpFault | None = None
         self._stopping = False
@@ -719,7 +732,12 @@ class LocalTibberServer:
             return _errors_response(
                 400, "Context creation failed: invalid token", "UNAUTHENTICATED"
             )
-        return await self._execute_http(await _read_graphql_body(request))
+        body = await _read_graphql_body(request)
+        query = str(body.get("query"))
+        for part, fault in self.query_faults.items():
+            if part in query:
+                return self._fault_response(request, fault)
+        return await self._execute_http(body)
 
     async def _execute_http(self, body: dict[str, Any]) -> web.Response:
         """Parse, validate and execute an authenticated GraphQL HTTP request."""
@@ -766,6 +784,18 @@ class LocalTibberServer:
                 )
             case HttpFault.RATE_LIMITED:
                 return _errors_response(429, "Too many requests", "TOO_MANY_REQUESTS")
+            case HttpFault.ERROR_WITHOUT_EXTENSIONS:
+                return web.json_response(
+                    {"data": None, "errors": [{"message": "Internal server error"}]}
+                )
+            case HttpFault.EMPTY_JSON:
+                return web.Response(status=503, body=b"", content_type="application/json")
+            case HttpFault.HTML_AS_JSON:
+                return web.Response(
+                    status=502,
+                    text="<html><body><h1>502 Bad Gateway</h1></body></html>",
+                    content_type="application/json",
+                )
             case _:
                 if (transport := request.transport) is not None:
                     transport.abort()
