@@ -459,12 +459,6 @@ async def test_a_tibber_home_learns_its_recorded_power_when_tibbers_history_fail
     assert "Learning from the recorded power only" in caplog.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="past.async_fetch_home_history falls back to the recorded power only on "
-    "HistoryFetchError: pyTibber's AttributeError for Tibber's error without extensions "
-    "escapes history._with_retries, and the recorded rows are lost with Tibber's",
-)
 async def test_a_tibber_home_learns_its_recorded_power_when_tibbers_error_has_no_extensions(
     recorder_mock: Recorder,
     hass: HomeAssistant,

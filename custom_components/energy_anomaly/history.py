@@ -66,6 +66,7 @@ from tibber.exceptions import HttpExceptionError
 from .const import LOGGER
 from .detector.model import HistoryRow
 from .redact import hashed_id
+from .tibber_answer import TibberAnswerError, read_tibber
 
 HOUR_S: Final = 3600.0
 FIVE_MINUTES_S: Final = 300.0
@@ -96,6 +97,7 @@ _TIBBER_REQUEST_ERRORS: Final = (
     tibber.FatalHttpExceptionError,
     aiohttp.ClientError,
     TimeoutError,
+    TibberAnswerError,
 )
 
 
@@ -125,7 +127,7 @@ async def async_fetch_tibber_history(
     if days == 0:
         return []
     nodes = await _with_retries(
-        lambda: home.get_historic_data(days * 24, resolution=RESOLUTION_HOURLY),
+        lambda: read_tibber(home.get_historic_data(days * 24, resolution=RESOLUTION_HOURLY)),
         f"Tibber consumption history of home {hashed_id(home.home_id)}",
         turn,
     )
@@ -160,8 +162,6 @@ async def _with_retries[T](request: Callable[[], Awaitable[T]], what: str, turn:
                 TIBBER_ATTEMPTS,
                 delay,
             )
-        except (KeyError, TypeError, ValueError) as err:
-            raise HistoryFetchError(f"{what}: unexpected answer ({err!r})") from err
         await asyncio.sleep(delay)
         delay = min(delay * 2, TIBBER_RETRY_MAX_DELAY_S)
         attempt += 1

@@ -58,6 +58,7 @@ from .const import (
 from .issues import async_delete_unhashed, async_warn, issue_id
 from .redact import hashed_id
 from .source import ReadingSink
+from .tibber_answer import TibberAnswerError, read_tibber
 from .tibber_connection import (
     Backoff,
     describe,
@@ -78,6 +79,7 @@ CONNECTION_ERRORS = (
     TimeoutError,
     tibber.RetryableHttpExceptionError,
     tibber.FatalHttpExceptionError,
+    TibberAnswerError,
 )
 
 
@@ -154,7 +156,7 @@ async def _async_read_prices(home: tibber.TibberHome) -> None:
     A read that fails leaves pyTibber's earlier prices, maybe days old: they are forgotten.
     """
     try:
-        await home.update_info()
+        await read_tibber(home.update_info())
     except CONNECTION_ERRORS as err:
         home.price_total = {}
         LOGGER.debug("Could not read Tibber's prices of home %s: %s", hashed_id(home.home_id), err)
@@ -188,8 +190,8 @@ async def async_list_homes(connection: tibber.Tibber) -> list[TibberHomeInfo]:
     Raises as `async_fetch_account`. pyTibber's connection then knows the homes by id too, and
     their prices when Tibber gives them (`_async_read_prices`).
     """
-    await connection.update_info()
-    homes = _listed_homes(await connection.execute(HOMES_QUERY))
+    await read_tibber(connection.update_info())
+    homes = _listed_homes(await read_tibber(connection.execute(HOMES_QUERY)))
     await asyncio.gather(
         *(_async_read_prices(home) for home in connection.get_homes(only_active=False))
     )
@@ -339,7 +341,7 @@ class TibberLiveSource:
 
     async def _async_websocket_url(self) -> str:
         """Ask Tibber where the live websocket is (it may move between connections)."""
-        data = await self._tibber.execute(WEBSOCKET_URL_QUERY)
+        data = await read_tibber(self._tibber.execute(WEBSOCKET_URL_QUERY))
         viewer = data.get("viewer") if isinstance(data, dict) else None
         url = viewer.get("websocketSubscriptionUrl") if isinstance(viewer, dict) else None
         if not isinstance(url, str):

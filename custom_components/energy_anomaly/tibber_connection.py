@@ -9,7 +9,9 @@ from datetime import timedelta
 import random
 
 from gql import gql
+from gql.transport.exceptions import TransportProtocolError
 from gql.transport.websockets import WebsocketsTransport
+from graphql import ExecutionResult
 from homeassistant.const import __version__ as HA_VERSION
 from homeassistant.util.ssl import get_default_context
 from tibber.gql_queries import LIVE_SUBSCRIBE
@@ -29,13 +31,32 @@ class SubscriptionEndedError(ConnectionError):
     """Tibber ended a home's subscription while the connection stayed open."""
 
 
+class _TibberWebsocket(WebsocketsTransport):
+    """gql's transport, which also takes a frame that is JSON but no message for a bad frame.
+
+    gql reads every frame in one task and turns only a `ValueError` into its
+    `TransportProtocolError`, which closes the connection (the source then reconnects after its
+    backoff). A frame such as `null`, a list, or an `error` message without any error raised
+    `AttributeError` or `IndexError` instead: the task died, the connection still looked open,
+    and no reading came until the stall check closed it.
+    """
+
+    def _parse_answer(self, answer: str) -> tuple[str, int | None, ExecutionResult | None]:
+        """The frame's type, id and result; a frame that is no message closes the connection."""
+        try:
+            return super()._parse_answer(answer)
+        except (AttributeError, IndexError, KeyError, TypeError) as err:
+            message = f"Tibber sent a frame that is no message: {err!r}"
+            raise TransportProtocolError(message) from err
+
+
 def new_websocket(url: str, access_token: str) -> WebsocketsTransport:
     """A websocket transport to `url` (not yet connected) that never reconnects by itself.
 
     Uses Home Assistant's preloaded SSL context (a fresh default context would load
     certificates in the event loop).
     """
-    return WebsocketsTransport(
+    return _TibberWebsocket(
         url=url,
         init_payload={"token": access_token},
         headers={"User-Agent": f"HomeAssistant/{HA_VERSION} {DOMAIN}"},
