@@ -118,11 +118,6 @@ def test_a_paused_home_shows_no_alarm_even_before_its_next_reading_is_taken() ->
     assert late.finding is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: a fit made for a stray reading's later hour is kept (parx `_fitted`) after "
-    "the oldest day it used is dropped; a restored detector refits without it",
-)
 def test_a_restored_detector_expects_what_the_original_does_after_a_stray_later_reading() -> None:
     # Ten days, a gap of 45, then days 55 to 61: the oldest kept day is still fitted on
     power = normal_days(62)

@@ -250,8 +250,11 @@ class HourlyParx:
         self.power[day][hour] = power
         self.temp[day][hour] = np.nan if temperature is None else temperature
         self.pred[day][hour] = np.nan if expected is None else expected
+        self._forget_fits_made_ahead(day, hour)
         for old in [d for d in self.power if d < day - c.history_days - c.lags - 1]:
             del self.power[old], self.temp[old], self.pred[old]
+            self._coef, self._fitted = [None] * HOURS, [None] * HOURS
+            self._temperature_for = None
         if expected is None:
             self.last_distance = None
             return HourVerdict(hour_index, power, None, None, None, False)
@@ -279,6 +282,19 @@ class HourlyParx:
             self.distances.append(log_d)
         self.last_distance = distance
         return HourVerdict(hour_index, power, expected, distance, probability, anomaly)
+
+    def _forget_fits_made_ahead(self, day: int, hour: int) -> None:
+        """Forget the fits made for a later day than this hour's, which did not see it.
+
+        A reading stamped ahead (held, then dropped) has its hour predicted, so fitted, before
+        the hours up to it are known; kept, that fit would differ from the one a restored
+        detector makes from the same history (as would one made before a day was dropped).
+        """
+        fitted = self._fitted[hour]
+        if fitted is not None and fitted > day:
+            self._coef[hour], self._fitted[hour] = None, None
+        if self._temperature_for is not None and self._temperature_for[0] > day:
+            self._temperature_for = None
 
     def more(self, power: float, expected: float) -> bool:
         """Whether the judged hour drew clearly more than predicted (W).
@@ -314,7 +330,8 @@ class HourlyParx:
         """The hourly history and past distances as JSON-ready data (not the tuning).
 
         The coefficients are not kept: they are refitted from the history when needed, which
-        gives the same model.
+        gives the same model (a fit made before the history changed is forgotten, see
+        `_forget_fits_made_ahead`).
         """
         return {
             "days": {
