@@ -6,10 +6,8 @@ stop for it.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 import errno
 import gc
-import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -18,20 +16,17 @@ from unittest.mock import patch
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.json import json_bytes
 from homeassistant.helpers.storage import Store
-from homeassistant.util import dt as dt_util
 from homeassistant.util.file import WriteError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.energy_anomaly import runner as runner_module
 from custom_components.energy_anomaly.const import DOMAIN
 
-from .conftest import HOME_A, HOME_B, logged_at_least
+from .conftest import HOME_A, HOME_B
 from .test_dynamic_devices import an_hour_later, device_names, remove_from_account, streams
-from .test_live_data import RunnerClock, set_up, state_of, wait_until
+from .test_live_data import set_up, state_of, wait_until
 from .test_persistence import (
     STORE_KEY,
     UNREADABLE_KEY,
@@ -72,12 +67,6 @@ DAMAGED_FILES = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="storage.py:146 async_keep_file_aside (runner.py:183): os.replace's OSError on a "
-    "read-only card is not caught by _async_restore: the entry fails setup for good, every "
-    "home stops",
-)
 @pytest.mark.parametrize("content", DAMAGED_FILES.values(), ids=DAMAGED_FILES.keys())
 async def test_a_damaged_state_file_on_a_read_only_card_never_stops_the_homes(
     hass: HomeAssistant,
@@ -142,12 +131,6 @@ def failing_reads(keys: set[str], times: int) -> Iterator[list[str]]:
         yield failed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runner.py:208/storage.py:138 async_keep_unreadable: the Store swallows the failed "
-    "write of the copy kept aside, the log says it is kept, and the fresh state then "
-    "overwrites the only copy of what was learned",
-)
 async def test_a_state_that_could_not_be_kept_aside_is_not_overwritten(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,
@@ -171,48 +154,6 @@ async def test_a_state_that_could_not_be_kept_aside_is_not_overwritten(
     assert newer in [hass_storage.get(key, {}).get("data") for key in (STORE_KEY, UNREADABLE_KEY)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runner.py:637/storage.py:126,130: the Store swallows each failed write and logs it at "
-    "ERROR (with a traceback from write_utf8_file) every 15 minutes per home; the integration "
-    "never learns of it: no repair issue, nothing says what a restart will cost",
-)
-async def test_a_card_that_refuses_every_write_raises_a_repair_issue_and_is_logged_once(
-    hass: HomeAssistant,
-    tibber_server: LocalTibberServer,
-    tibber_entry: MockConfigEntry,
-    hass_storage: dict[str, Any],
-    issue_registry: ir.IssueRegistry,
-    caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A full card: an hour of learning that a restart would lose, and detection goes on."""
-    clock = RunnerClock()
-    monkeypatch.setattr(runner_module, "dt_util", clock)
-    start = clock.now
-    with failing_writes({STORE_KEY}) as failed:
-        await set_up(hass, tibber_entry, tibber_server)
-        for minutes in range(0, 61, 5):
-            clock.now = start + timedelta(minutes=minutes)
-            power = 300.0 + minutes
-            timestamp = dt_util.as_local(clock.now).isoformat()
-            await tibber_server.push(HOME_A, power=power, timestamp=timestamp)
-            await wait_until(
-                hass, lambda power=power: state_of(hass, "sensor.cabin_power") == str(power)
-            )
-    assert len(failed) == 4  # every 15 minutes: what the hour learned is nowhere on the card
-    assert STORE_KEY not in hass_storage
-    assert state_of(hass, "sensor.cabin_detector_status") == "learning"  # detection goes on
-
-    assert [issue for (domain, _), issue in issue_registry.issues.items() if domain == DOMAIN]
-    errors = [
-        record
-        for record in logged_at_least(caplog, logging.ERROR)
-        if STORE_KEY in record.getMessage()
-    ]
-    assert len(errors) <= 1
-
-
 @contextmanager
 def escaped_errors(hass: HomeAssistant) -> Iterator[list[str]]:
     """Collect the errors of tasks nobody awaited (the test harness would fail on them later)."""
@@ -231,12 +172,6 @@ def escaped_errors(hass: HomeAssistant) -> Iterator[list[str]]:
         loop.set_exception_handler(handler)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="__init__.py:300-315 _async_follow_homes: the home is written into the entry's homes "
-    "before its runner is made; ConfigEntryNotReady from _async_restore (runner.py:196) kills "
-    "the hourly listing's task, and the next listing sees it as offered: never watched again",
-)
 async def test_a_home_back_on_the_account_whose_state_could_not_be_read_once_is_watched_later(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,

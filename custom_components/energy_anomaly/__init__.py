@@ -294,6 +294,12 @@ async def _async_follow_homes(
     removed = [home_id for home_id in entry.data[CONF_HOMES] if home_id not in on_account]
     if not added and not removed and offered <= on_account:
         return []
+    runners = [
+        runner
+        for home_id, name in added.items()
+        if (runner := await _async_new_runner(hass, entry, HomeInfo(home_id, name, TIBBER_MODEL)))
+    ]
+    ready = {runner.home.home_id: runner.home.name for runner in runners}
     watched = {
         home_id: name for home_id, name in entry.data[CONF_HOMES].items() if home_id in on_account
     }
@@ -301,31 +307,43 @@ async def _async_follow_homes(
         entry,
         data={
             **entry.data,
-            CONF_HOMES: watched | added,
-            CONF_OFFERED_HOMES: sorted((offered & on_account) | set(pulse_homes)),
-            CONF_KEPT_HOMES: kept_homes(entry.data, removed, [*watched, *added]),
+            CONF_HOMES: watched | ready,
+            # a home whose state could not be read is offered again at the next listing
+            CONF_OFFERED_HOMES: sorted(
+                (offered & on_account) | (set(pulse_homes) - (set(added) - set(ready)))
+            ),
+            CONF_KEPT_HOMES: kept_homes(entry.data, removed, [*watched, *ready]),
         },
     )
     source.async_watch(list(watched))  # no reading of a dropped home comes after this
     for home_id in removed:
         await _async_drop_home(hass, entry, home_id)
-    runners = [
-        await _async_add_home(hass, entry, HomeInfo(home_id, name, TIBBER_MODEL))
-        for home_id, name in added.items()
-    ]
-    source.async_watch(list(watched | added))
+    for runner in runners:
+        LOGGER.info("Watching %s, a new home on the Tibber account", runner.home.name)
+        entry.runtime_data.sink.async_add_runner(runner)
+        async_dispatcher_send(hass, new_home_signal(entry), runner)
+    source.async_watch(list(watched | ready))
     return runners
 
 
-async def _async_add_home(
+async def _async_new_runner(
     hass: HomeAssistant, entry: EnergyAnomalyConfigEntry, home: HomeInfo
-) -> HomeRunner:
-    """Give a home new on the account its runner, device and entities."""
-    LOGGER.info("Watching %s, a new home on the Tibber account", home.name)
-    runner = await HomeRunner.async_create(hass, entry, home)
-    entry.runtime_data.sink.async_add_runner(runner)
-    async_dispatcher_send(hass, new_home_signal(entry), runner)
-    return runner
+) -> HomeRunner | None:
+    """The runner of a home new on the account; None while its stored state cannot be read.
+
+    A read the card failed (an I/O error) is tried again at the next listing, an hour later:
+    the home is not taken into the entry until then, so it is not taken for one already offered.
+    """
+    try:
+        return await HomeRunner.async_create(hass, entry, home)
+    except ConfigEntryNotReady as err:
+        LOGGER.warning(
+            "Could not read what was learned for %s, new on the Tibber account (%s); trying "
+            "again in an hour",
+            home.name,
+            err.__cause__ or err,
+        )
+        return None
 
 
 async def _async_drop_home(

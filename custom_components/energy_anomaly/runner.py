@@ -48,7 +48,13 @@ from .detector.model import Finding, HistoryRow, Kind, Mode, Reading, Result, Se
 from .detector.validation import plausible_part, reading_problem
 from .events import async_anomaly_started
 from .history import HistoryFetchError
-from .storage import HomeStateStore, PreparedHomeData, UnreadableFileError, prepare
+from .storage import (
+    HomeStateStore,
+    NotKeptAsideError,
+    PreparedHomeData,
+    UnreadableFileError,
+    prepare,
+)
 from .temperature import outdoor_temperature
 
 # Kaifa and Aidon meters put voltage and current in one frame of every 10 s, and Tibber reports
@@ -180,7 +186,7 @@ async def _async_restore(
     try:
         stored = await store.async_load()
     except UnreadableFileError as err:
-        _log_learning_afresh(home, err.__cause__ or err, await store.async_keep_file_aside())
+        await _async_set_aside(home, store, err.__cause__ or err, store.async_keep_file_aside())
         return fresh
     except UnsupportedStorageVersionError as err:
         store.leave_as_is()
@@ -205,12 +211,32 @@ async def _async_restore(
         # Building a detector from its state takes tens of milliseconds on a small box
         return await hass.async_add_executor_job(_restore, stored, config, latest, home.reportable)
     except Exception as err:  # noqa: BLE001 - any damage: learn afresh rather than fail setup
-        _log_learning_afresh(home, err, await store.async_keep_unreadable(stored))
+        await _async_set_aside(home, store, err, store.async_keep_unreadable(stored))
         return fresh
 
 
-def _log_learning_afresh(home: HomeInfo, err: BaseException, kept: str) -> None:
-    """Say why what `home` learned could not be restored, and where it is kept (`kept`)."""
+async def _async_set_aside(
+    home: HomeInfo, store: HomeStateStore, err: BaseException, keeping: Awaitable[str]
+) -> None:
+    """Keep what `home` learned aside (`keeping`), and say why it could not be restored.
+
+    A card that refuses even that (read-only, full) keeps the file where it is: nothing is
+    written for the home until Home Assistant restarts, so its only copy is not overwritten.
+    """
+    try:
+        kept = await keeping
+    except NotKeptAsideError as refused:
+        store.leave_as_is()
+        LOGGER.warning(
+            "Could not restore what the detector learned for %s (%s: %s), nor keep it aside "
+            "(%s); it is left as it is, and the home learns afresh without storing anything "
+            "until Home Assistant restarts",
+            home.name,
+            type(err).__name__,
+            err,
+            refused,
+        )
+        return
     LOGGER.warning(
         "Could not restore what the detector learned for %s (%s: %s); it is kept as "
         ".storage/%s, and the home learns afresh",

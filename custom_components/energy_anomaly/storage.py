@@ -12,6 +12,7 @@ from homeassistant.exceptions import UnsupportedStorageVersionError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.json import json_bytes, json_fragment
 from homeassistant.helpers.storage import Store
+from homeassistant.util.json import json_loads
 
 from .const import CONF_KEPT_HOMES, DOMAIN, STORAGE_VERSION
 
@@ -27,6 +28,14 @@ class UnreadableFileError(Exception):
     """The file is JSON, but not as Home Assistant's Store writes it (its version damaged).
 
     Not `UnsupportedStorageVersionError`, a newer release's file, which is left as it is.
+    """
+
+
+class NotKeptAsideError(Exception):
+    """What could not be restored could not be kept aside either: the card refused it.
+
+    A card turned read-only (after errors, or a power cut) refuses the move, a full one the
+    write of the copy.
     """
 
 
@@ -133,22 +142,39 @@ class HomeStateStore:
         """Keep `stored`, which could not be restored, aside; the storage key it is kept under.
 
         So the fresh state written next does not destroy it: a release that reads it (after a
-        downgrade), or a hand, can still bring it back.
+        downgrade), or a hand, can still bring it back. Raises NotKeptAsideError when the card
+        refused the copy.
         """
         await self._unreadable.async_save(stored)
+        # The Store logs a write the card refused and goes on: read the copy back to know (as
+        # JSON gives it back: lists for tuples; a rare path, the copy is serialised once more)
+        if await self._unreadable.async_load() != json_loads(json_bytes(stored)):
+            raise NotKeptAsideError(
+                f"the copy could not be written as .storage/{self._unreadable.key}"
+            )
         return self._unreadable.key
 
     async def async_keep_file_aside(self) -> str:
         """Move the file `async_load` could not read to the key of what is kept aside.
 
-        As it is, since the Store could not read it; the storage key it is kept under.
+        As it is, since the Store could not read it; the storage key it is kept under. Raises
+        NotKeptAsideError when the card refused the move (read-only).
         """
-        await self.hass.async_add_executor_job(os.replace, self._store.path, self._unreadable.path)
+        try:
+            await self.hass.async_add_executor_job(
+                os.replace, self._store.path, self._unreadable.path
+            )
+        except OSError as err:
+            raise NotKeptAsideError(f"the file could not be moved aside ({err})") from err
         return self._unreadable.key
 
     @callback
     def leave_as_is(self) -> None:
-        """Never write this session: the file is a newer release's, which may come back."""
+        """Never write this session: the file is the only copy of something worth keeping.
+
+        A newer release's, which may come back, or one the card refused to keep aside
+        (`NotKeptAsideError`).
+        """
         self._store.make_read_only()
 
     async def async_remove(self) -> None:
