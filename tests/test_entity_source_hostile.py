@@ -52,11 +52,6 @@ async def sampled_for(
         await sampled(hass)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="power_quality compares a phase current with the fuse by its sign (amps > fuse): an "
-    "export beyond the fuse, read below 0 A by a signed sensor, never alarms",
-)
 async def test_a_phase_current_exported_beyond_the_fuse_alarms_as_one_drawn_does(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:

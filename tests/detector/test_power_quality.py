@@ -111,6 +111,14 @@ def test_a_current_above_the_fuse_for_two_minutes_alarms() -> None:
     assert finding.expected == 25.0
 
 
+def test_a_current_exported_beyond_the_fuse_alarms_with_its_size() -> None:
+    check = PowerQualityCheck(DetectorConfig(fuse_amps=25.0))
+    found = feed(check, readings(0, 120, current=(-28.0, 5.0, 5.0)))  # a signed sensor
+    finding = found[-1]
+    assert finding is not None
+    assert render(finding) == "Current on L1 is 28 A, above the 25 A fuse, for 2 minutes"
+
+
 def test_an_inrush_above_the_fuse_stays_quiet() -> None:
     check = PowerQualityCheck(DetectorConfig(fuse_amps=25.0))
     series = [*readings(0, 300), *readings(300, 20, current=(3.0, 40.0, 3.0)), *readings(320, 300)]

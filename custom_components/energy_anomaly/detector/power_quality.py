@@ -137,9 +137,9 @@ class PowerQualityCheck:
                 and (
                     fuse is None
                     or (
-                        (a1 is None or not a1 > fuse)
-                        and (a2 is None or not a2 > fuse)
-                        and (a3 is None or not a3 > fuse)
+                        (a1 is None or not abs(a1) > fuse)
+                        and (a2 is None or not abs(a2) > fuse)
+                        and (a3 is None or not abs(a3) > fuse)
                     )
                 )
             ):
@@ -171,7 +171,9 @@ class PowerQualityCheck:
                 best, longest = (cause, phase, episode), lasted
             if c.fuse_a is None:
                 continue
+            # A signed sensor reads a current exported as below 0: as hard on the fuse
             amps = reading.current[phase]
+            amps = None if amps is None else abs(amps)
             episode = self._s.current[phase]
             over = amps is not None and amps > c.fuse_a
             episode.update(now, amps, over, c.recover_s, above=False)
@@ -237,8 +239,8 @@ class PowerQualityCheck:
 
     @staticmethod
     def _currents_within(current: tuple[float | None, ...], fuse: float) -> bool:
-        """No reported phase current above the main fuse (A)."""
-        return not any(amps is not None and amps > fuse for amps in current)
+        """No reported phase current beyond the main fuse (A), drawn or exported."""
+        return not any(amps is not None and abs(amps) > fuse for amps in current)
 
     def _finding(self, cause: Cause, phase: int, episode: _Episode, now: datetime) -> Finding:
         """The violation of `phase`: mean value of the episode against the limit it broke."""
