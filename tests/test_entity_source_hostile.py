@@ -76,12 +76,6 @@ async def test_a_phase_current_exported_beyond_the_fuse_alarms_as_one_drawn_does
     assert anomaly.attributes["kind"] == "power_quality"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="EntitySource._may_come_back counts DROP_GRACE on the host's clock from last_changed "
-    "and the start, not from when the host ran its timers again (_resumed): a sensor still "
-    "connecting when NTP steps the clock forward is judged at once",
-)
 async def test_sensors_still_connecting_when_ntp_sets_the_clock_forward_raise_nothing(
     hass: HomeAssistant,
     entity_entry: MockConfigEntry,
@@ -106,12 +100,6 @@ async def test_sensors_still_connecting_when_ntp_sets_the_clock_forward_raise_no
     assert "readings go without it" not in caplog.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="EntitySource._may_come_back measures DROP_GRACE from max(last_changed, _started) on "
-    "the host's clock: after it was set back, the start lies ahead and no sensor without a "
-    "value is judged until the clock passes it again",
-)
 async def test_a_power_sensor_that_drops_after_the_clock_went_back_is_named_after_the_grace(
     hass: HomeAssistant,
     entity_entry: MockConfigEntry,

@@ -357,7 +357,8 @@ class EntitySource:
         self._power = TimeWeightedMean()
         self._last_sent: datetime | None = None
         self._last_sample: datetime | None = None  # by the host's clock
-        self._resumed: datetime | None = None  # when the host last ran its timers again
+        # When the host last ran its timers again after a pause, or its clock went back
+        self._resumed: datetime | None = None
         self._missing: dict[str, datetime] = {}  # by key: since when its entity is missing
         self._started: datetime | None = None  # when Home Assistant had started
         self._sink: ReadingSink | None = None
@@ -399,9 +400,12 @@ class EntitySource:
         """Send the power's weighted mean since the last sample, if the sensor gives a value now."""
         now = dt_util.utcnow()
         assert self._sink is not None  # started
-        if self._last_sample is not None and now - self._last_sample > SAMPLE_INTERVAL + PAUSED_BY:
-            self._resumed = now
-            self._sink.async_host_resumed(self._home_id, now)
+        if self._last_sample is not None:
+            if now - self._last_sample > SAMPLE_INTERVAL + PAUSED_BY:
+                self._resumed = now
+                self._sink.async_host_resumed(self._home_id, now)
+            elif now < self._last_sample:  # the clock went back: what it showed before is ahead
+                self._resumed = now
         self._last_sample = now
         self._async_send(self._power.take(now.timestamp()), now)
 
@@ -476,7 +480,9 @@ class EntitySource:
         Since its state became unavailable or `unknown` (Home Assistant's `last_changed`: right
         even when it was not looked at meanwhile, as the other sensors are not while the power
         sensor gives nothing), or since it was first seen missing; and at the earliest since
-        Home Assistant started (a slow start on a Pi may take longer than the grace).
+        Home Assistant started (a slow start on a Pi may take longer than the grace), or since
+        the host's clock stepped (NTP setting a Pi's clock hours on while its sensors still
+        connect). A time the clock shows as ahead, as it went back since, does not count.
         """
         if problem not in NO_VALUE_YET:
             self._missing.pop(key, None)
@@ -487,7 +493,8 @@ class EntitySource:
             since = state.last_changed
         else:
             since = self._missing.setdefault(key, now)
-        return now - max(since, self._started or since) < DROP_GRACE
+        begun = [t for t in (since, self._started, self._resumed) if t is not None and t <= now]
+        return now - max(begun, default=now) < DROP_GRACE
 
     def _problem_text(self, key: str) -> str:
         """What is wrong with the entity of `key`, as a log line says it."""
