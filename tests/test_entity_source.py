@@ -269,6 +269,23 @@ async def test_a_production_sensor_reading_minus_zero_shows_0_w(hass: HomeAssist
     await shown(hass, "sensor.home_power_production", "0.0")
 
 
+async def test_an_inverters_standby_read_below_0_w_is_no_production_and_logs_nothing(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An inverter asleep at night reads its own standby draw as -3 W of production."""
+    solar = "sensor.inverter_export"
+    hass.states.async_set(POWER, "400", WATT)
+    hass.states.async_set(solar, "1200", WATT)
+    await set_up_home(hass, home_entry(**{CONF_PRODUCTION_ENTITY: solar}))
+    await shown(hass, "sensor.home_power_production", "1200.0")
+
+    hass.states.async_set(solar, "-3", WATT)
+    hass.states.async_set(POWER, "450", WATT)
+
+    await shown(hass, "sensor.home_power_production", "0.0")
+    assert "Left out" not in caplog.text
+
+
 async def test_a_net_power_sensor_frozen_while_exporting_is_a_meter_fault(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -1154,6 +1171,24 @@ async def test_the_flow_does_not_take_a_power_sensor_reading_below_0_for_one_of_
 
     assert result["type"] is FlowResultType.FORM
     assert set(result["errors"]) & {CONF_POWER_ENTITY, CONF_POWER_IS_NET}
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+
+async def test_the_flow_does_not_take_a_sensor_reading_far_below_0_for_a_production(
+    hass: HomeAssistant,
+) -> None:
+    """A grid meter's net power (-1500 W while the home exports) is no production sensor."""
+    hass.states.async_set(POWER, "400", WATT)
+    hass.states.async_set("sensor.grid_net", "-1500", WATT)
+    flow_id = await _entity_form(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        {CONF_NAME: "Home", CONF_POWER_ENTITY: POWER, CONF_PRODUCTION_ENTITY: "sensor.grid_net"},
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_PRODUCTION_ENTITY: "production_below_zero"}
     assert hass.config_entries.async_entries(DOMAIN) == []
 
 

@@ -122,11 +122,6 @@ async def test_a_power_sensor_that_drops_after_the_clock_went_back_is_named_afte
     assert f"Live data for Home is unavailable: {POWER} is unavailable" in caplog.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="read_entity bounds a production by its magnitude only, so the source raises no issue; "
-    "the runner then leaves every value out and warns every 10 minutes for good",
-)
 async def test_a_production_sensor_reading_its_export_below_0_gets_an_issue_and_one_log_line(
     hass: HomeAssistant, caplog: pytest.LogCaptureFixture, freezer: FrozenDateTimeFactory
 ) -> None:

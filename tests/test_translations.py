@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 import yaml
 
 from custom_components.energy_anomaly.binary_sensor import ANOMALY
-from custom_components.energy_anomaly.const import CONF_POWER_ENTITY, DOMAIN
+from custom_components.energy_anomaly.const import CONF_POWER_ENTITY, CONF_PRODUCTION_ENTITY, DOMAIN
 from custom_components.energy_anomaly.coordinator import HistoryImport
 from custom_components.energy_anomaly.detector.model import Kind, Mode
 from custom_components.energy_anomaly.entity_source import (
@@ -88,12 +88,17 @@ def test_a_translation_keeps_the_english_placeholders(language: str) -> None:
 
 
 def test_every_sensor_issue_a_home_can_raise_has_its_english_text_and_no_other() -> None:
-    """Each chosen sensor's role and problem has a text (only the power sensor stalls)."""
+    """Each chosen sensor's role and problem has a text (only the power sensor stalls, only the
+    production reads below 0)."""
+    judged_of_one = {
+        EntityProblem.STALLED: CONF_POWER_ENTITY,
+        EntityProblem.BELOW_ZERO: CONF_PRODUCTION_ENTITY,
+    }
     raised = {
         issue_translation_key(problem, key)
         for key in ENTITY_QUANTITIES
         for problem in EntityProblem
-        if problem is not EntityProblem.STALLED or key == CONF_POWER_ENTITY
+        if judged_of_one.get(problem, key) == key
     }
     written = {
         path.split(".")[1]

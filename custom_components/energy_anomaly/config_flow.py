@@ -63,9 +63,11 @@ from .entity_source import (
     ENTITY_QUANTITIES,
     POWER,
     VOLTAGE,
+    EntityProblem,
     chosen_entities,
     entity_error,
     phase_grid,
+    production_of,
     read_entity,
 )
 from .live_source import CONNECTION_ERRORS, TibberAccount, async_fetch_account
@@ -504,7 +506,8 @@ def _meter_errors(
     home) shows what a home read: a home fed its own output never has a reading again. A 120 V
     phase beside 230 V ones is another home's sensor: each phase would be judged against one
     grid's nominal and one of them alarm for good (the odd one out is named). Power drawn that
-    reads below 0 W is net power (`_reads_below_zero`).
+    reads below 0 W is net power (`_reads_below_zero`); a production that reads far below 0 W
+    is such a net power too, not a production (`production_of`).
     """
     errors: dict[str, str] = {}
     if not _home_name(user_input):
@@ -527,6 +530,10 @@ def _meter_errors(
         hass, user_input[CONF_POWER_ENTITY]
     ):
         errors.setdefault(CONF_POWER_ENTITY, "power_below_zero")
+    if (production := user_input.get(CONF_PRODUCTION_ENTITY)) and production_of(
+        read_entity(hass.states.get(production), POWER)
+    ).problem is EntityProblem.BELOW_ZERO:
+        errors.setdefault(CONF_PRODUCTION_ENTITY, "production_below_zero")
     return errors
 
 

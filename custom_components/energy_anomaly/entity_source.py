@@ -114,6 +114,11 @@ BELOW_A_120_V_PHASE_V: Final = (95.0, PHASE_VOLTAGE_V[GRID_120_V][0])
 # its `last_reported` stands still while the value holds), and a coarse sensor (0.1 kW steps)
 # can hold one value through a quiet night; a whole home's power does not hold for six hours.
 STALLED_AFTER: Final = timedelta(hours=6)
+# An inverter's own standby draw, which its output sensor may read as a production below 0 W at
+# night: no production. Further below 0, the sensor is signed like a net meter (negative while
+# the home exports), which is no production sensor: every value is left out and a repair
+# issue says so. Tens of watts at most for a home's inverter.
+PRODUCTION_STANDBY_W: Final = 50.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +165,7 @@ ENTITY_QUANTITIES: Final[Mapping[str, Quantity]] = {
 class EntityProblem(StrEnum):
     """Why an entity gives no value (also the repair issue's translation key suffix).
 
-    STALLED is judged of the power sensor only.
+    STALLED is judged of the power sensor only, BELOW_ZERO of the production sensor only.
     """
 
     MISSING = "missing"
@@ -169,6 +174,7 @@ class EntityProblem(StrEnum):
     WRONG_UNIT = "wrong_unit"
     IMPLAUSIBLE = "implausible"
     STALLED = "stalled"
+    BELOW_ZERO = "below_zero"
 
 
 # What a sensor that dropped, or whose integration has not given it a value yet, reads as.
@@ -182,6 +188,7 @@ PROBLEM_TEXT: Final = {
     EntityProblem.WRONG_UNIT: "is not in a unit of {quantity}",
     EntityProblem.IMPLAUSIBLE: "reports a value no home draws (is its unit right?)",
     EntityProblem.STALLED: "has reported nothing for six hours",
+    EntityProblem.BELOW_ZERO: "reads far below 0 W (is it a net meter's power?)",
 }
 
 
@@ -226,6 +233,18 @@ def read_entity(state: State | None, quantity: Quantity) -> EntityValue:
     if abs(value) > quantity.limit:
         return EntityValue(None, EntityProblem.IMPLAUSIBLE)
     return EntityValue(value)
+
+
+def production_of(read: EntityValue) -> EntityValue:
+    """A production sensor's value, with what below 0 W means (`PRODUCTION_STANDBY_W`).
+
+    Its inverter's standby (a few W below 0) is no production; further below, a problem.
+    """
+    if read.value is None or read.value >= 0.0:
+        return read
+    if read.value < -PRODUCTION_STANDBY_W:
+        return EntityValue(None, EntityProblem.BELOW_ZERO)
+    return EntityValue(0.0)
 
 
 @dataclass(slots=True)
@@ -471,6 +490,8 @@ class EntitySource:
             return None
         state = self._hass.states.get(entity_id)
         read = read_entity(state, ENTITY_QUANTITIES[key])
+        if key == CONF_PRODUCTION_ENTITY:
+            read = production_of(read)
         self._async_note(key, read.problem, state)
         return read.value
 
