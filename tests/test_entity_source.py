@@ -255,31 +255,23 @@ async def test_a_power_sensor_reading_minus_zero_shows_0_w(hass: HomeAssistant) 
     await shown(hass, HOME_POWER, "0.0")
 
 
-async def test_a_production_sensor_reading_minus_zero_shows_0_w(hass: HomeAssistant) -> None:
-    """An inverter asleep at night writes "-0.0"; the home produces 0 W."""
-    solar = "sensor.inverter_export"
-    hass.states.async_set(POWER, "400", WATT)
-    hass.states.async_set(solar, "1200", WATT)
-    await set_up_home(hass, home_entry(**{CONF_PRODUCTION_ENTITY: solar}))
-    await shown(hass, "sensor.home_power_production", "1200.0")
-
-    hass.states.async_set(solar, "-0.0", WATT)
-    hass.states.async_set(POWER, "450", WATT)
-
-    await shown(hass, "sensor.home_power_production", "0.0")
-
-
-async def test_an_inverters_standby_read_below_0_w_is_no_production_and_logs_nothing(
-    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    "asleep",
+    [
+        pytest.param("-0.0", id="an inverter asleep at night writes -0.0"),
+        pytest.param("-3", id="an inverter reads its own standby draw as -3 W"),
+    ],
+)
+async def test_a_production_sensor_reading_just_below_0_shows_0_w_and_logs_nothing(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture, asleep: str
 ) -> None:
-    """An inverter asleep at night reads its own standby draw as -3 W of production."""
     solar = "sensor.inverter_export"
     hass.states.async_set(POWER, "400", WATT)
     hass.states.async_set(solar, "1200", WATT)
     await set_up_home(hass, home_entry(**{CONF_PRODUCTION_ENTITY: solar}))
     await shown(hass, "sensor.home_power_production", "1200.0")
 
-    hass.states.async_set(solar, "-3", WATT)
+    hass.states.async_set(solar, asleep, WATT)
     hass.states.async_set(POWER, "450", WATT)
 
     await shown(hass, "sensor.home_power_production", "0.0")
