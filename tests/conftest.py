@@ -1,12 +1,14 @@
 """Fixtures shared by the integration tests: the real HA harness and a local Tibber API server."""
 
 import asyncio
-from collections.abc import AsyncIterator
-from datetime import timedelta
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timedelta
 import logging
 from pathlib import Path
+import time
 from typing import Any
 
+from freezegun import freeze_time
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_ACCESS_TOKEN
 from homeassistant.core import HomeAssistant
@@ -76,6 +78,22 @@ HOME_NO_PULSE = "00000000-0000-4000-8000-00000000000c"
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/energy_anomaly in every test."""
+
+
+@pytest.fixture
+def midnight_tonight(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> Iterator[datetime]:
+    """The end of today in Home Assistant's time zone, its clock stopped a second before it.
+
+    Stopped, today cannot end between what the test does and what it expects (a run crossing
+    midnight), and a second before it an end counted from another day or zone shows. The event
+    loop keeps real time (the harness has it read the clock freezegun stops): the local Tibber
+    server's websocket and `wait_until`'s sleeps and timeouts run on it. Ask for this fixture
+    before those that set a home up, so the home starts on the stopped clock.
+    """
+    midnight = dt_util.start_of_local_day() + timedelta(days=1)
+    monkeypatch.setattr(hass.loop, "time", time.monotonic)  # bound before the freeze: real
+    with freeze_time(midnight - timedelta(seconds=1)):
+        yield midnight
 
 
 @pytest.fixture
@@ -160,17 +178,18 @@ def held_history(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
     """Each home's history fetch: three days of 500 W hours, given once the test sets the event.
 
     Until then the fetch is under way, as while Tibber rate-limits it (up to about 12 minutes).
+    The days are those before the day the fetch began, on the clock the integration reads then
+    (not when the test began: a run crossing midnight would leave a day between them and now).
     """
     released = asyncio.Event()
-    today = dt_util.start_of_local_day()
-    rows = [
-        HistoryRow(today - timedelta(hours=hours), 3600.0, 500.0)
-        for hours in range(HISTORY_DAYS * 24, 0, -1)
-    ]
 
     async def fetch(*_: Any, **__: Any) -> list[HistoryRow]:
+        today = dt_util.start_of_local_day()
         await released.wait()
-        return rows
+        return [
+            HistoryRow(today - timedelta(hours=hours), 3600.0, 500.0)
+            for hours in range(HISTORY_DAYS * 24, 0, -1)
+        ]
 
     monkeypatch.setattr(integration, "async_fetch_home_history", fetch)
     return released

@@ -2,7 +2,7 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 import shutil
@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 import yaml
 
 from .test_anomaly_surface import over_the_fuse, still_over_the_fuse_once_back
-from .test_controls import ANOMALY, MODE, midnight_tonight
+from .test_controls import ANOMALY, MODE
 from .test_live_data import Clock, wait_until
 from .test_write_throttles import Cabin, cabin
 from .tibber_server import LocalTibberServer
@@ -151,11 +151,14 @@ async def test_we_have_guests_sets_the_guests_mode_for_a_day(
 
 
 async def test_snooze_for_today_pauses_the_home_until_midnight(
-    hass: HomeAssistant, alarm: Callable[[], Awaitable[Cabin]], tmp_path: Path
+    hass: HomeAssistant,
+    midnight_tonight: datetime,
+    alarm: Callable[[], Awaitable[Cabin]],
+    tmp_path: Path,
 ) -> None:
     until = await until_after_pressing(hass, alarm, tmp_path, "ENERGY_ANOMALY_SNOOZE", "paused")
 
-    assert until == midnight_tonight().isoformat()
+    assert until == midnight_tonight.isoformat()
 
 
 async def test_nothing_is_sent_in_quiet_hours(

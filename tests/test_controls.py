@@ -96,11 +96,6 @@ async def mark_normal(hass: HomeAssistant) -> Any:
     )
 
 
-def midnight_tonight() -> datetime:
-    """The end of today in Home Assistant's time zone."""
-    return dt_util.start_of_local_day() + timedelta(days=1)
-
-
 @pytest.fixture
 async def home(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
@@ -171,7 +166,7 @@ async def test_choosing_away_shows_it_and_it_lasts_until_changed(
 
 
 async def test_paused_from_the_select_ends_at_midnight_and_guests_after_a_day(
-    hass: HomeAssistant, home: Cabin
+    hass: HomeAssistant, midnight_tonight: datetime, home: Cabin
 ) -> None:
     await select(hass, MODE, "paused")
     paused_until = hass.states.get(MODE).attributes["until"]
@@ -179,7 +174,7 @@ async def test_paused_from_the_select_ends_at_midnight_and_guests_after_a_day(
     await select(hass, MODE, "guests")
     guests_until = datetime.fromisoformat(hass.states.get(MODE).attributes["until"])
 
-    assert datetime.fromisoformat(paused_until) == midnight_tonight()
+    assert datetime.fromisoformat(paused_until) == midnight_tonight
     assert before + timedelta(hours=24) <= guests_until <= dt_util.now() + timedelta(hours=24)
 
 
@@ -221,18 +216,18 @@ async def test_a_mode_whose_end_passes_while_the_meter_is_offline_shows_normal_t
 
 
 async def test_set_mode_paused_without_an_end_pauses_until_midnight(
-    hass: HomeAssistant, home: Cabin
+    hass: HomeAssistant, midnight_tonight: datetime, home: Cabin
 ) -> None:
     await set_mode(hass, "paused")
 
     state = hass.states.get(MODE)
-    assert (state.state, state.attributes["until"]) == ("paused", midnight_tonight().isoformat())
+    assert (state.state, state.attributes["until"]) == ("paused", midnight_tonight.isoformat())
 
 
 async def test_a_naive_end_is_in_home_assistants_time_zone(
-    hass: HomeAssistant, home: Cabin
+    hass: HomeAssistant, midnight_tonight: datetime, home: Cabin
 ) -> None:
-    tomorrow_noon = midnight_tonight() + timedelta(hours=12)
+    tomorrow_noon = midnight_tonight + timedelta(hours=12)
 
     await set_mode(hass, "guests", until=tomorrow_noon.replace(tzinfo=None).isoformat())
 
@@ -478,6 +473,7 @@ async def test_controls_are_named_in_home_assistants_language(
 
 async def test_diagnostics_say_why_a_home_raises_no_alarm(
     hass: HomeAssistant,
+    midnight_tonight: datetime,
     home: Cabin,
     hass_client: ClientSessionGenerator,
 ) -> None:
@@ -489,7 +485,7 @@ async def test_diagnostics_say_why_a_home_raises_no_alarm(
 
     assert diagnostics["homes"][hashed_id(HOME_A)]["controls"] == {
         "mode": "paused",
-        "mode_until": midnight_tonight().isoformat(),
+        "mode_until": midnight_tonight.isoformat(),
         "sensitivity": "normal",
         "silenced": ["meter_fault", "power_quality"],
     }
