@@ -64,6 +64,9 @@ WATT = {"unit_of_measurement": "W", "device_class": "power"}
 KILOWATT = {"unit_of_measurement": "kW", "device_class": "power"}
 VOLT = {"unit_of_measurement": "V", "device_class": "voltage"}
 MILLIAMPERE = {"unit_of_measurement": "mA", "device_class": "current"}
+# 10:00 on a Tuesday with no change of summer time the day before or after (a time in
+# Home Assistant's zone in the tests, US/Pacific)
+PANELS_START_EXPORTING = "2026-11-24 10:00:00-08:00"
 SHOWN_WITHIN_SAMPLES = 250  # samples (50 ms of real time each, at least) a test waits for a state
 
 
@@ -283,6 +286,7 @@ async def test_a_net_power_sensor_frozen_while_exporting_is_a_meter_fault(
 ) -> None:
     """A P1 reader whose link to the meter died keeps writing its last value, an export of
     1.5 kW, every minute: as frozen as an import would be, which alarms after 10 minutes."""
+    freezer.move_to(PANELS_START_EXPORTING)  # not the hour the test runs at: it exports at 10
     entry = home_entry(**{CONF_POWER_IS_NET: True})
     await set_up_home_drawing(hass, entry, 300)
     for minute in range(24 * 60):  # a first day, learned: no value held for two minutes
@@ -823,6 +827,9 @@ async def test_a_production_sensor_that_drops_while_exporting_raises_no_meter_fa
         freezer.tick(timedelta(minutes=1))
         await sampled(hass)
 
+    # Not the hour the test runs at: the drop must come while the panels export, from 10 to 16,
+    # after a whole day learned (one started at 15:57 dropped at 16:02, no longer exporting)
+    freezer.move_to(PANELS_START_EXPORTING)
     hass.states.async_set(solar, "0", WATT)
     entry = home_entry(**{CONF_PRODUCTION_ENTITY: solar})
     await set_up_home_drawing(hass, entry, 300)
@@ -831,10 +838,9 @@ async def test_a_production_sensor_that_drops_while_exporting_raises_no_meter_fa
         await (
             minute(0, 1500 + jitter) if 10 <= dt_util.now().hour < 16 else minute(300 + jitter, 0)
         )
-    while not 10 <= dt_util.now().hour < 16:
-        await minute(300 + dt_util.now().minute % 2 * int(POWER_JUMP_W), 0)
     for _ in range(5):
         await minute(0, 1500)
+    assert dt_util.now().hour == 10
     assert state_of(hass, "binary_sensor.home_anomaly") == "off"
 
     hass.states.async_set(solar, "unavailable", WATT)
