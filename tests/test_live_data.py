@@ -36,12 +36,12 @@ from custom_components.energy_anomaly.detector.validation import reading_problem
 from custom_components.energy_anomaly.diagnostics import hashed_id
 
 from .conftest import HOME_A, HOME_B
-from .tibber_server import HttpFault, LocalTibberServer
+from .tibber_server import SETTLE_TIMEOUT_S, HttpFault, LocalTibberServer
 
 
 async def wait_until(hass: HomeAssistant, condition: Callable[[], bool]) -> None:
     """Let the websocket, the detector's executor job and HA settle until `condition` holds."""
-    async with asyncio.timeout(5):
+    async with asyncio.timeout(SETTLE_TIMEOUT_S):
         while True:
             await hass.async_block_till_done(wait_background_tasks=True)
             if condition():

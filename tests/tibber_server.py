@@ -79,6 +79,9 @@ CLOSE_SUBSCRIBER_EXISTS: Final = 4409
 CLOSE_TOO_MANY: Final = 4429  # Tibber: "Too many open connections on this server: 2"
 
 _SHUTDOWN_TIMEOUT: Final = 1.0
+# How long a test waits for something to happen before it fails: a guard against a hang, not a
+# deadline. On a loaded 2-core box (CI, or -n 8) setting the demo home up took over 5 s.
+SETTLE_TIMEOUT_S: Final = 60.0
 _WEBSOCKET_CLOSE_TIMEOUT: Final = 2.0
 
 TIBBER_SDL: Final = """
@@ -568,7 +571,11 @@ class LocalTibberServer:
             active.update(home_id for home_id, _ in conn.subscriptions.values())
         return active
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    async def wait_for(
+        self,
+        predicate: Callable[[], bool],
+        timeout: float = SETTLE_TIMEOUT_S,  # noqa: ASYNC109
+    ) -> None:
         """Wait until ``predicate()`` is true, re-checking at every state change.
 
         :raises TimeoutError: if it is still false after ``timeout`` seconds.
@@ -577,7 +584,7 @@ class LocalTibberServer:
             while not predicate():
                 await self._changed.wait()
 
-    async def wait_for_connections(self, count: int, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    async def wait_for_connections(self, count: int, timeout: float = SETTLE_TIMEOUT_S) -> None:  # noqa: ASYNC109
         """Wait until exactly ``count`` websockets are open and acknowledged."""
         await self._wait_described(
             lambda: self.acked_connections == count,
@@ -585,7 +592,11 @@ class LocalTibberServer:
             lambda: f"{self.acked_connections} acknowledged connections, wanted {count}",
         )
 
-    async def wait_for_connection_attempts(self, count: int, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    async def wait_for_connection_attempts(
+        self,
+        count: int,
+        timeout: float = SETTLE_TIMEOUT_S,  # noqa: ASYNC109
+    ) -> None:
         """Wait until at least ``count`` websocket upgrades have been accepted since the start."""
         await self._wait_described(
             lambda: self.connections_total >= count,
@@ -597,7 +608,7 @@ class LocalTibberServer:
         self,
         count: int,
         home_id: str | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = SETTLE_TIMEOUT_S,  # noqa: ASYNC109
     ) -> None:
         """Wait until exactly ``count`` subscriptions are active (for ``home_id``, or in all)."""
 
