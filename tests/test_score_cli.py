@@ -792,3 +792,25 @@ def test_a_voltage_left_out_as_unavailable_raises_no_lost_phase_alarm(tmp_path: 
     with target.open(newline="") as file:
         alarms = [row["reason"] for row in csv.DictReader(file) if row["anomaly"] == "1"]
     assert alarms == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="scripts/score:193 _kept -> plausible_part leaves out a production of -3 W (stderr "
+    "'left out'), while the integration counts an inverter's standby down to "
+    "-PRODUCTION_STANDBY_W as 0 W (entity_source.py:238 production_of): the offline scoring "
+    "no longer sees what Home Assistant sees",
+)
+def test_an_inverters_standby_a_few_watts_below_0_counts_as_0_w_as_in_home_assistant(
+    tmp_path: Path,
+) -> None:
+    standby, zero = (tmp_path / name for name in ("standby", "zero"))
+    standby.mkdir()
+    zero.mkdir()
+
+    scored_standby, standby_out = _score(standby, _rows_with_one_odd_value("power_production=-3"))
+    scored_zero, zero_out = _score(zero, _rows_with_one_odd_value("power_production=0"))
+
+    assert scored_standby.returncode == 0, scored_standby.stderr
+    assert scored_standby.stderr == scored_zero.stderr == ""
+    assert standby_out.read_text() == zero_out.read_text()
