@@ -141,12 +141,6 @@ async def test_a_production_sensor_reading_its_export_below_0_gets_an_issue_and_
     assert caplog.text.count("its power production -1500.0 W") <= 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="entity_source.py:426-427 sets _resumed when the clock went back, and the stall check "
-    "(entity_source.py:443) measures from _resumed: any step back of more than 5 s withdraws a "
-    "stall verdict that has stood for hours, and the frozen value is read for 6 more hours",
-)
 async def test_a_stalled_power_sensor_stays_stalled_when_the_clock_is_set_back_a_little(
     hass: HomeAssistant,
     entity_entry: MockConfigEntry,
@@ -169,14 +163,6 @@ async def test_a_stalled_power_sensor_stays_stalled_when_the_clock_is_set_back_a
     assert issue.translation_key == "power_entity_stalled"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="entity_source.py:238 production_of + _async_note (entity_source.py:537-555): a net "
-    "meter chosen as the production reads below 0 while exporting and above 0 while importing, "
-    "so every passing cloud logs a WARNING and an INFO and raises the repair issue anew: 15 "
-    "warnings in 30 minutes where the runner's came at most every 10 minutes before (the "
-    "CHANGELOG promises one log line)",
-)
 async def test_a_net_meter_chosen_as_production_is_logged_at_most_every_10_minutes_as_clouds_pass(
     hass: HomeAssistant, caplog: pytest.LogCaptureFixture, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 import errno
 import gc
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.energy_anomaly.const import DOMAIN
 
-from .conftest import HOME_A, HOME_B
+from .conftest import HOME_A, HOME_B, logged_at_least
 from .test_dynamic_devices import an_hour_later, device_names, remove_from_account, streams
 from .test_live_data import set_up, state_of, wait_until
 from .test_persistence import (
@@ -172,6 +173,22 @@ def escaped_errors(hass: HomeAssistant) -> Iterator[list[str]]:
         loop.set_exception_handler(handler)
 
 
+async def flat_back_on_the_account(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Flat, watched and stored, leaves the account for an hour and is listed again."""
+    await set_up(hass, tibber_entry, tibber_server)
+    await streams(hass, tibber_server, HOME_B, "flat")
+    flat = next(home for home in tibber_server.account.homes if home.home_id == HOME_B)
+    remove_from_account(tibber_server, HOME_B)
+    await an_hour_later(hass)
+    assert f"{DOMAIN}.{HOME_B}" in hass_storage
+    tibber_server.account.homes.append(flat)
+
+
 async def test_a_home_back_on_the_account_whose_state_could_not_be_read_once_is_watched_later(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,
@@ -179,14 +196,7 @@ async def test_a_home_back_on_the_account_whose_state_could_not_be_read_once_is_
     hass_storage: dict[str, Any],
 ) -> None:
     """A read of the card fails once (an I/O error) as Flat comes back on the account."""
-    await set_up(hass, tibber_entry, tibber_server)
-    await streams(hass, tibber_server, HOME_B, "flat")
-    flat = next(home for home in tibber_server.account.homes if home.home_id == HOME_B)
-    remove_from_account(tibber_server, HOME_B)
-    await an_hour_later(hass)
-    assert f"{DOMAIN}.{HOME_B}" in hass_storage
-
-    tibber_server.account.homes.append(flat)
+    await flat_back_on_the_account(hass, tibber_server, tibber_entry, hass_storage)
     with failing_reads({f"{DOMAIN}.{HOME_B}"}, times=1) as failed, escaped_errors(hass) as escaped:
         await an_hour_later(hass)
         assert failed
@@ -195,3 +205,24 @@ async def test_a_home_back_on_the_account_whose_state_could_not_be_read_once_is_
     assert device_names(hass, tibber_entry) == ["Cabin", "Flat"]
     await streams(hass, tibber_server, HOME_B, "flat")
     assert escaped == []  # nothing escaped the hourly listing as a task's error
+
+
+async def test_a_home_whose_state_cannot_be_read_for_hours_is_warned_about_once(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await flat_back_on_the_account(hass, tibber_server, tibber_entry, hass_storage)
+    with failing_reads({f"{DOMAIN}.{HOME_B}"}, times=3) as failed:
+        for _ in range(3):
+            await an_hour_later(hass)
+    assert len(failed) == 3
+
+    warned = [
+        record
+        for record in logged_at_least(caplog, logging.WARNING)
+        if "Could not read what was learned for Flat" in record.getMessage()
+    ]
+    assert len(warned) == 1

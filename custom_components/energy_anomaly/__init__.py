@@ -333,17 +333,23 @@ async def _async_new_runner(
 
     A read the card failed (an I/O error) is tried again at the next listing, an hour later:
     the home is not taken into the entry until then, so it is not taken for one already offered.
+    Logged once as a warning, then at debug level until it is read.
     """
+    unread = entry.runtime_data.unread_homes
     try:
-        return await HomeRunner.async_create(hass, entry, home)
+        runner = await HomeRunner.async_create(hass, entry, home)
     except ConfigEntryNotReady as err:
-        LOGGER.warning(
+        log = LOGGER.debug if home.home_id in unread else LOGGER.warning
+        unread.add(home.home_id)
+        log(
             "Could not read what was learned for %s, new on the Tibber account (%s); trying "
             "again in an hour",
             home.name,
             err.__cause__ or err,
         )
         return None
+    unread.discard(home.home_id)
+    return runner
 
 
 async def _async_drop_home(

@@ -83,7 +83,13 @@ from .const import (
 from .detector.config import GRID_120_V
 from .detector.grid import PHASE_VOLTAGE_V, grid_of_phase
 from .detector.model import Reading
-from .detector.validation import MAX_CURRENT_A, MAX_POWER_W, MAX_VOLTAGE_V
+from .detector.validation import (
+    MAX_CURRENT_A,
+    MAX_POWER_W,
+    MAX_VOLTAGE_V,
+    PRODUCTION_STANDBY_W,
+    as_production,
+)
 from .issues import async_delete_unhashed, async_warn, issue_id
 from .source import ReadingSink
 
@@ -114,11 +120,6 @@ BELOW_A_120_V_PHASE_V: Final = (95.0, PHASE_VOLTAGE_V[GRID_120_V][0])
 # its `last_reported` stands still while the value holds), and a coarse sensor (0.1 kW steps)
 # can hold one value through a quiet night; a whole home's power does not hold for six hours.
 STALLED_AFTER: Final = timedelta(hours=6)
-# An inverter's own standby draw, which its output sensor may read as a production below 0 W at
-# night: no production. Further below 0, the sensor is signed like a net meter (negative while
-# the home exports), which is no production sensor: every value is left out and a repair
-# issue says so. Tens of watts at most for a home's inverter.
-PRODUCTION_STANDBY_W: Final = 50.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,16 +236,19 @@ def read_entity(state: State | None, quantity: Quantity) -> EntityValue:
     return EntityValue(value)
 
 
-def production_of(read: EntityValue) -> EntityValue:
+def production_of(read: EntityValue, signed: bool = False) -> EntityValue:
     """A production sensor's value, with what below 0 W means (`PRODUCTION_STANDBY_W`).
 
-    Its inverter's standby (a few W below 0) is no production; further below, a problem.
+    Its inverter's standby (a few W below 0) is no production (`as_production`); further below,
+    the sensor is signed like a grid meter's net power (negative while the home exports). Once
+    it was seen so (`signed`), its values above 0 are no production either (the home's import):
+    a problem until the entry reloads, not one that comes and goes with every passing cloud.
     """
-    if read.value is None or read.value >= 0.0:
+    if read.value is None:
         return read
-    if read.value < -PRODUCTION_STANDBY_W:
+    if signed or read.value < -PRODUCTION_STANDBY_W:
         return EntityValue(None, EntityProblem.BELOW_ZERO)
-    return EntityValue(0.0)
+    return EntityValue(as_production(read.value))
 
 
 @dataclass(slots=True)
@@ -376,8 +380,8 @@ class EntitySource:
         self._power = TimeWeightedMean()
         self._last_sent: datetime | None = None
         self._last_sample: datetime | None = None  # by the host's clock
-        # When the host last ran its timers again after a pause, or its clock went back
-        self._resumed: datetime | None = None
+        self._resumed: datetime | None = None  # when the host last ran its timers again
+        self._clock_back: datetime | None = None  # when the host's clock last went back
         self._missing: dict[str, datetime] = {}  # by key: since when its entity is missing
         self._started: datetime | None = None  # when Home Assistant had started
         self._sink: ReadingSink | None = None
@@ -424,7 +428,7 @@ class EntitySource:
                 self._resumed = now
                 self._sink.async_host_resumed(self._home_id, now)
             elif now < self._last_sample:  # the clock went back: what it showed before is ahead
-                self._resumed = now
+                self._clock_back = now
         self._last_sample = now
         self._async_send(self._power.take(now.timestamp()), now)
 
@@ -491,7 +495,7 @@ class EntitySource:
         state = self._hass.states.get(entity_id)
         read = read_entity(state, ENTITY_QUANTITIES[key])
         if key == CONF_PRODUCTION_ENTITY:
-            read = production_of(read)
+            read = production_of(read, self._problems.get(key) is EntityProblem.BELOW_ZERO)
         self._async_note(key, read.problem, state)
         return read.value
 
@@ -514,7 +518,11 @@ class EntitySource:
             since = state.last_changed
         else:
             since = self._missing.setdefault(key, now)
-        begun = [t for t in (since, self._started, self._resumed) if t is not None and t <= now]
+        begun = [
+            t
+            for t in (since, self._started, self._resumed, self._clock_back)
+            if t is not None and t <= now
+        ]
         return now - max(begun, default=now) < DROP_GRACE
 
     def _problem_text(self, key: str) -> str:

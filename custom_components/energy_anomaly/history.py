@@ -118,8 +118,8 @@ async def async_fetch_tibber_history(
 
     Hours Tibber has no reading for yet (consumption null) are left out.
 
-    :raises HistoryFetchError: Tibber refused the request (e.g. a revoked token), kept failing
-        after `TIBBER_ATTEMPTS` requests, or answered something that is not consumption history.
+    :raises HistoryFetchError: Tibber refused the request (e.g. a revoked token), or kept
+        failing, or kept answering what cannot be read, after `TIBBER_ATTEMPTS` requests.
     :raises ValueError: for a negative ``days``.
     """
     if days < 0:

@@ -1,6 +1,6 @@
 """What a loaded config entry owns, and the typed config entry the platforms receive."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -20,6 +20,8 @@ class EnergyAnomalyRuntimeData:
     sink: HomesSink
     # A Tibber account's connection (its homes' prices), None for other entries.
     tibber: tibber.Tibber | None = None
+    # Homes new on the account whose stored state could not be read yet (logged once)
+    unread_homes: set[str] = field(default_factory=set)
 
     @property
     def coordinators(self) -> list[EnergyAnomalyCoordinator]:

@@ -4,8 +4,10 @@ pyTibber reads every answer of Tibber's API in its response handler, which has n
 own for an answer it cannot read: a GraphQL error without `extensions` or without a `message`,
 an empty body or a gateway's HTML page labelled JSON raise `AttributeError`, `TypeError` or
 `json.JSONDecodeError` from deep inside it. Each is a fault of Tibber's or of the network, over
-once Tibber answers as usual, so every request to Tibber goes through `read_tibber`, and its
-callers retry a `TibberAnswerError` with the backoff they use for a server error.
+once Tibber answers as usual, so the requests whose callers tell errors apart go through
+`read_tibber`, and retry a `TibberAnswerError` with the backoff they use for a server error
+(a caller that takes any error alike, such as the token check after a refused websocket, needs
+no wrapper).
 """
 
 from collections.abc import Awaitable

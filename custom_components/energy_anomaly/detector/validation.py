@@ -4,8 +4,8 @@ A meter, a payload or a CSV can carry NaN, infinities, absurd magnitudes or a cl
 future. One such reading must not teach the detector nonsense or latch an alarm, so it is rejected
 with a reason before it reaches the engine. An implausible optional value (production, a phase's
 voltage or current, the temperature) costs only itself: `without_implausible_values` leaves it
-out, and the power read with it still counts (an inverter's standby read as -2 W of production
-must not stop a home).
+out, and the power read with it still counts (a voltage sensor's 6553.5 V must not stop a home);
+an inverter's standby read as a few watts below 0 is 0 W of production (`as_production`).
 """
 
 from dataclasses import replace
@@ -20,6 +20,10 @@ MAX_VOLTAGE_V = 500.0  # a phase-to-neutral voltage above this is a reporting er
 MAX_CURRENT_A = 1_000.0  # far above any domestic main fuse
 MIN_TEMPERATURE_C = -80.0  # colder than ever recorded where people live
 MAX_TEMPERATURE_C = 70.0  # hotter than ever recorded outdoors
+# An inverter's own standby draw, which a sensor of its output may read as a production a few
+# watts below 0 at night (W): no production. Tens of watts at most for a home's inverter; further
+# below 0, a sensor is signed like a grid meter's net power, which is no production sensor.
+PRODUCTION_STANDBY_W = 50.0
 MAX_FUTURE = timedelta(minutes=5)  # clock drift tolerated between the meter and the host
 EARLIEST = datetime(2000, 1, 1).astimezone()  # no smart-meter reading is older
 EARLIEST_EPOCH = EARLIEST.timestamp()  # the same, compared with a reading's epoch (s): cheaper
@@ -48,6 +52,17 @@ PRODUCTION = Bounds(0.0, MAX_POWER_W)
 TEMPERATURE = Bounds(MIN_TEMPERATURE_C, MAX_TEMPERATURE_C)
 VOLTAGE = Bounds(0.0, MAX_VOLTAGE_V)
 CURRENT = Bounds(-MAX_CURRENT_A, MAX_CURRENT_A)
+
+
+def as_production(watts: float | None) -> float | None:
+    """A production sensor's value with its inverter's standby (`PRODUCTION_STANDBY_W`) as 0 W.
+
+    Where readings enter, before they are judged: further below 0, the value stays as it is,
+    and is left out as implausible.
+    """
+    if watts is not None and -PRODUCTION_STANDBY_W <= watts < 0.0:
+        return 0.0
+    return watts
 
 
 def reading_problem(reading: Reading, now: datetime | None = None) -> str | None:
