@@ -7,6 +7,7 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 import pytest
@@ -269,3 +270,44 @@ async def test_guests_chosen_while_the_demo_reads_its_past_last_a_day_of_its_own
     until = dt_util.parse_datetime(hass.states.get(MODE).attributes["until"])
     assert until is not None
     assert until < dt_util.start_of_local_day() + timedelta(days=1, hours=6)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="services.py:145 checks `until` against the wall clock only; the demo's detector, a "
+    "day ahead on its own clock, takes an end it has passed as Normal at once "
+    "(feedback.py:306-308): the action succeeds and nothing is paused",
+)
+async def test_set_mode_on_the_demo_with_an_end_its_clock_has_passed_is_refused_not_ignored(
+    hass: HomeAssistant,
+    demo_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Paused for two hours of the wall clock, on a demo already a day ahead of it: README, the
+    action "refuses one that has passed. The end is judged by the time of the home's readings"."""
+    monkeypatch.setenv("ENERGY_ANOMALY_DEMO_SPEED", "720")  # two demo hours a second
+    freezer.move_to(dt_util.start_of_local_day() + timedelta(minutes=1))
+    await set_up_demo(hass, demo_entry)
+    for _ in range(15):  # the demo clock at about 30:00, a day and 6 hours ahead of ours
+        freezer.tick(timedelta(seconds=1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    (device,) = dr.async_entries_for_config_entry(dr.async_get(hass), demo_entry.entry_id)
+    until = (dt_util.now() + timedelta(hours=2)).isoformat()
+
+    outcome: str | None = None
+    try:
+        await hass.services.async_call(
+            DOMAIN,
+            "set_mode",
+            {"mode": "paused", "until": until},
+            target={"device_id": device.id},
+            blocking=True,
+        )
+    except ServiceValidationError as refused:
+        outcome = refused.translation_key
+    else:
+        outcome = state_of(hass, MODE)
+
+    assert outcome in ("until_in_the_past", "paused")
