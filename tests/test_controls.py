@@ -767,38 +767,22 @@ async def test_a_mode_chosen_after_home_assistant_updated_an_entity_is_kept(
     assert state_of(hass, MODE) == "away"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="select.py:77 hands an end beyond what UTC can hold (9999-12-31 23:00 in US/Pacific) "
-    "to async_track_point_in_time, whose as_utc raises OverflowError: the action succeeds and the "
-    "detector is away, but the select shows Normal (an error logged), and after a restart the "
-    "Mode select is not added at all (unavailable) until the mode is changed and HA restarts",
-)
-async def test_an_end_in_the_year_9999_is_refused_or_shown_and_the_mode_select_survives_a_restart(
+async def test_an_end_in_the_year_9999_is_refused_and_the_mode_select_survives_a_restart(
     hass: HomeAssistant, home: Cabin, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The datetime picker (or YAML) takes any date up to 9999: "away until I say so"."""
-    try:
+    with pytest.raises(ServiceValidationError) as refused:
         await set_mode(hass, "away", until="9999-12-31 23:00:00")
-    except ServiceValidationError:
-        expected = "normal"  # refused, in the user's language: the home stays as it was
-    else:
-        expected = "away"
     shown = state_of(hass, MODE)
 
     await restart(hass, home)
     await hass.async_block_till_done()
 
-    assert (shown, state_of(hass, MODE)) == (expected, expected)
+    assert refused.value.translation_key == "until_too_far"
+    assert (shown, state_of(hass, MODE)) == ("normal", "normal")
     assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services.py:174-198 resolves the target itself: `entity_id: all`, which the schema "
-    "accepts (cv.ENTITY_SERVICE_FIELDS) and core's entity actions take as every entity, matches "
-    "no registry entry and is refused as 'The action names no Energy Anomaly home'",
-)
 async def test_set_mode_on_all_entities_puts_every_home_in_that_mode(
     hass: HomeAssistant, home: Cabin
 ) -> None:
@@ -809,13 +793,6 @@ async def test_set_mode_on_all_entities_puts_every_home_in_that_mode(
     assert (state_of(hass, MODE), state_of(hass, "select.flat_mode")) == ("away", "away")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="select.py:52-77: a restored mode whose end passed while Home Assistant was off is "
-    "written as Paused (with its past `until`) when the select is added; only the timer it then "
-    "sets for that past end writes Normal, so each start records a Paused that had ended and "
-    "fires automations on `to: paused`",
-)
 async def test_a_mode_whose_end_passed_while_home_assistant_was_off_is_not_shown_after_the_restart(
     hass: HomeAssistant, home: Cabin
 ) -> None:
@@ -825,17 +802,11 @@ async def test_a_mode_whose_end_passed_while_home_assistant_was_off_is_not_shown
     home.writes.pop(MODE, None)
 
     assert await hass.config_entries.async_setup(home.entry.entry_id)
-    await hass.async_block_till_done()
+    await home.server.wait_for_subscriptions(2)  # not ended while its websocket connects
 
     assert home.writes[MODE] == ["normal"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services.py:183-194 takes every device of the integration in an area or label, also "
-    "the disabled device of an entry the user disabled, then refuses the whole action because "
-    "that entry is not loaded: no home in the area is put in the mode",
-)
 async def test_set_mode_on_an_area_passes_over_the_home_of_an_entry_the_user_disabled(
     hass: HomeAssistant, home: Cabin, demo_entry: MockConfigEntry
 ) -> None:

@@ -272,12 +272,6 @@ async def test_guests_chosen_while_the_demo_reads_its_past_last_a_day_of_its_own
     assert until < dt_util.start_of_local_day() + timedelta(days=1, hours=6)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services.py:145 checks `until` against the wall clock only; the demo's detector, a "
-    "day ahead on its own clock, takes an end it has passed as Normal at once "
-    "(feedback.py:306-308): the action succeeds and nothing is paused",
-)
 async def test_set_mode_on_the_demo_with_an_end_its_clock_has_passed_is_refused_not_ignored(
     hass: HomeAssistant,
     demo_entry: MockConfigEntry,
@@ -296,8 +290,7 @@ async def test_set_mode_on_the_demo_with_an_end_its_clock_has_passed_is_refused_
     (device,) = dr.async_entries_for_config_entry(dr.async_get(hass), demo_entry.entry_id)
     until = (dt_util.now() + timedelta(hours=2)).isoformat()
 
-    outcome: str | None = None
-    try:
+    with pytest.raises(ServiceValidationError) as refused:
         await hass.services.async_call(
             DOMAIN,
             "set_mode",
@@ -305,9 +298,6 @@ async def test_set_mode_on_the_demo_with_an_end_its_clock_has_passed_is_refused_
             target={"device_id": device.id},
             blocking=True,
         )
-    except ServiceValidationError as refused:
-        outcome = refused.translation_key
-    else:
-        outcome = state_of(hass, MODE)
 
-    assert outcome in ("until_in_the_past", "paused")
+    assert refused.value.translation_key == "until_in_the_past"
+    assert state_of(hass, MODE) == "normal"

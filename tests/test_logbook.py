@@ -82,12 +82,6 @@ async def test_activity_of_the_anomaly_sensor_shows_the_reason(
     assert reasons == ["Anomaly at Cabin: Current on L1 is 32 A, above the 25 A fuse, for 1 minute"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="logbook.py:29-30 reads event.data['home'] and ['reason'] unguarded: an "
-    "energy_anomaly_detected fired by hand to try an automation (Developer tools -> Events) "
-    "without them raises KeyError, which Activity logs with a traceback each time it is read",
-)
 async def test_activity_of_an_anomaly_event_fired_by_hand_logs_no_error(
     recorder_mock: Recorder,
     hass: HomeAssistant,

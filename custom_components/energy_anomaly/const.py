@@ -5,6 +5,7 @@ import logging
 from typing import Final
 
 DOMAIN: Final = "energy_anomaly"
+NAME: Final = "Energy Anomaly"  # the integration's name, as the manifest gives it
 LOGGER = logging.getLogger(__package__)
 
 CONF_SOURCE: Final = "source"
@@ -109,3 +110,6 @@ HISTORY_IMPORT_DAYS: Final = 28
 
 # Guests chosen without an end time: looser detection for the day of a visit.
 GUESTS_DEFAULT_DURATION: Final = timedelta(hours=24)
+# The furthest end a mode may be given: "away until I say so" is a mode without an end, and an
+# end near the year 9999 cannot even be held in UTC (Home Assistant's timers would fail on it).
+MODE_END_AHEAD_MAX: Final = timedelta(days=10 * 365)

@@ -10,7 +10,7 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN
+from .const import DOMAIN, NAME
 from .coordinator import Controls, EnergyAnomalyCoordinator, HomeData
 from .runner import HomeRunner
 from .runtime import EnergyAnomalyConfigEntry, new_home_signal
@@ -44,7 +44,7 @@ class EnergyAnomalyEntity(CoordinatorEntity[EnergyAnomalyCoordinator]):
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, home.home_id)},
             name=home.name,
-            manufacturer="Energy Anomaly",
+            manufacturer=NAME,
             model=home.model,
         )
         self._written: tuple[Any, ...] | None = None

@@ -6,7 +6,7 @@ from homeassistant.components.logbook import LOGBOOK_ENTRY_MESSAGE, LOGBOOK_ENTR
 from homeassistant.components.logbook.models import LazyEventPartialState
 from homeassistant.core import HomeAssistant, callback
 
-from .const import DOMAIN, EVENT_ANOMALY
+from .const import DOMAIN, EVENT_ANOMALY, NAME
 from .reasons import async_logbook_name
 
 type Describer = Callable[[LazyEventPartialState], dict[str, str]]
@@ -20,14 +20,16 @@ def async_describe_events(
     """Describe the anomaly event so Activity reads "Anomaly at Cabin: 2.3 kW drawn since ...".
 
     The lead-in is in Home Assistant's language when Activity is read; the reason is the sentence
-    the event carries, in the language of the moment the anomaly started.
+    the event carries, in the language of the moment the anomaly started. An event fired by hand
+    (to try an automation) may lack either: Activity shows what it has.
     """
 
     @callback
     def describe_anomaly(event: LazyEventPartialState) -> dict[str, str]:
+        home, reason = event.data.get("home"), event.data.get("reason")
         return {
-            LOGBOOK_ENTRY_NAME: async_logbook_name(hass, event.data["home"]),
-            LOGBOOK_ENTRY_MESSAGE: event.data["reason"],
+            LOGBOOK_ENTRY_NAME: async_logbook_name(hass, home) if isinstance(home, str) else NAME,
+            LOGBOOK_ENTRY_MESSAGE: reason if isinstance(reason, str) else "",
         }
 
     async_describe_event(DOMAIN, EVENT_ANOMALY, describe_anomaly)

@@ -396,7 +396,7 @@ class HomeRunner:
         self._restored_shown = self._shown = restored.shown
         # Where the restored detector stands: a replaying source (the demo) resumes after it.
         self.restored_until = self._detector.last_epoch
-        # The time (epoch s) of the latest reading the home was given: a replay's clock (`_now`)
+        # The time (epoch s) of the latest reading the home was given: a replay's clock (`now`)
         self._latest_epoch = self.restored_until
         self._status = self._detector.status
         self._learning_progress = self._detector.learning_progress
@@ -897,13 +897,13 @@ class HomeRunner:
     async def async_set_mode(self, mode: Mode, until: datetime | None = None) -> None:
         """Switch the home's mode; Paused and Guests without `until` get their default end.
 
-        Counted from the home's clock (`_now`): from the wall clock, a day of Guests on the demo
+        Counted from the home's clock (`now`): from the wall clock, a day of Guests on the demo
         had ended on its clock once the replay ran a day ahead.
         """
-        end = until if until is not None else default_mode_end(mode, self._now())
+        end = until if until is not None else default_mode_end(mode, self.now())
         await self._async_command(lambda detector: detector.set_mode(mode, end))
 
-    def _now(self) -> datetime:
+    def now(self) -> datetime:
         """Now on the home's clock: a replay's (the demo's) is its latest reading's time.
 
         A replay runs on its own, faster clock, which only its readings tell (those still queued

@@ -8,7 +8,9 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.event import async_track_point_in_time
+from homeassistant.util import dt as dt_util
 
+from .const import MODE_END_AHEAD_MAX
 from .detector.model import Mode, Sensitivity
 from .entity import EnergyAnomalyControl, controls_per_home
 from .runner import HomeRunner
@@ -66,14 +68,17 @@ class ModeSelect(EnergyAnomalyControl, SelectEntity):
         """Wait for the mode's end: a new end, or none, replaces the wait.
 
         Only a live home's: a replay (the demo) runs on its own, faster clock, and its modes
-        end on it.
+        end on it. An end that passed while Home Assistant was off has ended: the mode is not
+        shown before the timer says so. One beyond `MODE_END_AHEAD_MAX` (stored before such ends
+        were refused) is never reached by a running Home Assistant: no timer.
         """
         until = self.controls.mode_until if self.runner.home.live_clock else None
         if until == self._end:
             return
         self._async_cancel_end()
-        self._end, self._ended = until, False
-        if until is not None:
+        now = dt_util.now()
+        self._end, self._ended = until, until is not None and until <= now
+        if until is not None and now < until <= now + MODE_END_AHEAD_MAX:
             self._unsub_end = async_track_point_in_time(self.hass, self._async_end_passed, until)
 
     @callback

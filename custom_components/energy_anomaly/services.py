@@ -11,7 +11,7 @@ from functools import partial
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
-from homeassistant.const import ATTR_DEVICE_ID
+from homeassistant.const import ATTR_DEVICE_ID, ENTITY_MATCH_ALL
 from homeassistant.core import HomeAssistant, ServiceCall, SupportsResponse, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
@@ -22,7 +22,7 @@ from homeassistant.util import dt as dt_util
 import probatio
 
 from .analysis import LEARNING_DAYS, Episode, find_anomalies
-from .const import CONF_POWER_IS_NET, DOMAIN
+from .const import CONF_POWER_IS_NET, DOMAIN, MODE_END_AHEAD_MAX
 from .detector.model import Mode
 from .events import anomaly_details
 from .history import HistoryFetchError
@@ -143,17 +143,37 @@ async def _async_set_mode(call: ServiceCall) -> None:
     """Put each home in a mode; Paused and Guests without `until` end by themselves.
 
     A naive `until` (as the UI's date and time picker gives) is in Home Assistant's time zone.
+    It is checked against every home's clock before any home changes: the demo's runs ahead of
+    the wall clock, and its detector would take an end it has passed for Normal at once.
     """
     until = _aware(call.data.get(ATTR_UNTIL))
-    if until is not None and until <= dt_util.now():
+    homes = await _async_targeted_homes(call)
+    if until is not None:
+        for device_id in homes:
+            _check_end(until, (await _async_runner_at_turn(call.hass, device_id)).now())
+    for device_id in homes:
+        runner = await _async_runner_at_turn(call.hass, device_id)
+        await runner.async_set_mode(call.data[ATTR_MODE], until)
+
+
+def _check_end(until: datetime, now: datetime) -> None:
+    """Refuse an end that passed on the home's clock (`now`), or one too far ahead to mean one.
+
+    :raises ServiceValidationError: `until_in_the_past` or `until_too_far`.
+    """
+    placeholders = {"until": until.isoformat()}
+    if until <= now:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="until_in_the_past",
-            translation_placeholders={"until": until.isoformat()},
+            translation_placeholders=placeholders,
         )
-    for device_id in await _async_targeted_homes(call):
-        runner = await _async_runner_at_turn(call.hass, device_id)
-        await runner.async_set_mode(call.data[ATTR_MODE], until)
+    if until > now + MODE_END_AHEAD_MAX:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="until_too_far",
+            translation_placeholders=placeholders,
+        )
 
 
 def _aware(until: datetime | None) -> datetime | None:
@@ -170,7 +190,9 @@ async def _async_targeted_homes(call: ServiceCall) -> list[str]:
     (`_async_runner_at_turn`).
 
     A device named directly must be a home; an area, floor or label may hold other devices,
-    which are passed over, as are entities of other integrations.
+    which are passed over, as are entities of other integrations and the homes of an entry the
+    user disabled. `entity_id: all`, as in core's entity actions, is every home of the loaded
+    entries.
 
     :raises ServiceValidationError: the target leads to no home, or see `_async_loaded_home`.
     """
@@ -182,8 +204,15 @@ async def _async_targeted_homes(call: ServiceCall) -> list[str]:
         device_id
         for device_id in selected.referenced_devices - target.device_ids
         if (device := devices.async_get(device_id)) is not None
+        and device.disabled_by is None
         and any(domain == DOMAIN for domain, _ in device.identifiers)
     )
+    if ENTITY_MATCH_ALL in target.entity_ids:
+        homes.update(
+            device.id
+            for entry in call.hass.config_entries.async_loaded_entries(DOMAIN)
+            for device in dr.async_entries_for_config_entry(devices, entry.entry_id)
+        )
     entities = er.async_get(call.hass)
     homes.update(
         entity.device_id
