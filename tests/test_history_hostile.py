@@ -51,13 +51,6 @@ def auto_enable_custom_integrations(recorder_db_url: str, enable_custom_integrat
     """As the shared fixture, but the recorder's database is prepared before Home Assistant."""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "detector/history.py _value_problem skips a row whole for an implausible temperature: "
-        "a broken outdoor sensor costs all 672 power rows, and history says none"
-    ),
-)
 async def test_a_disconnected_outdoor_sensors_minus_127_c_costs_the_temperatures_not_the_power(
     recorder_mock: Recorder, hass: HomeAssistant, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -88,13 +81,6 @@ async def test_a_disconnected_outdoor_sensors_minus_127_c_costs_the_temperatures
     assert status.state == "active"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "detector/history.py _value_problem skips a row whole when its minimum is below 0 W, "
-        "though live a reading of -2 W is taken: a CT clamp's offset costs every such hour"
-    ),
-)
 async def test_a_meter_reading_a_few_watts_below_zero_now_and_then_keeps_its_hours(
     recorder_mock: Recorder, hass: HomeAssistant, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -21,8 +21,10 @@ the weeks before teach each check what an aggregate can tell it.
   reading (a meter's 0.5 W at a transition) can be a row's minimum.
 
 Rows must come in time order and before the detector's first live reading; a row that overlaps
-the previous one, is aligned to its duration neither on the wall clock nor in UTC, or holds
-implausible values is skipped (one aligned in UTC only is cut into parts, `on_the_wall_clock`).
+the previous one, is aligned to its duration neither on the wall clock nor in UTC, or whose mean
+is implausible is skipped (one aligned in UTC only is cut into parts, `on_the_wall_clock`). An
+implausible minimum, maximum or temperature costs only itself (`plausible_values`), as a live
+reading's optional values do.
 Temperatures teach the heating slope and PARX's degree terms as live ones do.
 """
 
@@ -86,16 +88,31 @@ def on_the_wall_clock(row: HistoryRow) -> list[HistoryRow]:
     ]
 
 
-def _value_problem(row: HistoryRow) -> str | None:
-    """Power out of range, minimum > mean > maximum, or an impossible temperature (NaN fails)."""
-    values = [v for v in (row.minimum, row.mean, row.maximum) if v is not None]
-    if not all(0.0 <= v <= MAX_POWER_W for v in values):
-        return "its power is not plausible"
-    if any(b < a - ROUNDING_W for a, b in pairwise(values)):
-        return "its minimum, mean and maximum are not in order"
+def plausible_values(row: HistoryRow) -> HistoryRow:
+    """`row` without an implausible minimum, maximum or temperature (each None; NaN is one).
+
+    A broken outdoor sensor's -127 °C, or a meter whose minimum dips a few watts below 0 (a
+    clamp's offset), must not cost the hour's power: a live reading keeps its power too.
+    """
+
+    def power(watts: float | None) -> float | None:
+        return watts if watts is not None and 0.0 <= watts <= MAX_POWER_W else None
+
     temperature = row.temperature
     if temperature is not None and not MIN_TEMPERATURE_C <= temperature <= MAX_TEMPERATURE_C:
-        return "its temperature is not plausible"
+        temperature = None
+    return replace(
+        row, minimum=power(row.minimum), maximum=power(row.maximum), temperature=temperature
+    )
+
+
+def _value_problem(row: HistoryRow) -> str | None:
+    """Mean power out of range (NaN fails), or minimum > mean > maximum."""
+    if not 0.0 <= row.mean <= MAX_POWER_W:
+        return "its power is not plausible"
+    values = [v for v in (row.minimum, row.mean, row.maximum) if v is not None]
+    if any(b < a - ROUNDING_W for a, b in pairwise(values)):
+        return "its minimum, mean and maximum are not in order"
     return None
 
 
@@ -152,7 +169,8 @@ class HistoryLearner:
     def learn(self, rows: Iterable[HistoryRow]) -> HistorySummary:
         """Learn every plausible row in time order; say how many days and rows were used."""
         last: HistoryRow | None = None
-        for row in rows:
+        for given in rows:
+            row = plausible_values(given)
             start = row.start.timestamp()
             if row_problem(row) is not None or (self._end is not None and start < self._end):
                 self._skipped += 1
