@@ -266,11 +266,6 @@ async def test_detector_status_is_written_once_per_whole_percent_of_learning(
     assert len(home.writes["sensor.cabin_detector_status"]) <= 13  # 0 % to 12 %
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runner.with_phases_held holds voltage and current only: a production the meter "
-    "sends every tenth second flips between its value and unknown at every reading",
-)
 async def test_a_production_the_meter_sends_every_tenth_second_keeps_its_value_in_between(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:

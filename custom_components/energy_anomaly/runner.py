@@ -57,30 +57,32 @@ from .storage import (
 )
 from .temperature import outdoor_temperature
 
-# Kaifa and Aidon meters put voltage and current in one frame of every 10 s, and Tibber reports
-# them as null in the readings between. The entities show a phase's value from the last reading
-# that had it for this long (s), so they do not flip between a value and unknown (each flip a
-# database row); the detector sees the readings as they came.
+# Kaifa and Aidon meters put voltage, current and production in one frame of every 10 s, and
+# Tibber reports them as null in the readings between. The entities show such a value from the
+# last reading that had it for this long (s), so they do not flip between a value and unknown
+# (each flip a database row); the detector sees the readings as they came.
 PHASE_HOLD_S = 60.0
 
-type Seen = list[tuple[float, float] | None]  # per phase value: (value, epoch of its reading)
+# Per optional value (production, voltage L1-L3, current L1-L3): (value, epoch of its reading)
+type Seen = list[tuple[float, float] | None]
 
 
-def with_phases_held(readings: Sequence[Reading], seen: Seen) -> Reading:
-    """The last of `readings`, each phase value it lacks held from an earlier reading.
+def with_values_held(readings: Sequence[Reading], seen: Seen) -> Reading:
+    """The last of `readings`, each optional power value it lacks held from an earlier reading.
 
     The value comes from the latest reading that had it, at most PHASE_HOLD_S before. `seen`
-    (voltage L1-L3, current L1-L3) is kept up to date from one call to the next.
+    (production, voltage L1-L3, current L1-L3) is kept up to date from one call to the next.
     """
     for reading in readings:
-        for index, value in enumerate((*reading.voltage, *reading.current)):
+        values = (reading.power_production, *reading.voltage, *reading.current)
+        for index, value in enumerate(values):
             if value is not None:
                 seen[index] = (value, reading.epoch)
     last = readings[-1]
-    v1, v2, v3, c1, c2, c3 = (
+    production, v1, v2, v3, c1, c2, c3 = (
         None if held is None or last.epoch - held[1] > PHASE_HOLD_S else held[0] for held in seen
     )
-    return replace(last, voltage=(v1, v2, v3), current=(c1, c2, c3))
+    return replace(last, power_production=production, voltage=(v1, v2, v3), current=(c1, c2, c3))
 
 
 def reported_quantities(reading: Reading) -> set[str]:
@@ -408,7 +410,7 @@ class HomeRunner:
         # A power sensor home's readings are stamped by this host's clock when they are taken:
         # one older than the last is the power now, after the clock stepped back
         self._stamped_here = entry.data[CONF_SOURCE] == SOURCE_ENTITY
-        self._phases_seen: Seen = [None] * 6
+        self._values_seen: Seen = [None] * 7
         # A power sensor home whose voltage sensors gave no value on the form (or saved before the
         # grid was read) has no grid stored: its first readings of a grid's phases tell it
         # (A home without voltage sensors has none to read: no reading is looked at for it.)
@@ -703,7 +705,7 @@ class HomeRunner:
         for _, result in taken:
             self._shown = _shown_after(self._shown, result.finding)
         return _Batch(
-            reading=with_phases_held([reading for reading, _ in taken], self._phases_seen),
+            reading=with_values_held([reading for reading, _ in taken], self._values_seen),
             results=[result for _, result in taken],
             reported=self._reported,
         )
