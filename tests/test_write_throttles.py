@@ -276,11 +276,6 @@ async def test_a_production_the_meter_sends_every_tenth_second_keeps_its_value_i
     assert set(home.writes["sensor.cabin_power_production"]) == {"1500.0"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sensor.Throttle.due writes every crossing of a voltage limit at once, without "
-    "hysteresis: a voltage hovering at 253 V is written at every reading",
-)
 async def test_a_voltage_hovering_at_the_253_v_limit_is_not_written_at_every_reading(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:

@@ -58,6 +58,10 @@ CURRENT_DEADBAND_A = 0.5
 # The score is a graph of how unusual things are: once a minute, unless it crosses the alarm bar.
 SCORE_WRITE_INTERVAL_S = 60.0
 SCORE_ALARM_BAR = 1.0
+# A value crosses a limit (written at once) only once it is this far beyond it: a voltage that
+# hovers at 253 V with the meter's noise, or a score at 1, would else be written at every reading.
+VOLTAGE_LIMIT_MARGIN_V = VOLTAGE_DEADBAND_V / 2
+SCORE_BAR_MARGIN = 0.05
 # A voltage crossing a power-quality limit is written at once: the limits of every grid a home can
 # be on, as the sensor's description is every home's. Another grid's limits cost a 230 V home a
 # write only on the way to a lost phase (0 V), a 120 V home none (it never reads 207 V).
@@ -80,8 +84,9 @@ class Throttle:
 
     A moved value is written once `interval_s` seconds of readings passed since the last write and
     it moved by at least `deadband` from the value written; at once when it moved by `jump` or
-    more, when it crosses one of `limits` (a value on either side means something different to
-    the user), when it appears or disappears,
+    more, when it crosses one of `limits` by `margin` or more (a value on either side means
+    something different to the user; one hovering at the limit is noise), when it appears or
+    disappears,
     and, with `live_in_alarm` (a unit and a phase), during a power-quality alarm about that
     quantity on that phase: the one the user looks at then. The other five stay throttled, so an
     afternoon of overvoltage on one phase writes one sensor at every reading, not six.
@@ -91,6 +96,7 @@ class Throttle:
     deadband: float = 0.0
     jump: float = math.inf
     limits: tuple[float, ...] = ()
+    margin: float = 0.0
     live_in_alarm: tuple[str, int] | None = None
 
     def due(self, written: float | None, shown: float | None, since: float, data: HomeData) -> bool:
@@ -100,7 +106,10 @@ class Throttle:
         if self.live_in_alarm is not None and _power_quality_alarm(data, *self.live_in_alarm):
             return True
         moved = abs(shown - written)
-        if moved >= self.jump or any((written < limit) != (shown < limit) for limit in self.limits):
+        if moved >= self.jump or any(
+            (written < limit) != (shown < limit) and abs(shown - limit) >= self.margin
+            for limit in self.limits
+        ):
             return True
         return since >= self.interval_s and moved >= self.deadband
 
@@ -170,6 +179,7 @@ def _phase(quantity: str, phase: int) -> EnergyAnomalySensorDescription:
             interval_s=PHASE_WRITE_INTERVAL_S,
             deadband=VOLTAGE_DEADBAND_V if voltage else CURRENT_DEADBAND_A,
             limits=_VOLTAGE_LIMITS if voltage else (),
+            margin=VOLTAGE_LIMIT_MARGIN_V,
             live_in_alarm=(
                 UnitOfElectricPotential.VOLT if voltage else UnitOfElectricCurrent.AMPERE,
                 phase,
@@ -216,7 +226,9 @@ SENSORS: tuple[EnergyAnomalySensorDescription, ...] = (
         translation_key="anomaly_score",
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=2,
-        throttle=Throttle(interval_s=SCORE_WRITE_INTERVAL_S, limits=(SCORE_ALARM_BAR,)),
+        throttle=Throttle(
+            interval_s=SCORE_WRITE_INTERVAL_S, limits=(SCORE_ALARM_BAR,), margin=SCORE_BAR_MARGIN
+        ),
         value_fn=lambda data: round(data.result.score, 3),
     ),
     EnergyAnomalySensorDescription(
