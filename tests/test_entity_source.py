@@ -1690,22 +1690,18 @@ async def test_reconfigure_refuses_a_sensor_of_energy_anomaly_itself(
     await power_shown(hass, 400 + POWER_JUMP_W)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="config_flow._meter_errors refuses only a blank name: a name of emoji alone "
-    "slugifies to nothing, and the home's entities are sensor.power, select.mode ...",
-)
-async def test_a_home_named_with_emoji_alone_gets_no_entity_ids_without_its_name(
+async def test_the_flow_refuses_a_name_of_emoji_alone_which_entity_ids_cannot_spell(
     hass: HomeAssistant, entity_registry: er.EntityRegistry
 ) -> None:
     hass.states.async_set(POWER, "400", WATT)
     flow_id = await _entity_form(hass)
 
-    await hass.config_entries.flow.async_configure(
+    result = await hass.config_entries.flow.async_configure(
         flow_id, {CONF_NAME: "\N{HOUSE WITH GARDEN}", CONF_POWER_ENTITY: POWER}
     )
     await hass.async_block_till_done(wait_background_tasks=True)
 
+    assert result["errors"] == {CONF_NAME: "name_needs_letters"}
     generic = {"sensor.power", "select.mode", "binary_sensor.anomaly", "sensor.baseload"}
     assert not generic & set(entity_registry.entities)
 

@@ -500,7 +500,8 @@ def _meter_errors(
     """The form's errors: a name, each chosen entity a sensor of its quantity, once, one grid.
 
     The grid is the entry's stored `before` a reconfigure while a phase is silent (`_grid_errors`).
-    A blank name would name the device nothing, and its entities `select.mode` and the like. A
+    A blank name would name the device nothing, and its entities `select.mode` and the like; so
+    would a name without a letter or digit (emoji alone), which entity ids cannot spell. A
     sensor in two roles (power and production, two phases) would read one quantity as two. A
     sensor of Energy Anomaly itself (a home's Power, listed with the meters' and named like the
     home) shows what a home read: a home fed its own output never has a reading again. A 120 V
@@ -510,8 +511,10 @@ def _meter_errors(
     is such a net power too, not a production (`production_of`).
     """
     errors: dict[str, str] = {}
-    if not _home_name(user_input):
+    if not (name := _home_name(user_input)):
         errors[CONF_NAME] = "name_required"
+    elif not any(character.isalnum() for character in name):
+        errors[CONF_NAME] = "name_needs_letters"
     registry = er.async_get(hass)
     seen: set[str] = set()
     for key, entity_id in chosen_entities(user_input).items():
