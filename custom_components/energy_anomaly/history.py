@@ -76,6 +76,7 @@ _HOUR: Final = timedelta(hours=1)
 # The recorder's statistics periods this module reads, and their length.
 type Period = Literal["5minute", "hour"]
 _PERIOD_S: Final[dict[Period, float]] = {"5minute": FIVE_MINUTES_S, "hour": HOUR_S}
+_FIVE_MINUTES_PER_HOUR: Final = round(HOUR_S / FIVE_MINUTES_S)
 # Units the recorder converts statistics to: the detector's.
 _WATTS: Final[dict[str, str]] = {PowerConverter.UNIT_CLASS: UnitOfPower.WATT}
 _CELSIUS: Final[dict[str, str]] = {TemperatureConverter.UNIT_CLASS: UnitOfTemperature.CELSIUS}
@@ -305,13 +306,36 @@ def _require_recorder(hass: HomeAssistant, consequence: str) -> None:
 
 
 def _read_power(hass: HomeAssistant, entity_id: str, start: datetime) -> list[HistoryRow]:
-    """Read 5-minute, then the earlier hourly, power statistics since ``start``."""
+    """Read the power statistics since ``start``: per hour its 5-minute rows, else its hourly one.
+
+    An hour's hourly row stands unless 5-minute rows cover the whole hour (an hour they begin in
+    midway keeps its whole); an hour without one (the current hour) takes the 5-minute rows it
+    has. Hour by hour, not from the first 5-minute row on: one left from long ago (a demo tried
+    and deleted days before, the recorder keeping 5-minute rows for ten) must not cost the hourly
+    rows written since, where no 5-minute row is.
+    """
     if not _has_statistics(hass, entity_id, PowerConverter):
         return []
     short = _power_rows(hass, entity_id, "5minute", start, None)
-    hourly_end = _ceil_hour(short[0].start) if short else None
-    hourly = _power_rows(hass, entity_id, "hour", start, hourly_end)
-    return hourly + [row for row in short if hourly_end is None or row.start >= hourly_end]
+    hourly = {_hour_of(row): row for row in _power_rows(hass, entity_id, "hour", start, None)}
+    parts: dict[float, list[HistoryRow]] = {}
+    for row in short:
+        parts.setdefault(_hour_of(row), []).append(row)
+    return [
+        row
+        for hour in sorted(hourly.keys() | parts.keys())
+        for row in (
+            parts[hour]
+            if hour not in hourly or len(parts.get(hour, ())) == _FIVE_MINUTES_PER_HOUR
+            else [hourly[hour]]
+        )
+    ]
+
+
+def _hour_of(row: HistoryRow) -> float:
+    """The start (epoch s) of the UTC hour ``row`` starts in: statistics are UTC-aligned."""
+    start = row.start.timestamp()
+    return start - start % HOUR_S
 
 
 def _read_temperatures(
@@ -400,9 +424,3 @@ def wall_clock(timestamp: float) -> datetime:
 def _floor_hour(time: datetime) -> datetime:
     """The whole hour (of UTC, as the recorder's hourly statistics) ``time`` is in."""
     return dt_util.as_utc(time).replace(minute=0, second=0, microsecond=0)
-
-
-def _ceil_hour(time: datetime) -> datetime:
-    """The first whole hour (of UTC) at or after ``time``."""
-    floor = _floor_hour(time)
-    return floor if floor == time else floor + _HOUR
