@@ -137,13 +137,6 @@ async def test_a_demo_added_again_learns_all_its_four_weeks_after_an_earlier_run
     assert status.attributes["history_days"] == PAST_DAYS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "past.py async_fetch_home_history keeps Tibber's hours only before the first recorded "
-        "row: a day of statistics from an install weeks ago costs Tibber's weeks since"
-    ),
-)
 async def test_a_tibber_home_reinstalled_weeks_after_its_removal_learns_tibbers_weeks_since(
     recorder_mock: Recorder,
     hass: HomeAssistant,

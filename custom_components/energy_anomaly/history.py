@@ -317,10 +317,10 @@ def _read_power(hass: HomeAssistant, entity_id: str, start: datetime) -> list[Hi
     if not _has_statistics(hass, entity_id, PowerConverter):
         return []
     short = _power_rows(hass, entity_id, "5minute", start, None)
-    hourly = {_hour_of(row): row for row in _power_rows(hass, entity_id, "hour", start, None)}
+    hourly = {hour_of(row): row for row in _power_rows(hass, entity_id, "hour", start, None)}
     parts: dict[float, list[HistoryRow]] = {}
     for row in short:
-        parts.setdefault(_hour_of(row), []).append(row)
+        parts.setdefault(hour_of(row), []).append(row)
     return [
         row
         for hour in sorted(hourly.keys() | parts.keys())
@@ -332,7 +332,7 @@ def _read_power(hass: HomeAssistant, entity_id: str, start: datetime) -> list[Hi
     ]
 
 
-def _hour_of(row: HistoryRow) -> float:
+def hour_of(row: HistoryRow) -> float:
     """The start (epoch s) of the UTC hour ``row`` starts in: statistics are UTC-aligned."""
     start = row.start.timestamp()
     return start - start % HOUR_S

@@ -18,7 +18,6 @@ power sensor first, then read back and learned like any home's.
 import asyncio
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
@@ -42,6 +41,7 @@ from .history import (
     async_fetch_recorder_history,
     async_fetch_tibber_history,
     async_write_recorder_history,
+    hour_of,
 )
 from .runtime import EnergyAnomalyConfigEntry
 
@@ -95,7 +95,10 @@ async def async_fetch_home_history(
     tibber_home: tibber.TibberHome | None,
     tibber_turn: asyncio.Lock,
 ) -> list[HistoryRow]:
-    """The home's past over the last ``days`` days: recorded power, before it Tibber's hours.
+    """The home's past over the last ``days`` days: recorded power, Tibber's hours where none is.
+
+    Not only before the first recorded row: a home reinstalled weeks after its removal has a
+    day of statistics from its first install, then none until now, which Tibber's hours fill.
 
     The homes of one account ask Tibber in turn (``tibber_turn``), never at once: one request
     at a time keeps well inside Tibber's rate limit (a home waiting to retry lets another ask).
@@ -108,7 +111,6 @@ async def async_fetch_home_history(
         recorded = [drawn_part(row) for row in recorded]
     if tibber_home is None:
         return recorded
-    first = recorded[0].start if recorded else None
     try:
         tibber_rows = await async_fetch_tibber_history(tibber_home, days, turn=tibber_turn)
     except HistoryFetchError as err:
@@ -116,12 +118,10 @@ async def async_fetch_home_history(
             raise
         LOGGER.warning("Learning from the recorded power only, without Tibber's: %s", err)
         return recorded
-    earlier = [
-        row
-        for row in tibber_rows
-        if first is None or row.start + timedelta(seconds=row.duration_s) <= first
-    ]
-    return await _async_with_temperatures(hass, entry, earlier) + recorded
+    covered = {hour_of(row) for row in recorded}
+    missing = [row for row in tibber_rows if hour_of(row) not in covered]
+    rows = await _async_with_temperatures(hass, entry, missing) + recorded
+    return sorted(rows, key=lambda row: row.start.timestamp())
 
 
 async def async_fetch_seeded_history(
