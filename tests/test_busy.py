@@ -373,3 +373,34 @@ async def test_set_mode_on_a_home_reloading_for_longer_than_the_wait_fails_as_no
     assert failed.value.translation_key == "not_loaded"
     restored.set()
     assert await reload
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="services.py:210-215 takes `entity_id: all` as the homes of async_loaded_entries only: "
+    "an entry reloading when the action comes (its options just saved) is not loaded, so its "
+    "home is silently left out and stays Normal, where a device target waits for the reload "
+    "(_async_loaded_home, RELOAD_WAIT_S) and sets both",
+)
+async def test_set_mode_on_all_entities_sets_a_home_whose_entry_is_reloading(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Everyone leaves: away for every home (entity_id: all) just after the cabin's options were
+    saved, while its entry reloads."""
+    _, _, second = await two_homes_in_action_order(hass)
+    restoring, restored = held_restore(monkeypatch, second)
+    reload = hass.async_create_task(hass.config_entries.async_reload(second.entry_id))
+    await asyncio.wait_for(restoring.wait(), timeout=5)
+
+    action = hass.async_create_task(
+        hass.services.async_call(
+            DOMAIN, "set_mode", {"mode": "away"}, target={"entity_id": "all"}, blocking=True
+        )
+    )
+    await asyncio.sleep(0.1)
+    restored.set()
+    await asyncio.wait_for(action, timeout=5)
+    assert await reload
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert modes(hass) == {"select.house_mode": "away", "select.cabin_mode": "away"}

@@ -181,3 +181,31 @@ async def test_a_net_meter_chosen_as_production_is_logged_at_most_every_10_minut
 
     # no more often than the runner's warning did before: at most every 10 minutes
     assert caplog.text.count("reads far below 0 W") <= 3
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="entity_source.py:498 production_of(read, signed) takes `signed` from _problems, which "
+    "_async_note (entity_source.py:544-560) overwrites with UNAVAILABLE once the sensor is without "
+    "a value past DROP_GRACE (30 s): after a Wi-Fi drop of a minute the net meter's import is "
+    "read as production again and the repair issue withdrawn until its next export",
+)
+async def test_a_net_meter_chosen_as_production_stays_left_out_after_it_dropped_for_a_minute(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The CHANGELOG: far below 0 once, its values stay left out until the entry reloads."""
+    net = "sensor.grid_net_power"
+    hass.states.async_set(net, "400", WATT)
+    entry = home_entry(**{CONF_PRODUCTION_ENTITY: net})
+    await set_up_home_drawing(hass, entry, 400)
+    hass.states.async_set(net, "-1500", WATT)
+    await running_for(hass, freezer, timedelta(minutes=1))
+    assert entity_issue(hass, entry, CONF_PRODUCTION_ENTITY) is not None
+
+    hass.states.async_set(net, "unavailable", WATT)  # the meter's Wi-Fi reconnects
+    await running_for(hass, freezer, timedelta(minutes=1))
+    hass.states.async_set(net, "300", WATT)  # importing again
+    await running_for(hass, freezer, timedelta(minutes=1))
+
+    assert state_of(hass, "sensor.home_power_production") == "unknown"
+    assert entity_issue(hass, entry, CONF_PRODUCTION_ENTITY) is not None
