@@ -375,13 +375,6 @@ async def test_set_mode_on_a_home_reloading_for_longer_than_the_wait_fails_as_no
     assert await reload
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services.py:210-215 takes `entity_id: all` as the homes of async_loaded_entries only: "
-    "an entry reloading when the action comes (its options just saved) is not loaded, so its "
-    "home is silently left out and stays Normal, where a device target waits for the reload "
-    "(_async_loaded_home, RELOAD_WAIT_S) and sets both",
-)
 async def test_set_mode_on_all_entities_sets_a_home_whose_entry_is_reloading(
     hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -51,7 +51,7 @@ from custom_components.energy_anomaly.entity_source import (
     SAMPLE_INTERVAL,
     STALLED_AFTER,
 )
-from custom_components.energy_anomaly.runner import PHASE_HOLD_S
+from custom_components.energy_anomaly.runner import VALUE_HOLD_S
 from custom_components.energy_anomaly.sensor import POWER_JUMP_W
 
 from .test_live_data import state_of, wait_until
@@ -804,7 +804,7 @@ async def test_a_broken_phase_sensor_costs_only_its_value_logged_once_with_an_is
     assert issue is not None
     assert issue.translation_key == "entity_unavailable"
     assert state_of(hass, "sensor.home_voltage_l1") == "230.0"  # held for a minute
-    freezer.tick(timedelta(seconds=PHASE_HOLD_S + 1))
+    freezer.tick(timedelta(seconds=VALUE_HOLD_S + 1))
     await sampled(hass)
     assert state_of(hass, "sensor.home_voltage_l1") == "unknown"
 

@@ -183,13 +183,6 @@ async def test_a_net_meter_chosen_as_production_is_logged_at_most_every_10_minut
     assert caplog.text.count("reads far below 0 W") <= 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="entity_source.py:498 production_of(read, signed) takes `signed` from _problems, which "
-    "_async_note (entity_source.py:544-560) overwrites with UNAVAILABLE once the sensor is without "
-    "a value past DROP_GRACE (30 s): after a Wi-Fi drop of a minute the net meter's import is "
-    "read as production again and the repair issue withdrawn until its next export",
-)
 async def test_a_net_meter_chosen_as_production_stays_left_out_after_it_dropped_for_a_minute(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:

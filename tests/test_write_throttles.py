@@ -288,13 +288,6 @@ async def test_a_voltage_hovering_at_the_253_v_limit_is_not_written_at_every_rea
     assert len(home.writes["sensor.cabin_voltage_l1"]) <= 6
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sensor.py:109-112 writes a limit crossing at once only when the new value is `margin` "
-    "past the limit, whatever the value written: an overvoltage of 253.5 V alarms with a score "
-    "of 1.022 (from 0), 0.022 past the bar, so the score waits for its next write (a minute, "
-    "here ten) while the Anomaly sensor is on: shown below 1 during an alarm",
-)
 async def test_score_is_written_at_once_when_an_alarm_starts_just_above_1(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,
@@ -315,14 +308,6 @@ async def test_score_is_written_at_once_when_an_alarm_starts_just_above_1(
         assert (shown >= 1) == (anomaly == "on"), f"at {10 * i} s"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sensor.py:109-112 (Throttle.margin, 0.5 V) counts a crossing by the new value's "
-    "distance from 253 V only: a meter reporting whole volts (Kamstrup) hovering at the limit, "
-    "252-253-254-253 V, crosses by 1 V at every other reading and writes 15 rows a minute, where "
-    "one swinging as much inside the band is written once per 30 s (the CHANGELOG: no longer "
-    "written at every reading)",
-)
 async def test_a_voltage_in_whole_volts_hovering_at_253_v_is_not_written_at_every_crossing(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:

@@ -33,6 +33,7 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.util import slugify
 import probatio
 import tibber
 
@@ -513,7 +514,7 @@ def _meter_errors(
     errors: dict[str, str] = {}
     if not (name := _home_name(user_input)):
         errors[CONF_NAME] = "name_required"
-    elif not any(character.isalnum() for character in name):
+    elif _spells_nothing(name):
         errors[CONF_NAME] = "name_needs_letters"
     registry = er.async_get(hass)
     seen: set[str] = set()
@@ -549,6 +550,15 @@ def _reads_below_zero(hass: HomeAssistant, entity_id: str) -> bool:
     """
     watts = read_entity(hass.states.get(entity_id), POWER).value
     return watts is not None and watts < -FaultConfig().negative_tolerance_w
+
+
+def _spells_nothing(name: str) -> bool:
+    """Whether entity ids cannot spell `name` (emoji or marks alone).
+
+    Home Assistant's slug of it is then empty or its stand-in "unknown", which a home named
+    "Unknown" itself may have.
+    """
+    return slugify(name) in {"", "unknown"} and name.casefold() != "unknown"
 
 
 def _home_name(user_input: Mapping[str, Any]) -> str:

@@ -382,6 +382,9 @@ class EntitySource:
         self._last_sample: datetime | None = None  # by the host's clock
         self._resumed: datetime | None = None  # when the host last ran its timers again
         self._clock_back: datetime | None = None  # when the host's clock last went back
+        # Whether the production sensor was seen far below 0 W since the entry loaded: a net
+        # meter's, whose import is no production either (`production_of`)
+        self._signed_production = False
         self._missing: dict[str, datetime] = {}  # by key: since when its entity is missing
         self._started: datetime | None = None  # when Home Assistant had started
         self._sink: ReadingSink | None = None
@@ -495,7 +498,8 @@ class EntitySource:
         state = self._hass.states.get(entity_id)
         read = read_entity(state, ENTITY_QUANTITIES[key])
         if key == CONF_PRODUCTION_ENTITY:
-            read = production_of(read, self._problems.get(key) is EntityProblem.BELOW_ZERO)
+            read = production_of(read, self._signed_production)
+            self._signed_production |= read.problem is EntityProblem.BELOW_ZERO
         self._async_note(key, read.problem, state)
         return read.value
 

@@ -214,9 +214,9 @@ async def async_fetch_recorder_history(
 ) -> list[HistoryRow]:
     """The power sensor's long-term statistics over the last ``days`` days, oldest first, in W.
 
-    5-minute rows where the recorder still has them (about the last 10 days), hourly rows before
-    that; the hour in which the 5-minute rows begin comes as one hourly row, so rows neither
-    overlap nor leave a gap. An entity without statistics gives no rows.
+    Hour by hour: its 5-minute rows where they cover it whole (the recorder keeps them about 10
+    days), else its hourly row, else (the hour going on) the 5-minute rows it has, so rows
+    neither overlap nor leave a gap (`_read_power`). An entity without statistics gives no rows.
 
     :raises HistoryFetchError: the recorder is not running or its database failed, or the
         statistics are not in a power unit.

@@ -3,7 +3,7 @@
 * The recorder's statistics of the sensor that carries the home's power: the chosen power sensor
   of a home fed by Home Assistant sensors, else the integration's own *Power* sensor, whose
   statistics outlive a reinstall (its entity id comes back from the entity registry).
-* For a Tibber home, Tibber's hourly consumption for the days before those statistics begin.
+* For a Tibber home, Tibber's hourly consumption for every hour those statistics do not cover.
 
 Rows then get the outdoor temperature from the statistics of the temperature entity chosen in
 the options, where it has any.

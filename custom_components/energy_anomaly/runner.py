@@ -61,16 +61,16 @@ from .temperature import outdoor_temperature
 # Tibber reports them as null in the readings between. The entities show such a value from the
 # last reading that had it for this long (s), so they do not flip between a value and unknown
 # (each flip a database row); the detector sees the readings as they came.
-PHASE_HOLD_S = 60.0
+VALUE_HOLD_S = 60.0
 
 # Per optional value (production, voltage L1-L3, current L1-L3): (value, epoch of its reading)
 type Seen = list[tuple[float, float] | None]
 
 
 def with_values_held(readings: Sequence[Reading], seen: Seen) -> Reading:
-    """The last of `readings`, each optional power value it lacks held from an earlier reading.
+    """The last of `readings`, each optional value it lacks held from an earlier reading.
 
-    The value comes from the latest reading that had it, at most PHASE_HOLD_S before. `seen`
+    The value comes from the latest reading that had it, at most VALUE_HOLD_S before. `seen`
     (production, voltage L1-L3, current L1-L3) is kept up to date from one call to the next.
     """
     for reading in readings:
@@ -80,7 +80,7 @@ def with_values_held(readings: Sequence[Reading], seen: Seen) -> Reading:
                 seen[index] = (value, reading.epoch)
     last = readings[-1]
     production, v1, v2, v3, c1, c2, c3 = (
-        None if held is None or last.epoch - held[1] > PHASE_HOLD_S else held[0] for held in seen
+        None if held is None or last.epoch - held[1] > VALUE_HOLD_S else held[0] for held in seen
     )
     return replace(last, power_production=production, voltage=(v1, v2, v3), current=(c1, c2, c3))
 

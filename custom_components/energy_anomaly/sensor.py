@@ -58,10 +58,6 @@ CURRENT_DEADBAND_A = 0.5
 # The score is a graph of how unusual things are: once a minute, unless it crosses the alarm bar.
 SCORE_WRITE_INTERVAL_S = 60.0
 SCORE_ALARM_BAR = 1.0
-# A value crosses a limit (written at once) only once it is this far beyond it: a voltage that
-# hovers at 253 V with the meter's noise, or a score at 1, would else be written at every reading.
-VOLTAGE_LIMIT_MARGIN_V = VOLTAGE_DEADBAND_V / 2
-SCORE_BAR_MARGIN = 0.05
 # A voltage crossing a power-quality limit is written at once: the limits of every grid a home can
 # be on, as the sensor's description is every home's. Another grid's limits cost a 230 V home a
 # write only on the way to a lost phase (0 V), a 120 V home none (it never reads 207 V).
@@ -84,9 +80,8 @@ class Throttle:
 
     A moved value is written once `interval_s` seconds of readings passed since the last write and
     it moved by at least `deadband` from the value written; at once when it moved by `jump` or
-    more, when it crosses one of `limits` by `margin` or more (a value on either side means
-    something different to the user; one hovering at the limit is noise), when it appears or
-    disappears,
+    more, when it crosses one of `limits` (a value on either side means something different to
+    the user; at most once per `interval_s`, see `crosses`), when it appears or disappears,
     and, with `live_in_alarm` (a unit and a phase), during a power-quality alarm about that
     quantity on that phase: the one the user looks at then. The other five stay throttled, so an
     afternoon of overvoltage on one phase writes one sensor at every reading, not six.
@@ -96,22 +91,40 @@ class Throttle:
     deadband: float = 0.0
     jump: float = math.inf
     limits: tuple[float, ...] = ()
-    margin: float = 0.0
     live_in_alarm: tuple[str, int] | None = None
 
-    def due(self, written: float | None, shown: float | None, since: float, data: HomeData) -> bool:
-        """Whether `shown` is written now, `since` seconds of readings after `written` was."""
+    def due(
+        self,
+        written: float | None,
+        shown: float | None,
+        since: float,
+        data: HomeData,
+        crossed_since: float | None = None,
+    ) -> bool:
+        """Whether `shown` is written now, `since` seconds of readings after `written` was.
+
+        `crossed_since`: seconds of readings since a crossing of a limit was last written at
+        once (None: never). A value hovering at a limit (a solar home's 253 V with the meter's
+        noise, or in whole volts 252, 253, 254) crosses it at every reading: once per
+        `interval_s`, as any other move, not at every reading.
+        """
         if written is None or shown is None:
             return True
         if self.live_in_alarm is not None and _power_quality_alarm(data, *self.live_in_alarm):
             return True
         moved = abs(shown - written)
-        if moved >= self.jump or any(
-            (written < limit) != (shown < limit) and abs(shown - limit) >= self.margin
-            for limit in self.limits
+        if moved >= self.jump or (
+            self.crosses(written, shown)
+            and (crossed_since is None or crossed_since >= self.interval_s)
         ):
             return True
         return since >= self.interval_s and moved >= self.deadband
+
+    def crosses(self, written: float | None, shown: float | None) -> bool:
+        """Whether one of `limits` lies between the value written and the value now."""
+        if written is None or shown is None:
+            return False
+        return any((written < limit) != (shown < limit) for limit in self.limits)
 
 
 def _power_quality_alarm(data: HomeData, unit: str, phase: int) -> bool:
@@ -179,7 +192,6 @@ def _phase(quantity: str, phase: int) -> EnergyAnomalySensorDescription:
             interval_s=PHASE_WRITE_INTERVAL_S,
             deadband=VOLTAGE_DEADBAND_V if voltage else CURRENT_DEADBAND_A,
             limits=_VOLTAGE_LIMITS if voltage else (),
-            margin=VOLTAGE_LIMIT_MARGIN_V,
             live_in_alarm=(
                 UnitOfElectricPotential.VOLT if voltage else UnitOfElectricCurrent.AMPERE,
                 phase,
@@ -226,9 +238,7 @@ SENSORS: tuple[EnergyAnomalySensorDescription, ...] = (
         translation_key="anomaly_score",
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=2,
-        throttle=Throttle(
-            interval_s=SCORE_WRITE_INTERVAL_S, limits=(SCORE_ALARM_BAR,), margin=SCORE_BAR_MARGIN
-        ),
+        throttle=Throttle(interval_s=SCORE_WRITE_INTERVAL_S, limits=(SCORE_ALARM_BAR,)),
         value_fn=lambda data: round(data.result.score, 3),
     ),
     EnergyAnomalySensorDescription(
@@ -347,6 +357,7 @@ class EnergyAnomalySensor(EnergyAnomalyEntity, SensorEntity):
     """A home's sensor."""
 
     entity_description: EnergyAnomalySensorDescription
+    _crossed_at: float | None = None  # the readings' time a limit's crossing was last written
 
     @property
     def native_value(self) -> float | str | None:
@@ -361,11 +372,21 @@ class EnergyAnomalySensor(EnergyAnomalyEntity, SensorEntity):
         return self.native_value
 
     def _write_due(self, written: tuple[Any, ...], shown: tuple[Any, ...], since: float) -> bool:
-        """A throttled sensor writes a moved value only when its `Throttle` says it is due."""
+        """A throttled sensor writes a moved value only when its `Throttle` says it is due.
+
+        Remembers when (by the readings' time) a crossing of a limit was last written, which
+        the throttle lets through once per interval.
+        """
         throttle = self.entity_description.throttle
         if throttle is None or written[2] != shown[2]:
             return True
-        return throttle.due(_number(written[1]), _number(shown[1]), since, self.data)
+        before, now = _number(written[1]), _number(shown[1])
+        at = self.data.reading.epoch
+        crossed_since = None if self._crossed_at is None else at - self._crossed_at
+        due = throttle.due(before, now, since, self.data, crossed_since)
+        if due and throttle.crosses(before, now):
+            self._crossed_at = at
+        return due
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:

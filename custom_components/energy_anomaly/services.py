@@ -208,11 +208,7 @@ async def _async_targeted_homes(call: ServiceCall) -> list[str]:
         and any(domain == DOMAIN for domain, _ in device.identifiers)
     )
     if ENTITY_MATCH_ALL in target.entity_ids:
-        homes.update(
-            device.id
-            for entry in call.hass.config_entries.async_loaded_entries(DOMAIN)
-            for device in dr.async_entries_for_config_entry(devices, entry.entry_id)
-        )
+        homes.update(await _async_every_home(call.hass))
     entities = er.async_get(call.hass)
     homes.update(
         entity.device_id
@@ -241,6 +237,24 @@ async def _async_runner_at_turn(hass: HomeAssistant, device_id: str) -> HomeRunn
     """
     entry, home_id = await _async_loaded_home(hass, device_id)
     return entry.runtime_data.sink.runners[home_id]
+
+
+async def _async_every_home(hass: HomeAssistant) -> list[str]:
+    """The devices of every home `entity_id: all` means: those of the entries running.
+
+    An entry reloading (its options just saved) is waited for, as a home named directly is; one
+    not running (setup retried, failed) is passed over, as core's `all` passes over entities
+    that are unavailable.
+    """
+    devices = dr.async_get(hass)
+    homes: list[str] = []
+    for entry in hass.config_entries.async_entries(
+        DOMAIN, include_ignore=False, include_disabled=False
+    ):
+        await _async_setup_done(entry)
+        if entry.state is ConfigEntryState.LOADED:
+            homes += (d.id for d in dr.async_entries_for_config_entry(devices, entry.entry_id))
+    return homes
 
 
 async def _async_loaded_home(
