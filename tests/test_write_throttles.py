@@ -321,11 +321,6 @@ async def test_a_voltage_in_whole_volts_hovering_at_253_v_is_not_written_at_ever
     assert len(home.writes["sensor.cabin_voltage_l1"]) <= 6
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="c8092b6: one `_crossed_at` for all limits, so a crossing of 253 V holds back a drop "
-    "through 207 V (an undervoltage) for up to 30 s",
-)
 async def test_a_voltage_leaving_the_band_at_207_v_just_after_a_253_v_crossing_is_written(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
@@ -339,11 +334,6 @@ async def test_a_voltage_leaving_the_band_at_207_v_just_after_a_253_v_crossing_i
     assert hass.states.get("sensor.cabin_voltage_l1").state == "200.0"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="c8092b6: a crossing within 30 s of the last one written waits for the interval, "
-    "however far beyond the limit: 260 V is shown as the in-band 252.8 V",
-)
 async def test_a_voltage_jumping_to_260_v_after_hovering_at_253_v_is_written_at_once(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
@@ -368,11 +358,6 @@ def voltage_sensor_at(epoch: float) -> Any:
     return sensor
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="c8092b6: `_write_due` takes the readings' time since the last crossing without abs(), "
-    "as `since` has it: after the host's clock went back an hour, a crossing waits 30 s",
-)
 def test_a_voltage_crossing_after_the_readings_clock_went_back_is_written_at_once() -> None:
     # A power sensor home's readings are stamped by the host's clock, shown also when it went back
     sensor = voltage_sensor_at(1000.0)

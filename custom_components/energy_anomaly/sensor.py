@@ -81,7 +81,7 @@ class Throttle:
     A moved value is written once `interval_s` seconds of readings passed since the last write and
     it moved by at least `deadband` from the value written; at once when it moved by `jump` or
     more, when it crosses one of `limits` (a value on either side means something different to
-    the user; at most once per `interval_s`, see `crosses`), when it appears or disappears,
+    the user; a value hovering at one is throttled, see `due`), when it appears or disappears,
     and, with `live_in_alarm` (a unit and a phase), during a power-quality alarm about that
     quantity on that phase: the one the user looks at then. The other five stay throttled, so an
     afternoon of overvoltage on one phase writes one sensor at every reading, not six.
@@ -105,26 +105,33 @@ class Throttle:
 
         `crossed_since`: seconds of readings since a crossing of a limit was last written at
         once (None: never). A value hovering at a limit (a solar home's 253 V with the meter's
-        noise, or in whole volts 252, 253, 254) crosses it at every reading: once per
-        `interval_s`, as any other move, not at every reading.
+        noise, or in whole volts 252, 253, 254) crosses it at every reading: within
+        `interval_s` of the last, a crossing is written at once only when it lands more than
+        `deadband` beyond the limit (a real excursion: 260 V, a sag to 200 V), else as any
+        other move.
         """
         if written is None or shown is None:
             return True
         if self.live_in_alarm is not None and _power_quality_alarm(data, *self.live_in_alarm):
             return True
         moved = abs(shown - written)
+        crossed = self.crossed(written, shown)
         if moved >= self.jump or (
-            self.crosses(written, shown)
-            and (crossed_since is None or crossed_since >= self.interval_s)
+            crossed
+            and (
+                crossed_since is None
+                or crossed_since >= self.interval_s
+                or any(abs(shown - limit) > self.deadband for limit in crossed)
+            )
         ):
             return True
         return since >= self.interval_s and moved >= self.deadband
 
-    def crosses(self, written: float | None, shown: float | None) -> bool:
-        """Whether one of `limits` lies between the value written and the value now."""
+    def crossed(self, written: float | None, shown: float | None) -> list[float]:
+        """The `limits` that lie between the value written and the value now."""
         if written is None or shown is None:
-            return False
-        return any((written < limit) != (shown < limit) for limit in self.limits)
+            return []
+        return [limit for limit in self.limits if (written < limit) != (shown < limit)]
 
 
 def _power_quality_alarm(data: HomeData, unit: str, phase: int) -> bool:
@@ -382,9 +389,10 @@ class EnergyAnomalySensor(EnergyAnomalyEntity, SensorEntity):
             return True
         before, now = _number(written[1]), _number(shown[1])
         at = self.data.reading.epoch
-        crossed_since = None if self._crossed_at is None else at - self._crossed_at
+        # abs: readings stamped by a host clock that went back come earlier than the last
+        crossed_since = None if self._crossed_at is None else abs(at - self._crossed_at)
         due = throttle.due(before, now, since, self.data, crossed_since)
-        if due and throttle.crosses(before, now):
+        if due and throttle.crossed(before, now):
             self._crossed_at = at
         return due
 
