@@ -380,11 +380,21 @@ async def test_the_token_form_keeps_the_token_typed_after_an_error(
 
 @pytest.mark.parametrize(
     "tibber_account",
-    [LocalAccount(user_id=USER_ID, homes=[LocalHome(HOME_A), LocalHome(HOME_B, nickname=None)])],
+    [
+        pytest.param(
+            LocalAccount(user_id=USER_ID, homes=[LocalHome(HOME_A), LocalHome(HOME_B, nickname=n)]),
+            id=label,
+        )
+        for n, label in (
+            (None, "no nickname"),
+            ("\N{HOUSE WITH GARDEN}", "a nickname of emoji alone"),
+        )
+    ],
 )
 async def test_a_pulse_home_without_a_nickname_is_named_by_its_address(
     hass: HomeAssistant,
 ) -> None:
+    """Also one whose nickname entity ids cannot spell (emoji alone: `sensor.power`)."""
     flow_id = await _token_form(hass)
     result = await _submit_token(hass, flow_id)
     assert result["step_id"] == "homes"

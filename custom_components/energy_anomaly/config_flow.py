@@ -33,7 +33,6 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
-from homeassistant.util import slugify
 import probatio
 import tibber
 
@@ -72,6 +71,7 @@ from .entity_source import (
     read_entity,
 )
 from .live_source import CONNECTION_ERRORS, TibberAccount, async_fetch_account
+from .naming import spells_nothing
 from .price import price_entity_error
 from .runner import fuse_of
 from .runtime import homes_watched_elsewhere
@@ -514,7 +514,7 @@ def _meter_errors(
     errors: dict[str, str] = {}
     if not (name := _home_name(user_input)):
         errors[CONF_NAME] = "name_required"
-    elif _spells_nothing(name):
+    elif spells_nothing(name):
         errors[CONF_NAME] = "name_needs_letters"
     registry = er.async_get(hass)
     seen: set[str] = set()
@@ -550,15 +550,6 @@ def _reads_below_zero(hass: HomeAssistant, entity_id: str) -> bool:
     """
     watts = read_entity(hass.states.get(entity_id), POWER).value
     return watts is not None and watts < -FaultConfig().negative_tolerance_w
-
-
-def _spells_nothing(name: str) -> bool:
-    """Whether entity ids cannot spell `name` (emoji or marks alone).
-
-    Home Assistant's slug of it is then empty or its stand-in "unknown", which a home named
-    "Unknown" itself may have.
-    """
-    return slugify(name) in {"", "unknown"} and name.casefold() != "unknown"
 
 
 def _home_name(user_input: Mapping[str, Any]) -> str:

@@ -56,6 +56,7 @@ from .const import (
     TOO_MANY_CONNECTIONS_BACKOFF_MAX,
 )
 from .issues import async_delete_unhashed, async_warn, issue_id
+from .naming import spells_nothing
 from .redact import hashed_id
 from .source import ReadingSink
 from .tibber_answer import TibberAnswerError, read_tibber
@@ -135,11 +136,12 @@ def _home_name(home: dict[str, Any]) -> str:
     """The name the user gave the home in the Tibber app, else its street address.
 
     Else its id's hash: Tibber's id is a lasting identifier of the home, kept out of device
-    names and logs (see `hashed_id`).
+    names and logs (see `hashed_id`). A nickname of emoji alone is passed over: entity ids
+    cannot spell it (`spells_nothing`).
     """
     address = home.get("address")
     for name in (home.get("appNickname"), isinstance(address, dict) and address.get("address1")):
-        if isinstance(name, str) and name:
+        if isinstance(name, str) and name and not spells_nothing(name):
             return name
     return f"Tibber home {hashed_id(home['id'])}"
 
