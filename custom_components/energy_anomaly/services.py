@@ -242,19 +242,21 @@ async def _async_runner_at_turn(hass: HomeAssistant, device_id: str) -> HomeRunn
 async def _async_every_home(hass: HomeAssistant) -> list[str]:
     """The devices of every home `entity_id: all` means: those of the entries running.
 
-    An entry reloading (its options just saved) is waited for, as a home named directly is; one
-    not running (setup retried, failed) is passed over, as core's `all` passes over entities
-    that are unavailable.
+    An entry reloading (its options just saved) is waited for, as a home named directly is, all
+    at once (not up to RELOAD_WAIT_S each in turn); one not running (setup retried, failed) is
+    passed over, as core's `all` passes over entities that are unavailable.
     """
-    devices = dr.async_get(hass)
-    homes: list[str] = []
-    for entry in hass.config_entries.async_entries(
+    entries = hass.config_entries.async_entries(
         DOMAIN, include_ignore=False, include_disabled=False
-    ):
-        await _async_setup_done(entry)
-        if entry.state is ConfigEntryState.LOADED:
-            homes += (d.id for d in dr.async_entries_for_config_entry(devices, entry.entry_id))
-    return homes
+    )
+    await asyncio.gather(*(_async_setup_done(entry) for entry in entries))
+    devices = dr.async_get(hass)
+    return [
+        device.id
+        for entry in entries
+        if entry.state is ConfigEntryState.LOADED
+        for device in dr.async_entries_for_config_entry(devices, entry.entry_id)
+    ]
 
 
 async def _async_loaded_home(
