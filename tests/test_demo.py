@@ -187,13 +187,13 @@ async def test_the_demo_past_has_every_hour_once_across_a_change_of_summer_time(
     assert starts[-1] == (midnight - timedelta(hours=1)).timestamp()
 
 
-async def test_guests_on_the_demo_last_a_day_of_its_own_clock(
+async def demo_a_day_ahead(
     hass: HomeAssistant,
     demo_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The replay runs ahead of the wall clock: a day of guests is a day on the demo's clock."""
+    """The demo set up just after midnight and replayed fast until its clock is about 30:00."""
     monkeypatch.setenv("ENERGY_ANOMALY_DEMO_SPEED", "720")  # two demo hours a second
     freezer.move_to(dt_util.start_of_local_day() + timedelta(minutes=1))
     await set_up_demo(hass, demo_entry)
@@ -201,6 +201,16 @@ async def test_guests_on_the_demo_last_a_day_of_its_own_clock(
         freezer.tick(timedelta(seconds=1))
         async_fire_time_changed(hass)
         await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_guests_on_the_demo_last_a_day_of_its_own_clock(
+    hass: HomeAssistant,
+    demo_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The replay runs ahead of the wall clock: a day of guests is a day on the demo's clock."""
+    await demo_a_day_ahead(hass, demo_entry, freezer, monkeypatch)
 
     await hass.services.async_call(
         "select", "select_option", {"entity_id": MODE, "option": "guests"}, blocking=True
@@ -280,13 +290,7 @@ async def test_set_mode_on_the_demo_with_an_end_its_clock_has_passed_is_refused_
 ) -> None:
     """Paused for two hours of the wall clock, on a demo already a day ahead of it: README, the
     action "refuses one that has passed. The end is judged by the time of the home's readings"."""
-    monkeypatch.setenv("ENERGY_ANOMALY_DEMO_SPEED", "720")  # two demo hours a second
-    freezer.move_to(dt_util.start_of_local_day() + timedelta(minutes=1))
-    await set_up_demo(hass, demo_entry)
-    for _ in range(15):  # the demo clock at about 30:00, a day and 6 hours ahead of ours
-        freezer.tick(timedelta(seconds=1))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done(wait_background_tasks=True)
+    await demo_a_day_ahead(hass, demo_entry, freezer, monkeypatch)
     (device,) = dr.async_entries_for_config_entry(dr.async_get(hass), demo_entry.entry_id)
     until = (dt_util.now() + timedelta(hours=2)).isoformat()
 

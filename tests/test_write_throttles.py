@@ -230,14 +230,26 @@ async def test_anomaly_is_written_once_while_an_episode_lasts(
     assert home.writes["binary_sensor.cabin_anomaly"] == ["off", "on", "off"]
 
 
-async def test_a_phase_the_meter_sends_every_tenth_second_keeps_its_value_in_between(
-    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+@pytest.mark.parametrize(
+    ("field", "value", "sensor"),
+    [
+        ("voltagePhase1", 231.0, "sensor.cabin_voltage_l1"),
+        ("powerProduction", 1500.0, "sensor.cabin_power_production"),
+    ],
+)
+async def test_a_value_the_meter_sends_every_tenth_second_keeps_its_value_in_between(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    field: str,
+    value: float,
+    sensor: str,
 ) -> None:
     home = await cabin(hass, tibber_server, tibber_entry)
-    for second in range(0, 60, 2):  # a Kaifa meter: voltage only on each tenth second
-        await home.push(second, voltagePhase1=231.0 if second % 10 == 0 else None)
+    for second in range(0, 60, 2):  # a Kaifa meter: voltage, production on each tenth second
+        await home.push(second, **{field: value if second % 10 == 0 else None})
 
-    assert set(home.writes["sensor.cabin_voltage_l1"]) == {"231.0"}
+    assert set(home.writes[sensor]) == {str(value)}
 
 
 async def test_a_phase_that_stops_coming_is_unknown_after_a_minute(
@@ -267,25 +279,25 @@ async def test_detector_status_is_written_once_per_whole_percent_of_learning(
     assert len(home.writes["sensor.cabin_detector_status"]) <= 13  # 0 % to 12 %
 
 
-async def test_a_production_the_meter_sends_every_tenth_second_keeps_its_value_in_between(
-    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
-) -> None:
-    home = await cabin(hass, tibber_server, tibber_entry)
-    for second in range(0, 60, 2):  # a Kaifa meter: production only on each tenth second
-        await home.push(second, powerProduction=1500.0 if second % 10 == 0 else None)
-
-    assert set(home.writes["sensor.cabin_power_production"]) == {"1500.0"}
-
-
+@pytest.mark.parametrize(
+    "volts",
+    [
+        pytest.param((253.2, 252.8), id="0.4 V of meter noise"),
+        pytest.param((252.0, 253.0, 254.0, 253.0), id="in whole volts"),
+    ],
+)
 async def test_a_voltage_hovering_at_the_253_v_limit_is_not_written_at_every_reading(
-    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    volts: tuple[float, ...],
 ) -> None:
     home = await cabin(hass, tibber_server, tibber_entry)
-    for i in range(30):  # a minute of a solar home's high voltage, 0.4 V of meter noise
-        await home.push(2 * i, voltagePhase1=252.8 if i % 2 else 253.2)
+    for i in range(30):  # a minute of a solar home's high voltage, a reading every 2 s
+        await home.push(2 * i, voltagePhase1=volts[i % len(volts)])
     assert hass.states.get("binary_sensor.cabin_anomaly").state == "off"
 
-    # The first value, then once per 30 s of readings, and a crossing or two: not 30 rows.
+    # The first value, then once per 30 s of readings, and a crossing or two: not 15-30 rows.
     assert len(home.writes["sensor.cabin_voltage_l1"]) <= 6
 
 
@@ -307,18 +319,6 @@ async def test_score_is_written_at_once_when_an_alarm_starts_just_above_1(
         anomaly = hass.states.get("binary_sensor.cabin_anomaly").state
         shown = float(hass.states.get("sensor.cabin_anomaly_score").state)
         assert (shown >= 1) == (anomaly == "on"), f"at {10 * i} s"
-
-
-async def test_a_voltage_in_whole_volts_hovering_at_253_v_is_not_written_at_every_crossing(
-    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
-) -> None:
-    home = await cabin(hass, tibber_server, tibber_entry)
-    for i in range(30):  # a minute of a solar home's high voltage, reported in whole volts
-        await home.push(2 * i, voltagePhase1=(252.0, 253.0, 254.0, 253.0)[i % 4])
-    assert hass.states.get("binary_sensor.cabin_anomaly").state == "off"
-
-    # The first value, then once per 30 s of readings, and a crossing or two: not 15 rows.
-    assert len(home.writes["sensor.cabin_voltage_l1"]) <= 6
 
 
 async def test_a_voltage_leaving_the_band_at_207_v_just_after_a_253_v_crossing_is_written(
