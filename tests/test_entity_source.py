@@ -1706,6 +1706,23 @@ async def test_the_flow_refuses_a_name_of_emoji_alone_which_entity_ids_cannot_sp
     assert not generic & set(entity_registry.entities)
 
 
+@pytest.mark.parametrize("name", ["Unknown.", "\N{HOUSE WITH GARDEN} Unknown"])
+async def test_the_flow_takes_a_name_that_spells_unknown_itself(
+    hass: HomeAssistant, entity_registry: er.EntityRegistry, name: str
+) -> None:
+    """Home Assistant's slug of such a name alone is "unknown", as of one it cannot spell."""
+    hass.states.async_set(POWER, "400", WATT)
+    flow_id = await _entity_form(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_NAME: name, CONF_POWER_ENTITY: POWER}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert "select.unknown_mode" in entity_registry.entities
+
+
 async def test_reconfigure_refuses_a_blank_name(
     hass: HomeAssistant, entity_entry: MockConfigEntry
 ) -> None:

@@ -2,15 +2,15 @@
 
 from homeassistant.util import slugify
 
-# Home Assistant's slug of a text it cannot spell (emoji or marks alone), as of an empty one
-_NO_SLUG = frozenset({"", "unknown"})
+# An entity's name after the home's, as Home Assistant joins them into an entity id
+_ENTITY_NAME = "power"
 
 
 def spells_nothing(name: str) -> bool:
     """Whether entity ids cannot spell `name` (emoji or marks alone).
 
     Its entities would be `sensor.power`, `select.mode` and the like, nothing of the home in
-    them. Home Assistant's slug of it is then empty or its stand-in "unknown", which a home
-    named "Unknown" itself may have.
+    them. Asked of the joined name, as the entity ids are made: Home Assistant's slug of a
+    name alone is "unknown" both for one it cannot spell and for "Unknown." itself.
     """
-    return slugify(name) in _NO_SLUG and name.casefold() != "unknown"
+    return slugify(f"{name} {_ENTITY_NAME}") == slugify(_ENTITY_NAME)
