@@ -18,6 +18,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder
 from homeassistant.components.recorder.models import StatisticData
 from homeassistant.components.recorder.statistics import async_import_statistics
+from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
@@ -562,10 +563,6 @@ async def test_a_rate_limited_history_holds_back_no_home_longer_than_its_own_ret
     assert len(asked) == 2 * history.TIBBER_ATTEMPTS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="history 'importing' is never shown: the status sensor is unavailable until it is over",
-)
 async def test_while_tibber_rate_limits_the_history_the_detector_status_says_importing(
     recorder_mock: Recorder,
     hass: HomeAssistant,
@@ -598,6 +595,8 @@ async def test_while_tibber_rate_limits_the_history_the_detector_status_says_imp
     try:
         status = hass.states.get("sensor.cabin_detector_status")
         assert status is not None
+        assert status.state == "learning"
         assert status.attributes.get("history") == "importing"
+        assert hass.states.get("sensor.cabin_power").state == STATE_UNAVAILABLE
     finally:
         retry_waits.set()

@@ -104,6 +104,8 @@ class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):
     data: HomeData | None  # type: ignore[assignment]
     # What the household set: restored with the detector, so known before the first data.
     controls: Controls
+    # Whether the home's past is being learned before its first data (the status sensor says so).
+    importing: bool
 
     def __init__(
         self,
@@ -123,6 +125,7 @@ class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):
         self.home = home
         self.controls = controls
         self.restored_quantities = restored_quantities
+        self.importing = False
         self.last_update_success = False
 
     @callback
@@ -154,6 +157,17 @@ class EnergyAnomalyCoordinator(DataUpdateCoordinator[HomeData]):
         """
         if self.controls != controls:
             self.controls = controls
+            self.async_update_listeners()
+
+    @callback
+    def async_set_importing(self, importing: bool) -> None:
+        """Say whether the home's past is being learned, which its first data waits for.
+
+        Learning from a rate-limited Tibber takes up to about 12 minutes; the status sensor
+        shows it meanwhile, where every other entity waits for the first reading.
+        """
+        if self.importing != importing:
+            self.importing = importing
             self.async_update_listeners()
 
     @callback

@@ -748,8 +748,9 @@ class HomeRunner:
 
     @callback
     def _async_set_history(self, history: HistoryImport) -> None:
-        """Show how the import stands on the status sensor (once the home has data)."""
+        """Show how the import stands on the status sensor (before the home's data too)."""
         self._history = history
+        self.coordinator.async_set_importing(history is HistoryImport.IMPORTING)
         if (data := self.coordinator.data) is not None:
             self.coordinator.async_set_updated_data(
                 replace(data, history=history, history_days=self._history_days)

@@ -29,7 +29,7 @@ from homeassistant.helpers.event import (
 import tibber
 
 from .const import CONF_PRICE_ENTITY, DOMAIN
-from .coordinator import EnergyAnomalyCoordinator, HomeData
+from .coordinator import EnergyAnomalyCoordinator, HistoryImport, HomeData
 from .detector.config import GRIDS_V, PowerQualityConfig
 from .detector.model import Kind, Status
 from .entity import EnergyAnomalyEntity, async_for_each_home
@@ -259,20 +259,20 @@ SENSORS: tuple[EnergyAnomalySensorDescription, ...] = (
     ),
     _watts("expected_power", lambda data: data.result.expected),
     _watts("baseload", lambda data: data.result.baseload),
-    EnergyAnomalySensorDescription(
-        key="detector_status",
-        translation_key="detector_status",
-        device_class=SensorDeviceClass.ENUM,
-        options=[status.value for status in Status],
-        entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda data: data.status.value,
-        attributes_fn=lambda data: {
-            "learning_progress": data.learning_progress,
-            "history": data.history.value,
-            "history_days": data.history_days,
-        },
-    ),
     ALWAYS_ON_ENERGY,
+)
+DETECTOR_STATUS = EnergyAnomalySensorDescription(
+    key="detector_status",
+    translation_key="detector_status",
+    device_class=SensorDeviceClass.ENUM,
+    options=[status.value for status in Status],
+    entity_category=EntityCategory.DIAGNOSTIC,
+    value_fn=lambda data: data.status.value,
+    attributes_fn=lambda data: {
+        "learning_progress": data.learning_progress,
+        "history": data.history.value,
+        "history_days": data.history_days,
+    },
 )
 
 POWER_PRODUCTION = _live_watts("power_production", lambda data: data.reading.power_production)
@@ -304,6 +304,7 @@ async def async_setup_entry(
     def add_home(runner: HomeRunner) -> None:
         coordinator = runner.coordinator
         async_add_entities(EnergyAnomalySensor(coordinator, description) for description in SENSORS)
+        async_add_entities([DetectorStatusSensor(coordinator)])
         if cost := _cost_sensor(entry, coordinator):
             async_add_entities([cost])
         else:
@@ -402,6 +403,42 @@ class EnergyAnomalySensor(EnergyAnomalyEntity, SensorEntity):
         if self.entity_description.attributes_fn is None:
             return None
         return self.entity_description.attributes_fn(self.data)
+
+
+class DetectorStatusSensor(EnergyAnomalySensor):
+    """Learning or active; also while a new home learns its past, before its first reading.
+
+    The first reading waits for that (the past is learned first), which takes up to about 12
+    minutes while Tibber rate-limits it: every other entity of the home is unavailable then, and
+    this one says why. The detector has learned nothing yet, as a home that did would not import.
+    """
+
+    def __init__(self, coordinator: EnergyAnomalyCoordinator) -> None:
+        """Show the home's detector status."""
+        super().__init__(coordinator, DETECTOR_STATUS)
+
+    @property
+    def available(self) -> bool:
+        """Available with the home's data, and while its past is learned before that."""
+        return super().available or self.coordinator.importing
+
+    @property
+    def native_value(self) -> float | str | None:
+        """The detector's status; learning while the past is learned before the first data."""
+        if self.coordinator.data is None:
+            return Status.LEARNING.value
+        return super().native_value
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Learning progress and history; an import under way before the first data."""
+        if self.coordinator.data is None:
+            return {
+                "learning_progress": 0,
+                "history": HistoryImport.IMPORTING.value,
+                "history_days": 0,
+            }
+        return super().extra_state_attributes
 
 
 class CostSensor(EnergyAnomalySensor):
