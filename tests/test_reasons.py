@@ -25,7 +25,14 @@ from custom_components.energy_anomaly.const import DOMAIN, EVENT_ANOMALY
 from custom_components.energy_anomaly.detector.baseload import BaseloadCheck
 from custom_components.energy_anomaly.detector.config import DetectorConfig
 from custom_components.energy_anomaly.detector.engine import Detector
-from custom_components.energy_anomaly.detector.model import Cause, Finding, HistoryRow, Kind, Mode
+from custom_components.energy_anomaly.detector.model import (
+    Cause,
+    Finding,
+    HistoryRow,
+    Kind,
+    Mode,
+    Reading,
+)
 from custom_components.energy_anomaly.detector.render import render
 from custom_components.energy_anomaly.history import wall_clock
 from custom_components.energy_anomaly.reasons import CATEGORY, async_reason
@@ -514,3 +521,33 @@ async def test_a_current_just_over_the_fuse_shows_an_observed_value_above_the_ex
     assert "is 25.04 A, above the 25 A fuse" in anomaly["reason"]
     for shown in (anomaly, fired[0].data):
         assert shown["observed"] > shown["expected"], shown
+
+
+def frozen_while_exporting() -> Finding:
+    """A day of ordinary readings, then a meter stuck on an export: 0 W drawn and 812 W produced
+    in every reading (a Tibber home's Power sensor shows 0 W, its Power production 812 W)."""
+    stream = household_readings(normal_days(2))
+    detector = Detector()
+    for reading in stream:
+        detector.update(reading)
+    last = stream[-1].timestamp
+    for minute in range(1, 60):
+        stuck = Reading(last + timedelta(minutes=minute), power=0.0, power_production=812.0)
+        if (finding := detector.update(stuck).finding) is not None:
+            assert finding.cause is Cause.FROZEN
+            return finding
+    raise AssertionError("no alarm")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a meter frozen on an export is said as 'Power has been exactly -812 W', a negative "
+    "power the Power sensor never showed (it read 0 W, production 812 W)",
+)
+async def test_a_meter_frozen_on_an_export_is_not_said_to_draw_a_negative_power(
+    hass: HomeAssistant,
+) -> None:
+    sentence = await reason_in(hass, "en", frozen_while_exporting())
+
+    assert "812 W" in sentence
+    assert re.search(r"-\d", sentence) is None, sentence
