@@ -13,6 +13,7 @@ from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.setup import async_setup_component
+from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -551,3 +552,18 @@ async def test_a_meter_frozen_on_an_export_is_not_said_to_draw_a_negative_power(
 
     assert "812 W" in sentence
     assert re.search(r"-\d", sentence) is None, sentence
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the baseload reason says the night's temperature in °C whatever Home Assistant's "
+    "unit system: a US home (°F, 120 V grid supported) reads 'at -4 °C'",
+)
+async def test_a_baseload_step_in_a_home_that_uses_fahrenheit_gives_the_night_in_fahrenheit(
+    hass: HomeAssistant,
+) -> None:
+    hass.config.units = US_CUSTOMARY_SYSTEM  # -4.4 °C is 24 °F
+
+    sentence = await reason_in(hass, "en", COLD)
+
+    assert sentence.endswith(" at 24 °F"), sentence
