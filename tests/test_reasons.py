@@ -567,3 +567,18 @@ async def test_a_baseload_step_in_a_home_that_uses_fahrenheit_gives_the_night_in
     sentence = await reason_in(hass, "en", COLD)
 
     assert sentence.endswith(" at 24 °F"), sentence
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a Tibber home in another time zone than Home Assistant's keeps Tibber's bare UTC "
+    "offsets: a heater on since 01:40 (CET) reads 'since 02:40' once the clocks went forward",
+)
+async def test_a_tibber_home_in_another_zone_says_since_on_its_own_clock_across_dst(
+    hass: HomeAssistant,
+) -> None:
+    assert hass.config.time_zone == "US/Pacific"  # its clocks went forward three weeks before
+
+    sentence = await reason_in(hass, "en", heater_on_as_the_clocks_go_forward())
+
+    assert "drawn since 01:40," in sentence, sentence
