@@ -377,7 +377,13 @@ async def reinstalled_tibber_home_history(
     home = (await async_fetch_account(hass, DEFAULT_TOKEN)).connection.get_home(HOME_A)
     before_fetch()
     return await async_fetch_home_history(
-        hass, entry, HOME_A, HISTORY_IMPORT_DAYS, tibber_home=home, tibber_turn=asyncio.Lock()
+        hass,
+        entry,
+        HOME_A,
+        HISTORY_IMPORT_DAYS,
+        zone=None,
+        tibber_home=home,
+        tibber_turn=asyncio.Lock(),
     )
 
 
@@ -401,10 +407,6 @@ async def test_a_reinstalled_tibber_home_takes_its_own_power_statistics_after_ti
     assert len(rows) == HISTORY_IMPORT_DAYS * 24
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a Tibber home's recorded past is learned on Home Assistant's clock, not the home's",
-)
 async def test_a_tibber_homes_recorded_past_is_learned_on_the_homes_own_clock(
     recorder_mock: Recorder,
     hass: HomeAssistant,

@@ -14,6 +14,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
+from homeassistant.util import dt as dt_util
 import tibber
 
 from .const import (
@@ -110,13 +111,27 @@ async def _async_tibber_source(
         hass.config_entries.async_update_entry(
             entry, data={**entry.data, CONF_OFFERED_HOMES: offered}
         )
-    names = {home.home_id: home.name for home in account.homes}
+    listed = {home.home_id: home for home in account.homes}
     homes = [
-        HomeInfo(home_id, names.get(home_id, stored_name), TIBBER_MODEL)
+        await _async_tibber_home(listed.get(home_id), home_id, stored_name)
         for home_id, stored_name in entry.data[CONF_HOMES].items()
     ]
     source = TibberLiveSource(hass, entry, account.connection, [home.home_id for home in homes])
     return source, homes, account
+
+
+async def _async_tibber_home(
+    listed: TibberHomeInfo | None, home_id: str, stored_name: str = ""
+) -> HomeInfo:
+    """A Tibber home as the account lists it (else by the name stored), on its own clock.
+
+    Its zone's file is read off the event loop; a zone Home Assistant does not know leaves the
+    home on Home Assistant's clock.
+    """
+    if listed is None:
+        return HomeInfo(home_id, stored_name, TIBBER_MODEL)
+    zone = await dt_util.async_get_time_zone(listed.time_zone) if listed.time_zone else None
+    return HomeInfo(home_id, listed.name, TIBBER_MODEL, time_zone=zone)
 
 
 def _entity_source(
@@ -208,6 +223,7 @@ def _async_learn_history(
             entry,
             home_id,
             HISTORY_IMPORT_DAYS,
+            zone=runner.home.time_zone,
             tibber_home=tibber_home,
             tibber_turn=tibber_turn,
         )
@@ -283,12 +299,12 @@ async def _async_follow_homes(
     the new homes' runners, whose past is still to be learned.
     """
     offered = set(entry.data[CONF_OFFERED_HOMES])
-    pulse_homes = {home.home_id: home.name for home in listed if home.has_pulse}
+    pulse_homes = {home.home_id: home for home in listed if home.has_pulse}
     on_account = {home.home_id for home in listed}
     elsewhere = homes_watched_elsewhere(hass, entry.entry_id)
     added = {
-        home_id: name
-        for home_id, name in pulse_homes.items()
+        home_id: home
+        for home_id, home in pulse_homes.items()
         if home_id not in offered and home_id not in elsewhere
     }
     removed = [home_id for home_id in entry.data[CONF_HOMES] if home_id not in on_account]
@@ -296,8 +312,8 @@ async def _async_follow_homes(
         return []
     runners = [
         runner
-        for home_id, name in added.items()
-        if (runner := await _async_new_runner(hass, entry, HomeInfo(home_id, name, TIBBER_MODEL)))
+        for home_id, home in added.items()
+        if (runner := await _async_new_runner(hass, entry, await _async_tibber_home(home, home_id)))
     ]
     ready = {runner.home.home_id: runner.home.name for runner in runners}
     watched = {

@@ -1,7 +1,7 @@
 """One coordinator per home: the home's current data, as its entities show it."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from enum import StrEnum
 
 from homeassistant.config_entries import ConfigEntry
@@ -20,6 +20,8 @@ class HomeInfo:
     timestamps may run ahead of now. `reportable`: the optional quantities its readings can
     carry (see `runner.reported_quantities`): any that a Pulse (or the demo's trace) reports; a
     power sensor home's, those of the sensors chosen for it (`reportable_quantities`).
+    `time_zone`: the zone a Tibber home's readings are stamped in, when Tibber names it; its
+    recorded past is learned on that clock (None: Home Assistant's).
     """
 
     home_id: str
@@ -27,6 +29,7 @@ class HomeInfo:
     model: str
     live_clock: bool = True
     reportable: frozenset[str] = OPTIONAL_QUANTITIES
+    time_zone: tzinfo | None = None
 
 
 class HistoryImport(StrEnum):

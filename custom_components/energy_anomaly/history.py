@@ -29,7 +29,7 @@ for a negative number of days, a programming error).
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from functools import partial
 import math
 from typing import Any, Final, Literal
@@ -415,9 +415,11 @@ def _statistics(
     return found.get(entity_id, [])
 
 
-def wall_clock(timestamp: float) -> datetime:
-    """A recorder timestamp as Home Assistant's local time, with that moment's fixed offset."""
-    local = dt_util.as_local(dt_util.utc_from_timestamp(timestamp))
+def wall_clock(timestamp: float, zone: tzinfo | None = None) -> datetime:
+    """A recorder timestamp as the time in `zone` (else Home Assistant's), with a fixed offset."""
+    local = dt_util.utc_from_timestamp(timestamp).astimezone(
+        zone or dt_util.get_default_time_zone()
+    )
     return local.astimezone(timezone(local.utcoffset() or timedelta()))
 
 

@@ -91,6 +91,7 @@ class TibberHomeInfo:
     home_id: str
     name: str
     has_pulse: bool
+    time_zone: str | None = None  # as Tibber names the home's zone (Europe/Oslo), if it does
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +114,7 @@ HOMES_QUERY = """
     homes {
       id
       appNickname
+      timeZone
       address { address1 }
       features { realTimeConsumptionEnabled }
     }
@@ -126,10 +128,16 @@ def _listed_homes(data: object) -> list[TibberHomeInfo]:
     viewer = data.get("viewer") if isinstance(data, dict) else None
     homes = viewer.get("homes") if isinstance(viewer, dict) else None
     return [
-        TibberHomeInfo(home["id"], _home_name(home), _has_pulse(home))
+        TibberHomeInfo(home["id"], _home_name(home), _has_pulse(home), _zone_name(home))
         for home in (homes if isinstance(homes, list) else [])
         if isinstance(home, dict) and isinstance(home.get("id"), str) and home["id"]
     ]
+
+
+def _zone_name(home: dict[str, Any]) -> str | None:
+    """The name of the home's time zone, None when Tibber names none."""
+    zone = home.get("timeZone")
+    return zone if isinstance(zone, str) and zone else None
 
 
 def _home_name(home: dict[str, Any]) -> str:

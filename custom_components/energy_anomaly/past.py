@@ -18,6 +18,7 @@ power sensor first, then read back and learned like any home's.
 import asyncio
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import tzinfo
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
@@ -42,6 +43,7 @@ from .history import (
     async_fetch_tibber_history,
     async_write_recorder_history,
     hour_of,
+    wall_clock,
 )
 from .runtime import EnergyAnomalyConfigEntry
 
@@ -56,20 +58,27 @@ def power_statistics_entity(
 
 
 async def async_fetch_recorded_power(
-    hass: HomeAssistant, entry: EnergyAnomalyConfigEntry, home_id: str, days: int
+    hass: HomeAssistant,
+    entry: EnergyAnomalyConfigEntry,
+    home_id: str,
+    days: int,
+    zone: tzinfo | None = None,
 ) -> list[HistoryRow]:
     """The home's power statistics over the last ``days`` days, with outdoor temperatures.
 
-    Without a recorder there are none.
+    Stamped in ``zone`` (else Home Assistant's), the clock of the home's live readings: a Tibber
+    home's are on its own, which a host left on UTC does not share. Without a recorder there are
+    none.
 
     :raises HistoryFetchError: the recorder's database failed, or the statistics are not power.
     """
     entity_id = power_statistics_entity(hass, entry, home_id)
     if entity_id is None or "recorder" not in hass.config.components:
         return []
-    return await _async_with_temperatures(
-        hass, entry, await async_fetch_recorder_history(hass, entity_id, days)
-    )
+    rows = await async_fetch_recorder_history(hass, entity_id, days)
+    if zone is not None:
+        rows = [replace(row, start=wall_clock(row.start.timestamp(), zone)) for row in rows]
+    return await _async_with_temperatures(hass, entry, rows)
 
 
 def drawn_part(row: HistoryRow) -> HistoryRow:
@@ -92,6 +101,7 @@ async def async_fetch_home_history(
     home_id: str,
     days: int,
     *,
+    zone: tzinfo | None,
     tibber_home: tibber.TibberHome | None,
     tibber_turn: asyncio.Lock,
 ) -> list[HistoryRow]:
@@ -106,7 +116,7 @@ async def async_fetch_home_history(
     :raises HistoryFetchError: the recorder failed, or Tibber failed (after its retries) and the
         recorder had no rows: recorded rows are learned without Tibber's when only it fails.
     """
-    recorded = await async_fetch_recorded_power(hass, entry, home_id, days)
+    recorded = await async_fetch_recorded_power(hass, entry, home_id, days, zone)
     if entry.data.get(CONF_POWER_IS_NET):
         recorded = [drawn_part(row) for row in recorded]
     if tibber_home is None:

@@ -98,10 +98,13 @@ async def _async_analyze_history(call: ServiceCall) -> dict[str, Any]:
     entry, home_id = await _async_loaded_home(hass, call.data[ATTR_DEVICE_ID])
     days: int = call.data[ATTR_DAYS]
     # Read before the fetch: the entry may be unloaded while it waits for the recorder.
-    config = entry.runtime_data.sink.runners[home_id].detector_config
+    runner = entry.runtime_data.sink.runners[home_id]
+    config = runner.detector_config
     net = bool(entry.data.get(CONF_POWER_IS_NET))
     try:
-        rows = await async_fetch_recorded_power(hass, entry, home_id, days + LEARNING_DAYS)
+        rows = await async_fetch_recorded_power(
+            hass, entry, home_id, days + LEARNING_DAYS, runner.home.time_zone
+        )
     except HistoryFetchError as err:
         raise HomeAssistantError(
             translation_domain=DOMAIN,
