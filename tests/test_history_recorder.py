@@ -118,7 +118,7 @@ def facts(rows: list[HistoryRow]) -> list[tuple[float, timedelta | None, float, 
 
 def contiguous(rows: list[HistoryRow]) -> bool:
     return all(
-        later.start - earlier.start == timedelta(seconds=earlier.duration_s)
+        later.start.timestamp() - earlier.start.timestamp() == earlier.duration_s
         for earlier, later in itertools.pairwise(rows)
     )
 

@@ -485,11 +485,6 @@ def recorded_hours_over_the_spring_forward_night() -> list[HistoryRow]:
     return rows
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="analyze_history says 'since' on the UTC offset after the clocks changed: a load "
-    "from 01:42 reads 'since 02:42', a time the home's clock never showed",
-)
 async def test_an_analysed_alarm_across_the_clock_change_says_since_on_the_homes_clock(
     hass: HomeAssistant,
 ) -> None:

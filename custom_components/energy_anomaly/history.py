@@ -29,7 +29,7 @@ for a negative number of days, a programming error).
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from functools import partial
 import math
 from typing import Any, Final, Literal
@@ -416,11 +416,13 @@ def _statistics(
 
 
 def wall_clock(timestamp: float, zone: tzinfo | None = None) -> datetime:
-    """A recorder timestamp as the time in `zone` (else Home Assistant's), with a fixed offset."""
-    local = dt_util.utc_from_timestamp(timestamp).astimezone(
-        zone or dt_util.get_default_time_zone()
-    )
-    return local.astimezone(timezone(local.utcoffset() or timedelta()))
+    """A recorder timestamp as the time in `zone` (else Home Assistant's).
+
+    In the zone, not at that moment's bare offset: an alarm's `since` is told in the zone of the
+    row that raised it, and a load on since 01:42 on the night the clocks go forward, alarmed
+    after 03:00, was told "since 02:42", a time that night never had.
+    """
+    return dt_util.utc_from_timestamp(timestamp).astimezone(zone or dt_util.get_default_time_zone())
 
 
 def _floor_hour(time: datetime) -> datetime:

@@ -23,7 +23,7 @@ import probatio
 
 from .analysis import LEARNING_DAYS, Episode, find_anomalies
 from .const import CONF_POWER_IS_NET, DOMAIN, MODE_END_AHEAD_MAX
-from .detector.model import Mode
+from .detector.model import HistoryRow, Mode
 from .events import anomaly_details
 from .history import HistoryFetchError
 from .past import async_fetch_recorded_power
@@ -121,9 +121,15 @@ async def _async_analyze_history(call: ServiceCall) -> dict[str, Any]:
     )
     return {
         "start": max(window_start, rows[0].start).isoformat(),
-        "end": (rows[-1].start + timedelta(seconds=rows[-1].duration_s)).isoformat(),
+        "end": _end_of(rows[-1]).isoformat(),
         "anomalies": [_describe(hass, episode) for episode in episodes],
     }
+
+
+def _end_of(row: HistoryRow) -> datetime:
+    """When `row` ends, on its clock: counted in UTC, as a wall clock skips or repeats an hour."""
+    end = dt_util.as_utc(row.start) + timedelta(seconds=row.duration_s)
+    return end.astimezone(row.start.tzinfo)
 
 
 async def _async_mark_normal(call: ServiceCall) -> dict[str, Any]:
