@@ -56,6 +56,7 @@ from .storage import (
     prepare,
 )
 from .temperature import outdoor_temperature
+from .tibber_payload import on_local_clock
 
 # Kaifa and Aidon meters put voltage, current and production in one frame of every 10 s, and
 # Tibber reports them as null in the readings between. The entities show such a value from the
@@ -479,8 +480,14 @@ class HomeRunner:
     def async_add_readings(self, readings: Sequence[Reading]) -> None:
         """Queue readings in time order (a live message, or a demo catch-up batch).
 
-        Readings get the outdoor temperature the user chose, as it is now.
+        Readings get the outdoor temperature the user chose, as it is now, and the clock of
+        the home's zone when it has one of its own (a Tibber home: see `on_local_clock`).
         """
+        if (zone := self.home.time_zone) is not None:
+            readings = [
+                replace(reading, timestamp=on_local_clock(reading.timestamp, zone))
+                for reading in readings
+            ]
         if entity_id := self._entry.options.get(CONF_TEMPERATURE_ENTITY):
             temperature = outdoor_temperature(self.hass, entity_id)
             readings = [replace(reading, temperature=temperature) for reading in readings]

@@ -8,7 +8,7 @@ optional value (production, a phase's voltage or current) costs only itself: it 
 (None) and its error handed to the caller, and the time and power still make a reading.
 """
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 import math
 from typing import Final
 
@@ -97,17 +97,17 @@ def _timestamp(measurement: dict[str, object]) -> datetime:
     return on_local_clock(timestamp)
 
 
-def on_local_clock(timestamp: datetime) -> datetime:
-    """`timestamp` in Home Assistant's time zone, when that zone's clock shows it as Tibber did.
+def on_local_clock(timestamp: datetime, zone: tzinfo | None = None) -> datetime:
+    """`timestamp` in `zone` (else Home Assistant's), when that zone's clock shows it as Tibber did.
 
     Tibber gives a time the home's UTC offset at that moment, not its time zone. A finding's
     `since` is worked out in the zone of the reading that raised it: with a bare offset, a
     heater on since 01:40 (CET) and flagged after the clocks went forward read "since 02:40".
-    A home on Home Assistant's clock gets its zone, which knows the offset of every moment; a
-    home in another zone keeps Tibber's offsets.
+    A home on that zone's clock gets it, which knows the offset of every moment; a home in
+    another zone keeps Tibber's offsets (until its runner puts it on its own zone's clock).
     """
     try:
-        local = timestamp.astimezone(dt_util.get_default_time_zone())
+        local = timestamp.astimezone(zone or dt_util.get_default_time_zone())
     except OverflowError:  # a time at the calendar's ends: refused as implausible later on
         return timestamp
     return local if local.utcoffset() == timestamp.utcoffset() else timestamp
