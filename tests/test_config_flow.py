@@ -666,3 +666,34 @@ async def test_a_token_rejected_while_a_reconfigure_window_is_open_is_asked_for_
 
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="two Pulse homes without a nickname at one street address are offered under one "
+    "label: the user cannot tell which to tick",
+)
+@pytest.mark.parametrize(
+    "tibber_account",
+    [
+        LocalAccount(
+            user_id=USER_ID,
+            homes=[
+                LocalHome(HOME_A, nickname=None, address1="Bygata 2"),
+                LocalHome(HOME_B, nickname=None, address1="Bygata 2"),
+            ],
+        )
+    ],
+)
+async def test_two_homes_of_one_address_are_offered_under_labels_that_tell_them_apart(
+    hass: HomeAssistant,
+) -> None:
+    """Two flats of one building, neither given a nickname in the Tibber app."""
+    flow_id = await _token_form(hass)
+    result = await _submit_token(hass, flow_id)
+    assert result["step_id"] == "homes"
+
+    offered = result["data_schema"].schema[CONF_HOMES].config["options"]
+
+    labels = [option["label"] for option in offered]
+    assert len(set(labels)) == len(labels), labels
