@@ -29,6 +29,7 @@ from custom_components.energy_anomaly.temperature import (
 )
 
 from .conftest import HOME_A
+from .test_entity_source import POWER, WATT, home_entry, set_up_home
 from .test_live_data import state_of, wait_until
 from .tibber_server import LocalTibberServer
 
@@ -279,3 +280,30 @@ async def test_the_repair_issues_of_two_homes_sharing_a_temperature_entity_tell_
         assert issue is not None
         shown.add((issue.translation_key, tuple(sorted(issue.translation_placeholders.items()))))
     assert len(shown) == 2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a reload counts the hour again from the broken value's last change: the issue goes",
+)
+async def test_saving_the_options_keeps_the_issue_of_an_entity_whose_wrong_values_move(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """README: saving the options (which reloads the entry) does not hide the issue of an
+    entity still broken. A template sensor gives Kelvin and calls it °C: 290, 291, ... °C."""
+    hass.states.async_set(POWER, "400", WATT)
+    hass.states.async_set(OUTSIDE, "290", CELSIUS)
+    entry = home_entry()
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options={CONF_TEMPERATURE_ENTITY: OUTSIDE})
+    await set_up_home(hass, entry)
+    await ticked(hass, freezer, ISSUE_AFTER + timedelta(minutes=1))
+    assert temperature_issue(hass, entry) is not None
+    hass.states.async_set(OUTSIDE, "291", CELSIUS)  # the weather moves: still no temperature
+    await ticked(hass, freezer, timedelta(minutes=10))
+    assert temperature_issue(hass, entry) is not None
+
+    assert await hass.config_entries.async_reload(entry.entry_id)  # as saving the options does
+    await hass.async_block_till_done()
+
+    assert temperature_issue(hass, entry) is not None
