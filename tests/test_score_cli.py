@@ -807,3 +807,90 @@ def test_an_inverters_standby_a_few_watts_below_0_counts_as_0_w_as_in_home_assis
     assert scored_standby.returncode == 0, scored_standby.stderr
     assert scored_standby.stderr == scored_zero.stderr == ""
     assert standby_out.read_text() == zero_out.read_text()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="under scripts/run, /dev/stdout piped or redirected resolves to a pipe or a file "
+    "outside the repository and is refused as 'outside' the shared directory",
+)
+def test_verdicts_written_to_dev_stdout_under_scripts_run_reach_a_pipe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`scripts/run scripts/score in.csv /dev/stdout | grep ,1,`: the pipe is the host's own."""
+    shared = tmp_path / "repository"
+    shared.mkdir()
+    (shared / "in.csv").write_text(_rows(3))
+    monkeypatch.setenv(SHARED, str(shared))
+
+    completed = subprocess.run(
+        [sys.executable, str(SCORE), str(shared / "in.csv"), "/dev/stdout"],
+        capture_output=True,  # stdout is a pipe, as with `| grep`
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines()[0] == "timestamp,score,anomaly,kind,reason"
+    assert len(completed.stdout.splitlines()) == 4
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="only the first value left out of a row is reported, and the summary counts rows, "
+    "not values",
+)
+def test_every_value_left_out_of_a_row_is_reported_and_counted(tmp_path: Path) -> None:
+    text = "timestamp,power,voltage_l1,voltage_l2,temperature\n"
+    text += f"{_stamp(0)},300,230,230,5\n"
+    text += f"{_stamp(1)},300,unavailable,unavailable,-127\n"  # line 3: three values left out
+    text += f"{_stamp(2)},300,230,230,5\n"
+
+    completed, target = _score(tmp_path, text)
+
+    assert completed.returncode == 0, completed.stderr
+    reported = [line for line in completed.stderr.splitlines() if ":3: left out" in line]
+    for column in ("voltage_l1", "voltage_l2", "temperature"):
+        assert any(column in line for line in reported), (column, completed.stderr)
+    assert completed.stderr.splitlines()[-1] == "3 value(s) left out"
+    assert _scored(target) == [_stamp(0), _stamp(1), _stamp(2)]
+
+
+def _signed_production_rows(later_production: str) -> str:
+    """26 hours of a home's draw a minute, then 15 minutes of an import meter stuck at 0 W.
+
+    The production column starts 200 W below 0 (signed like a grid meter's net power, not a
+    production sensor's); its later values are `later_production`.
+    """
+    lines = ["timestamp,power,power_production"]
+    for minute in range(26 * 60 + 15):
+        power = 0 if minute >= 26 * 60 else 250 + (minute % 7) * 20
+        production = "-200" if minute == 0 else later_production
+        lines.append(f"{_stamp(minute)},{power},{production}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a production column seen far below 0 (a net meter's) is only left out on that row; "
+    "Home Assistant leaves its later values out too, so score takes the import for production",
+)
+def test_a_production_column_seen_far_below_0_is_left_out_from_then_on_as_in_home_assistant(
+    tmp_path: Path,
+) -> None:
+    """A power sensor home's production sensor read 50 W or more below 0 is no production sensor:
+    its values stay left out until the entry reloads (README, *Entities unavailable* and the
+    form). Its 150 W while the home imports must not pass for production hiding the meter's
+    zeros."""
+    signed, blank = (tmp_path / name for name in ("signed", "blank"))
+    signed.mkdir()
+    blank.mkdir()
+
+    scored_signed, signed_out = _score(signed, _signed_production_rows("150"))
+    scored_blank, blank_out = _score(blank, _signed_production_rows(""))
+
+    assert scored_signed.returncode == scored_blank.returncode == 0
+    with blank_out.open(newline="") as file:
+        assert "meter_fault" in {row["kind"] for row in csv.DictReader(file)}  # the zeros
+    assert signed_out.read_text() == blank_out.read_text()
