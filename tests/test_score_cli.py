@@ -941,3 +941,21 @@ def test_verdicts_appended_through_dev_stdout_keep_what_the_file_held(tmp_path: 
     lines = log.read_text().splitlines()
     assert lines[:2] == ["an earlier line", "timestamp,score,anomaly,kind,reason"]
     assert len(lines) == 5
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a header whose quote never closes swallows the rows: the error says timestamp and "
+    "power are missing and echoes every row, not the quote on line 1",
+)
+def test_a_header_with_a_quote_never_closed_is_refused_for_that_quote(tmp_path: Path) -> None:
+    rows = [f"{_stamp(m)},300" for m in range(50)]
+
+    completed, target = _score(tmp_path, '"timestamp,power\n' + "\n".join(rows) + "\n")
+
+    said = completed.stderr.replace(str(tmp_path), "")  # its name holds the word "quote"
+    assert completed.returncode == 2
+    assert "Traceback" not in said
+    assert "quote" in said
+    assert _stamp(10) not in said  # the rows are not echoed as header names
+    assert not target.exists()
