@@ -398,10 +398,21 @@ class TibberLiveSource:
                 delay = refused.next_delay()
                 self._sink.async_source_down(
                     home_id,
-                    f"Tibber refused the home's live data ({err}); "
+                    f"Tibber refused the home's live data ({self._without_ids(err, home_id)}); "
                     f"retrying in {int(delay.total_seconds())} s",
                 )
                 await self._async_wait(delay)
+
+    def _without_ids(self, err: Exception, home_id: str) -> str:
+        """Tibber's answer with the home's id hashed and the account's user id left out.
+
+        Logged, and shown in the home's repair issue: Tibber names the home, and the account's
+        owner, by their lasting ids ("Home with id ... does not have matching owner ...").
+        """
+        text = str(err).replace(home_id, hashed_id(home_id))
+        if user_id := self._tibber.user_id:
+            text = text.replace(user_id, "<user id>")
+        return text
 
     @callback
     def _async_handle(self, home_id: str, data: object) -> None:

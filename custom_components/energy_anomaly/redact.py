@@ -130,7 +130,8 @@ def async_redact_token_in_logs(entry: ConfigEntry) -> CALLBACK_TYPE:
     Until then, pyTibber's error for an unexpected HTTP status is quieted too
     (`RetriedHttpErrorQuieter`).
     """
-    redactor = SecretRedactor([entry.data.get(CONF_ACCESS_TOKEN, "")])
+    # stripped: the token sent (an entry of an older release may hold it with spaces around)
+    redactor = SecretRedactor([entry.data.get(CONF_ACCESS_TOKEN, "").strip()])
     loggers = [logging.getLogger(name) for name in TRAFFIC_LOGGERS]
     for logger in loggers:
         logger.addFilter(redactor)
