@@ -575,11 +575,6 @@ async def test_the_homes_form_asked_again_does_not_tick_a_home_the_user_left_out
     assert result["errors"] == {"base": "no_home_selected"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the power sensor form suggests Home Assistant's location name even when it is emoji "
-    "alone, then refuses it (name_needs_letters)",
-)
 async def test_the_home_name_the_power_sensor_form_suggests_is_one_it_accepts(
     hass: HomeAssistant,
 ) -> None:

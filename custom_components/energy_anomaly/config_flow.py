@@ -153,7 +153,9 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
         schema = _meter_schema().extend(
             {probatio.Optional(CONF_TEMPERATURE_ENTITY): _temperature_selector()}
         )
-        name = self.hass.config.location_name or DEFAULT_HOME_NAME
+        name = self.hass.config.location_name
+        if not name or spells_nothing(name):  # a name it would refuse is no suggestion
+            name = DEFAULT_HOME_NAME
         return self.async_show_form(
             step_id=SOURCE_ENTITY,
             data_schema=self.add_suggested_values_to_schema(
