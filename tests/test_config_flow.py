@@ -597,11 +597,6 @@ async def test_the_home_name_the_power_sensor_form_suggests_is_one_it_accepts(
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Reconfigure skips the homes form when one Pulse home is left and watches it, although "
-    "the user left it out",
-)
 @pytest.mark.parametrize(
     "tibber_account",
     [

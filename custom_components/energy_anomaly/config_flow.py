@@ -254,7 +254,7 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
         """
         homes = self._offerable_homes()
         errors: dict[str, str] = {}
-        if user_input is None and len(homes) == 1:
+        if user_input is None and len(homes) == 1 and self._ticked_alone(homes):
             return self._async_create_account_entry(homes)
         if user_input is not None:
             chosen = user_input[CONF_HOMES]
@@ -283,6 +283,14 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
             }
         )
         return self.async_show_form(step_id="homes", data_schema=schema, errors=errors)
+
+    def _ticked_alone(self, homes: Mapping[str, str]) -> bool:
+        """Whether the account's one Pulse home needs no form: it would be ticked on it.
+
+        Under Reconfigure, a home the user left out stays out (the watched one gone from the
+        account): it is asked, not watched without a word.
+        """
+        return self.source != SOURCE_RECONFIGURE or bool(self._watched_after_reconfigure(homes))
 
     def _watched_after_reconfigure(self, homes: Mapping[str, str]) -> list[str]:
         """The homes Reconfigure ticks: those watched, and those new on the account since.
