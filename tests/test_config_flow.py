@@ -629,11 +629,6 @@ async def test_reconfigure_does_not_watch_a_home_the_user_left_out_without_askin
     assert (result["type"], result.get("step_id")) == (FlowResultType.FORM, "homes")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a token rejected while Reconfigure is open starts no reauth flow (core skips it) and "
-    "none is started later: no card, no reconnection, homes unavailable for good",
-)
 async def test_a_token_rejected_while_a_reconfigure_window_is_open_is_asked_for_after_it_closes(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,

@@ -267,7 +267,12 @@ async def _async_follow_account(
     async def _async_refresh() -> None:
         try:
             listed = await async_list_homes(connection)
-        except (tibber.InvalidLoginError, *CONNECTION_ERRORS) as err:
+        except tibber.InvalidLoginError:
+            # Asked again each hour: Home Assistant starts no reauth flow while the entry's
+            # Reconfigure window is open, and the live source asked only once
+            entry.async_start_reauth(hass)
+            return
+        except CONNECTION_ERRORS as err:
             LOGGER.debug("Could not list the homes of %s (again in an hour): %s", entry.title, err)
             return
         if entry.state is not ConfigEntryState.LOADED:  # unloaded while Tibber answered
