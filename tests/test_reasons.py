@@ -462,11 +462,6 @@ def a_steady_load_just_above_the_empty_homes_bar() -> Finding:
     return alarm.finding
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a load 0.5 W above the away bar is said in whole watts as equal to it: '428 W drawn "
-    "... more than the 428 W'",
-)
 async def test_a_steady_load_just_above_the_away_bar_is_said_to_be_more_than_it(
     hass: HomeAssistant,
 ) -> None:
@@ -508,11 +503,6 @@ async def test_an_analysed_alarm_across_the_clock_change_says_since_on_the_homes
     assert f"drawn since {started:%H:%M}," in sentence, sentence
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="observed is rounded to 0.1: 25.04 A over a 25 A fuse shows observed 25.0 = expected "
-    "25.0 beside a reason that says 25.04 A",
-)
 async def test_a_current_just_over_the_fuse_shows_an_observed_value_above_the_expected(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:

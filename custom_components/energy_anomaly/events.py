@@ -9,7 +9,7 @@ from homeassistant.helpers import entity_registry as er
 from .const import ANOMALY_KEY, DOMAIN, EVENT_ANOMALY, LOGGER
 from .coordinator import HomeInfo
 from .detector.model import Finding, Result
-from .detector.render import render
+from .detector.render import MOST_DECIMALS_BEYOND, render
 from .reasons import async_reason
 
 
@@ -23,16 +23,28 @@ def anomaly_details(hass: HomeAssistant, finding: Finding) -> dict[str, Any]:
     return {
         "kind": finding.kind.value,
         "reason": async_reason(hass, finding),
-        "observed": _rounded(finding.observed),
-        "expected": _rounded(finding.expected),
+        **_rounded_apart(finding.observed, finding.expected),
         "unit": finding.unit,
         "since": finding.since.isoformat(),
     }
 
 
-def _rounded(value: float | None) -> float | None:
-    """One decimal: W, V and A are not measured more finely."""
-    return None if value is None else round(float(value), 1)
+def _rounded_apart(observed: float | None, expected: float | None) -> dict[str, float | None]:
+    """Observed and expected with one decimal, or as many more as keep them apart (up to 3).
+
+    W, V and A are hardly measured more finely, but 25.04 A on a 25 A fuse rounded to 25.0
+    would tell an automation that tests `observed > expected` there was nothing above it.
+    """
+    decimals = 1
+    if observed is not None and expected is not None and observed != expected:
+        while decimals < MOST_DECIMALS_BEYOND and round(observed, decimals) == round(
+            expected, decimals
+        ):
+            decimals += 1
+    return {
+        "observed": None if observed is None else round(float(observed), decimals),
+        "expected": None if expected is None else round(float(expected), decimals),
+    }
 
 
 @callback

@@ -22,10 +22,10 @@ from .detector.render import (
     KW_FROM_W,
     MINUTES_SAID_UP_TO,
     SECONDS_SAID_UP_TO,
-    alike_in_kw,
     current_decimals,
     seconds_decimals,
     voltage_decimals,
+    watts_decimals,
     whole_rise,
 )
 
@@ -56,9 +56,14 @@ class Wording:
         """A power in whole watts: "80 W"."""
         return f"{self.number(value)} W"
 
-    def power(self, watts: float, *, in_watts: bool = False) -> str:
-        """Power the way people say it: "80 W", "0,3 kW", "2,1 kW"; `in_watts`: "432 W"."""
-        if in_watts or abs(watts) < KW_FROM_W:
+    def power(self, watts: float, *, decimals: int | None = None) -> str:
+        """Power the way people say it: "80 W", "0,3 kW", "2,1 kW".
+
+        With `decimals`, in watts always ("432 W", "427,5 W": see `watts_decimals`).
+        """
+        if decimals is not None:
+            return f"{self.number(watts, decimals)} W"
+        if abs(watts) < KW_FROM_W:
             return self.watts(watts)
         return f"{self.number(watts / W_PER_KW, 1)} kW"
 
@@ -168,10 +173,10 @@ def _current(w: Wording, f: Finding) -> Sentence:
 
 def _powers(w: Wording, f: Finding) -> dict[str, str]:
     """A consumption finding's observed and expected power, said so that they differ."""
-    in_watts = alike_in_kw(_observed(f), _expected(f))
+    decimals = watts_decimals(_observed(f), _expected(f))
     return {
-        "observed": w.power(_observed(f), in_watts=in_watts),
-        "expected": w.power(_expected(f), in_watts=in_watts),
+        "observed": w.power(_observed(f), decimals=decimals),
+        "expected": w.power(_expected(f), decimals=decimals),
     }
 
 

@@ -58,6 +58,14 @@ def test_a_load_alike_in_kilowatts_to_the_empty_home_is_said_in_watts() -> None:
     )
 
 
+def test_a_load_alike_in_whole_watts_to_the_empty_home_is_said_with_a_decimal() -> None:
+    away = finding(Kind.UNUSUAL_CONSUMPTION, Cause.LOAD_WHILE_AWAY, 428, 427.5)
+
+    assert render(away) == (
+        "428.0 W drawn since 10:04 while away, more than the 427.5 W the empty home draws"
+    )
+
+
 def test_powers_that_differ_in_kilowatts_stay_in_kilowatts() -> None:
     high = finding(Kind.UNUSUAL_CONSUMPTION, Cause.HIGH_CONSUMPTION, 2156, 1450, certainty=1.0)
 

@@ -18,9 +18,14 @@ SUB_SECOND_DECIMALS = 1
 MOST_DECIMALS_BEYOND = 3
 
 
-def format_power(watts: float, *, in_watts: bool = False) -> str:
-    """Power the way people say it: "80 W", "0.3 kW", "2.1 kW"; `in_watts`: "432 W" always."""
-    if in_watts or abs(watts) < KW_FROM_W:
+def format_power(watts: float, *, decimals: int | None = None) -> str:
+    """Power the way people say it: "80 W", "0.3 kW", "2.1 kW".
+
+    With `decimals`, in watts always ("432 W", "427.5 W"): see `watts_decimals`.
+    """
+    if decimals is not None:
+        return f"{watts:z.{decimals}f} W"
+    if abs(watts) < KW_FROM_W:
         return f"{watts:z.0f} W"
     return f"{watts / 1000:z.1f} kW"
 
@@ -30,16 +35,20 @@ def said_watts(watts: float) -> float:
     return round(watts) if abs(watts) < KW_FROM_W else round(watts / 1000, 1) * 1000
 
 
-def alike_in_kw(observed: float, expected: float) -> bool:
-    """Whether two powers said side by side, one or both in kW, would read the same.
+def watts_decimals(observed: float, expected: float) -> int | None:
+    """The decimals of two powers said side by side in watts, or None as people say them.
 
     "0.4 kW drawn ... more than the 0.4 kW" for 433 W against 428 W, "0.1 kW ... 100 W" for 104 W
-    against 99.6 W: they are then said in watts, so a reason's values agree with its kind
-    (observed above expected).
+    against 99.6 W, "428 W ... more than the 428 W" for 428 W against an away bar of 427.5 W:
+    powers that read alike are said in watts, with the fewest decimals that tell them apart (at
+    most MOST_DECIMALS_BEYOND), so a reason's values agree with its kind (observed above expected).
     """
-    if max(abs(observed), abs(expected)) < KW_FROM_W:
-        return False  # both in whole watts already
-    return said_watts(observed) == said_watts(expected)
+    if said_watts(observed) != said_watts(expected):
+        return None
+    for decimals in range(MOST_DECIMALS_BEYOND):
+        if round(observed, decimals) != round(expected, decimals):
+            return decimals
+    return MOST_DECIMALS_BEYOND
 
 
 def decimals_beyond(value: float, limit: float, *, above: bool) -> int:
@@ -153,8 +162,8 @@ def _current(f: Finding) -> str:
 
 def _powers(f: Finding) -> tuple[str, str]:
     """A consumption finding's observed and expected power, said so that they differ."""
-    in_watts = alike_in_kw(_value(f), _expected(f))
-    return format_power(_value(f), in_watts=in_watts), format_power(_expected(f), in_watts=in_watts)
+    decimals = watts_decimals(_value(f), _expected(f))
+    return format_power(_value(f), decimals=decimals), format_power(_expected(f), decimals=decimals)
 
 
 def _consumption(f: Finding) -> str:
