@@ -238,6 +238,20 @@ ALWAYS_ON_COST = EnergyAnomalySensorDescription(
     value_fn=_always_on_kwh,
 )
 
+DETECTOR_STATUS = EnergyAnomalySensorDescription(
+    key="detector_status",
+    translation_key="detector_status",
+    device_class=SensorDeviceClass.ENUM,
+    options=[status.value for status in Status],
+    entity_category=EntityCategory.DIAGNOSTIC,
+    value_fn=lambda data: data.status.value,
+    attributes_fn=lambda data: {
+        "learning_progress": data.learning_progress,
+        "history": data.history.value,
+        "history_days": data.history_days,
+    },
+)
+
 SENSORS: tuple[EnergyAnomalySensorDescription, ...] = (
     _live_watts("power", lambda data: data.reading.power),
     EnergyAnomalySensorDescription(
@@ -259,20 +273,8 @@ SENSORS: tuple[EnergyAnomalySensorDescription, ...] = (
     ),
     _watts("expected_power", lambda data: data.result.expected),
     _watts("baseload", lambda data: data.result.baseload),
+    DETECTOR_STATUS,
     ALWAYS_ON_ENERGY,
-)
-DETECTOR_STATUS = EnergyAnomalySensorDescription(
-    key="detector_status",
-    translation_key="detector_status",
-    device_class=SensorDeviceClass.ENUM,
-    options=[status.value for status in Status],
-    entity_category=EntityCategory.DIAGNOSTIC,
-    value_fn=lambda data: data.status.value,
-    attributes_fn=lambda data: {
-        "learning_progress": data.learning_progress,
-        "history": data.history.value,
-        "history_days": data.history_days,
-    },
 )
 
 POWER_PRODUCTION = _live_watts("power_production", lambda data: data.reading.power_production)
@@ -303,8 +305,12 @@ async def async_setup_entry(
     @callback
     def add_home(runner: HomeRunner) -> None:
         coordinator = runner.coordinator
-        async_add_entities(EnergyAnomalySensor(coordinator, description) for description in SENSORS)
-        async_add_entities([DetectorStatusSensor(coordinator)])
+        async_add_entities(
+            (DetectorStatusSensor if description is DETECTOR_STATUS else EnergyAnomalySensor)(
+                coordinator, description
+            )
+            for description in SENSORS
+        )
         if cost := _cost_sensor(entry, coordinator):
             async_add_entities([cost])
         else:
@@ -412,10 +418,6 @@ class DetectorStatusSensor(EnergyAnomalySensor):
     minutes while Tibber rate-limits it: every other entity of the home is unavailable then, and
     this one says why. The detector has learned nothing yet, as a home that did would not import.
     """
-
-    def __init__(self, coordinator: EnergyAnomalyCoordinator) -> None:
-        """Show the home's detector status."""
-        super().__init__(coordinator, DETECTOR_STATUS)
 
     @property
     def available(self) -> bool:
