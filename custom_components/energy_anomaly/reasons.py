@@ -134,8 +134,9 @@ def _negative(w: Wording, f: Finding) -> Sentence:
 
 
 def _frozen(w: Wording, f: Finding) -> Sentence:
-    return "frozen", {
-        "observed": w.watts(_observed(f)),
+    # A meter stuck on an export reads below 0: its Power shows 0 W, the power fed in is stuck
+    return "frozen" if _observed(f) >= 0 else "frozen_export", {
+        "observed": w.watts(abs(_observed(f))),
         "duration": w.duration(f.facts["lasted_s"]),
         "longest": w.duration(f.facts["longest_s"]),
     }

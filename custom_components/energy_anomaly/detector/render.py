@@ -113,8 +113,11 @@ def _negative(f: Finding) -> str:
 
 
 def _frozen(f: Finding) -> str:
+    # A meter stuck on an export reads below 0: its Power shows 0 W, the power fed in is stuck
+    what = "Power" if _value(f) >= 0 else "Power fed into the grid"
     return (
-        f"Power has been exactly {_value(f):z.0f} W for {format_duration(f.facts['lasted_s'])}; "
+        f"{what} has been exactly {abs(_value(f)):z.0f} W for "
+        f"{format_duration(f.facts['lasted_s'])}; "
         f"it never stayed the same for more than {format_duration(f.facts['longest_s'])} before"
     )
 
