@@ -544,11 +544,6 @@ async def test_a_meter_frozen_on_an_export_is_not_said_to_draw_a_negative_power(
     assert sentence == render(frozen)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the baseload reason says the night's temperature in °C whatever Home Assistant's "
-    "unit system: a US home (°F, 120 V grid supported) reads 'at -4 °C'",
-)
 async def test_a_baseload_step_in_a_home_that_uses_fahrenheit_gives_the_night_in_fahrenheit(
     hass: HomeAssistant,
 ) -> None:

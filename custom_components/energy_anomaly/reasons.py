@@ -13,8 +13,10 @@ attributes and bus events are written in callbacks). Numbers use the language's 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from homeassistant.const import UnitOfTemperature
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.translation import async_get_cached_translations
+from homeassistant.util.unit_conversion import TemperatureConverter
 
 from .const import DOMAIN
 from .detector.model import TIME_OF_DAY, Cause, Finding
@@ -39,9 +41,13 @@ W_PER_KW = 1000.0
 
 @dataclass(frozen=True, slots=True)
 class Wording:
-    """One language's templates (the `common` section, by key) and how it writes numbers."""
+    """One language's templates (the `common` section, by key) and how it writes numbers.
+
+    `temperature_unit`: the unit Home Assistant shows temperatures in (°F in a US home).
+    """
 
     texts: Mapping[str, str]
+    temperature_unit: str = UnitOfTemperature.CELSIUS
 
     def text(self, key: str, **values: str) -> str:
         """The template `key` with its placeholders filled in."""
@@ -81,6 +87,13 @@ class Wording:
         """Whole minutes, at least one, singular or plural: "1 minute", "2 minutes"."""
         return self.count("minutes", max(1, round(seconds / SECONDS_PER_MINUTE)))
 
+    def temperature(self, celsius: float) -> str:
+        """A temperature in whole degrees of Home Assistant's unit: "-4 °C", "24 °F"."""
+        degrees = TemperatureConverter.convert(
+            celsius, UnitOfTemperature.CELSIUS, self.temperature_unit
+        )
+        return f"{self.number(degrees)} {self.temperature_unit}"
+
     def count(self, unit: str, count: int) -> str:
         """`count` of `unit` (a key with `_one` and `_other` forms): "1 night", "3 nights"."""
         return self.text(f"{unit}_one" if count == 1 else f"{unit}_other", count=self.number(count))
@@ -96,7 +109,7 @@ def async_wording(hass: HomeAssistant) -> Wording:
     texts = async_get_cached_translations(hass, hass.config.language, CATEGORY, DOMAIN)
     if _PREFIX + "decimal_separator" not in texts:
         texts = async_get_cached_translations(hass, FALLBACK_LANGUAGE, CATEGORY, DOMAIN)
-    return Wording(texts)
+    return Wording(texts, hass.config.units.temperature_unit)
 
 
 @callback
@@ -216,7 +229,7 @@ def _baseload(w: Wording, f: Finding) -> Sentence:
     temperature = f.facts.get("temperature_c")
     if temperature is None:
         return "baseload_step", values
-    return "baseload_step_temperature", values | {"temperature": w.number(temperature)}
+    return "baseload_step_temperature", values | {"temperature": w.temperature(temperature)}
 
 
 _SENTENCES: dict[Cause, Callable[[Wording, Finding], Sentence]] = {
