@@ -282,10 +282,6 @@ async def test_the_repair_issues_of_two_homes_sharing_a_temperature_entity_tell_
     assert len(shown) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a reload counts the hour again from the broken value's last change: the issue goes",
-)
 async def test_saving_the_options_keeps_the_issue_of_an_entity_whose_wrong_values_move(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -30,6 +30,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import async_call_later, async_track_state_change_event
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 from homeassistant.util.unit_conversion import TemperatureConverter
 
 from .const import CONF_TEMPERATURE_ENTITY, DOMAIN
@@ -119,6 +120,11 @@ def temperature_entity_error(state: State | None, *, kept: bool = False) -> str 
     return None
 
 
+# The entries (and their entity) whose issue was up when they unloaded: raised again at once when
+# they set up again (a reload) with the same entity still broken
+RAISED_BEFORE: HassKey[set[tuple[str, str]]] = HassKey(f"{DOMAIN}_temperature_issue_raised")
+
+
 class OutdoorTemperature:
     """Watches the chosen entity and owns the repair issue shown while it gives no temperature.
 
@@ -127,7 +133,9 @@ class OutdoorTemperature:
     `last_updated`, when its value or attributes last changed: a weather entity's temperature is
     an attribute, which moves no `last_changed`; a missing entity's since it was first seen
     missing). So a reload (the options saved) raises the issue again at once for an entity as
-    broken as before, not an hour later.
+    broken as before, not an hour later; one whose wrong values keep moving (a Kelvin template
+    labelled °C) has a recent `last_updated`, so an issue raised before the reload is noted
+    (`RAISED_BEFORE`) and raised again at once while the entity is still broken.
     After a restart the states are new and the hour counts from the start, as it should: the
     entity's integration may not have loaded yet. The issue goes away as soon as a usable
     temperature arrives, and when the entry unloads. It names the entry as it is named now: a
@@ -154,13 +162,20 @@ class OutdoorTemperature:
         unsub_entry = async_dispatcher_connect(
             self._hass, SIGNAL_CONFIG_ENTRY_CHANGED, self._async_entry_changed
         )
-        self._async_check(self._hass.states.get(self._entity_id))
+        raised_before = self._hass.data.setdefault(RAISED_BEFORE, set())
+        state = self._hass.states.get(self._entity_id)
+        if (watched := (self._entry_id, self._entity_id)) in raised_before:  # unless fixed
+            raised_before.discard(watched)
+            self._raised = read_temperature(state).problem
+        self._async_check(state)
 
         @callback
         def stop() -> None:
             unsub_state()
             unsub_entry()
             self._async_cancel_wait()
+            if self._raised is not None:
+                raised_before.add((self._entry_id, self._entity_id))
             ir.async_delete_issue(self._hass, DOMAIN, self._issue_id)
 
         return stop
