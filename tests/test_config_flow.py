@@ -653,11 +653,6 @@ async def test_a_token_rejected_while_a_reconfigure_window_is_open_is_asked_for_
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="two Pulse homes without a nickname at one street address are offered under one "
-    "label: the user cannot tell which to tick",
-)
 @pytest.mark.parametrize(
     "tibber_account",
     [

@@ -23,9 +23,10 @@ accepts waits as long as a 4429 and asks nothing of the user: the token is not k
 """
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable, Sequence
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 import logging
 from typing import Any
@@ -127,10 +128,25 @@ def _listed_homes(data: object) -> list[TibberHomeInfo]:
     """The homes of HOMES_QUERY's answer; an entry that is not a home with an id is left out."""
     viewer = data.get("viewer") if isinstance(data, dict) else None
     homes = viewer.get("homes") if isinstance(viewer, dict) else None
-    return [
+    listed = [
         TibberHomeInfo(home["id"], _home_name(home), _has_pulse(home), _zone_name(home))
         for home in (homes if isinstance(homes, list) else [])
         if isinstance(home, dict) and isinstance(home.get("id"), str) and home["id"]
+    ]
+    return _told_apart(listed)
+
+
+def _told_apart(homes: list[TibberHomeInfo]) -> list[TibberHomeInfo]:
+    """The homes, those of one name (two flats at one address, no nickname) with their id's hash.
+
+    Else the homes form offers two ticks of one label, and their devices one name.
+    """
+    names = Counter(home.name for home in homes)
+    return [
+        replace(home, name=f"{home.name} ({hashed_id(home.home_id)})")
+        if names[home.name] > 1
+        else home
+        for home in homes
     ]
 
 
