@@ -442,11 +442,6 @@ async def test_the_options_of_a_tibber_account_watching_no_home_offer_no_fuse(
     assert CONF_FUSE_SIZE not in result["data_schema"].schema
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a fuse typed on the one form of an account of one home is saved account-wide when a "
-    "home was listed meanwhile: the new home, whose fuse was left empty, is judged against it",
-)
 async def test_a_home_listed_while_the_options_form_is_open_is_judged_against_its_own_fuse(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
@@ -482,11 +477,6 @@ async def test_a_home_listed_while_the_options_form_is_open_is_judged_against_it
     assert runners[HOME_NEW].detector_config.fuse_amps is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a home leaving the account while the options form of two homes is open makes the "
-    "form, sent without a fuse field, drop the fuse of the home left",
-)
 async def test_a_home_gone_while_the_options_form_is_open_leaves_the_other_its_fuse(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:

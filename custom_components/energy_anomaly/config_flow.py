@@ -613,6 +613,9 @@ class EnergyAnomalyOptionsFlow(OptionsFlowWithReload):
         self._options: dict[str, Any] = {}
         self._fuses: dict[str, float] = {}
         self._homes_left: list[tuple[str, str]] = []  # (id, name) whose fuse is still to ask
+        # Whether the first form, as shown, had the one fuse field: the hourly listing may add or
+        # drop a home while it is open, which changes the form's shape at once
+        self._fuse_shown: bool | None = None
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the outdoor temperature entity, the fuse size and the price entity, all optional.
@@ -623,18 +626,21 @@ class EnergyAnomalyOptionsFlow(OptionsFlowWithReload):
         their fuses next.
         """
         per_home = self._homes_with_a_fuse_each()
+        if user_input is None or self._fuse_shown is None:
+            self._fuse_shown = not per_home and self._fuse_judges_a_current()
         errors: dict[str, str] = {}
         if user_input is not None:
             errors = self._entity_errors(user_input) | _fuse_errors(user_input)
             if not errors and not per_home:
                 return self.async_create_entry(data=self._options_to_save(user_input))
-            if not errors:
-                self._options, self._homes_left = user_input, list(per_home.items())
+            if not errors:  # a fuse typed for the one home shown is no account-wide fuse
+                self._options = {k: v for k, v in user_input.items() if k != CONF_FUSE_SIZE}
+                self._homes_left = list(per_home.items())
                 return await self.async_step_fuse()
         fields: dict[Any, Any] = {
             probatio.Optional(CONF_TEMPERATURE_ENTITY): _temperature_selector(),
         }
-        if not per_home and self._fuse_judges_a_current():
+        if self._fuse_shown:
             fields[probatio.Optional(CONF_FUSE_SIZE)] = FUSE_SELECTOR
         fields[probatio.Optional(CONF_PRICE_ENTITY)] = EntitySelector(
             EntitySelectorConfig(domain="sensor")
@@ -696,20 +702,25 @@ class EnergyAnomalyOptionsFlow(OptionsFlowWithReload):
         saved = self.config_entry.options
         if self.config_entry.data[CONF_SOURCE] == SOURCE_TIBBER:
             fuses = self._fuses_of_homes_not_watched()
-            if (fuse := options.pop(CONF_FUSE_SIZE, None)) is not None:
+            fuse = options.pop(CONF_FUSE_SIZE, None)
+            if not self._fuse_shown:  # shown for several homes: no fuse to change on it
+                fuses = self._saved_fuses()
+            elif fuse is not None:
                 fuses |= dict.fromkeys(self.config_entry.data.get(CONF_HOMES, {}), fuse)
             options[CONF_FUSE_SIZES] = fuses
         elif not self._fuse_judges_a_current() and CONF_FUSE_SIZE in saved:
             options[CONF_FUSE_SIZE] = saved[CONF_FUSE_SIZE]
         return options
 
+    def _saved_fuses(self) -> dict[str, Any]:
+        """The fuses saved for the account's homes (id -> A)."""
+        fuses = self.config_entry.options.get(CONF_FUSE_SIZES)
+        return dict(fuses) if isinstance(fuses, Mapping) else {}
+
     def _fuses_of_homes_not_watched(self) -> dict[str, Any]:
         """The fuses saved for the account's homes not watched now: one ticked again keeps its."""
-        fuses = self.config_entry.options.get(CONF_FUSE_SIZES)
-        if not isinstance(fuses, Mapping):
-            return {}
         watched = self.config_entry.data.get(CONF_HOMES, {})
-        return {home_id: fuse for home_id, fuse in fuses.items() if home_id not in watched}
+        return {key: fuse for key, fuse in self._saved_fuses().items() if key not in watched}
 
     def _fuse_judges_a_current(self) -> bool:
         """Whether the one form's fuse turns a check on: a power sensor home needs a current.
