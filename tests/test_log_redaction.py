@@ -182,6 +182,16 @@ async def test_a_token_stored_with_spaces_around_it_appears_in_no_log_record(
     assert [m for m in logged if LONG_TOKEN in m or LONG_TOKEN[-12:] in m] == []
 
 
+def integration_lines_naming(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
+    """The integration's log lines that contain `text`."""
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name.startswith("custom_components.energy_anomaly")
+        and text in record.getMessage()
+    ]
+
+
 async def test_a_home_tibber_refuses_is_logged_without_its_home_id(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,
@@ -197,9 +207,22 @@ async def test_a_home_tibber_refuses_is_logged_without_its_home_id(
     await tibber_server.wait_for_subscriptions(1, HOME_A)
     await wait_until(hass, lambda: "Tibber refused the home's live data" in caplog.text)
 
-    assert [
-        record.getMessage()
-        for record in caplog.records
-        if record.name.startswith("custom_components.energy_anomaly")
-        and HOME_B in record.getMessage()
-    ] == []
+    assert integration_lines_naming(caplog, HOME_B) == []
+
+
+async def test_a_live_message_whose_errors_name_the_home_is_logged_without_its_id(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A message carrying Tibber's errors in its data is skipped and logged with them."""
+    tibber_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+    await tibber_server.wait_for_subscriptions(2)
+
+    errors = [{"message": f"Could not find home with id {HOME_A}"}]
+    assert await tibber_server.push_raw(HOME_A, {"errors": errors}) == 1
+    await wait_until(hass, lambda: "Skipping malformed live message" in caplog.text)
+
+    assert integration_lines_naming(caplog, HOME_A) == []

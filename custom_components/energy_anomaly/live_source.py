@@ -461,7 +461,7 @@ class TibberLiveSource:
             "%s live message for home %s (%s)%s",
             "Left out a value of a" if value_only else "Skipping malformed",
             hashed_id(home_id),  # as the diagnostics name it: Tibber's id is the home's for good
-            err,
+            self._without_ids(err, home_id),  # Tibber's errors may name the home or the user
             "; further ones of this kind are logged at debug level" if first else "",
         )
 
