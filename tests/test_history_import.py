@@ -358,14 +358,10 @@ async def test_the_action_says_why_the_recorded_history_cannot_be_read(
 
     with pytest.raises(HomeAssistantError) as raised:
         await analyze(hass, home_device(hass, entry), days=7)
-    assert raised.value.translation_key == "history_unavailable"
+    assert raised.value.translation_key == "history_not_power"
     assert "not a power unit" in str(raised.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="history_unavailable's {error} is the integration's own English text, untranslated",
-)
 async def test_a_german_home_is_told_in_german_why_its_history_cannot_be_read(
     recorder_mock: Recorder, hass: HomeAssistant
 ) -> None:

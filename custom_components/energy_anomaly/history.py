@@ -63,7 +63,7 @@ import tibber
 from tibber.const import RESOLUTION_HOURLY
 from tibber.exceptions import HttpExceptionError
 
-from .const import LOGGER
+from .const import DOMAIN, LOGGER
 from .detector.model import HistoryRow
 from .redact import hashed_id
 from .tibber_answer import TibberAnswerError, read_tibber
@@ -372,10 +372,25 @@ def _has_statistics(
         return False
     unit = metadata[entity_id][1]["unit_of_measurement"]
     if unit not in converter.VALID_UNITS:
-        raise HistoryFetchError(
-            f"The statistics of {entity_id} are in {unit}, not a {converter.UNIT_CLASS} unit"
-        )
+        raise _wrong_unit(entity_id, str(unit), converter)
     return True
+
+
+def _wrong_unit(entity_id: str, unit: str, converter: type[BaseUnitConverter]) -> HistoryFetchError:
+    """The error of statistics in a unit ``converter`` cannot read.
+
+    The power's is also said to the user in their language (`analyze_history` fails on it); a
+    temperature's is only logged (it costs only the temperatures).
+    """
+    english = f"The statistics of {entity_id} are in {unit}, not a {converter.UNIT_CLASS} unit"
+    if converter is PowerConverter:
+        return HistoryFetchError(
+            english,
+            translation_domain=DOMAIN,
+            translation_key="history_not_power",
+            translation_placeholders={"entity_id": entity_id, "unit": unit},
+        )
+    return HistoryFetchError(english)
 
 
 def _power_rows(

@@ -106,6 +106,8 @@ async def _async_analyze_history(call: ServiceCall) -> dict[str, Any]:
             hass, entry, home_id, days + LEARNING_DAYS, runner.home.time_zone
         )
     except HistoryFetchError as err:
+        if err.translation_key is not None:  # a cause in the integration's own words
+            raise
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="history_unavailable",
