@@ -626,10 +626,6 @@ async def test_an_unusable_power_state_makes_the_home_unavailable_with_one_log_l
     assert caplog.text.count("Live data for Home is back") == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="log-when-unavailable is claimed done, but the outage is logged as a warning, not info",
-)
 async def test_the_outage_and_its_end_are_logged_once_each_at_info_level(
     hass: HomeAssistant,
     entity_entry: MockConfigEntry,

@@ -538,7 +538,7 @@ async def dropped_and_subscribed_again(
     await server.wait_for_subscriptions(2)
 
 
-async def test_an_hour_of_api_errors_logs_one_warning_per_home_not_one_line_per_retry(
+async def test_an_hour_of_api_errors_logs_one_line_per_home_not_one_per_retry(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,
     live_entry: MockConfigEntry,
@@ -555,14 +555,14 @@ async def test_an_hour_of_api_errors_logs_one_warning_per_home_not_one_line_per_
         await wait_for_retry(hass, live_entry)
 
     assert live_entry.runtime_data.source.connection_attempts >= 11  # it kept retrying
-    shown = logged_at_least(caplog, logging.WARNING)
+    shown = logged_at_least(caplog, logging.INFO)
     assert sorted(r.getMessage().split(":")[0] for r in shown) == [
         "Live data for Cabin is unavailable",
         "Live data for Flat is unavailable",
     ], [f"{r.name}: {r.getMessage()}" for r in shown]
 
 
-async def test_connections_that_drop_before_any_reading_log_one_warning_per_home(
+async def test_connections_that_drop_before_any_reading_log_one_line_per_home(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,
     live_entry: MockConfigEntry,
@@ -584,7 +584,7 @@ async def test_connections_that_drop_before_any_reading_log_one_warning_per_home
     }
 
 
-async def test_a_flapping_connection_logs_one_warning_and_one_recovery_per_home(
+async def test_a_flapping_connection_logs_one_outage_and_one_recovery_per_home(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,
     live_entry: MockConfigEntry,

@@ -74,10 +74,6 @@ def test_the_manifest_claims_the_tier_its_quality_scale_answers() -> None:
     assert (claimed, open_rules) == ("platinum", [])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="async_get_options_flow takes a plain ConfigEntry: core's runtime-data check fails",
-)
 def test_every_config_entry_argument_is_the_typed_entry_core_checks_for_strict_typing() -> None:
     """runtime-data with strict-typing done: core's hassfest (quality_scale_validation/
     runtime_data.py) requires the entry argument of the entry functions, the platforms'

@@ -74,7 +74,7 @@ from .live_source import CONNECTION_ERRORS, TibberAccount, async_fetch_account
 from .naming import spells_nothing
 from .price import price_entity_error
 from .runner import fuse_of
-from .runtime import homes_watched_elsewhere
+from .runtime import EnergyAnomalyConfigEntry, homes_watched_elsewhere
 from .storage import kept_homes
 from .temperature import temperature_entity_error
 
@@ -109,7 +109,7 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+    def async_get_options_flow(config_entry: EnergyAnomalyConfigEntry) -> OptionsFlow:
         """Options: an outdoor temperature entity and the main fuse size."""
         return EnergyAnomalyOptionsFlow()
 

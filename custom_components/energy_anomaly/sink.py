@@ -80,7 +80,7 @@ class HomesSink:
                 LOGGER.debug("Live data for %s is unavailable again: %s", runner.home.name, why)
             elif down_id not in self._down:
                 self._down.add(down_id)
-                LOGGER.warning("Live data for %s is unavailable: %s", runner.home.name, why)
+                LOGGER.info("Live data for %s is unavailable: %s", runner.home.name, why)
             runner.coordinator.async_set_unavailable()
 
     @callback
