@@ -562,3 +562,19 @@ async def test_a_tibber_home_in_another_zone_says_since_on_its_own_clock_across_
     sentence = await reason_in(hass, "en", heater_on_as_the_clocks_go_forward(OSLO))
 
     assert "drawn since 01:40," in sentence, sentence
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the export wording is chosen by the sign before rounding: a meter frozen at -0.3 W "
+    "reads 'Power fed into the grid has been exactly 0 W'",
+)
+async def test_a_value_frozen_just_below_0_w_is_said_as_the_power_not_as_power_fed_in(
+    hass: HomeAssistant,
+) -> None:
+    """A clamp's offset: the meter stuck at -0.3 W, which its Power sensor shows as 0 W."""
+    frozen = finding(Kind.METER_FAULT, Cause.FROZEN, -0.3, 0, lasted_s=7200, longest_s=1800)
+
+    sentence = await reason_in(hass, "en", frozen)
+
+    assert sentence.startswith("Power has been exactly 0 W for "), sentence

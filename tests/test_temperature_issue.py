@@ -303,3 +303,38 @@ async def test_saving_the_options_keeps_the_issue_of_an_entity_whose_wrong_value
     await hass.async_block_till_done()
 
     assert temperature_issue(hass, entry) is not None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="RAISED_BEFORE keeps (entry, entity) once the entry watches another entity (or is "
+    "removed): chosen again later, a fresh outage of it is raised at once, not after the hour",
+)
+async def test_an_entity_chosen_again_after_another_gets_its_hour_for_a_new_outage(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The user works around a broken `sensor.outside` with another entity, repairs it, and
+    chooses it again a day later, a minute into a short outage of its own."""
+    other = "sensor.balcony"
+    hass.states.async_set(POWER, "400", WATT)
+    hass.states.async_set(OUTSIDE, "unavailable", CELSIUS)
+    hass.states.async_set(other, "5", CELSIUS)
+    entry = home_entry()
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options={CONF_TEMPERATURE_ENTITY: OUTSIDE})
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await ticked(hass, freezer, ISSUE_AFTER + timedelta(minutes=1))
+    assert temperature_issue(hass, entry) is not None
+    hass.config_entries.async_update_entry(entry, options={CONF_TEMPERATURE_ENTITY: other})
+    assert await hass.config_entries.async_reload(entry.entry_id)  # as saving the options does
+    hass.states.async_set(OUTSIDE, "6", CELSIUS)  # repaired
+    await ticked(hass, freezer, timedelta(days=1))
+    hass.states.async_set(OUTSIDE, "unavailable", CELSIUS)  # a short outage begins
+    await ticked(hass, freezer, timedelta(minutes=1))
+    assert temperature_issue(hass, entry) is None
+
+    hass.config_entries.async_update_entry(entry, options={CONF_TEMPERATURE_ENTITY: OUTSIDE})
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert temperature_issue(hass, entry) is None
