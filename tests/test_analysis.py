@@ -178,11 +178,6 @@ def test_a_meter_frozen_for_three_hours_is_found_in_five_minute_rows() -> None:
 CLOCKS_GO_BACK = datetime(2025, 10, 26, 1, tzinfo=UTC)  # 03:00 summer time is 02:00 again
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="readings made of a row in the repeated hour are stamped on its first pass "
-    "(row.start + timedelta loses fold): the hour is skipped and the heater found an hour late",
-)
 def test_a_heater_on_in_the_hour_the_clocks_repeat_is_found_from_when_it_came_on() -> None:
     """The recorder's hourly rows in the home's time zone (`history.wall_clock`), a 900 W
     heater on for three hours from the second 02:00 of the night the clocks go back."""

@@ -21,7 +21,7 @@ before), 3.8 s for the longest, 90 days (measured on the 2-core development mach
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Final
 
 import numpy as np
@@ -132,7 +132,7 @@ def _segments(rows: Sequence[HistoryRow]) -> list[Sequence[HistoryRow]]:
 def _readings(rows: Sequence[HistoryRow], *, net: bool) -> list[Reading]:
     """A reading a minute over ``rows`` (at least one), power interpolated between midpoints.
 
-    Each reading keeps the wall clock (UTC offset) and outdoor temperature of its row; with
+    Each reading keeps the clock (time zone) and outdoor temperature of its row; with
     `net`, negative power is production. Nothing is made up for a gap between rows (Home
     Assistant was off): interpolation stays within each run of contiguous rows.
     """
@@ -148,7 +148,9 @@ def _readings(rows: Sequence[HistoryRow], *, net: bool) -> list[Reading]:
             times.tolist(), powers.tolist(), owners.tolist(), strict=True
         ):
             row = segment[owner]
-            timestamp = row.start + timedelta(seconds=time - starts[owner])
+            # From the epoch, not `row.start + timedelta`: added to a time in a zone, a timedelta
+            # counts on the wall clock, and the hour the clocks repeat would be passed over
+            timestamp = datetime.fromtimestamp(time, row.start.tzinfo)
             readings.append(_reading(timestamp, power, row.temperature, net=net))
     return readings
 

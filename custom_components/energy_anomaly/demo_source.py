@@ -120,7 +120,7 @@ class DemoSource:
         """The trace's days before the replayed one as hourly rows (blocking: run in the executor).
 
         One row per hour of UTC, as the recorder's statistics are: the mean, minimum and
-        maximum of the rows in it, stamped on the wall clock with its offset at that moment.
+        maximum of the rows in it, stamped in Home Assistant's time zone (`wall_clock`).
         """
         readings = [self._reading(row) for row in self._rows[: self._first_replayed]]
         return [

@@ -18,9 +18,11 @@ past is known but was never recorded (the demo home's four weeks).
 `async_add_recorder_temperatures` then gives rows of either source the outdoor temperature (°C)
 from the statistics of the temperature sensor the user chose, for the detector's heating model.
 
-Times carry the UTC offset of the home's wall clock at that moment (a fixed offset, not a zone):
-their hour and weekday are the home's, and comparing or subtracting them is exact across a
-change to or from summer time, which it is not for two times of one zone around the repeated hour.
+Times are on the home's clock: the recorder's in its time zone (`wall_clock`), so an alarm's
+`since` is told on the clock of that moment across a change to or from summer time; Tibber's at
+the UTC offset Tibber gives. Their hour and weekday are the home's. Arithmetic on them goes
+through epoch seconds or UTC: two times of one zone are compared and subtracted on the wall
+clock, an hour off around the repeated hour.
 
 Nothing here blocks the event loop, and nothing raises but `HistoryFetchError` (and `ValueError`
 for a negative number of days, a programming error).

@@ -113,7 +113,9 @@ async def _async_analyze_history(call: ServiceCall) -> dict[str, Any]:
             translation_key="history_unavailable",
             translation_placeholders={"error": str(err)},
         ) from err
-    window_start = dt_util.now() - timedelta(days=days)
+    # In UTC: compared with rows in the home's zone, a time in the same zone would be compared
+    # on the wall clock, an hour off in the hour the clocks repeat
+    window_start = dt_util.utcnow() - timedelta(days=days)
     if not any(row.start >= window_start for row in rows):
         # The caller's choice of home and days, like a home without an anomaly to mark: said
         # to them, not logged as a failure with a traceback
@@ -122,7 +124,7 @@ async def _async_analyze_history(call: ServiceCall) -> dict[str, Any]:
         partial(find_anomalies, rows, window_start, config, net=net)
     )
     return {
-        "start": max(window_start, rows[0].start).isoformat(),
+        "start": max(window_start, rows[0].start).astimezone(rows[0].start.tzinfo).isoformat(),
         "end": _end_of(rows[-1]).isoformat(),
         "anomalies": [_describe(hass, episode) for episode in episodes],
     }

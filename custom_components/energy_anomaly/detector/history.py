@@ -69,9 +69,9 @@ def on_the_wall_clock(row: HistoryRow) -> list[HistoryRow]:
     quarters of an hour off UTC (India, Newfoundland, South Australia, Nepal) an hourly row
     starts at :30 or :45 and would cross a wall-clock hour (and midnight). It is cut into equal
     parts that do not (two of 30 minutes, four of 15), each with the row's values. Parts are
-    counted in UTC: a row in a time zone gets each part's own offset on a daylight-saving day (a
-    row with a fixed offset, as the recorder's, keeps it: one part is stamped half an hour off on
-    that day).
+    counted in UTC: a row in a time zone (as the recorder's) gets each part's own offset on a
+    daylight-saving day (a row with a fixed offset keeps it: one part is stamped half an hour off
+    on that day).
     """
     offset = int(local_seconds(row.start) % row.duration_s)
     if not offset:
