@@ -809,11 +809,6 @@ def test_an_inverters_standby_a_few_watts_below_0_counts_as_0_w_as_in_home_assis
     assert standby_out.read_text() == zero_out.read_text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="under scripts/run, /dev/stdout piped or redirected resolves to a pipe or a file "
-    "outside the repository and is refused as 'outside' the shared directory",
-)
 def test_verdicts_written_to_dev_stdout_under_scripts_run_reach_a_pipe(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
