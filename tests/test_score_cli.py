@@ -861,11 +861,6 @@ def _signed_production_rows(later_production: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a production column seen far below 0 (a net meter's) is only left out on that row; "
-    "Home Assistant leaves its later values out too, so score takes the import for production",
-)
 def test_a_production_column_seen_far_below_0_is_left_out_from_then_on_as_in_home_assistant(
     tmp_path: Path,
 ) -> None:
