@@ -881,11 +881,6 @@ def test_a_production_column_seen_far_below_0_is_left_out_from_then_on_as_in_hom
     assert signed_out.read_text() == blank_out.read_text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a row skipped as out of order is first reported as 'left out ...; the rest of the "
-    "row is scored' and counted among the values left out",
-)
 def test_a_row_skipped_as_out_of_order_is_not_said_to_be_scored(tmp_path: Path) -> None:
     text = "timestamp,power,voltage_l1\n"
     text += f"{_stamp(0)},300,230\n{_stamp(2)},300,230\n"
