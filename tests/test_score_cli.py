@@ -896,11 +896,6 @@ def test_a_row_skipped_as_out_of_order_is_not_said_to_be_scored(tmp_path: Path) 
     assert _scored(target) == [_stamp(0), _stamp(2), _stamp(3)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="/dev/stdout redirected to a file resolves to that file, which is replaced by a new "
-    "one: `>> log.csv` loses what the file held",
-)
 def test_verdicts_appended_through_dev_stdout_keep_what_the_file_held(tmp_path: Path) -> None:
     """`scripts/score in.csv /dev/stdout >> log.csv`: the shell appends, nothing is lost."""
     source, log = tmp_path / "in.csv", tmp_path / "log.csv"
