@@ -918,11 +918,6 @@ def test_verdicts_appended_through_dev_stdout_keep_what_the_file_held(tmp_path: 
     assert len(lines) == 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a header whose quote never closes swallows the rows: the error says timestamp and "
-    "power are missing and echoes every row, not the quote on line 1",
-)
 def test_a_header_with_a_quote_never_closed_is_refused_for_that_quote(tmp_path: Path) -> None:
     rows = [f"{_stamp(m)},300" for m in range(50)]
 
