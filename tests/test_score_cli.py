@@ -945,11 +945,6 @@ def test_an_overlong_cell_on_one_line_skips_only_its_row(tmp_path: Path) -> None
     assert _scored(target) == [_stamp(m) for m in (0, 1, 3, 4, 5)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with an inverter's standby (-3 W, counted as 0 W) in the row, an implausible voltage "
-    "left out is reported as the production left out",
-)
 def test_a_value_left_out_beside_an_inverters_standby_is_the_one_named(tmp_path: Path) -> None:
     text = "timestamp,power,power_production,voltage_l1\n"
     text += f"{_stamp(0)},300,-3,230\n"
