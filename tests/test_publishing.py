@@ -9,7 +9,6 @@ import tomllib
 
 import homeassistant.components
 from homeassistant.const import Platform
-import pytest
 import yaml
 
 REPO = Path(__file__).parents[1]
