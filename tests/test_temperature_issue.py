@@ -305,11 +305,6 @@ async def test_saving_the_options_keeps_the_issue_of_an_entity_whose_wrong_value
     assert temperature_issue(hass, entry) is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RAISED_BEFORE keeps (entry, entity) once the entry watches another entity (or is "
-    "removed): chosen again later, a fresh outage of it is raised at once, not after the hour",
-)
 async def test_an_entity_chosen_again_after_another_gets_its_hour_for_a_new_outage(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -164,8 +164,9 @@ class OutdoorTemperature:
         )
         raised_before = self._hass.data.setdefault(RAISED_BEFORE, set())
         state = self._hass.states.get(self._entity_id)
-        if (watched := (self._entry_id, self._entity_id)) in raised_before:  # unless fixed
-            raised_before.discard(watched)
+        noted = {watched for watched in raised_before if watched[0] == self._entry_id}
+        raised_before -= noted  # of this setup only: one of another entity is no longer watched
+        if (self._entry_id, self._entity_id) in noted:  # raised again at once, unless fixed
             self._raised = read_temperature(state).problem
         self._async_check(state)
 
