@@ -564,11 +564,6 @@ async def test_a_tibber_home_in_another_zone_says_since_on_its_own_clock_across_
     assert "drawn since 01:40," in sentence, sentence
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the export wording is chosen by the sign before rounding: a meter frozen at -0.3 W "
-    "reads 'Power fed into the grid has been exactly 0 W'",
-)
 async def test_a_value_frozen_just_below_0_w_is_said_as_the_power_not_as_power_fed_in(
     hass: HomeAssistant,
 ) -> None:

@@ -25,6 +25,7 @@ from .detector.render import (
     MINUTES_SAID_UP_TO,
     SECONDS_SAID_UP_TO,
     current_decimals,
+    frozen_on_export,
     seconds_decimals,
     voltage_decimals,
     watts_decimals,
@@ -147,8 +148,7 @@ def _negative(w: Wording, f: Finding) -> Sentence:
 
 
 def _frozen(w: Wording, f: Finding) -> Sentence:
-    # A meter stuck on an export reads below 0: its Power shows 0 W, the power fed in is stuck
-    return "frozen" if _observed(f) >= 0 else "frozen_export", {
+    return "frozen_export" if frozen_on_export(_observed(f)) else "frozen", {
         "observed": w.watts(abs(_observed(f))),
         "duration": w.duration(f.facts["lasted_s"]),
         "longest": w.duration(f.facts["longest_s"]),

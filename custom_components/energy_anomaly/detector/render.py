@@ -113,13 +113,21 @@ def _negative(f: Finding) -> str:
 
 
 def _frozen(f: Finding) -> str:
-    # A meter stuck on an export reads below 0: its Power shows 0 W, the power fed in is stuck
-    what = "Power" if _value(f) >= 0 else "Power fed into the grid"
+    what = "Power fed into the grid" if frozen_on_export(_value(f)) else "Power"
     return (
         f"{what} has been exactly {abs(_value(f)):z.0f} W for "
         f"{format_duration(f.facts['lasted_s'])}; "
         f"it never stayed the same for more than {format_duration(f.facts['longest_s'])} before"
     )
+
+
+def frozen_on_export(watts: float) -> bool:
+    """Whether a frozen value is a meter stuck on an export, which reads below 0.
+
+    Its Power shows 0 W; the power fed in is what is stuck. Below 0 as said in whole watts: a
+    clamp's offset of -0.3 W is the Power's 0 W.
+    """
+    return round(watts) < 0
 
 
 def _gap(f: Finding) -> str:
