@@ -105,11 +105,6 @@ async def test_example_shows_the_anomalys_kind_reason_and_since(
     assert "No anomaly" not in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Last anomalies lists the Anomaly started entity's return from unavailable (a reload, "
-    "a restart, a gap) as an anomaly of its old kind starting then",
-)
 async def test_last_anomalies_lists_no_anomaly_starting_when_the_demo_is_reloaded(
     recorder_mock: Recorder,
     hass: HomeAssistant,
