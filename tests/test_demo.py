@@ -330,11 +330,6 @@ async def test_hours_after_the_heaters_alarm_ended_the_score_is_below_the_bar_ag
     assert float(state_of(hass, "sensor.demo_home_anomaly_score")) < 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Expected power is 0 W at noon on the demo's replayed day (PARX's negative prediction "
-    "clipped at 0), in a home that never draws less than its ~135 W standby",
-)
 async def test_the_demos_expected_power_at_noon_is_what_the_home_draws_at_least(
     hass: HomeAssistant,
     demo_entry: MockConfigEntry,

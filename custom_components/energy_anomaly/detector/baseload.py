@@ -139,6 +139,14 @@ class BaseloadCheck:
         return self._s.value
 
     @property
+    def floor(self) -> float | None:
+        """The least the home draws (W): its baseload, None before the first night or with solar.
+
+        A home with solar panels imports less than it uses while the sun shines, down to 0 W.
+        """
+        return None if self._s.solar else self._s.value
+
+    @property
     def expected(self) -> float | None:
         """The baseload (W) the previous nights led to expect for the latest night, if judged."""
         return self._s.expected

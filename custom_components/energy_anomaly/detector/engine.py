@@ -383,12 +383,17 @@ class Detector:
     def _result(self, reading: Reading) -> Result:
         consumption = self._consumption
         active = consumption.active
+        expected = self._pattern.expected_power(reading)
+        if expected is not None and (floor := self._baseload.floor) is not None:
+            # Never below what the home always draws: a daily pattern fitted through two
+            # weekend lunches and a quiet day can predict 0 W for a noon hour
+            expected = max(expected, floor)
         return Result(  # by position: a third cheaper than by keyword, on every reading
             reading.timestamp,
             self.score,
             Status.ACTIVE if active else Status.LEARNING,
             reading.power,
-            self._pattern.expected_power(reading),
+            expected,
             self._baseload.value,
             self._finding,
             1.0 if active else consumption.learning_progress,
