@@ -307,11 +307,6 @@ async def test_set_mode_on_the_demo_with_an_end_its_clock_has_passed_is_refused_
     assert state_of(hass, MODE) == "normal"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the daily-pattern check's score stays at about 1.8 all day after the heater's alarm "
-    "ended, with no alarm: the gauge is red beside 'No anomaly'",
-)
 async def test_hours_after_the_heaters_alarm_ended_the_score_is_below_the_bar_again(
     hass: HomeAssistant,
     demo_entry: MockConfigEntry,

@@ -419,8 +419,14 @@ class PatternCheck:
         self._expected_clock = HourOf()  # the hour expected power was asked for
 
     def _verdict_score(self) -> float:
+        """The last verdict's tail probability on the score scale, if it is an anomaly; else 0.
+
+        Only an hour the check alarms for scores: the window of the last 24 hours stays unusual
+        for a day after one unusual hour, and a score past the bar all that day without an alarm
+        (the demo's heater, over at 05:00) would say the home is unusual now.
+        """
         verdict = self._verdict
-        if verdict is None or verdict.probability is None:
+        if verdict is None or verdict.probability is None or not verdict.anomaly:
             return 0.0
         c = self.config
         return tail_score(verdict.probability, c.threshold, c.min_probability)
