@@ -677,3 +677,27 @@ async def test_two_homes_of_one_address_are_offered_under_labels_that_tell_them_
 
     labels = [option["label"] for option in offered]
     assert len(set(labels)) == len(labels), labels
+
+
+@pytest.mark.parametrize(
+    "tibber_account",
+    [
+        LocalAccount(
+            user_id=USER_ID,
+            homes=[
+                LocalHome(HOME_A, nickname=None, address1="Bygata 2"),
+                LocalHome(HOME_NO_PULSE, nickname=None, address1="Bygata 2", has_pulse=False),
+            ],
+        )
+    ],
+)
+async def test_a_namesake_without_a_pulse_leaves_a_homes_name_as_it_is(
+    hass: HomeAssistant,
+) -> None:
+    """An old contract at one address, without a Pulse: never offered, nothing to tell apart."""
+    flow_id = await _token_form(hass)
+
+    result = await _submit_token(hass, flow_id)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_HOMES] == {HOME_A: "Bygata 2"}

@@ -137,14 +137,16 @@ def _listed_homes(data: object) -> list[TibberHomeInfo]:
 
 
 def _told_apart(homes: list[TibberHomeInfo]) -> list[TibberHomeInfo]:
-    """The homes, those of one name (two flats at one address, no nickname) with their id's hash.
+    """The homes, Pulse homes of one name (two flats at one address) with their id's hash.
 
-    Else the homes form offers two ticks of one label, and their devices one name.
+    Else the homes form offers two ticks of one label, and their devices one name. Only Pulse
+    homes count: no other is offered or watched, and a namesake without one (an old contract
+    at the same address) must not rename a home's device.
     """
-    names = Counter(home.name for home in homes)
+    names = Counter(home.name for home in homes if home.has_pulse)
     return [
         replace(home, name=f"{home.name} ({hashed_id(home.home_id)})")
-        if names[home.name] > 1
+        if home.has_pulse and names[home.name] > 1
         else home
         for home in homes
     ]
