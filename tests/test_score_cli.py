@@ -881,6 +881,35 @@ def test_a_production_column_seen_far_below_0_is_left_out_from_then_on_as_in_hom
     assert signed_out.read_text() == blank_out.read_text()
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="the production is judged signed before its row is refused: a row skipped for its "
+    "power (Home Assistant reads no production then) still leaves every later production out",
+)
+def test_a_production_far_below_0_in_a_row_skipped_for_its_power_leaves_the_column_as_it_was(
+    tmp_path: Path,
+) -> None:
+    """Home Assistant reads the production only beside a power it takes (`_async_send` returns
+    at a power sensor without a value, one far beyond a home's among them): a row whose power is
+    refused sets nothing, so the later 150 W count as production, as when that row had none."""
+    skipped, blank = (tmp_path / name for name in ("skipped", "blank"))
+    skipped.mkdir()
+    blank.mkdir()
+    refused_power = f"{_stamp(0)},2000000,"  # line 2: a power no home draws
+
+    scored_skipped, skipped_out = _score(
+        skipped, _signed_production_rows("150").replace(f"{_stamp(0)},250,", refused_power, 1)
+    )
+    scored_blank, blank_out = _score(
+        blank,
+        _signed_production_rows("150").replace(f"{_stamp(0)},250,-200", refused_power, 1),
+    )
+
+    assert scored_skipped.returncode == scored_blank.returncode == 0
+    assert ":2: skipped:" in scored_skipped.stderr
+    assert skipped_out.read_text() == blank_out.read_text()
+
+
 def test_a_row_skipped_as_out_of_order_is_not_said_to_be_scored(tmp_path: Path) -> None:
     text = "timestamp,power,voltage_l1\n"
     text += f"{_stamp(0)},300,230\n{_stamp(2)},300,230\n"

@@ -333,3 +333,36 @@ async def test_an_entity_chosen_again_after_another_gets_its_hour_for_a_new_outa
     await hass.async_block_till_done()
 
     assert temperature_issue(hass, entry) is None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="RAISED_BEFORE is pruned only when the entry sets up a temperature entity: with the "
+    "option cleared the note stays, and the entity chosen again has a new outage raised at once",
+)
+async def test_an_entity_chosen_again_after_none_gets_its_hour_for_a_new_outage(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The user clears the outdoor temperature of a broken `sensor.outside`, repairs it, and
+    chooses it again a day later, a minute into a short outage of its own."""
+    hass.states.async_set(POWER, "400", WATT)
+    hass.states.async_set(OUTSIDE, "unavailable", CELSIUS)
+    entry = home_entry()
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options={CONF_TEMPERATURE_ENTITY: OUTSIDE})
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await ticked(hass, freezer, ISSUE_AFTER + timedelta(minutes=1))
+    assert temperature_issue(hass, entry) is not None
+    hass.config_entries.async_update_entry(entry, options={})
+    assert await hass.config_entries.async_reload(entry.entry_id)  # as saving the options does
+    hass.states.async_set(OUTSIDE, "6", CELSIUS)  # repaired
+    await ticked(hass, freezer, timedelta(days=1))
+    hass.states.async_set(OUTSIDE, "unavailable", CELSIUS)  # a short outage begins
+    await ticked(hass, freezer, timedelta(minutes=1))
+    assert temperature_issue(hass, entry) is None
+
+    hass.config_entries.async_update_entry(entry, options={CONF_TEMPERATURE_ENTITY: OUTSIDE})
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert temperature_issue(hass, entry) is None
