@@ -466,6 +466,30 @@ async def test_a_home_tibber_refuses_is_retried_while_the_other_keeps_streaming(
     assert tibber_server.connections_total == 1
 
 
+async def test_a_home_tibber_keeps_refusing_is_warned_about_once(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The outage line is info; a refusal that lasts (a Pulse moved to another account) needs
+    the user, at Home Assistant's default log level, but not at every retry."""
+    tibber_server.refused_homes = {HOME_B}
+    tibber_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+    await tibber_server.wait_for_subscriptions(1, HOME_A)
+    await wait_until(hass, lambda: "Tibber refused the home's live data" in caplog.text)
+    for _ in range(3):
+        await jump(hass, PAST_FIRST_BACKOFF)
+
+    warned = [
+        record
+        for record in logged_at_least(caplog, logging.WARNING)
+        if "Tibber refused the home's live data" in record.getMessage()
+    ]
+    assert len(warned) == 1
+
+
 async def test_a_token_pasted_with_spaces_around_it_streams(
     hass: HomeAssistant, tibber_server: LocalTibberServer
 ) -> None:
@@ -638,11 +662,6 @@ async def test_readings_that_stop_before_five_minutes_do_not_end_the_outage(
     assert logged == {"Live data for Cabin is unavailable": 1}  # one outage, not yet over
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the 4403 advice (create a new token if it lasts for hours) is only in the outage "
-    "line, now info: invisible at Home Assistant's default log level, where the README sends you",
-)
 async def test_a_token_only_the_live_service_refuses_is_told_at_the_default_log_level(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,

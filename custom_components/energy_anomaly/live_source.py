@@ -268,6 +268,8 @@ class TibberLiveSource:
         self._checks_without_message = 0
         # The stall check closed the connection; its end is reported as that, not as Tibber's.
         self._closed_silent = False
+        # The 4403 advice was logged as a warning: once, until a connection is stable again
+        self._told_token_refused = False
         self._malformed_seen: set[str] = set()
         self._retry_at: datetime | None = None
         self._stopped = False
@@ -407,17 +409,21 @@ class TibberLiveSource:
         """
         assert self._sink is not None
         refused = Backoff(RECONNECT_BACKOFF_FIRST, RECONNECT_BACKOFF_MAX)
+        told = False  # the refusal was logged as a warning on this websocket
         while True:
             try:
                 async for data in live_messages(transport, home_id):
                     self._checks_without_message = 0
+                    told = False
                     self._async_handle(home_id, data)
             except TransportQueryError as err:
                 delay = refused.next_delay()
+                why = f"Tibber refused the home's live data ({self._without_ids(err, home_id)})"
+                if not told:  # the outage line is info: a lasting refusal needs the user
+                    told = True
+                    LOGGER.warning("Live data of home %s: %s", hashed_id(home_id), why)
                 self._sink.async_source_down(
-                    home_id,
-                    f"Tibber refused the home's live data ({self._without_ids(err, home_id)}); "
-                    f"retrying in {int(delay.total_seconds())} s",
+                    home_id, f"{why}; retrying in {int(delay.total_seconds())} s"
                 )
                 await self._async_wait(delay)
 
@@ -482,6 +488,7 @@ class TibberLiveSource:
         self._unsub_stable = None
         self._backoff.reset()
         self._refused_backoff.reset()
+        self._told_token_refused = False
 
     @callback
     def _async_cancel_stable(self) -> None:
@@ -503,6 +510,9 @@ class TibberLiveSource:
                 "reject; if this lasts for hours, create a new token at developer.tibber.com and "
                 "enter it with Reconfigure"
             )
+            if not self._told_token_refused:  # the outage line is info: this needs the user
+                self._told_token_refused = True
+                LOGGER.warning("Live data of %s: %s", self._entry.title, what)
         else:
             delay = self._backoff.next_delay()
             what = describe(err)
