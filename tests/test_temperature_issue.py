@@ -22,6 +22,7 @@ from custom_components.energy_anomaly.const import CONF_TEMPERATURE_ENTITY, DOMA
 from custom_components.energy_anomaly.diagnostics import hashed_id
 from custom_components.energy_anomaly.temperature import (
     ISSUE_AFTER,
+    RAISED_BEFORE,
     OutdoorTemperature,
     TemperatureProblem,
     TemperatureReading,
@@ -282,11 +283,10 @@ async def test_the_repair_issues_of_two_homes_sharing_a_temperature_entity_tell_
     assert len(shown) == 2
 
 
-async def test_saving_the_options_keeps_the_issue_of_an_entity_whose_wrong_values_move(
+async def a_home_whose_temperature_reads_kelvin(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
-) -> None:
-    """README: saving the options (which reloads the entry) does not hide the issue of an
-    entity still broken. A template sensor gives Kelvin and calls it °C: 290, 291, ... °C."""
+) -> MockConfigEntry:
+    """A home whose outdoor temperature gives 290 °C (Kelvin), its issue up an hour later."""
     hass.states.async_set(POWER, "400", WATT)
     hass.states.async_set(OUTSIDE, "290", CELSIUS)
     entry = home_entry()
@@ -295,6 +295,15 @@ async def test_saving_the_options_keeps_the_issue_of_an_entity_whose_wrong_value
     await set_up_home(hass, entry)
     await ticked(hass, freezer, ISSUE_AFTER + timedelta(minutes=1))
     assert temperature_issue(hass, entry) is not None
+    return entry
+
+
+async def test_saving_the_options_keeps_the_issue_of_an_entity_whose_wrong_values_move(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """README: saving the options (which reloads the entry) does not hide the issue of an
+    entity still broken. A template sensor gives Kelvin and calls it °C: 290, 291, ... °C."""
+    entry = await a_home_whose_temperature_reads_kelvin(hass, freezer)
     hass.states.async_set(OUTSIDE, "291", CELSIUS)  # the weather moves: still no temperature
     await ticked(hass, freezer, timedelta(minutes=10))
     assert temperature_issue(hass, entry) is not None
@@ -303,6 +312,18 @@ async def test_saving_the_options_keeps_the_issue_of_an_entity_whose_wrong_value
     await hass.async_block_till_done()
 
     assert temperature_issue(hass, entry) is not None
+
+
+async def test_a_removed_entry_leaves_nothing_noted_of_its_issue(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    entry = await a_home_whose_temperature_reads_kelvin(hass, freezer)
+
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert temperature_issue(hass, entry) is None
+    assert hass.data.get(RAISED_BEFORE, set()) == set()
 
 
 async def test_an_entity_chosen_again_after_another_gets_its_hour_for_a_new_outage(
@@ -335,11 +356,6 @@ async def test_an_entity_chosen_again_after_another_gets_its_hour_for_a_new_outa
     assert temperature_issue(hass, entry) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RAISED_BEFORE is pruned only when the entry sets up a temperature entity: with the "
-    "option cleared the note stays, and the entity chosen again has a new outage raised at once",
-)
 async def test_an_entity_chosen_again_after_none_gets_its_hour_for_a_new_outage(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -62,7 +62,7 @@ from .services import async_setup_services
 from .sink import HomesSink
 from .source import ReadingSource
 from .storage import HomeStateStore, kept_homes
-from .temperature import async_watch_outdoor_temperature
+from .temperature import async_forget_outdoor_temperature, async_watch_outdoor_temperature
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 # The model of a Tibber home's device: its live data comes from a Pulse.
@@ -438,6 +438,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: EnergyAnomalyConfigEntr
     for home_id in _home_ids(entry):
         if home_id not in others:
             await HomeStateStore(hass, home_id).async_remove()
+    async_forget_outdoor_temperature(hass, entry.entry_id)
 
 
 def _home_ids(entry: EnergyAnomalyConfigEntry) -> list[str]:

@@ -154,19 +154,20 @@ class OutdoorTemperature:
         self._unsub_wait: CALLBACK_TYPE | None = None
 
     @callback
-    def async_start(self) -> CALLBACK_TYPE:
-        """Check the entity now and on every change; return the function that stops it."""
+    def async_start(self, *, raised_before: bool = False) -> CALLBACK_TYPE:
+        """Check the entity now and on every change; return the function that stops it.
+
+        `raised_before`: its issue was up when the entry unloaded (a reload): raised again at
+        once, unless the entity gives a temperature now.
+        """
         unsub_state = async_track_state_change_event(
             self._hass, self._entity_id, self._async_state_changed
         )
         unsub_entry = async_dispatcher_connect(
             self._hass, SIGNAL_CONFIG_ENTRY_CHANGED, self._async_entry_changed
         )
-        raised_before = self._hass.data.setdefault(RAISED_BEFORE, set())
         state = self._hass.states.get(self._entity_id)
-        noted = {watched for watched in raised_before if watched[0] == self._entry_id}
-        raised_before -= noted  # of this setup only: one of another entity is no longer watched
-        if (self._entry_id, self._entity_id) in noted:  # raised again at once, unless fixed
+        if raised_before:
             self._raised = read_temperature(state).problem
         self._async_check(state)
 
@@ -176,7 +177,9 @@ class OutdoorTemperature:
             unsub_entry()
             self._async_cancel_wait()
             if self._raised is not None:
-                raised_before.add((self._entry_id, self._entity_id))
+                self._hass.data.setdefault(RAISED_BEFORE, set()).add(
+                    (self._entry_id, self._entity_id)
+                )
             ir.async_delete_issue(self._hass, DOMAIN, self._issue_id)
 
         return stop
@@ -244,12 +247,25 @@ class OutdoorTemperature:
 
 
 @callback
+def async_forget_outdoor_temperature(hass: HomeAssistant, entry_id: str) -> None:
+    """Forget what was noted of a removed entry's issue (`RAISED_BEFORE`)."""
+    raised_before = hass.data.get(RAISED_BEFORE, set())
+    raised_before -= {watched for watched in raised_before if watched[0] == entry_id}
+
+
+@callback
 def async_watch_outdoor_temperature(hass: HomeAssistant, entry: ConfigEntry) -> CALLBACK_TYPE:
     """Watch the entry's temperature entity, if it has one; return the function that stops it.
 
-    An issue an earlier release raised under the entry's id in full goes either way.
+    An issue an earlier release raised under the entry's id in full goes either way, and so does
+    what was noted of the entry before a reload (`RAISED_BEFORE`), but of the entity watched now.
     """
     async_delete_unhashed(hass, ISSUE_PREFIX, entry.entry_id)
-    if entity_id := entry.options.get(CONF_TEMPERATURE_ENTITY):
-        return OutdoorTemperature(hass, entry, entity_id).async_start()
+    entity_id = entry.options.get(CONF_TEMPERATURE_ENTITY)
+    raised_before = hass.data.setdefault(RAISED_BEFORE, set())
+    noted = {watched for watched in raised_before if watched[0] == entry.entry_id}
+    raised_before -= noted
+    if entity_id:
+        watcher = OutdoorTemperature(hass, entry, entity_id)
+        return watcher.async_start(raised_before=(entry.entry_id, entity_id) in noted)
     return lambda: None
