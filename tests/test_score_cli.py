@@ -778,11 +778,6 @@ def test_a_file_outside_what_scripts_run_shares_is_refused_with_the_reason(
     assert not files["output"].exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a path is judged as written once it starts with /dev: /dev/../tmp/out.csv is taken "
-    "for a device and written into scripts/run's own /tmp, where nobody sees it",
-)
 def test_an_output_that_only_passes_through_dev_is_refused_as_outside(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -909,11 +904,6 @@ def test_a_production_column_seen_far_below_0_is_left_out_from_then_on_as_in_hom
     assert signed_out.read_text() == blank_out.read_text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the production is judged signed before its row is refused: a row skipped for its "
-    "power (Home Assistant reads no production then) still leaves every later production out",
-)
 def test_a_production_far_below_0_in_a_row_skipped_for_its_power_leaves_the_column_as_it_was(
     tmp_path: Path,
 ) -> None:
