@@ -1,8 +1,9 @@
 """PARX (Liu & Nielsen) on small constructed hourly series."""
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from itertools import pairwise
 import json
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -197,3 +198,45 @@ def test_a_check_restored_while_its_alarm_waits_for_a_settled_hour_goes_on_alike
     after = [restored.update(r) is not None for r in readings[split:]]
     assert before + after == expected
     assert expected[split]  # the alarm is on at the restore
+
+
+def _night_load_across(zone: ZoneInfo, first_day: date, hours: range) -> list[Finding]:
+    """23 ordinary days every 10 min on `zone`'s clock from `first_day`, stamped from the epoch
+    (as readings come), with 3 kW extra in the local `hours` of day 22's night."""
+    rng = np.random.default_rng(1)
+    days = np.array([profile(rng) for _ in range(23)])
+    start = datetime.combine(first_day, datetime.min.time(), zone)
+    end = datetime.combine(first_day + timedelta(days=23), datetime.min.time(), zone)
+    check = PatternCheck()
+    found = []
+    for epoch in range(int(start.timestamp()), int(end.timestamp()), 600):
+        moment = datetime.fromtimestamp(epoch, zone)
+        day = (moment.date() - first_day).days
+        extra = 3000.0 if day == 22 and moment.hour in hours else 0.0
+        if finding := check.update(Reading(moment, float(days[day][moment.hour]) + extra)):
+            found.append(finding)
+    return found
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="PatternCheck._alarm turns the judged local hour into `since` with the UTC offset of "
+    "the moment the alarm is raised: an hour off when the clocks changed in between",
+)
+@pytest.mark.parametrize(
+    ("zone", "first_day", "hours", "since"),
+    [
+        # 01:00-02:00 (CET) is judged at 03:00 (CEST), the next hour the night has
+        ("Europe/Oslo", date(2026, 3, 7), range(1, 5), "2026-03-29T01:00:00+01:00"),
+        ("US/Pacific", date(2026, 2, 14), range(1, 5), "2026-03-08T01:00:00-08:00"),
+        # 02:00 is one local hour over both passes (CEST, then CET), judged at 03:00 (CET)
+        ("Europe/Oslo", date(2026, 10, 3), range(2, 5), "2026-10-25T02:00:00+02:00"),
+    ],
+)
+def test_a_new_pattern_across_a_change_of_summer_time_is_since_the_start_of_its_judged_hour(
+    zone: str, first_day: date, hours: range, since: str
+) -> None:
+    found = _night_load_across(ZoneInfo(zone), first_day, hours)
+
+    assert found
+    assert found[0].since.isoformat() == since
