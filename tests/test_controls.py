@@ -266,11 +266,6 @@ async def refusal_of(hass: HomeAssistant, mode: str, **data: Any) -> str | None:
     return None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runner.default_mode_end adds GUESTS_DEFAULT_DURATION to an aware local time, which "
-    "counts on the wall clock: 23 h across the night the clocks go forward",
-)
 async def test_guests_from_the_select_last_24_hours_across_the_night_the_clocks_go_forward(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -284,11 +279,6 @@ async def test_guests_from_the_select_last_24_hours_across_the_night_the_clocks_
     assert until - now == timedelta(hours=24)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services._check_end compares a naive end made aware in Home Assistant's zone with "
-    "now in that zone on the wall clock (fold ignored); the detector then ends it at once",
-)
 async def test_a_naive_end_in_the_hour_the_clocks_repeat_is_refused_or_kept_never_ignored(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -253,12 +253,14 @@ async def _async_set_aside(
 def default_mode_end(mode: Mode, now: datetime) -> datetime | None:
     """When a mode chosen without an end ends: Paused at the end of today, Guests after a day.
 
-    Both are meant for a while (a snooze, a visit); Normal and Away last until changed.
+    Both are meant for a while (a snooze, a visit); Normal and Away last until changed. The end
+    of today is the next midnight on the clock; a day of Guests is 24 hours, counted in UTC (on
+    the clock, the day the clocks go forward would have 23).
     """
     if mode is Mode.PAUSED:
         return dt_util.start_of_local_day(now) + timedelta(days=1)
     if mode is Mode.GUESTS:
-        return now + GUESTS_DEFAULT_DURATION
+        return (dt_util.as_utc(now) + GUESTS_DEFAULT_DURATION).astimezone(now.tzinfo)
     return None
 
 

@@ -175,13 +175,14 @@ def _check_end(until: datetime, now: datetime) -> None:
     :raises ServiceValidationError: `until_in_the_past` or `until_too_far`.
     """
     placeholders = {"until": until.isoformat()}
-    if until <= now:
+    # As moments (timestamps): two times of one zone compare on the clock, which repeats an hour
+    if until.timestamp() <= now.timestamp():
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="until_in_the_past",
             translation_placeholders=placeholders,
         )
-    if until > now + MODE_END_AHEAD_MAX:
+    if until.timestamp() > now.timestamp() + MODE_END_AHEAD_MAX.total_seconds():
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="until_too_far",
@@ -190,10 +191,18 @@ def _check_end(until: datetime, now: datetime) -> None:
 
 
 def _aware(until: datetime | None) -> datetime | None:
-    """`until` with a time zone: Home Assistant's when it has none."""
+    """`until` with a time zone: Home Assistant's when it has none.
+
+    In the hour the clocks repeat, a time without one is its next pass: at 01:15 after the
+    clocks went back, "01:45" is in half an hour, not the 01:45 an hour before.
+    """
     if until is None or until.tzinfo is not None:
         return until
-    return until.replace(tzinfo=dt_util.get_default_time_zone())
+    zone = dt_util.get_default_time_zone()
+    first, second = until.replace(tzinfo=zone, fold=0), until.replace(tzinfo=zone, fold=1)
+    if first.timestamp() <= dt_util.utcnow().timestamp() < second.timestamp():
+        return second
+    return first
 
 
 async def _async_targeted_homes(call: ServiceCall) -> list[str]:
