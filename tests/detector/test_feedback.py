@@ -256,11 +256,6 @@ def test_guests_set_before_any_reading_last_a_day_from_the_first() -> None:
     assert detector.mode_until == START + timedelta(days=1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Feedback.expire adds GUESTS_S to the first reading's aware local time: on the wall "
-    "clock, 23 h across the night the clocks go forward (set_mode counts it from the epoch)",
-)
 def test_guests_set_before_any_reading_last_24_hours_across_the_clock_change() -> None:
     """Noon the day before 02:00 becomes 03:00 (Europe/Oslo): a day of guests is 24 hours,
     as it is when chosen after a reading."""

@@ -218,11 +218,6 @@ def _night_load_across(zone: ZoneInfo, first_day: date, hours: range) -> list[Fi
     return found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PatternCheck._alarm turns the judged local hour into `since` with the UTC offset of "
-    "the moment the alarm is raised: an hour off when the clocks changed in between",
-)
 @pytest.mark.parametrize(
     ("zone", "first_day", "hours", "since"),
     [

@@ -321,8 +321,8 @@ class Feedback:
         """Bring the mode to the reading's time: GUESTS gets its end, an ended mode is NORMAL."""
         if self.mode is Mode.NORMAL:  # the common case, every reading: nothing ends
             return
-        if self.mode is Mode.GUESTS and self.until is None:
-            self.until = reading.timestamp + timedelta(seconds=GUESTS_S)
+        if self.mode is Mode.GUESTS and self.until is None:  # a day from now, counted in UTC
+            self.until = datetime.fromtimestamp(reading.epoch + GUESTS_S, reading.timestamp.tzinfo)
         if self.mode_at(reading.epoch) is not self.mode:
             self.set_mode(Mode.NORMAL, None, reading.epoch)
 

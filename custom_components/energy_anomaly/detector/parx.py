@@ -30,7 +30,7 @@ built on it, taking readings and building the hourly means on the readings' wall
 
 from collections import deque
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 import math
 from typing import Any, Self
 
@@ -512,9 +512,7 @@ class PatternCheck:
         verdict = self._verdict
         if verdict is None or not verdict.anomaly:
             return None
-        offset = moment.utcoffset()
-        local = verdict.hour * HOUR_S - (offset.total_seconds() if offset is not None else 0.0)
-        since = datetime.fromtimestamp(local, moment.tzinfo)
+        since = _start_of_hour(verdict.hour, moment)
         return Finding(
             Kind.NEW_PATTERN,
             Cause.DAILY_PATTERN,
@@ -589,3 +587,14 @@ def _plain(values: FloatArray) -> list[float | None]:
 
 def _array(values: list[float | None]) -> FloatArray:
     return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def _start_of_hour(hour: int, moment: datetime) -> datetime:
+    """The start of local hour `hour` (hours since the epoch on the wall clock) in `moment`'s zone.
+
+    With that hour's own UTC offset: the alarm comes an hour or more later, after the clocks may
+    have changed (01:00 judged at 03:00 on the night they go forward is 01:00+01:00). An hour the
+    clocks repeat starts at its first pass.
+    """
+    wall = datetime(1970, 1, 1) + timedelta(seconds=hour * HOUR_S)
+    return wall.replace(tzinfo=moment.tzinfo)
