@@ -345,11 +345,6 @@ async def test_the_demos_expected_power_at_noon_is_what_the_home_draws_at_least(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DemoSource keeps the anchor it made in the old zone and `_exists` compares its wall "
-    "time with the new zone's: every row is played as if in the hour a spring night skips",
-)
 async def test_after_home_assistants_time_zone_changed_the_demo_plays_a_row_each_10_s_of_its_clock(
     hass: HomeAssistant, demo_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:

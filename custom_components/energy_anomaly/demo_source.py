@@ -183,23 +183,26 @@ def _instant(wall: datetime) -> datetime:
 
     The hour a spring night skips and the one after it are played together in that one real
     hour (minute m of the two at m / 2 minutes into it); the hour an autumn night repeats is
-    stretched over both passes of it (minute m at 2 m minutes into them).
+    stretched over both passes of it (minute m at 2 m minutes into them). In the demo clock's
+    own zone (the wall time's): Home Assistant's may have changed since the replay began.
     """
+    zone = wall.tzinfo
     earlier = wall - timedelta(hours=1)  # on the wall clock
     missing = next((time for time in (wall, earlier) if not _exists(time)), None)
     if missing is not None:
         skipped = missing.replace(minute=0, second=0, microsecond=0)
         played_from = dt_util.as_utc(skipped + timedelta(hours=2)) - timedelta(hours=1)
-        return dt_util.as_local(played_from + (wall - skipped) / 2)
+        return (played_from + (wall - skipped) / 2).astimezone(zone)
     if wall.replace(fold=1).utcoffset() == wall.utcoffset():
-        return dt_util.as_local(dt_util.as_utc(wall))
+        return wall.astimezone(zone)
     hour = wall.replace(minute=0, second=0, microsecond=0, fold=0)
-    return dt_util.as_local(dt_util.as_utc(hour) + 2 * (wall - hour))
+    return (dt_util.as_utc(hour) + 2 * (wall - hour)).astimezone(zone)
 
 
 def _exists(wall: datetime) -> bool:
-    """Whether a local wall time happens (not in the hour a spring night skips)."""
-    return dt_util.as_local(dt_util.as_utc(wall)).replace(tzinfo=None) == wall.replace(tzinfo=None)
+    """Whether a wall time happens in its zone (not in the hour a spring night skips)."""
+    back = dt_util.as_utc(wall).astimezone(wall.tzinfo)
+    return back.replace(tzinfo=None) == wall.replace(tzinfo=None)
 
 
 def _hour_of(hour_epoch: float, powers: list[float]) -> HistoryRow:
