@@ -801,6 +801,33 @@ def test_an_output_that_only_passes_through_dev_is_refused_as_outside(
     assert (completed.returncode, outside.exists()) == (2, False), completed.stderr
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="only `_unshared` takes the `..` away: `_opened` still judges /dev/../x as written, "
+    "a descriptor the shell opened, so VerdictFile appends to x instead of replacing it",
+)
+def test_an_output_that_only_passes_through_dev_replaces_an_earlier_output_as_its_file_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CHANGELOG: "/dev/../x is judged as x": an earlier run's out.csv is replaced, as when
+    named out.csv, not kept with the new verdicts written after it."""
+    monkeypatch.setenv(SHARED, str(tmp_path))
+    (tmp_path / "in.csv").write_text(_rows(10))
+    target = tmp_path / "out.csv"
+    target.write_text("an earlier run's verdicts\n")
+
+    completed = subprocess.run(
+        [sys.executable, str(SCORE), str(tmp_path / "in.csv"), f"/dev/..{target}"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert target.read_text().splitlines()[0] == "timestamp,score,anomaly,kind,reason"
+
+
 def test_a_voltage_left_out_as_unavailable_raises_no_lost_phase_alarm(tmp_path: Path) -> None:
     lines = ["timestamp,power,voltage_l1,voltage_l2,voltage_l3"]
     for step in range(240):  # every 10 s; L3's sensor unavailable for 10 minutes from 00:20
@@ -925,6 +952,34 @@ def test_a_production_far_below_0_in_a_row_skipped_for_its_power_leaves_the_colu
 
     assert scored_skipped.returncode == scored_blank.returncode == 0
     assert ":2: skipped:" in scored_skipped.stderr
+    assert skipped_out.read_text() == blank_out.read_text()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="RowParser.parse signs the column once `parse` returns, before the Scorer skips the "
+    "row for its time (out of order): the later 150 W are left out as if it had counted",
+)
+def test_a_production_far_below_0_in_a_row_skipped_as_out_of_order_leaves_the_column_as_it_was(
+    tmp_path: Path,
+) -> None:
+    """CHANGELOG: the column is signed "from a row that counts"; a row skipped for its time
+    (`_sign`: "or its time") is no reading Home Assistant took, so the later 150 W count as
+    production, as when that row had none."""
+    skipped, blank = (tmp_path / name for name in ("skipped", "blank"))
+    skipped.mkdir()
+    blank.mkdir()
+    rows = _signed_production_rows("150").replace(f"{_stamp(0)},250,-200", f"{_stamp(0)},250,150")
+    second = f"{_stamp(1)},270,150\n"  # line 3; line 4 goes back to minute 0: out of order
+    assert second in rows
+
+    scored_skipped, skipped_out = _score(
+        skipped, rows.replace(second, f"{second}{_stamp(0)},250,-200\n", 1)
+    )
+    scored_blank, blank_out = _score(blank, rows.replace(second, f"{second}{_stamp(0)},250,\n", 1))
+
+    assert scored_skipped.returncode == scored_blank.returncode == 0
+    assert ":4: skipped: timestamp" in scored_skipped.stderr
     assert skipped_out.read_text() == blank_out.read_text()
 
 
