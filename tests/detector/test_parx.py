@@ -242,11 +242,6 @@ def test_a_new_pattern_across_a_change_of_summer_time_is_since_the_start_of_its_
     assert found[0].since.isoformat() == since
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parx._start_of_hour gives the judged wall hour the raising moment's tzinfo: a bare "
-    "offset is the moment's, not the hour's, so `since` is still an hour off across the change",
-)
 @pytest.mark.parametrize(
     ("first_day", "hours", "since"),
     [

@@ -416,6 +416,11 @@ class PatternCheck:
         self._expected_hour: int | None = None
         self._expected: float | None = None
         self._clock = HourOf()  # the hour of the readings
+        # When the hour being collected began, and the hour judged last, each on its readings'
+        # own clock (with a bare UTC offset, as Tibber's, the offset of that hour); not stored:
+        # after a restore the judged hour is told on the clock of the reading that alarms
+        self._hour_start: datetime | None = None
+        self._judged_start: datetime | None = None
         self._expected_clock = HourOf()  # the hour expected power was asked for
 
     def _verdict_score(self) -> float:
@@ -453,6 +458,8 @@ class PatternCheck:
             hour = clock.of(moment, epoch)
             if self._hour is not None and hour != self._hour:
                 self._close()
+            if hour != self._hour:
+                self._hour_start = datetime.fromtimestamp(clock.start, moment.tzinfo)
             self._hour = hour
         # The hour's sums, added to in place (cheaper than `Mean.add`: every reading)
         power = self._power
@@ -501,7 +508,7 @@ class PatternCheck:
             self._sun[str(hour)] = day
         if day - self._sun.get(str(hour), day - self.config.sun_days - 1) <= self.config.sun_days:
             verdict = replace(verdict, probability=None, anomaly=False)
-        self._verdict = verdict
+        self._verdict, self._judged_start = verdict, self._hour_start
         self.score = self._verdict_score()
         self._power, self._temperature, self._exported = Mean(), Mean(), False
         self._finding = None  # made afresh for the new verdict
@@ -512,7 +519,7 @@ class PatternCheck:
         verdict = self._verdict
         if verdict is None or not verdict.anomaly:
             return None
-        since = _start_of_hour(verdict.hour, moment)
+        since = self._judged_start or _start_of_hour(verdict.hour, moment)
         return Finding(
             Kind.NEW_PATTERN,
             Cause.DAILY_PATTERN,
