@@ -490,11 +490,6 @@ async def test_a_home_tibber_keeps_refusing_is_warned_about_once(
     assert len(warned) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`told` is a local of each websocket's `_async_listen`: every reconnect of a flapping "
-    "connection warns of the same lasting refusal again",
-)
 async def test_a_home_tibber_keeps_refusing_is_warned_about_once_across_reconnects(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,

@@ -270,6 +270,8 @@ class TibberLiveSource:
         self._closed_silent = False
         # The 4403 advice was logged as a warning: once, until a connection is stable again
         self._told_token_refused = False
+        # The homes whose refusal was logged as a warning: once, until the home streams again
+        self._told_refused: set[str] = set()
         self._malformed_seen: set[str] = set()
         self._retry_at: datetime | None = None
         self._stopped = False
@@ -409,18 +411,17 @@ class TibberLiveSource:
         """
         assert self._sink is not None
         refused = Backoff(RECONNECT_BACKOFF_FIRST, RECONNECT_BACKOFF_MAX)
-        told = False  # the refusal was logged as a warning on this websocket
         while True:
             try:
                 async for data in live_messages(transport, home_id):
                     self._checks_without_message = 0
-                    told = False
+                    self._told_refused.discard(home_id)
                     self._async_handle(home_id, data)
             except TransportQueryError as err:
                 delay = refused.next_delay()
                 why = f"Tibber refused the home's live data ({self._without_ids(err, home_id)})"
-                if not told:  # the outage line is info: a lasting refusal needs the user
-                    told = True
+                if home_id not in self._told_refused:  # the outage line is info: this needs you
+                    self._told_refused.add(home_id)
                     LOGGER.warning("Live data of home %s: %s", hashed_id(home_id), why)
                 self._sink.async_source_down(
                     home_id, f"{why}; retrying in {int(delay.total_seconds())} s"
