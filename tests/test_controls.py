@@ -294,11 +294,6 @@ async def test_a_naive_end_in_the_hour_the_clocks_repeat_is_refused_or_kept_neve
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ModeSelect._async_follow_end compares the end with dt_util.now() in one zone, on the "
-    "wall clock: 01:20 of the second pass is taken as passed at 01:50 of the first",
-)
 async def test_an_end_in_the_repeated_hours_second_pass_set_in_its_first_shows_the_mode_until_then(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -76,7 +76,7 @@ class ModeSelect(EnergyAnomalyControl, SelectEntity):
         if until == self._end:
             return
         self._async_cancel_end()
-        now = dt_util.now()
+        now = dt_util.utcnow()  # in UTC: an end in Home Assistant's zone compares as a moment
         self._end, self._ended = until, until is not None and until <= now
         if until is not None and now < until <= now + MODE_END_AHEAD_MAX:
             self._unsub_end = async_track_point_in_time(self.hass, self._async_end_passed, until)
