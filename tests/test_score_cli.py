@@ -801,11 +801,6 @@ def test_an_output_that_only_passes_through_dev_is_refused_as_outside(
     assert (completed.returncode, outside.exists()) == (2, False), completed.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="only `_unshared` takes the `..` away: `_opened` still judges /dev/../x as written, "
-    "a descriptor the shell opened, so VerdictFile appends to x instead of replacing it",
-)
 def test_an_output_that_only_passes_through_dev_replaces_an_earlier_output_as_its_file_would(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -955,11 +950,6 @@ def test_a_production_far_below_0_in_a_row_skipped_for_its_power_leaves_the_colu
     assert skipped_out.read_text() == blank_out.read_text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RowParser.parse signs the column once `parse` returns, before the Scorer skips the "
-    "row for its time (out of order): the later 150 W are left out as if it had counted",
-)
 def test_a_production_far_below_0_in_a_row_skipped_as_out_of_order_leaves_the_column_as_it_was(
     tmp_path: Path,
 ) -> None:
