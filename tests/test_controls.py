@@ -21,6 +21,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import frame
+from homeassistant.helpers import label_registry as lr
 from homeassistant.helpers.icon import async_get_icons
 from homeassistant.helpers.service import async_get_all_descriptions
 from homeassistant.setup import async_setup_component
@@ -897,6 +898,32 @@ async def test_set_mode_on_an_area_passes_over_the_home_of_an_entry_the_user_dis
 
     await hass.services.async_call(
         DOMAIN, "set_mode", {"mode": "away"}, target={"area_id": kitchen.id}, blocking=True
+    )
+
+    assert state_of(hass, MODE) == "away"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ServiceValidationError,
+    reason="an entity label or area reaches a disabled entry's (disabled) entity: not passed over",
+)
+async def test_set_mode_on_a_label_passes_over_the_home_of_an_entry_the_user_disabled(
+    hass: HomeAssistant, home: Cabin, demo_entry: MockConfigEntry
+) -> None:
+    """Both homes' Anomaly sensors carry the label "Alarms"; the demo was tried and disabled."""
+    await set_up_demo(hass, demo_entry)
+    entities = er.async_get(hass)
+    alarms = lr.async_get(hass).async_create("Alarms")
+    for entity_id in (ANOMALY, "binary_sensor.demo_home_anomaly"):
+        entities.async_update_entity(entity_id, labels={alarms.label_id})
+    assert await hass.config_entries.async_set_disabled_by(
+        demo_entry.entry_id, ConfigEntryDisabler.USER
+    )
+    await hass.async_block_till_done()
+
+    await hass.services.async_call(
+        DOMAIN, "set_mode", {"mode": "away"}, target={"label_id": alarms.label_id}, blocking=True
     )
 
     assert state_of(hass, MODE) == "away"
