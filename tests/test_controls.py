@@ -906,24 +906,31 @@ async def test_set_mode_on_an_area_passes_over_the_home_of_an_entry_the_user_dis
 @pytest.mark.xfail(
     strict=True,
     raises=ServiceValidationError,
-    reason="an entity label or area reaches a disabled entry's (disabled) entity: not passed over",
+    reason="an entity's label or own area reaches a disabled entry's entity: not passed over",
 )
-async def test_set_mode_on_a_label_passes_over_the_home_of_an_entry_the_user_disabled(
-    hass: HomeAssistant, home: Cabin, demo_entry: MockConfigEntry
+@pytest.mark.parametrize("by", ["label", "area"])
+async def test_set_mode_on_a_label_or_an_entitys_area_passes_over_a_disabled_entrys_home(
+    hass: HomeAssistant, home: Cabin, demo_entry: MockConfigEntry, by: str
 ) -> None:
-    """Both homes' Anomaly sensors carry the label "Alarms"; the demo was tried and disabled."""
+    """Both homes' Anomaly sensors carry the label "Alarms", or sit in the Kitchen themselves
+    (not through their device); the demo was tried and disabled (not deleted)."""
     await set_up_demo(hass, demo_entry)
     entities = er.async_get(hass)
-    alarms = lr.async_get(hass).async_create("Alarms")
+    if by == "label":
+        target = {"label_id": lr.async_get(hass).async_create("Alarms").label_id}
+        change: dict[str, Any] = {"labels": {target["label_id"]}}
+    else:
+        target = {"area_id": ar.async_get(hass).async_create("Kitchen").id}
+        change = {"area_id": target["area_id"]}
     for entity_id in (ANOMALY, "binary_sensor.demo_home_anomaly"):
-        entities.async_update_entity(entity_id, labels={alarms.label_id})
+        entities.async_update_entity(entity_id, **change)
     assert await hass.config_entries.async_set_disabled_by(
         demo_entry.entry_id, ConfigEntryDisabler.USER
     )
     await hass.async_block_till_done()
 
     await hass.services.async_call(
-        DOMAIN, "set_mode", {"mode": "away"}, target={"label_id": alarms.label_id}, blocking=True
+        DOMAIN, "set_mode", {"mode": "away"}, target=target, blocking=True
     )
 
     assert state_of(hass, MODE) == "away"
