@@ -903,11 +903,6 @@ async def test_set_mode_on_an_area_passes_over_the_home_of_an_entry_the_user_dis
     assert state_of(hass, MODE) == "away"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ServiceValidationError,
-    reason="an entity's label or own area reaches a disabled entry's entity: not passed over",
-)
 @pytest.mark.parametrize("by", ["label", "area"])
 async def test_set_mode_on_a_label_or_an_entitys_area_passes_over_a_disabled_entrys_home(
     hass: HomeAssistant, home: Cabin, demo_entry: MockConfigEntry, by: str

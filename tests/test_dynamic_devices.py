@@ -137,10 +137,6 @@ async def test_a_pulse_home_another_entry_watches_is_not_added(
     assert HOME_NEW not in tibber_entry.data[CONF_HOMES]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a listing that changes anything records a home watched elsewhere as offered",
-)
 async def test_a_home_that_moved_here_is_added_once_the_account_it_left_drops_it(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
@@ -180,7 +176,6 @@ async def test_a_home_that_moved_here_is_added_once_the_account_it_left_drops_it
     assert device_names(hass, tibber_entry) == ["Cabin", "Cottage"]
 
 
-@pytest.mark.xfail(strict=True, reason="two entries' hourly listings that overlap both add it")
 async def test_a_home_new_on_two_accounts_at_once_is_watched_by_one_entry(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:

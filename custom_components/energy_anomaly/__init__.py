@@ -55,6 +55,7 @@ from .runner import HomeRunner
 from .runtime import (
     EnergyAnomalyConfigEntry,
     EnergyAnomalyRuntimeData,
+    homes_turn,
     homes_watched_elsewhere,
     new_home_signal,
 )
@@ -300,9 +301,21 @@ async def _async_follow_homes(
     """Watch the Pulse homes new on the account, and drop the watched homes gone from it.
 
     Without a reload: the other homes keep streaming on the same websocket. A Pulse home the
-    user was offered before and left out stays out, as does one another entry watches. Returns
-    the new homes' runners, whose past is still to be learned.
+    user was offered before and left out stays out, as does one another entry watches (until
+    none does). Returns the new homes' runners, whose past is still to be learned. One entry at
+    a time (`homes_turn`): another account listing a shared home at once would take it too.
     """
+    async with homes_turn(hass):
+        return await _async_take_listed_homes(hass, entry, source, listed)
+
+
+async def _async_take_listed_homes(
+    hass: HomeAssistant,
+    entry: EnergyAnomalyConfigEntry,
+    source: TibberLiveSource,
+    listed: list[TibberHomeInfo],
+) -> list[HomeRunner]:
+    """`_async_follow_homes`, in the entry's turn."""
     offered = set(entry.data[CONF_OFFERED_HOMES])
     pulse_homes = {home.home_id: home for home in listed if home.has_pulse}
     on_account = {home.home_id for home in listed}
@@ -331,7 +344,7 @@ async def _async_follow_homes(
             CONF_HOMES: watched | ready,
             # a home whose state could not be read is offered again at the next listing
             CONF_OFFERED_HOMES: sorted(
-                (offered & on_account) | (set(pulse_homes) - (set(added) - set(ready)))
+                (offered & on_account) | (set(pulse_homes) - elsewhere - (set(added) - set(ready)))
             ),
             CONF_KEPT_HOMES: kept_homes(entry.data, removed, [*watched, *ready]),
         },

@@ -320,7 +320,8 @@ class EnergyAnomalyConfigFlow(ConfigFlow, domain=DOMAIN):
         chosen = {
             CONF_ACCESS_TOKEN: self._access_token,
             CONF_HOMES: homes,
-            CONF_OFFERED_HOMES: sorted(_pulse_homes(self._account)),
+            # as offered: one another entry watches is not, and may be watched once it is free
+            CONF_OFFERED_HOMES: sorted(self._offerable_homes()),
         }
         if self.source == SOURCE_RECONFIGURE:
             entry = self._get_reconfigure_entry()

@@ -1,9 +1,11 @@
 """What a loaded config entry owns, and the typed config entry the platforms receive."""
 
+import asyncio
 from dataclasses import dataclass, field
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
+from homeassistant.util.hass_dict import HassKey
 import tibber
 
 from .const import CONF_HOMES, DOMAIN
@@ -35,6 +37,16 @@ type EnergyAnomalyConfigEntry = ConfigEntry[EnergyAnomalyRuntimeData]
 def new_home_signal(entry: ConfigEntry) -> str:
     """The dispatcher signal, sent with the home's runner, of a home added while `entry` runs."""
     return f"{DOMAIN}_{entry.entry_id}_new_home"
+
+
+# Taken while an entry decides which homes it watches, so that two accounts that list a shared
+# home at once (their hourly listings, set up together at a start) do not both take it
+_HOMES_TURN: HassKey[asyncio.Lock] = HassKey(f"{DOMAIN}_homes_turn")
+
+
+def homes_turn(hass: HomeAssistant) -> asyncio.Lock:
+    """The lock an entry holds from reading `homes_watched_elsewhere` to saving its homes."""
+    return hass.data.setdefault(_HOMES_TURN, asyncio.Lock())
 
 
 def homes_watched_elsewhere(hass: HomeAssistant, entry_id: str | None) -> set[str]:

@@ -238,6 +238,8 @@ async def _async_targeted_homes(call: ServiceCall) -> list[str]:
         if (entity := entities.async_get(entity_id)) is not None
         and entity.platform == DOMAIN
         and entity.device_id is not None
+        # one reached through a label or an area, not named: a disabled entry's is passed over
+        and (entity.disabled_by is None or entity_id in target.entity_ids)
     )
     if not homes:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_home_targeted")
