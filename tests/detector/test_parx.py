@@ -262,3 +262,57 @@ def test_a_new_pattern_of_readings_with_bare_offsets_is_since_the_start_of_its_j
 
     assert found
     assert found[0].since.timestamp() == datetime.fromisoformat(since).timestamp()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="PatternCheck._hour_start/_judged_start are not stored: a restored check falls back to "
+    "_start_of_hour, the judged wall hour with the alarming reading's bare offset, an hour off",
+)
+@pytest.mark.parametrize(
+    ("first_day", "hours", "restored_at"),
+    [
+        # restored in the judged hour 01:00 (+01:00), alarmed at 03:00 (+02:00)
+        (date(2026, 3, 7), range(1, 5), "2026-03-29T01:30:00+01:00"),
+        # restored in 02:00's first pass (+02:00), alarmed at 03:00 (+01:00)
+        (date(2026, 10, 3), range(2, 5), "2026-10-25T02:30:00+02:00"),
+    ],
+    ids=["clocks_forward", "clocks_back"],
+)
+def test_a_check_restored_before_a_new_pattern_of_bare_offset_readings_tells_the_same_since(
+    first_day: date, hours: range, restored_at: str
+) -> None:
+    """A restart must not move `since`: the alarm of a check that never stopped says the judged
+    hour began at its first reading's hour (Tibber's readings carry bare offsets); one restored
+    from its state in that hour says the same (else the runner takes the episode it showed
+    before the restart for a new one)."""
+    readings = _bare_offset_night_load(first_day, hours)
+    split = next(i for i, r in enumerate(readings) if r.timestamp.isoformat() == restored_at)
+    never_stopped = PatternCheck()
+    expected = [f for r in readings if (f := never_stopped.update(r)) is not None]
+    check = PatternCheck()
+    for reading in readings[:split]:
+        check.update(reading)
+    restored = PatternCheck.from_state(json.loads(json.dumps(check.to_state())))
+    found = [f for r in readings[split:] if (f := restored.update(r)) is not None]
+
+    assert expected
+    assert found
+    assert found[0].since.timestamp() == expected[0].since.timestamp()
+
+
+def _bare_offset_night_load(first_day: date, hours: range) -> list[Reading]:
+    """`_night_load_across`'s readings on Oslo's clock, each stamped with its bare UTC offset."""
+    zone = ZoneInfo("Europe/Oslo")
+    rng = np.random.default_rng(1)
+    days = np.array([profile(rng) for _ in range(23)])
+    start = datetime.combine(first_day, datetime.min.time(), zone)
+    end = datetime.combine(first_day + timedelta(days=23), datetime.min.time(), zone)
+    readings = []
+    for epoch in range(int(start.timestamp()), int(end.timestamp()), 600):
+        local = datetime.fromtimestamp(epoch, zone)
+        moment = local.astimezone(timezone(local.utcoffset() or timedelta(0)))
+        day = (local.date() - first_day).days
+        extra = 3000.0 if day == 22 and local.hour in hours else 0.0
+        readings.append(Reading(moment, float(days[day][local.hour]) + extra))
+    return readings
