@@ -263,7 +263,8 @@ def test_a_state_stored_by_version_0_1_0_keeps_what_was_learned() -> None:
     for key, new in learned_since.items():
         fresh_check = {k: v for k, v in fresh.to_state()[key].items() if k not in new}
         assert {k: v for k, v in upgraded.to_state()[key].items() if k not in new} == fresh_check
-    unknown_to_v2 = {"expected_hour", "expected"}  # the hour's expected power, made again
+    # the hour's expected power, made again; the hours' offsets, kept from the next hour on
+    unknown_to_v2 = {"expected_hour", "expected", "hour_offset", "judged_offset"}
     pattern = fresh.to_state()["pattern"]
     assert upgraded.to_state()["pattern"] == pattern | dict.fromkeys(unknown_to_v2)
     assert [(r.anomaly, r.score) for r in run(upgraded, stream[cut:])] == [

@@ -264,11 +264,6 @@ def test_a_new_pattern_of_readings_with_bare_offsets_is_since_the_start_of_its_j
     assert found[0].since.timestamp() == datetime.fromisoformat(since).timestamp()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PatternCheck._hour_start/_judged_start are not stored: a restored check falls back to "
-    "_start_of_hour, the judged wall hour with the alarming reading's bare offset, an hour off",
-)
 @pytest.mark.parametrize(
     ("first_day", "hours", "restored_at"),
     [

@@ -30,7 +30,7 @@ built on it, taking readings and building the hourly means on the readings' wall
 
 from collections import deque
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 import math
 from typing import Any, Self
 
@@ -388,6 +388,8 @@ class _Stored:
     exported: bool = False
     sun: dict[str, int] = field(default_factory=dict)
     on: bool = False  # absent from states stored before an alarm's end waited for a settled mean
+    hour_offset: float | None = None  # absent from states stored before `since` had its offset
+    judged_offset: float | None = None
 
 
 class PatternCheck:
@@ -416,11 +418,10 @@ class PatternCheck:
         self._expected_hour: int | None = None
         self._expected: float | None = None
         self._clock = HourOf()  # the hour of the readings
-        # When the hour being collected began, and the hour judged last, each on its readings'
-        # own clock (with a bare UTC offset, as Tibber's, the offset of that hour); not stored:
-        # after a restore the judged hour is told on the clock of the reading that alarms
-        self._hour_start: datetime | None = None
-        self._judged_start: datetime | None = None
+        # The UTC offset (s) of the hour being collected and of the hour judged last, as their
+        # readings stamped them: a new pattern's `since` is told with its hour's own offset
+        self._hour_offset: float | None = None
+        self._judged_offset: float | None = None
         self._expected_clock = HourOf()  # the hour expected power was asked for
 
     def _verdict_score(self) -> float:
@@ -458,8 +459,8 @@ class PatternCheck:
             hour = clock.of(moment, epoch)
             if self._hour is not None and hour != self._hour:
                 self._close()
-            if hour != self._hour:
-                self._hour_start = datetime.fromtimestamp(clock.start, moment.tzinfo)
+            if hour != self._hour and (offset := moment.utcoffset()) is not None:
+                self._hour_offset = offset.total_seconds()
             self._hour = hour
         # The hour's sums, added to in place (cheaper than `Mean.add`: every reading)
         power = self._power
@@ -508,7 +509,7 @@ class PatternCheck:
             self._sun[str(hour)] = day
         if day - self._sun.get(str(hour), day - self.config.sun_days - 1) <= self.config.sun_days:
             verdict = replace(verdict, probability=None, anomaly=False)
-        self._verdict, self._judged_start = verdict, self._hour_start
+        self._verdict, self._judged_offset = verdict, self._hour_offset
         self.score = self._verdict_score()
         self._power, self._temperature, self._exported = Mean(), Mean(), False
         self._finding = None  # made afresh for the new verdict
@@ -519,7 +520,7 @@ class PatternCheck:
         verdict = self._verdict
         if verdict is None or not verdict.anomaly:
             return None
-        since = self._judged_start or _start_of_hour(verdict.hour, moment)
+        since = _start_of_hour(verdict.hour, moment, self._judged_offset)
         return Finding(
             Kind.NEW_PATTERN,
             Cause.DAILY_PATTERN,
@@ -569,6 +570,8 @@ class PatternCheck:
             "exported": self._exported,
             "sun": self._sun,
             "on": self._on,
+            "hour_offset": self._hour_offset,
+            "judged_offset": self._judged_offset,
         }
 
     @classmethod
@@ -584,6 +587,7 @@ class PatternCheck:
         check._expected_hour, check._expected = stored.expected_hour, stored.expected
         check._exported, check._sun = stored.exported, stored.sun
         check._on = stored.on
+        check._hour_offset, check._judged_offset = stored.hour_offset, stored.judged_offset
         return check
 
 
@@ -596,12 +600,19 @@ def _array(values: list[float | None]) -> FloatArray:
     return np.array([np.nan if v is None else v for v in values], dtype=float)
 
 
-def _start_of_hour(hour: int, moment: datetime) -> datetime:
-    """The start of local hour `hour` (hours since the epoch on the wall clock) in `moment`'s zone.
+def _start_of_hour(hour: int, moment: datetime, offset: float | None) -> datetime:
+    """The start of local hour `hour` (hours since the epoch on the wall clock) on `moment`'s clock.
 
-    With that hour's own UTC offset: the alarm comes an hour or more later, after the clocks may
-    have changed (01:00 judged at 03:00 on the night they go forward is 01:00+01:00). An hour the
-    clocks repeat starts at its first pass.
+    With that hour's own UTC offset (`offset`, s, as its readings stamped it): the alarm comes an
+    hour or more later, after the clocks may have changed (01:00 judged at 03:00 on the night
+    they go forward is 01:00+01:00). In `moment`'s zone, or at that offset where readings carry a
+    bare one (Tibber's, a CSV's). Without it (a state stored before it was kept), the hour in
+    `moment`'s zone, an hour the clocks repeat at its first pass.
     """
     wall = datetime(1970, 1, 1) + timedelta(seconds=hour * HOUR_S)
-    return wall.replace(tzinfo=moment.tzinfo)
+    zone = moment.tzinfo
+    if offset is None:
+        return wall.replace(tzinfo=zone)
+    if isinstance(zone, timezone):  # a bare offset: the hour's own
+        zone = timezone(timedelta(seconds=offset))
+    return (wall - timedelta(seconds=offset)).replace(tzinfo=UTC).astimezone(zone)
