@@ -176,11 +176,6 @@ async def test_a_home_that_moved_here_is_added_once_the_account_it_left_drops_it
     assert device_names(hass, tibber_entry) == ["Cabin", "Cottage"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_async_tibber_source stores every listed Pulse home as offered when the entry has no "
-    "offered_homes yet, also one another entry watches: it is taken for one left out",
-)
 async def test_a_home_watched_elsewhere_when_an_older_entry_is_first_set_up_is_added_once_free(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:

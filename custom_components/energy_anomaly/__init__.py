@@ -108,7 +108,12 @@ async def _async_tibber_source(
         # A glitch of Tibber's, most likely: believed, it would drop every home's device
         raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="no_home_listed")
     if CONF_OFFERED_HOMES not in entry.data:  # set up before homes were followed
-        offered = [home.home_id for home in account.homes if home.has_pulse]
+        elsewhere = homes_watched_elsewhere(hass, entry.entry_id)  # not offered: added once free
+        offered = [
+            home.home_id
+            for home in account.homes
+            if home.has_pulse and home.home_id not in elsewhere
+        ]
         hass.config_entries.async_update_entry(
             entry, data={**entry.data, CONF_OFFERED_HOMES: offered}
         )
