@@ -986,11 +986,6 @@ def _signed_after_a_gap_rows(later_production: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Scorer feeds a row after a gap (held) only once the next row is taken, which "
-    "RowParser parsed before the held row signed the column: that row's 150 W count",
-)
 def test_a_production_far_below_0_in_the_row_after_a_gap_leaves_out_the_next_rows_value_too(
     tmp_path: Path,
 ) -> None:
