@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
+from custom_components.energy_anomaly.detector.check import StateError
 from custom_components.energy_anomaly.detector.model import Finding, Reading
 from custom_components.energy_anomaly.detector.parx import (
     HourlyParx,
@@ -311,3 +312,12 @@ def _bare_offset_night_load(first_day: date, hours: range) -> list[Reading]:
         extra = 3000.0 if day == 22 and local.hour in hours else 0.0
         readings.append(Reading(moment, float(days[day][local.hour]) + extra))
     return readings
+
+
+@pytest.mark.parametrize("key", ["hour_offset", "judged_offset"])
+def test_a_stored_utc_offset_of_a_day_or_more_is_refused(key: str) -> None:
+    """No clock is a day off UTC: a `since` told with it could not be made at the next alarm."""
+    state = json.loads(json.dumps(PatternCheck().to_state())) | {key: 86_400.0}
+
+    with pytest.raises(StateError, match=key):
+        PatternCheck.from_state(state)

@@ -52,6 +52,10 @@ Epoch = Annotated[float, Within(_FIRST_STORED_S, _LAST_STORED_S)]
 EpochMinute = Annotated[int, Within(_FIRST_STORED_S // MINUTE_S, _LAST_STORED_S // MINUTE_S)]
 EpochHour = Annotated[int, Within(_FIRST_STORED_S // HOUR_S, _LAST_STORED_S // HOUR_S)]
 DateOrdinal = Annotated[int, Within(_FIRST_STORED.toordinal(), _LAST_STORED.toordinal())]
+# A stored UTC offset (s): one a `timezone` takes, under a day either way (the clocks of the
+# world lie within 14 hours)
+MAX_UTC_OFFSET_S = 86_340.0
+UtcOffset = Annotated[float, Within(-MAX_UTC_OFFSET_S, MAX_UTC_OFFSET_S)]
 
 
 class StateError(ValueError):

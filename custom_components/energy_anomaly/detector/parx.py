@@ -37,7 +37,7 @@ from typing import Any, Self
 import numpy as np
 import numpy.typing as npt
 
-from .check import EpochHour, HourOf, Mean, StateError, load_state, tail_score
+from .check import EpochHour, HourOf, Mean, StateError, UtcOffset, load_state, tail_score
 from .config import HOUR_S, DetectorConfig, PatternConfig
 from .model import Cause, Finding, Kind, Reading
 from .validation import TEMPERATURE
@@ -388,8 +388,8 @@ class _Stored:
     exported: bool = False
     sun: dict[str, int] = field(default_factory=dict)
     on: bool = False  # absent from states stored before an alarm's end waited for a settled mean
-    hour_offset: float | None = None  # absent from states stored before `since` had its offset
-    judged_offset: float | None = None
+    hour_offset: UtcOffset | None = None  # absent from states stored before `since` had it
+    judged_offset: UtcOffset | None = None
 
 
 class PatternCheck:
