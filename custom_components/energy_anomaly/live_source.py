@@ -431,8 +431,8 @@ class TibberLiveSource:
     def _without_ids(self, err: Exception, home_id: str) -> str:
         """Tibber's answer with the home's id hashed and the account's user id left out.
 
-        Logged, and shown in the home's repair issue: Tibber names the home, and the account's
-        owner, by their lasting ids ("Home with id ... does not have matching owner ...").
+        It is logged: Tibber names the home, and the account's owner, by their lasting ids
+        ("Home with id ... does not have matching owner ...").
         """
         text = str(err).replace(home_id, hashed_id(home_id))
         if user_id := self._tibber.user_id:
