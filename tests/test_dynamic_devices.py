@@ -137,14 +137,8 @@ async def test_a_pulse_home_another_entry_watches_is_not_added(
     assert HOME_NEW not in tibber_entry.data[CONF_HOMES]
 
 
-async def test_a_home_that_moved_here_is_added_once_the_account_it_left_drops_it(
-    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
-) -> None:
-    """The Cottage moved from the old account to this one; this listing ran before the old's.
-
-    That listing also saw the Flat leave the account: a change of its own, which must not make
-    the Cottage one the user was offered and left out.
-    """
+def an_old_account_watching_the_cottage(hass: HomeAssistant) -> MockConfigEntry:
+    """The entry of the account the Cottage moves from (not set up: only its data counts)."""
     old_account = MockConfigEntry(
         domain=DOMAIN,
         title="Old account",
@@ -157,11 +151,12 @@ async def test_a_home_that_moved_here_is_added_once_the_account_it_left_drops_it
         },
     )
     old_account.add_to_hass(hass)
-    await set_up(hass, tibber_entry, tibber_server)
-    tibber_server.account.homes.append(LocalHome(HOME_NEW, nickname="Cottage"))
-    remove_from_account(tibber_server, HOME_B)
-    await an_hour_later(hass)  # still watched by the old account: not yet
-    hass.config_entries.async_update_entry(  # the old account's own listing drops it
+    return old_account
+
+
+def dropped_by_its_listing(hass: HomeAssistant, old_account: MockConfigEntry) -> None:
+    """The old account's own listing drops the Cottage, whose state it keeps."""
+    hass.config_entries.async_update_entry(
         old_account,
         data={
             **old_account.data,
@@ -170,6 +165,22 @@ async def test_a_home_that_moved_here_is_added_once_the_account_it_left_drops_it
             CONF_KEPT_HOMES: [HOME_NEW],
         },
     )
+
+
+async def test_a_home_that_moved_here_is_added_once_the_account_it_left_drops_it(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    """The Cottage moved from the old account to this one; this listing ran before the old's.
+
+    That listing also saw the Flat leave the account: a change of its own, which must not make
+    the Cottage one the user was offered and left out.
+    """
+    old_account = an_old_account_watching_the_cottage(hass)
+    await set_up(hass, tibber_entry, tibber_server)
+    tibber_server.account.homes.append(LocalHome(HOME_NEW, nickname="Cottage"))
+    remove_from_account(tibber_server, HOME_B)
+    await an_hour_later(hass)  # still watched by the old account: not yet
+    dropped_by_its_listing(hass, old_account)
 
     await an_hour_later(hass)
 
@@ -184,30 +195,11 @@ async def test_a_home_watched_elsewhere_when_an_older_entry_is_first_set_up_is_a
     So also for an entry set up before homes were followed (no offered homes stored): the
     Cottage, on the account at its first setup, was watched by the old account, never offered.
     """
-    old_account = MockConfigEntry(
-        domain=DOMAIN,
-        title="Old account",
-        unique_id="old-user",
-        data={
-            CONF_SOURCE: SOURCE_TIBBER,
-            CONF_ACCESS_TOKEN: "old-token",
-            CONF_HOMES: {HOME_NEW: "Cottage"},
-            CONF_OFFERED_HOMES: [HOME_NEW],
-        },
-    )
-    old_account.add_to_hass(hass)
+    old_account = an_old_account_watching_the_cottage(hass)
     tibber_server.account.homes.append(LocalHome(HOME_NEW, nickname="Cottage"))
     assert CONF_OFFERED_HOMES not in tibber_entry.data  # stored before homes were followed
     await set_up(hass, tibber_entry, tibber_server)
-    hass.config_entries.async_update_entry(  # the old account's own listing drops it
-        old_account,
-        data={
-            **old_account.data,
-            CONF_HOMES: {},
-            CONF_OFFERED_HOMES: [],
-            CONF_KEPT_HOMES: [HOME_NEW],
-        },
-    )
+    dropped_by_its_listing(hass, old_account)
 
     await an_hour_later(hass)
 

@@ -545,6 +545,22 @@ async def test_a_tibber_home_learns_its_recorded_power_when_tibbers_error_has_no
     assert "Learning from the recorded power only" in caplog.text
 
 
+def history_rate_limited(
+    monkeypatch: pytest.MonkeyPatch, tibber_server: LocalTibberServer, asked: list[str]
+) -> None:
+    """Tibber answers every consumption query with a rate limit (the rest of its API answers);
+    `asked` gets the home each query was for."""
+    execute = tibber_server._execute_http
+
+    async def answered(body: dict[str, Any]) -> web.Response:
+        if "consumption(" in str(body.get("query")):
+            asked.append(HOME_A if HOME_A in str(body) else HOME_B)
+            return _errors_response(429, "Too many requests", "TOO_MANY_REQUESTS")
+        return await execute(body)
+
+    monkeypatch.setattr(tibber_server, "_execute_http", answered)
+
+
 async def test_a_rate_limited_history_holds_back_no_home_longer_than_its_own_retries(
     recorder_mock: Recorder,
     hass: HomeAssistant,
@@ -566,16 +582,7 @@ async def test_a_rate_limited_history_holds_back_no_home_longer_than_its_own_ret
             await asyncio.sleep(OTHER_HOME_POLL_S)
 
     monkeypatch.setattr(history, "asyncio", SimpleNamespace(sleep=wait_for_the_other_home))
-    execute = tibber_server._execute_http
-
-    async def history_rate_limited(body: dict[str, Any]) -> web.Response:
-        query = str(body.get("query"))
-        if "consumption(" in query:  # the rest of the API answers
-            asked.append(HOME_A if HOME_A in str(body) else HOME_B)
-            return _errors_response(429, "Too many requests", "TOO_MANY_REQUESTS")
-        return await execute(body)
-
-    monkeypatch.setattr(tibber_server, "_execute_http", history_rate_limited)
+    history_rate_limited(monkeypatch, tibber_server, asked)
     tibber_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(tibber_entry.entry_id)
     await tibber_server.wait_for_subscriptions(2)
@@ -604,14 +611,7 @@ async def test_while_tibber_rate_limits_the_history_the_detector_status_says_imp
         await retry_waits.wait()
 
     monkeypatch.setattr(history, "asyncio", SimpleNamespace(sleep=wait_long))
-    execute = tibber_server._execute_http
-
-    async def history_rate_limited(body: dict[str, Any]) -> web.Response:
-        if "consumption(" in str(body.get("query")):
-            return _errors_response(429, "Too many requests", "TOO_MANY_REQUESTS")
-        return await execute(body)
-
-    monkeypatch.setattr(tibber_server, "_execute_http", history_rate_limited)
+    history_rate_limited(monkeypatch, tibber_server, [])
     tibber_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(tibber_entry.entry_id)
     await tibber_server.wait_for_subscriptions(2)

@@ -367,11 +367,10 @@ async def test_the_options_of_a_power_sensor_home_without_current_sensors_offer_
     assert CONF_FUSE_SIZE not in result["data_schema"].schema
 
 
-async def test_a_home_added_after_the_fuse_of_an_account_of_one_home_was_saved_has_no_fuse(
+async def started_watching_the_cabin_alone(
     hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
 ) -> None:
-    """As the README says: a home added to the account later has no fuse until one is given it
-    here (a cottage's 16 A fuse is not the cabin's 25 A)."""
+    """The account's entry, set up watching the Cabin alone (the Flat offered and left out)."""
     tibber_entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(
         tibber_entry,
@@ -382,6 +381,14 @@ async def test_a_home_added_after_the_fuse_of_an_account_of_one_home_was_saved_h
         },
     )
     await start(hass, tibber_entry, tibber_server)
+
+
+async def test_a_home_added_after_the_fuse_of_an_account_of_one_home_was_saved_has_no_fuse(
+    hass: HomeAssistant, tibber_server: LocalTibberServer, tibber_entry: MockConfigEntry
+) -> None:
+    """As the README says: a home added to the account later has no fuse until one is given it
+    here (a cottage's 16 A fuse is not the cabin's 25 A)."""
+    await started_watching_the_cabin_alone(hass, tibber_server, tibber_entry)
     result = await hass.config_entries.options.async_init(tibber_entry.entry_id)
     result = await answer(hass, result, **{CONF_FUSE_SIZE: 25})
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -447,16 +454,7 @@ async def test_a_home_listed_while_the_options_form_is_open_is_judged_against_it
 ) -> None:
     """The form showed Cabin's fuse alone (25 A typed); the Cottage listed meanwhile is then asked
     its own, left empty: it has no over-current check, as its fuse is not the Cabin's."""
-    tibber_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(
-        tibber_entry,
-        data={
-            **tibber_entry.data,
-            CONF_HOMES: {HOME_A: "Cabin"},
-            CONF_OFFERED_HOMES: [HOME_A, HOME_B],
-        },
-    )
-    await start(hass, tibber_entry, tibber_server)
+    await started_watching_the_cabin_alone(hass, tibber_server, tibber_entry)
     result = await hass.config_entries.options.async_init(tibber_entry.entry_id)
     assert CONF_FUSE_SIZE in result["data_schema"].schema  # Cabin's, on the one form
     tibber_server.account.homes.append(LocalHome(HOME_NEW, nickname="Cottage"))

@@ -326,22 +326,28 @@ async def test_a_removed_entry_leaves_nothing_noted_of_its_issue(
     assert hass.data.get(RAISED_BEFORE, set()) == set()
 
 
-async def test_an_entity_chosen_again_after_another_gets_its_hour_for_a_new_outage(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+@pytest.mark.parametrize(
+    "meanwhile",
+    [
+        pytest.param({CONF_TEMPERATURE_ENTITY: "sensor.balcony"}, id="another entity"),
+        pytest.param({}, id="none"),
+    ],
+)
+async def test_an_entity_chosen_again_gets_its_hour_for_a_new_outage(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, meanwhile: dict[str, str]
 ) -> None:
-    """The user works around a broken `sensor.outside` with another entity, repairs it, and
-    chooses it again a day later, a minute into a short outage of its own."""
-    other = "sensor.balcony"
+    """The user works around a broken `sensor.outside` (with another entity, or without one),
+    repairs it, and chooses it again a day later, a minute into a short outage of its own."""
     hass.states.async_set(POWER, "400", WATT)
     hass.states.async_set(OUTSIDE, "unavailable", CELSIUS)
-    hass.states.async_set(other, "5", CELSIUS)
+    hass.states.async_set("sensor.balcony", "5", CELSIUS)
     entry = home_entry()
     entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(entry, options={CONF_TEMPERATURE_ENTITY: OUTSIDE})
     assert await hass.config_entries.async_setup(entry.entry_id)
     await ticked(hass, freezer, ISSUE_AFTER + timedelta(minutes=1))
     assert temperature_issue(hass, entry) is not None
-    hass.config_entries.async_update_entry(entry, options={CONF_TEMPERATURE_ENTITY: other})
+    hass.config_entries.async_update_entry(entry, options=meanwhile)
     assert await hass.config_entries.async_reload(entry.entry_id)  # as saving the options does
     hass.states.async_set(OUTSIDE, "6", CELSIUS)  # repaired
     await ticked(hass, freezer, timedelta(days=1))
@@ -353,28 +359,6 @@ async def test_an_entity_chosen_again_after_another_gets_its_hour_for_a_new_outa
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
 
-    assert temperature_issue(hass, entry) is None
-
-
-async def test_an_entity_chosen_again_after_none_gets_its_hour_for_a_new_outage(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory
-) -> None:
-    """The user clears the outdoor temperature of a broken `sensor.outside`, repairs it, and
-    chooses it again a day later, a minute into a short outage of its own."""
-    hass.states.async_set(POWER, "400", WATT)
-    hass.states.async_set(OUTSIDE, "unavailable", CELSIUS)
-    entry = home_entry()
-    entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(entry, options={CONF_TEMPERATURE_ENTITY: OUTSIDE})
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await ticked(hass, freezer, ISSUE_AFTER + timedelta(minutes=1))
-    assert temperature_issue(hass, entry) is not None
-    hass.config_entries.async_update_entry(entry, options={})
-    assert await hass.config_entries.async_reload(entry.entry_id)  # as saving the options does
-    hass.states.async_set(OUTSIDE, "6", CELSIUS)  # repaired
-    await ticked(hass, freezer, timedelta(days=1))
-    hass.states.async_set(OUTSIDE, "unavailable", CELSIUS)  # a short outage begins
-    await ticked(hass, freezer, timedelta(minutes=1))
     assert temperature_issue(hass, entry) is None
 
     hass.config_entries.async_update_entry(entry, options={CONF_TEMPERATURE_ENTITY: OUTSIDE})
