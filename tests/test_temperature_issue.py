@@ -7,6 +7,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
+from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -220,6 +221,21 @@ async def test_a_removed_entity_or_implausible_values_raise_a_repair_issue_after
     issue = temperature_issue(hass, watched)
     assert issue is not None
     assert issue.translation_key == translation_key
+
+
+async def test_the_implausible_range_is_named_in_home_assistants_unit(
+    hass: HomeAssistant, watched: MockConfigEntry
+) -> None:
+    """A home set to °F is told its sensor (in °F) read outside -112 °F to 158 °F, not a range
+    in °C it would have to convert."""
+    hass.config.units = US_CUSTOMARY_SYSTEM
+    hass.states.async_set(OUTSIDE, "200", {"unit_of_measurement": "°F"})
+    await later(hass, ISSUE_AFTER + timedelta(minutes=1))
+
+    issue = temperature_issue(hass, watched)
+    assert issue is not None
+    placeholders = issue.translation_placeholders or {}
+    assert (placeholders["lowest"], placeholders["highest"]) == ("-112 °F", "158 °F")
 
 
 def test_a_weather_temperature_beyond_any_float_is_implausible() -> None:

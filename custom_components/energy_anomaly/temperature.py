@@ -232,12 +232,23 @@ class OutdoorTemperature:
     def _async_raise(self, problem: TemperatureProblem) -> None:
         """Create the issue, or update it when the problem changed (unchanged: no-op in HA)."""
         self._raised = problem
-        async_warn(
-            self._hass,
-            self._issue_id,
-            f"{ISSUE_PREFIX}_{problem}",
-            {"entity_id": self._entity_id, "entry": self._entry_title},
-        )
+        placeholders = {"entity_id": self._entity_id, "entry": self._entry_title}
+        if problem is TemperatureProblem.IMPLAUSIBLE:
+            placeholders |= self._plausible_range()
+        async_warn(self._hass, self._issue_id, f"{ISSUE_PREFIX}_{problem}", placeholders)
+
+    def _plausible_range(self) -> dict[str, str]:
+        """The plausible temperatures in Home Assistant's unit, as the issue names them.
+
+        A home set to °F reads "outside -112 °F to 158 °F" about its own sensor in °F.
+        """
+        unit = self._hass.config.units.temperature_unit
+
+        def degrees(celsius: float) -> str:
+            converted = TemperatureConverter.convert(celsius, UnitOfTemperature.CELSIUS, unit)
+            return f"{round(converted)} {unit}"
+
+        return {"lowest": degrees(MIN_TEMPERATURE_C), "highest": degrees(MAX_TEMPERATURE_C)}
 
     @callback
     def _async_cancel_wait(self) -> None:
