@@ -31,6 +31,7 @@ from custom_components.energy_anomaly.redact import hashed_id
 from custom_components.energy_anomaly.runner import HomeRunner
 
 from .conftest import HOME_A, HOME_B, logged_at_least
+from .test_dynamic_devices import an_hour_later, remove_from_account
 from .test_live_data import Clock, state_of, wait_for_retry, wait_until
 from .tibber_server import DEFAULT_TOKEN, HttpFault, LocalTibberServer
 
@@ -545,6 +546,34 @@ async def test_a_home_tibber_keeps_refusing_is_warned_about_once_across_reconnec
         if "Tibber refused the home's live data" in record.getMessage()
     ]
     assert len(warned) == 1
+
+
+async def test_a_refused_home_back_on_the_account_is_warned_about_again(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A home that left the account and came back (its Pulse still not streaming) is a new
+    refusal the user has not been told about since."""
+    tibber_server.refused_homes = {HOME_B}
+    tibber_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+    await wait_until(hass, lambda: "Tibber refused the home's live data" in caplog.text)
+    flat = next(home for home in tibber_server.account.homes if home.home_id == HOME_B)
+    remove_from_account(tibber_server, HOME_B)
+    await an_hour_later(hass)
+
+    tibber_server.account.homes.append(flat)
+    await an_hour_later(hass)
+
+    def warned() -> int:
+        return sum(
+            "Tibber refused the home's live data" in record.getMessage()
+            for record in logged_at_least(caplog, logging.WARNING)
+        )
+
+    await wait_until(hass, lambda: warned() == 2)
 
 
 async def test_a_token_pasted_with_spaces_around_it_streams(

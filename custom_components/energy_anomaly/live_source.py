@@ -310,6 +310,7 @@ class TibberLiveSource:
         old = set(self._home_ids)
         self._home_ids = list(home_ids)
         for home_id in old - set(home_ids):
+            self._told_refused.discard(home_id)  # back on the account: a refusal to tell anew
             if (listener := self._listeners.pop(home_id, None)) is not None:
                 listener.cancel()
         if self._sink is None:
