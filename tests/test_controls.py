@@ -903,6 +903,24 @@ async def test_set_mode_on_an_area_passes_over_the_home_of_an_entry_the_user_dis
     assert state_of(hass, MODE) == "away"
 
 
+async def test_set_mode_on_a_label_of_an_entity_the_user_disabled_reaches_its_home(
+    hass: HomeAssistant, home: Cabin
+) -> None:
+    """The label "Alarms" sits on the Cabin's Anomaly sensor, which the user then hid from the
+    dashboard by disabling it: the home still runs, and the label still means it."""
+    entities = er.async_get(hass)
+    alarms = lr.async_get(hass).async_create("Alarms").label_id
+    entities.async_update_entity(ANOMALY, labels={alarms})
+    entities.async_update_entity(ANOMALY, disabled_by=er.RegistryEntryDisabler.USER)
+    await hass.async_block_till_done()
+
+    await hass.services.async_call(
+        DOMAIN, "set_mode", {"mode": "away"}, target={"label_id": alarms}, blocking=True
+    )
+
+    assert state_of(hass, MODE) == "away"
+
+
 @pytest.mark.parametrize("by", ["label", "area"])
 async def test_set_mode_on_a_label_or_an_entitys_area_passes_over_a_disabled_entrys_home(
     hass: HomeAssistant, home: Cabin, demo_entry: MockConfigEntry, by: str

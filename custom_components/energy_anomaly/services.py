@@ -239,7 +239,8 @@ async def _async_targeted_homes(call: ServiceCall) -> list[str]:
         and entity.platform == DOMAIN
         and entity.device_id is not None
         # one reached through a label or an area, not named: a disabled entry's is passed over
-        and (entity.disabled_by is None or entity_id in target.entity_ids)
+        # (its device is disabled with it), not one the user disabled in a running home
+        and (_device_enabled(devices, entity.device_id) or entity_id in target.entity_ids)
     )
     if not homes:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_home_targeted")
@@ -247,6 +248,11 @@ async def _async_targeted_homes(call: ServiceCall) -> list[str]:
     for device_id in targeted:
         await _async_loaded_home(call.hass, device_id)
     return targeted
+
+
+def _device_enabled(devices: dr.DeviceRegistry, device_id: str) -> bool:
+    """Whether the device is there and enabled: one of a disabled entry is disabled with it."""
+    return (device := devices.async_get(device_id)) is not None and device.disabled_by is None
 
 
 async def _async_runner_at_turn(hass: HomeAssistant, device_id: str) -> HomeRunner:
