@@ -1041,7 +1041,7 @@ class LocalTibberServer:
     def _server_ssl_context(self) -> ssl.SSLContext:
         """Create a throwaway authority and a certificate for 127.0.0.1 signed by it."""
         self._tempdir = tempfile.TemporaryDirectory(prefix="local-tibber-")
-        ca_pem, cert_pem, key_pem = _make_certificates()
+        ca_pem, cert_pem, key_pem = CERTIFICATES
         self._ca_pem = ca_pem
         directory = Path(self._tempdir.name)
         (directory / "cert.pem").write_text(cert_pem + ca_pem)
@@ -1412,3 +1412,9 @@ def _make_certificates() -> tuple[str, str, str]:
             serialization.NoEncryption(),
         ).decode(),
     )
+
+
+# Made once, as the module is imported: the first certificate cryptography signs fixes the
+# datetime class it accepts, and under a test's frozen clock that is freezegun's fake one, which
+# every later test's real datetimes fail ("not an instance of 'HAFakeDatetime'").
+CERTIFICATES: Final = _make_certificates()
