@@ -583,6 +583,35 @@ async def test_a_power_sensor_that_reports_nothing_for_long_stalls_the_home_with
     assert entity_issue(hass, entity_entry, CONF_POWER_ENTITY) is None
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="an import-only power sensor that holds 0 W through a long sunny day, written only on "
+    "change, is judged stalled although its production sensor reports all along",
+)
+async def test_an_import_sensor_holding_0_w_while_the_panels_export_all_day_is_not_stalled(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A P1 meter's import, read over MQTT (written only when it changes), holds exactly 0 W
+    from morning to evening of a summer day while the panels cover the home and export: the
+    README asks for the production sensor in such a home, and it reports all day. The home must
+    stay available, with no repair issue saying the meter reported nothing for six hours, and
+    the sunny hours must be learned, not lost."""
+    solar = "sensor.inverter_export"
+    hass.states.async_set(solar, "0", WATT)
+    entry = home_entry(**{CONF_PRODUCTION_ENTITY: solar})
+    await set_up_home_drawing(hass, entry, 300)
+
+    hass.states.async_set(POWER, "0", WATT)  # the import, written once: it does not change
+    step = timedelta(minutes=1)
+    for minute in range(math.ceil((STALLED_AFTER + timedelta(hours=1)) / step)):
+        hass.states.async_set(solar, str(1500 + minute % 2 * POWER_JUMP_W), WATT)
+        freezer.tick(step)
+        await sampled(hass)
+
+    assert entity_issue(hass, entry, CONF_POWER_ENTITY) is None
+    assert state_of(hass, HOME_POWER) == "0.0"
+
+
 @pytest.mark.parametrize(
     ("state", "attributes", "problem"),
     [
