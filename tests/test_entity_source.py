@@ -247,6 +247,45 @@ async def test_a_net_power_sensor_at_zero_shows_no_negative_zero_production(
     await shown(hass, "sensor.home_power_production", "0.0")
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="a net power sensor reading exactly 0 W (a battery or the panels balancing the home) "
+    "is taken as a dead meter: the net split says nothing is produced",
+)
+async def test_a_net_power_sensor_held_at_0_w_by_a_battery_is_no_meter_fault(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A home battery charges from the panels' surplus and holds the grid at 0 W: the net meter
+    (kW, two decimals) reads 0.00 kW for minutes at midday, an hour this home exports at. The
+    meter is fine and the home draws as usual; a meter-fault alarm saying the home "always
+    draws at least 400 W" is a false alarm the user cannot silence without losing the real ones.
+    A home with an import sensor and an offline production sensor is spared it at that hour."""
+    freezer.move_to(PANELS_START_EXPORTING)
+    entry = home_entry(**{CONF_POWER_IS_NET: True})
+    await set_up_home_drawing(hass, entry, 300)
+
+    async def minute(state: str, unit: dict[str, str] = WATT) -> None:
+        hass.states.async_set(POWER, state, unit)
+        freezer.tick(timedelta(minutes=1))
+        await sampled(hass)
+
+    for step in range(24 * 60):  # a first day, learned: 300-400 W drawn, exports from 10 to 16
+        jitter = step % 2 * POWER_JUMP_W
+        exporting = 10 <= dt_util.now().hour < 16
+        await minute(str(-1200 - jitter if exporting else 300 + jitter))
+    assert dt_util.now().hour == 10
+    assert state_of(hass, "binary_sensor.home_anomaly") == "off"
+
+    for _ in range(5):
+        await minute("0.00", KILOWATT)
+
+    assert state_of(hass, HOME_POWER) == "0.0"
+    anomaly = hass.states.get("binary_sensor.home_anomaly")
+    assert anomaly is not None
+    assert anomaly.attributes.get("kind") != "meter_fault"
+    assert anomaly.state == "off"
+
+
 async def test_a_power_sensor_reading_minus_zero_shows_0_w(hass: HomeAssistant) -> None:
     """A template that rounds a tiny negative drift writes "-0.0"; the home draws 0 W."""
     hass.states.async_set(POWER, "400", WATT)
