@@ -947,3 +947,24 @@ async def test_set_mode_on_a_label_or_an_entitys_area_passes_over_a_disabled_ent
     )
 
     assert state_of(hass, MODE) == "away"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="set_mode refuses an end under 10 years away: MODE_END_AHEAD_MAX is 3650 days, "
+    "and 10 calendar years hold 2 or 3 leap days",
+)
+async def test_an_end_less_than_10_years_away_is_taken(hass: HomeAssistant, home: Cabin) -> None:
+    """README: the action refuses an end "more than 10 years away"; "away until 10 years from
+    now, give or take a day" must be taken, not refused saying it is more than 10 years off."""
+    now = dt_util.now()
+    # 10 calendar years on (the 28th for a 29 February), half a day short of them
+    in_ten_years = now.replace(
+        year=now.year + 10, day=min(now.day, 28) if now.month == 2 else now.day
+    )
+    until = in_ten_years - timedelta(hours=12)
+
+    await set_mode(hass, "away", until=until.isoformat())
+
+    state = hass.states.get(MODE)
+    assert (state.state, state.attributes["until"]) == ("away", until.isoformat())
