@@ -968,3 +968,25 @@ async def test_an_end_less_than_10_years_away_is_taken(hass: HomeAssistant, home
 
     state = hass.states.get(MODE)
     assert (state.state, state.attributes["until"]) == ("away", until.isoformat())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="not_loaded names the device by its integration name, not the name the user gave it",
+)
+async def test_an_action_on_a_home_not_loaded_names_it_as_the_user_renamed_it(
+    hass: HomeAssistant, home: Cabin
+) -> None:
+    """The user renamed the Cabin "Hytta" (Settings → Devices): the error must name the device
+    they see in their device list and automations, not the name Tibber gave it."""
+    device_id = cabin_device(hass)
+    dr.async_get(hass).async_update_device(device_id, name_by_user="Hytta")
+    assert await hass.config_entries.async_unload(home.entry.entry_id)
+
+    with pytest.raises(ServiceValidationError) as refused:
+        await hass.services.async_call(
+            DOMAIN, "set_mode", {"mode": "away"}, target={"device_id": device_id}, blocking=True
+        )
+
+    assert refused.value.translation_key == "not_loaded"
+    assert str(refused.value).startswith("Hytta is not loaded")
