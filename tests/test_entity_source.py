@@ -651,11 +651,6 @@ async def test_a_power_sensor_that_reports_nothing_for_long_stalls_the_home_with
     assert entity_issue(hass, entity_entry, CONF_POWER_ENTITY) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an import-only power sensor that holds 0 W through a long sunny day, written only on "
-    "change, is judged stalled although its production sensor reports all along",
-)
 async def test_an_import_sensor_holding_0_w_while_the_panels_export_all_day_is_not_stalled(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -678,6 +673,26 @@ async def test_an_import_sensor_holding_0_w_while_the_panels_export_all_day_is_n
 
     assert entity_issue(hass, entry, CONF_POWER_ENTITY) is None
     assert state_of(hass, HOME_POWER) == "0.0"
+
+
+async def test_an_import_sensor_holding_0_w_through_a_night_its_production_reads_0_stalls(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A home draws something at night: an import held at 0 W for six hours while the panels
+    produce nothing is a meter that stopped, whatever the production sensor reports."""
+    solar = "sensor.inverter_export"
+    hass.states.async_set(solar, "0", WATT)
+    entry = home_entry(**{CONF_PRODUCTION_ENTITY: solar})
+    await set_up_home_drawing(hass, entry, 300)
+
+    hass.states.async_set(POWER, "0", WATT)
+    step = timedelta(minutes=1)
+    for _ in range(math.ceil((STALLED_AFTER + timedelta(minutes=5)) / step)):
+        hass.states.async_set(solar, "0", WATT, force_update=True)
+        freezer.tick(step)
+        await sampled(hass)
+
+    assert entity_issue(hass, entry, CONF_POWER_ENTITY) is not None
 
 
 @pytest.mark.parametrize(

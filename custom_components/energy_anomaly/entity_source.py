@@ -15,7 +15,8 @@ calls a home silent for a minute unavailable).
 A sensor whose integration froze without going unavailable still reports its value now and then
 (Home Assistant's `last_reported`); one that reported nothing for STALLED_AFTER gives no value, so
 the detector learns no hours of a value that is no longer measured, and the home is unavailable
-with a repair issue until it reports again. A value outside what a home can draw (a sensor in W
+with a repair issue until it reports again (one holding 0 W while the production sensor reports a
+production counts that report as its own). A value outside what a home can draw (a sensor in W
 that calls itself kW) gives none either.
 
 An entity that is missing, unavailable or `unknown`, not a number, in a wrong unit, stalled or
@@ -444,15 +445,27 @@ class EntitySource:
         """
         state = self._hass.states.get(self._power_entity)
         read = read_entity(state, POWER)
-        if (
-            state is not None
-            and read.problem is None
-            and dt_util.utcnow() - max(state.last_reported, self._resumed or state.last_reported)
-            > STALLED_AFTER
-        ):
-            read = EntityValue(None, EntityProblem.STALLED)
+        if state is not None and read.problem is None:
+            last = state.last_reported
+            if read.value == 0.0 and (producing := self._producing_state()) is not None:
+                last = max(last, producing.last_reported)
+            if dt_util.utcnow() - max(last, self._resumed or last) > STALLED_AFTER:
+                read = EntityValue(None, EntityProblem.STALLED)
         self._async_note(CONF_POWER_ENTITY, read.problem, state)
         return read.value
+
+    def _producing_state(self) -> State | None:
+        """The production sensor's state while it reads a production above 0, else None.
+
+        An import sensor written only on change (MQTT) holds 0 W through a day the panels cover
+        the home: while they report a production, that 0 is measured, not a stalled meter's.
+        """
+        entity_id = self._entities.get(CONF_PRODUCTION_ENTITY)
+        state = None if entity_id is None else self._hass.states.get(entity_id)
+        read = production_of(
+            read_entity(state, ENTITY_QUANTITIES[CONF_PRODUCTION_ENTITY]), self._signed_production
+        )
+        return state if read.value is not None and read.value > 0 else None
 
     @callback
     def _async_send(self, mean: float | None, now: datetime) -> None:
