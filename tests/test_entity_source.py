@@ -320,11 +320,6 @@ async def test_a_production_sensor_reading_just_below_0_shows_0_w_and_logs_nothi
     assert "Left out" not in caplog.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a net power sensor chosen without Power is net beside a production sensor: its "
-    "exports are taken as negative power drawn, with no repair issue and no alarm",
-)
 async def test_a_power_sensor_reading_its_export_below_0_beside_a_production_gets_an_issue(
     hass: HomeAssistant,
 ) -> None:
@@ -333,7 +328,8 @@ async def test_a_power_sensor_reading_its_export_below_0_beside_a_production_get
     chosen as the production. Next day the panels export and it reads -1.5 kW. Without a
     production the negative-power meter fault would tell the user; with one, the home shows
     -1500 W of power drawn and learns it as consumption, silently. Like a production sensor
-    that reads far below 0 W, the power sensor must be named in a repair issue."""
+    that reads far below 0 W, the power sensor must be named in a repair issue; no reading is
+    made of it meanwhile (the detector learns no export as power drawn)."""
     solar = "sensor.inverter_export"
     hass.states.async_set(solar, "0", WATT)
     entry = home_entry(**{CONF_PRODUCTION_ENTITY: solar})
@@ -341,12 +337,13 @@ async def test_a_power_sensor_reading_its_export_below_0_beside_a_production_get
 
     hass.states.async_set(POWER, "-1500", WATT)
     hass.states.async_set(solar, "1500", WATT)
-    await shown(hass, "sensor.home_power_production", "1500.0")
     for _ in range(3):
         await sampled(hass)
 
-    assert entity_issue(hass, entry, CONF_POWER_ENTITY) is not None
-    assert state_of(hass, HOME_POWER) != "-1500.0"
+    issue = entity_issue(hass, entry, CONF_POWER_ENTITY)
+    assert issue is not None
+    assert issue.translation_key == "power_entity_below_zero"
+    assert state_of(hass, HOME_POWER) == "unavailable"
 
 
 async def test_a_net_power_sensor_frozen_while_exporting_is_a_meter_fault(

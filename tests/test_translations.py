@@ -89,16 +89,16 @@ def test_a_translation_keeps_the_english_placeholders(language: str) -> None:
 
 def test_every_sensor_issue_a_home_can_raise_has_its_english_text_and_no_other() -> None:
     """Each chosen sensor's role and problem has a text (only the power sensor stalls, only the
-    production reads below 0)."""
-    judged_of_one = {
-        EntityProblem.STALLED: CONF_POWER_ENTITY,
-        EntityProblem.BELOW_ZERO: CONF_PRODUCTION_ENTITY,
+    power and production sensors read below 0)."""
+    judged_of = {
+        EntityProblem.STALLED: {CONF_POWER_ENTITY},
+        EntityProblem.BELOW_ZERO: {CONF_POWER_ENTITY, CONF_PRODUCTION_ENTITY},
     }
     raised = {
         issue_translation_key(problem, key)
         for key in ENTITY_QUANTITIES
         for problem in EntityProblem
-        if judged_of_one.get(problem, key) == key
+        if key in judged_of.get(problem, {key})
     }
     written = {
         path.split(".")[1]

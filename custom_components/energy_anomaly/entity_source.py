@@ -17,7 +17,7 @@ A sensor whose integration froze without going unavailable still reports its val
 the detector learns no hours of a value that is no longer measured, and the home is unavailable
 with a repair issue until it reports again (one holding 0 W while the production sensor reports a
 production counts that report as its own). A value outside what a home can draw (a sensor in W
-that calls itself kW) gives none either.
+that calls itself kW) gives none either, nor does a power far below 0 W with Power is net off.
 
 An entity that is missing, unavailable or `unknown`, not a number, in a wrong unit, stalled or
 implausible gives no value: one log line, and a repair issue while it lasts. Without a power
@@ -167,7 +167,8 @@ ENTITY_QUANTITIES: Final[Mapping[str, Quantity]] = {
 class EntityProblem(StrEnum):
     """Why an entity gives no value (also the repair issue's translation key suffix).
 
-    STALLED is judged of the power sensor only, BELOW_ZERO of the production sensor only.
+    STALLED is judged of the power sensor only, BELOW_ZERO of the power sensor (not net) and the
+    production sensor.
     """
 
     MISSING = "missing"
@@ -445,6 +446,9 @@ class EntitySource:
         """
         state = self._hass.states.get(self._power_entity)
         read = read_entity(state, POWER)
+        if not self._net and read.value is not None and read.value < -PRODUCTION_STANDBY_W:
+            # a net meter's power with Power is net off: its export is no power drawn
+            read = EntityValue(None, EntityProblem.BELOW_ZERO)
         if state is not None and read.problem is None:
             last = state.last_reported
             if read.value == 0.0 and (producing := self._producing_state()) is not None:
