@@ -156,15 +156,68 @@ def test_the_marked_load_at_another_hour_still_alarms() -> None:
     assert _alarms(results, at(LEARNED + WEEK, 13), at(LEARNED + WEEK, 15))
 
 
-def test_mark_normal_returns_the_episode_and_after_it_ended_the_last_one() -> None:
+def _sauna_over() -> tuple[Detector, Finding]:
+    """A detector after the sauna's alarm ended (none marked), and that episode."""
     detector = Detector()
     power = with_load(normal_days(LEARNED + 1), at(LEARNED, 19), 120, SAUNA_W)
     results = run(detector, readings(power))
-    episode = next(r.finding for r in reversed(results) if r.finding is not None)
-
     assert results[-1].finding is None
+    return detector, next(r.finding for r in reversed(results) if r.finding is not None)
+
+
+def test_mark_normal_after_the_episode_ended_returns_the_last_one() -> None:
+    detector, episode = _sauna_over()
+
     assert detector.mark_normal() == episode
-    assert detector.mark_normal() is None  # marked once; there is no other
+
+
+def test_marking_the_marked_episode_again_returns_it_and_changes_nothing() -> None:
+    detector, episode = _sauna_over()
+    detector.mark_normal()
+    said = detector.to_state()
+
+    assert detector.mark_normal() == episode
+    assert detector.to_state() == said  # nothing learned twice
+
+
+def test_marking_again_after_a_restore_returns_the_marked_episode_and_changes_nothing() -> None:
+    detector, episode = _sauna_over()
+    detector.mark_normal()
+    restored = Detector.from_state(json.loads(json.dumps(detector.to_state())))
+
+    assert restored.mark_normal() == episode
+    assert restored.to_state() == detector.to_state()
+
+
+def test_an_episode_after_the_marked_one_is_marked_and_learned_once_it_ended() -> None:
+    """The sauna marked; the next day a load at lunch alarms and ends, then is marked too: the
+    same load at lunch a week later does not alarm."""
+    lunch, next_week = at(LEARNED + 1, 13), at(LEARNED + 1 + WEEK, 13)
+    power = with_load(normal_days(LEARNED + WEEK + 2), at(LEARNED, 19), 120, SAUNA_W)
+    power = with_load(with_load(power, lunch, 120, SAUNA_W), next_week, 120, SAUNA_W)
+    stream = readings(power)
+    detector = Detector()
+    run(detector, stream[: at(LEARNED, 22)])
+    detector.mark_normal()
+    alarms = _alarms(run(detector, stream[at(LEARNED, 22) : lunch + 180]), lunch, lunch + 180)
+    assert alarms
+    assert detector.finding is None  # over: the latest episode, not one going on
+
+    assert detector.mark_normal() == alarms[-1].finding
+    assert not _alarms(run(detector, stream[lunch + 180 :]), next_week, next_week + 180)
+
+
+def test_an_episode_stored_before_marks_were_kept_is_marked_as_one_not_marked() -> None:
+    """States stored before kept the episode only until it was marked: it is learned."""
+    detector, _ = _sauna_over()
+    state = detector.to_state()
+    del state["feedback"]["marked"]
+    restored = Detector.from_state(state)
+
+    restored.mark_normal()
+    detector.mark_normal()
+
+    assert restored.household_state()["allowances"] == detector.household_state()["allowances"]
 
 
 def test_mark_normal_without_any_episode_returns_none() -> None:
@@ -465,6 +518,8 @@ def test_a_state_stored_before_the_household_could_answer_loads_with_defaults() 
         {"silenced": ["loud_music"]},
         {"allowances": [{"kind": "baseload", "cause": "baseload_step"}]},
         {"surprise": True},
+        {"marked": True},  # no episode kept that was marked
+        {"marked": "yes"},
         {"usual": [100.0] * 23},
         {"usual": [-5.0] * 24},
         {"away": {"peaks": [500.0] * 15}},

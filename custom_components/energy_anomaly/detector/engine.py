@@ -186,8 +186,9 @@ class Detector:
     def mark_normal(self) -> Finding | None:
         """The current, else the latest, episode was normal: it ends now and is learned.
 
-        Returns the episode marked (None when there was none). See `feedback.py` for what is
-        learned: the same load at the same time no longer alarms.
+        Returns the episode marked (None when there was none); the latest one marked already is
+        returned again, and nothing is learned twice. See `feedback.py` for what is learned: the
+        same load at the same time no longer alarms.
         """
         marked = self._feedback.mark_normal(self._finding, self._findings, self._last_epoch)
         if self._findings is not None:  # else the next reading gives the verdict

@@ -7,14 +7,16 @@ said and decides which of the checks' findings becomes the verdict:
 - **Silenced kinds** never become the verdict's finding; their score is still shown, and a
   silenced meter fault still keeps its readings from teaching the models.
 - **Marked normal** (`mark_normal`): the episode ends now (its kind stays quiet until its check
-  reports nothing for a reading), and an *allowance* is learned. For unusual consumption and a
-  new pattern it covers the same weekday, the episode's start time of day +/- `REACH_MIN` and a
-  load up to `POWER_FACTOR` times the one marked: the same sauna next Saturday stays quiet, a
-  clearly larger load or another hour still alarms. For a baseload step it covers that baseload
-  at any time (the new fridge is always on). Meter faults and power quality are facts about the
-  meter and the grid, not habits: marking one ends the episode and learns nothing. Allowances are
-  forgotten `KEEP_S` after they last covered anything (a weekly habit keeps its own alive); at
-  most `MAX_ALLOWANCES` are kept (the longest unused goes first).
+  reports nothing for a reading), and an *allowance* is learned. Marked again (a notification's
+  button pressed twice, or after the dashboard marked it) it is answered as marked, and nothing
+  changes: it is not learned twice. For unusual consumption and a new pattern the allowance covers
+  the same weekday, the episode's start time of day +/- `REACH_MIN` and a load up to `POWER_FACTOR`
+  times the one marked: the same sauna next Saturday stays quiet, a clearly larger load or another
+  hour still alarms. For a baseload step it covers that baseload at any time (the new fridge is
+  always on). Meter faults and power quality are facts about the meter and the grid, not habits:
+  marking one ends the episode and learns nothing. Allowances are forgotten `KEEP_S` after they
+  last covered anything (a weekly habit keeps its own alive); at most `MAX_ALLOWANCES` are kept
+  (the longest unused goes first).
 - **Mode**: NORMAL; GUESTS (looser for a day, `GUESTS_S` unless an end is given); AWAY (see
   `AwayWatch`); PAUSED (no alarms). A mode with an end falls back to NORMAL at the first reading
   stamped at or after it: the engine has no clock of its own. What each mode does to the checks
@@ -256,6 +258,7 @@ class _Stored:
     cleared: list[str] = field(default_factory=list)
     allowances: list[Allowance] = field(default_factory=list)
     episode: _StoredFinding | None = None
+    marked: bool = False
     away: AwayState = field(default_factory=AwayState)
     usual: list[float | None] = field(default_factory=lambda: [None] * HOURS_PER_DAY)
 
@@ -274,6 +277,7 @@ class Feedback:
         self.cleared: set[Kind] = set()  # kinds whose episode in progress was marked normal
         self.allowances: list[Allowance] = []
         self.episode: Finding | None = None  # the latest verdict finding (what mark_normal takes)
+        self.marked = False  # whether `episode` was marked normal
         self.away = AwayWatch()
         self.usual: list[float | None] = [None] * HOURS_PER_DAY  # W per local hour of day
 
@@ -341,7 +345,7 @@ class Feedback:
             return None
         for finding in findings:
             if finding is not None and self._heard(finding, now):
-                self.episode = finding
+                self.episode, self.marked = finding, False
                 return finding
         return None
 
@@ -360,14 +364,18 @@ class Feedback:
     ) -> Finding | None:
         """Mark the current (else the latest) episode normal; returns it, None if there was none.
 
+        The latest one marked already is returned as it is, and nothing changes: the household
+        answering twice (a notification's button, the dashboard) said it once.
         `findings` are the checks' findings now (None when not known: right after a restore):
         the marked kind stays quiet while its check still reports it. `now` is the latest
         reading's epoch (when the allowance was last used).
         """
+        if current is None and self.marked:
+            return self.episode
         finding = current or self.episode
         if finding is None:
             return None
-        self.episode = None
+        self.episode, self.marked = finding, True
         if findings is None or any(f is not None and f.kind == finding.kind for f in findings):
             self.cleared.add(finding.kind)  # the next verdict ends it if its check is quiet
         stamp = now if now is not None else finding.since.timestamp()
@@ -403,6 +411,7 @@ class Feedback:
             "cleared": sorted(self.cleared),
             "allowances": [asdict(a) for a in self.allowances],
             "episode": None if self.episode is None else _plain_finding(self.episode),
+            "marked": self.marked,
             "away": asdict(self.away.state),
             "usual": list(self.usual),
         }
@@ -421,6 +430,9 @@ class Feedback:
             _check_allowance(allowance)
         feedback.allowances = stored.allowances[-MAX_ALLOWANCES:]
         feedback.episode = None if stored.episode is None else _finding(stored.episode)
+        if stored.marked and feedback.episode is None:
+            raise StateError("feedback: an episode marked normal, but none kept")
+        feedback.marked = stored.marked
         away = stored.away
         if len(away.recent) > AWAY_WINDOW_MIN or len(away.peaks) > AWAY_NIGHTS:
             raise StateError("feedback: more minutes or nights than the away watch keeps")
