@@ -435,6 +435,26 @@ async def test_mark_normal_ends_the_anomaly_and_answers_what_was_marked(
     assert hass.states.get(ANOMALY).state == "off"
 
 
+async def test_mark_normal_again_answers_the_marked_anomaly_and_changes_nothing(
+    hass: HomeAssistant, home: Cabin, hass_storage: dict[str, Any]
+) -> None:
+    """A notification's *That was us* pressed twice, or after the dashboard marked it."""
+    store_key = f"{DOMAIN}.{HOME_A}"
+    await over_the_fuse_for_70_s(home)
+    first = await mark_normal(hass)
+    await home.push(90, currentL1=32.0)
+    async_fire_time_changed(hass)  # the first answer's write, due at once
+    await hass.async_block_till_done(wait_background_tasks=True)
+    del hass_storage[store_key]
+
+    again = await mark_normal(hass)
+    async_fire_time_changed(hass)  # a write would be due at once
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert again == first
+    assert store_key not in hass_storage  # nothing learned or said again
+
+
 async def test_mark_normal_without_any_anomaly_is_refused_with_a_message(
     hass: HomeAssistant, home: Cabin
 ) -> None:

@@ -140,7 +140,9 @@ async def _async_mark_normal(call: ServiceCall) -> dict[str, Any]:
     """Teach each home's detector that its current (or last) anomaly was normal.
 
     The response lists what was marked, per home; a home without any episode is left out,
-    and if no home had one the action fails with a message saying so.
+    and if no home had one the action fails with a message saying so. A home whose latest
+    episode was marked already lists it again, unchanged: an automation answering a second
+    time (a notification's button pressed twice) is not a failure Home Assistant logs.
     """
     marked = []
     for device_id in await _async_targeted_homes(call):
