@@ -969,11 +969,6 @@ async def test_set_mode_on_a_label_or_an_entitys_area_passes_over_a_disabled_ent
     assert state_of(hass, MODE) == "away"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="set_mode refuses an end under 10 years away: MODE_END_AHEAD_MAX is 3650 days, "
-    "and 10 calendar years hold 2 or 3 leap days",
-)
 async def test_an_end_less_than_10_years_away_is_taken(hass: HomeAssistant, home: Cabin) -> None:
     """README: the action refuses an end "more than 10 years away"; "away until 10 years from
     now, give or take a day" must be taken, not refused saying it is more than 10 years off."""
@@ -990,10 +985,6 @@ async def test_an_end_less_than_10_years_away_is_taken(hass: HomeAssistant, home
     assert (state.state, state.attributes["until"]) == ("away", until.isoformat())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not_loaded names the device by its integration name, not the name the user gave it",
-)
 async def test_an_action_on_a_home_not_loaded_names_it_as_the_user_renamed_it(
     hass: HomeAssistant, home: Cabin
 ) -> None:

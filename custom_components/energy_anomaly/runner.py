@@ -15,6 +15,7 @@ from homeassistant.exceptions import (
     HomeAssistantError,
     UnsupportedStorageVersionError,
 )
+from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 
 from .clock import ClockBehind, ClockWentBack
@@ -802,11 +803,16 @@ class HomeRunner:
             self._async_answer([*self._taking, *self._pending])
 
     def _not_loaded(self) -> HomeAssistantError:
-        """What a command on a home that stops (or stopped) fails with."""
+        """What a command on a home that stops (or stopped) fails with.
+
+        The home is named as the user sees it: by the name they gave its device, if any.
+        """
+        device = dr.async_get(self.hass).async_get_device({(DOMAIN, self.home.home_id)})
+        name = (device.name_by_user if device is not None else None) or self.home.name
         return HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="not_loaded",
-            translation_placeholders={"device": self.home.name},
+            translation_placeholders={"device": name},
         )
 
     async def async_stop(self) -> None:

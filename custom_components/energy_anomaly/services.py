@@ -327,7 +327,7 @@ async def _async_loaded_home(
     raise ServiceValidationError(
         translation_domain=DOMAIN,
         translation_key="not_loaded",
-        translation_placeholders={"device": device.name or device_id},
+        translation_placeholders={"device": device.name_by_user or device.name or device_id},
     )
 
 
