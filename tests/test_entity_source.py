@@ -247,11 +247,6 @@ async def test_a_net_power_sensor_at_zero_shows_no_negative_zero_production(
     await shown(hass, "sensor.home_power_production", "0.0")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a net power sensor reading exactly 0 W (a battery or the panels balancing the home) "
-    "is taken as a dead meter: the net split says nothing is produced",
-)
 async def test_a_net_power_sensor_held_at_0_w_by_a_battery_is_no_meter_fault(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -214,6 +214,17 @@ def test_zeros_at_night_alarm_in_a_solar_home_that_imports_a_few_watts_by_day() 
     assert finding.expected == 150.0
 
 
+def test_zeros_by_day_with_nothing_exported_are_no_fault_in_a_solar_home() -> None:
+    """A battery (or the panels) balancing the draw exactly: the meter reads 0 W imported and
+    0 W exported at noon, for hours. Nothing says the meter stopped."""
+    check = FaultCheck()
+    noon = 2 * DAY + 12 * 3600
+    morning = [r for r in solar_day(2) if r.timestamp < START + timedelta(seconds=noon)]
+    assert not any(feed(check, [*solar_day(0), *solar_day(1), *morning]))
+
+    assert not any(feed(check, readings(noon, noon + 3 * 3600, power=0.0, production=0.0)))
+
+
 def test_one_odd_reading_near_0_w_leaves_the_zero_rule_on() -> None:
     """A 0.5 W reading at a transition is not the least the home draws."""
     check = learned()

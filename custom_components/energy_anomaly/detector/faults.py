@@ -12,11 +12,12 @@ would either call them anomalies of the wrong kind or, worse, learn them:
   update on a Pi takes 15 minutes) says nothing about the meter; a meter silent since still is.
 
 A PV home imports exactly 0 W while it exports: a zero with `power_production > 0` is normal,
-no zero fault; so is one without a production value (its sensor offline) outside the dark hours
-in a home that has exported. A frozen value is judged on what the meter reads, the draw less the
-production: an export written again and again is as frozen as an import. Nor is its daytime
-import a floor: when the panels cover nearly all the home draws without exporting, it imports a
-few watts. A home that has exported
+no zero fault; so is any zero outside the dark hours in a home that has exported: its production
+sensor may be offline, and a battery or the panels may balance the draw exactly (a net meter at
+0 W: nothing imported, nothing exported). A frozen value is judged on what the meter reads, the
+draw less the production: an export written again and again is as frozen as an import. Nor is
+its daytime import a floor: when the panels cover nearly all the home draws without exporting,
+it imports a few watts. A home that has exported
 learns the least it draws from the dark hours only (`dark_start_hour` to `dark_end_hour`), so 0 W at
 night, with nothing produced, is still a fault there.
 
@@ -113,10 +114,11 @@ class FaultCheck:
             negative = zeros = None
         else:
             negative = self._negative(now, power, producing)
-            # Production unknown (a chosen sensor's inverter offline) in a home that exports:
-            # outside the dark hours it may be exporting, and its import meter then reads 0 W
-            unknown = production is None and s.exports and not self.is_dark(reading.timestamp.hour)
-            zeros = self._zeros(now, power, producing or unknown)
+            # By day in a home that exports, an import of 0 W is no fault without a production
+            # either: one unknown (a chosen sensor's inverter offline) may be exporting, and a
+            # battery or the panels may balance the draw exactly (a net meter then reads 0 W)
+            by_day = s.exports and not self.is_dark(reading.timestamp.hour)
+            zeros = self._zeros(now, power, producing or by_day)
         # What the meter reads, signed: an export frozen is as frozen as an import
         metered = power - production if producing and production is not None else power
         stale = self._stale(now, metered, gap is not None or broken)
