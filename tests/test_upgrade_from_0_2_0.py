@@ -297,3 +297,33 @@ async def test_what_0_2_0_learned_is_still_restored_at_the_restart_after_the_upg
 
     assert warnings_of_the_integration(caplog) == []
     assert state_of(hass, f"sensor.{entry.title.lower()}_detector_status") == "active"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a home unticked under 0.2.0's Reconfigure is not among the entry's kept homes, so "
+    "deleting the entry leaves what it learned in .storage for ever",
+)
+async def test_deleting_the_account_deletes_what_a_home_unticked_under_0_2_0_learned(
+    hass: HomeAssistant, hass_storage: dict[str, Any], tibber_server: LocalTibberServer
+) -> None:
+    """README: deleting the entry deletes what was learned for every home it watched.
+
+    Homes the user stopped watching in Reconfigure included. 0.2.0 kept no list of them: Flat,
+    unticked there, left its 0.2.0 state behind; once the account is deleted nothing else would
+    ever delete it (nor tell the user it is there).
+    """
+    data = next(e for e in fixture("config_entries.json") if e["entry_id"] == TIBBER_ENTRY)
+    data["data"]["homes"] = {HOME_A: "Cabin"}  # Flat unticked under 0.2.0
+    entry = MockConfigEntry(**data)
+    entry.add_to_hass(hass)
+    assert await async_setup_component(hass, DOMAIN, {})
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED
+    assert f"{DOMAIN}.{HOME_B}" in hass_storage  # what Flat learned under 0.2.0
+
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert f"{DOMAIN}.{HOME_A}" not in hass_storage
+    assert f"{DOMAIN}.{HOME_B}" not in hass_storage
