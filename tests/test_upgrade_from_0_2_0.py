@@ -270,11 +270,6 @@ async def test_a_meter_reading_zeros_after_the_upgrade_is_a_meter_fault(
     assert state_of(hass, "sensor.house_anomaly_kind") == "meter_fault"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a 0.2.0 baseload state has no minute_day: its open minute is stored as a floor of "
-    "day 0, which the next restore refuses, so the home learns afresh",
-)
 @pytest.mark.parametrize("home_id", [HOUSE, COTTAGE])
 async def test_what_0_2_0_learned_is_still_restored_at_the_restart_after_the_upgrade(
     hass: HomeAssistant,

@@ -237,7 +237,8 @@ class BaseloadCheck:
         heating it needed then.
         """
         s = self._s
-        day = s.minute_day or 0
+        if (day := s.minute_day) is None:  # an open minute restored from 0.2.0 or before
+            return
         if not s.floors or s.floors[-1][0] != day:
             s.floors.append((day, watts, temp))
             del s.floors[: -self.config.floor_days]
