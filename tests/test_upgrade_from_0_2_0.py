@@ -294,11 +294,6 @@ async def test_what_0_2_0_learned_is_still_restored_at_the_restart_after_the_upg
     assert state_of(hass, f"sensor.{entry.title.lower()}_detector_status") == "active"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a home unticked under 0.2.0's Reconfigure is not among the entry's kept homes, so "
-    "deleting the entry leaves what it learned in .storage for ever",
-)
 async def test_deleting_the_account_deletes_what_a_home_unticked_under_0_2_0_learned(
     hass: HomeAssistant, hass_storage: dict[str, Any], tibber_server: LocalTibberServer
 ) -> None:

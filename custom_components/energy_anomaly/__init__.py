@@ -114,8 +114,15 @@ async def _async_tibber_source(
             for home in account.homes
             if home.has_pulse and home.home_id not in elsewhere
         ]
+        # A home unticked then may have left its state stored: deleted with the entry's own
+        unticked = [home_id for home_id in offered if home_id not in entry.data[CONF_HOMES]]
         hass.config_entries.async_update_entry(
-            entry, data={**entry.data, CONF_OFFERED_HOMES: offered}
+            entry,
+            data={
+                **entry.data,
+                CONF_OFFERED_HOMES: offered,
+                CONF_KEPT_HOMES: kept_homes(entry.data, unticked, entry.data[CONF_HOMES]),
+            },
         )
     listed = {home.home_id: home for home in account.homes}
     homes = [
