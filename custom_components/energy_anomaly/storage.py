@@ -108,7 +108,9 @@ class HomeStateStore:
 
     def __post_init__(self) -> None:
         key = f"{DOMAIN}.{self.home_id}"
-        self._store = Store(self.hass, STORAGE_VERSION, key)
+        # Atomic (flushed to the card before it replaces the old file), as core's registries: a
+        # Pi's power cut mid-write must not cost the weeks learned
+        self._store = Store(self.hass, STORAGE_VERSION, key, atomic_writes=True)
         self._unreadable = Store(self.hass, STORAGE_VERSION, f"{key}{UNREADABLE_SUFFIX}")
 
     async def async_load(self) -> StoredHomeData | None:
