@@ -5,6 +5,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 import json
 
+import pytest
+
 from custom_components.energy_anomaly.detector.config import DetectorConfig, FaultConfig
 from custom_components.energy_anomaly.detector.faults import FaultCheck
 from custom_components.energy_anomaly.detector.model import Finding, Reading
@@ -298,3 +300,44 @@ def test_a_floor_stored_before_lasting_draws_that_kept_the_zero_rule_on_is_kept(
     assert finding is not None
     assert finding.cause == "zeros"
     assert finding.expected == 140.0
+
+
+def battery_day(day: int) -> list[Reading]:
+    """A day of a home battery (Tibber: import and export both reported, 0.0 W while balanced).
+
+    Empty until 10:00 (the home draws 150-170 W from the grid); from 10:00 to 23:00 the battery,
+    charged from the panels, holds the grid at exactly 0 W, the meter showing a few watts of
+    import or export for one reading when a load switches, every quarter of an hour.
+    """
+    start = day * DAY
+    held = []
+    for balanced in readings(start + 10 * 3600, start + 23 * 3600, power=0.0, production=0.0):
+        tick = int(balanced.epoch - START.timestamp()) % 900
+        if tick == 0:
+            held.append(replace(balanced, power=20.0))
+        elif tick == STEP:
+            held.append(replace(balanced, power_production=20.0))
+        else:
+            held.append(balanced)
+    return [
+        *readings(start, start + 10 * 3600, production=0.0),
+        *held,
+        *readings(start + 23 * 3600, start + DAY, production=0.0),
+    ]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a home battery holding the grid at 0 W every day is reported as a meter reading "
+    "exactly 0 W, day after day, when its first day had no zeros",
+)
+def test_a_battery_that_holds_the_grid_at_0_w_every_day_is_no_meter_fault() -> None:
+    # Installed on a day the battery stayed empty (snow on the panels): the zero rule stays on
+    check = FaultCheck()
+    assert not any(feed(check, readings(0, DAY, production=0.0)))
+    feed(check, [*battery_day(1), *battery_day(2)])
+
+    found = [f for f in feed(check, battery_day(3)) if f is not None]
+
+    # "Power has been reported as exactly 0 W for 60 s, but this home always draws at least 150 W"
+    assert found == [], render(found[0])
