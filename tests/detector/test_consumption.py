@@ -20,6 +20,7 @@ from custom_components.energy_anomaly.detector.model import (
     Reading,
     Result,
 )
+from custom_components.energy_anomaly.detector.render import render
 
 from .household import DAY, START, at, minute_of, normal_days, readings, run, with_load
 
@@ -548,3 +549,35 @@ def test_a_check_restored_during_an_alarm_of_its_learning_week_words_it_alike() 
     assert after is not None
     assert after == interrupted.update(stream[split])
     assert TIME_OF_DAY in after.facts
+
+
+# A smart charger's nights in the fortnight before: an 11 kW EV charged on six of the fourteen, at
+# each night's cheapest hours (day the night begins, start hour, possibly past midnight, hours)
+SMART_CHARGING = (
+    (2, 22.0, 3.0),
+    (4, 25.0, 3.0),
+    (6, 23.0, 2.5),
+    (8, 26.0, 2.0),
+    (10, 24.0, 3.0),
+    (12, 27.0, 2.0),
+)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an EV charged on 6 of the last 14 nights at each night's cheapest hours is unusual "
+    "consumption when tonight's cheapest hours end later than any night's before",
+)
+def test_an_ev_charged_in_the_cheapest_hours_of_the_night_is_no_unusual_consumption() -> None:
+    power = normal_days(17)
+    for day, hour, hours in (*SMART_CHARGING, (15, 27.5, 3.0)):  # tonight 03:30-06:30
+        power = with_load(power, at(day, 0) + round(hour * 60), round(hours * 60), 11000.0)
+
+    alarms = [
+        r.finding
+        for r in run(Detector(), readings(power))
+        if r.finding is not None and minute_of(r) >= at(LEARNED, 0)
+    ]
+
+    # "11.2 kW drawn since 04:15, at most about 3.1 kW usual at this hour"
+    assert alarms == [], render(alarms[0])
