@@ -326,11 +326,6 @@ def battery_day(day: int) -> list[Reading]:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a home battery holding the grid at 0 W every day is reported as a meter reading "
-    "exactly 0 W, day after day, when its first day had no zeros",
-)
 def test_a_battery_that_holds_the_grid_at_0_w_every_day_is_no_meter_fault() -> None:
     # Installed on a day the battery stayed empty (snow on the panels): the zero rule stays on
     check = FaultCheck()
