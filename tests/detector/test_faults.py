@@ -5,8 +5,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 import json
 
-import pytest
-
 from custom_components.energy_anomaly.detector.config import DetectorConfig, FaultConfig
 from custom_components.energy_anomaly.detector.faults import FaultCheck
 from custom_components.energy_anomaly.detector.model import Finding, Reading
