@@ -49,6 +49,7 @@ from custom_components.energy_anomaly.diagnostics import hashed_id, masked_entit
 from custom_components.energy_anomaly.entity_source import (
     DROP_GRACE,
     SAMPLE_INTERVAL,
+    SLEEPING_INVERTER_GRACE,
     STALLED_AFTER,
 )
 from custom_components.energy_anomaly.runner import VALUE_HOLD_S
@@ -58,6 +59,7 @@ from .test_live_data import state_of, wait_until
 from .tibber_server import LocalTibberServer
 
 POWER = "sensor.meter_power"
+INVERTER = "sensor.inverter_export"
 VOLTAGE_L1 = "sensor.meter_voltage_l1"
 HOME_POWER = "sensor.home_power"
 WATT = {"unit_of_measurement": "W", "device_class": "power"}
@@ -325,13 +327,10 @@ async def test_a_power_sensor_reading_its_export_below_0_beside_a_production_get
     -1500 W of power drawn and learns it as consumption, silently. Like a production sensor
     that reads far below 0 W, the power sensor must be named in a repair issue; no reading is
     made of it meanwhile (the detector learns no export as power drawn)."""
-    solar = "sensor.inverter_export"
-    hass.states.async_set(solar, "0", WATT)
-    entry = home_entry(**{CONF_PRODUCTION_ENTITY: solar})
-    await set_up_home_drawing(hass, entry, 300)
+    entry = await home_with_an_inverter(hass)
 
     hass.states.async_set(POWER, "-1500", WATT)
-    hass.states.async_set(solar, "1500", WATT)
+    hass.states.async_set(INVERTER, "1500", WATT)
     for _ in range(3):
         await sampled(hass)
 
@@ -609,6 +608,14 @@ async def test_after_the_host_clock_was_set_back_each_value_still_counts_for_the
     assert state_of(hass, HOME_POWER) == "680.0"  # 3000 W for 1 s, 100 W for 4 s
 
 
+async def home_with_an_inverter(hass: HomeAssistant) -> MockConfigEntry:
+    """A home drawing 300 W with an inverter's production sensor (0 W now), set up."""
+    hass.states.async_set(INVERTER, "0", WATT)
+    entry = home_entry(**{CONF_PRODUCTION_ENTITY: INVERTER})
+    await set_up_home_drawing(hass, entry, 300)
+    return entry
+
+
 async def running_for(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, duration: timedelta
 ) -> None:
@@ -651,15 +658,12 @@ async def test_an_import_sensor_holding_0_w_while_the_panels_export_all_day_is_n
     README asks for the production sensor in such a home, and it reports all day. The home must
     stay available, with no repair issue saying the meter reported nothing for six hours, and
     the sunny hours must be learned, not lost."""
-    solar = "sensor.inverter_export"
-    hass.states.async_set(solar, "0", WATT)
-    entry = home_entry(**{CONF_PRODUCTION_ENTITY: solar})
-    await set_up_home_drawing(hass, entry, 300)
+    entry = await home_with_an_inverter(hass)
 
     hass.states.async_set(POWER, "0", WATT)  # the import, written once: it does not change
     step = timedelta(minutes=1)
     for minute in range(math.ceil((STALLED_AFTER + timedelta(hours=1)) / step)):
-        hass.states.async_set(solar, str(1500 + minute % 2 * POWER_JUMP_W), WATT)
+        hass.states.async_set(INVERTER, str(1500 + minute % 2 * POWER_JUMP_W), WATT)
         freezer.tick(step)
         await sampled(hass)
 
@@ -672,15 +676,12 @@ async def test_an_import_sensor_holding_0_w_through_a_night_its_production_reads
 ) -> None:
     """A home draws something at night: an import held at 0 W for six hours while the panels
     produce nothing is a meter that stopped, whatever the production sensor reports."""
-    solar = "sensor.inverter_export"
-    hass.states.async_set(solar, "0", WATT)
-    entry = home_entry(**{CONF_PRODUCTION_ENTITY: solar})
-    await set_up_home_drawing(hass, entry, 300)
+    entry = await home_with_an_inverter(hass)
 
     hass.states.async_set(POWER, "0", WATT)
     step = timedelta(minutes=1)
     for _ in range(math.ceil((STALLED_AFTER + timedelta(minutes=5)) / step)):
-        hass.states.async_set(solar, "0", WATT, force_update=True)
+        hass.states.async_set(INVERTER, "0", WATT, force_update=True)
         freezer.tick(step)
         await sampled(hass)
 
@@ -981,6 +982,42 @@ async def test_a_production_sensor_that_drops_while_exporting_raises_no_meter_fa
 
     assert state_of(hass, HOME_POWER) == "0.0"
     assert state_of(hass, "binary_sensor.home_anomaly") == "off"
+
+
+async def minutes_drawing_300_w(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes: int
+) -> None:
+    """Let `minutes` pass, a sample a minute, the power sensor reporting 300 W all along."""
+    for _ in range(minutes):
+        hass.states.async_set(POWER, "300", WATT, force_update=True)
+        freezer.tick(timedelta(minutes=1))
+        await sampled(hass)
+
+
+async def test_a_production_sensor_unavailable_through_the_night_raises_nothing(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Fronius inverter's entities go unavailable while it sleeps, every night: not a broken
+    sensor to repair each evening."""
+    entry = await home_with_an_inverter(hass)
+
+    hass.states.async_set(INVERTER, "unavailable", WATT)
+    await minutes_drawing_300_w(hass, freezer, 16 * 60)  # a northern winter's night
+
+    assert entity_issue(hass, entry, CONF_PRODUCTION_ENTITY) is None
+    assert "readings go without it" not in caplog.text
+    assert state_of(hass, HOME_POWER) == "300.0"
+
+
+async def test_a_production_sensor_unavailable_for_over_a_day_gets_an_issue(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    entry = await home_with_an_inverter(hass)
+
+    hass.states.async_set(INVERTER, "unavailable", WATT)
+    await minutes_drawing_300_w(hass, freezer, SLEEPING_INVERTER_GRACE // timedelta(minutes=1) + 1)
+
+    assert entity_issue(hass, entry, CONF_PRODUCTION_ENTITY) is not None
 
 
 async def test_a_voltage_sensor_that_drops_for_minutes_raises_no_lost_phase_alarm(

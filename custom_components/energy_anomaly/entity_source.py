@@ -24,7 +24,8 @@ implausible gives no value: one log line, and a repair issue while it lasts. Wit
 value there is no reading at all, and the home is unavailable until the power sensor is valid
 again. A sensor without a value (missing, unavailable or `unknown`) is judged only once it has
 had none for DROP_GRACE: a Wi-Fi sensor drops for seconds while it reconnects, and just after
-Home Assistant started its integration may not have reached it yet.
+Home Assistant started its integration may not have reached it yet. A production sensor
+unavailable or `unknown` gets SLEEPING_INVERTER_GRACE: its inverter may sleep every night.
 """
 
 from collections.abc import Mapping
@@ -109,6 +110,9 @@ PAUSED_BY: Final = timedelta(minutes=1)
 # connecting, an MQTT sensor before its first message) have no value yet. Inside the sink's
 # STALE_AFTER, so a sensor that does not come back is still named when the home is logged.
 DROP_GRACE: Final = timedelta(seconds=30)
+# A production sensor without a value is told only after this: many inverters' integrations
+# (Fronius, SolarEdge and SMA over Modbus) go unavailable every night while the inverter sleeps.
+SLEEPING_INVERTER_GRACE: Final = timedelta(hours=24)
 # A value from this low limit up to the 120 V band's (V) is refused with its own message: it is
 # what a 120 V phase reads while it sags (a heavy load on a long line: ANSI C84.1 keeps a service
 # at 110 V or more, an outlet lower) and what Japan's 100 V grid reads (101 ± 6 V, 95-107 V), and
@@ -182,6 +186,16 @@ class EntityProblem(StrEnum):
 
 # What a sensor that dropped, or whose integration has not given it a value yet, reads as.
 NO_VALUE_YET: Final = frozenset({EntityProblem.MISSING, EntityProblem.UNAVAILABLE})
+
+
+def _drop_grace(key: str, state: State | None) -> timedelta:
+    """How long the entity of `key` may have no value before it is told.
+
+    A production sensor unavailable (not removed) may be a sleeping inverter's.
+    """
+    if key == CONF_PRODUCTION_ENTITY and state is not None:
+        return SLEEPING_INVERTER_GRACE
+    return DROP_GRACE
 
 
 PROBLEM_TEXT: Final = {
@@ -521,7 +535,7 @@ class EntitySource:
         return read.value
 
     def _may_come_back(self, key: str, problem: EntityProblem | None, state: State | None) -> bool:
-        """Whether the entity of `key` has had no value for less than DROP_GRACE.
+        """Whether the entity of `key` has had no value for less than its grace (`_drop_grace`).
 
         Since its state became unavailable or `unknown` (Home Assistant's `last_changed`: right
         even when it was not looked at meanwhile, as the other sensors are not while the power
@@ -544,7 +558,7 @@ class EntitySource:
             for t in (since, self._started, self._resumed, self._clock_back)
             if t is not None and t <= now
         ]
-        return now - max(begun, default=now) < DROP_GRACE
+        return now - max(begun, default=now) < _drop_grace(key, state)
 
     def _problem_text(self, key: str) -> str:
         """What is wrong with the entity of `key`, as a log line says it."""
