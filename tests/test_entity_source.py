@@ -48,6 +48,7 @@ from custom_components.energy_anomaly.const import (
 from custom_components.energy_anomaly.diagnostics import hashed_id, masked_entity_id
 from custom_components.energy_anomaly.entity_source import (
     DROP_GRACE,
+    FIRST_VALUE_GRACE,
     SAMPLE_INTERVAL,
     SLEEPING_INVERTER_GRACE,
     STALLED_AFTER,
@@ -119,6 +120,11 @@ async def past_the_drop_grace(hass: HomeAssistant, freezer: FrozenDateTimeFactor
     """Let DROP_GRACE pass and a sample go out: a sensor still without a value is judged."""
     freezer.tick(DROP_GRACE)
     await sampled(hass)
+
+
+async def past_the_first_value_grace(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Let FIRST_VALUE_GRACE pass: a sensor without a value since the start is judged."""
+    await running_for(hass, freezer, FIRST_VALUE_GRACE)
 
 
 async def shown(hass: HomeAssistant, entity_id: str, state: str) -> None:
@@ -830,7 +836,7 @@ async def test_a_home_whose_power_sensor_is_unusable_at_start_has_an_issue_and_n
     hass: HomeAssistant, entity_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     await set_up_home(hass, entity_entry)
-    await past_the_drop_grace(hass, freezer)
+    await past_the_first_value_grace(hass, freezer)
 
     assert state_of(hass, HOME_POWER) == "unavailable"
     issue = entity_issue(hass, entity_entry, CONF_POWER_ENTITY)
@@ -896,6 +902,27 @@ async def test_sensors_that_give_a_value_soon_after_the_start_raise_nothing(
     assert "readings go without it" not in caplog.text
 
 
+async def test_a_meter_reporting_every_5_minutes_raises_nothing_after_a_restart(
+    hass: HomeAssistant,
+    entity_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """README: the power sensor may update every 5 minutes. Over MQTT without a retained
+    message it has no value after a restart until it next reports: no repair issue meanwhile."""
+    await start_with_sensors_not_yet_connected(hass, entity_entry)
+    for _ in range(4):
+        freezer.tick(timedelta(minutes=1))
+        await sampled(hass)
+    assert entity_issue(hass, entity_entry, CONF_POWER_ENTITY) is None
+
+    hass.states.async_set(POWER, "400", WATT)
+    await power_shown(hass, 400.0)
+
+    assert entity_issue(hass, entity_entry, CONF_POWER_ENTITY) is None
+    assert "is unavailable" not in caplog.text
+
+
 async def test_sensors_still_without_a_value_after_the_start_are_judged(
     hass: HomeAssistant,
     entity_entry: MockConfigEntry,
@@ -903,7 +930,7 @@ async def test_sensors_still_without_a_value_after_the_start_are_judged(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     await start_with_sensors_not_yet_connected(hass, entity_entry)
-    freezer.tick(DROP_GRACE)
+    freezer.tick(FIRST_VALUE_GRACE)
     await sampled(hass)
 
     assert state_of(hass, HOME_POWER) == "unavailable"
@@ -1188,7 +1215,7 @@ async def test_unloading_withdraws_the_entity_issues(
     hass: HomeAssistant, entity_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     await set_up_home(hass, entity_entry)
-    await past_the_drop_grace(hass, freezer)
+    await past_the_first_value_grace(hass, freezer)
     assert entity_issue(hass, entity_entry, CONF_POWER_ENTITY) is not None
 
     assert await hass.config_entries.async_unload(entity_entry.entry_id)
@@ -1935,7 +1962,7 @@ async def test_diagnostics_name_the_chosen_sensors_roles_and_problems_not_their_
     hass.states.async_set(VOLTAGE_L1, "unknown", VOLT)
     await set_up_home(hass, entity_entry)
     await power_shown(hass, 400.0)
-    await past_the_drop_grace(hass, freezer)
+    await past_the_first_value_grace(hass, freezer)
 
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entity_entry)
     key = await instance_id.async_get(hass)

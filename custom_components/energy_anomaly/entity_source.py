@@ -113,6 +113,9 @@ DROP_GRACE: Final = timedelta(seconds=30)
 # A production sensor without a value is told only after this: many inverters' integrations
 # (Fronius, SolarEdge and SMA over Modbus) go unavailable every night while the inverter sleeps.
 SLEEPING_INVERTER_GRACE: Final = timedelta(hours=24)
+# A sensor that has given no value since the start is told only after this: a meter may report
+# every 5 minutes, and an MQTT sensor without a retained message has none until it does.
+FIRST_VALUE_GRACE: Final = timedelta(minutes=6)
 # A value from this low limit up to the 120 V band's (V) is refused with its own message: it is
 # what a 120 V phase reads while it sags (a heavy load on a long line: ANSI C84.1 keeps a service
 # at 110 V or more, an outlet lower) and what Japan's 100 V grid reads (101 ± 6 V, 95-107 V), and
@@ -402,6 +405,7 @@ class EntitySource:
         # meter's, whose import is no production either (`production_of`)
         self._signed_production = False
         self._missing: dict[str, datetime] = {}  # by key: since when its entity is missing
+        self._gave_state: set[str] = set()  # keys whose entity has given a state since the start
         self._started: datetime | None = None  # when Home Assistant had started
         self._sink: ReadingSink | None = None
         self._unsubs: list[CALLBACK_TYPE] = []
@@ -542,10 +546,12 @@ class EntitySource:
         sensor gives nothing), or since it was first seen missing; and at the earliest since
         Home Assistant started (a slow start on a Pi may take longer than the grace), or since
         the host's clock stepped (NTP setting a Pi's clock hours on while its sensors still
-        connect). A time the clock shows as ahead, as it went back since, does not count.
+        connect). A time the clock shows as ahead, as it went back since, does not count. One
+        that has given no state since the start waits at least FIRST_VALUE_GRACE.
         """
         if problem not in NO_VALUE_YET:
             self._missing.pop(key, None)
+            self._gave_state.add(key)
             return False
         now = dt_util.utcnow()
         if state is not None:
@@ -558,7 +564,10 @@ class EntitySource:
             for t in (since, self._started, self._resumed, self._clock_back)
             if t is not None and t <= now
         ]
-        return now - max(begun, default=now) < _drop_grace(key, state)
+        grace = _drop_grace(key, state)
+        if key not in self._gave_state:
+            grace = max(grace, FIRST_VALUE_GRACE)
+        return now - max(begun, default=now) < grace
 
     def _problem_text(self, key: str) -> str:
         """What is wrong with the entity of `key`, as a log line says it."""
