@@ -5,8 +5,6 @@ from datetime import datetime, timedelta, timezone
 from itertools import pairwise
 import json
 
-import pytest
-
 from custom_components.energy_anomaly.detector.baseload import BaseloadCheck
 from custom_components.energy_anomaly.detector.config import BaseloadConfig
 from custom_components.energy_anomaly.detector.model import Finding, Reading
@@ -580,11 +578,6 @@ def test_a_heat_pumps_cold_nights_after_an_accepted_step_are_no_new_step() -> No
 COLD_DAYS = {2, 3, 4, 9, 10, 11, 16}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="without a temperature, a cold night that draws what 6 of the last 14 nights drew "
-    "(a heat pump running all night) is reported as a baseload step",
-)
 def test_a_cold_night_like_six_of_the_last_fourteen_is_no_step_without_a_temperature() -> None:
     found = run(BaseloadCheck(), 0, 17, extra=lambda m: 500.0 if m // DAY in COLD_DAYS else 0.0)
 

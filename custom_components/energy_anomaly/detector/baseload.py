@@ -347,7 +347,11 @@ class BaseloadCheck:
         if self._blind_to_step(bar):
             self._hold(night)
             return
-        if watts - expected < bar or self._drawn_as_warm(watts - bar, temp):
+        if (
+            watts - expected < bar
+            or self._drawn_as_warm(watts - bar, temp)
+            or self._drawn_often(watts - bar, temp)
+        ):
             if s.steps < c.confirm_nights:  # one odd night, not a step: it is normal life
                 self._let_go()
                 self._learn(night)
@@ -435,6 +439,17 @@ class BaseloadCheck:
         if temp is None:
             return False
         return any(w >= watts for w, t in self._s.memory if t >= temp)
+
+    def _drawn_often(self, watts: float, temp: float | None) -> bool:
+        """Whether, on a night without a temperature, `usual_nights` of the history drew `watts`.
+
+        A heat pump runs through the cold nights and cycles off on the mild ones: without a
+        temperature to tell them apart, a night like several of the last fortnight's is the
+        home's own, not a step (one heater left on, let go as odd, is not several).
+        """
+        if temp is not None:
+            return False
+        return sum(w >= watts for w, _ in self._s.history) >= self.config.usual_nights
 
     def _drawn_less_as_cold(self, watts: float, temp: float) -> bool:
         """Whether a remembered normal night at most as warm drew less than `watts`.

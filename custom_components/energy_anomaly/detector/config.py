@@ -421,6 +421,9 @@ class BaseloadConfig:
         Share of the night's minutes with readings needed for an estimate.
     history_nights
         Nights the expectation is learned from (a fortnight).
+    usual_nights
+        Without a temperature, a night that this many of the history's nights drew (less the
+        bar) is no step: a heat pump's cold nights recur, and nothing else tells them apart.
     min_nights
         Nights at a new level needed before a night is judged after an accepted step whose size
         the nights before could not judge (see `accept_nights`; a new home waits for a full
@@ -485,6 +488,7 @@ class BaseloadConfig:
     night_end_hour: int = 5
     min_coverage: float = 0.5
     history_nights: int = 14
+    usual_nights: int = 3
     min_nights: int = 7
     min_step_w: float = 15.0
     noise_factor: float = 4.0
