@@ -1001,3 +1001,22 @@ async def test_an_action_on_a_home_not_loaded_names_it_as_the_user_renamed_it(
 
     assert refused.value.translation_key == "not_loaded"
     assert str(refused.value).startswith("Hytta is not loaded")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the 3653-day limit is counted in UTC: an end less than ten calendar years away, "
+    "in winter time while now is summer time, is refused as more than 10 years away",
+)
+async def test_an_end_less_than_10_years_away_across_a_clock_change_is_taken(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """CHANGELOG: "an end less than ten calendar years away is taken". On 2 November 2027 at
+    noon (PDT), "away until 11:30 on 2 November 2037" is half an hour short of ten years; that
+    day is in PST (the clocks went back on 1 November 2037)."""
+    await power_sensor_home_at(hass, freezer, "2027-11-02 12:00:00-07:00")
+
+    refused = await refusal_of(hass, "away", until="2037-11-02T11:30:00")
+
+    assert refused is None
+    assert state_of(hass, HOME_MODE) == "away"
