@@ -969,22 +969,6 @@ async def test_set_mode_on_a_label_or_an_entitys_area_passes_over_a_disabled_ent
     assert state_of(hass, MODE) == "away"
 
 
-async def test_an_end_less_than_10_years_away_is_taken(hass: HomeAssistant, home: Cabin) -> None:
-    """README: the action refuses an end "more than 10 years away"; "away until 10 years from
-    now, give or take a day" must be taken, not refused saying it is more than 10 years off."""
-    now = dt_util.now()
-    # 10 calendar years on (the 28th for a 29 February), half a day short of them
-    in_ten_years = now.replace(
-        year=now.year + 10, day=min(now.day, 28) if now.month == 2 else now.day
-    )
-    until = in_ten_years - timedelta(hours=12)
-
-    await set_mode(hass, "away", until=until.isoformat())
-
-    state = hass.states.get(MODE)
-    assert (state.state, state.attributes["until"]) == ("away", until.isoformat())
-
-
 async def test_an_action_on_a_home_not_loaded_names_it_as_the_user_renamed_it(
     hass: HomeAssistant, home: Cabin
 ) -> None:
@@ -1003,11 +987,6 @@ async def test_an_action_on_a_home_not_loaded_names_it_as_the_user_renamed_it(
     assert str(refused.value).startswith("Hytta is not loaded")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the 3653-day limit is counted in UTC: an end less than ten calendar years away, "
-    "in winter time while now is summer time, is refused as more than 10 years away",
-)
 async def test_an_end_less_than_10_years_away_across_a_clock_change_is_taken(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:

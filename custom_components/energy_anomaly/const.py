@@ -112,5 +112,6 @@ HISTORY_IMPORT_DAYS: Final = 28
 GUESTS_DEFAULT_DURATION: Final = timedelta(hours=24)
 # The furthest end a mode may be given: "away until I say so" is a mode without an end, and an
 # end near the year 9999 cannot even be held in UTC (Home Assistant's timers would fail on it).
-# Ten calendar years with their most leap days (three), so no end within ten years is refused.
-MODE_END_AHEAD_MAX: Final = timedelta(days=10 * 365 + 3)
+# Ten calendar years with their most leap days (three) and a day for a change of clocks between
+# now and then (counted as moments), so no end within ten years is refused.
+MODE_END_AHEAD_MAX: Final = timedelta(days=10 * 365 + 3 + 1)
