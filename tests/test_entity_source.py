@@ -332,7 +332,7 @@ async def test_a_power_sensor_reading_its_export_below_0_beside_a_production_get
     production the negative-power meter fault would tell the user; with one, the home shows
     -1500 W of power drawn and learns it as consumption, silently. Like a production sensor
     that reads far below 0 W, the power sensor must be named in a repair issue; no reading is
-    made of it meanwhile (the detector learns no export as power drawn)."""
+    the detector takes 0 W drawn meanwhile (it learns no export as power drawn)."""
     entry = await home_with_an_inverter(hass)
 
     hass.states.async_set(POWER, "-1500", WATT)
@@ -343,7 +343,7 @@ async def test_a_power_sensor_reading_its_export_below_0_beside_a_production_get
     issue = entity_issue(hass, entry, CONF_POWER_ENTITY)
     assert issue is not None
     assert issue.translation_key == "power_entity_below_zero"
-    assert state_of(hass, HOME_POWER) == "unavailable"
+    assert state_of(hass, HOME_POWER) == "0.0"
 
 
 async def test_a_net_power_sensor_frozen_while_exporting_is_a_meter_fault(
@@ -2055,11 +2055,6 @@ async def test_a_grid_in_the_entry_that_the_form_never_gives_sets_up_a_230_v_hom
     assert judged_at(entry) == 230.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a power sensor's below 0 W is forgotten at its next import: with Power is net off, "
-    "the repair issue and the unavailable/back log lines come and go with every cloud",
-)
 async def test_a_power_sensor_seen_below_0_keeps_its_issue_through_a_passing_cloud(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -2091,5 +2086,9 @@ async def test_a_power_sensor_seen_below_0_keeps_its_issue_through_a_passing_clo
     await minutes("-1500", "1800", 20)  # exporting again
 
     assert changes == ["create"]
-    unavailable = [r for r in caplog.records if r.getMessage().startswith("Live data for Home is")]
-    assert len(unavailable) == 1, [r.getMessage() for r in unavailable]
+    told = [r.getMessage() for r in caplog.records if "below 0 W" in r.getMessage()]
+    assert told == [
+        f"Home: {POWER} reads far below 0 W (is it a net meter's power?); its values below 0 W "
+        "are read as 0 W drawn until Power is net is on"
+    ]
+    assert "Live data for Home is" not in caplog.text

@@ -17,7 +17,8 @@ A sensor whose integration froze without going unavailable still reports its val
 the detector learns no hours of a value that is no longer measured, and the home is unavailable
 with a repair issue until it reports again (one holding 0 W while the production sensor reports a
 production counts that report as its own). A value outside what a home can draw (a sensor in W
-that calls itself kW) gives none either, nor does a power far below 0 W with Power is net off.
+that calls itself kW) gives none either. A power far below 0 W with Power is net off is a net
+meter's: until the entry reloads, its values below 0 W are read as 0 W drawn, with a repair issue.
 
 An entity that is missing, unavailable or `unknown`, not a number, in a wrong unit, stalled or
 implausible gives no value: one log line, and a repair issue while it lasts. Without a power
@@ -404,6 +405,9 @@ class EntitySource:
         # Whether the production sensor was seen far below 0 W since the entry loaded: a net
         # meter's, whose import is no production either (`production_of`)
         self._signed_production = False
+        # Whether the power sensor was seen far below 0 W with Power is net off since the entry
+        # loaded: a net meter's, whose values below 0 W are read as 0 W drawn meanwhile
+        self._signed_power = False
         self._missing: dict[str, datetime] = {}  # by key: since when its entity is missing
         self._gave_state: set[str] = set()  # keys whose entity has given a state since the start
         self._started: datetime | None = None  # when Home Assistant had started
@@ -465,14 +469,17 @@ class EntitySource:
         state = self._hass.states.get(self._power_entity)
         read = read_entity(state, POWER)
         if not self._net and read.value is not None and read.value < -PRODUCTION_STANDBY_W:
-            # a net meter's power with Power is net off: its export is no power drawn
-            read = EntityValue(None, EntityProblem.BELOW_ZERO)
+            self._signed_power = True
         if state is not None and read.problem is None:
             last = state.last_reported
             if read.value == 0.0 and (producing := self._producing_state()) is not None:
                 last = max(last, producing.last_reported)
             if dt_util.utcnow() - max(last, self._resumed or last) > STALLED_AFTER:
                 read = EntityValue(None, EntityProblem.STALLED)
+        if read.value is not None and self._signed_power:
+            # A net meter's power with Power is net off: its export is no power drawn
+            self._async_note(CONF_POWER_ENTITY, EntityProblem.BELOW_ZERO, state)
+            return max(0.0, read.value)
         self._async_note(CONF_POWER_ENTITY, read.problem, state)
         return read.value
 
@@ -502,6 +509,8 @@ class EntitySource:
             return
         # + 0.0: a sensor's "-0.0" (a template rounding a drift below 0) shows "0.0"
         power = (current if mean is None else mean) + 0.0
+        if self._signed_power:  # a mean over an export and an import
+            power = max(0.0, power)
         production = self._async_value(CONF_PRODUCTION_ENTITY)
         if production is not None:
             production += 0.0
@@ -582,8 +591,9 @@ class EntitySource:
     def _async_note(self, key: str, problem: EntityProblem | None, state: State | None) -> None:
         """Log and raise a repair issue when an entity's problem starts or changes; clear it after.
 
-        The power sensor's problem is logged by the sink, which marks the home unavailable. A
-        sensor without a value is judged only after DROP_GRACE: it may come back.
+        The power sensor's problem is logged by the sink, which marks the home unavailable (but
+        a net meter's, whose readings go on). A sensor without a value is judged only after its
+        grace (`_may_come_back`): it may come back.
         """
         entity_id = self._entities[key]
         if self._may_come_back(key, problem, state) or self._problems.get(key) is problem:
@@ -598,6 +608,12 @@ class EntitySource:
         if key != CONF_POWER_ENTITY:
             LOGGER.warning(
                 "%s: %s; readings go without it", self._home_name, self._problem_text(key)
+            )
+        elif problem is EntityProblem.BELOW_ZERO:  # the home goes on: the sink says nothing
+            LOGGER.warning(
+                "%s: %s; its values below 0 W are read as 0 W drawn until Power is net is on",
+                self._home_name,
+                self._problem_text(key),
             )
         async_warn(
             self._hass,
