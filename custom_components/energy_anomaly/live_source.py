@@ -266,6 +266,9 @@ class TibberLiveSource:
         self._unsub_stable: CALLBACK_TYPE | None = None
         self._data_flowing = False
         self._checks_without_message = 0
+        # The homes waiting out Tibber's refusal before they are subscribed again: nothing is due
+        # on the connection for them, so one carrying only such homes is not stalled.
+        self._refused_waiting: set[str] = set()
         # The stall check closed the connection; its end is reported as that, not as Tibber's.
         self._closed_silent = False
         # The 4403 advice was logged as a warning: once, until a connection is stable again
@@ -427,7 +430,11 @@ class TibberLiveSource:
                 self._sink.async_source_down(
                     home_id, f"{why}; retrying in {int(delay.total_seconds())} s"
                 )
-                await self._async_wait(delay)
+                self._refused_waiting.add(home_id)
+                try:
+                    await self._async_wait(delay)
+                finally:
+                    self._refused_waiting.discard(home_id)
 
     def _without_ids(self, err: Exception, home_id: str) -> str:
         """Tibber's answer with the home's id hashed and the account's user id left out.
@@ -570,6 +577,9 @@ class TibberLiveSource:
     async def _async_check_stall(self, _now: datetime) -> None:
         """Close a connection that is open but has carried no message for LIVE_STALL_AFTER."""
         if (transport := self._transport) is None:
+            return
+        if self._listeners.keys() <= self._refused_waiting:  # Tibber answered each: none is due
+            self._checks_without_message = 0
             return
         self._checks_without_message += 1
         if self._checks_without_message * HEALTH_CHECK_INTERVAL > LIVE_STALL_AFTER:

@@ -25,6 +25,11 @@ ACK_TIMEOUT_S = 10
 # graphql-transport-ws ping every 30 s; no pong within 20 s closes the connection (as pyTibber).
 PING_INTERVAL_S = 30
 PONG_TIMEOUT_S = 20
+# Seconds a close waits for Tibber's answers (gql's: the subscriptions' ends, the whole close) and
+# for its side of the closing handshake (the websockets library's, within gql's): a silent peer
+# (a half-open connection) held Home Assistant's stop 10 s.
+CLOSE_TIMEOUT_S = 2
+HANDSHAKE_CLOSE_TIMEOUT_S = 1
 
 
 class SubscriptionEndedError(ConnectionError):
@@ -62,6 +67,8 @@ def new_websocket(url: str, access_token: str) -> WebsocketsTransport:
         headers={"User-Agent": f"HomeAssistant/{HA_VERSION} {DOMAIN}"},
         ssl=get_default_context(),
         connect_timeout=CONNECT_TIMEOUT_S,
+        close_timeout=CLOSE_TIMEOUT_S,
+        connect_args={"close_timeout": HANDSHAKE_CLOSE_TIMEOUT_S},
         ack_timeout=ACK_TIMEOUT_S,
         ping_interval=PING_INTERVAL_S,
         pong_timeout=PONG_TIMEOUT_S,

@@ -1,4 +1,4 @@
-"""Audit: a Tibber websocket whose far end has gone silent (a half-open TCP connection)."""
+"""A Tibber websocket whose far end has gone silent (a half-open TCP connection)."""
 
 import asyncio
 import base64
@@ -90,11 +90,6 @@ async def silent_peer(
     await peer.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Home Assistant stopping (or an unload, a reload) while the websocket's far end is "
-    "silent waits gql's 10 s close timeout, and gql logs a warning",
-)
 async def test_stopping_while_tibber_is_silent_is_quick_and_logs_no_warning(
     hass: HomeAssistant,
     silent_peer: SilentPeer,
