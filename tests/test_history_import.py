@@ -249,9 +249,11 @@ def home_device(hass: HomeAssistant, entry: MockConfigEntry) -> str:
     return device.id
 
 
-async def test_the_action_finds_a_heater_left_on_in_last_weeks_history(
-    recorder_mock: Recorder, hass: HomeAssistant
-) -> None:
+async def home_with_a_heater_on_three_nights_ago(
+    hass: HomeAssistant,
+) -> tuple[MockConfigEntry, tuple[datetime, datetime]]:
+    """A power-sensor home with three weeks recorded, a heater on from 01:00 to 05:00 three
+    nights ago; the entry and the heater's hours (UTC)."""
     night = dt_util.start_of_local_day() - timedelta(days=3)
     heater = (
         dt_util.as_utc(night + timedelta(hours=1)),
@@ -260,6 +262,13 @@ async def test_the_action_finds_a_heater_left_on_in_last_weeks_history(
     await import_power_history(hass, days=21, heater=heater)
     entry = home_entry()
     await set_up_home_drawing(hass, entry, 350)
+    return entry, heater
+
+
+async def test_the_action_finds_a_heater_left_on_in_last_weeks_history(
+    recorder_mock: Recorder, hass: HomeAssistant
+) -> None:
+    entry, heater = await home_with_a_heater_on_three_nights_ago(hass)
 
     response = await analyze(hass, home_device(hass, entry), days=7)
 
@@ -276,6 +285,26 @@ async def test_the_action_finds_a_heater_left_on_in_last_weeks_history(
         0
     ] - timedelta(hours=1)
     assert "kW drawn since" in anomaly["reason"]
+
+
+async def test_the_action_leaves_out_the_kinds_the_household_switched_off(
+    recorder_mock: Recorder, hass: HomeAssistant
+) -> None:
+    """What the detector would have flagged is what the home's own switches let through: with
+    *Unusual consumption alarms* off, the heater of last week is not listed."""
+    entry, _ = await home_with_a_heater_on_three_nights_ago(hass)
+    await hass.services.async_call(
+        "switch",
+        "turn_off",
+        {"entity_id": "switch.home_unusual_consumption_alarms"},
+        blocking=True,
+    )
+
+    response = await analyze(hass, home_device(hass, entry), days=7)
+
+    anomalies = response["anomalies"]
+    assert isinstance(anomalies, list)
+    assert [found["kind"] for found in anomalies if found["kind"] == "unusual_consumption"] == []
 
 
 async def test_the_action_lists_an_alarm_raised_in_the_analysed_days_for_a_load_begun_before(

@@ -28,7 +28,7 @@ import numpy as np
 
 from .detector.config import HOUR_S, DetectorConfig
 from .detector.engine import Detector
-from .detector.model import Cause, Finding, HistoryRow, Reading
+from .detector.model import Cause, Finding, HistoryRow, Kind, Reading, Sensitivity
 
 READING_INTERVAL_S: Final = 60.0
 # History run before the analysed window: the detector's two weeks of learning.
@@ -52,6 +52,8 @@ def find_anomalies(
     config: DetectorConfig,
     *,
     net: bool = False,
+    sensitivity: Sensitivity = Sensitivity.NORMAL,
+    silenced: frozenset[Kind] = frozenset(),
 ) -> list[Episode]:
     """The anomalies in ``rows`` (at least one) that are on at some time from ``window_start`` on.
 
@@ -62,8 +64,13 @@ def find_anomalies(
     gap in the statistics is Home Assistant having been off, not a meter fault: not reported.
     With `net` the rows are a net power sensor's (below 0 while exporting): a reading's power
     is its positive part and its production the rest, as the live source splits them.
+    The household's `sensitivity` and `silenced` kinds are the live detector's: what it
+    would have flagged is what the home's own settings let through.
     """
     detector = Detector(_for_rows(config, rows, window_start))
+    detector.set_sensitivity(sensitivity)
+    for kind in silenced:
+        detector.set_silenced(kind, True)
     episodes: list[Episode] = []
     current: Episode | None = None
     for reading in _readings(rows, net=net):

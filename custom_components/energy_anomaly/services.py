@@ -100,6 +100,7 @@ async def _async_analyze_history(call: ServiceCall) -> dict[str, Any]:
     # Read before the fetch: the entry may be unloaded while it waits for the recorder.
     runner = entry.runtime_data.sink.runners[home_id]
     config = runner.detector_config
+    controls = runner.coordinator.controls
     net = bool(entry.data.get(CONF_POWER_IS_NET))
     try:
         rows = await async_fetch_recorded_power(
@@ -121,7 +122,15 @@ async def _async_analyze_history(call: ServiceCall) -> dict[str, Any]:
         # to them, not logged as a failure with a traceback
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_history")
     episodes = await hass.async_add_executor_job(
-        partial(find_anomalies, rows, window_start, config, net=net)
+        partial(
+            find_anomalies,
+            rows,
+            window_start,
+            config,
+            net=net,
+            sensitivity=controls.sensitivity,
+            silenced=controls.silenced,
+        )
     )
     return {
         "start": max(window_start, rows[0].start).astimezone(rows[0].start.tzinfo).isoformat(),
