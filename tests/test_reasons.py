@@ -37,7 +37,7 @@ from custom_components.energy_anomaly.detector.model import (
 )
 from custom_components.energy_anomaly.detector.render import render
 from custom_components.energy_anomaly.history import wall_clock
-from custom_components.energy_anomaly.reasons import CATEGORY, async_reason
+from custom_components.energy_anomaly.reasons import CATEGORY, async_log_reason, async_reason
 from custom_components.energy_anomaly.tibber_payload import (
     on_local_clock,
     reading_from_live_data,
@@ -552,6 +552,20 @@ async def test_a_baseload_step_in_a_home_that_uses_fahrenheit_gives_the_night_in
     sentence = await reason_in(hass, "en", COLD)
 
     assert sentence.endswith(" at 24 °F"), sentence
+
+
+async def test_the_log_says_a_baseload_step_in_english_and_in_fahrenheit_in_such_a_home(
+    hass: HomeAssistant,
+) -> None:
+    """Log lines are English, but in the home's units: a US home's log does not say °C."""
+    hass.config.units = US_CUSTOMARY_SYSTEM
+    await reason_in(hass, "en", COLD)
+    await reason_in(hass, "de", COLD)  # the user reads the dashboard in German
+
+    line = async_log_reason(hass, COLD)
+
+    assert line.startswith("Baseload has been about "), line
+    assert line.endswith(" at 24 °F"), line
 
 
 async def test_a_tibber_home_in_another_zone_says_since_on_its_own_clock_across_dst(

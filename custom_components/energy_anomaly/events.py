@@ -9,8 +9,8 @@ from homeassistant.helpers import entity_registry as er
 from .const import ANOMALY_KEY, DOMAIN, EVENT_ANOMALY, LOGGER
 from .coordinator import HomeInfo
 from .detector.model import Finding, Result
-from .detector.render import MOST_DECIMALS_BEYOND, render
-from .reasons import async_reason
+from .detector.render import MOST_DECIMALS_BEYOND
+from .reasons import async_log_reason, async_reason
 
 
 @callback
@@ -57,7 +57,9 @@ def async_anomaly_started(
     description to that entity: a logbook card of the sensor shows the reason.
     """
     details = anomaly_details(hass, finding)
-    LOGGER.info("Anomaly at %s (%s): %s", home.name, details["kind"], render(finding))
+    LOGGER.info(
+        "Anomaly at %s (%s): %s", home.name, details["kind"], async_log_reason(hass, finding)
+    )
     hass.bus.async_fire(
         EVENT_ANOMALY,
         {

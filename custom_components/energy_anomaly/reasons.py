@@ -119,6 +119,13 @@ def async_reason(hass: HomeAssistant, finding: Finding) -> str:
     return reason(async_wording(hass), finding)
 
 
+@callback
+def async_log_reason(hass: HomeAssistant, finding: Finding) -> str:
+    """The finding as one English sentence, for the log (in Home Assistant's units: °F)."""
+    texts = async_get_cached_translations(hass, FALLBACK_LANGUAGE, CATEGORY, DOMAIN)
+    return reason(Wording(texts, hass.config.units.temperature_unit), finding)
+
+
 def reason(wording: Wording, finding: Finding) -> str:
     """The finding as one sentence in `wording`'s language."""
     key, values = _SENTENCES[finding.cause](wording, finding)
