@@ -2092,3 +2092,39 @@ async def test_a_power_sensor_seen_below_0_keeps_its_issue_through_a_passing_clo
         "are read as 0 W drawn until Power is net is on"
     ]
     assert "Live data for Home is" not in caplog.text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a net meter with Power is net off and no production sensor: its exports, read as "
+    "exactly 0 W drawn with no production, are a daily 'exactly 0 W' meter fault",
+)
+async def test_a_power_sensor_seen_below_0_without_a_production_sensor_raises_no_meter_fault(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A P1 meter's net power chosen with Power is net off and no production sensor, set up
+    while it drew (the form took it). After a first day, learned, the panels export at 10:00.
+    README: its values below 0 W are read as 0 W drawn, "nothing is imported while the home
+    exports", and a repair issue says to turn Power is net on. The detector is told the 0 W but
+    not the export (no production), so a sunny morning is "exactly 0 W, but this home always
+    draws at least ..." (before the values below 0 W were read, there was no reading at all;
+    with Power is net the export is the production, no fault)."""
+    freezer.move_to(PANELS_START_EXPORTING)
+    entry = home_entry()
+    await set_up_home_drawing(hass, entry, 300)
+    for minute in range(24 * 60):  # a first day, learned: it always drew 300 W or more
+        hass.states.async_set(POWER, str(300 + minute % 2 * POWER_JUMP_W), WATT)
+        freezer.tick(timedelta(minutes=1))
+        await sampled(hass)
+
+    for minute in range(30):  # 10:00: the panels export, a little more or less each minute
+        hass.states.async_set(POWER, str(-1500 - minute % 2 * POWER_JUMP_W), WATT)
+        freezer.tick(timedelta(minutes=1))
+        await sampled(hass)
+
+    issue = entity_issue(hass, entry, CONF_POWER_ENTITY)
+    assert issue is not None
+    assert issue.translation_key == "power_entity_below_zero"
+    anomaly = hass.states.get("binary_sensor.home_anomaly")
+    assert anomaly is not None
+    assert (anomaly.state, anomaly.attributes.get("kind")) == ("off", None), anomaly.attributes
