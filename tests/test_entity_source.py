@@ -2094,11 +2094,6 @@ async def test_a_power_sensor_seen_below_0_keeps_its_issue_through_a_passing_clo
     assert "Live data for Home is" not in caplog.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a net meter with Power is net off and no production sensor: its exports, read as "
-    "exactly 0 W drawn with no production, are a daily 'exactly 0 W' meter fault",
-)
 async def test_a_power_sensor_seen_below_0_without_a_production_sensor_raises_no_meter_fault(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -2130,11 +2125,6 @@ async def test_a_power_sensor_seen_below_0_without_a_production_sensor_raises_no
     assert (anomaly.state, anomaly.attributes.get("kind")) == ("off", None), anomaly.attributes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a net meter seen below 0 W that drops for seconds makes its home unavailable at "
-    "once, logged as 'reads far below 0 W' (its kept BELOW_ZERO problem skips the 30 s grace)",
-)
 async def test_a_power_sensor_seen_below_0_that_drops_for_seconds_keeps_its_home_available(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, caplog: pytest.LogCaptureFixture
 ) -> None:

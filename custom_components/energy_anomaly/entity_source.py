@@ -18,7 +18,8 @@ the detector learns no hours of a value that is no longer measured, and the home
 with a repair issue until it reports again (one holding 0 W while the production sensor reports a
 production counts that report as its own). A value outside what a home can draw (a sensor in W
 that calls itself kW) gives none either. A power far below 0 W with Power is net off is a net
-meter's: until the entry reloads, its values below 0 W are read as 0 W drawn, with a repair issue.
+meter's: until the entry reloads it is split as one (with a repair issue), its production sensor,
+if one was chosen, giving the production.
 
 An entity that is missing, unavailable or `unknown`, not a number, in a wrong unit, stalled or
 implausible gives no value: one log line, and a repair issue while it lasts. Without a power
@@ -477,10 +478,10 @@ class EntitySource:
             if dt_util.utcnow() - max(last, self._resumed or last) > STALLED_AFTER:
                 read = EntityValue(None, EntityProblem.STALLED)
         if read.value is not None and self._signed_power:
-            # A net meter's power with Power is net off: its export is no power drawn
+            # A net meter's power with Power is net off: split as one (`_async_send`)
             self._async_note(CONF_POWER_ENTITY, EntityProblem.BELOW_ZERO, state)
-            return max(0.0, read.value)
-        self._async_note(CONF_POWER_ENTITY, read.problem, state)
+        else:
+            self._async_note(CONF_POWER_ENTITY, read.problem, state)
         return read.value
 
     def _producing_state(self) -> State | None:
@@ -504,18 +505,23 @@ class EntitySource:
             return
         current = self._async_power_now()
         if current is None:
-            if CONF_POWER_ENTITY in self._problems:  # not a sensor that may come back
+            # Judged (not a sensor that may come back); a net meter's kept problem had a value
+            problem = self._problems.get(CONF_POWER_ENTITY)
+            if problem is not None and problem is not EntityProblem.BELOW_ZERO:
                 self._sink.async_source_down(self._home_id, self._problem_text(CONF_POWER_ENTITY))
             return
         # + 0.0: a sensor's "-0.0" (a template rounding a drift below 0) shows "0.0"
         power = (current if mean is None else mean) + 0.0
-        if self._signed_power:  # a mean over an export and an import
-            power = max(0.0, power)
         production = self._async_value(CONF_PRODUCTION_ENTITY)
         if production is not None:
             production += 0.0
-        if self._net:  # 0.0 first: max keeps the first of equals, and -0.0 == 0.0 shows "-0 W"
-            power, production = max(0.0, power), max(0.0, -power)
+        if self._net or self._signed_power:
+            # 0.0 first: max keeps the first of equals, and -0.0 == 0.0 shows "-0 W". A net
+            # meter taken without Power is net keeps its production sensor's value, if any.
+            exported = max(0.0, -power)
+            power = max(0.0, power)
+            if self._net or CONF_PRODUCTION_ENTITY not in self._entities:
+                production = exported
         reading = Reading(
             timestamp=dt_util.as_local(now),
             power=power,
