@@ -2172,3 +2172,38 @@ async def test_the_production_of_a_power_sensor_seen_below_0_keeps_its_entity_th
     await power_shown(hass, 300.0)
 
     assert er.async_get(hass).async_get("sensor.home_power_production") is not None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a net meter taken without Power is net, its production sensor without a value: the "
+    "export it reads is dropped, and a sunny morning is an 'exactly 0 W' meter fault",
+)
+async def test_a_power_sensor_seen_below_0_beside_a_production_without_a_value_raises_no_fault(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The P1 meter of the no-production-sensor test above, now chosen beside an inverter
+    whose integration gives no value (unavailable since the home was set up). README: a broken
+    production sensor "costs only its own value", and the net meter is "read as a net sensor":
+    its export is known from the meter itself. `_async_send` keeps the production sensor's
+    None instead, so the detector gets 0 W drawn with no production, as with no split at all."""
+    freezer.move_to(PANELS_START_EXPORTING)
+    hass.states.async_set(INVERTER, "unavailable", WATT)
+    entry = home_entry(**{CONF_PRODUCTION_ENTITY: INVERTER})
+    await set_up_home_drawing(hass, entry, 300)
+    for minute in range(24 * 60):  # a first day, learned: it always drew 300 W or more
+        hass.states.async_set(POWER, str(300 + minute % 2 * POWER_JUMP_W), WATT)
+        freezer.tick(timedelta(minutes=1))
+        await sampled(hass)
+
+    for minute in range(30):  # 10:00: the panels export, a little more or less each minute
+        hass.states.async_set(POWER, str(-1500 - minute % 2 * POWER_JUMP_W), WATT)
+        freezer.tick(timedelta(minutes=1))
+        await sampled(hass)
+
+    issue = entity_issue(hass, entry, CONF_POWER_ENTITY)
+    assert issue is not None
+    assert issue.translation_key == "power_entity_below_zero"
+    anomaly = hass.states.get("binary_sensor.home_anomaly")
+    assert anomaly is not None
+    assert (anomaly.state, anomaly.attributes.get("kind")) == ("off", None), anomaly.attributes
