@@ -1,7 +1,8 @@
 """Findings in plain English: the default wording of a finding's facts (the `reason`).
 
-The engine only states facts; this is one way to say them, used by `scripts/score`, the benchmark
-and as the Home Assistant shell's fallback. Times are the finding's own wall clock.
+The engine only states facts; this is one way to say them, used by `scripts/score` and the
+benchmark. The Home Assistant shell words a finding from its translations (`reasons.py`), its log
+line too (in English, in Home Assistant's units). Times are the finding's own wall clock.
 """
 
 from .model import TIME_OF_DAY, Cause, Finding
