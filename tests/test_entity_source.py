@@ -2174,11 +2174,6 @@ async def test_the_production_of_a_power_sensor_seen_below_0_keeps_its_entity_th
     assert er.async_get(hass).async_get("sensor.home_power_production") is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a net meter taken without Power is net, its production sensor without a value: the "
-    "export it reads is dropped, and a sunny morning is an 'exactly 0 W' meter fault",
-)
 async def test_a_power_sensor_seen_below_0_beside_a_production_without_a_value_raises_no_fault(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -517,10 +517,11 @@ class EntitySource:
             production += 0.0
         if self._net or self._signed_power:
             # 0.0 first: max keeps the first of equals, and -0.0 == 0.0 shows "-0 W". A net
-            # meter taken without Power is net keeps its production sensor's value, if any.
+            # meter taken without Power is net keeps its production sensor's value, if it gives
+            # one: else the export the meter reads is what is known of the production.
             exported = max(0.0, -power)
             power = max(0.0, power)
-            if self._net or CONF_PRODUCTION_ENTITY not in self._entities:
+            if self._net or production is None:
                 production = exported
         reading = Reading(
             timestamp=dt_util.as_local(now),
