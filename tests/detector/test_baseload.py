@@ -5,8 +5,6 @@ from datetime import datetime, timedelta, timezone
 from itertools import pairwise
 import json
 
-import pytest
-
 from custom_components.energy_anomaly.detector.baseload import BaseloadCheck
 from custom_components.energy_anomaly.detector.config import BaseloadConfig
 from custom_components.energy_anomaly.detector.model import Finding, Reading
@@ -589,11 +587,6 @@ def test_a_cold_night_like_six_of_the_last_fourteen_is_no_step_without_a_tempera
     assert alarms == [], render(alarms[0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="without a temperature, _drawn_often counts the heat pump's cold nights as having "
-    "drawn any lower night, so an always-on step below their level is learned, never raised",
-)
 def test_a_fridge_that_no_longer_stops_is_found_between_a_heat_pumps_cold_nights() -> None:
     """The home of the test above, its cold days recurring every week (days 2-4 of each). From
     03:00 on day 19 (mild) the 90 W fridge compressor no longer stops: the mild nights draw

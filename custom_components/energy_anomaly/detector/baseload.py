@@ -30,6 +30,9 @@ jump no fit of a fortnight's mild nights foresees (the memory keeps the nights t
 normal, not an odd one). Nothing is judged before the history first holds `history_nights` nights:
 the first nights of a new home (its learning fortnight) drift and say little about its usual ones.
 
+Without a temperature, a night within the bar of `usual_nights` of the history's is no step: a
+heat pump's cold nights recur, and nothing else tells them apart from a step (`_drawn_often`).
+
 A step must usually be seen on `confirm_nights` nights in a row: one odd night is normal life.
 A first step night alarms alone, at `strong_step_score` times the smallest step, when heating
 cannot explain it: without a temperature; where the nights follow the temperature, when a
@@ -350,7 +353,7 @@ class BaseloadCheck:
         if (
             watts - expected < bar
             or self._drawn_as_warm(watts - bar, temp)
-            or self._drawn_often(watts - bar, temp)
+            or self._drawn_often(watts, bar, temp)
         ):
             if s.steps < c.confirm_nights:  # one odd night, not a step: it is normal life
                 self._let_go()
@@ -440,16 +443,19 @@ class BaseloadCheck:
             return False
         return any(w >= watts for w, t in self._s.memory if t >= temp)
 
-    def _drawn_often(self, watts: float, temp: float | None) -> bool:
-        """Whether, on a night without a temperature, `usual_nights` of the history drew `watts`.
+    def _drawn_often(self, watts: float, bar: float, temp: float | None) -> bool:
+        """Whether, on a night without a temperature, `usual_nights` of the history were like it.
 
         A heat pump runs through the cold nights and cycles off on the mild ones: without a
-        temperature to tell them apart, a night like several of the last fortnight's is the
-        home's own, not a step (one heater left on, let go as odd, is not several).
+        temperature to tell them apart, a night within `bar` (W) of several of the last
+        fortnight's is the home's own, not a step (one heater left on, let go as odd, is not
+        several). Only nights like it: a fridge that no longer stops raises the mild nights to
+        a level none drew, below the cold nights', and is still a step.
         """
         if temp is not None:
             return False
-        return sum(w >= watts for w, _ in self._s.history) >= self.config.usual_nights
+        like = sum(abs(w - watts) <= bar for w, _ in self._s.history)
+        return like >= self.config.usual_nights
 
     def _drawn_less_as_cold(self, watts: float, temp: float) -> bool:
         """Whether a remembered normal night at most as warm drew less than `watts`.

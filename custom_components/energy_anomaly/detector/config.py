@@ -422,8 +422,8 @@ class BaseloadConfig:
     history_nights
         Nights the expectation is learned from (a fortnight).
     usual_nights
-        Without a temperature, a night that this many of the history's nights drew (less the
-        bar) is no step: a heat pump's cold nights recur, and nothing else tells them apart.
+        Without a temperature, a night within the bar of this many of the history's nights is
+        no step: a heat pump's cold nights recur, and nothing else tells them apart.
     min_nights
         Nights at a new level needed before a night is judged after an accepted step whose size
         the nights before could not judge (see `accept_nights`; a new home waits for a full
