@@ -324,7 +324,7 @@ async def test_a_production_sensor_reading_just_below_0_shows_0_w_and_logs_nothi
 
 
 async def test_a_power_sensor_reading_its_export_below_0_beside_a_production_gets_an_issue(
-    hass: HomeAssistant,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
     """A HomeWizard P1's active power is signed, but it reads 300 W in the evening when the
     home is set up, so the form takes it without *Power is net*; the inverter's export is
@@ -337,9 +337,11 @@ async def test_a_power_sensor_reading_its_export_below_0_beside_a_production_get
 
     hass.states.async_set(POWER, "-1500", WATT)
     hass.states.async_set(INVERTER, "1500", WATT)
-    # not three samples: the first may mix in the 300 W before, and a mixed value of a move
-    # this big holds the home's power back for 10 s of readings (`shown`)
-    await shown(hass, HOME_POWER, "0.0")
+    # A minute on the test's clock: the first sample may mix in the 300 W before, and a mixed
+    # value of a move this big holds the home's power back for 10 s of readings (`shown`)
+    await running_for(hass, freezer, timedelta(minutes=1))
+
+    assert state_of(hass, HOME_POWER) == "0.0"
 
     issue = entity_issue(hass, entry, CONF_POWER_ENTITY)
     assert issue is not None
