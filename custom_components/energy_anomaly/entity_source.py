@@ -407,7 +407,7 @@ class EntitySource:
         # meter's, whose import is no production either (`production_of`)
         self._signed_production = False
         # Whether the power sensor was seen far below 0 W with Power is net off since the entry
-        # loaded: a net meter's, whose values below 0 W are read as 0 W drawn meanwhile
+        # loaded: a net meter's, split as one meanwhile (`_async_send`)
         self._signed_power = False
         self._missing: dict[str, datetime] = {}  # by key: since when its entity is missing
         self._gave_state: set[str] = set()  # keys whose entity has given a state since the start
