@@ -987,6 +987,20 @@ async def test_an_action_on_a_home_not_loaded_names_it_as_the_user_renamed_it(
     assert str(refused.value).startswith("Hytta is not loaded")
 
 
+async def test_normal_with_an_end_that_has_passed_is_taken(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Normal has no end: an automation that sends its usual `until` along with Normal (one
+    that has passed by now) gets Normal, not "the end has already passed"."""
+    now = await power_sensor_home_at(hass, freezer, "2027-03-02 12:00:00-08:00")
+    assert await refusal_of(hass, "away") is None
+
+    refused = await refusal_of(hass, "normal", until=(now - timedelta(hours=1)).isoformat())
+
+    assert refused is None
+    assert state_of(hass, HOME_MODE) == "normal"
+
+
 async def test_an_end_less_than_10_years_away_across_a_clock_change_is_taken(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -169,15 +169,17 @@ async def _async_set_mode(call: ServiceCall) -> None:
     A naive `until` (as the UI's date and time picker gives) is in Home Assistant's time zone.
     It is checked against every home's clock before any home changes: the demo's runs ahead of
     the wall clock, and its detector would take an end it has passed for Normal at once.
+    Normal has no end: an `until` with it is left aside, not refused for being past.
     """
-    until = _aware(call.data.get(ATTR_UNTIL))
+    mode: Mode = call.data[ATTR_MODE]
+    until = None if mode is Mode.NORMAL else _aware(call.data.get(ATTR_UNTIL))
     homes = await _async_targeted_homes(call)
     if until is not None:
         for device_id in homes:
             _check_end(until, (await _async_runner_at_turn(call.hass, device_id)).now())
     for device_id in homes:
         runner = await _async_runner_at_turn(call.hass, device_id)
-        await runner.async_set_mode(call.data[ATTR_MODE], until)
+        await runner.async_set_mode(mode, until)
 
 
 def _check_end(until: datetime, now: datetime) -> None:
