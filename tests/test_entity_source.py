@@ -2096,35 +2096,47 @@ async def test_a_power_sensor_seen_below_0_keeps_its_issue_through_a_passing_clo
     assert "Live data for Home is" not in caplog.text
 
 
+def told_to_turn_power_is_net_on_and_quiet(hass: HomeAssistant, entry: MockConfigEntry) -> bool:
+    """Whether the home has the net meter's repair issue and no anomaly on."""
+    issue = entity_issue(hass, entry, CONF_POWER_ENTITY)
+    anomaly = hass.states.get("binary_sensor.home_anomaly")
+    return (
+        issue is not None
+        and issue.translation_key == "power_entity_below_zero"
+        and anomaly is not None
+        and (anomaly.state, anomaly.attributes.get("kind")) == ("off", None)
+    )
+
+
+async def a_learned_day_then_a_sunny_morning_through_a_net_meter(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A first day (300 W drawn or more, learned), then from 10:00 half an hour of export that
+    the power sensor reads below 0 W, a little more or less each minute."""
+    for minute in range(24 * 60):
+        hass.states.async_set(POWER, str(300 + minute % 2 * POWER_JUMP_W), WATT)
+        freezer.tick(timedelta(minutes=1))
+        await sampled(hass)
+    for minute in range(30):
+        hass.states.async_set(POWER, str(-1500 - minute % 2 * POWER_JUMP_W), WATT)
+        freezer.tick(timedelta(minutes=1))
+        await sampled(hass)
+
+
 async def test_a_power_sensor_seen_below_0_without_a_production_sensor_raises_no_meter_fault(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
     """A P1 meter's net power chosen with Power is net off and no production sensor, set up
     while it drew (the form took it). After a first day, learned, the panels export at 10:00.
-    README: its values below 0 W are read as 0 W drawn, "nothing is imported while the home
-    exports", and a repair issue says to turn Power is net on. The detector is told the 0 W but
-    not the export (no production), so a sunny morning is "exactly 0 W, but this home always
-    draws at least ..." (before the values below 0 W were read, there was no reading at all;
-    with Power is net the export is the production, no fault)."""
+    README: a repair issue says to turn Power is net on, and meanwhile it is read as a net
+    sensor, its export the production: a sunny morning is no "exactly 0 W, but this home always
+    draws at least ..." meter fault."""
     freezer.move_to(PANELS_START_EXPORTING)
     entry = home_entry()
     await set_up_home_drawing(hass, entry, 300)
-    for minute in range(24 * 60):  # a first day, learned: it always drew 300 W or more
-        hass.states.async_set(POWER, str(300 + minute % 2 * POWER_JUMP_W), WATT)
-        freezer.tick(timedelta(minutes=1))
-        await sampled(hass)
+    await a_learned_day_then_a_sunny_morning_through_a_net_meter(hass, freezer)
 
-    for minute in range(30):  # 10:00: the panels export, a little more or less each minute
-        hass.states.async_set(POWER, str(-1500 - minute % 2 * POWER_JUMP_W), WATT)
-        freezer.tick(timedelta(minutes=1))
-        await sampled(hass)
-
-    issue = entity_issue(hass, entry, CONF_POWER_ENTITY)
-    assert issue is not None
-    assert issue.translation_key == "power_entity_below_zero"
-    anomaly = hass.states.get("binary_sensor.home_anomaly")
-    assert anomaly is not None
-    assert (anomaly.state, anomaly.attributes.get("kind")) == ("off", None), anomaly.attributes
+    assert told_to_turn_power_is_net_on_and_quiet(hass, entry)
 
 
 async def test_a_power_sensor_seen_below_0_that_drops_for_seconds_keeps_its_home_available(
@@ -2182,25 +2194,12 @@ async def test_a_power_sensor_seen_below_0_beside_a_production_without_a_value_r
     """The P1 meter of the no-production-sensor test above, now chosen beside an inverter
     whose integration gives no value (unavailable since the home was set up). README: a broken
     production sensor "costs only its own value", and the net meter is "read as a net sensor":
-    its export is known from the meter itself. `_async_send` keeps the production sensor's
-    None instead, so the detector gets 0 W drawn with no production, as with no split at all."""
+    its export, known from the meter itself, is the production meanwhile, so a sunny morning is
+    no meter fault."""
     freezer.move_to(PANELS_START_EXPORTING)
     hass.states.async_set(INVERTER, "unavailable", WATT)
     entry = home_entry(**{CONF_PRODUCTION_ENTITY: INVERTER})
     await set_up_home_drawing(hass, entry, 300)
-    for minute in range(24 * 60):  # a first day, learned: it always drew 300 W or more
-        hass.states.async_set(POWER, str(300 + minute % 2 * POWER_JUMP_W), WATT)
-        freezer.tick(timedelta(minutes=1))
-        await sampled(hass)
+    await a_learned_day_then_a_sunny_morning_through_a_net_meter(hass, freezer)
 
-    for minute in range(30):  # 10:00: the panels export, a little more or less each minute
-        hass.states.async_set(POWER, str(-1500 - minute % 2 * POWER_JUMP_W), WATT)
-        freezer.tick(timedelta(minutes=1))
-        await sampled(hass)
-
-    issue = entity_issue(hass, entry, CONF_POWER_ENTITY)
-    assert issue is not None
-    assert issue.translation_key == "power_entity_below_zero"
-    anomaly = hass.states.get("binary_sensor.home_anomaly")
-    assert anomaly is not None
-    assert (anomaly.state, anomaly.attributes.get("kind")) == ("off", None), anomaly.attributes
+    assert told_to_turn_power_is_net_on_and_quiet(hass, entry)

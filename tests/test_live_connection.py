@@ -462,19 +462,39 @@ async def test_a_handshake_tibber_never_acknowledges_times_out_and_is_retried(
     assert tibber_server.connections_total == 2
 
 
+REFUSED = "Tibber refused the home's live data"
+
+
+async def set_up_with_flat_refused(
+    hass: HomeAssistant,
+    tibber_server: LocalTibberServer,
+    tibber_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Set the entry up while Tibber refuses Flat's live data, until the refusal is logged."""
+    tibber_server.refused_homes = {HOME_B}
+    tibber_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+    await wait_until(hass, lambda: REFUSED in caplog.text)
+
+
+def refusal_warnings(caplog: pytest.LogCaptureFixture) -> int:
+    """How many times the refusal was logged at warning level or above."""
+    return sum(
+        REFUSED in record.getMessage() for record in logged_at_least(caplog, logging.WARNING)
+    )
+
+
 async def test_a_home_tibber_refuses_is_retried_while_the_other_keeps_streaming(
     hass: HomeAssistant,
     tibber_server: LocalTibberServer,
     tibber_entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    tibber_server.refused_homes = {HOME_B}
-    tibber_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+    await set_up_with_flat_refused(hass, tibber_server, tibber_entry, caplog)
     await tibber_server.wait_for_subscriptions(1, HOME_A)
     await push_and_see(hass, tibber_server, HOME_A, "sensor.cabin_power", 120.0)
-    await wait_until(hass, lambda: "Tibber refused the home's live data" in caplog.text)
-    assert "Live data for Flat is unavailable: Tibber refused the home's live data" in caplog.text
+    assert f"Live data for Flat is unavailable: {REFUSED}" in caplog.text
 
     tibber_server.refused_homes = set()
     await jump(hass, PAST_FIRST_BACKOFF)
@@ -492,20 +512,12 @@ async def test_a_home_tibber_keeps_refusing_is_warned_about_once(
 ) -> None:
     """The outage line is info; a refusal that lasts (a Pulse moved to another account) needs
     the user, at Home Assistant's default log level, but not at every retry."""
-    tibber_server.refused_homes = {HOME_B}
-    tibber_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+    await set_up_with_flat_refused(hass, tibber_server, tibber_entry, caplog)
     await tibber_server.wait_for_subscriptions(1, HOME_A)
-    await wait_until(hass, lambda: "Tibber refused the home's live data" in caplog.text)
     for _ in range(3):
         await jump(hass, PAST_FIRST_BACKOFF)
 
-    warned = [
-        record
-        for record in logged_at_least(caplog, logging.WARNING)
-        if "Tibber refused the home's live data" in record.getMessage()
-    ]
-    assert len(warned) == 1
+    assert refusal_warnings(caplog) == 1
 
 
 async def test_a_home_tibber_keeps_refusing_is_warned_about_once_across_reconnects(
@@ -517,11 +529,8 @@ async def test_a_home_tibber_keeps_refusing_is_warned_about_once_across_reconnec
 ) -> None:
     """README: such a refusal "is also logged once as a warning"; a connection that drops now
     and then (the outage of the other home is one line too) must not repeat it at each reconnect."""
-    tibber_server.refused_homes = {HOME_B}
-    tibber_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
+    await set_up_with_flat_refused(hass, tibber_server, tibber_entry, caplog)
     await tibber_server.wait_for_subscriptions(1, HOME_A)
-    await wait_until(hass, lambda: "Tibber refused the home's live data" in caplog.text)
     sink = tibber_entry.runtime_data.sink
     refusals: list[str] = []
     report_down = sink.async_source_down
@@ -540,12 +549,7 @@ async def test_a_home_tibber_keeps_refusing_is_warned_about_once_across_reconnec
         await tibber_server.wait_for_subscriptions(1, HOME_A)
         await wait_until(hass, lambda n=reconnects: len(refusals) >= n)
 
-    warned = [
-        record
-        for record in logged_at_least(caplog, logging.WARNING)
-        if "Tibber refused the home's live data" in record.getMessage()
-    ]
-    assert len(warned) == 1
+    assert refusal_warnings(caplog) == 1
 
 
 async def test_a_home_tibber_refuses_alone_is_retried_on_the_same_connection(
@@ -556,13 +560,14 @@ async def test_a_home_tibber_refuses_alone_is_retried_on_the_same_connection(
 ) -> None:
     """README: a refused home "is subscribed again on the same connection after the same kind of
     backoff"; Tibber answered each subscription, so the connection is not stalled."""
+    caplog.set_level(logging.DEBUG, logger=live_source.LOGGER.name)
     tibber_server.refused_homes = {HOME_B}  # e.g. a Pulse moved to another account
     tibber_entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(
         tibber_entry, data={**tibber_entry.data, CONF_HOMES: {HOME_B: "Flat"}}
     )
     assert await hass.config_entries.async_setup(tibber_entry.entry_id)
-    await wait_until(hass, lambda: "Tibber refused the home's live data" in caplog.text)
+    await wait_until(hass, lambda: REFUSED in caplog.text)
 
     for _ in range(12):  # two minutes, health check by health check
         await jump(hass, timedelta(seconds=10))
@@ -570,7 +575,7 @@ async def test_a_home_tibber_refuses_alone_is_retried_on_the_same_connection(
         await jump(hass, timedelta(minutes=6))
 
     assert (tibber_server.connections_total, tibber_server.open_connections) == (1, 1)
-    assert "no live message for 90 s" not in caplog.text
+    assert "No live message for" not in caplog.text
 
 
 async def test_a_refused_home_back_on_the_account_is_warned_about_again(
@@ -581,10 +586,7 @@ async def test_a_refused_home_back_on_the_account_is_warned_about_again(
 ) -> None:
     """A home that left the account and came back (its Pulse still not streaming) is a new
     refusal the user has not been told about since."""
-    tibber_server.refused_homes = {HOME_B}
-    tibber_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(tibber_entry.entry_id)
-    await wait_until(hass, lambda: "Tibber refused the home's live data" in caplog.text)
+    await set_up_with_flat_refused(hass, tibber_server, tibber_entry, caplog)
     flat = next(home for home in tibber_server.account.homes if home.home_id == HOME_B)
     remove_from_account(tibber_server, HOME_B)
     await an_hour_later(hass)
@@ -592,13 +594,7 @@ async def test_a_refused_home_back_on_the_account_is_warned_about_again(
     tibber_server.account.homes.append(flat)
     await an_hour_later(hass)
 
-    def warned() -> int:
-        return sum(
-            "Tibber refused the home's live data" in record.getMessage()
-            for record in logged_at_least(caplog, logging.WARNING)
-        )
-
-    await wait_until(hass, lambda: warned() == 2)
+    await wait_until(hass, lambda: refusal_warnings(caplog) == 2)
 
 
 async def test_a_token_pasted_with_spaces_around_it_streams(
